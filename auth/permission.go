@@ -1,0 +1,89 @@
+// Package auth holds the Permission type that both GraphQL APIs bind to,
+// and the rules that decide whether a set of granted permissions satisfies
+// a required list.
+package auth
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Permission is one of Vendure's permission names. The GraphQL enum
+// Permission in both APIs is bound to this type.
+type Permission string
+
+// Internal permissions: Owner and Public are never assignable.
+const (
+	Authenticated Permission = "Authenticated"
+	SuperAdmin    Permission = "SuperAdmin"
+	Owner         Permission = "Owner"
+	Public        Permission = "Public"
+
+	UpdateGlobalSettings Permission = "UpdateGlobalSettings"
+)
+
+// crudSubjects are the subjects that get Create, Read, Update and Delete
+// permissions, in Vendure's declaration order (it decides the enum order).
+var crudSubjects = []string{
+	"Catalog", "Settings", "Administrator", "Asset", "Channel", "Collection",
+	"Country", "Customer", "CustomerGroup", "Facet", "Order", "PaymentMethod",
+	"Product", "Promotion", "ShippingMethod", "Tag", "TaxCategory", "TaxRate",
+	"Seller", "StockLocation", "System", "Zone",
+}
+
+// all is every permission in declaration order; assignable excludes Owner and Public.
+var (
+	all        []Permission
+	assignable []Permission
+	known      map[Permission]struct{}
+)
+
+func init() { //nolint:gochecknoinits // builds immutable tables once
+	all = []Permission{Authenticated, SuperAdmin, Owner, Public, UpdateGlobalSettings}
+	for _, s := range crudSubjects {
+		for _, op := range []string{"Create", "Read", "Update", "Delete"} {
+			all = append(all, Permission(op+s))
+		}
+	}
+	known = make(map[Permission]struct{}, len(all))
+	for _, p := range all {
+		known[p] = struct{}{}
+		if p != Owner && p != Public {
+			assignable = append(assignable, p)
+		}
+	}
+}
+
+// All returns every permission in declaration order. The slice is a copy.
+func All() []Permission { return append([]Permission(nil), all...) }
+
+// Assignable returns every permission that a role may hold: all except Owner
+// and Public. The SuperAdmin role holds exactly these.
+func Assignable() []Permission { return append([]Permission(nil), assignable...) }
+
+// IsValid reports whether p is a known permission name.
+func (p Permission) IsValid() bool {
+	_, ok := known[p]
+	return ok
+}
+
+func (p Permission) String() string { return string(p) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (p *Permission) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("Permission must be a string, got %T", v)
+	}
+	if !Permission(s).IsValid() {
+		return fmt.Errorf("%q is not a valid Permission", s)
+	}
+	*p = Permission(s)
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler.
+func (p Permission) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, strconv.Quote(string(p)))
+}

@@ -1,0 +1,34 @@
+package entity
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Session types (the discriminator column).
+const (
+	SessionAnonymous     = "anonymous"
+	SessionAuthenticated = "authenticated"
+)
+
+// Session is one session row. The raw token is never stored: TokenHash is
+// the lower-case hex SHA-256 of it.
+type Session struct {
+	bun.BaseModel `bun:"table:session,alias:s"`
+
+	ID                     ID        `bun:"id,pk,autoincrement"`
+	CreatedAt              time.Time `bun:"created_at,notnull"`
+	UpdatedAt              time.Time `bun:"updated_at,notnull"`
+	TokenHash              string    `bun:"token_hash,notnull"`
+	Type                   string    `bun:"type,notnull"`
+	Expires                time.Time `bun:"expires,notnull"`
+	Invalidated            bool      `bun:"invalidated,notnull"`
+	ActiveOrderID          *ID       `bun:"active_order_id"`
+	ActiveChannelID        *ID       `bun:"active_channel_id"`
+	UserID                 *ID       `bun:"user_id"`
+	AuthenticationStrategy *string   `bun:"authentication_strategy"`
+}
+
+// IsExpired reports whether the session has expired at now.
+func (s *Session) IsExpired(now time.Time) bool { return !s.Expires.After(now) }

@@ -1,0 +1,90 @@
+// Package sessioncache holds the session cache: the Strategy interface that
+// SessionService uses, the CachedSession it stores, and three strategies
+// (memory LRU, Redis, noop) that pass one conformance suite.
+//
+// Keys are chosen by the caller. SessionService keys entries by the hex
+// SHA-256 of the session token, so no strategy ever sees a raw token.
+package sessioncache
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+)
+
+// Strategy stores CachedSessions by key.
+//
+// Contract, shared by every implementation and checked by the conformance
+// suite:
+//   - Get of a missing key returns (nil, nil). An error is reserved for a
+//     system failure (network, decoding); the caller treats it as a miss.
+//   - Set replaces any entry under the key. The stored value is a snapshot:
+//     later changes to the caller's value do not reach the cache.
+//   - A value returned by Get must not be modified by the caller.
+//   - Delete of a missing key is not an error. Clear removes every entry of
+//     this cache (and only of this cache).
+type Strategy interface {
+	Set(ctx context.Context, key string, s *CachedSession) error
+	Get(ctx context.Context, key string) (*CachedSession, error)
+	Delete(ctx context.Context, key string) error
+	Clear(ctx context.Context) error
+}
+
+// CachedSession is what the cache holds for a session, as Vendure's
+// CachedSession. The raw token is not part of it: it is never serialized, and
+// SessionService fills it in from the request when it hands a session out.
+type CachedSession struct {
+	// CacheExpiry is when this entry goes stale, in Unix seconds (fractional),
+	// as Vendure's cacheExpiry.
+	CacheExpiry            float64     `json:"cacheExpiry"`
+	ID                     entity.ID   `json:"id"`
+	Token                  string      `json:"-"`
+	Expires                time.Time   `json:"expires"`
+	ActiveOrderID          *entity.ID  `json:"activeOrderId,omitempty"`
+	ActiveChannelID        *entity.ID  `json:"activeChannelId,omitempty"`
+	AuthenticationStrategy string      `json:"authenticationStrategy,omitempty"`
+	User                   *CachedUser `json:"user,omitempty"`
+}
+
+// CachedUser is the user of an authenticated session.
+type CachedUser struct {
+	ID         entity.ID `json:"id"`
+	Identifier string    `json:"identifier"`
+	Verified   bool      `json:"verified"`
+	// IsAdministrator is true when the user has a (non-deleted) administrator
+	// profile. Vendure reads this from the database on each admin `me`; we
+	// cache it so an authenticated `me` does no query.
+	IsAdministrator    bool                 `json:"isAdministrator"`
+	ChannelPermissions []ChannelPermissions `json:"channelPermissions"`
+}
+
+// ChannelPermissions is the union of a user's role permissions on one channel.
+type ChannelPermissions struct {
+	ID          entity.ID         `json:"id"`
+	Token       string            `json:"token"`
+	Code        string            `json:"code"`
+	Permissions []auth.Permission `json:"permissions"`
+}
+
+// IsStale reports whether the entry's cacheExpiry has passed at now.
+func (s *CachedSession) IsStale(now time.Time) bool {
+	return s.CacheExpiry < float64(now.UnixNano())/1e9
+}
+
+// IsExpired reports whether the session itself has expired at now.
+func (s *CachedSession) IsExpired(now time.Time) bool { return !s.Expires.After(now) }
+
+// PermissionsOn returns the user's permissions on the channel, or nil.
+func (s *CachedSession) PermissionsOn(channelID entity.ID) []auth.Permission {
+	if s == nil || s.User == nil {
+		return nil
+	}
+	for i := range s.User.ChannelPermissions {
+		if s.User.ChannelPermissions[i].ID == channelID {
+			return s.User.ChannelPermissions[i].Permissions
+		}
+	}
+	return nil
+}
