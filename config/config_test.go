@@ -1,0 +1,471 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// env turns a map into a lookup function for Load.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
+// problems splits an error from Load or Validate into its messages.
+func problems(t *testing.T, err error) []string {
+	t.Helper()
+
+	require.Error(t, err)
+	var joined interface{ Unwrap() []error }
+	require.ErrorAs(t, err, &joined, "error is not joined: %v", err)
+	var msgs []string
+	for _, e := range joined.Unwrap() {
+		msgs = append(msgs, e.Error())
+	}
+	return msgs
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+
+	c := Defaults()
+	require.NoError(t, c.Validate())
+	require.Equal(t, Config{
+		AuthTokenHeaderKey:   "vendure-auth-token",
+		BcryptCost:           12,
+		ChannelTokenKey:      "vendure-token",
+		CookieName:           "session",
+		CookieSecure:         false,
+		DatabaseURL:          "",
+		DefaultChannelToken:  "",
+		Introspection:        true,
+		LogLevel:             "info",
+		Playground:           true,
+		Port:                 3000,
+		RedisURL:             "",
+		RememberMeDuration:   31557600000 * time.Millisecond,
+		RequireVerification:  true,
+		SessionCacheSize:     10000,
+		SessionCacheStrategy: "memory",
+		SessionCacheTTL:      300 * time.Second,
+		SessionCacheTimeout:  50 * time.Millisecond,
+		SessionDuration:      31557600000 * time.Millisecond,
+		ShutdownTimeout:      10 * time.Second,
+		SuperadminIdentifier: "superadmin",
+		SuperadminPassword:   "superadmin",
+		TokenMethods:         []string{"cookie", "bearer"},
+	}, c)
+	require.Equal(t, "sqlite", c.DatabaseDialect())
+	require.Equal(t, "./data/sessionserver.db", c.SQLitePath())
+	require.True(t, c.UsesCookie())
+	require.True(t, c.UsesBearer())
+
+	// Each call returns its own slice.
+	c.TokenMethods[0] = "changed"
+	require.Equal(t, []string{"cookie", "bearer"}, Defaults().TokenMethods)
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+
+	t.Run("EmptyEnvironmentGivesDefaults", func(t *testing.T) {
+		t.Parallel()
+
+		c, err := Load(env(nil))
+		require.NoError(t, err)
+		require.Equal(t, Defaults(), c)
+
+		c, err = Load(nil)
+		require.NoError(t, err)
+		require.Equal(t, Defaults(), c)
+	})
+
+	t.Run("EveryVariableOverridden", func(t *testing.T) {
+		t.Parallel()
+
+		c, err := Load(env(map[string]string{
+			"AUTH_TOKEN_HEADER_KEY":  "x-auth-token",
+			"BCRYPT_COST":            "10",
+			"CHANNEL_TOKEN_KEY":      "x-channel",
+			"COOKIE_NAME":            "sid",
+			"COOKIE_SECURE":          "yes",
+			"DATABASE_URL":           "postgres://app:secret@db:5432/app?sslmode=disable",
+			"DEFAULT_CHANNEL_TOKEN":  "default-token",
+			"INTROSPECTION":          "off",
+			"LOG_LEVEL":              "DEBUG",
+			"PLAYGROUND":             "0",
+			"PORT":                   " 8080 ",
+			"REDIS_URL":              "rediss://:pw@cache:6380/2",
+			"REMEMBER_ME_DURATION":   "30d",
+			"REQUIRE_VERIFICATION":   "False",
+			"SESSION_CACHE_SIZE":     "500",
+			"SESSION_CACHE_STRATEGY": "Noop",
+			"SESSION_CACHE_TTL":      "60",
+			"SESSION_CACHE_TIMEOUT":  "100",
+			"SESSION_DURATION":       "7d",
+			"SHUTDOWN_TIMEOUT":       "30s",
+			"SUPERADMIN_IDENTIFIER":  "admin@example.com",
+			"SUPERADMIN_PASSWORD":    "correct horse battery staple",
+			"TOKEN_METHOD":           "bearer, cookie",
+		}))
+		require.NoError(t, err)
+		require.Equal(t, Config{
+			AuthTokenHeaderKey:   "x-auth-token",
+			BcryptCost:           10,
+			ChannelTokenKey:      "x-channel",
+			CookieName:           "sid",
+			CookieSecure:         true,
+			DatabaseURL:          "postgres://app:secret@db:5432/app?sslmode=disable",
+			DefaultChannelToken:  "default-token",
+			Introspection:        false,
+			LogLevel:             "debug",
+			Playground:           false,
+			Port:                 8080,
+			RedisURL:             "rediss://:pw@cache:6380/2",
+			RememberMeDuration:   30 * 24 * time.Hour,
+			RequireVerification:  false,
+			SessionCacheSize:     500,
+			SessionCacheStrategy: "noop",
+			SessionCacheTTL:      time.Minute,
+			SessionCacheTimeout:  100 * time.Millisecond,
+			SessionDuration:      7 * 24 * time.Hour,
+			ShutdownTimeout:      30 * time.Second,
+			SuperadminIdentifier: "admin@example.com",
+			SuperadminPassword:   "correct horse battery staple",
+			TokenMethods:         []string{"bearer", "cookie"},
+		}, c)
+		require.Equal(t, "postgres", c.DatabaseDialect())
+		require.Empty(t, c.SQLitePath())
+	})
+
+	t.Run("Booleans", func(t *testing.T) {
+		t.Parallel()
+
+		for in, want := range map[string]bool{
+			"true": true, "TRUE": true, "1": true, "yes": true, "Yes": true, "on": true, " ON ": true,
+			"false": false, "False": false, "0": false, "no": false, "NO": false, "off": false, "Off": false,
+		} {
+			c, err := Load(env(map[string]string{"COOKIE_SECURE": in, "PLAYGROUND": in}))
+			require.NoError(t, err, "input %q", in)
+			require.Equal(t, want, c.CookieSecure, "input %q", in)
+			require.Equal(t, want, c.Playground, "input %q", in)
+		}
+	})
+
+	t.Run("TokenMethods", func(t *testing.T) {
+		t.Parallel()
+
+		for in, want := range map[string][]string{
+			"cookie":          {"cookie"},
+			"bearer":          {"bearer"},
+			"cookie,bearer":   {"cookie", "bearer"},
+			"bearer,cookie":   {"bearer", "cookie"},
+			" Bearer ,COOKIE": {"bearer", "cookie"},
+		} {
+			c, err := Load(env(map[string]string{"TOKEN_METHOD": in}))
+			require.NoError(t, err, "input %q", in)
+			require.Equal(t, want, c.TokenMethods, "input %q", in)
+			require.Equal(t, strings.Contains(strings.ToLower(in), "cookie"), c.UsesCookie(), "input %q", in)
+			require.Equal(t, strings.Contains(strings.ToLower(in), "bearer"), c.UsesBearer(), "input %q", in)
+		}
+	})
+
+	t.Run("EachInvalidValueReported", func(t *testing.T) {
+		t.Parallel()
+
+		tests := []struct {
+			name, value string
+			wantErr     string
+		}{
+			{"AUTH_TOKEN_HEADER_KEY", "bad key", `AUTH_TOKEN_HEADER_KEY: "bad key" is not a valid HTTP header name (use letters, digits and !#$%&'*+-.^_` + "`" + `|~)`},
+			{"AUTH_TOKEN_HEADER_KEY", "", `AUTH_TOKEN_HEADER_KEY: "" is not a valid HTTP header name`},
+			{"BCRYPT_COST", "3", `BCRYPT_COST: 3 is out of range (use 4..31)`},
+			{"BCRYPT_COST", "32", `BCRYPT_COST: 32 is out of range (use 4..31)`},
+			{"BCRYPT_COST", "twelve", `BCRYPT_COST: "twelve" is not a whole number (use 4..31)`},
+			{"CHANNEL_TOKEN_KEY", "vendure:token", `CHANNEL_TOKEN_KEY: "vendure:token" is not a valid HTTP header name`},
+			{"COOKIE_NAME", "my session", `COOKIE_NAME: "my session" is not a valid cookie name`},
+			{"COOKIE_NAME", "a=b", `COOKIE_NAME: "a=b" is not a valid cookie name`},
+			{"COOKIE_NAME", "", `COOKIE_NAME: "" is not a valid cookie name`},
+			{"COOKIE_SECURE", "maybe", `COOKIE_SECURE: "maybe" is not a boolean (use true/false, 1/0, yes/no or on/off)`},
+			{"COOKIE_SECURE", "", `COOKIE_SECURE: "" is not a boolean`},
+			{"DATABASE_URL", "mysql://u@h/db", `DATABASE_URL: "mysql://u@h/db" has an unsupported scheme (use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for ./data/sessionserver.db)`},
+			{"DATABASE_URL", "./data/app.db", `DATABASE_URL: "./data/app.db" has an unsupported scheme`},
+			{"DATABASE_URL", "sqlite://", `DATABASE_URL: "sqlite://" has no file path`},
+			{"DATABASE_URL", "sqlite:app.db", `DATABASE_URL: "sqlite:app.db" is not a SQLite URL`},
+			{"DATABASE_URL", "file:app.db?cache=shared", `DATABASE_URL: "file:app.db?cache=shared" has query parameters, which are not supported`},
+			{"DATABASE_URL", "file://remote/app.db", `DATABASE_URL: "file://remote/app.db" is not a local file URL`},
+			{"DATABASE_URL", "postgres:app", `DATABASE_URL: "postgres:app" is not a PostgreSQL URL`},
+			{"DATABASE_URL", "postgres://u:p@h:port/db", `DATABASE_URL: "postgres://xxxxx@h:port/db" is not a valid URL`},
+			{"INTROSPECTION", "enabled", `INTROSPECTION: "enabled" is not a boolean`},
+			{"LOG_LEVEL", "verbose", `LOG_LEVEL: "verbose" is not a log level (use debug, info, warn or error)`},
+			{"LOG_LEVEL", "warning", `LOG_LEVEL: "warning" is not a log level`},
+			{"PLAYGROUND", "nope", `PLAYGROUND: "nope" is not a boolean`},
+			{"PORT", "0", `PORT: 0 is out of range (use 1..65535)`},
+			{"PORT", "65536", `PORT: 65536 is out of range (use 1..65535)`},
+			{"PORT", "http", `PORT: "http" is not a whole number (use 1..65535)`},
+			{"PORT", "3000.5", `PORT: "3000.5" is not a whole number`},
+			{"REDIS_URL", "localhost:6379", `REDIS_URL: "localhost:6379" is not a Redis URL (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)`},
+			{"REDIS_URL", "http://cache:6379", `REDIS_URL: "http://cache:6379" is not a Redis URL`},
+			{"REDIS_URL", "redis://:hunter2@cache:port", `REDIS_URL: "redis://xxxxx@cache:port" is not a Redis URL`},
+			{"REMEMBER_ME_DURATION", "forever", `REMEMBER_ME_DURATION: "forever" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
+			{"REMEMBER_ME_DURATION", "0", `REMEMBER_ME_DURATION: 0s is not positive (use a duration greater than zero, such as 30m, 7d, 1y)`},
+			{"REQUIRE_VERIFICATION", "sometimes", `REQUIRE_VERIFICATION: "sometimes" is not a boolean`},
+			{"SESSION_CACHE_SIZE", "0", `SESSION_CACHE_SIZE: 0 is too small (use 1 or more)`},
+			{"SESSION_CACHE_SIZE", "-1", `SESSION_CACHE_SIZE: -1 is too small (use 1 or more)`},
+			{"SESSION_CACHE_SIZE", "10k", `SESSION_CACHE_SIZE: "10k" is not a whole number (use 1 or more)`},
+			{"SESSION_CACHE_STRATEGY", "lru", `SESSION_CACHE_STRATEGY: "lru" is not a cache strategy (use memory, redis or noop)`},
+			{"SESSION_CACHE_STRATEGY", "redis", `SESSION_CACHE_STRATEGY: "redis" needs REDIS_URL (set REDIS_URL, or use memory or noop)`},
+			{"SESSION_CACHE_TTL", "5 minutes please", `SESSION_CACHE_TTL: "5 minutes please" is not a duration (use seconds, or a string such as 30m, 7d, 1y)`},
+			{"SESSION_CACHE_TTL", "-300", `SESSION_CACHE_TTL: "-300" is negative (use seconds, or a string such as 30m, 7d, 1y)`},
+			{"SESSION_CACHE_TTL", "0s", `SESSION_CACHE_TTL: 0s is not positive`},
+			{"SESSION_CACHE_TIMEOUT", "fast", `SESSION_CACHE_TIMEOUT: "fast" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
+			{"SESSION_CACHE_TIMEOUT", "0", `SESSION_CACHE_TIMEOUT: 0s is not positive`},
+			{"SESSION_DURATION", "abc", `SESSION_DURATION: "abc" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
+			{"SESSION_DURATION", "-5s", `SESSION_DURATION: "-5s" is negative (use milliseconds, or a string such as 30m, 7d, 1y)`},
+			{"SESSION_DURATION", "1000y", `SESSION_DURATION: "1000y" is too large (the maximum is about 292y) (use milliseconds, or a string such as 30m, 7d, 1y)`},
+			{"SESSION_DURATION", "0d", `SESSION_DURATION: 0s is not positive`},
+			{"SHUTDOWN_TIMEOUT", "soon", `SHUTDOWN_TIMEOUT: "soon" is not a duration`},
+			{"SHUTDOWN_TIMEOUT", "0", `SHUTDOWN_TIMEOUT: 0s is not positive`},
+			{"SUPERADMIN_IDENTIFIER", "", `SUPERADMIN_IDENTIFIER: is empty (set the superadmin's login name)`},
+			{"SUPERADMIN_PASSWORD", "", `SUPERADMIN_PASSWORD: is empty (set the superadmin's password)`},
+			{"SUPERADMIN_PASSWORD", strings.Repeat("p", 73), `SUPERADMIN_PASSWORD: is 73 bytes long (use at most 72 bytes, bcrypt's limit)`},
+			{"TOKEN_METHOD", "jwt", `TOKEN_METHOD: "jwt" is not a token method (use cookie, bearer, or both as cookie,bearer or bearer,cookie)`},
+			{"TOKEN_METHOD", "", `TOKEN_METHOD: "" is not a token method`},
+			{"TOKEN_METHOD", "cookie,", `TOKEN_METHOD: "cookie," is not a token method`},
+			{"TOKEN_METHOD", "cookie,cookie", `TOKEN_METHOD: "cookie,cookie" is not a token method`},
+			{"TOKEN_METHOD", "cookie,bearer,cookie", `TOKEN_METHOD: "cookie,bearer,cookie" is not a token method`},
+			{"TOKEN_METHOD", "cookie;bearer", `TOKEN_METHOD: "cookie;bearer" is not a token method`},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+				t.Parallel()
+
+				c, err := Load(env(map[string]string{tt.name: tt.value}))
+				require.Equal(t, Config{}, c)
+				msgs := problems(t, err)
+				require.Len(t, msgs, 1, "%q", msgs)
+				require.True(t, strings.HasPrefix(msgs[0], tt.wantErr), "got %q\nwant prefix %q", msgs[0], tt.wantErr)
+			})
+		}
+	})
+
+	t.Run("SeveralInvalidValuesReportedTogether", func(t *testing.T) {
+		t.Parallel()
+
+		_, err := Load(env(map[string]string{
+			"PORT":                   "99999",
+			"SESSION_DURATION":       "abc",
+			"SESSION_CACHE_TTL":      "-1",
+			"COOKIE_SECURE":          "maybe",
+			"SESSION_CACHE_STRATEGY": "redis",
+			"TOKEN_METHOD":           "jwt",
+			"LOG_LEVEL":              "trace",
+			"BCRYPT_COST":            "x",
+			"SUPERADMIN_PASSWORD":    "",
+		}))
+		msgs := problems(t, err)
+		require.Len(t, msgs, 9, "%q", msgs)
+		for _, name := range []string{
+			"PORT", "SESSION_DURATION", "SESSION_CACHE_TTL", "COOKIE_SECURE", "SESSION_CACHE_STRATEGY",
+			"TOKEN_METHOD", "LOG_LEVEL", "BCRYPT_COST", "SUPERADMIN_PASSWORD",
+		} {
+			require.Contains(t, err.Error(), name+": ")
+		}
+		// One problem per line, so a log shows them all.
+		require.Len(t, strings.Split(err.Error(), "\n"), 9)
+	})
+
+	t.Run("SecretsNotInErrors", func(t *testing.T) {
+		t.Parallel()
+
+		password := strings.Repeat("s3cret!", 11)
+		_, err := Load(env(map[string]string{
+			"SUPERADMIN_PASSWORD": password,
+			"DATABASE_URL":        "mysql://app:dbsecret@db/app",
+			"REDIS_URL":           "http://user:redissecret@cache",
+		}))
+		require.Len(t, problems(t, err), 3)
+		for _, secret := range []string{password, "s3cret!", "dbsecret", "redissecret"} {
+			require.NotContains(t, err.Error(), secret)
+		}
+	})
+
+	t.Run("PasswordOf72BytesAccepted", func(t *testing.T) {
+		t.Parallel()
+
+		c, err := Load(env(map[string]string{"SUPERADMIN_PASSWORD": strings.Repeat("é", 36)}))
+		require.NoError(t, err)
+		require.Len(t, c.SuperadminPassword, 72)
+
+		_, err = Load(env(map[string]string{"SUPERADMIN_PASSWORD": strings.Repeat("é", 36) + "x"}))
+		require.ErrorContains(t, err, "is 73 bytes long")
+	})
+
+	t.Run("SecretsTakenVerbatim", func(t *testing.T) {
+		t.Parallel()
+
+		c, err := Load(env(map[string]string{
+			"SUPERADMIN_IDENTIFIER": " admin ",
+			"SUPERADMIN_PASSWORD":   " pass word ",
+			"DEFAULT_CHANNEL_TOKEN": " tok ",
+		}))
+		require.NoError(t, err)
+		require.Equal(t, " admin ", c.SuperadminIdentifier)
+		require.Equal(t, " pass word ", c.SuperadminPassword)
+		require.Equal(t, " tok ", c.DefaultChannelToken)
+	})
+}
+
+func TestLoadSessionCacheStrategy(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"NoRedisMeansMemory", nil, "memory"},
+		{"RedisURLMeansRedis", map[string]string{"REDIS_URL": "redis://localhost:6379"}, "redis"},
+		{"RedisURLWithEmptyStrategyMeansRedis", map[string]string{"REDIS_URL": "redis://localhost:6379", "SESSION_CACHE_STRATEGY": " "}, "redis"},
+		{"EmptyRedisURLMeansMemory", map[string]string{"REDIS_URL": ""}, "memory"},
+		{"ExplicitMemoryWithRedis", map[string]string{"REDIS_URL": "redis://localhost:6379", "SESSION_CACHE_STRATEGY": "memory"}, "memory"},
+		{"ExplicitNoopWithRedis", map[string]string{"REDIS_URL": "rediss://localhost:6380", "SESSION_CACHE_STRATEGY": "noop"}, "noop"},
+		{"ExplicitRedis", map[string]string{"REDIS_URL": "redis://localhost:6379/1", "SESSION_CACHE_STRATEGY": "REDIS"}, "redis"},
+		{"ExplicitNoop", map[string]string{"SESSION_CACHE_STRATEGY": "noop"}, "noop"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			c, err := Load(env(tt.vars))
+			require.NoError(t, err)
+			require.Equal(t, tt.want, c.SessionCacheStrategy)
+		})
+	}
+
+	t.Run("InvalidRedisURLReportedOnce", func(t *testing.T) {
+		t.Parallel()
+
+		_, err := Load(env(map[string]string{"REDIS_URL": "cache:6379"}))
+		msgs := problems(t, err)
+		require.Len(t, msgs, 1, "%q", msgs)
+		require.Contains(t, msgs[0], "REDIS_URL: ")
+	})
+}
+
+func TestDatabaseDialect(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		url         string
+		wantDialect string
+		wantPath    string
+	}{
+		{"", "sqlite", "./data/sessionserver.db"},
+		{"postgres://app:pw@localhost:5432/app?sslmode=disable", "postgres", ""},
+		{"postgresql://localhost/app", "postgres", ""},
+		{"POSTGRES://localhost/app", "postgres", ""},
+		{"postgres:///app?host=/var/run/postgresql", "postgres", ""},
+		{"sqlite://./data/test.db", "sqlite", "./data/test.db"},
+		{"sqlite://data/test.db", "sqlite", "data/test.db"},
+		{"sqlite:///var/lib/app/app.db", "sqlite", "/var/lib/app/app.db"},
+		{"sqlite://:memory:", "sqlite", ":memory:"},
+		{"SQLite://app.db", "sqlite", "app.db"},
+		{"file:app.db", "sqlite", "app.db"},
+		{"file:./data/app.db", "sqlite", "./data/app.db"},
+		{"file:/tmp/app.db", "sqlite", "/tmp/app.db"},
+		{"file:///tmp/app.db", "sqlite", "/tmp/app.db"},
+		{"file://localhost/tmp/app.db", "sqlite", "/tmp/app.db"},
+		{"file::memory:", "sqlite", ":memory:"},
+		// Invalid: Validate reports these, the accessors return "".
+		{"mysql://localhost/app", "", ""},
+		{"./data/app.db", "", ""},
+		{"sqlite://", "", ""},
+		{"file:", "", ""},
+		{"file:app.db?mode=ro", "", ""},
+		{"postgres:app", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			t.Parallel()
+
+			c := Defaults()
+			c.DatabaseURL = tt.url
+			require.Equal(t, tt.wantDialect, c.DatabaseDialect())
+			require.Equal(t, tt.wantPath, c.SQLitePath())
+			if tt.wantDialect == "" {
+				require.ErrorContains(t, c.Validate(), "DATABASE_URL: ")
+			} else {
+				require.NoError(t, c.Validate())
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+
+	type testBundle struct {
+		config Config
+	}
+	setup := func(t *testing.T) *testBundle {
+		t.Helper()
+		return &testBundle{config: Defaults()}
+	}
+
+	t.Run("ZeroConfigReportsEveryField", func(t *testing.T) {
+		t.Parallel()
+
+		msgs := problems(t, Config{}.Validate())
+		var names []string
+		for _, m := range msgs {
+			name, _, _ := strings.Cut(m, ":")
+			names = append(names, name)
+		}
+		require.ElementsMatch(t, []string{
+			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "LOG_LEVEL",
+			"PORT", "REMEMBER_ME_DURATION", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY",
+			"SESSION_CACHE_TTL", "SESSION_CACHE_TIMEOUT", "SESSION_DURATION", "SHUTDOWN_TIMEOUT",
+			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
+		}, names)
+	})
+
+	t.Run("NegativeDuration", func(t *testing.T) {
+		t.Parallel()
+
+		bundle := setup(t)
+		bundle.config.SessionDuration = -time.Hour
+		require.EqualError(t, bundle.config.Validate(),
+			"SESSION_DURATION: -1h is not positive (use a duration greater than zero, such as 30m, 7d, 1y)")
+	})
+
+	t.Run("RedisStrategyWithRedisURL", func(t *testing.T) {
+		t.Parallel()
+
+		bundle := setup(t)
+		bundle.config.SessionCacheStrategy = "redis"
+		require.Error(t, bundle.config.Validate())
+		bundle.config.RedisURL = "redis://localhost:6379"
+		require.NoError(t, bundle.config.Validate())
+	})
+
+	t.Run("ValidateIsStrictAboutCase", func(t *testing.T) {
+		t.Parallel()
+
+		bundle := setup(t)
+		bundle.config.LogLevel = "INFO" // Load lowers it; a Config built in code must be exact.
+		require.ErrorContains(t, bundle.config.Validate(), `LOG_LEVEL: "INFO"`)
+	})
+
+	t.Run("NoProblemsIsNil", func(t *testing.T) {
+		t.Parallel()
+
+		bundle := setup(t)
+		require.NoError(t, bundle.config.Validate())
+	})
+}
