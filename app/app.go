@@ -1,0 +1,233 @@
+// Package app wires the server together from a config.Config: database,
+// migrations, cache, services, seed data and the HTTP handler. server.go
+// (package main) calls New and runs the process; the end-to-end tests call
+// New too, so they exercise exactly what production runs.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/config"
+	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/graph/adminapi"
+	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/graph/shopapi"
+	"github.com/shopsession/sessionserver/migrations"
+	"github.com/shopsession/sessionserver/requestctx"
+	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// Paths of the two APIs.
+const (
+	ShopPath  = "/shop-api"
+	AdminPath = "/admin-api"
+)
+
+// Options are the parts a test may replace. The zero value is production.
+type Options struct {
+	// Logger defaults to a text logger at the configured level on stderr.
+	Logger *slog.Logger
+	// NowFunc defaults to time.Now.
+	NowFunc func() time.Time
+	// DB, when set, is used instead of opening cfg.DatabaseURL; it must be
+	// migrated or migratable. App.Close does not close it.
+	DB *bun.DB
+	// Cache, when set, wraps the configured cache strategy (a test spy).
+	Cache func(sessioncache.Strategy) sessioncache.Strategy
+	// Redis, when set, is used instead of connecting to cfg.RedisURL.
+	Redis redis.UniversalClient
+}
+
+// App is a built server.
+type App struct {
+	Config   config.Config
+	DB       *bun.DB
+	Cache    sessioncache.Strategy
+	Sessions *service.SessionService
+	Auth     *service.AuthService
+	Users    *service.UserService
+	Channels *service.ChannelService
+	Roles    *service.RoleService
+
+	handler http.Handler
+	closers []func() error
+}
+
+// New builds the server: it opens and migrates the database, seeds it, and
+// builds the services and the HTTP handler.
+func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	now := opts.NowFunc
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{Config: cfg}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+
+	a.DB = opts.DB
+	if a.DB == nil {
+		dsn := cfg.DatabaseURL
+		if cfg.DatabaseDialect() == "sqlite" {
+			dsn = cfg.SQLitePath()
+		}
+		if a.DB, err = database.Open(ctx, cfg.DatabaseDialect(), dsn, database.Options{}); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.DB.Close)
+	}
+	if err := migrations.Run(ctx, a.DB); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+
+	if a.Cache, err = a.newCache(ctx, cfg, opts); err != nil {
+		return nil, err
+	}
+	if opts.Cache != nil {
+		a.Cache = opts.Cache(a.Cache)
+	}
+
+	hasher, err := password.NewBcrypt(cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	if err := service.Seed(ctx, a.DB, hasher, now(), service.SeedConfig{
+		DefaultChannelToken:  cfg.DefaultChannelToken,
+		SuperadminIdentifier: cfg.SuperadminIdentifier,
+		SuperadminPassword:   cfg.SuperadminPassword,
+	}); err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+
+	if a.Sessions, err = service.NewSessionService(service.SessionConfig{
+		DB: a.DB, Cache: a.Cache, Logger: log, NowFunc: now,
+		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
+	}); err != nil {
+		return nil, err
+	}
+	// The one access-change hook: any committed channel or role change
+	// clears the session cache, since cached sessions carry permissions.
+	accessChanged := a.Sessions.ClearCache
+	a.Channels = service.NewChannelService(a.DB, log, now, accessChanged)
+	if err := a.Channels.Reload(ctx); err != nil {
+		return nil, err
+	}
+	a.Roles = service.NewRoleService(a.DB, now, accessChanged)
+	a.Users = service.NewUserService(a.DB, now, hasher, a.Sessions)
+	if a.Auth, err = service.NewAuthService(service.AuthConfig{
+		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now,
+		RequireVerification: cfg.RequireVerification,
+	}); err != nil {
+		return nil, err
+	}
+	a.handler = a.newHandler(log)
+	return a, nil
+}
+
+func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options) (sessioncache.Strategy, error) {
+	switch cfg.SessionCacheStrategy {
+	case "noop":
+		return sessioncache.Noop{}, nil
+	case "redis":
+		client := opts.Redis
+		if client == nil {
+			ropts, err := redis.ParseURL(cfg.RedisURL)
+			if err != nil {
+				return nil, fmt.Errorf("REDIS_URL: %w", err)
+			}
+			client = redis.NewUniversalClient(&redis.UniversalOptions{
+				Addrs: []string{ropts.Addr}, DB: ropts.DB, Username: ropts.Username,
+				Password: ropts.Password, TLSConfig: ropts.TLSConfig,
+			})
+			a.closers = append(a.closers, client.Close)
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			if err := client.Ping(pctx).Err(); err != nil {
+				return nil, fmt.Errorf("redis at %s is not reachable: %w", ropts.Addr, err)
+			}
+		}
+		return sessioncache.NewRedis(client, sessioncache.RedisOptions{
+			TTL: 24 * time.Hour, OperationTimeout: cfg.SessionCacheTimeout,
+		}), nil
+	default:
+		return sessioncache.NewMemory(cfg.SessionCacheSize)
+	}
+}
+
+func (a *App) newHandler(log *slog.Logger) http.Handler {
+	cfg := a.Config
+	shopCfg := shopapi.Config{Resolvers: &shopapi.Resolver{Auth: a.Auth, Users: a.Users}}
+	shopCfg.Directives.Allow = gqlutil.Allow
+	adminCfg := adminapi.Config{Resolvers: &adminapi.Resolver{Auth: a.Auth, Users: a.Users}}
+	adminCfg.Directives.Allow = gqlutil.Allow
+
+	mw := func(api auth.APIType) func(http.Handler) http.Handler {
+		return requestctx.Middleware(requestctx.Config{
+			APIType: api, Sessions: a.Sessions, Channels: a.Channels, Logger: log,
+			UseCookie: cfg.UsesCookie(), UseBearer: cfg.UsesBearer(),
+			AuthTokenHeaderKey: cfg.AuthTokenHeaderKey, ChannelTokenKey: cfg.ChannelTokenKey,
+			CookieName: cfg.CookieName, CookieSecure: cfg.CookieSecure,
+			RememberMeMaxAge: cfg.RememberMeDuration,
+		})
+	}
+	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
+		Schema: shopapi.NewExecutableSchema(shopCfg), Logger: log, Title: "Shop API", Endpoint: ShopPath,
+		Playground: cfg.Playground, Introspection: cfg.Introspection,
+	}))
+	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
+		Schema: adminapi.NewExecutableSchema(adminCfg), Logger: log, Title: "Admin API", Endpoint: AdminPath,
+		Playground: cfg.Playground, Introspection: cfg.Introspection,
+	}))
+
+	mux := http.NewServeMux()
+	mux.Handle(ShopPath, shop)
+	mux.Handle(AdminPath, admin)
+	mux.HandleFunc("GET /health", a.health)
+	return cors(cfg, mux)
+}
+
+// Handler returns the HTTP handler serving both APIs and /health.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// health answers 200 when the database answers.
+func (a *App) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := a.DB.PingContext(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"error","database":"down"}` + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+// Close releases what New opened.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,69 @@
+package auth
+
+// AnyOf reports whether granted holds at least one of required.
+func AnyOf(granted, required []Permission) bool {
+	for _, r := range required {
+		for _, g := range granted {
+			if g == r {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AllOf reports whether granted holds every one of required.
+func AllOf(granted, required []Permission) bool {
+	for _, r := range required {
+		found := false
+		for _, g := range granted {
+			if g == r {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// Decision is the outcome of checking a root field's @allow list.
+type Decision int
+
+// Decisions.
+const (
+	// Denied: the caller may not run the field.
+	Denied Decision = iota
+	// Allowed: the field is public, or the caller holds a listed permission.
+	Allowed
+	// AllowedAsOwner: the caller passes only because the list has Owner; the
+	// resolver must check ownership.
+	AllowedAsOwner
+)
+
+// Decide applies Vendure's @Allow rule: Public lets everyone through; holding
+// any listed permission on the channel authorizes; otherwise Owner in the list
+// lets the caller through as owner-only.
+func Decide(granted, required []Permission) Decision {
+	if len(required) == 0 || contains(required, Public) {
+		return Allowed
+	}
+	if AnyOf(granted, required) {
+		return Allowed
+	}
+	if contains(required, Owner) {
+		return AllowedAsOwner
+	}
+	return Denied
+}
+
+func contains(list []Permission, p Permission) bool {
+	for _, x := range list {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,33 @@
+package adminapi
+
+import (
+	"errors"
+
+	"github.com/shopsession/sessionserver/graph/adminapi/model"
+	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// authResult maps a login outcome to the Admin API's result members (which,
+// unlike the Shop API's, have no NotVerifiedError).
+func authResult(cs *sessioncache.CachedSession, err error) (any, error) {
+	var (
+		invalid *service.InvalidCredentialsError
+		native  *service.NativeAuthStrategyError
+	)
+	switch {
+	case err == nil:
+		return currentUser(cs.User), nil
+	case errors.As(err, &invalid):
+		return &model.InvalidCredentialsError{ErrorCode: model.ErrorCodeInvalidCredentialsError, Message: invalid.Error(), AuthenticationError: invalid.AuthenticationError}, nil
+	case errors.As(err, &native):
+		return &model.NativeAuthStrategyError{ErrorCode: model.ErrorCodeNativeAuthStrategyError, Message: native.Error()}, nil
+	default:
+		return nil, err
+	}
+}
+
+func currentUser(u *sessioncache.CachedUser) *model.CurrentUser {
+	return &model.CurrentUser{ID: u.ID, Identifier: u.Identifier, Channels: gqlutil.Channels(u)}
+}

@@ -1,0 +1,250 @@
+package requestctx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// SessionCreator creates anonymous sessions.
+type SessionCreator interface {
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
+}
+
+// Sessions is what the middleware needs of the session service.
+type Sessions interface {
+	SessionCreator
+	// GetSessionFromToken returns the session of a token, or service.ErrNotFound.
+	GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error)
+	// EnsureActiveChannel records the request's channel on the session.
+	EnsureActiveChannel(ctx context.Context, s *sessioncache.CachedSession, channelID entity.ID) (*sessioncache.CachedSession, error)
+}
+
+// Channels resolves a request's channel token.
+type Channels interface {
+	// GetChannelFromToken returns the channel, or *service.ChannelNotFoundError.
+	GetChannelFromToken(ctx context.Context, token string) (*entity.Channel, error)
+}
+
+// Config configures the middleware of one API.
+type Config struct {
+	APIType  auth.APIType
+	Sessions Sessions
+	Channels Channels
+	Logger   *slog.Logger
+
+	// UseCookie and UseBearer say how tokens travel (TOKEN_METHOD). When both
+	// are on, a cookie token wins over a bearer token.
+	UseCookie bool
+	UseBearer bool
+	// AuthTokenHeaderKey is the response header that carries a new token in
+	// bearer mode. Defaults to "vendure-auth-token".
+	AuthTokenHeaderKey string
+	// ChannelTokenKey is the query parameter or header naming the channel.
+	// Defaults to "vendure-token".
+	ChannelTokenKey string
+	// CookieName is the session cookie's name. Defaults to "session".
+	CookieName string
+	// CookieSecure marks the cookie Secure.
+	CookieSecure bool
+	// RememberMeMaxAge is the cookie lifetime when rememberMe is true (and for
+	// anonymous sessions). Defaults to 1 year.
+	RememberMeMaxAge time.Duration
+	// LookupTimeout bounds the session lookup, which runs detached from the
+	// client's cancellation so a client hanging up cannot make the database
+	// driver drop a pooled connection. Defaults to 5 s.
+	LookupTimeout time.Duration
+}
+
+func (c *Config) withDefaults() {
+	if c.AuthTokenHeaderKey == "" {
+		c.AuthTokenHeaderKey = "vendure-auth-token"
+	}
+	if c.ChannelTokenKey == "" {
+		c.ChannelTokenKey = "vendure-token"
+	}
+	if c.CookieName == "" {
+		c.CookieName = "session"
+	}
+	if c.RememberMeMaxAge <= 0 {
+		c.RememberMeMaxAge = time.Duration(365.25 * 24 * float64(time.Hour))
+	}
+	if c.LookupTimeout <= 0 {
+		c.LookupTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Middleware builds the RequestContext of each request and sends token
+// changes back before the response body.
+func Middleware(cfg Config) func(http.Handler) http.Handler {
+	cfg.withDefaults()
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rc, status, gqlErr := build(r, &cfg)
+			tw := &tokenWriter{ResponseWriter: w, rc: rc, cfg: &cfg}
+			if gqlErr != nil {
+				writeError(tw, status, gqlErr)
+				return
+			}
+			next.ServeHTTP(tw, r.WithContext(WithContext(r.Context(), rc)))
+			tw.flush()
+		})
+	}
+}
+
+// build makes the RequestContext. On failure it returns the GraphQL error
+// to answer with; rc is still usable for sending a cleared token.
+func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
+	rc := &RequestContext{apiType: cfg.APIType, sessions: detached{cfg.Sessions}}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.LookupTimeout)
+	defer cancel()
+
+	channelToken := r.URL.Query().Get(cfg.ChannelTokenKey)
+	if channelToken == "" {
+		channelToken = r.Header.Get(cfg.ChannelTokenKey)
+	}
+	ch, err := cfg.Channels.GetChannelFromToken(ctx, channelToken)
+	if err != nil {
+		var nf *service.ChannelNotFoundError
+		if errors.As(err, &nf) {
+			return rc, http.StatusOK, &gqlError{Message: nf.Error(), Code: "CHANNEL_NOT_FOUND"}
+		}
+		cfg.Logger.ErrorContext(ctx, "resolve channel", "err", err)
+		return rc, http.StatusInternalServerError, internalError()
+	}
+	rc.channel = ch
+	rc.languageCode = r.URL.Query().Get("languageCode")
+	if rc.languageCode == "" {
+		rc.languageCode = ch.DefaultLanguageCode
+	}
+
+	rc.token = extractToken(r, cfg)
+	if rc.token == "" {
+		return rc, 0, nil
+	}
+	s, err := cfg.Sessions.GetSessionFromToken(ctx, rc.token)
+	switch {
+	case errors.Is(err, service.ErrNotFound):
+		// Unknown, expired or revoked: tell the client to drop it.
+		rc.pending = &tokenUpdate{}
+		return rc, 0, nil
+	case err != nil:
+		// The store failed: keep the client's token, fail this request.
+		cfg.Logger.ErrorContext(ctx, "session lookup failed", "err", err)
+		return rc, http.StatusServiceUnavailable, internalError()
+	}
+	if s.ActiveChannelID == nil || *s.ActiveChannelID != ch.ID {
+		if updated, err := cfg.Sessions.EnsureActiveChannel(ctx, s, ch.ID); err != nil {
+			cfg.Logger.WarnContext(ctx, "set active channel failed", "err", err)
+		} else {
+			s = updated
+		}
+	}
+	rc.session = s
+	return rc, 0, nil
+}
+
+// extractToken reads the session token per TOKEN_METHOD: the cookie first,
+// then an `Authorization: Bearer` header. Empty values count as absent.
+func extractToken(r *http.Request, cfg *Config) string {
+	if cfg.UseCookie {
+		if c, err := r.Cookie(cfg.CookieName); err == nil && c.Value != "" {
+			return c.Value
+		}
+	}
+	if cfg.UseBearer {
+		h := strings.TrimSpace(r.Header.Get("Authorization"))
+		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			return strings.TrimSpace(h[7:])
+		}
+	}
+	return ""
+}
+
+// detached runs anonymous-session creation apart from the client's
+// cancellation, for the same reason as the lookup.
+type detached struct{ Sessions }
+
+func (d detached) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
+	return d.Sessions.CreateAnonymousSession(context.WithoutCancel(ctx), channelID)
+}
+
+// tokenWriter writes a pending token change into the headers just before the
+// status line goes out.
+type tokenWriter struct {
+	http.ResponseWriter
+	rc      *RequestContext
+	cfg     *Config
+	flushed bool
+}
+
+func (w *tokenWriter) WriteHeader(code int) {
+	w.flush()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *tokenWriter) Write(b []byte) (int, error) {
+	w.flush()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *tokenWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *tokenWriter) flush() {
+	if w.flushed {
+		return
+	}
+	w.flushed = true
+	p := w.rc.takePending()
+	if p == nil {
+		return
+	}
+	if w.cfg.UseBearer {
+		w.Header().Set(w.cfg.AuthTokenHeaderKey, p.token)
+	}
+	if w.cfg.UseCookie {
+		c := &http.Cookie{
+			Name: w.cfg.CookieName, Value: p.token, Path: "/",
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: w.cfg.CookieSecure,
+		}
+		switch {
+		case p.token == "":
+			c.MaxAge = -1 // delete the cookie
+		case p.rememberMe:
+			c.MaxAge = int(w.cfg.RememberMeMaxAge / time.Second)
+		}
+		http.SetCookie(w, c)
+	}
+}
+
+// gqlError is a GraphQL error answered before GraphQL runs.
+type gqlError struct {
+	Message string
+	Code    string
+}
+
+func internalError() *gqlError {
+	return &gqlError{Message: service.MsgInternalServerError, Code: "INTERNAL_SERVER_ERROR"}
+}
+
+func writeError(w http.ResponseWriter, status int, e *gqlError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
+		"data":   nil,
+	})
+}

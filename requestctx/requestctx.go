@@ -1,0 +1,160 @@
+// Package requestctx builds the RequestContext of each HTTP request before
+// GraphQL runs (Vendure's RequestContextService + the session part of its
+// AuthGuard), carries it in context.Context, and sends a new or cleared
+// session token back in the response header and/or cookie.
+package requestctx
+
+import (
+	"context"
+	"sync"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// RequestContext is what a resolver knows about the request: API, channel,
+// language and the session. It is safe for concurrent use by the resolvers
+// of one request.
+type RequestContext struct {
+	apiType      auth.APIType
+	channel      *entity.Channel
+	languageCode string
+
+	sessions SessionCreator
+
+	mu      sync.Mutex
+	token   string // the token the client sent, "" if none
+	session *sessioncache.CachedSession
+	pending *tokenUpdate
+}
+
+// tokenUpdate is a token to send back: "" clears the client's token.
+type tokenUpdate struct {
+	token      string
+	rememberMe bool
+}
+
+// APIType returns the API of the request.
+func (rc *RequestContext) APIType() auth.APIType { return rc.apiType }
+
+// Channel returns the request's channel. It must not be modified.
+func (rc *RequestContext) Channel() *entity.Channel { return rc.channel }
+
+// ChannelID returns the id of the request's channel.
+func (rc *RequestContext) ChannelID() entity.ID { return rc.channel.ID }
+
+// LanguageCode returns the request's language.
+func (rc *RequestContext) LanguageCode() string { return rc.languageCode }
+
+// Session returns the current session, or nil.
+func (rc *RequestContext) Session() *sessioncache.CachedSession {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.session
+}
+
+// Token returns the raw token the client sent ("" if none). Logout uses it
+// even when the session it names is gone.
+func (rc *RequestContext) Token() string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.token
+}
+
+// ActiveUserID returns the id of the logged-in user, if any.
+func (rc *RequestContext) ActiveUserID() (entity.ID, bool) {
+	s := rc.Session()
+	if s == nil || s.User == nil {
+		return 0, false
+	}
+	return s.User.ID, true
+}
+
+// UserHasPermissions reports whether the logged-in user holds at least one of
+// perms on the request's channel (any-of).
+func (rc *RequestContext) UserHasPermissions(perms []auth.Permission) bool {
+	return auth.AnyOf(rc.Session().PermissionsOn(rc.channel.ID), perms)
+}
+
+// UserHasAllPermissions reports whether the logged-in user holds every one of
+// perms on the request's channel.
+func (rc *RequestContext) UserHasAllPermissions(perms []auth.Permission) bool {
+	return auth.AllOf(rc.Session().PermissionsOn(rc.channel.ID), perms)
+}
+
+// SetSession replaces the request's session and sends its token to the
+// client: login does this.
+func (rc *RequestContext) SetSession(s *sessioncache.CachedSession, rememberMe bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.session = s
+	rc.pending = &tokenUpdate{token: s.Token, rememberMe: rememberMe}
+}
+
+// ClearSession drops the request's session and clears the client's token:
+// logout and an invalid token do this.
+func (rc *RequestContext) ClearSession() {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.session = nil
+	rc.pending = &tokenUpdate{}
+}
+
+// EnsureSession returns the request's session, creating an anonymous one
+// when there is none (Vendure does this for fields that allow Owner). Within
+// one request at most one anonymous session is created, even when several
+// fields ask at once. The new token goes back with a long-lived cookie.
+func (rc *RequestContext) EnsureSession(ctx context.Context) (*sessioncache.CachedSession, error) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.session != nil {
+		return rc.session, nil
+	}
+	channelID := rc.channel.ID
+	s, err := rc.sessions.CreateAnonymousSession(ctx, &channelID)
+	if err != nil {
+		return nil, err
+	}
+	rc.session = s
+	rc.pending = &tokenUpdate{token: s.Token, rememberMe: true}
+	return s, nil
+}
+
+// takePending returns and forgets the token update to send, if any.
+func (rc *RequestContext) takePending() *tokenUpdate {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	p := rc.pending
+	rc.pending = nil
+	return p
+}
+
+type ctxKey struct{}
+
+type fieldAuthKey struct{}
+
+// WithContext returns ctx carrying rc.
+func WithContext(ctx context.Context, rc *RequestContext) context.Context {
+	return context.WithValue(ctx, ctxKey{}, rc)
+}
+
+// FromContext returns the RequestContext of ctx, or nil outside a request.
+func FromContext(ctx context.Context) *RequestContext {
+	rc, _ := ctx.Value(ctxKey{}).(*RequestContext)
+	return rc
+}
+
+// WithOwnerOnly marks ctx, for one root field, as authorized only because the
+// field allows Owner (Vendure's authorizedAsOwnerOnly, kept per field so
+// parallel fields cannot overwrite each other).
+func WithOwnerOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, fieldAuthKey{}, true)
+}
+
+// AuthorizedAsOwnerOnly reports whether the current root field was allowed
+// only through Owner.
+func AuthorizedAsOwnerOnly(ctx context.Context) bool {
+	v, _ := ctx.Value(fieldAuthKey{}).(bool)
+	return v
+}

@@ -1,0 +1,54 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinels for faults and access.
+var (
+	// ErrNotFound is returned by lookups that find nothing.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden is returned when the caller may not perform an operation.
+	ErrForbidden = errors.New("forbidden")
+)
+
+// Messages clients rely on, verbatim from Vendure's English translations.
+const (
+	MsgForbidden           = "You are not currently authorized to perform this action"
+	MsgInvalidCredentials  = "The provided credentials are invalid"
+	MsgNotVerified         = "Please verify this email address before logging in"
+	MsgNoActiveOrder       = "There is no active Order associated with the current session"
+	MsgNativeAuthStrategy  = "This operation requires the NativeAuthenticationStrategy to be configured for the current API"
+	MsgInternalServerError = "Internal server error"
+)
+
+// InvalidCredentialsError is the expected outcome of a failed login.
+// AuthenticationError carries a strategy's reason ("" for native).
+type InvalidCredentialsError struct {
+	AuthenticationError string
+}
+
+func (e *InvalidCredentialsError) Error() string { return MsgInvalidCredentials }
+
+// NotVerifiedError is returned when an unverified user tries to log in while
+// verification is required.
+type NotVerifiedError struct{}
+
+func (e *NotVerifiedError) Error() string { return MsgNotVerified }
+
+// NativeAuthStrategyError is returned when `login` is called on an API that
+// has no native authentication strategy.
+type NativeAuthStrategyError struct{}
+
+func (e *NativeAuthStrategyError) Error() string { return MsgNativeAuthStrategy }
+
+// ChannelNotFoundError is returned when a request names a channel token that
+// matches no channel while several channels exist.
+type ChannelNotFoundError struct {
+	Token string
+}
+
+func (e *ChannelNotFoundError) Error() string {
+	return fmt.Sprintf("No Channel with the token %q could be found", e.Token)
+}

@@ -1,0 +1,125 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+)
+
+// RoleService creates, changes and deletes roles. Every committed change
+// runs the access-change hook, which clears the session cache.
+type RoleService struct {
+	db      *bun.DB
+	now     func() time.Time
+	changed AccessChangeFunc
+}
+
+// NewRoleService returns a RoleService.
+func NewRoleService(db *bun.DB, now func() time.Time, changed AccessChangeFunc) *RoleService {
+	if changed == nil {
+		changed = func(context.Context) {}
+	}
+	return &RoleService{db: db, now: now, changed: changed}
+}
+
+// NewRole describes a role to create.
+type NewRole struct {
+	Code        string
+	Description string
+	Permissions []auth.Permission
+	ChannelIDs  []entity.ID
+}
+
+// Create creates a role on the given channels. Authenticated is always
+// prepended to its permissions, as Vendure does.
+func (s *RoleService) Create(ctx context.Context, in NewRole) (*entity.Role, error) {
+	var role *entity.Role
+	err := runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		var err error
+		role, err = createRole(ctx, t, s.now().UTC(), in)
+		if err != nil {
+			return err
+		}
+		t.onCommit(s.changed)
+		return nil
+	})
+	return role, err
+}
+
+// UpdatePermissions replaces a role's permissions (Authenticated is kept).
+func (s *RoleService) UpdatePermissions(ctx context.Context, roleID entity.ID, perms []auth.Permission) error {
+	list, err := rolePermissions(perms)
+	if err != nil {
+		return err
+	}
+	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		res, err := t.NewUpdate().Model((*entity.Role)(nil)).
+			Set("permissions = ?", list).Set("updated_at = ?", s.now().UTC()).
+			Where("id = ?", roleID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("update role: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		t.onCommit(s.changed)
+		return nil
+	})
+}
+
+// Delete deletes a role. Built-in roles cannot be deleted.
+func (s *RoleService) Delete(ctx context.Context, roleID entity.ID) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		var role entity.Role
+		if err := t.NewSelect().Model(&role).Where("id = ?", roleID).Scan(ctx); err != nil {
+			return ErrNotFound
+		}
+		if role.Code == entity.SuperAdminRoleCode || role.Code == entity.CustomerRoleCode {
+			return errors.New("built-in roles cannot be deleted")
+		}
+		if _, err := t.NewDelete().Model(&role).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("delete role: %w", err)
+		}
+		t.onCommit(s.changed)
+		return nil
+	})
+}
+
+// rolePermissions validates perms and prepends Authenticated, de-duplicated.
+func rolePermissions(perms []auth.Permission) (entity.StringList, error) {
+	out := entity.StringList{string(auth.Authenticated)}
+	seen := map[auth.Permission]bool{auth.Authenticated: true}
+	for _, p := range perms {
+		if !p.IsValid() || p == auth.Owner || p == auth.Public {
+			return nil, fmt.Errorf("%q is not an assignable permission", p)
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, string(p))
+		}
+	}
+	return out, nil
+}
+
+func createRole(ctx context.Context, db bun.IDB, now time.Time, in NewRole) (*entity.Role, error) {
+	list, err := rolePermissions(in.Permissions)
+	if err != nil {
+		return nil, err
+	}
+	role := &entity.Role{CreatedAt: now, UpdatedAt: now, Code: in.Code, Description: in.Description, Permissions: list}
+	if _, err := db.NewInsert().Model(role).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create role: %w", err)
+	}
+	for _, chID := range in.ChannelIDs {
+		if _, err := db.NewInsert().Model(&entity.RoleChannel{RoleID: role.ID, ChannelID: chID}).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("attach role to channel: %w", err)
+		}
+	}
+	return role, nil
+}

@@ -1,0 +1,211 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/password"
+)
+
+// UserService manages users with their administrator or customer profiles.
+type UserService struct {
+	db       *bun.DB
+	now      func() time.Time
+	hasher   password.Hasher
+	sessions *SessionService
+}
+
+// NewUserService returns a UserService.
+func NewUserService(db *bun.DB, now func() time.Time, hasher password.Hasher, sessions *SessionService) *UserService {
+	return &UserService{db: db, now: now, hasher: hasher, sessions: sessions}
+}
+
+// NormalizeIdentifier lower-cases identifiers that look like e-mail
+// addresses; others are kept as typed (Vendure's rule).
+func NormalizeIdentifier(identifier string) string {
+	identifier = strings.TrimSpace(identifier)
+	if strings.Contains(identifier, "@") {
+		return strings.ToLower(identifier)
+	}
+	return identifier
+}
+
+// NewAdministrator describes an administrator to create.
+type NewAdministrator struct {
+	EmailAddress string // the login identifier
+	Password     string
+	FirstName    string
+	LastName     string
+	RoleIDs      []entity.ID
+}
+
+// CreateAdministrator creates a verified user with a native password and an
+// administrator profile holding the given roles.
+func (s *UserService) CreateAdministrator(ctx context.Context, in NewAdministrator) (*entity.Administrator, error) {
+	hash, err := s.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	var adm *entity.Administrator
+	err = runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		now := s.now().UTC()
+		user, err := createUser(ctx, t, now, NormalizeIdentifier(in.EmailAddress), true, &hash, in.RoleIDs)
+		if err != nil {
+			return err
+		}
+		adm = &entity.Administrator{
+			CreatedAt: now, UpdatedAt: now, FirstName: in.FirstName, LastName: in.LastName,
+			EmailAddress: user.Identifier, UserID: user.ID,
+		}
+		if _, err := t.NewInsert().Model(adm).Exec(ctx); err != nil {
+			return fmt.Errorf("create administrator: %w", err)
+		}
+		return nil
+	})
+	return adm, err
+}
+
+// NewCustomer describes a registered customer to create.
+type NewCustomer struct {
+	EmailAddress string
+	Password     string // empty: no native password yet
+	FirstName    string
+	LastName     string
+	Verified     bool
+	ChannelIDs   []entity.ID // channels the customer is visible on
+}
+
+// CreateCustomer creates a user with the Customer role and a customer
+// profile on the given channels.
+func (s *UserService) CreateCustomer(ctx context.Context, in NewCustomer) (*entity.Customer, error) {
+	var hash *string
+	if in.Password != "" {
+		h, err := s.hasher.Hash(in.Password)
+		if err != nil {
+			return nil, err
+		}
+		hash = &h
+	}
+	var cust *entity.Customer
+	err := runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		now := s.now().UTC()
+		var role entity.Role
+		if err := t.NewSelect().Model(&role).Where("code = ?", entity.CustomerRoleCode).Scan(ctx); err != nil {
+			return fmt.Errorf("find customer role: %w", err)
+		}
+		user, err := createUser(ctx, t, now, NormalizeIdentifier(in.EmailAddress), in.Verified, hash, []entity.ID{role.ID})
+		if err != nil {
+			return err
+		}
+		uid := user.ID
+		cust = &entity.Customer{
+			CreatedAt: now, UpdatedAt: now, FirstName: in.FirstName, LastName: in.LastName,
+			EmailAddress: user.Identifier, UserID: &uid,
+		}
+		if _, err := t.NewInsert().Model(cust).Exec(ctx); err != nil {
+			return fmt.Errorf("create customer: %w", err)
+		}
+		for _, ch := range in.ChannelIDs {
+			if _, err := t.NewInsert().Model(&entity.CustomerChannel{CustomerID: cust.ID, ChannelID: ch}).Exec(ctx); err != nil {
+				return fmt.Errorf("add customer to channel: %w", err)
+			}
+		}
+		return nil
+	})
+	return cust, err
+}
+
+func createUser(ctx context.Context, db bun.IDB, now time.Time, identifier string, verified bool, hash *string, roleIDs []entity.ID) (*entity.User, error) {
+	if identifier == "" {
+		return nil, errors.New("create user: identifier is required")
+	}
+	user := &entity.User{CreatedAt: now, UpdatedAt: now, Identifier: identifier, Verified: verified}
+	if _, err := db.NewInsert().Model(user).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	method := &entity.AuthenticationMethod{
+		CreatedAt: now, UpdatedAt: now, UserID: user.ID, Type: entity.AuthMethodNative,
+		Identifier: &identifier, PasswordHash: hash,
+	}
+	if _, err := db.NewInsert().Model(method).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create authentication method: %w", err)
+	}
+	for _, r := range roleIDs {
+		if _, err := db.NewInsert().Model(&entity.UserRole{UserID: user.ID, RoleID: r}).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("assign role: %w", err)
+		}
+	}
+	return user, nil
+}
+
+// SetRoles replaces a user's roles. The user's cached sessions are evicted so
+// the new permissions apply on their next request (Vendure leaves them stale
+// until the cache TTL).
+func (s *UserService) SetRoles(ctx context.Context, userID entity.ID, roleIDs []entity.ID) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		if _, err := t.NewDelete().Model((*entity.UserRole)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+			return fmt.Errorf("clear roles: %w", err)
+		}
+		for _, r := range roleIDs {
+			if _, err := t.NewInsert().Model(&entity.UserRole{UserID: userID, RoleID: r}).Exec(ctx); err != nil {
+				return fmt.Errorf("assign role: %w", err)
+			}
+		}
+		return s.sessions.evictUserOnCommit(ctx, t, userID)
+	})
+}
+
+// SoftDelete marks a user (and their administrator or customer profile)
+// deleted and deletes every session of the user.
+func (s *UserService) SoftDelete(ctx context.Context, userID entity.ID) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		now := s.now().UTC()
+		res, err := t.NewUpdate().Model((*entity.User)(nil)).Set("deleted_at = ?", now).Set("updated_at = ?", now).
+			Where("id = ? AND deleted_at IS NULL", userID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		for _, m := range []any{(*entity.Administrator)(nil), (*entity.Customer)(nil)} {
+			if _, err := t.NewUpdate().Model(m).Set("deleted_at = ?", now).Where("user_id = ?", userID).Exec(ctx); err != nil {
+				return fmt.Errorf("delete profile: %w", err)
+			}
+		}
+		return s.sessions.deleteSessionsWhere(ctx, t, "user_id = ?", userID)
+	})
+}
+
+// ActiveCustomer returns the non-deleted customer of a user, or ErrNotFound.
+func (s *UserService) ActiveCustomer(ctx context.Context, userID entity.ID) (*entity.Customer, error) {
+	c := new(entity.Customer)
+	err := s.db.NewSelect().Model(c).Where("user_id = ? AND deleted_at IS NULL", userID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find customer: %w", err)
+	}
+	return c, nil
+}
+
+// ActiveAdministrator returns the non-deleted administrator of a user, or ErrNotFound.
+func (s *UserService) ActiveAdministrator(ctx context.Context, userID entity.ID) (*entity.Administrator, error) {
+	a := new(entity.Administrator)
+	err := s.db.NewSelect().Model(a).Where("user_id = ? AND deleted_at IS NULL", userID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find administrator: %w", err)
+	}
+	return a, nil
+}
