@@ -1,0 +1,57 @@
+package sessioncache
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/shopsession/sessionserver/internal/testenv"
+)
+
+// BenchmarkMemoryGet measures a Memory hit.
+func BenchmarkMemoryGet(b *testing.B) {
+	ctx := context.Background()
+	m, err := NewMemory(1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.Set(ctx, "key", fullSession()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := m.Get(ctx, "key")
+		if s == nil || err != nil {
+			b.Fatalf("Get = %v, %v", s, err)
+		}
+	}
+}
+
+// BenchmarkRedisGet measures a Redis hit (one GET and the JSON decoding) on
+// miniredis and, when TEST_REDIS_URL is set, on that server.
+func BenchmarkRedisGet(b *testing.B) {
+	b.Run("miniredis", func(b *testing.B) {
+		benchmarkRedisGet(b, testenv.Miniredis)
+	})
+	if os.Getenv(testenv.RedisURLEnv) != "" {
+		b.Run("real", func(b *testing.B) {
+			benchmarkRedisGet(b, testenv.Redis)
+		})
+	}
+}
+
+func benchmarkRedisGet(b *testing.B, newClient newRedisClientFunc) {
+	ctx := context.Background()
+	client, mr := newClient(b)
+	r := newTestRedis(b, client, mr, RedisOptions{})
+	if err := r.Set(ctx, "key", fullSession()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := r.Get(ctx, "key")
+		if s == nil || err != nil {
+			b.Fatalf("Get = %v, %v", s, err)
+		}
+	}
+}
