@@ -1,0 +1,163 @@
+package database_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/internal/testenv"
+)
+
+func TestOpenSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "nested", "dir", "app.db")
+
+	db, err := database.Open(ctx, database.SQLite, path, database.Options{MaxConns: 20})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+
+	_, err = os.Stat(path)
+	require.NoError(t, err, "Open creates the parent directory and the file")
+	require.Equal(t, 1, db.Stats().MaxOpenConnections, "SQLite uses one connection whatever MaxConns says")
+
+	pragma := func(name string) string {
+		var v string
+		require.NoError(t, db.NewRaw("PRAGMA "+name).Scan(ctx, &v), name)
+		return v
+	}
+	require.Equal(t, "1", pragma("foreign_keys"))
+	require.Equal(t, "wal", pragma("journal_mode"))
+	require.Equal(t, "5000", pragma("busy_timeout"))
+	require.Equal(t, "1", pragma("synchronous"), "NORMAL")
+}
+
+func TestOpenSQLiteRejectsURIs(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{"", "file:app.db", "app.db?mode=memory"} {
+		_, err := database.Open(t.Context(), database.SQLite, dsn, database.Options{})
+		require.Error(t, err, "%q", dsn)
+	}
+}
+
+func TestOpenUnknownDialect(t *testing.T) {
+	t.Parallel()
+	_, err := database.Open(t.Context(), "mysql", "x", database.Options{})
+	require.ErrorContains(t, err, "unsupported dialect")
+}
+
+func TestOpenPostgresUnreachableHidesPassword(t *testing.T) {
+	t.Parallel()
+	// Port 1 on the loopback interface refuses connections at once.
+	for _, dsn := range []string{
+		"postgres://alice:s3cr3t-pw@127.0.0.1:1/app?sslmode=disable&connect_timeout=5",
+		"postgres://alice@127.0.0.1:1/app?sslmode=disable&password=s3cr3t-pw",
+		"host=127.0.0.1 port=1 user=alice password=s3cr3t-pw dbname=app sslmode=disable connect_timeout=5",
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		_, err := database.Open(ctx, database.Postgres, dsn, database.Options{})
+		cancel()
+		require.Error(t, err)
+		require.ErrorContains(t, err, "cannot connect")
+		require.NotContains(t, err.Error(), "s3cr3t-pw")
+		require.Contains(t, err.Error(), "127.0.0.1", "the message still says where")
+	}
+
+	_, err := database.Open(t.Context(), database.Postgres, "postgres://alice:s3cr3t-pw@127.0.0.1:notaport/app", database.Options{})
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cr3t-pw")
+}
+
+func TestRedactDSN(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://alice:pw@db:5432/app?sslmode=disable", "postgres://alice:xxxxx@db:5432/app?sslmode=disable"},
+		{"postgres://alice@db/app", "postgres://alice@db/app"},
+		{"postgres://db/app?password=pw&sslmode=disable", "postgres://db/app?password=xxxxx&sslmode=disable"},
+		{"host=db user=alice password=pw dbname=app", "host=db user=alice password=xxxxx dbname=app"},
+		{"host=db password = 'p w\\'x' dbname=app", "host=db password = xxxxx dbname=app"},
+		{"password=pw", "password=xxxxx"},
+		{"postgres://alice:pw@db:bad port/app", "(unparsable URL)"},
+	} {
+		require.Equal(t, tc.want, database.RedactDSN(tc.in), tc.in)
+	}
+}
+
+func TestOpenPostgres(t *testing.T) {
+	t.Parallel()
+	rawURL := os.Getenv(testenv.PostgresURLEnv)
+	if rawURL == "" {
+		t.Skipf("%s is not set", testenv.PostgresURLEnv)
+	}
+	db, err := database.Open(t.Context(), database.Postgres, rawURL, database.Options{MaxConns: 2})
+	require.NoError(t, err)
+	var one int
+	require.NoError(t, db.NewRaw("SELECT 1").Scan(t.Context(), &one))
+	require.Equal(t, 1, one)
+	require.NoError(t, db.Close())
+	// Closing the DB closes the pgx pool as well.
+	require.Error(t, db.PingContext(t.Context()))
+}
+
+func TestIsUniqueViolation(t *testing.T) {
+	t.Parallel()
+	require.False(t, database.IsUniqueViolation(nil))
+	require.False(t, database.IsUniqueViolation(errors.New("duplicate key value violates unique constraint")))
+
+	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+		t.Parallel()
+		ctx := t.Context()
+		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		newSession := func(hash, typ string) *entity.Session {
+			return &entity.Session{CreatedAt: now, UpdatedAt: now, TokenHash: hash, Type: typ, Expires: now}
+		}
+		insert := func(model any) error {
+			_, err := db.NewInsert().Model(model).Exec(ctx)
+			return err
+		}
+		hash := strings.Repeat("ab", 32)
+
+		require.NoError(t, insert(newSession(hash, entity.SessionAnonymous)))
+		err := insert(newSession(hash, entity.SessionAnonymous))
+		require.Error(t, err)
+		require.True(t, database.IsUniqueViolation(err), "token_hash: %v", err)
+		require.True(t, database.IsUniqueViolation(fmt.Errorf("create session: %w", err)), "wrapped")
+
+		// Inside a transaction, as the services run it.
+		err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.NewInsert().Model(newSession(hash, entity.SessionAnonymous)).Exec(ctx)
+			return err
+		})
+		require.True(t, database.IsUniqueViolation(err), "in tx: %v", err)
+
+		// A composite primary key.
+		ch := &entity.Channel{CreatedAt: now, UpdatedAt: now, Code: "c", Token: "t"}
+		require.NoError(t, insert(ch))
+		role := &entity.Role{CreatedAt: now, UpdatedAt: now, Code: "r"}
+		require.NoError(t, insert(role))
+		require.NoError(t, insert(&entity.RoleChannel{RoleID: role.ID, ChannelID: ch.ID}))
+		err = insert(&entity.RoleChannel{RoleID: role.ID, ChannelID: ch.ID})
+		require.True(t, database.IsUniqueViolation(err), "primary key: %v", err)
+
+		// Other constraint violations are not unique violations.
+		err = insert(newSession(strings.Repeat("cd", 32), "bogus"))
+		require.Error(t, err)
+		require.False(t, database.IsUniqueViolation(err), "check: %v", err)
+		missing := entity.ID(12345)
+		s := newSession(strings.Repeat("ef", 32), entity.SessionAuthenticated)
+		s.UserID = &missing
+		err = insert(s)
+		require.Error(t, err)
+		require.False(t, database.IsUniqueViolation(err), "foreign key: %v", err)
+	})
+}

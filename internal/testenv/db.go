@@ -1,0 +1,331 @@
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/migrations"
+)
+
+// PostgresURLEnv names the environment variable holding the URL of a
+// PostgreSQL server for tests, for example
+// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable. The role
+// must be allowed to create databases. When it is unset, PostgreSQL tests
+// are skipped; when it is set, an unreachable server fails them.
+const PostgresURLEnv = "TEST_DATABASE_URL"
+
+// setupTimeout bounds opening, migrating and cloning a test database.
+const setupTimeout = 2 * time.Minute
+
+// SQLiteDB returns a migrated SQLite database in a fresh file under
+// t.TempDir(). It is closed when the test ends.
+func SQLiteDB(t testing.TB) *bun.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := database.Open(ctx, database.SQLite, path, database.Options{})
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := migrations.Run(ctx, db); err != nil {
+		t.Fatalf("testenv: migrate sqlite: %v", err)
+	}
+	return db
+}
+
+// PostgresDB returns a migrated PostgreSQL database of its own: a fresh
+// database named t_<unix time>_<random>, cloned from a template database that is
+// migrated once and then reused. The database is closed and dropped when the
+// test ends.
+//
+// It skips the test when TEST_DATABASE_URL is unset and fails it when the
+// server cannot be reached, so CI never skips silently.
+//
+// The template is named after a hash of the PostgreSQL migration files
+// (t_tmpl_<hash>); it stays on the server between runs and a change to any
+// migration makes a new one. Old templates may be dropped by hand.
+func PostgresDB(t testing.TB) *bun.DB {
+	t.Helper()
+	srv := postgresServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+
+	// The creation time in the name lets a later run drop what a killed
+	// run left behind.
+	name := fmt.Sprintf("t_%d_%s", time.Now().Unix(), randomHex(6))
+	if err := srv.clone(ctx, name); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	db, err := database.Open(ctx, database.Postgres, withDatabase(srv.url, name), database.Options{MaxConns: 4})
+	if err != nil {
+		_ = srv.drop(name)
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = db.Close()
+		if err := srv.drop(name); err != nil {
+			t.Errorf("testenv: %v", err)
+		}
+	})
+	return db
+}
+
+// EachDB runs f as the subtest "sqlite" and, when TEST_DATABASE_URL is set,
+// as the subtest "postgres", each with a fresh migrated database. f may call
+// t.Parallel.
+func EachDB(t *testing.T, f func(t *testing.T, db *bun.DB)) {
+	t.Helper()
+	t.Run(database.SQLite, func(t *testing.T) { f(t, SQLiteDB(t)) })
+	if os.Getenv(PostgresURLEnv) != "" {
+		t.Run(database.Postgres, func(t *testing.T) { f(t, PostgresDB(t)) })
+	}
+}
+
+// DialectDB returns a fresh migrated database of the given dialect,
+// "sqlite" or "postgres" (which skips without TEST_DATABASE_URL), for
+// benchmarks and tests that pick the dialect themselves.
+func DialectDB(t testing.TB, dialect string) *bun.DB {
+	t.Helper()
+	switch dialect {
+	case database.SQLite:
+		return SQLiteDB(t)
+	case database.Postgres:
+		return PostgresDB(t)
+	}
+	t.Fatalf("testenv: unknown dialect %q", dialect)
+	return nil
+}
+
+// pgServer is the PostgreSQL server of TEST_DATABASE_URL, set up once per
+// process.
+type pgServer struct {
+	url      string
+	admin    *bun.DB // connected to the URL's own database
+	template string  // migrated database that tests clone
+	force    bool    // DROP DATABASE ... WITH (FORCE) is available (PG 13+)
+}
+
+var (
+	pgOnce sync.Once
+	pgSrv  *pgServer
+	pgErr  error
+)
+
+func postgresServer(t testing.TB) *pgServer {
+	t.Helper()
+	rawURL := os.Getenv(PostgresURLEnv)
+	if rawURL == "" {
+		t.Skipf("testenv: %s is not set; skipping PostgreSQL", PostgresURLEnv)
+	}
+	pgOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		pgSrv, pgErr = setupPostgres(ctx, rawURL)
+	})
+	if pgErr != nil {
+		t.Fatalf("testenv: %s is set but PostgreSQL is not usable: %v", PostgresURLEnv, pgErr)
+	}
+	return pgSrv
+}
+
+func setupPostgres(ctx context.Context, rawURL string) (*pgServer, error) {
+	admin, err := database.Open(ctx, database.Postgres, rawURL, database.Options{MaxConns: 4})
+	if err != nil {
+		return nil, err
+	}
+	srv := &pgServer{url: rawURL, admin: admin}
+	var version int
+	if err := admin.NewRaw("SELECT current_setting('server_version_num')::int").Scan(ctx, &version); err != nil {
+		return nil, fmt.Errorf("server version: %w", err)
+	}
+	srv.force = version >= 130000
+
+	hash, err := migrationsHash()
+	if err != nil {
+		return nil, err
+	}
+	srv.template = "t_tmpl_" + hash
+	if err := srv.ensureTemplate(ctx); err != nil {
+		return nil, fmt.Errorf("template database %s: %w", srv.template, err)
+	}
+	srv.dropStale(ctx)
+	return srv, nil
+}
+
+// staleAfter is the age after which a test database is taken for the
+// leftover of a killed run; no test run lasts that long.
+const staleAfter = 3 * time.Hour
+
+// staleName matches the names PostgresDB gives its databases.
+var staleName = regexp.MustCompile(`^t_(\d+)_[0-9a-f]+$`)
+
+// dropStale drops test databases that runs killed before their cleanup left
+// behind. It is best effort.
+func (s *pgServer) dropStale(ctx context.Context) {
+	var names []string
+	if err := s.admin.NewSelect().Table("pg_database").Column("datname").
+		Where("datname LIKE 't\\_%'").Scan(ctx, &names); err != nil {
+		return
+	}
+	for _, name := range names {
+		m := staleName.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		created, err := strconv.ParseInt(m[1], 10, 64)
+		if err == nil && time.Since(time.Unix(created, 0)) > staleAfter {
+			_ = s.dropDatabase(ctx, s.admin, name)
+		}
+	}
+}
+
+// ensureTemplate creates and migrates the template database unless it
+// exists. An advisory lock serialises the test processes of one go test run.
+// The database is built under a temporary name and renamed when complete,
+// so a crashed build never leaves a half-migrated template.
+func (s *pgServer) ensureTemplate(ctx context.Context) (err error) {
+	conn, err := s.admin.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	const lockKey = 0x7465_7374_656e_76 // "testenv"
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", lockKey); err != nil {
+		return fmt.Errorf("advisory lock: %w", err)
+	}
+	defer func() {
+		_, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", lockKey)
+		err = errors.Join(err, uerr)
+	}()
+
+	exists, err := conn.NewSelect().
+		Table("pg_database").
+		Where("datname = ?", s.template).
+		Exists(ctx)
+	if err != nil || exists {
+		return err
+	}
+
+	build := s.template + "_build"
+	if err := s.dropDatabase(ctx, conn, build); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE DATABASE ?", bun.Ident(build)); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, database.Postgres, withDatabase(s.url, build), database.Options{MaxConns: 1})
+	if err != nil {
+		return err
+	}
+	err = migrations.Run(ctx, db)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ALTER DATABASE ? RENAME TO ?", bun.Ident(build), bun.Ident(s.template)); err != nil {
+		return err
+	}
+	// Nobody may connect to the template: CREATE DATABASE ... TEMPLATE
+	// fails while the template has connections.
+	_, err = conn.ExecContext(ctx, "ALTER DATABASE ? WITH ALLOW_CONNECTIONS false", bun.Ident(s.template))
+	return err
+}
+
+// clone creates the database name from the template.
+func (s *pgServer) clone(ctx context.Context, name string) error {
+	_, err := s.admin.ExecContext(ctx, "CREATE DATABASE ? TEMPLATE ?", bun.Ident(name), bun.Ident(s.template))
+	if err != nil {
+		return fmt.Errorf("create database %s from %s: %w", name, s.template, err)
+	}
+	return nil
+}
+
+// drop drops the database name, disconnecting any session left on it.
+func (s *pgServer) drop(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	return s.dropDatabase(ctx, s.admin, name)
+}
+
+func (s *pgServer) dropDatabase(ctx context.Context, db bun.IConn, name string) error {
+	query := "DROP DATABASE IF EXISTS ?"
+	if s.force {
+		query += " WITH (FORCE)"
+	}
+	if _, err := db.ExecContext(ctx, query, bun.Ident(name)); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+// migrationsHash returns a short hash of the PostgreSQL migration files,
+// names and contents.
+func migrationsHash() (string, error) {
+	fsys, err := migrations.Files(database.Postgres)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	err = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hash migrations: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// withDatabase returns the connection string dsn pointed at database name.
+func withDatabase(dsn, name string) string {
+	if strings.Contains(dsn, "://") {
+		u, err := url.Parse(dsn)
+		if err == nil {
+			u.Path = "/" + name
+			u.RawPath = ""
+			q := u.Query()
+			q.Del("dbname")
+			q.Del("database")
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+	}
+	// keyword/value form: a later keyword overrides an earlier one.
+	return dsn + " dbname=" + name
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

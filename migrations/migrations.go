@@ -1,0 +1,115 @@
+// Package migrations owns the database schema. It holds one folder of SQL
+// migrations per dialect (postgres/ and sqlite/), with the same migration IDs
+// in both, and runs them with bun's migrate package.
+//
+// Every migration is a pair of .tx.up.sql / .tx.down.sql files, so it runs in
+// a transaction and a failing migration leaves nothing behind. Statements are
+// separated by --bun:split lines. The files must not contain a question mark:
+// bun treats it as a query placeholder.
+package migrations
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/migrate"
+)
+
+// Dialect names accepted by For and Files.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+//go:embed postgres/*.sql sqlite/*.sql
+var files embed.FS
+
+// Files returns the SQL migration files of one dialect, "postgres" or
+// "sqlite", at the root of the returned file system.
+func Files(dialect string) (fs.FS, error) {
+	if dialect != Postgres && dialect != SQLite {
+		return nil, fmt.Errorf("migrations: unsupported dialect %q (want %q or %q)", dialect, Postgres, SQLite)
+	}
+	sub, err := fs.Sub(files, dialect)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %s: %w", dialect, err)
+	}
+	return sub, nil
+}
+
+// For returns the migrations of one dialect: "postgres" or "sqlite". Each
+// call returns a fresh set.
+func For(dialect string) (*migrate.Migrations, error) {
+	// Discover walks its fs recursively and keys migrations by file name,
+	// so each dialect gets its own sub-tree.
+	sub, err := Files(dialect)
+	if err != nil {
+		return nil, err
+	}
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(sub); err != nil {
+		return nil, fmt.Errorf("migrations: discover %s: %w", dialect, err)
+	}
+	return ms, nil
+}
+
+// NewMigrator returns a migrator for db, with the migrations of db's dialect.
+// A migration is recorded as applied only after it succeeded. Call Init on
+// the migrator before using it.
+func NewMigrator(db *bun.DB) (*migrate.Migrator, error) {
+	name, err := DialectOf(db)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := For(name)
+	if err != nil {
+		return nil, err
+	}
+	return migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+}
+
+// DialectOf returns the name of db's dialect as For takes it.
+func DialectOf(db *bun.DB) (string, error) {
+	switch n := db.Dialect().Name(); n {
+	case dialect.PG:
+		return Postgres, nil
+	case dialect.SQLite:
+		return SQLite, nil
+	default:
+		return "", fmt.Errorf("migrations: unsupported bun dialect %s", n)
+	}
+}
+
+// Run applies every migration not yet applied to db, choosing the folder by
+// db's dialect. It takes bun's migration lock for the duration, so two
+// processes starting together do not migrate twice; the second one fails
+// with a lock error instead. Running it on an up-to-date database does
+// nothing.
+func Run(ctx context.Context, db *bun.DB) (err error) {
+	m, err := NewMigrator(db)
+	if err != nil {
+		return err
+	}
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("migrations: init: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	defer func() {
+		// Unlock with a context that survives the caller's cancellation, or
+		// a cancelled migration would leave the lock behind.
+		if uerr := m.Unlock(context.WithoutCancel(ctx)); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("migrations: unlock: %w", uerr))
+		}
+	}()
+	if _, err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrations: migrate: %w", err)
+	}
+	return nil
+}
