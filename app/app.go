@@ -47,6 +47,9 @@ type Options struct {
 	Cache func(sessioncache.Strategy) sessioncache.Strategy
 	// Redis, when set, is used instead of connecting to cfg.RedisURL.
 	Redis redis.UniversalClient
+	// RedisKeyPrefix defaults to sessioncache's "vendure-session-cache:";
+	// tests sharing one Redis give each server its own.
+	RedisKeyPrefix string
 }
 
 // App is a built server.
@@ -158,6 +161,8 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options) (se
 			client = redis.NewUniversalClient(&redis.UniversalOptions{
 				Addrs: []string{ropts.Addr}, DB: ropts.DB, Username: ropts.Username,
 				Password: ropts.Password, TLSConfig: ropts.TLSConfig,
+				// Let context deadlines (the cache's operation timeout) bound socket I/O.
+				ContextTimeoutEnabled: true,
 			})
 			a.closers = append(a.closers, client.Close)
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -167,7 +172,7 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options) (se
 			}
 		}
 		return sessioncache.NewRedis(client, sessioncache.RedisOptions{
-			TTL: 24 * time.Hour, OperationTimeout: cfg.SessionCacheTimeout,
+			KeyPrefix: opts.RedisKeyPrefix, TTL: 24 * time.Hour, OperationTimeout: cfg.SessionCacheTimeout,
 		}), nil
 	default:
 		return sessioncache.NewMemory(cfg.SessionCacheSize)

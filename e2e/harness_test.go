@@ -1,0 +1,180 @@
+// Package e2e_test drives the real HTTP handler (app.New, as server.go
+// builds it) with the GraphQL documents a storefront sends, reading tokens
+// from the vendure-auth-token header and the session cookie.
+package e2e_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/app"
+	"github.com/shopsession/sessionserver/config"
+	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// backend is one database + cache combination the suites run on.
+type backend struct {
+	name    string
+	dialect string
+	cache   string // memory | redis
+}
+
+// backends: SQLite with the memory and Redis caches always (Redis is
+// miniredis unless TEST_REDIS_URL is set); PostgreSQL too when
+// TEST_DATABASE_URL is set.
+func backends() []backend {
+	bs := []backend{{"sqlite+memory", "sqlite", "memory"}, {"sqlite+redis", "sqlite", "redis"}}
+	if os.Getenv(testenv.PostgresURLEnv) != "" {
+		bs = append(bs, backend{"postgres+memory", "postgres", "memory"}, backend{"postgres+redis", "postgres", "redis"})
+	}
+	return bs
+}
+
+// eachBackend runs f once per backend as a subtest.
+func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	t.Helper()
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, b)
+		})
+	}
+}
+
+// env is one running server.
+type env struct {
+	t     *testing.T
+	app   *app.App
+	srv   *httptest.Server
+	clock *testenv.Clock
+	spy   *spyCache
+	db    *bun.DB
+}
+
+// envOption changes the test configuration.
+type envOption func(*config.Config)
+
+func withSession(duration, cacheTTL time.Duration) envOption {
+	return func(c *config.Config) { c.SessionDuration, c.SessionCacheTTL = duration, cacheTTL }
+}
+
+func withTokenMethods(methods ...string) envOption {
+	return func(c *config.Config) { c.TokenMethods = methods }
+}
+
+func withRequireVerification(on bool) envOption {
+	return func(c *config.Config) { c.RequireVerification = on }
+}
+
+// newEnv starts a server on backend b with Vendure's e2e settings: default
+// channel token "e2e-default-channel", superadmin/superadmin.
+func newEnv(t *testing.T, b backend, opts ...envOption) *env {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.BcryptCost = 4
+	cfg.DefaultChannelToken = "e2e-default-channel"
+	cfg.Playground = true
+	cfg.Introspection = true
+	cfg.SessionCacheStrategy = b.cache
+	appOpts := app.Options{}
+	if b.cache == "redis" {
+		client, mr := testenv.Redis(t)
+		appOpts.Redis = client
+		appOpts.RedisKeyPrefix = testenv.RandomPrefix()
+		cfg.RedisURL = os.Getenv(testenv.RedisURLEnv)
+		if mr != nil {
+			cfg.RedisURL = "redis://" + mr.Addr() + "/0"
+		}
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e := &env{t: t, clock: testenv.NewClock()}
+	e.db = testenv.DialectDB(t, b.dialect)
+	appOpts.DB = e.db
+	appOpts.NowFunc = e.clock.Now
+	appOpts.Cache = func(s sessioncache.Strategy) sessioncache.Strategy {
+		e.spy = newSpyCache(s)
+		return e.spy
+	}
+	a, err := app.New(context.Background(), cfg, appOpts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	if b.cache == "redis" {
+		t.Cleanup(func() { _ = a.Cache.Clear(context.Background()) })
+	}
+	e.app = a
+	e.srv = httptest.NewServer(a.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *env) admin(mode testenv.TokenMode) *testenv.Client {
+	return testenv.NewClient(e.t, e.srv.URL+app.AdminPath, mode)
+}
+
+func (e *env) shop(mode testenv.TokenMode) *testenv.Client {
+	return testenv.NewClient(e.t, e.srv.URL+app.ShopPath, mode)
+}
+
+// spyCache records calls to the cache and which keys it holds, like the
+// spying strategy of Vendure's session-management e2e test.
+type spyCache struct {
+	next sessioncache.Strategy
+
+	mu                       sync.Mutex
+	sets, gets, dels, clears int
+	keys                     map[string]bool
+}
+
+func newSpyCache(next sessioncache.Strategy) *spyCache {
+	return &spyCache{next: next, keys: map[string]bool{}}
+}
+
+func (s *spyCache) Set(ctx context.Context, key string, cs *sessioncache.CachedSession) error {
+	s.mu.Lock()
+	s.sets++
+	s.keys[key] = true
+	s.mu.Unlock()
+	return s.next.Set(ctx, key, cs)
+}
+
+func (s *spyCache) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
+	s.mu.Lock()
+	s.gets++
+	s.mu.Unlock()
+	return s.next.Get(ctx, key)
+}
+
+func (s *spyCache) Delete(ctx context.Context, key string) error {
+	s.mu.Lock()
+	s.dels++
+	delete(s.keys, key)
+	s.mu.Unlock()
+	return s.next.Delete(ctx, key)
+}
+
+func (s *spyCache) Clear(ctx context.Context) error {
+	s.mu.Lock()
+	s.clears++
+	s.keys = map[string]bool{}
+	s.mu.Unlock()
+	return s.next.Clear(ctx)
+}
+
+// counts returns (sets, gets, deletes, entries) and resets the call counters.
+func (s *spyCache) counts() (sets, gets, dels, entries int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sets, gets, dels, entries = s.sets, s.gets, s.dels, len(s.keys)
+	s.sets, s.gets, s.dels, s.clears = 0, 0, 0, 0
+	return sets, gets, dels, entries
+}
