@@ -1,0 +1,97 @@
+// Package graph_test keeps the SDL of both APIs under golden files, so a
+// change to the wire schema shows up in review, and checks rules that span
+// the schema and the Go code.
+package graph_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/graph/adminapi"
+	"github.com/shopsession/sessionserver/graph/shopapi"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden SDL files")
+
+func schemas() map[string]*ast.Schema {
+	return map[string]*ast.Schema{
+		"shop":  shopapi.NewExecutableSchema(shopapi.Config{}).Schema(),
+		"admin": adminapi.NewExecutableSchema(adminapi.Config{}).Schema(),
+	}
+}
+
+// TestSDLGolden compares each API's schema with testdata/<api>.graphql.
+// Run `go test ./graph/ -update` after an intended schema change.
+func TestSDLGolden(t *testing.T) {
+	t.Parallel()
+	for name, schema := range schemas() {
+		var buf bytes.Buffer
+		formatter.NewFormatter(&buf, formatter.WithIndent("  ")).FormatSchema(schema)
+		path := filepath.Join("testdata", name+".graphql")
+		if *update {
+			require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
+			continue
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err, "run go test ./graph/ -update to create it")
+		require.Equal(t, string(want), buf.String(), "%s API schema drifted from %s; if intended, run go test ./graph/ -update", name, path)
+	}
+}
+
+// TestPermissionEnumMatchesGo: the GraphQL enum and auth.All() list the same
+// permissions in the same order.
+func TestPermissionEnumMatchesGo(t *testing.T) {
+	t.Parallel()
+	want := []string{}
+	for _, p := range auth.All() {
+		want = append(want, string(p))
+	}
+	for name, schema := range schemas() {
+		got := []string{}
+		for _, v := range schema.Types["Permission"].EnumValues {
+			got = append(got, v.Name)
+		}
+		require.Equal(t, want, got, "%s API", name)
+	}
+}
+
+// TestErrorCodeEnum: following Vendure's rule, ErrorCode lists UNKNOWN_ERROR
+// plus the code of every type implementing ErrorResult in that API.
+func TestErrorCodeEnum(t *testing.T) {
+	t.Parallel()
+	for name, schema := range schemas() {
+		want := map[string]bool{"UNKNOWN_ERROR": true}
+		for _, impl := range schema.GetPossibleTypes(schema.Types["ErrorResult"]) {
+			want[upperSnake(impl.Name)] = true
+		}
+		got := map[string]bool{}
+		for _, v := range schema.Types["ErrorCode"].EnumValues {
+			got[v.Name] = true
+		}
+		require.Equal(t, want, got, "%s API", name)
+	}
+}
+
+func upperSnake(s string) string {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				out = append(out, '_')
+			}
+			out = append(out, c)
+		} else {
+			out = append(out, c-'a'+'A')
+		}
+	}
+	return string(out)
+}
