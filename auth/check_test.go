@@ -1,0 +1,59 @@
+package auth_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopsession/sessionserver/auth"
+)
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	cust := []auth.Permission{auth.Authenticated}
+	admin := []auth.Permission{auth.Authenticated, "ReadCatalog"}
+	cases := []struct {
+		name     string
+		granted  []auth.Permission
+		required []auth.Permission
+		want     auth.Decision
+	}{
+		{"no @allow is public", nil, nil, auth.Allowed},
+		{"Public lets anyone in", nil, []auth.Permission{auth.Public}, auth.Allowed},
+		{"anonymous on Authenticated", nil, []auth.Permission{auth.Authenticated}, auth.Denied},
+		{"customer on Authenticated", cust, []auth.Permission{auth.Authenticated}, auth.Allowed},
+		{"any-of", admin, []auth.Permission{"UpdateCatalog", "ReadCatalog"}, auth.Allowed},
+		{"missing permission", admin, []auth.Permission{"UpdateCatalog"}, auth.Denied},
+		{"anonymous on Owner", nil, []auth.Permission{auth.Owner}, auth.AllowedAsOwner},
+		{"anonymous on Authenticated|Owner", nil, []auth.Permission{auth.Authenticated, auth.Owner}, auth.AllowedAsOwner},
+		{"customer on Authenticated|Owner is authorized, not owner-only", cust, []auth.Permission{auth.Authenticated, auth.Owner}, auth.Allowed},
+		{"customer on UpdateOrder|Owner is owner-only", cust, []auth.Permission{"UpdateOrder", auth.Owner}, auth.AllowedAsOwner},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, auth.Decide(c.granted, c.required), c.name)
+	}
+}
+
+func TestAllOf(t *testing.T) {
+	t.Parallel()
+	g := []auth.Permission{auth.Authenticated, "ReadCatalog"}
+	require.True(t, auth.AllOf(g, []auth.Permission{"ReadCatalog", auth.Authenticated}))
+	require.False(t, auth.AllOf(g, []auth.Permission{"ReadCatalog", "UpdateCatalog"}))
+	require.True(t, auth.AllOf(g, nil))
+}
+
+func TestPermissionLists(t *testing.T) {
+	t.Parallel()
+	all := auth.All()
+	require.Len(t, all, 5+22*4)
+	require.Equal(t, []auth.Permission{auth.Authenticated, auth.SuperAdmin, auth.Owner, auth.Public, auth.UpdateGlobalSettings, "CreateCatalog"}, all[:6])
+	assignable := auth.Assignable()
+	require.Len(t, assignable, len(all)-2)
+	require.NotContains(t, assignable, auth.Owner)
+	require.NotContains(t, assignable, auth.Public)
+
+	var p auth.Permission
+	require.NoError(t, p.UnmarshalGQL("ReadStockLocation"))
+	require.Error(t, p.UnmarshalGQL("ReadNothing"))
+	require.Error(t, p.UnmarshalGQL(3))
+}
