@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,4 +57,16 @@ func TestPermissionLists(t *testing.T) {
 	require.NoError(t, p.UnmarshalGQL("ReadStockLocation"))
 	require.Error(t, p.UnmarshalGQL("ReadNothing"))
 	require.Error(t, p.UnmarshalGQL(3))
+}
+
+func TestPermissionMarshalGQL(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   auth.Permission
+		want string
+	}{{"ReadCatalog", `"ReadCatalog"`}, {"", `""`}, {`we"ird`, `"we\"ird"`}, {"Read_Catalog", `"Read_Catalog"`}} {
+		var b strings.Builder
+		c.in.MarshalGQL(&b)
+		require.Equal(t, c.want, b.String())
+	}
 }

@@ -83,7 +83,28 @@ func (p *Permission) UnmarshalGQL(v any) error {
 	return nil
 }
 
-// MarshalGQL implements graphql.Marshaler.
+// MarshalGQL implements graphql.Marshaler. Permission names are plain
+// letters, so the common case skips strconv.Quote (it is on the hot path of
+// `me`, which lists every permission of every channel).
 func (p Permission) MarshalGQL(w io.Writer) {
-	_, _ = io.WriteString(w, strconv.Quote(string(p)))
+	if !isLetters(string(p)) {
+		_, _ = io.WriteString(w, strconv.Quote(string(p)))
+		return
+	}
+	_, _ = io.WriteString(w, `"`)
+	_, _ = io.WriteString(w, string(p))
+	_, _ = io.WriteString(w, `"`)
+}
+
+func isLetters(s string) bool {
+	if s == "" || len(s) > 62 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }

@@ -51,7 +51,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 
 // env is one running server.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	app   *app.App
 	srv   *httptest.Server
 	clock *testenv.Clock
@@ -76,7 +76,7 @@ func withRequireVerification(on bool) envOption {
 
 // newEnv starts a server on backend b with Vendure's e2e settings: default
 // channel token "e2e-default-channel", superadmin/superadmin.
-func newEnv(t *testing.T, b backend, opts ...envOption) *env {
+func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.BcryptCost = 4
