@@ -87,6 +87,7 @@ func TestBadRequests(t *testing.T) {
 	shop := e.shop(testenv.Bearer)
 	r := shop.Do(`{ nope }`, nil)
 	require.Equal(t, "GRAPHQL_VALIDATION_FAILED", r.ErrorCode())
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
 	r = shop.Do(`{ activeChannel { `, nil)
 	require.Equal(t, "GRAPHQL_PARSE_FAILED", r.ErrorCode())
 	r = shop.Do(loginMutation, map[string]any{"username": 5})
@@ -96,6 +97,14 @@ func TestBadRequests(t *testing.T) {
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, string(body), "json request body could not be decoded")
+
+	resp, err = http.Post(e.srv.URL+"/shop-api", "application/json", strings.NewReader(`{"query":"`+strings.Repeat(" ", 2<<20)+`{ activeChannel { code } }"}`))
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 	require.Contains(t, string(body), "errors")
 
 	// A token of absurd length is just an unknown token.

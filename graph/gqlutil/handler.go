@@ -40,7 +40,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv := handler.New(cfg.Schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
 	if cfg.Introspection {
