@@ -5,6 +5,7 @@ package e2e_test
 
 import (
 	"context"
+	"strings"
 	"net/http/httptest"
 	"os"
 	"sync"
@@ -70,6 +71,12 @@ func withTokenMethods(methods ...string) envOption {
 	return func(c *config.Config) { c.TokenMethods = methods }
 }
 
+// withMiniredis points the Redis cache at a given miniredis (tests that stop
+// and restart it).
+func withMiniredis(addr string) envOption {
+	return func(c *config.Config) { c.RedisURL = "redis://" + addr + "/0" }
+}
+
 func withRequireVerification(on bool) envOption {
 	return func(c *config.Config) { c.RequireVerification = on }
 }
@@ -85,7 +92,13 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 	cfg.Introspection = true
 	cfg.SessionCacheStrategy = b.cache
 	appOpts := app.Options{}
-	if b.cache == "redis" {
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if b.cache == "redis" && strings.HasPrefix(cfg.RedisURL, "redis://") {
+		// The test chose its own Redis: the app connects to it itself.
+		appOpts.RedisKeyPrefix = testenv.RandomPrefix()
+	} else if b.cache == "redis" {
 		client, mr := testenv.Redis(t)
 		appOpts.Redis = client
 		appOpts.RedisKeyPrefix = testenv.RandomPrefix()
@@ -93,9 +106,6 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 		if mr != nil {
 			cfg.RedisURL = "redis://" + mr.Addr() + "/0"
 		}
-	}
-	for _, o := range opts {
-		o(&cfg)
 	}
 	e := &env{t: t, clock: testenv.NewClock()}
 	e.db = testenv.DialectDB(t, b.dialect)
