@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -34,4 +35,26 @@ func TestRedisOutageFallsBackToDatabase(t *testing.T) {
 	r := admin.Do(meQuery, nil)
 	require.Empty(t, r.Errors)
 	require.Positive(t, len(mr.Keys()), "the session is cached again")
+}
+
+// A database failure during the session lookup fails the request with
+// INTERNAL_SERVER_ERROR and leaves the client's token alone: an outage must
+// not log everyone out. No SQL text reaches the client.
+func TestDatabaseOutageKeepsTokens(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends()[0], withSession(365*24*time.Hour, time.Second))
+	admin := e.admin(testenv.Bearer)
+	admin.Do(loginMutation, creds("superadmin", "superadmin"))
+	token := admin.Token
+	e.clock.Advance(2 * time.Second) // the cached entry is stale: the next lookup reads the database
+
+	require.NoError(t, e.db.Close())
+	r := admin.Do(meQuery, nil)
+	require.Equal(t, http.StatusServiceUnavailable, r.Status)
+	require.Equal(t, "INTERNAL_SERVER_ERROR", r.ErrorCode())
+	require.Equal(t, "Internal server error", r.Errors[0].Message)
+	_, present := r.TokenHeader()
+	require.False(t, present)
+	require.Nil(t, r.SessionCookie("session"))
+	require.Equal(t, token, admin.Token)
 }
