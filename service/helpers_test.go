@@ -1,0 +1,434 @@
+package service_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// Seed values of the Vendure e2e harness.
+const (
+	testChannelToken   = "e2e-default-channel"
+	superadminLogin    = "superadmin"
+	superadminPassword = "superadmin"
+)
+
+// oneYear is Vendure's default sessionDuration '1y' (365.25 days).
+const oneYear = 8766 * time.Hour
+
+var discardLog = slog.New(slog.DiscardHandler)
+
+// ---- spy cache ----------------------------------------------------------------
+
+// spyCache is a sessioncache.Strategy that records every call and keeps the
+// entries in a real Memory cache.
+type spyCache struct {
+	mem *sessioncache.Memory
+
+	mu         sync.Mutex
+	n          cacheCounts
+	setKeys    []string
+	getKeys    []string
+	deleteKeys []string
+	// setWithToken counts Sets whose value carried a raw token.
+	setWithToken int
+	// onSet, when set, runs (outside the lock) before each Set is stored.
+	onSet func(key string)
+}
+
+// cacheCounts is how often each Strategy method was called.
+type cacheCounts struct {
+	Sets, Gets, Deletes, Clears int
+}
+
+var _ sessioncache.Strategy = (*spyCache)(nil)
+
+func newSpyCache(t *testing.T, size int) *spyCache {
+	t.Helper()
+	mem, err := sessioncache.NewMemory(size)
+	require.NoError(t, err)
+	return &spyCache{mem: mem}
+}
+
+func (c *spyCache) Set(ctx context.Context, key string, s *sessioncache.CachedSession) error {
+	c.mu.Lock()
+	c.n.Sets++
+	c.setKeys = append(c.setKeys, key)
+	if s != nil && s.Token != "" {
+		c.setWithToken++
+	}
+	hook := c.onSet
+	c.mu.Unlock()
+	if hook != nil {
+		hook(key)
+	}
+	return c.mem.Set(ctx, key, s)
+}
+
+func (c *spyCache) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
+	c.mu.Lock()
+	c.n.Gets++
+	c.getKeys = append(c.getKeys, key)
+	c.mu.Unlock()
+	return c.mem.Get(ctx, key)
+}
+
+func (c *spyCache) Delete(ctx context.Context, key string) error {
+	c.mu.Lock()
+	c.n.Deletes++
+	c.deleteKeys = append(c.deleteKeys, key)
+	c.mu.Unlock()
+	return c.mem.Delete(ctx, key)
+}
+
+func (c *spyCache) Clear(ctx context.Context) error {
+	c.mu.Lock()
+	c.n.Clears++
+	c.mu.Unlock()
+	return c.mem.Clear(ctx)
+}
+
+func (c *spyCache) counts() cacheCounts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// reset forgets the recorded calls; the entries stay.
+func (c *spyCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n = cacheCounts{}
+	c.setKeys, c.getKeys, c.deleteKeys = nil, nil, nil
+	c.setWithToken = 0
+}
+
+func (c *spyCache) setKeyList() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.setKeys)
+}
+
+func (c *spyCache) deleteKeyList() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.deleteKeys)
+}
+
+func (c *spyCache) tokenLeaks() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.setWithToken
+}
+
+// peek returns the entry under key without recording a call.
+func (c *spyCache) peek(key string) *sessioncache.CachedSession {
+	s, _ := c.mem.Get(context.Background(), key)
+	return s
+}
+
+func (c *spyCache) len() int { return c.mem.Len() }
+
+// ---- access-change hook spy -------------------------------------------------------
+
+// hookSpy is an AccessChangeFunc that counts its calls and may run more work.
+type hookSpy struct {
+	mu    sync.Mutex
+	calls int
+	then  func(ctx context.Context)
+}
+
+func (h *hookSpy) fn(ctx context.Context) {
+	h.mu.Lock()
+	h.calls++
+	then := h.then
+	h.mu.Unlock()
+	if then != nil {
+		then(ctx)
+	}
+}
+
+func (h *hookSpy) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.calls
+}
+
+func (h *hookSpy) setThen(f func(ctx context.Context)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.then = f
+}
+
+// ---- bundle -----------------------------------------------------------------------
+
+// testBundle is a seeded database with every service wired to a fake clock
+// and a spy cache.
+type testBundle struct {
+	ctx      context.Context
+	db       *bun.DB
+	clock    *testenv.Clock
+	cache    *spyCache
+	hasher   password.Hasher
+	hook     *hookSpy
+	sessions *service.SessionService
+	auth     *service.AuthService
+	channels *service.ChannelService
+	roles    *service.RoleService
+	users    *service.UserService
+
+	defaultChannel   *entity.Channel
+	superRoleID      entity.ID
+	customerRoleID   entity.ID
+	superadminUserID entity.ID
+}
+
+// bundleOpts tunes newTestBundle. The zero value is Vendure's defaults
+// (1 y sessions, 300 s cache TTL) without verification.
+type bundleOpts struct {
+	SessionDuration     time.Duration
+	CacheTTL            time.Duration
+	RequireVerification bool
+	// CacheSize is the size of the spy's Memory cache (default 100).
+	CacheSize int
+	// Cache replaces the spy as the SessionService's cache (e.g. Noop).
+	Cache sessioncache.Strategy
+	// HookClearsCache wires the access-change hook to
+	// SessionService.ClearCache, as the app does.
+	HookClearsCache bool
+}
+
+func newHasher(t *testing.T) *password.Bcrypt {
+	t.Helper()
+	h, err := password.NewBcrypt(4)
+	require.NoError(t, err)
+	return h
+}
+
+func seedConfig() service.SeedConfig {
+	return service.SeedConfig{
+		DefaultChannelToken:  testChannelToken,
+		SuperadminIdentifier: superadminLogin,
+		SuperadminPassword:   superadminPassword,
+	}
+}
+
+func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
+	t.Helper()
+	ctx := context.Background()
+	clock := testenv.NewClock()
+	hasher := newHasher(t)
+	require.NoError(t, service.Seed(ctx, db, hasher, clock.Now(), seedConfig()))
+
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 100
+	}
+	b := &testBundle{
+		ctx: ctx, db: db, clock: clock, hasher: hasher,
+		cache: newSpyCache(t, opts.CacheSize), hook: &hookSpy{},
+	}
+	var cache sessioncache.Strategy = b.cache
+	if opts.Cache != nil {
+		cache = opts.Cache
+	}
+	var err error
+	b.sessions, err = service.NewSessionService(service.SessionConfig{
+		DB: db, Cache: cache, Logger: discardLog, NowFunc: clock.Now,
+		SessionDuration: opts.SessionDuration, CacheTTL: opts.CacheTTL,
+	})
+	require.NoError(t, err)
+	if opts.HookClearsCache {
+		b.hook.then = b.sessions.ClearCache
+	}
+	b.channels = service.NewChannelService(db, discardLog, clock.Now, b.hook.fn)
+	require.NoError(t, b.channels.Reload(ctx))
+	b.roles = service.NewRoleService(db, clock.Now, b.hook.fn)
+	b.users = service.NewUserService(db, clock.Now, hasher, b.sessions)
+	b.auth, err = service.NewAuthService(service.AuthConfig{
+		DB: db, Sessions: b.sessions, Hasher: hasher, Logger: discardLog, NowFunc: clock.Now,
+		RequireVerification: opts.RequireVerification,
+	})
+	require.NoError(t, err)
+
+	b.defaultChannel = b.channels.Default()
+	require.NotNil(t, b.defaultChannel)
+	require.Equal(t, entity.DefaultChannelCode, b.defaultChannel.Code)
+	require.Equal(t, testChannelToken, b.defaultChannel.Token)
+	b.superRoleID = b.roleID(t, entity.SuperAdminRoleCode)
+	b.customerRoleID = b.roleID(t, entity.CustomerRoleCode)
+	require.NoError(t, db.NewSelect().Table("user").Column("id").
+		Where("identifier = ?", superadminLogin).Scan(ctx, &b.superadminUserID))
+	return b
+}
+
+func (b *testBundle) roleID(t *testing.T, code string) entity.ID {
+	t.Helper()
+	var id entity.ID
+	require.NoError(t, b.db.NewSelect().Table("role").Column("id").Where("code = ?", code).Scan(b.ctx, &id))
+	return id
+}
+
+// createCustomer creates a customer on the default channel and returns its user id.
+func (b *testBundle) createCustomer(t *testing.T, email, pw string, verified bool) entity.ID {
+	t.Helper()
+	c, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{
+		EmailAddress: email, Password: pw, FirstName: "Cus", LastName: "Tomer",
+		Verified: verified, ChannelIDs: []entity.ID{b.defaultChannel.ID},
+	})
+	require.NoError(t, err)
+	require.NotNil(t, c.UserID)
+	return *c.UserID
+}
+
+// createAdmin creates an administrator and returns its user id.
+func (b *testBundle) createAdmin(t *testing.T, email, pw string, roleIDs ...entity.ID) entity.ID {
+	t.Helper()
+	a, err := b.users.CreateAdministrator(b.ctx, service.NewAdministrator{
+		EmailAddress: email, Password: pw, FirstName: "Ad", LastName: "Min", RoleIDs: roleIDs,
+	})
+	require.NoError(t, err)
+	return a.UserID
+}
+
+// createRole creates a role on the given channels (default channel if none).
+func (b *testBundle) createRole(t *testing.T, code string, perms []auth.Permission, channelIDs ...entity.ID) entity.ID {
+	t.Helper()
+	if len(channelIDs) == 0 {
+		channelIDs = []entity.ID{b.defaultChannel.ID}
+	}
+	r, err := b.roles.Create(b.ctx, service.NewRole{Code: code, Description: code, Permissions: perms, ChannelIDs: channelIDs})
+	require.NoError(t, err)
+	return r.ID
+}
+
+// createChannel creates a channel through the bundle's ChannelService.
+func (b *testBundle) createChannel(t *testing.T, code string) *entity.Channel {
+	t.Helper()
+	ch, err := b.channels.Create(b.ctx, service.NewChannel{Code: code, Token: code + "-token"})
+	require.NoError(t, err)
+	return ch
+}
+
+func (b *testBundle) authenticate(api auth.APIType, username, pw string, current *sessioncache.CachedSession) (*sessioncache.CachedSession, error) {
+	return b.auth.Authenticate(b.ctx, service.LoginRequest{
+		API: api, Method: service.NativeStrategyName,
+		Native:  &service.Credentials{Username: username, Password: pw},
+		Current: current, ChannelID: b.defaultChannel.ID,
+	})
+}
+
+func (b *testBundle) login(t *testing.T, api auth.APIType, username, pw string) *sessioncache.CachedSession {
+	t.Helper()
+	cs, err := b.authenticate(api, username, pw, nil)
+	require.NoError(t, err)
+	require.NotNil(t, cs)
+	return cs
+}
+
+// newSession creates an authenticated session for a user directly.
+func (b *testBundle) newSession(t *testing.T, userID entity.ID) *sessioncache.CachedSession {
+	t.Helper()
+	ch := b.defaultChannel.ID
+	cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, service.NewAuthenticatedSession{
+		UserID: userID, AuthenticationStrategy: service.NativeStrategyName, ActiveChannelID: &ch,
+	})
+	require.NoError(t, err)
+	return cs
+}
+
+func (b *testBundle) anonymous(t *testing.T) *sessioncache.CachedSession {
+	t.Helper()
+	ch := b.defaultChannel.ID
+	cs, err := b.sessions.CreateAnonymousSession(b.ctx, &ch)
+	require.NoError(t, err)
+	return cs
+}
+
+// sessionRow returns the session row of a token, or nil.
+func (b *testBundle) sessionRow(t *testing.T, token string) *entity.Session {
+	t.Helper()
+	row := new(entity.Session)
+	err := b.db.NewSelect().Model(row).Where("token_hash = ?", service.HashToken(token)).Scan(b.ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	require.NoError(t, err)
+	return row
+}
+
+func (b *testBundle) countSessions(t *testing.T) int {
+	t.Helper()
+	n, err := b.db.NewSelect().Model((*entity.Session)(nil)).Count(b.ctx)
+	require.NoError(t, err)
+	return int(n)
+}
+
+func (b *testBundle) userRow(t *testing.T, id entity.ID) *entity.User {
+	t.Helper()
+	u := new(entity.User)
+	require.NoError(t, b.db.NewSelect().Model(u).Where("id = ?", id).Scan(b.ctx))
+	return u
+}
+
+// insertSession inserts a session row directly and returns its raw token.
+// Zero fields get defaults: type anonymous, created/updated now, expires in
+// an hour.
+func (b *testBundle) insertSession(t *testing.T, row entity.Session) string {
+	t.Helper()
+	token := randomToken(t)
+	fillSession(&row, token, b.clock.Now())
+	_, err := b.db.NewInsert().Model(&row).Exec(b.ctx)
+	require.NoError(t, err)
+	return token
+}
+
+func fillSession(row *entity.Session, token string, now time.Time) {
+	row.TokenHash = service.HashToken(token)
+	if row.Type == "" {
+		row.Type = entity.SessionAnonymous
+	}
+	if row.UpdatedAt.IsZero() {
+		row.UpdatedAt = now
+	}
+	if row.CreatedAt.IsZero() {
+		row.CreatedAt = row.UpdatedAt
+	}
+	if row.Expires.IsZero() {
+		row.Expires = now.Add(time.Hour)
+	}
+}
+
+func randomToken(t *testing.T) string {
+	t.Helper()
+	var b [32]byte
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
+	return hex.EncodeToString(b[:])
+}
+
+func requireTimeEqual(t *testing.T, want, got time.Time, msgAndArgs ...any) {
+	t.Helper()
+	require.Truef(t, want.Equal(got), "want %s, got %s %v", want.UTC(), got.UTC(), msgAndArgs)
+}
+
+// unixSeconds is a time as fractional Unix seconds, as cacheExpiry.
+func unixSeconds(tm time.Time) float64 { return float64(tm.UnixNano()) / 1e9 }
+
+func idPtr(id entity.ID) *entity.ID { return &id }

@@ -1,0 +1,248 @@
+package service_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+func TestNormalizeIdentifier(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Foo@Example.COM":     "foo@example.com",
+		"  Foo@Example.COM  ": "foo@example.com",
+		"SuperAdmin":          "SuperAdmin",
+		" SuperAdmin ":        "SuperAdmin",
+		"":                    "",
+	} {
+		require.Equal(t, want, service.NormalizeIdentifier(in), "%q", in)
+	}
+}
+
+func TestUserService(t *testing.T) {
+	t.Parallel()
+
+	setup := func(t *testing.T, db *bun.DB) *testBundle {
+		t.Helper()
+		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
+	}
+
+	userRoles := func(t *testing.T, b *testBundle, uid entity.ID) []entity.ID {
+		t.Helper()
+		var ids []entity.ID
+		require.NoError(t, b.db.NewSelect().Model((*entity.UserRole)(nil)).Column("role_id").
+			Where("user_id = ?", uid).Order("role_id").Scan(b.ctx, &ids))
+		return ids
+	}
+
+	t.Run("CreateAdministrator", func(t *testing.T) {
+		t.Parallel()
+		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+			t.Parallel()
+			b := setup(t, db)
+			role := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
+			adm, err := b.users.CreateAdministrator(b.ctx, service.NewAdministrator{
+				EmailAddress: "New.Admin@Example.com", Password: "secret", FirstName: "New", LastName: "Admin",
+				RoleIDs: []entity.ID{role},
+			})
+			require.NoError(t, err)
+			require.Equal(t, "new.admin@example.com", adm.EmailAddress)
+			u := b.userRow(t, adm.UserID)
+			require.Equal(t, "new.admin@example.com", u.Identifier)
+			require.True(t, u.Verified)
+			require.Equal(t, []entity.ID{role}, userRoles(t, b, adm.UserID))
+
+			var am entity.AuthenticationMethod
+			require.NoError(t, b.db.NewSelect().Model(&am).Where("user_id = ?", adm.UserID).Scan(b.ctx))
+			require.Equal(t, entity.AuthMethodNative, am.Type)
+			require.NotNil(t, am.PasswordHash)
+			require.NotContains(t, *am.PasswordHash, "secret")
+			require.True(t, b.hasher.Check(*am.PasswordHash, "secret"))
+
+			got, err := b.users.ActiveAdministrator(b.ctx, adm.UserID)
+			require.NoError(t, err)
+			require.Equal(t, adm.ID, got.ID)
+			_, err = b.users.ActiveCustomer(b.ctx, adm.UserID)
+			require.ErrorIs(t, err, service.ErrNotFound)
+		})
+	})
+
+	t.Run("CreateCustomer", func(t *testing.T) {
+		t.Parallel()
+		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+			t.Parallel()
+			b := setup(t, db)
+			second := b.createChannel(t, "second")
+			c, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{
+				EmailAddress: "Shopper@Example.com", FirstName: "S", LastName: "H",
+				ChannelIDs: []entity.ID{b.defaultChannel.ID, second.ID},
+			})
+			require.NoError(t, err)
+			require.Equal(t, "shopper@example.com", c.EmailAddress)
+			u := b.userRow(t, *c.UserID)
+			require.False(t, u.Verified)
+			require.Equal(t, []entity.ID{b.customerRoleID}, userRoles(t, b, u.ID))
+
+			var am entity.AuthenticationMethod
+			require.NoError(t, b.db.NewSelect().Model(&am).Where("user_id = ?", u.ID).Scan(b.ctx))
+			require.Nil(t, am.PasswordHash, "no password yet")
+
+			n, err := b.db.NewSelect().Model((*entity.CustomerChannel)(nil)).Where("customer_id = ?", c.ID).Count(b.ctx)
+			require.NoError(t, err)
+			require.EqualValues(t, 2, n)
+
+			got, err := b.users.ActiveCustomer(b.ctx, u.ID)
+			require.NoError(t, err)
+			require.Equal(t, c.ID, got.ID)
+			_, err = b.users.ActiveAdministrator(b.ctx, u.ID)
+			require.ErrorIs(t, err, service.ErrNotFound)
+		})
+	})
+
+	t.Run("CreateRejectsInvalidPassword", func(t *testing.T) {
+		t.Parallel()
+		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+			t.Parallel()
+			b := setup(t, db)
+			_, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{EmailAddress: "a@example.com", Password: "abc"})
+			require.ErrorIs(t, err, password.ErrInvalid)
+			_, err = b.users.CreateAdministrator(b.ctx, service.NewAdministrator{EmailAddress: "b@example.com", Password: "abc"})
+			require.ErrorIs(t, err, password.ErrInvalid)
+			_, err = b.users.CreateCustomer(b.ctx, service.NewCustomer{EmailAddress: "  "})
+			require.Error(t, err, "identifier is required")
+			n, err := b.db.NewSelect().Model((*entity.User)(nil)).Count(b.ctx)
+			require.NoError(t, err)
+			require.EqualValues(t, 1, n, "only the superadmin")
+		})
+	})
+
+	t.Run("SetRolesEvictsCachedSessions", func(t *testing.T) {
+		t.Parallel()
+		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+			t.Parallel()
+			b := setup(t, db)
+			reader := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
+			writer := b.createRole(t, "writer", []auth.Permission{"UpdateCatalog", "ReadOrder"})
+			uid := b.createAdmin(t, "editor@example.com", "secret", reader)
+			laptop := b.login(t, auth.AdminAPI, "editor@example.com", "secret")
+			phone := b.login(t, auth.AdminAPI, "editor@example.com", "secret")
+			other := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
+			require.Equal(t, []auth.Permission{"Authenticated", "ReadCatalog"}, laptop.PermissionsOn(b.defaultChannel.ID))
+			b.cache.reset()
+
+			require.NoError(t, b.users.SetRoles(b.ctx, uid, []entity.ID{writer}))
+			require.Equal(t, []entity.ID{writer}, userRoles(t, b, uid))
+			require.ElementsMatch(t, []string{service.HashToken(laptop.Token), service.HashToken(phone.Token)},
+				b.cache.deleteKeyList())
+			require.NotNil(t, b.cache.peek(service.HashToken(other.Token)))
+
+			// The next lookup, without waiting for the TTL, sees the new role.
+			for _, cs := range []*sessioncache.CachedSession{laptop, phone} {
+				got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+				require.NoError(t, err)
+				require.Equal(t, []auth.Permission{"Authenticated", "UpdateCatalog", "ReadOrder"}, got.PermissionsOn(b.defaultChannel.ID))
+			}
+
+			// No roles at all: no channel permissions.
+			require.NoError(t, b.users.SetRoles(b.ctx, uid, nil))
+			got, err := b.sessions.GetSessionFromToken(b.ctx, laptop.Token)
+			require.NoError(t, err)
+			require.Empty(t, got.User.ChannelPermissions)
+			require.Nil(t, got.PermissionsOn(b.defaultChannel.ID))
+		})
+	})
+
+	t.Run("SetRolesFailureKeepsRolesAndCache", func(t *testing.T) {
+		t.Parallel()
+		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+			t.Parallel()
+			b := setup(t, db)
+			reader := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
+			uid := b.createAdmin(t, "editor@example.com", "secret", reader)
+			cs := b.login(t, auth.AdminAPI, "editor@example.com", "secret")
+			b.cache.reset()
+
+			require.Error(t, b.users.SetRoles(b.ctx, uid, []entity.ID{999999}))
+			require.Equal(t, []entity.ID{reader}, userRoles(t, b, uid), "rolled back")
+			require.Zero(t, b.cache.counts().Deletes)
+			require.NotNil(t, b.cache.peek(service.HashToken(cs.Token)))
+		})
+	})
+
+	t.Run("SoftDeleteCustomer", func(t *testing.T) {
+		t.Parallel()
+		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+			t.Parallel()
+			b := setup(t, db)
+			uid := b.createCustomer(t, "c@example.com", "secret", true)
+			first := b.login(t, auth.ShopAPI, "c@example.com", "secret")
+			second := b.login(t, auth.ShopAPI, "c@example.com", "secret")
+			other := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
+			anon := b.anonymous(t)
+			b.cache.reset()
+			b.clock.Advance(time.Minute)
+
+			require.NoError(t, b.users.SoftDelete(b.ctx, uid))
+
+			for _, cs := range []*sessioncache.CachedSession{first, second} {
+				require.Nil(t, b.sessionRow(t, cs.Token))
+				require.Nil(t, b.cache.peek(service.HashToken(cs.Token)))
+				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+				require.ErrorIs(t, err, service.ErrNotFound)
+			}
+			require.ElementsMatch(t, []string{service.HashToken(first.Token), service.HashToken(second.Token)}, b.cache.deleteKeyList())
+			for _, cs := range []*sessioncache.CachedSession{other, anon} {
+				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+				require.NoError(t, err)
+			}
+
+			u := b.userRow(t, uid)
+			require.NotNil(t, u.DeletedAt)
+			requireTimeEqual(t, b.clock.Now(), *u.DeletedAt)
+			var c entity.Customer
+			require.NoError(t, b.db.NewSelect().Model(&c).Where("user_id = ?", uid).Scan(b.ctx))
+			require.NotNil(t, c.DeletedAt)
+			_, err := b.users.ActiveCustomer(b.ctx, uid)
+			require.ErrorIs(t, err, service.ErrNotFound)
+
+			cs, err := b.authenticate(auth.ShopAPI, "c@example.com", "secret", nil)
+			requireInvalidCredentials(t, cs, err)
+
+			require.ErrorIs(t, b.users.SoftDelete(b.ctx, uid), service.ErrNotFound)
+			require.ErrorIs(t, b.users.SoftDelete(b.ctx, 999999), service.ErrNotFound)
+
+			// The address can be registered again; the new customer logs in.
+			newID := b.createCustomer(t, "c@example.com", "other-secret", true)
+			got := b.login(t, auth.ShopAPI, "c@example.com", "other-secret")
+			require.Equal(t, newID, got.User.ID)
+		})
+	})
+
+	t.Run("SoftDeleteAdministrator", func(t *testing.T) {
+		t.Parallel()
+		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+			t.Parallel()
+			b := setup(t, db)
+			role := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
+			uid := b.createAdmin(t, "admin@example.com", "secret", role)
+			cs := b.login(t, auth.AdminAPI, "admin@example.com", "secret")
+
+			require.NoError(t, b.users.SoftDelete(b.ctx, uid))
+			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+			require.ErrorIs(t, err, service.ErrNotFound)
+			_, err = b.users.ActiveAdministrator(b.ctx, uid)
+			require.ErrorIs(t, err, service.ErrNotFound)
+			got, err := b.authenticate(auth.AdminAPI, "admin@example.com", "secret", nil)
+			requireInvalidCredentials(t, got, err)
+		})
+	})
+}
