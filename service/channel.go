@@ -89,19 +89,22 @@ func (s *ChannelService) ByID(id entity.ID) (*entity.Channel, error) {
 // The returned channel must not be modified.
 func (s *ChannelService) GetChannelFromToken(ctx context.Context, token string) (*entity.Channel, error) {
 	snap := s.snapshot.Load()
-	if token == "" || len(snap.byID) == 1 {
-		if c, ok := snap.byToken[token]; ok {
-			return c, nil
-		}
+	if token == "" {
 		return snap.fallback, nil
 	}
 	if c, ok := snap.byToken[token]; ok {
 		return c, nil
 	}
+	// Unknown here: another instance may have created it since the last
+	// load. Reload at most once per channelReloadInterval, then decide.
 	if s.reloadIfDue(ctx) {
-		if c, ok := s.snapshot.Load().byToken[token]; ok {
+		snap = s.snapshot.Load()
+		if c, ok := snap.byToken[token]; ok {
 			return c, nil
 		}
+	}
+	if len(snap.byID) == 1 {
+		return snap.fallback, nil
 	}
 	return nil, &ChannelNotFoundError{Token: token}
 }
@@ -161,6 +164,9 @@ func (s *ChannelService) Create(ctx context.Context, in NewChannel) (*entity.Cha
 // Update saves changed fields of a channel (code, token, language, currency,
 // pricesIncludeTax).
 func (s *ChannelService) Update(ctx context.Context, ch *entity.Channel) error {
+	if d := s.Default(); d != nil && d.ID == ch.ID && ch.Code != entity.DefaultChannelCode {
+		return fmt.Errorf("%w: the default channel's code cannot change", ErrInvalidInput)
+	}
 	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
 		ch.UpdatedAt = s.now().UTC()
 		res, err := t.NewUpdate().Model(ch).WherePK().
@@ -181,7 +187,7 @@ func (s *ChannelService) Update(ctx context.Context, ch *entity.Channel) error {
 // first (Vendure does the same), and evicted with the whole cache.
 func (s *ChannelService) Delete(ctx context.Context, id entity.ID) error {
 	if d := s.Default(); d != nil && d.ID == id {
-		return errors.New("the default channel cannot be deleted")
+		return fmt.Errorf("%w: the default channel cannot be deleted", ErrInvalidInput)
 	}
 	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
 		if _, err := t.NewDelete().Model((*entity.Session)(nil)).Where("active_channel_id = ?", id).Exec(ctx); err != nil {

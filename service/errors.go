@@ -11,6 +11,11 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrForbidden is returned when the caller may not perform an operation.
 	ErrForbidden = errors.New("forbidden")
+	// ErrInvalidInput is wrapped by errors that reject a request's input.
+	ErrInvalidInput = errors.New("invalid input")
+	// ErrCannotModifyRole is returned for changes to the built-in SuperAdmin
+	// and Customer roles (Vendure: error.cannot-modify-role).
+	ErrCannotModifyRole = errors.New("the built-in SuperAdmin and Customer roles cannot be modified")
 )
 
 // Messages clients rely on, verbatim from Vendure's English translations.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -59,6 +60,9 @@ func (s *RoleService) UpdatePermissions(ctx context.Context, roleID entity.ID, p
 		return err
 	}
 	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		if err := refuseBuiltIn(ctx, t, roleID); err != nil {
+			return err
+		}
 		res, err := t.NewUpdate().Model((*entity.Role)(nil)).
 			Set("permissions = ?", list).Set("updated_at = ?", s.now().UTC()).
 			Where("id = ?", roleID).Exec(ctx)
@@ -76,14 +80,10 @@ func (s *RoleService) UpdatePermissions(ctx context.Context, roleID entity.ID, p
 // Delete deletes a role. Built-in roles cannot be deleted.
 func (s *RoleService) Delete(ctx context.Context, roleID entity.ID) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
-		var role entity.Role
-		if err := t.NewSelect().Model(&role).Where("id = ?", roleID).Scan(ctx); err != nil {
-			return ErrNotFound
+		if err := refuseBuiltIn(ctx, t, roleID); err != nil {
+			return err
 		}
-		if role.Code == entity.SuperAdminRoleCode || role.Code == entity.CustomerRoleCode {
-			return errors.New("built-in roles cannot be deleted")
-		}
-		if _, err := t.NewDelete().Model(&role).WherePK().Exec(ctx); err != nil {
+		if _, err := t.NewDelete().Model((*entity.Role)(nil)).Where("id = ?", roleID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete role: %w", err)
 		}
 		t.onCommit(s.changed)
@@ -122,4 +122,21 @@ func createRole(ctx context.Context, db bun.IDB, now time.Time, in NewRole) (*en
 		}
 	}
 	return role, nil
+}
+
+// refuseBuiltIn returns ErrNotFound for an unknown role and
+// ErrCannotModifyRole for the SuperAdmin and Customer roles.
+func refuseBuiltIn(ctx context.Context, db bun.IDB, roleID entity.ID) error {
+	var code string
+	err := db.NewSelect().Model((*entity.Role)(nil)).Column("code").Where("id = ?", roleID).Scan(ctx, &code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("find role: %w", err)
+	}
+	if code == entity.SuperAdminRoleCode || code == entity.CustomerRoleCode {
+		return ErrCannotModifyRole
+	}
+	return nil
 }
