@@ -70,3 +70,15 @@ func TestPermissionMarshalGQL(t *testing.T) {
 		require.Equal(t, c.want, b.String())
 	}
 }
+
+func TestPermissionListMarshalGQL(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   auth.PermissionList
+		want string
+	}{{nil, `[]`}, {auth.PermissionList{"Authenticated"}, `["Authenticated"]`}, {auth.PermissionList{"Authenticated", "ReadCatalog"}, `["Authenticated","ReadCatalog"]`}} {
+		var b strings.Builder
+		c.in.MarshalGQL(&b)
+		require.Equal(t, c.want, b.String())
+	}
+}

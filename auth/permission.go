@@ -108,3 +108,20 @@ func isLetters(s string) bool {
 	}
 	return true
 }
+
+// PermissionList marshals a whole [Permission!]! list at once. The
+// generated marshaler of that list returns it (see internal/cmd/seqlists),
+// which spares gqlgen's per-element goroutines and allocations.
+type PermissionList []Permission
+
+// MarshalGQL implements graphql.Marshaler.
+func (l PermissionList) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, "[")
+	for i, p := range l {
+		if i > 0 {
+			_, _ = io.WriteString(w, ",")
+		}
+		p.MarshalGQL(w)
+	}
+	_, _ = io.WriteString(w, "]")
+}
