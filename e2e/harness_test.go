@@ -5,9 +5,9 @@ package e2e_test
 
 import (
 	"context"
-	"strings"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
