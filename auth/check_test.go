@@ -82,3 +82,10 @@ func TestPermissionListMarshalGQL(t *testing.T) {
 		require.Equal(t, c.want, b.String())
 	}
 }
+
+func TestPermissionListQuotesOddValues(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	auth.PermissionList{"ReadCatalog", `we"ird`}.MarshalGQL(&b)
+	require.Equal(t, `["ReadCatalog","we\"ird"]`, b.String())
+}

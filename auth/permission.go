@@ -114,14 +114,25 @@ func isLetters(s string) bool {
 // which spares gqlgen's per-element goroutines and allocations.
 type PermissionList []Permission
 
-// MarshalGQL implements graphql.Marshaler.
+// MarshalGQL implements graphql.Marshaler. The list is built in one buffer
+// and written with one call.
 func (l PermissionList) MarshalGQL(w io.Writer) {
-	_, _ = io.WriteString(w, "[")
+	n := 2
+	for _, p := range l {
+		n += len(p) + 3
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, '[')
 	for i, p := range l {
 		if i > 0 {
-			_, _ = io.WriteString(w, ",")
+			buf = append(buf, ',')
 		}
-		p.MarshalGQL(w)
+		if isLetters(string(p)) {
+			buf = append(append(append(buf, '"'), p...), '"')
+		} else {
+			buf = strconv.AppendQuote(buf, string(p))
+		}
 	}
-	_, _ = io.WriteString(w, "]")
+	buf = append(buf, ']')
+	_, _ = w.Write(buf)
 }
