@@ -89,3 +89,10 @@ func TestPermissionListQuotesOddValues(t *testing.T) {
 	auth.PermissionList{"ReadCatalog", `we"ird`}.MarshalGQL(&b)
 	require.Equal(t, `["ReadCatalog","we\"ird"]`, b.String())
 }
+
+func TestIntern(t *testing.T) { // not parallel: AllocsPerRun
+	require.Equal(t, auth.SuperAdmin, auth.Intern([]byte("SuperAdmin")))
+	require.Equal(t, auth.Permission("CustomThing"), auth.Intern([]byte("CustomThing")))
+	b := []byte("ReadCatalog")
+	require.Zero(t, testing.AllocsPerRun(100, func() { _ = auth.Intern(b) }))
+}

@@ -37,6 +37,7 @@ var (
 	all        []Permission
 	assignable []Permission
 	known      map[Permission]struct{}
+	byName     map[string]Permission
 )
 
 func init() { //nolint:gochecknoinits // builds immutable tables once
@@ -47,8 +48,10 @@ func init() { //nolint:gochecknoinits // builds immutable tables once
 		}
 	}
 	known = make(map[Permission]struct{}, len(all))
+	byName = make(map[string]Permission, len(all))
 	for _, p := range all {
 		known[p] = struct{}{}
+		byName[string(p)] = p
 		if p != Owner && p != Public {
 			assignable = append(assignable, p)
 		}
@@ -69,6 +72,15 @@ func (p Permission) IsValid() bool {
 }
 
 func (p Permission) String() string { return string(p) }
+
+// Intern returns the Permission named by b. A known name returns the shared
+// constant without allocating; an unknown one is converted as is.
+func Intern(b []byte) Permission {
+	if p, ok := byName[string(b)]; ok {
+		return p
+	}
+	return Permission(b)
+}
 
 // UnmarshalGQL implements graphql.Unmarshaler.
 func (p *Permission) UnmarshalGQL(v any) error {
