@@ -38,6 +38,7 @@ var (
 	assignable []Permission
 	known      map[Permission]struct{}
 	byName     map[string]Permission
+	index      map[Permission]int
 )
 
 func init() { //nolint:gochecknoinits // builds immutable tables once
@@ -49,9 +50,11 @@ func init() { //nolint:gochecknoinits // builds immutable tables once
 	}
 	known = make(map[Permission]struct{}, len(all))
 	byName = make(map[string]Permission, len(all))
-	for _, p := range all {
+	index = make(map[Permission]int, len(all))
+	for i, p := range all {
 		known[p] = struct{}{}
 		byName[string(p)] = p
+		index[p] = i
 		if p != Owner && p != Public {
 			assignable = append(assignable, p)
 		}
@@ -72,6 +75,20 @@ func (p Permission) IsValid() bool {
 }
 
 func (p Permission) String() string { return string(p) }
+
+// Index returns the position of p in All(), for compact encodings.
+func Index(p Permission) (int, bool) {
+	i, ok := index[p]
+	return i, ok
+}
+
+// ByIndex returns All()[i] without copying the list.
+func ByIndex(i int) (Permission, bool) {
+	if i < 0 || i >= len(all) {
+		return "", false
+	}
+	return all[i], true
+}
 
 // Intern returns the Permission named by b. A known name returns the shared
 // constant without allocating; an unknown one is converted as is.
