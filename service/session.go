@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -56,6 +57,9 @@ type SessionService struct {
 	now      func() time.Time
 	duration time.Duration
 	cacheTTL time.Duration
+
+	cacheFailures atomic.Int64 // since the last warning
+	cacheWarnedAt atomic.Int64 // Unix nanoseconds
 }
 
 // NewSessionService returns a SessionService.
@@ -488,7 +492,7 @@ func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int
 // ClearCache empties the session cache. Channel and role changes call it.
 func (s *SessionService) ClearCache(ctx context.Context) {
 	if err := s.cache.Clear(ctx); err != nil {
-		s.log.WarnContext(ctx, "session cache clear failed", "err", err)
+		s.cacheFailed(ctx, "clear", err)
 	}
 }
 
@@ -504,7 +508,7 @@ func (s *SessionService) evict(ctx context.Context, hashes []string) {
 func (s *SessionService) cacheGet(ctx context.Context, key string) *sessioncache.CachedSession {
 	cs, err := s.cache.Get(ctx, key)
 	if err != nil {
-		s.log.WarnContext(ctx, "session cache get failed; treating as a miss", "err", err)
+		s.cacheFailed(ctx, "get", err)
 		return nil
 	}
 	return cs
@@ -512,14 +516,31 @@ func (s *SessionService) cacheGet(ctx context.Context, key string) *sessioncache
 
 func (s *SessionService) cacheSet(ctx context.Context, key string, cs *sessioncache.CachedSession) {
 	if err := s.cache.Set(ctx, key, cs); err != nil {
-		s.log.WarnContext(ctx, "session cache set failed", "err", err)
+		s.cacheFailed(ctx, "set", err)
 	}
 }
 
 func (s *SessionService) cacheDelete(ctx context.Context, key string) {
 	if err := s.cache.Delete(ctx, key); err != nil {
-		s.log.WarnContext(ctx, "session cache delete failed", "err", err)
+		s.cacheFailed(ctx, "delete", err)
 	}
+}
+
+// cacheWarnInterval bounds how often cache failures are logged: during a
+// Redis outage every request fails its cache calls, and one line a second
+// (with the count since the last line) says as much as thousands.
+const cacheWarnInterval = time.Second
+
+// cacheFailed logs a failed cache call, at most once per cacheWarnInterval.
+func (s *SessionService) cacheFailed(ctx context.Context, op string, err error) {
+	s.cacheFailures.Add(1)
+	now := time.Now().UnixNano()
+	last := s.cacheWarnedAt.Load()
+	if now-last < int64(cacheWarnInterval) || !s.cacheWarnedAt.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.WarnContext(ctx, "session cache failing; serving from the database",
+		"op", op, "err", err, "failures", s.cacheFailures.Swap(0))
 }
 
 // withToken returns a copy of cs that carries the raw token of the request.
