@@ -154,21 +154,16 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options) (se
 	case "redis":
 		client := opts.Redis
 		if client == nil {
-			ropts, err := redis.ParseURL(cfg.RedisURL)
+			ropts, err := sessioncache.ParseRedisURL(cfg.RedisURL)
 			if err != nil {
 				return nil, fmt.Errorf("REDIS_URL: %w", err)
 			}
-			client = redis.NewUniversalClient(&redis.UniversalOptions{
-				Addrs: []string{ropts.Addr}, DB: ropts.DB, Username: ropts.Username,
-				Password: ropts.Password, TLSConfig: ropts.TLSConfig,
-				// Let context deadlines (the cache's operation timeout) bound socket I/O.
-				ContextTimeoutEnabled: true,
-			})
+			client = redis.NewUniversalClient(ropts)
 			a.closers = append(a.closers, client.Close)
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			if err := client.Ping(pctx).Err(); err != nil {
-				return nil, fmt.Errorf("redis at %s is not reachable: %w", ropts.Addr, err)
+				return nil, fmt.Errorf("redis at %v is not reachable: %w", ropts.Addrs, err)
 			}
 		}
 		return sessioncache.NewRedis(client, sessioncache.RedisOptions{
