@@ -86,3 +86,18 @@ func TestActiveChannelFollowsRequests(t *testing.T) {
 		require.EqualValues(t, 1, n)
 	})
 }
+
+// currencyCode must be one of the channel's currencies (Vendure's
+// USER_INPUT_ERROR); languageCode is taken as given.
+func TestCurrencyCodeIsChecked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends()[0])
+	ok := testenv.NewClient(t, e.srv.URL+"/shop-api?currencyCode=USD&languageCode=de", testenv.Bearer)
+	r := ok.Do(activeChannel, nil)
+	require.Empty(t, r.Errors)
+
+	bad := testenv.NewClient(t, e.srv.URL+"/shop-api?currencyCode=XYZ", testenv.Bearer)
+	r = bad.Do(activeChannel, nil)
+	require.Equal(t, "USER_INPUT_ERROR", r.ErrorCode())
+	require.Equal(t, `The currency "XYZ" is not available in the current Channel`, r.Errors[0].Message)
+}

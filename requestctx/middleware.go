@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,7 +113,8 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.LookupTimeout)
 	defer cancel()
 
-	channelToken := r.URL.Query().Get(cfg.ChannelTokenKey)
+	query := r.URL.Query()
+	channelToken := query.Get(cfg.ChannelTokenKey)
 	if channelToken == "" {
 		channelToken = r.Header.Get(cfg.ChannelTokenKey)
 	}
@@ -125,9 +128,19 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 		return rc, http.StatusInternalServerError, internalError()
 	}
 	rc.channel = ch
-	rc.languageCode = r.URL.Query().Get("languageCode")
+	rc.languageCode = query.Get("languageCode")
 	if rc.languageCode == "" {
 		rc.languageCode = ch.DefaultLanguageCode
+	}
+	rc.currencyCode = ch.DefaultCurrencyCode
+	if c := query.Get("currencyCode"); c != "" {
+		if !slices.Contains(ch.AvailableCurrencyCodes, c) {
+			return rc, http.StatusOK, &gqlError{
+				Message: fmt.Sprintf("The currency %q is not available in the current Channel", c),
+				Code:    "USER_INPUT_ERROR",
+			}
+		}
+		rc.currencyCode = c
 	}
 
 	rc.token = extractToken(r, cfg)

@@ -20,6 +20,7 @@ type RequestContext struct {
 	apiType      auth.APIType
 	channel      *entity.Channel
 	languageCode string
+	currencyCode string
 
 	sessions SessionCreator
 
@@ -46,6 +47,10 @@ func (rc *RequestContext) ChannelID() entity.ID { return rc.channel.ID }
 
 // LanguageCode returns the request's language.
 func (rc *RequestContext) LanguageCode() string { return rc.languageCode }
+
+// CurrencyCode returns the request's currency: the currencyCode query
+// parameter, checked against the channel, else the channel's default.
+func (rc *RequestContext) CurrencyCode() string { return rc.currencyCode }
 
 // Session returns the current session, or nil.
 func (rc *RequestContext) Session() *sessioncache.CachedSession {
