@@ -139,7 +139,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.Users = service.NewUserService(a.DB, now, hasher, a.Sessions)
 	if a.Auth, err = service.NewAuthService(service.AuthConfig{
 		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now,
-		RequireVerification: cfg.RequireVerification,
+		RequireVerification:      cfg.RequireVerification,
+		LogoutCurrentSessionOnly: cfg.LogoutScope == "session",
 	}); err != nil {
 		return nil, err
 	}

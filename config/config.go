@@ -85,6 +85,15 @@ type Config struct {
 	// Defaults to true.
 	Introspection bool
 
+	// LogoutScope says which sessions `logout` ends: "all" ends every
+	// authenticated session of the user on every device (Vendure's
+	// behaviour), "session" ends only the session whose token was sent, so
+	// logging out on a phone leaves the laptop logged in. Read from
+	// LOGOUT_SCOPE.
+	//
+	// Defaults to "all", for compatibility with Vendure.
+	LogoutScope string
+
 	// LogLevel is the minimum level logged: "debug", "info", "warn" or
 	// "error". Load accepts it in any case. Read from LOG_LEVEL.
 	//
@@ -237,6 +246,7 @@ func Defaults() Config {
 		DefaultChannelToken:  "",
 		Introspection:        true,
 		LogLevel:             "info",
+		LogoutScope:          "all",
 		Playground:           true,
 		Port:                 3000,
 		RedisURL:             "",
@@ -288,6 +298,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.string("DEFAULT_CHANNEL_TOKEN", &c.DefaultChannelToken)
 	r.bool("INTROSPECTION", &c.Introspection)
 	r.word("LOG_LEVEL", &c.LogLevel)
+	r.word("LOGOUT_SCOPE", &c.LogoutScope)
 	r.bool("PLAYGROUND", &c.Playground)
 	r.int("PORT", portHint, &c.Port)
 	if v, ok := r.lookup("REDIS_URL"); ok {
@@ -356,6 +367,9 @@ func (c Config) problems() []error {
 	}
 	if _, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
 		fail("DATABASE_URL", "%q %v (%s)", redactURL(c.DatabaseURL), err, databaseHint)
+	}
+	if !slices.Contains([]string{"all", "session"}, c.LogoutScope) {
+		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		fail("LOG_LEVEL", "%q is not a log level (use debug, info, warn or error)", c.LogLevel)

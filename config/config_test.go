@@ -45,6 +45,7 @@ func TestDefaults(t *testing.T) {
 		DefaultChannelToken:  "",
 		Introspection:        true,
 		LogLevel:             "info",
+		LogoutScope:          "all",
 		Playground:           true,
 		Port:                 3000,
 		RedisURL:             "",
@@ -98,6 +99,7 @@ func TestLoad(t *testing.T) {
 			"DEFAULT_CHANNEL_TOKEN":  "default-token",
 			"INTROSPECTION":          "off",
 			"LOG_LEVEL":              "DEBUG",
+			"LOGOUT_SCOPE":           "Session",
 			"PLAYGROUND":             "0",
 			"PORT":                   " 8080 ",
 			"REDIS_URL":              "rediss://:pw@cache:6380/2",
@@ -124,6 +126,7 @@ func TestLoad(t *testing.T) {
 			DefaultChannelToken:  "default-token",
 			Introspection:        false,
 			LogLevel:             "debug",
+			LogoutScope:          "session",
 			Playground:           false,
 			Port:                 8080,
 			RedisURL:             "rediss://:pw@cache:6380/2",
@@ -204,6 +207,7 @@ func TestLoad(t *testing.T) {
 			{"INTROSPECTION", "enabled", `INTROSPECTION: "enabled" is not a boolean`},
 			{"LOG_LEVEL", "verbose", `LOG_LEVEL: "verbose" is not a log level (use debug, info, warn or error)`},
 			{"LOG_LEVEL", "warning", `LOG_LEVEL: "warning" is not a log level`},
+			{"LOGOUT_SCOPE", "device", `LOGOUT_SCOPE: "device" is not a logout scope (use all or session)`},
 			{"PLAYGROUND", "nope", `PLAYGROUND: "nope" is not a boolean`},
 			{"PORT", "0", `PORT: 0 is out of range (use 1..65535)`},
 			{"PORT", "65536", `PORT: 65536 is out of range (use 1..65535)`},
@@ -428,7 +432,7 @@ func TestValidate(t *testing.T) {
 			names = append(names, name)
 		}
 		require.ElementsMatch(t, []string{
-			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "LOG_LEVEL",
+			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "LOGOUT_SCOPE", "LOG_LEVEL",
 			"PORT", "REMEMBER_ME_DURATION", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY",
 			"SESSION_CACHE_TTL", "SESSION_CACHE_TIMEOUT", "SESSION_DURATION", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
@@ -285,4 +286,32 @@ func TestLoginCarriesGuestActiveOrder(t *testing.T) {
 		require.NotNil(t, s.ActiveOrderID)
 		require.Equal(t, entity.ID(42), *s.ActiveOrderID)
 	})
+}
+
+// Logout ends the user's sessions on every device by default (Vendure);
+// with LOGOUT_SCOPE=session only the session that logs out.
+func TestLogoutScope(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		scope       string
+		laptopAlive bool
+	}{{"all", false}, {"session", true}} {
+		t.Run(c.scope, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, backends()[0], func(cfg *config.Config) { cfg.LogoutScope = c.scope })
+			phone, laptop := e.admin(testenv.Bearer), e.admin(testenv.Bearer)
+			phone.Do(loginMutation, creds("superadmin", "superadmin"))
+			laptop.Do(loginMutation, creds("superadmin", "superadmin"))
+			require.NotEqual(t, phone.Token, laptop.Token)
+
+			r := phone.Do(logoutMutation, nil)
+			require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
+			r = laptop.Do(meQuery, nil)
+			if c.laptopAlive {
+				require.Empty(t, r.Errors)
+			} else {
+				require.Equal(t, "FORBIDDEN", r.ErrorCode())
+			}
+		})
+	}
 }

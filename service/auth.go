@@ -30,6 +30,9 @@ type AuthConfig struct {
 	// RequireVerification refuses login to unverified users. Defaults to
 	// false here; the server passes the configured value (true by default).
 	RequireVerification bool
+	// LogoutCurrentSessionOnly makes logout end only the session whose token
+	// was sent, instead of every authenticated session of the user.
+	LogoutCurrentSessionOnly bool
 }
 
 // AuthService logs users in and out (Vendure's AuthService with the native
@@ -41,6 +44,7 @@ type AuthService struct {
 	log                 *slog.Logger
 	now                 func() time.Time
 	requireVerification bool
+	logoutSessionOnly   bool
 	dummyHash           string
 }
 
@@ -59,7 +63,8 @@ func NewAuthService(cfg AuthConfig) (*AuthService, error) {
 	}
 	return &AuthService{
 		db: cfg.DB, sessions: cfg.Sessions, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.NowFunc,
-		requireVerification: cfg.RequireVerification, dummyHash: dummy,
+		requireVerification: cfg.RequireVerification, logoutSessionOnly: cfg.LogoutCurrentSessionOnly,
+		dummyHash: dummy,
 	}, nil
 }
 
@@ -183,8 +188,9 @@ func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *
 
 // DestroyAuthenticatedSession logs out: when token belongs to an
 // authenticated session, every authenticated session of its user is deleted
-// (Vendure's behaviour: logout ends the user's sessions on all devices).
-// An anonymous or unknown token deletes nothing.
+// (Vendure's behaviour: logout ends the user's sessions on all devices), or
+// with LogoutCurrentSessionOnly just that session. An anonymous or unknown
+// token deletes nothing.
 func (s *AuthService) DestroyAuthenticatedSession(ctx context.Context, token string) error {
 	if token == "" || len(token) > maxTokenLength {
 		return nil
@@ -200,6 +206,11 @@ func (s *AuthService) DestroyAuthenticatedSession(ctx context.Context, token str
 	}
 	if row.UserID == nil {
 		return nil
+	}
+	if s.logoutSessionOnly {
+		return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+			return s.sessions.deleteSessionsWhere(ctx, t, "id = ?", row.ID)
+		})
 	}
 	return s.sessions.DeleteSessionsByUser(ctx, *row.UserID)
 }
