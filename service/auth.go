@@ -117,9 +117,11 @@ func (s *AuthService) authenticateNative(ctx context.Context, api auth.APIType, 
 		profile = "administrator"
 	}
 	identifier := NormalizeIdentifier(c.Username)
-	match := "u.identifier = ?"
-	if strings.Contains(identifier, "@") {
-		match = "LOWER(u.identifier) = ?"
+	// Both forms go through the index on lower(identifier); identifiers that
+	// are not e-mail addresses must also match exactly.
+	match, args := "LOWER(u.identifier) = ?", []any{strings.ToLower(identifier)}
+	if !strings.Contains(identifier, "@") {
+		match, args = match+" AND u.identifier = ?", append(args, identifier)
 	}
 	var users []nativeUser
 	err := s.db.NewRaw(`SELECT u.id, u.verified, am.password_hash,
@@ -128,7 +130,7 @@ FROM "user" AS u
 JOIN `+profile+` AS p ON p.user_id = u.id AND p.deleted_at IS NULL
 LEFT JOIN authentication_method AS am ON am.user_id = u.id AND am.type = ?
 WHERE u.deleted_at IS NULL AND `+match+`
-ORDER BY u.id DESC LIMIT 1`, entity.AuthMethodExternal, entity.AuthMethodNative, identifier).Scan(ctx, &users)
+ORDER BY u.id DESC LIMIT 1`, append([]any{entity.AuthMethodExternal, entity.AuthMethodNative}, args...)...).Scan(ctx, &users)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
