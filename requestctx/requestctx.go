@@ -150,16 +150,31 @@ func FromContext(ctx context.Context) *RequestContext {
 	return rc
 }
 
-// WithOwnerOnly marks ctx, for one root field, as authorized only because the
-// field allows Owner (Vendure's authorizedAsOwnerOnly, kept per field so
-// parallel fields cannot overwrite each other).
-func WithOwnerOnly(ctx context.Context) context.Context {
-	return context.WithValue(ctx, fieldAuthKey{}, true)
+// fieldAuth is the outcome of @allow for one root field.
+type fieldAuth struct {
+	authorized bool
+	ownerOnly  bool
+}
+
+// WithFieldAuth records, for one root field, Vendure's isAuthorized (the
+// user holds one of the field's permissions on this channel) and
+// authorizedAsOwnerOnly (allowed only because the field allows Owner). It is
+// kept per field so that parallel root fields cannot overwrite each other
+// (vendure#2097).
+func WithFieldAuth(ctx context.Context, authorized, ownerOnly bool) context.Context {
+	return context.WithValue(ctx, fieldAuthKey{}, fieldAuth{authorized: authorized, ownerOnly: ownerOnly})
+}
+
+// IsAuthorized reports whether the user holds one of the current root
+// field's permissions on the request's channel.
+func IsAuthorized(ctx context.Context) bool {
+	v, _ := ctx.Value(fieldAuthKey{}).(fieldAuth)
+	return v.authorized
 }
 
 // AuthorizedAsOwnerOnly reports whether the current root field was allowed
-// only through Owner.
+// only through Owner: its resolver must check ownership.
 func AuthorizedAsOwnerOnly(ctx context.Context) bool {
-	v, _ := ctx.Value(fieldAuthKey{}).(bool)
-	return v
+	v, _ := ctx.Value(fieldAuthKey{}).(fieldAuth)
+	return v.ownerOnly
 }

@@ -24,14 +24,15 @@ func Allow(ctx context.Context, _ any, next graphql.Resolver, permissions []auth
 	if s := rc.Session(); s != nil {
 		granted = s.PermissionsOn(rc.ChannelID())
 	}
+	authorized := auth.AnyOf(granted, permissions)
 	switch auth.Decide(granted, permissions) {
 	case auth.Allowed:
-		return next(ctx)
+		return next(requestctx.WithFieldAuth(ctx, authorized, false))
 	case auth.AllowedAsOwner:
 		if _, err := rc.EnsureSession(ctx); err != nil {
 			return nil, err
 		}
-		return next(requestctx.WithOwnerOnly(ctx))
+		return next(requestctx.WithFieldAuth(ctx, false, true))
 	default:
 		return nil, service.ErrForbidden
 	}
