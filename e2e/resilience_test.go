@@ -58,3 +58,26 @@ func TestDatabaseOutageKeepsTokens(t *testing.T) {
 	require.Nil(t, r.SessionCookie("session"))
 	require.Equal(t, token, admin.Token)
 }
+
+// A logout while Redis is unreachable cannot evict the cached session; once
+// Redis answers again the cache is cleared, so the logged-out token does not
+// come back to life from the stale entry.
+func TestLogoutDuringRedisOutage(t *testing.T) {
+	t.Parallel()
+	_, mr := testenv.Miniredis(t)
+	e := newEnv(t, backend{"sqlite+miniredis", "sqlite", "redis"}, withMiniredis(mr.Addr()))
+	admin := e.admin(testenv.Bearer)
+	admin.Do(loginMutation, creds("superadmin", "superadmin"))
+	token := admin.Token
+	require.Empty(t, admin.Do(meQuery, nil).Errors)
+
+	mr.SetError("LOADING Redis is loading the dataset in memory") // every command fails; the data stays
+	r := admin.Do(logoutMutation, nil)
+	require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
+	mr.SetError("")
+
+	e.clock.Advance(2 * time.Second) // past the retry interval, well within the cache TTL
+	admin.Token = token
+	r = admin.Do(meQuery, nil)
+	require.Equal(t, "FORBIDDEN", r.ErrorCode(), "the logged-out token must stay dead")
+}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -52,14 +51,11 @@ type SessionConfig struct {
 // changes and deletes sessions, and keeps the session cache in step.
 type SessionService struct {
 	db       *bun.DB
-	cache    sessioncache.Strategy
+	cache    *cacheGuard
 	log      *slog.Logger
 	now      func() time.Time
 	duration time.Duration
 	cacheTTL time.Duration
-
-	cacheFailures atomic.Int64 // since the last warning
-	cacheWarnedAt atomic.Int64 // Unix nanoseconds
 }
 
 // NewSessionService returns a SessionService.
@@ -83,7 +79,8 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		cfg.CacheTTL = 300 * time.Second
 	}
 	return &SessionService{
-		db: cfg.DB, cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc,
+		db: cfg.DB, log: cfg.Logger, now: cfg.NowFunc,
+		cache:    &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc},
 		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 	}, nil
 }
@@ -126,7 +123,7 @@ func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *
 		return nil, fmt.Errorf("create anonymous session: %w", err)
 	}
 	cs := s.serialize(row, nil, now)
-	s.cacheSet(ctx, row.TokenHash, cs)
+	s.cache.set(ctx, row.TokenHash, cs)
 	return withToken(cs, token), nil
 }
 
@@ -176,7 +173,7 @@ func (s *SessionService) createNewAuthenticatedSession(ctx context.Context, t *t
 	if err != nil {
 		return nil, fmt.Errorf("load new session: %w", err)
 	}
-	t.onCommit(func(ctx context.Context) { s.cacheSet(ctx, row.TokenHash, cs) })
+	t.onCommit(func(ctx context.Context) { s.cache.set(ctx, row.TokenHash, cs) })
 	return withToken(cs, token), nil
 }
 
@@ -194,21 +191,21 @@ func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) 
 	}
 	key := HashToken(token)
 	now := s.now()
-	cached := s.cacheGet(ctx, key)
+	cached := s.cache.get(ctx, key)
 	if cached != nil && !cached.IsStale(now) && !cached.IsExpired(now) {
 		return withToken(cached, token), nil
 	}
 	cs, err := s.findSessionByTokenHash(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		if cached != nil {
-			s.cacheDelete(ctx, key)
+			s.cache.delete(ctx, key)
 		}
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.cacheSet(ctx, key, cs)
+	s.cache.set(ctx, key, cs)
 	return withToken(cs, token), nil
 }
 
@@ -416,7 +413,7 @@ func (s *SessionService) update(ctx context.Context, session *sessioncache.Cache
 	if err != nil {
 		return nil, err
 	}
-	s.cacheSet(ctx, hash, cs)
+	s.cache.set(ctx, hash, cs)
 	return withToken(cs, session.Token), nil
 }
 
@@ -490,57 +487,12 @@ func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int
 }
 
 // ClearCache empties the session cache. Channel and role changes call it.
-func (s *SessionService) ClearCache(ctx context.Context) {
-	if err := s.cache.Clear(ctx); err != nil {
-		s.cacheFailed(ctx, "clear", err)
-	}
-}
+func (s *SessionService) ClearCache(ctx context.Context) { s.cache.clear(ctx) }
 
 func (s *SessionService) evict(ctx context.Context, hashes []string) {
 	for _, h := range hashes {
-		s.cacheDelete(ctx, h)
+		s.cache.delete(ctx, h)
 	}
-}
-
-// The cache helpers below turn every cache failure into a miss (or a no-op)
-// and log it: the cache never fails a request.
-
-func (s *SessionService) cacheGet(ctx context.Context, key string) *sessioncache.CachedSession {
-	cs, err := s.cache.Get(ctx, key)
-	if err != nil {
-		s.cacheFailed(ctx, "get", err)
-		return nil
-	}
-	return cs
-}
-
-func (s *SessionService) cacheSet(ctx context.Context, key string, cs *sessioncache.CachedSession) {
-	if err := s.cache.Set(ctx, key, cs); err != nil {
-		s.cacheFailed(ctx, "set", err)
-	}
-}
-
-func (s *SessionService) cacheDelete(ctx context.Context, key string) {
-	if err := s.cache.Delete(ctx, key); err != nil {
-		s.cacheFailed(ctx, "delete", err)
-	}
-}
-
-// cacheWarnInterval bounds how often cache failures are logged: during a
-// Redis outage every request fails its cache calls, and one line a second
-// (with the count since the last line) says as much as thousands.
-const cacheWarnInterval = time.Second
-
-// cacheFailed logs a failed cache call, at most once per cacheWarnInterval.
-func (s *SessionService) cacheFailed(ctx context.Context, op string, err error) {
-	s.cacheFailures.Add(1)
-	now := time.Now().UnixNano()
-	last := s.cacheWarnedAt.Load()
-	if now-last < int64(cacheWarnInterval) || !s.cacheWarnedAt.CompareAndSwap(last, now) {
-		return
-	}
-	s.log.WarnContext(ctx, "session cache failing; serving from the database",
-		"op", op, "err", err, "failures", s.cacheFailures.Swap(0))
 }
 
 // withToken returns a copy of cs that carries the raw token of the request.
