@@ -146,7 +146,7 @@ func (s *ChannelService) Create(ctx context.Context, in NewChannel) (*entity.Cha
 		}
 		var roles []entity.Role
 		if err := t.NewSelect().Model(&roles).
-			Where("code IN (?)", bun.In([]string{entity.SuperAdminRoleCode, entity.CustomerRoleCode})).
+			Where("code IN (?)", bun.List([]string{entity.SuperAdminRoleCode, entity.CustomerRoleCode})).
 			Scan(ctx); err != nil {
 			return fmt.Errorf("find built-in roles: %w", err)
 		}

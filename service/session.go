@@ -474,7 +474,7 @@ func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int
 		for i, v := range victims {
 			ids[i], hashes[i] = v.ID, v.TokenHash
 		}
-		if _, err := s.db.NewDelete().Model((*entity.Session)(nil)).Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		if _, err := s.db.NewDelete().Model((*entity.Session)(nil)).Where("id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
 			return total, fmt.Errorf("delete expired sessions: %w", err)
 		}
 		s.evict(ctx, hashes)
