@@ -139,7 +139,7 @@ func isLetters(s string) bool {
 }
 
 // PermissionList marshals a whole [Permission!]! list at once. The
-// generated marshaler of that list returns it (see internal/cmd/seqlists),
+// generated marshaler of that list returns it (see internal/cmd/permlist),
 // which spares gqlgen's per-element goroutines and allocations.
 type PermissionList []Permission
 
