@@ -111,7 +111,7 @@ func ensureSuperadmin(ctx context.Context, t *tx, now time.Time, hasher password
 	}
 	adm := &entity.Administrator{
 		CreatedAt: now, UpdatedAt: now, FirstName: "Super", LastName: "Admin",
-		EmailAddress: "superadmin", UserID: user.ID,
+		EmailAddress: identifier, UserID: user.ID,
 	}
 	if _, err := t.NewInsert().Model(adm).Exec(ctx); err != nil {
 		return fmt.Errorf("create superadmin: %w", err)
