@@ -18,15 +18,17 @@ func cors(cfg config.Config, next http.Handler) http.Handler {
 		expose = cfg.AuthTokenHeaderKey
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		// The answer depends on Origin, with or without one: a shared cache
+		// must not serve a response without CORS headers to a browser.
+		h.Add("Vary", "Origin")
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Add("Vary", "Origin")
 		if expose != "" {
 			h.Set("Access-Control-Expose-Headers", expose)
 		}
