@@ -162,8 +162,25 @@ type fieldAuth struct {
 // kept per field so that parallel root fields cannot overwrite each other
 // (vendure#2097).
 func WithFieldAuth(ctx context.Context, authorized, ownerOnly bool) context.Context {
-	return context.WithValue(ctx, fieldAuthKey{}, fieldAuth{authorized: authorized, ownerOnly: ownerOnly})
+	switch {
+	case authorized && ownerOnly:
+		return context.WithValue(ctx, fieldAuthKey{}, authBoth)
+	case authorized:
+		return context.WithValue(ctx, fieldAuthKey{}, authAuthorized)
+	case ownerOnly:
+		return context.WithValue(ctx, fieldAuthKey{}, authOwnerOnly)
+	default:
+		return ctx // the zero value: nothing to record
+	}
 }
+
+// The three non-zero outcomes, boxed once: WithFieldAuth runs for every
+// root field of every request.
+var (
+	authAuthorized any = fieldAuth{authorized: true}
+	authOwnerOnly  any = fieldAuth{ownerOnly: true}
+	authBoth       any = fieldAuth{authorized: true, ownerOnly: true}
+)
 
 // IsAuthorized reports whether the user holds one of the current root
 // field's permissions on the request's channel.
