@@ -4,8 +4,9 @@
 // gqlgen v0.17 marshals every element of a non-scalar list in its own
 // goroutine, enums included. CurrentUser.channels.permissions holds up to
 // ~90 enum values per channel, so an admin `me` started ~90 goroutines per
-// channel per request (BenchmarkMeHTTP: 108 µs/op and 861 allocs before,
-// ~19 µs/op and 219 allocs after). Enum elements resolve nothing, so writing
+// channel per request (BenchmarkMeHTTP on me { id identifier channels { code
+// permissions } }: 108 µs/op and 861 allocs before, 18 µs/op and 219 after).
+// Enum elements resolve nothing, so writing
 // them in one go is equivalent.
 //
 // Usage (from tools.go, after gqlgen): go run ./internal/cmd/permlist DIR...
