@@ -122,7 +122,7 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 	if err != nil {
 		var nf *service.ChannelNotFoundError
 		if errors.As(err, &nf) {
-			return rc, http.StatusOK, &gqlError{Message: nf.Error(), Code: "CHANNEL_NOT_FOUND"}
+			return rc, http.StatusOK, &gqlError{Message: nf.Error(), Code: service.CodeChannelNotFound}
 		}
 		cfg.Logger.ErrorContext(ctx, "resolve channel", "err", err)
 		return rc, http.StatusInternalServerError, internalError()
@@ -137,7 +137,7 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 		if !slices.Contains(ch.AvailableCurrencyCodes, c) {
 			return rc, http.StatusOK, &gqlError{
 				Message: fmt.Sprintf("The currency %q is not available in the current Channel", c),
-				Code:    "USER_INPUT_ERROR",
+				Code:    service.CodeUserInput,
 			}
 		}
 		rc.currencyCode = c
@@ -250,7 +250,7 @@ type gqlError struct {
 }
 
 func internalError() *gqlError {
-	return &gqlError{Message: service.MsgInternalServerError, Code: "INTERNAL_SERVER_ERROR"}
+	return &gqlError{Message: service.MsgInternalServerError, Code: service.CodeInternal}
 }
 
 func writeError(w http.ResponseWriter, status int, e *gqlError) {

@@ -28,6 +28,14 @@ const (
 	MsgInternalServerError = "Internal server error"
 )
 
+// GraphQL error codes (extensions.code) clients rely on, as Vendure's.
+const (
+	CodeForbidden       = "FORBIDDEN"
+	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	CodeChannelNotFound = "CHANNEL_NOT_FOUND"
+	CodeUserInput       = "USER_INPUT_ERROR"
+)
+
 // InvalidCredentialsError is the expected outcome of a failed login.
 // AuthenticationError carries a strategy's reason ("" for native).
 type InvalidCredentialsError struct {

@@ -13,15 +13,6 @@ import (
 	"github.com/shopsession/sessionserver/service"
 )
 
-// Error codes sent in extensions.code.
-const (
-	CodeForbidden      = "FORBIDDEN"
-	CodeInternal       = "INTERNAL_SERVER_ERROR"
-	CodeChannelMissing = "CHANNEL_NOT_FOUND"
-	CodeUserInput      = "USER_INPUT_ERROR"
-	CodeEntityNotFound = "ENTITY_NOT_FOUND"
-)
-
 // NewErrorPresenter maps service errors to GraphQL errors with Vendure's
 // codes and messages. Anything unknown becomes INTERNAL_SERVER_ERROR with a
 // generic message; the real error is logged, never sent (no SQL leaks).
@@ -33,16 +24,16 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		)
 		switch {
 		case errors.Is(err, service.ErrForbidden):
-			return coded(ctx, service.MsgForbidden, CodeForbidden)
+			return coded(ctx, service.MsgForbidden, service.CodeForbidden)
 		case errors.As(err, &notFound):
-			return coded(ctx, notFound.Error(), CodeChannelMissing)
+			return coded(ctx, notFound.Error(), service.CodeChannelNotFound)
 		case errors.As(err, &gqlErr):
 			// gqlgen's own errors (parsing, validation, argument coercion by
 			// our unmarshalers): their messages are safe to show.
 			return graphql.DefaultErrorPresenter(ctx, err)
 		default:
 			log.ErrorContext(ctx, "resolver error", "err", err, "path", graphql.GetPath(ctx).String())
-			return coded(ctx, service.MsgInternalServerError, CodeInternal)
+			return coded(ctx, service.MsgInternalServerError, service.CodeInternal)
 		}
 	}
 }

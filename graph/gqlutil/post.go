@@ -11,6 +11,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shopsession/sessionserver/service"
 )
 
 // maxBodyBytes bounds a GraphQL request body.
@@ -88,7 +90,7 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 	}
 	b, err := json.Marshal(resp)
 	if err != nil {
-		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}],"data":null}`)
+		b = []byte(`{"errors":[{"message":"` + service.MsgInternalServerError + `","extensions":{"code":"` + service.CodeInternal + `"}}],"data":null}`)
 	}
 	_, _ = w.Write(b)
 }
