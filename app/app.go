@@ -168,7 +168,12 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options) (se
 			}
 		}
 		return sessioncache.NewRedis(client, sessioncache.RedisOptions{
-			KeyPrefix: opts.RedisKeyPrefix, TTL: 24 * time.Hour, OperationTimeout: cfg.SessionCacheTimeout,
+			KeyPrefix: opts.RedisKeyPrefix,
+			// An entry is stale after SESSION_CACHE_TTL and then only causes a
+			// database read, exactly as a missing one does; expiring the key
+			// then frees its memory (Vendure keeps it for 24 h).
+			TTL:              cfg.SessionCacheTTL,
+			OperationTimeout: cfg.SessionCacheTimeout,
 		}), nil
 	default:
 		return sessioncache.NewMemory(cfg.SessionCacheSize)

@@ -81,3 +81,16 @@ func TestLogoutDuringRedisOutage(t *testing.T) {
 	r = admin.Do(meQuery, nil)
 	require.Equal(t, "FORBIDDEN", r.ErrorCode(), "the logged-out token must stay dead")
 }
+
+// Redis keys expire when the entry goes stale (SESSION_CACHE_TTL), so
+// abandoned sessions do not hold Redis memory for a day.
+func TestRedisKeysExpireWithTheCacheTTL(t *testing.T) {
+	t.Parallel()
+	_, mr := testenv.Miniredis(t)
+	e := newEnv(t, backend{"sqlite+miniredis", "sqlite", "redis"}, withMiniredis(mr.Addr()), withSession(time.Hour, 90*time.Second))
+	admin := e.admin(testenv.Bearer)
+	admin.Do(loginMutation, creds("superadmin", "superadmin"))
+	keys := mr.Keys()
+	require.Len(t, keys, 1)
+	require.Equal(t, 90*time.Second, mr.TTL(keys[0]))
+}
