@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,12 +40,42 @@ type Config struct {
 	// Defaults to "vendure-token".
 	ChannelTokenKey string
 
+	// CORSOrigins are the browser origins allowed to send credentials
+	// (cookies) and read credentialed responses: exact origins such as
+	// https://shop.example.com (scheme, host and port, no path). "*" allows
+	// every other origin to read responses, but never with credentials.
+	// Empty means the local-development default: loopback origins
+	// (http or https on localhost, 127.0.0.1 or [::1], any port) get
+	// credentials, every other origin is answered without them. The origin
+	// "null" never gets credentials. Read from CORS_ORIGINS as a
+	// comma-separated list.
+	//
+	// Defaults to empty (loopback origins only).
+	CORSOrigins []string
+
+	// CookieDomain is the Domain attribute of the session cookie, so that
+	// sibling subdomains (shop.example.com and api.example.com) share it.
+	// Empty sends no Domain attribute: the cookie belongs to the API's host
+	// alone. Read from COOKIE_DOMAIN.
+	//
+	// Defaults to "" (host-only cookie).
+	CookieDomain string
+
 	// CookieName is the name of the session cookie when the cookie token
 	// method is in use. It must be a valid cookie name (an HTTP token). Read
 	// from COOKIE_NAME.
 	//
 	// Defaults to "session".
 	CookieName string
+
+	// CookieSameSite is the SameSite attribute of the session cookie: "lax",
+	// "strict" or "none". A storefront served from another site (another
+	// registrable domain) than this server needs "none", which browsers only
+	// accept on Secure cookies, so "none" requires CookieSecure. Load
+	// accepts it in any case. Read from COOKIE_SAMESITE.
+	//
+	// Defaults to "lax".
+	CookieSameSite string
 
 	// CookieSecure sets the Secure attribute on the session cookie. Set it to
 	// true when the server is reached over HTTPS (directly or behind a
@@ -69,6 +100,16 @@ type Config struct {
 	//
 	// Defaults to "" (SQLite at ./data/sessionserver.db).
 	DatabaseURL string
+
+	// DBQueryTimeout bounds every database call: each service call runs
+	// under this deadline, PostgreSQL also gets it as statement_timeout,
+	// connect timeout and pool-wait bound, and SQLite as its busy timeout.
+	// A stalled or refused database fails the request with
+	// INTERNAL_SERVER_ERROR within it. Must be positive. Read from
+	// DB_QUERY_TIMEOUT; a bare number is milliseconds.
+	//
+	// Defaults to 5s.
+	DBQueryTimeout time.Duration
 
 	// DefaultChannelToken is the token given to the default channel when it
 	// is first created, as Vendure's defaultChannelToken. Empty means a
@@ -100,6 +141,39 @@ type Config struct {
 	// Defaults to "info".
 	LogLevel string
 
+	// MaxQueryAliases is the most aliased fields one GraphQL document may
+	// hold (after fragment expansion). Read from MAX_QUERY_ALIASES.
+	//
+	// Defaults to 30.
+	MaxQueryAliases int
+
+	// MaxQueryDepth is the deepest selection one GraphQL operation may
+	// nest (the root fields are depth 1). Read from MAX_QUERY_DEPTH.
+	//
+	// Defaults to 15.
+	MaxQueryDepth int
+
+	// MaxQueryFields is the most fields one GraphQL operation may select,
+	// counting each fragment spread as the fields it expands to. Read from
+	// MAX_QUERY_FIELDS.
+	//
+	// Defaults to 1000.
+	MaxQueryFields int
+
+	// MaxQueryTokens is the most lexical tokens the parser reads from one
+	// GraphQL document before refusing it. Read from MAX_QUERY_TOKENS.
+	//
+	// Defaults to 15000.
+	MaxQueryTokens int
+
+	// PasswordHashConcurrency is how many password hashes (bcrypt) may run
+	// at once. Logins beyond it wait, within the request's deadline, so a
+	// storm of logins cannot take every core from other requests. Must be
+	// at least 1. Read from PASSWORD_HASH_CONCURRENCY.
+	//
+	// Defaults to half the CPU cores, at least 1.
+	PasswordHashConcurrency int
+
 	// Playground serves the GraphQL playground (GraphiQL) on GET requests to
 	// the API paths. Read from PLAYGROUND.
 	//
@@ -128,6 +202,14 @@ type Config struct {
 	//
 	// Defaults to 1y (365.25 days).
 	RememberMeDuration time.Duration
+
+	// RequestTimeout bounds one HTTP request: its context is cancelled at
+	// this deadline (and when the client disconnects), which stops
+	// validation, execution and database calls. Must be positive. Read from
+	// REQUEST_TIMEOUT; a bare number is milliseconds.
+	//
+	// Defaults to 15s.
+	RequestTimeout time.Duration
 
 	// RequireVerification makes new customer accounts unusable until their
 	// email address is verified, as Vendure's
@@ -231,36 +313,47 @@ const (
 	databaseHint   = "use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for " + defaultSQLitePath
 	portHint       = "use 1..65535"
 	cacheSizeHint  = "use 1 or more"
+	limitHint      = "use 1 or more"
 )
 
 // Defaults returns the configuration used when no environment variable is
 // set. It is valid as it stands.
 func Defaults() Config {
 	return Config{
-		AuthTokenHeaderKey:   "vendure-auth-token",
-		BcryptCost:           12,
-		ChannelTokenKey:      "vendure-token",
-		CookieName:           "session",
-		CookieSecure:         false,
-		DatabaseURL:          "",
-		DefaultChannelToken:  "",
-		Introspection:        true,
-		LogLevel:             "info",
-		LogoutScope:          "all",
-		Playground:           true,
-		Port:                 3000,
-		RedisURL:             "",
-		RememberMeDuration:   year,
-		RequireVerification:  true,
-		SessionCacheSize:     10000,
-		SessionCacheStrategy: "memory",
-		SessionCacheTTL:      300 * time.Second,
-		SessionCacheTimeout:  50 * time.Millisecond,
-		SessionDuration:      year,
-		ShutdownTimeout:      10 * time.Second,
-		SuperadminIdentifier: "superadmin",
-		SuperadminPassword:   "superadmin",
-		TokenMethods:         []string{"cookie", "bearer"},
+		AuthTokenHeaderKey:      "vendure-auth-token",
+		BcryptCost:              12,
+		ChannelTokenKey:         "vendure-token",
+		CORSOrigins:             nil,
+		CookieDomain:            "",
+		CookieName:              "session",
+		CookieSameSite:          "lax",
+		CookieSecure:            false,
+		DatabaseURL:             "",
+		DBQueryTimeout:          5 * time.Second,
+		DefaultChannelToken:     "",
+		Introspection:           true,
+		LogLevel:                "info",
+		LogoutScope:             "all",
+		MaxQueryAliases:         30,
+		MaxQueryDepth:           15,
+		MaxQueryFields:          1000,
+		MaxQueryTokens:          15000,
+		PasswordHashConcurrency: max(1, runtime.NumCPU()/2),
+		Playground:              true,
+		Port:                    3000,
+		RedisURL:                "",
+		RememberMeDuration:      year,
+		RequestTimeout:          15 * time.Second,
+		RequireVerification:     true,
+		SessionCacheSize:        10000,
+		SessionCacheStrategy:    "memory",
+		SessionCacheTTL:         300 * time.Second,
+		SessionCacheTimeout:     50 * time.Millisecond,
+		SessionDuration:         year,
+		ShutdownTimeout:         10 * time.Second,
+		SuperadminIdentifier:    "superadmin",
+		SuperadminPassword:      "superadmin",
+		TokenMethods:            []string{"cookie", "bearer"},
 	}
 }
 
@@ -290,21 +383,38 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.string("AUTH_TOKEN_HEADER_KEY", &c.AuthTokenHeaderKey)
 	r.int("BCRYPT_COST", bcryptCostHint, &c.BcryptCost)
 	r.string("CHANNEL_TOKEN_KEY", &c.ChannelTokenKey)
+	if v, ok := r.lookup("CORS_ORIGINS"); ok {
+		c.CORSOrigins = nil
+		for o := range strings.SplitSeq(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+	}
+	r.string("COOKIE_DOMAIN", &c.CookieDomain)
 	r.string("COOKIE_NAME", &c.CookieName)
+	r.word("COOKIE_SAMESITE", &c.CookieSameSite)
 	r.bool("COOKIE_SECURE", &c.CookieSecure)
 	if v, ok := r.lookup("DATABASE_URL"); ok {
 		c.DatabaseURL = strings.TrimSpace(v)
 	}
+	r.duration("DB_QUERY_TIMEOUT", time.Millisecond, &c.DBQueryTimeout)
 	r.string("DEFAULT_CHANNEL_TOKEN", &c.DefaultChannelToken)
 	r.bool("INTROSPECTION", &c.Introspection)
 	r.word("LOG_LEVEL", &c.LogLevel)
 	r.word("LOGOUT_SCOPE", &c.LogoutScope)
+	r.int("MAX_QUERY_ALIASES", limitHint, &c.MaxQueryAliases)
+	r.int("MAX_QUERY_DEPTH", limitHint, &c.MaxQueryDepth)
+	r.int("MAX_QUERY_FIELDS", limitHint, &c.MaxQueryFields)
+	r.int("MAX_QUERY_TOKENS", limitHint, &c.MaxQueryTokens)
+	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
 	r.bool("PLAYGROUND", &c.Playground)
 	r.int("PORT", portHint, &c.Port)
 	if v, ok := r.lookup("REDIS_URL"); ok {
 		c.RedisURL = strings.TrimSpace(v)
 	}
 	r.duration("REMEMBER_ME_DURATION", time.Millisecond, &c.RememberMeDuration)
+	r.duration("REQUEST_TIMEOUT", time.Millisecond, &c.RequestTimeout)
 	r.bool("REQUIRE_VERIFICATION", &c.RequireVerification)
 	r.int("SESSION_CACHE_SIZE", cacheSizeHint, &c.SessionCacheSize)
 	if c.RedisURL != "" {
@@ -362,12 +472,40 @@ func (c Config) problems() []error {
 	if !isToken(c.ChannelTokenKey) {
 		fail("CHANNEL_TOKEN_KEY", "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", c.ChannelTokenKey)
 	}
+	for _, o := range c.CORSOrigins {
+		if o != "*" && !IsOrigin(o) {
+			fail("CORS_ORIGINS", "%q is not an origin (use scheme://host[:port] such as https://shop.example.com, without a path, or *)", o)
+		}
+	}
+	if strings.ContainsAny(c.CookieDomain, " ;,\t\"") {
+		fail("COOKIE_DOMAIN", "%q is not a domain (use a host name such as example.com, or leave it empty)", c.CookieDomain)
+	}
 	if !isToken(c.CookieName) {
 		fail("COOKIE_NAME", "%q is not a valid cookie name (use letters, digits and !#$%%&'*+-.^_`|~)", c.CookieName)
+	}
+	switch c.CookieSameSite {
+	case "lax", "strict":
+	case "none":
+		if !c.CookieSecure {
+			fail("COOKIE_SAMESITE", `"none" needs COOKIE_SECURE=true (browsers drop SameSite=None cookies that are not Secure; serve over HTTPS and set COOKIE_SECURE=true, or use lax)`)
+		}
+	default:
+		fail("COOKIE_SAMESITE", "%q is not a SameSite mode (use lax, strict or none)", c.CookieSameSite)
 	}
 	if _, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
 		fail("DATABASE_URL", "%q %v (%s)", redactURL(c.DatabaseURL), err, databaseHint)
 	}
+	positive("DB_QUERY_TIMEOUT", c.DBQueryTimeout)
+	atLeastOne := func(name string, n int) {
+		if n < 1 {
+			fail(name, "%d is too small (%s)", n, limitHint)
+		}
+	}
+	atLeastOne("MAX_QUERY_ALIASES", c.MaxQueryAliases)
+	atLeastOne("MAX_QUERY_DEPTH", c.MaxQueryDepth)
+	atLeastOne("MAX_QUERY_FIELDS", c.MaxQueryFields)
+	atLeastOne("MAX_QUERY_TOKENS", c.MaxQueryTokens)
+	atLeastOne("PASSWORD_HASH_CONCURRENCY", c.PasswordHashConcurrency)
 	if !slices.Contains([]string{"all", "session"}, c.LogoutScope) {
 		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)
 	}
@@ -383,6 +521,7 @@ func (c Config) problems() []error {
 		}
 	}
 	positive("REMEMBER_ME_DURATION", c.RememberMeDuration)
+	positive("REQUEST_TIMEOUT", c.RequestTimeout)
 	if c.SessionCacheSize < 1 {
 		fail("SESSION_CACHE_SIZE", "%d is too small (%s)", c.SessionCacheSize, cacheSizeHint)
 	}
@@ -435,6 +574,17 @@ func (c Config) SQLitePath() string {
 		return ""
 	}
 	return path
+}
+
+// IsOrigin reports whether s is a serialized browser origin:
+// http or https, a host, an optional port, and nothing else (no path,
+// query, fragment or user info).
+func IsOrigin(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+		return false
+	}
+	return u.User == nil && u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "#")
 }
 
 // UsesBearer reports whether clients may send the session token as a bearer

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -36,30 +37,38 @@ func TestDefaults(t *testing.T) {
 	c := Defaults()
 	require.NoError(t, c.Validate())
 	require.Equal(t, Config{
-		AuthTokenHeaderKey:   "vendure-auth-token",
-		BcryptCost:           12,
-		ChannelTokenKey:      "vendure-token",
-		CookieName:           "session",
-		CookieSecure:         false,
-		DatabaseURL:          "",
-		DefaultChannelToken:  "",
-		Introspection:        true,
-		LogLevel:             "info",
-		LogoutScope:          "all",
-		Playground:           true,
-		Port:                 3000,
-		RedisURL:             "",
-		RememberMeDuration:   31557600000 * time.Millisecond,
-		RequireVerification:  true,
-		SessionCacheSize:     10000,
-		SessionCacheStrategy: "memory",
-		SessionCacheTTL:      300 * time.Second,
-		SessionCacheTimeout:  50 * time.Millisecond,
-		SessionDuration:      31557600000 * time.Millisecond,
-		ShutdownTimeout:      10 * time.Second,
-		SuperadminIdentifier: "superadmin",
-		SuperadminPassword:   "superadmin",
-		TokenMethods:         []string{"cookie", "bearer"},
+		AuthTokenHeaderKey:      "vendure-auth-token",
+		BcryptCost:              12,
+		ChannelTokenKey:         "vendure-token",
+		CookieName:              "session",
+		CookieSameSite:          "lax",
+		CookieSecure:            false,
+		DatabaseURL:             "",
+		DBQueryTimeout:          5 * time.Second,
+		DefaultChannelToken:     "",
+		Introspection:           true,
+		LogLevel:                "info",
+		LogoutScope:             "all",
+		MaxQueryAliases:         30,
+		MaxQueryDepth:           15,
+		MaxQueryFields:          1000,
+		MaxQueryTokens:          15000,
+		PasswordHashConcurrency: max(1, runtime.NumCPU()/2),
+		Playground:              true,
+		Port:                    3000,
+		RedisURL:                "",
+		RememberMeDuration:      31557600000 * time.Millisecond,
+		RequestTimeout:          15 * time.Second,
+		RequireVerification:     true,
+		SessionCacheSize:        10000,
+		SessionCacheStrategy:    "memory",
+		SessionCacheTTL:         300 * time.Second,
+		SessionCacheTimeout:     50 * time.Millisecond,
+		SessionDuration:         31557600000 * time.Millisecond,
+		ShutdownTimeout:         10 * time.Second,
+		SuperadminIdentifier:    "superadmin",
+		SuperadminPassword:      "superadmin",
+		TokenMethods:            []string{"cookie", "bearer"},
 	}, c)
 	require.Equal(t, "sqlite", c.DatabaseDialect())
 	require.Equal(t, "./data/sessionserver.db", c.SQLitePath())
@@ -90,57 +99,77 @@ func TestLoad(t *testing.T) {
 		t.Parallel()
 
 		c, err := Load(env(map[string]string{
-			"AUTH_TOKEN_HEADER_KEY":  "x-auth-token",
-			"BCRYPT_COST":            "10",
-			"CHANNEL_TOKEN_KEY":      "x-channel",
-			"COOKIE_NAME":            "sid",
-			"COOKIE_SECURE":          "yes",
-			"DATABASE_URL":           "postgres://app:secret@db:5432/app?sslmode=disable",
-			"DEFAULT_CHANNEL_TOKEN":  "default-token",
-			"INTROSPECTION":          "off",
-			"LOG_LEVEL":              "DEBUG",
-			"LOGOUT_SCOPE":           "Session",
-			"PLAYGROUND":             "0",
-			"PORT":                   " 8080 ",
-			"REDIS_URL":              "rediss://:pw@cache:6380/2",
-			"REMEMBER_ME_DURATION":   "30d",
-			"REQUIRE_VERIFICATION":   "False",
-			"SESSION_CACHE_SIZE":     "500",
-			"SESSION_CACHE_STRATEGY": "Noop",
-			"SESSION_CACHE_TTL":      "60",
-			"SESSION_CACHE_TIMEOUT":  "100",
-			"SESSION_DURATION":       "7d",
-			"SHUTDOWN_TIMEOUT":       "30s",
-			"SUPERADMIN_IDENTIFIER":  "admin@example.com",
-			"SUPERADMIN_PASSWORD":    "correct horse battery staple",
-			"TOKEN_METHOD":           "bearer, cookie",
+			"AUTH_TOKEN_HEADER_KEY":     "x-auth-token",
+			"BCRYPT_COST":               "10",
+			"CHANNEL_TOKEN_KEY":         "x-channel",
+			"CORS_ORIGINS":              "https://shop.example.com, http://localhost:5173",
+			"COOKIE_DOMAIN":             "example.com",
+			"COOKIE_NAME":               "sid",
+			"COOKIE_SAMESITE":           "None",
+			"COOKIE_SECURE":             "yes",
+			"DATABASE_URL":              "postgres://app:secret@db:5432/app?sslmode=disable",
+			"DB_QUERY_TIMEOUT":          "2s",
+			"MAX_QUERY_ALIASES":         "5",
+			"MAX_QUERY_DEPTH":           "8",
+			"MAX_QUERY_FIELDS":          "200",
+			"MAX_QUERY_TOKENS":          "3000",
+			"PASSWORD_HASH_CONCURRENCY": "3",
+			"REQUEST_TIMEOUT":           "20s",
+			"DEFAULT_CHANNEL_TOKEN":     "default-token",
+			"INTROSPECTION":             "off",
+			"LOG_LEVEL":                 "DEBUG",
+			"LOGOUT_SCOPE":              "Session",
+			"PLAYGROUND":                "0",
+			"PORT":                      " 8080 ",
+			"REDIS_URL":                 "rediss://:pw@cache:6380/2",
+			"REMEMBER_ME_DURATION":      "30d",
+			"REQUIRE_VERIFICATION":      "False",
+			"SESSION_CACHE_SIZE":        "500",
+			"SESSION_CACHE_STRATEGY":    "Noop",
+			"SESSION_CACHE_TTL":         "60",
+			"SESSION_CACHE_TIMEOUT":     "100",
+			"SESSION_DURATION":          "7d",
+			"SHUTDOWN_TIMEOUT":          "30s",
+			"SUPERADMIN_IDENTIFIER":     "admin@example.com",
+			"SUPERADMIN_PASSWORD":       "correct horse battery staple",
+			"TOKEN_METHOD":              "bearer, cookie",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, Config{
-			AuthTokenHeaderKey:   "x-auth-token",
-			BcryptCost:           10,
-			ChannelTokenKey:      "x-channel",
-			CookieName:           "sid",
-			CookieSecure:         true,
-			DatabaseURL:          "postgres://app:secret@db:5432/app?sslmode=disable",
-			DefaultChannelToken:  "default-token",
-			Introspection:        false,
-			LogLevel:             "debug",
-			LogoutScope:          "session",
-			Playground:           false,
-			Port:                 8080,
-			RedisURL:             "rediss://:pw@cache:6380/2",
-			RememberMeDuration:   30 * 24 * time.Hour,
-			RequireVerification:  false,
-			SessionCacheSize:     500,
-			SessionCacheStrategy: "noop",
-			SessionCacheTTL:      time.Minute,
-			SessionCacheTimeout:  100 * time.Millisecond,
-			SessionDuration:      7 * 24 * time.Hour,
-			ShutdownTimeout:      30 * time.Second,
-			SuperadminIdentifier: "admin@example.com",
-			SuperadminPassword:   "correct horse battery staple",
-			TokenMethods:         []string{"bearer", "cookie"},
+			AuthTokenHeaderKey:      "x-auth-token",
+			BcryptCost:              10,
+			ChannelTokenKey:         "x-channel",
+			CORSOrigins:             []string{"https://shop.example.com", "http://localhost:5173"},
+			CookieDomain:            "example.com",
+			CookieName:              "sid",
+			CookieSameSite:          "none",
+			CookieSecure:            true,
+			DatabaseURL:             "postgres://app:secret@db:5432/app?sslmode=disable",
+			DBQueryTimeout:          2 * time.Second,
+			DefaultChannelToken:     "default-token",
+			Introspection:           false,
+			LogLevel:                "debug",
+			LogoutScope:             "session",
+			MaxQueryAliases:         5,
+			MaxQueryDepth:           8,
+			MaxQueryFields:          200,
+			MaxQueryTokens:          3000,
+			PasswordHashConcurrency: 3,
+			Playground:              false,
+			Port:                    8080,
+			RedisURL:                "rediss://:pw@cache:6380/2",
+			RememberMeDuration:      30 * 24 * time.Hour,
+			RequestTimeout:          20 * time.Second,
+			RequireVerification:     false,
+			SessionCacheSize:        500,
+			SessionCacheStrategy:    "noop",
+			SessionCacheTTL:         time.Minute,
+			SessionCacheTimeout:     100 * time.Millisecond,
+			SessionDuration:         7 * 24 * time.Hour,
+			ShutdownTimeout:         30 * time.Second,
+			SuperadminIdentifier:    "admin@example.com",
+			SuperadminPassword:      "correct horse battery staple",
+			TokenMethods:            []string{"bearer", "cookie"},
 		}, c)
 		require.Equal(t, "postgres", c.DatabaseDialect())
 		require.Empty(t, c.SQLitePath())
@@ -436,7 +465,30 @@ func TestValidate(t *testing.T) {
 			"PORT", "REMEMBER_ME_DURATION", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY",
 			"SESSION_CACHE_TTL", "SESSION_CACHE_TIMEOUT", "SESSION_DURATION", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
+			"COOKIE_SAMESITE", "DB_QUERY_TIMEOUT", "MAX_QUERY_ALIASES", "MAX_QUERY_DEPTH", "MAX_QUERY_FIELDS",
+			"MAX_QUERY_TOKENS", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",
 		}, names)
+	})
+
+	t.Run("CookieAndCORS", func(t *testing.T) {
+		t.Parallel()
+
+		bundle := setup(t)
+		bundle.config.CookieSameSite = "none"
+		bundle.config.CORSOrigins = []string{"https://shop.example.com/", "null", "ftp://x", "*", "http://localhost:3001"}
+		bundle.config.CookieDomain = "a;b"
+		msgs := problems(t, bundle.config.Validate())
+		require.Len(t, msgs, 5)
+		require.Contains(t, msgs[0], `CORS_ORIGINS: "https://shop.example.com/" is not an origin`)
+		require.Contains(t, msgs[1], `CORS_ORIGINS: "null" is not an origin`)
+		require.Contains(t, msgs[2], `CORS_ORIGINS: "ftp://x" is not an origin`)
+		require.Contains(t, msgs[3], `COOKIE_DOMAIN: "a;b" is not a domain`)
+		require.Contains(t, msgs[4], `COOKIE_SAMESITE: "none" needs COOKIE_SECURE=true`)
+
+		bundle.config.CookieSecure = true
+		bundle.config.CookieDomain = "example.com"
+		bundle.config.CORSOrigins = []string{"*", "https://shop.example.com:8443"}
+		require.NoError(t, bundle.config.Validate())
 	})
 
 	t.Run("NegativeDuration", func(t *testing.T) {
