@@ -193,6 +193,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 			UseCookie: cfg.UsesCookie(), UseBearer: cfg.UsesBearer(),
 			AuthTokenHeaderKey: cfg.AuthTokenHeaderKey, ChannelTokenKey: cfg.ChannelTokenKey,
 			CookieName: cfg.CookieName, CookieSecure: cfg.CookieSecure,
+			CookieSameSite: sameSite(cfg.CookieSameSite), CookieDomain: cfg.CookieDomain,
 			RememberMeMaxAge: cfg.RememberMeDuration,
 		})
 	}

@@ -2,47 +2,193 @@ package app
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/shopsession/sessionserver/config"
 )
 
-// cors applies Vendure's default CORS policy ({origin: true, credentials:
-// true}): the request's origin is reflected and credentials are allowed.
-// When bearer tokens are on, the token header is exposed so browser code can
-// read it (Vendure issue #137).
-func cors(cfg config.Config, next http.Handler) http.Handler {
-	allowHeaders := strings.Join([]string{"Content-Type", "Authorization", cfg.ChannelTokenKey, "Apollo-Require-Preflight"}, ", ")
-	expose := ""
-	if cfg.UsesBearer() {
-		expose = cfg.AuthTokenHeaderKey
+// preflightMaxAge is how long a browser may cache a preflight answer, in
+// seconds: ten minutes, so a narrowed CORS_ORIGINS or header list takes
+// effect soon after a restart (the old value, 24 h, pinned a browser to a
+// stale answer for a day where the browser allowed it).
+const preflightMaxAge = "600"
+
+// corsPolicy decides what a browser origin may do with this server's
+// responses (CORS_ORIGINS):
+//
+//   - an origin listed exactly, or, when the list is empty, a loopback origin
+//     (http or https on localhost, 127.0.0.1 or [::1], any port), is a
+//     credentialed origin: its page may send the session cookie and read the
+//     response (Access-Control-Allow-Origin: <origin> and
+//     Access-Control-Allow-Credentials: true);
+//   - with "*" in the list, every other origin, "null" included, may read
+//     responses but never with credentials (Access-Control-Allow-Origin: *,
+//     which browsers refuse for a request sent with credentials);
+//   - any other origin gets no CORS header at all: its page can read nothing,
+//     and its JSON POST never leaves the browser, since the preflight fails.
+//     Answering it "without credentials" (its own origin, no
+//     Allow-Credentials) would open the API to every page on the web for
+//     bearer-token clients, which is what "*" is for; leaving it closed
+//     keeps that an explicit choice, and a failed preflight also keeps a
+//     cross-site JSON mutation from reaching a resolver with the user's
+//     cookie.
+//
+// "null" (sandboxed frames, file: pages, some redirects) is never a
+// credentialed origin: any such page would share it. Request headers are a
+// fixed list rather than a reflection of Access-Control-Request-Headers, so
+// a page cannot smuggle a header we do not expect, and the preflight answer
+// does not vary with the request.
+type corsPolicy struct {
+	credentialed map[string]bool // normalised listed origins
+	loopback     bool            // no list: loopback origins are credentialed
+	public       bool            // "*" listed: other origins read without credentials
+
+	allowHeaders  string
+	exposeHeaders []string
+}
+
+func newCORSPolicy(cfg config.Config) *corsPolicy {
+	p := &corsPolicy{
+		credentialed: map[string]bool{},
+		loopback:     len(cfg.CORSOrigins) == 0,
+		allowHeaders: strings.Join([]string{
+			"content-type", "authorization",
+			strings.ToLower(cfg.ChannelTokenKey), strings.ToLower(cfg.AuthTokenHeaderKey),
+			// Apollo Client's CSRF-prevention and client-awareness headers.
+			"apollo-require-preflight", "x-apollo-operation-name",
+			"apollographql-client-name", "apollographql-client-version",
+			"x-request-id",
+		}, ", "),
 	}
+	for _, o := range cfg.CORSOrigins {
+		if o == "*" {
+			p.public = true
+			continue
+		}
+		p.credentialed[normalizeOrigin(o)] = true
+	}
+	// Browser code can read only the response headers it is told it may.
+	// The token header matters only when tokens travel as bearer tokens
+	// (Vendure issue #137).
+	if cfg.UsesBearer() {
+		p.exposeHeaders = append(p.exposeHeaders, cfg.AuthTokenHeaderKey)
+	}
+	p.exposeHeaders = append(p.exposeHeaders, "X-Request-Id")
+	return p
+}
+
+// corsAnswer is what one origin is allowed.
+type corsAnswer int
+
+const (
+	corsNone         corsAnswer = iota // no CORS header
+	corsPublic                         // Access-Control-Allow-Origin: *
+	corsCredentialed                   // the origin itself, with credentials
+)
+
+// decide says what a request's Origin header value is allowed.
+func (p *corsPolicy) decide(origin string) corsAnswer {
+	switch {
+	case origin == "":
+		return corsNone
+	case origin != "null" && p.credentialed[origin]:
+		return corsCredentialed
+	case origin != "null" && p.loopback && isLoopbackOrigin(origin):
+		return corsCredentialed
+	case p.public:
+		return corsPublic
+	default:
+		return corsNone
+	}
+}
+
+// cors answers preflights and adds CORS headers per corsPolicy.
+func cors(cfg config.Config, next http.Handler) http.Handler {
+	p := newCORSPolicy(cfg)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		// The answer depends on Origin, with or without one: a shared cache
-		// must not serve a response without CORS headers to a browser.
+		// must not serve one origin's answer to another.
 		h.Add("Vary", "Origin")
 		origin := r.Header.Get("Origin")
-		if origin == "" {
-			next.ServeHTTP(w, r)
-			return
+		answer := p.decide(origin)
+		preflight := r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != ""
+		switch answer {
+		case corsCredentialed:
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Credentials", "true")
+		case corsPublic:
+			h.Set("Access-Control-Allow-Origin", "*")
 		}
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		if expose != "" {
-			h.Set("Access-Control-Expose-Headers", expose)
-		}
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-				h.Set("Access-Control-Allow-Headers", req)
-			} else {
-				h.Set("Access-Control-Allow-Headers", allowHeaders)
+		if preflight {
+			// A preflight is answered here, never by the API: a refused
+			// origin gets a bare 204 without allow headers, which the
+			// browser reads as a refusal.
+			if answer != corsNone {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", p.allowHeaders)
+				h.Set("Access-Control-Max-Age", preflightMaxAge)
 			}
-			h.Set("Access-Control-Max-Age", "86400")
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		if answer != corsNone {
+			// One line per header name: a list-valued header may be split
+			// over several lines, and browsers join them.
+			for _, e := range p.exposeHeaders {
+				h.Add("Access-Control-Expose-Headers", e)
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// normalizeOrigin writes a configured origin as a browser serialises it:
+// lower-case scheme and host, no default port. Browsers send Origin in that
+// form, so a request's Origin is compared as it comes.
+func normalizeOrigin(o string) string {
+	u, err := url.Parse(o)
+	if err != nil {
+		return o
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Host)
+	if port := u.Port(); (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		host = strings.ToLower(u.Hostname())
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	return scheme + "://" + host
+}
+
+// isLoopbackOrigin reports whether origin is http or https on localhost,
+// 127.0.0.1 or [::1], with any port.
+func isLoopbackOrigin(origin string) bool {
+	if !config.IsOrigin(origin) {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	switch u.Hostname() {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
+}
+
+// sameSite maps COOKIE_SAMESITE ("lax", "strict", "none") to the cookie
+// attribute; config.Validate has refused anything else.
+func sameSite(mode string) http.SameSite {
+	switch mode {
+	case "strict":
+		return http.SameSiteStrictMode
+	case "none":
+		return http.SameSiteNoneMode
+	default:
+		return http.SameSiteLaxMode
+	}
 }

@@ -56,8 +56,16 @@ type Config struct {
 	ChannelTokenKey string
 	// CookieName is the session cookie's name. Defaults to "session".
 	CookieName string
-	// CookieSecure marks the cookie Secure.
+	// CookieSecure marks the cookie Secure (COOKIE_SECURE).
 	CookieSecure bool
+	// CookieSameSite is the cookie's SameSite attribute (COOKIE_SAMESITE).
+	// The zero value means Lax. http.SameSiteNoneMode is needed by a
+	// storefront on another site, and browsers accept it only with
+	// CookieSecure.
+	CookieSameSite http.SameSite
+	// CookieDomain is the cookie's Domain attribute (COOKIE_DOMAIN); empty
+	// means a host-only cookie.
+	CookieDomain string
 	// RememberMeMaxAge is the cookie lifetime when rememberMe is true (and for
 	// anonymous sessions). Defaults to 1 year.
 	RememberMeMaxAge time.Duration
@@ -229,9 +237,16 @@ func (w *tokenWriter) flush() {
 		w.Header().Set(w.cfg.AuthTokenHeaderKey, p.token)
 	}
 	if w.cfg.UseCookie {
+		// Every Set-Cookie, the deletion included, carries the same
+		// attributes: a browser deletes only the cookie with the same name,
+		// Domain and Path, and refuses a SameSite=None one that is not Secure.
+		sameSite := w.cfg.CookieSameSite
+		if sameSite == 0 {
+			sameSite = http.SameSiteLaxMode
+		}
 		c := &http.Cookie{
-			Name: w.cfg.CookieName, Value: p.token, Path: "/",
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: w.cfg.CookieSecure,
+			Name: w.cfg.CookieName, Value: p.token, Path: "/", Domain: w.cfg.CookieDomain,
+			HttpOnly: true, SameSite: sameSite, Secure: w.cfg.CookieSecure,
 		}
 		switch {
 		case p.token == "":
