@@ -118,8 +118,8 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 	a, err := app.New(context.Background(), cfg, appOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
-	if b.cache == "redis" {
-		t.Cleanup(func() { _ = a.Cache.Clear(context.Background()) })
+	if r, ok := e.spy.next.(*sessioncache.Redis); ok {
+		t.Cleanup(func() { _ = r.Purge(context.Background()) })
 	}
 	e.app = a
 	e.srv = httptest.NewServer(a.Handler())
@@ -149,12 +149,14 @@ func newSpyCache(next sessioncache.Strategy) *spyCache {
 	return &spyCache{next: next, keys: map[string]bool{}}
 }
 
-func (s *spyCache) Set(ctx context.Context, key string, cs *sessioncache.CachedSession) error {
+func (s *spyCache) Generation() sessioncache.Generation { return s.next.Generation() }
+
+func (s *spyCache) Set(ctx context.Context, key string, cs *sessioncache.CachedSession, gen sessioncache.Generation) error {
 	s.mu.Lock()
 	s.sets++
 	s.keys[key] = true
 	s.mu.Unlock()
-	return s.next.Set(ctx, key, cs)
+	return s.next.Set(ctx, key, cs, gen)
 }
 
 func (s *spyCache) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
@@ -164,12 +166,15 @@ func (s *spyCache) Get(ctx context.Context, key string) (*sessioncache.CachedSes
 	return s.next.Get(ctx, key)
 }
 
-func (s *spyCache) Delete(ctx context.Context, key string) error {
+// Delete counts one delete per key.
+func (s *spyCache) Delete(ctx context.Context, keys ...string) error {
 	s.mu.Lock()
-	s.dels++
-	delete(s.keys, key)
+	s.dels += len(keys)
+	for _, k := range keys {
+		delete(s.keys, k)
+	}
 	s.mu.Unlock()
-	return s.next.Delete(ctx, key)
+	return s.next.Delete(ctx, keys...)
 }
 
 func (s *spyCache) Clear(ctx context.Context) error {

@@ -32,3 +32,15 @@ type Session struct {
 
 // IsExpired reports whether the session has expired at now.
 func (s *Session) IsExpired(now time.Time) bool { return !s.Expires.After(now) }
+
+// SessionCacheOutbox is one eviction the shared session cache must apply:
+// the cache key (token hash) of a deleted session, or, with TokenHash nil,
+// a clear of the whole cache. See SessionService.
+type SessionCacheOutbox struct {
+	bun.BaseModel `bun:"table:session_cache_outbox,alias:sco"`
+
+	ID        ID         `bun:",pk,autoincrement"`
+	TokenHash *string    `bun:"token_hash"`
+	CreatedAt time.Time  `bun:",notnull"`
+	AppliedAt *time.Time `bun:"applied_at"`
+}

@@ -35,6 +35,7 @@ var models = []any{
 	(*entity.Customer)(nil),
 	(*entity.CustomerChannel)(nil),
 	(*entity.Session)(nil),
+	(*entity.SessionCacheOutbox)(nil),
 }
 
 func TestMigrationIDsMatchAcrossDialects(t *testing.T) {

@@ -67,7 +67,9 @@ func newSpyCache(t *testing.T, size int) *spyCache {
 	return &spyCache{mem: mem}
 }
 
-func (c *spyCache) Set(ctx context.Context, key string, s *sessioncache.CachedSession) error {
+func (c *spyCache) Generation() sessioncache.Generation { return c.mem.Generation() }
+
+func (c *spyCache) Set(ctx context.Context, key string, s *sessioncache.CachedSession, gen sessioncache.Generation) error {
 	c.mu.Lock()
 	c.n.Sets++
 	c.setKeys = append(c.setKeys, key)
@@ -79,7 +81,7 @@ func (c *spyCache) Set(ctx context.Context, key string, s *sessioncache.CachedSe
 	if hook != nil {
 		hook(key)
 	}
-	return c.mem.Set(ctx, key, s)
+	return c.mem.Set(ctx, key, s, gen)
 }
 
 func (c *spyCache) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
@@ -90,12 +92,13 @@ func (c *spyCache) Get(ctx context.Context, key string) (*sessioncache.CachedSes
 	return c.mem.Get(ctx, key)
 }
 
-func (c *spyCache) Delete(ctx context.Context, key string) error {
+// Delete counts one delete per key.
+func (c *spyCache) Delete(ctx context.Context, keys ...string) error {
 	c.mu.Lock()
-	c.n.Deletes++
-	c.deleteKeys = append(c.deleteKeys, key)
+	c.n.Deletes += len(keys)
+	c.deleteKeys = append(c.deleteKeys, keys...)
 	c.mu.Unlock()
-	return c.mem.Delete(ctx, key)
+	return c.mem.Delete(ctx, keys...)
 }
 
 func (c *spyCache) Clear(ctx context.Context) error {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -35,6 +36,11 @@ type SessionConfig struct {
 	DB *bun.DB
 	// Cache is the session cache. Defaults to sessioncache.Noop.
 	Cache sessioncache.Strategy
+	// Prober is set when the cache is shared between processes (Redis):
+	// evictions then go through the outbox and SyncCache probes it. Defaults
+	// to Cache itself if it implements sessioncache.Prober (a test that wraps
+	// the cache passes the wrapped one here).
+	Prober sessioncache.Prober
 	// Logger logs cache failures. Defaults to slog.Default().
 	Logger *slog.Logger
 	// NowFunc returns the current time. Defaults to time.Now.
@@ -52,10 +58,14 @@ type SessionConfig struct {
 type SessionService struct {
 	db       *bun.DB
 	cache    *cacheGuard
+	prober   sessioncache.Prober // the cache, when it is shared (Redis); else nil
 	log      *slog.Logger
 	now      func() time.Time
 	duration time.Duration
 	cacheTTL time.Duration
+
+	syncMu        sync.Mutex // one SyncCache at a time
+	cacheIdentity string     // the shared cache's last Probe answer
 }
 
 // NewSessionService returns a SessionService.
@@ -78,9 +88,14 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = 300 * time.Second
 	}
+	prober := cfg.Prober
+	if prober == nil {
+		prober, _ = cfg.Cache.(sessioncache.Prober)
+	}
 	return &SessionService{
 		db: cfg.DB, log: cfg.Logger, now: cfg.NowFunc,
 		cache:    &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc},
+		prober:   prober,
 		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 	}, nil
 }
@@ -111,6 +126,7 @@ func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *
 	if err != nil {
 		return nil, err
 	}
+	gen := s.cache.generation()
 	now := s.nowUTC()
 	row := &entity.Session{
 		CreatedAt: now, UpdatedAt: now,
@@ -123,7 +139,7 @@ func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *
 		return nil, fmt.Errorf("create anonymous session: %w", err)
 	}
 	cs := s.serialize(row, nil, now)
-	s.cache.set(ctx, row.TokenHash, cs)
+	s.cache.set(ctx, row.TokenHash, cs, gen)
 	return withToken(cs, token), nil
 }
 
@@ -153,6 +169,9 @@ func (s *SessionService) createNewAuthenticatedSession(ctx context.Context, t *t
 	if err != nil {
 		return nil, err
 	}
+	// Taken before the row exists, so a logout that deletes it after commit
+	// revokes this write too, however late it lands.
+	gen := s.cache.generation()
 	now := s.nowUTC()
 	strategy := in.AuthenticationStrategy
 	userID := in.UserID
@@ -173,7 +192,7 @@ func (s *SessionService) createNewAuthenticatedSession(ctx context.Context, t *t
 	if err != nil {
 		return nil, fmt.Errorf("load new session: %w", err)
 	}
-	t.onCommit(func(ctx context.Context) { s.cache.set(ctx, row.TokenHash, cs) })
+	t.onCommit(func(ctx context.Context) { s.cache.set(ctx, row.TokenHash, cs, gen) })
 	return withToken(cs, token), nil
 }
 
@@ -195,6 +214,7 @@ func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) 
 	if cached != nil && !cached.IsStale(now) && !cached.IsExpired(now) {
 		return withToken(cached, token), nil
 	}
+	gen := s.cache.generation() // before the read: see the revocation invariant
 	cs, err := s.findSessionByTokenHash(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		if cached != nil {
@@ -205,7 +225,7 @@ func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
-	s.cache.set(ctx, key, cs)
+	s.cache.set(ctx, key, cs, gen)
 	return withToken(cs, token), nil
 }
 
@@ -396,6 +416,7 @@ func (s *SessionService) SetActiveChannel(ctx context.Context, session *sessionc
 // permissions, as Vendure reloads the relations) and re-caches it after the
 // write has committed.
 func (s *SessionService) update(ctx context.Context, session *sessioncache.CachedSession, set string, args ...any) (*sessioncache.CachedSession, error) {
+	gen := s.cache.generation()
 	now := s.nowUTC()
 	res, err := s.db.NewUpdate().Model((*entity.Session)(nil)).
 		Set(set, args...).Set("updated_at = ?", now).
@@ -413,12 +434,12 @@ func (s *SessionService) update(ctx context.Context, session *sessioncache.Cache
 	if err != nil {
 		return nil, err
 	}
-	s.cache.set(ctx, hash, cs)
+	s.cache.set(ctx, hash, cs, gen)
 	return withToken(cs, session.Token), nil
 }
 
 // DeleteSessionsByUser deletes every authenticated session of a user and
-// evicts them from the cache.
+// revokes them in the cache (see the revocation invariant in cachesync.go).
 func (s *SessionService) DeleteSessionsByUser(ctx context.Context, userID entity.ID) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
 		return s.deleteSessionsWhere(ctx, t, "user_id = ?", userID)
@@ -426,7 +447,8 @@ func (s *SessionService) DeleteSessionsByUser(ctx context.Context, userID entity
 }
 
 // DeleteSessionsByActiveOrderID deletes every session, of either kind, whose
-// active order is orderID, and evicts them from the cache.
+// active order is orderID, and revokes them in the cache (see the revocation
+// invariant in cachesync.go).
 func (s *SessionService) DeleteSessionsByActiveOrderID(ctx context.Context, orderID entity.ID) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
 		return s.deleteSessionsWhere(ctx, t, "active_order_id = ?", orderID)
@@ -439,8 +461,7 @@ func (s *SessionService) deleteSessionsWhere(ctx context.Context, t *tx, where s
 		Returning("token_hash").Scan(ctx, &hashes); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
-	t.onCommit(func(ctx context.Context) { s.evict(ctx, hashes) })
-	return nil
+	return s.revoke(ctx, t, hashes)
 }
 
 // CleanExpiredSessions deletes expired sessions, and anonymous sessions with
@@ -474,10 +495,14 @@ func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int
 		for i, v := range victims {
 			ids[i], hashes[i] = v.ID, v.TokenHash
 		}
-		if _, err := s.db.NewDelete().Model((*entity.Session)(nil)).Where("id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
-			return total, fmt.Errorf("delete expired sessions: %w", err)
+		if err := runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+			if _, err := t.NewDelete().Model((*entity.Session)(nil)).Where("id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
+				return fmt.Errorf("delete expired sessions: %w", err)
+			}
+			return s.revoke(ctx, t, hashes)
+		}); err != nil {
+			return total, err
 		}
-		s.evict(ctx, hashes)
 		total += len(victims)
 		s.log.DebugContext(ctx, "cleaned expired sessions", "batch", len(victims), "total", total)
 		if len(victims) < batchSize {
@@ -486,14 +511,6 @@ func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int
 	}
 }
 
-// ClearCache empties the session cache. Channel and role changes call it.
-func (s *SessionService) ClearCache(ctx context.Context) { s.cache.clear(ctx) }
-
-func (s *SessionService) evict(ctx context.Context, hashes []string) {
-	for _, h := range hashes {
-		s.cache.delete(ctx, h)
-	}
-}
 
 // withToken returns a copy of cs that carries the raw token of the request.
 func withToken(cs *sessioncache.CachedSession, token string) *sessioncache.CachedSession {
@@ -517,8 +534,7 @@ func (s *SessionService) evictUserOnCommit(ctx context.Context, t *tx, userID en
 		Where("user_id = ?", userID).Scan(ctx, &hashes); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("find sessions of user: %w", err)
 	}
-	t.onCommit(func(ctx context.Context) { s.evict(ctx, hashes) })
-	return nil
+	return s.revoke(ctx, t, hashes)
 }
 
 // EnsureActiveChannel is the channel bookkeeping of a request (Vendure's

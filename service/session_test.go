@@ -1061,7 +1061,7 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 		for _, tok := range tokens {
 			require.NoError(t, b.cache.mem.Set(b.ctx, service.HashToken(tok), &sessioncache.CachedSession{
 				CacheExpiry: unixSeconds(b.clock.Now().Add(time.Minute)), Expires: b.clock.Now().Add(time.Hour),
-			}))
+			}, b.cache.mem.Generation()))
 		}
 	}
 

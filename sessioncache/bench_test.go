@@ -15,7 +15,7 @@ func BenchmarkMemoryGet(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := m.Set(ctx, "key", fullSession()); err != nil {
+	if err := m.Set(ctx, "key", fullSession(), m.Generation()); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -44,7 +44,7 @@ func benchmarkRedisGet(b *testing.B, newClient newRedisClientFunc) {
 	ctx := context.Background()
 	client, mr := newClient(b)
 	r := newTestRedis(b, client, mr, RedisOptions{})
-	if err := r.Set(ctx, "key", fullSession()); err != nil {
+	if err := r.Set(ctx, "key", fullSession(), r.Generation()); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -48,7 +48,7 @@ func testStrategy(t *testing.T, newFunc func(t *testing.T) Strategy) {
 		s := newFunc(t)
 		samples := sampleSessions()
 		for name, v := range samples {
-			require.NoError(t, s.Set(ctx, name, v), name)
+			require.NoError(t, s.Set(ctx, name, v, s.Generation()), name)
 		}
 		for name := range samples {
 			got, err := s.Get(ctx, name)
@@ -62,7 +62,7 @@ func testStrategy(t *testing.T, newFunc func(t *testing.T) Strategy) {
 		s := newFunc(t)
 		v := fullSession()
 		v.Token = "raw-token"
-		require.NoError(t, s.Set(ctx, "k", v))
+		require.NoError(t, s.Set(ctx, "k", v, s.Generation()))
 		got, err := s.Get(ctx, "k")
 		require.NoError(t, err)
 		require.NotNil(t, got)
@@ -73,8 +73,8 @@ func testStrategy(t *testing.T, newFunc func(t *testing.T) Strategy) {
 	t.Run("SetReplaces", func(t *testing.T) {
 		t.Parallel()
 		s := newFunc(t)
-		require.NoError(t, s.Set(ctx, "k", fullSession()))
-		require.NoError(t, s.Set(ctx, "k", anonymousSession()))
+		require.NoError(t, s.Set(ctx, "k", fullSession(), s.Generation()))
+		require.NoError(t, s.Set(ctx, "k", anonymousSession(), s.Generation()))
 		got, err := s.Get(ctx, "k")
 		require.NoError(t, err)
 		requireSessionEqual(t, anonymousSession(), got, "replaced")
@@ -83,14 +83,14 @@ func testStrategy(t *testing.T, newFunc func(t *testing.T) Strategy) {
 	t.Run("SetNil", func(t *testing.T) {
 		t.Parallel()
 		s := newFunc(t)
-		require.Error(t, s.Set(ctx, "k", nil))
+		require.Error(t, s.Set(ctx, "k", nil, s.Generation()))
 	})
 
 	t.Run("Snapshot", func(t *testing.T) {
 		t.Parallel()
 		s := newFunc(t)
 		v := fullSession()
-		require.NoError(t, s.Set(ctx, "k", v))
+		require.NoError(t, s.Set(ctx, "k", v, s.Generation()))
 
 		// Change everything the caller can reach, in place.
 		v.CacheExpiry++
@@ -117,8 +117,8 @@ func testStrategy(t *testing.T, newFunc func(t *testing.T) Strategy) {
 	t.Run("Delete", func(t *testing.T) {
 		t.Parallel()
 		s := newFunc(t)
-		require.NoError(t, s.Set(ctx, "a", fullSession()))
-		require.NoError(t, s.Set(ctx, "b", anonymousSession()))
+		require.NoError(t, s.Set(ctx, "a", fullSession(), s.Generation()))
+		require.NoError(t, s.Set(ctx, "b", anonymousSession(), s.Generation()))
 		require.NoError(t, s.Delete(ctx, "a"))
 		got, err := s.Get(ctx, "a")
 		require.NoError(t, err)
@@ -138,7 +138,7 @@ func testStrategy(t *testing.T, newFunc func(t *testing.T) Strategy) {
 		t.Parallel()
 		s := newFunc(t)
 		for i := range 10 {
-			require.NoError(t, s.Set(ctx, "k"+strconv.Itoa(i), fullSession()))
+			require.NoError(t, s.Set(ctx, "k"+strconv.Itoa(i), fullSession(), s.Generation()))
 		}
 		require.NoError(t, s.Clear(ctx))
 		for i := range 10 {
@@ -147,10 +147,68 @@ func testStrategy(t *testing.T, newFunc func(t *testing.T) Strategy) {
 			require.Nil(t, got)
 		}
 		require.NoError(t, s.Clear(ctx), "Clear of an empty cache")
-		require.NoError(t, s.Set(ctx, "k0", anonymousSession()))
+		require.NoError(t, s.Set(ctx, "k0", anonymousSession(), s.Generation()))
 		got, err := s.Get(ctx, "k0")
 		require.NoError(t, err)
 		requireSessionEqual(t, anonymousSession(), got, "Set after Clear")
+	})
+
+	t.Run("DeleteMany", func(t *testing.T) {
+		t.Parallel()
+		s := newFunc(t)
+		for i := range 5 {
+			require.NoError(t, s.Set(ctx, "k"+strconv.Itoa(i), fullSession(), s.Generation()))
+		}
+		require.NoError(t, s.Delete(ctx, "k0", "k2", "k4", "missing"))
+		require.NoError(t, s.Delete(ctx))
+		for i := range 5 {
+			got, err := s.Get(ctx, "k"+strconv.Itoa(i))
+			require.NoError(t, err)
+			require.Equal(t, i%2 == 0, got == nil, "k%d", i)
+		}
+	})
+
+	// A write whose generation was taken before a Delete of its key (a login
+	// or a lookup that read the session before a logout deleted it) must not
+	// bring the key back.
+	t.Run("SetAfterDeleteWithOlderGeneration", func(t *testing.T) {
+		t.Parallel()
+		s := newFunc(t)
+		require.NoError(t, s.Set(ctx, "k", fullSession(), s.Generation()))
+		before := s.Generation()
+		require.NoError(t, s.Delete(ctx, "k"))
+		require.NoError(t, s.Set(ctx, "k", fullSession(), before))
+		got, err := s.Get(ctx, "k")
+		require.NoError(t, err)
+		require.Nil(t, got, "a write in flight during Delete resurrected the key")
+
+		// Other keys written with that generation are not affected.
+		require.NoError(t, s.Set(ctx, "other", anonymousSession(), before))
+		got, err = s.Get(ctx, "other")
+		require.NoError(t, err)
+		if _, noop := s.(Noop); !noop {
+			requireSessionEqual(t, anonymousSession(), got, "another key")
+		}
+	})
+
+	// Clear is a generation change: entries written before are gone, and a
+	// write whose generation was taken before the Clear is not readable.
+	t.Run("SetAfterClearWithOlderGeneration", func(t *testing.T) {
+		t.Parallel()
+		s := newFunc(t)
+		before := s.Generation()
+		require.NoError(t, s.Clear(ctx))
+		require.NoError(t, s.Set(ctx, "k", fullSession(), before))
+		got, err := s.Get(ctx, "k")
+		require.NoError(t, err)
+		require.Nil(t, got, "a write that predates Clear is readable")
+
+		require.NoError(t, s.Set(ctx, "k", fullSession(), s.Generation()))
+		got, err = s.Get(ctx, "k")
+		require.NoError(t, err)
+		if _, noop := s.(Noop); !noop {
+			requireSessionEqual(t, fullSession(), got, "a write after Clear")
+		}
 	})
 
 	t.Run("Concurrent", func(t *testing.T) {
@@ -179,10 +237,10 @@ func concurrentWorker(ctx context.Context, s Strategy, g, n int) error {
 		key := fmt.Sprintf("g%d-%d", g, i)
 		v := fullSession()
 		v.ID = entity.ID(g*1000 + i)
-		if err := s.Set(ctx, key, v); err != nil {
+		if err := s.Set(ctx, key, v, s.Generation()); err != nil {
 			return err
 		}
-		if err := s.Set(ctx, "shared", v); err != nil {
+		if err := s.Set(ctx, "shared", v, s.Generation()); err != nil {
 			return err
 		}
 		got, err := s.Get(ctx, key)
@@ -319,13 +377,13 @@ func TestMemoryEviction(t *testing.T) {
 	}
 
 	for _, k := range []string{"a", "b", "c"} {
-		require.NoError(t, m.Set(ctx, k, anonymousSession()))
+		require.NoError(t, m.Set(ctx, k, anonymousSession(), m.Generation()))
 	}
 	require.Equal(t, 3, m.Len())
 
 	// Get refreshes recency: "a" is now the most recently used, "b" the least.
 	require.True(t, present("a"))
-	require.NoError(t, m.Set(ctx, "d", anonymousSession()))
+	require.NoError(t, m.Set(ctx, "d", anonymousSession(), m.Generation()))
 	require.Equal(t, 3, m.Len(), "size is a hard bound")
 	require.False(t, present("b"), "least recently used entry is evicted")
 	require.True(t, present("a"))
@@ -333,15 +391,15 @@ func TestMemoryEviction(t *testing.T) {
 	require.True(t, present("d"))
 
 	// Set of an existing key refreshes it too and does not evict.
-	require.NoError(t, m.Set(ctx, "a", fullSession()))
+	require.NoError(t, m.Set(ctx, "a", fullSession(), m.Generation()))
 	require.Equal(t, 3, m.Len())
 	// Order now (oldest first): c, d, a.
-	require.NoError(t, m.Set(ctx, "e", anonymousSession()))
+	require.NoError(t, m.Set(ctx, "e", anonymousSession(), m.Generation()))
 	require.False(t, present("c"))
 	require.True(t, present("a"))
 
 	for i := range 100 {
-		require.NoError(t, m.Set(ctx, strconv.Itoa(i), anonymousSession()))
+		require.NoError(t, m.Set(ctx, strconv.Itoa(i), anonymousSession(), m.Generation()))
 	}
 	require.Equal(t, 3, m.Len())
 	require.True(t, present("99"))
@@ -359,7 +417,7 @@ func TestMemoryGetSharesValueWithoutAllocating(t *testing.T) {
 	ctx := context.Background()
 	m, err := NewMemory(10)
 	require.NoError(t, err)
-	require.NoError(t, m.Set(ctx, "k", fullSession()))
+	require.NoError(t, m.Set(ctx, "k", fullSession(), m.Generation()))
 	first, err := m.Get(ctx, "k")
 	require.NoError(t, err)
 	second, err := m.Get(ctx, "k")
@@ -381,8 +439,8 @@ func TestNoop(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for _, s := range []Strategy{Noop{}, &Noop{}} {
-		require.NoError(t, s.Set(ctx, "k", fullSession()))
-		require.NoError(t, s.Set(ctx, "k", nil))
+		require.NoError(t, s.Set(ctx, "k", fullSession(), s.Generation()))
+		require.NoError(t, s.Set(ctx, "k", nil, s.Generation()))
 		got, err := s.Get(ctx, "k")
 		require.NoError(t, err)
 		require.Nil(t, got, "Noop never returns a session")
@@ -434,8 +492,8 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		b := newTestRedis(t, client, mr, RedisOptions{KeyPrefix: base + "ab:"})
 		c := newTestRedis(t, client, mr, RedisOptions{KeyPrefix: base + "a"})
 		for _, s := range []*Redis{a, b, c} {
-			require.NoError(t, s.Set(ctx, "k1", fullSession()))
-			require.NoError(t, s.Set(ctx, "k2", anonymousSession()))
+			require.NoError(t, s.Set(ctx, "k1", fullSession(), s.Generation()))
+			require.NoError(t, s.Set(ctx, "k2", anonymousSession(), s.Generation()))
 		}
 		unrelated := base + "unrelated"
 		require.NoError(t, client.Set(ctx, unrelated, "x", 0).Err())
@@ -460,8 +518,8 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		client, mr := newClient(t)
 		s := newTestRedis(t, client, mr, RedisOptions{})
 		short := newTestRedis(t, client, mr, RedisOptions{TTL: 10 * time.Minute})
-		require.NoError(t, s.Set(ctx, "k", fullSession()))
-		require.NoError(t, short.Set(ctx, "k", fullSession()))
+		require.NoError(t, s.Set(ctx, "k", fullSession(), s.Generation()))
+		require.NoError(t, short.Set(ctx, "k", fullSession(), short.Generation()))
 
 		ttl, err := client.TTL(ctx, s.keyPrefix+"k").Result()
 		require.NoError(t, err)
@@ -490,62 +548,100 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		require.Nil(t, got, "key outlived the default TTL")
 	})
 
-	t.Run("OneCommandPerOperation", func(t *testing.T) {
+	t.Run("OneRoundTripPerOperation", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
 		s := newTestRedis(t, client, mr, RedisOptions{})
 		require.NoError(t, client.Ping(ctx).Err()) // connect before recording
+		require.NoError(t, s.Set(ctx, "warm", anonymousSession(), s.Generation())) // loads the script
+		_, err := s.Get(ctx, "warm")                                               // opens the pipeline's connection
+		require.NoError(t, err)
 		rec := recordCommands(client)
 		key := s.keyPrefix + "k"
 
-		require.NoError(t, s.Set(ctx, "k", fullSession()))
+		require.NoError(t, s.Set(ctx, "k", fullSession(), s.Generation()))
 		cmds := rec.take()
-		require.Len(t, cmds, 1, "Set: %v", cmds)
-		require.Equal(t, "set", cmds[0][0])
-		require.Equal(t, key, cmds[0][1])
-		require.Equal(t, []string{"ex", "86400"}, cmds[0][3:])
+		require.Len(t, cmds, 1, "Set")
+		require.Equal(t, []string{"evalsha", "1", key}, []string{cmds[0][0], cmds[0][2], cmds[0][3]})
+		require.Equal(t, "86400000", cmds[0][5], "PX of the TTL")
 
-		_, err := s.Get(ctx, "k")
+		_, err = s.Get(ctx, "k")
 		require.NoError(t, err)
-		require.Equal(t, [][]string{{"get", key}}, rec.take(), "Get")
+		require.Equal(t, [][]string{{"get", s.keyPrefix + "generation"}, {"get", key}}, rec.take(), "Get: one pipeline")
 
-		require.NoError(t, s.Delete(ctx, "k"))
-		require.Equal(t, [][]string{{"unlink", key}}, rec.take(), "Delete")
+		require.NoError(t, s.Delete(ctx, "k", "k2"))
+		require.Equal(t, [][]string{
+			{"set", key, "!", "ex", "86400"}, {"set", s.keyPrefix + "k2", "!", "ex", "86400"},
+		}, rec.take(), "Delete: one pipeline of tombstones")
+
+		require.NoError(t, s.Clear(ctx))
+		require.Equal(t, [][]string{{"incr", s.keyPrefix + "generation"}}, rec.take(), "Clear")
 	})
 
+	// Clear is one INCR whatever the size of the cache: a million entries
+	// are as quick to clear as one. The old entries stay until their TTL but
+	// are never read.
 	t.Run("ClearManyKeys", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
 		s := newTestRedis(t, client, mr, RedisOptions{})
 		const n = 1200
-		_, err := client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i := range n {
-				p.Set(ctx, s.keyPrefix+strconv.Itoa(i), "{}", time.Hour)
-			}
-			return nil
-		})
-		require.NoError(t, err)
-		require.Len(t, scanKeys(t, client, s.keyPrefix), n)
-
+		gen := s.Generation()
+		for i := range n {
+			require.NoError(t, s.Set(ctx, strconv.Itoa(i), anonymousSession(), gen))
+		}
 		rec := recordCommands(client)
 		require.NoError(t, s.Clear(ctx))
-		cmds := rec.take()
-		require.Empty(t, scanKeys(t, client, s.keyPrefix))
-
-		unlinked := 0
-		for _, cmd := range cmds {
-			switch cmd[0] {
-			case "scan":
-				require.Equal(t, []string{"match", s.keyPrefix + "*", "count", "500"}, cmd[2:])
-			case "unlink":
-				require.LessOrEqual(t, len(cmd)-1, 500, "UNLINK batch too large")
-				unlinked += len(cmd) - 1
-			default:
-				t.Fatalf("Clear sent %v", cmd)
-			}
+		require.Len(t, rec.take(), 1)
+		for _, i := range []int{0, n / 2, n - 1} {
+			got, err := s.Get(ctx, strconv.Itoa(i))
+			require.NoError(t, err)
+			require.Nil(t, got)
 		}
-		// SCAN may return a key more than once.
-		require.GreaterOrEqual(t, unlinked, n)
+		require.Len(t, scanKeys(t, client, s.keyPrefix), n+1, "entries stay until their TTL")
+
+		require.NoError(t, s.Purge(ctx))
+		require.Empty(t, scanKeys(t, client, s.keyPrefix))
+	})
+
+	// A tombstone outlives a write that was in flight: Set never replaces it.
+	t.Run("TombstoneRefusesEveryWrite", func(t *testing.T) {
+		t.Parallel()
+		client, mr := newClient(t)
+		s := newTestRedis(t, client, mr, RedisOptions{TTL: time.Minute})
+		require.NoError(t, s.Delete(ctx, "k"))
+		require.NoError(t, s.Set(ctx, "k", fullSession(), s.Generation()))
+		require.Equal(t, "!", client.Get(ctx, s.keyPrefix+"k").Val())
+		got, err := s.Get(ctx, "k")
+		require.NoError(t, err)
+		require.Nil(t, got)
+		ttl := client.TTL(ctx, s.keyPrefix+"k").Val()
+		require.Greater(t, ttl, 50*time.Second)
+		require.LessOrEqual(t, ttl, time.Minute)
+	})
+
+	// Another process's Clear is seen by this one's next Get or Probe.
+	t.Run("GenerationFollowsOtherProcesses", func(t *testing.T) {
+		t.Parallel()
+		client, mr := newClient(t)
+		a := newTestRedis(t, client, mr, RedisOptions{})
+		b := NewRedis(client, RedisOptions{KeyPrefix: a.keyPrefix, OperationTimeout: testOperationTimeout})
+		require.NoError(t, a.Set(ctx, "k", fullSession(), a.Generation()))
+		got, err := b.Get(ctx, "k")
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		require.NoError(t, a.Clear(ctx))
+		require.Equal(t, a.Generation()-1, b.Generation(), "b has not read since")
+		require.NoError(t, b.Set(ctx, "k", fullSession(), b.Generation()))
+		got, err = a.Get(ctx, "k")
+		require.NoError(t, err)
+		require.Nil(t, got, "b's write with the old generation is not readable")
+		id, err := b.Probe(ctx)
+		require.NoError(t, err)
+		if mr == nil {
+			require.Len(t, id, 40, "a real server's run_id")
+		}
+		require.Equal(t, a.Generation(), b.Generation())
 	})
 
 	t.Run("UndecodableValue", func(t *testing.T) {
@@ -661,11 +757,11 @@ func TestRedisDefaults(t *testing.T) {
 	require.Equal(t, "vendure-session-cache:", r.keyPrefix)
 	require.Equal(t, 24*time.Hour, r.ttl)
 	require.Equal(t, 50*time.Millisecond, r.operationTimeout)
-	require.Equal(t, 5*time.Second, r.clearTimeout)
+	require.Equal(t, "vendure-session-cache:generation", r.genKey)
 
-	opts := RedisOptions{KeyPrefix: "p:", TTL: time.Hour, OperationTimeout: time.Second, ClearTimeout: time.Minute}
+	opts := RedisOptions{KeyPrefix: "p:", TTL: time.Hour, OperationTimeout: time.Second}
 	r = NewRedis(nil, opts)
-	require.Equal(t, RedisOptions{KeyPrefix: r.keyPrefix, TTL: r.ttl, OperationTimeout: r.operationTimeout, ClearTimeout: r.clearTimeout}, opts)
+	require.Equal(t, RedisOptions{KeyPrefix: r.keyPrefix, TTL: r.ttl, OperationTimeout: r.operationTimeout}, opts)
 }
 
 func TestEscapeGlob(t *testing.T) {
@@ -680,16 +776,18 @@ func TestRedisUnreachable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	client, mr := testenv.Miniredis(t)
-	s := NewRedis(client, RedisOptions{ClearTimeout: 200 * time.Millisecond})
-	require.NoError(t, s.Set(ctx, "k", fullSession()))
+	s := NewRedis(client, RedisOptions{OperationTimeout: 200 * time.Millisecond})
+	require.NoError(t, s.Set(ctx, "k", fullSession(), s.Generation()))
 	mr.Close()
 
-	require.Error(t, s.Set(ctx, "k", fullSession()))
+	require.Error(t, s.Set(ctx, "k", fullSession(), s.Generation()))
 	got, err := s.Get(ctx, "k")
 	require.Error(t, err)
 	require.Nil(t, got)
 	require.Error(t, s.Delete(ctx, "k"))
 	require.Error(t, s.Clear(ctx))
+	_, err = s.Probe(ctx)
+	require.Error(t, err)
 }
 
 // TestRedisStalledServer checks that the operation timeouts bound every call
@@ -708,10 +806,10 @@ func TestRedisStalledServer(t *testing.T) {
 		PoolTimeout:           time.Hour,
 	})
 	t.Cleanup(func() { _ = client.Close() })
-	s := NewRedis(client, RedisOptions{ClearTimeout: 100 * time.Millisecond})
+	s := NewRedis(client, RedisOptions{OperationTimeout: 100 * time.Millisecond})
 
 	calls := map[string]func(ctx context.Context) error{
-		"Set": func(ctx context.Context) error { return s.Set(ctx, "k", fullSession()) },
+		"Set": func(ctx context.Context) error { return s.Set(ctx, "k", fullSession(), s.Generation()) },
 		"Get": func(ctx context.Context) error {
 			got, err := s.Get(ctx, "k")
 			if got != nil {
@@ -721,6 +819,10 @@ func TestRedisStalledServer(t *testing.T) {
 		},
 		"Delete": func(ctx context.Context) error { return s.Delete(ctx, "k") },
 		"Clear":  func(ctx context.Context) error { return s.Clear(ctx) },
+		"Probe": func(ctx context.Context) error {
+			_, err := s.Probe(ctx)
+			return err
+		},
 	}
 	for name, call := range calls {
 		done := make(chan error, 1)

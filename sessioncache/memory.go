@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Memory is an in-process Strategy: a bounded LRU cache of CachedSessions.
@@ -24,9 +25,20 @@ import (
 // allocates nothing. The value is shared by every caller that gets it: it
 // must not be modified (copy it first, e.g. to fill in Token).
 //
+// Revocation is exact: every Delete and Clear advances a counter, Generation
+// returns it, and Delete records each revoked key with the counter's value
+// in a second LRU of the same size (a tombstone). Set refuses a key whose
+// tombstone is newer than the caller's generation, and any generation older
+// than the last Clear or than the newest tombstone the LRU has dropped, so a
+// write that was in flight when its key was revoked never lands.
+//
 // A Memory is safe for concurrent use. It is not shared across processes.
 type Memory struct {
-	cache *lru.Cache[string, *CachedSession]
+	mu      sync.Mutex
+	entries *simplelru.LRU[string, *CachedSession]
+	revoked *simplelru.LRU[string, Generation] // key -> counter at its Delete
+	counter Generation                         // advanced by Delete and Clear
+	floor   Generation                         // a Set with an older generation is refused
 }
 
 var _ Strategy = (*Memory)(nil)
@@ -37,20 +49,44 @@ func NewMemory(size int) (*Memory, error) {
 	if size < 1 {
 		return nil, fmt.Errorf("sessioncache: memory cache size must be at least 1, got %d", size)
 	}
-	c, err := lru.New[string, *CachedSession](size)
-	if err != nil {
+	m := &Memory{}
+	var err error
+	if m.entries, err = simplelru.NewLRU[string, *CachedSession](size, nil); err != nil {
 		return nil, fmt.Errorf("sessioncache: creating memory cache: %w", err)
 	}
-	return &Memory{cache: c}, nil
+	// A dropped tombstone can no longer refuse its key, so every generation
+	// up to its own is refused instead: exact, at the price of a few refused
+	// writes after `size` revocations in the time one write was in flight.
+	if m.revoked, err = simplelru.NewLRU(size, func(_ string, at Generation) { m.floor = max(m.floor, at) }); err != nil {
+		return nil, fmt.Errorf("sessioncache: creating memory cache: %w", err)
+	}
+	return m, nil
+}
+
+// Generation returns the current value of the revocation counter.
+func (m *Memory) Generation() Generation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.counter
 }
 
 // Set stores a copy of s under key, replacing any entry there, and may evict
-// the least recently used entry. s must not be nil.
-func (m *Memory) Set(_ context.Context, key string, s *CachedSession) error {
+// the least recently used entry; it stores nothing if key was revoked, or the
+// cache cleared, after gen was taken. s must not be nil.
+func (m *Memory) Set(_ context.Context, key string, s *CachedSession, gen Generation) error {
 	if s == nil {
 		return errNilSession
 	}
-	m.cache.Add(key, cloneSession(s))
+	c := cloneSession(s)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if gen < m.floor {
+		return nil
+	}
+	if at, ok := m.revoked.Peek(key); ok && at > gen {
+		return nil
+	}
+	m.entries.Add(key, c)
 	return nil
 }
 
@@ -58,24 +94,45 @@ func (m *Memory) Set(_ context.Context, key string, s *CachedSession) error {
 // (nil, nil) if there is none. The returned value is shared and must not be
 // modified. It never returns an error.
 func (m *Memory) Get(_ context.Context, key string) (*CachedSession, error) {
-	s, _ := m.cache.Get(key)
+	m.mu.Lock()
+	s, _ := m.entries.Get(key)
+	m.mu.Unlock()
 	return s, nil
 }
 
-// Delete removes the entry under key, if any. It never returns an error.
-func (m *Memory) Delete(_ context.Context, key string) error {
-	m.cache.Remove(key)
+// Delete removes the entries under keys and revokes the keys (see Memory).
+// It never returns an error.
+func (m *Memory) Delete(_ context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.counter++
+	for _, k := range keys {
+		m.entries.Remove(k)
+		m.revoked.Add(k, m.counter)
+	}
 	return nil
 }
 
 // Clear removes every entry. It never returns an error.
 func (m *Memory) Clear(context.Context) error {
-	m.cache.Purge()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.counter++
+	m.floor = m.counter
+	m.entries.Purge()
+	m.revoked.Purge()
 	return nil
 }
 
 // Len returns the number of entries in the cache.
-func (m *Memory) Len() int { return m.cache.Len() }
+func (m *Memory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.entries.Len()
+}
 
 // errNilSession is returned by Set when given a nil session.
 var errNilSession = errors.New("sessioncache: Set of a nil session")

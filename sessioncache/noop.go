@@ -10,14 +10,17 @@ type Noop struct{}
 
 var _ Strategy = Noop{}
 
+// Generation returns 0.
+func (Noop) Generation() Generation { return 0 }
+
 // Set does nothing and returns nil.
-func (Noop) Set(context.Context, string, *CachedSession) error { return nil }
+func (Noop) Set(context.Context, string, *CachedSession, Generation) error { return nil }
 
 // Get always returns (nil, nil).
 func (Noop) Get(context.Context, string) (*CachedSession, error) { return nil, nil }
 
 // Delete does nothing and returns nil.
-func (Noop) Delete(context.Context, string) error { return nil }
+func (Noop) Delete(context.Context, ...string) error { return nil }
 
 // Clear does nothing and returns nil.
 func (Noop) Clear(context.Context) error { return nil }

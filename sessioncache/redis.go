@@ -1,11 +1,16 @@
 package sessioncache
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,59 +21,70 @@ const (
 	defaultRedisKeyPrefix        = "vendure-session-cache:"
 	defaultRedisTTL              = 24 * time.Hour
 	defaultRedisOperationTimeout = 50 * time.Millisecond
-	defaultRedisClearTimeout     = 5 * time.Second
 
-	// redisScanCount is the COUNT hint of each SCAN in Clear, and the most
-	// keys Clear removes with one UNLINK.
+	// redisScanCount is the COUNT hint of each SCAN in Purge, and the most
+	// keys Purge removes with one UNLINK.
 	redisScanCount = 500
 )
 
 // RedisOptions configures a Redis strategy. The zero value uses every default.
 type RedisOptions struct {
 	// KeyPrefix is put in front of every key, so that several caches (or
-	// other data) can share a Redis database; Clear removes only keys with
-	// this prefix. It may contain glob characters: they are escaped in the
+	// other data) can share a Redis database; Clear and Purge touch only keys
+	// with this prefix. It may contain glob characters: they are escaped in the
 	// SCAN pattern.
 	//
 	// Defaults to "vendure-session-cache:" (Vendure's prefix). An empty
 	// prefix is not possible, so Clear never removes a whole database.
 	KeyPrefix string
 
-	// TTL is the expiry set on each key. It only bounds the memory that
-	// abandoned entries take: whether an entry is stale is decided by the
-	// session's CacheExpiry, which is normally much shorter.
+	// TTL is the expiry set on each key, entry or tombstone. It bounds the
+	// memory that abandoned and cleared entries take (whether an entry is
+	// stale is decided by the session's CacheExpiry), and how long a revoked
+	// key refuses writes, so it must be longer than any write can be in
+	// flight: the server sets it to SESSION_CACHE_TTL.
 	//
 	// Defaults to 24 hours (Vendure's DefaultSessionCacheStrategy ttl). Zero
 	// or a negative value means the default.
 	TTL time.Duration
 
-	// OperationTimeout bounds each Set, Get and Delete, so that a slow or
+	// OperationTimeout bounds each call, so that a slow or
 	// unreachable Redis fails the call (the caller then falls back to the
 	// database) instead of hanging the request.
 	//
 	// Defaults to 50 milliseconds. Zero or a negative value means the default.
 	OperationTimeout time.Duration
-
-	// ClearTimeout bounds Clear, which walks the keyspace with SCAN.
-	//
-	// Defaults to 5 seconds. Zero or a negative value means the default.
-	ClearTimeout time.Duration
 }
 
 // Redis is a Strategy that stores sessions in Redis (or a cluster), shared by
-// every server process. Each session is one string key, KeyPrefix + key,
-// holding the JSON encoding of the CachedSession (Token is never stored).
-// Set is one SET with EX, Get one GET, Delete one UNLINK. Clear removes the
-// keys with the prefix using SCAN and UNLINK (never KEYS); on a cluster it
-// walks every master.
+// every server process.
 //
-// Timeouts: every call runs under a context deadline (OperationTimeout, or
-// ClearTimeout for Clear). go-redis applies a context deadline to socket
-// reads and writes only when the client was created with
-// ContextTimeoutEnabled: true (or "context_timeout_enabled=true" in a URL);
-// without it the deadline only bounds waiting for a pooled connection, and a
-// stalled server holds the call for the client's ReadTimeout (default 5s).
-// Create the client with ContextTimeoutEnabled.
+// Layout: each session is one string key, KeyPrefix + key, holding
+// "<generation>|<JSON of the CachedSession>" (Token is never stored), with
+// the TTL. The key KeyPrefix + "generation" holds the cache's generation, a
+// counter that Clear increments: an entry is read only while its generation
+// is the current one, so Clear is one INCR however many keys there are, and
+// the old entries expire with their TTL. A revoked key holds the tombstone
+// "!" for the TTL.
+//
+// Commands: Get is one pipelined round trip (GET of the generation and of the
+// key); Set is one EVALSHA of a script that writes the entry unless the key
+// holds a tombstone (so a write that was in flight when a logout revoked the
+// key cannot bring it back); Delete is one pipeline of SETs of tombstones;
+// Clear one INCR. Every script touches one key, so all of it works on a
+// cluster.
+//
+// Generation returns the last generation this process read (every Get and
+// Probe reads it) or wrote; it may be older than the current one, which
+// only makes a Set unreadable, never a stale one readable.
+//
+// Timeouts: every call runs under a context deadline (OperationTimeout).
+// go-redis applies a context deadline to socket reads and writes only when
+// the client was created with ContextTimeoutEnabled: true (or
+// "context_timeout_enabled=true" in a URL); without it the deadline only
+// bounds waiting for a pooled connection, and a stalled server holds the
+// call for the client's ReadTimeout (default 5s). Create the client with
+// ContextTimeoutEnabled.
 //
 // Errors are returned wrapped; when the deadline or the caller's context
 // ended the call, the error also matches context.DeadlineExceeded or
@@ -78,12 +94,25 @@ type RedisOptions struct {
 type Redis struct {
 	client           redis.UniversalClient
 	keyPrefix        string
+	genKey           string
 	ttl              time.Duration
 	operationTimeout time.Duration
-	clearTimeout     time.Duration
+	observed         atomic.Uint64 // the last generation read or written
 }
 
-var _ Strategy = (*Redis)(nil)
+var (
+	_ Strategy = (*Redis)(nil)
+	_ Prober   = (*Redis)(nil)
+)
+
+// tombstone is the value of a revoked key. An entry always starts with a
+// digit.
+const tombstone = "!"
+
+// setScript writes an entry unless its key is revoked.
+var setScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == '!' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`)
 
 // NewRedis returns a Redis strategy that uses client, which the caller keeps
 // ownership of (and closes). See Redis for how the client should be
@@ -94,26 +123,27 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		keyPrefix:        opts.KeyPrefix,
 		ttl:              opts.TTL,
 		operationTimeout: opts.OperationTimeout,
-		clearTimeout:     opts.ClearTimeout,
 	}
 	if r.keyPrefix == "" {
 		r.keyPrefix = defaultRedisKeyPrefix
 	}
+	r.genKey = r.keyPrefix + "generation"
 	if r.ttl <= 0 {
 		r.ttl = defaultRedisTTL
 	}
 	if r.operationTimeout <= 0 {
 		r.operationTimeout = defaultRedisOperationTimeout
 	}
-	if r.clearTimeout <= 0 {
-		r.clearTimeout = defaultRedisClearTimeout
-	}
 	return r
 }
 
-// Set stores the JSON encoding of s under key with the TTL, replacing any
-// entry there. s must not be nil.
-func (r *Redis) Set(ctx context.Context, key string, s *CachedSession) error {
+// Generation returns the last generation this process saw.
+func (r *Redis) Generation() Generation { return Generation(r.observed.Load()) }
+
+// Set stores s under key with the TTL, replacing any entry there, unless
+// the key is revoked. The entry is readable only while gen is the cache's
+// generation. s must not be nil.
+func (r *Redis) Set(ctx context.Context, key string, s *CachedSession, gen Generation) error {
 	if s == nil {
 		return errNilSession
 	}
@@ -121,74 +151,202 @@ func (r *Redis) Set(ctx context.Context, key string, s *CachedSession) error {
 	if err != nil {
 		return fmt.Errorf("sessioncache: encoding session: %w", err)
 	}
+	value := make([]byte, 0, len(data)+21)
+	value = strconv.AppendUint(value, uint64(gen), 10)
+	value = append(value, '|')
+	value = append(value, data...)
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	if err := r.client.Set(ctx, r.keyPrefix+key, data, r.ttl).Err(); err != nil {
+	if err := setScript.Run(ctx, r.client, []string{r.keyPrefix + key}, value, r.ttl.Milliseconds()).Err(); err != nil {
 		return redisError(ctx, "SET", err)
 	}
 	return nil
 }
 
-// Get returns the session stored under key, or (nil, nil) if there is none.
-// Each call returns a new value.
+// Get returns the session stored under key, or (nil, nil) if there is none,
+// it is revoked, or it belongs to an older generation. Each call returns a
+// new value.
 func (r *Redis) Get(ctx context.Context, key string) (*CachedSession, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	data, err := r.client.Get(ctx, r.keyPrefix+key).Bytes()
+	pipe := r.client.Pipeline()
+	genCmd := pipe.Get(ctx, r.genKey)
+	valCmd := pipe.Get(ctx, r.keyPrefix+key)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, redisError(ctx, "GET", err)
+	}
+	current, err := r.readGeneration(genCmd)
+	if err != nil {
+		return nil, err
+	}
+	data, err := valCmd.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, redisError(ctx, "GET", err)
 	}
+	gen, payload, ok := bytes.Cut(data, []byte{'|'})
+	if !ok {
+		if string(data) == tombstone {
+			return nil, nil
+		}
+		return nil, errors.New("sessioncache: decoding cached session: no generation")
+	}
+	if g, err := strconv.ParseUint(string(gen), 10, 64); err != nil || Generation(g) != current {
+		return nil, nil // an older generation: cleared
+	}
 	s := new(CachedSession)
-	if err := json.Unmarshal(data, s); err != nil {
+	if err := json.Unmarshal(payload, s); err != nil {
 		return nil, fmt.Errorf("sessioncache: decoding cached session: %w", err)
 	}
 	return s, nil
 }
 
-// Delete removes the entry under key, if any.
-func (r *Redis) Delete(ctx context.Context, key string) error {
+// readGeneration reads the result of a GET of the generation key (a
+// missing key is generation 0) and records it as observed.
+func (r *Redis) readGeneration(cmd *redis.StringCmd) (Generation, error) {
+	n, err := cmd.Uint64()
+	if errors.Is(err, redis.Nil) {
+		n, err = 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sessioncache: redis generation: %w", err)
+	}
+	r.observed.Store(n)
+	return Generation(n), nil
+}
+
+// Delete revokes keys: each holds a tombstone for the TTL, which Set does
+// not overwrite. It is one pipelined round trip.
+func (r *Redis) Delete(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	if err := r.client.Unlink(ctx, r.keyPrefix+key).Err(); err != nil {
-		return redisError(ctx, "UNLINK", err)
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Set(ctx, r.keyPrefix+k, tombstone, r.ttl)
+		}
+		return nil
+	})
+	if err != nil {
+		return redisError(ctx, "SET tombstone", err)
 	}
 	return nil
 }
 
-// Clear removes every key with the prefix: it SCANs for them (MATCH
-// prefix*, COUNT 500) and removes each page with UNLINK. On a
-// *redis.ClusterClient it does so on every master, on a *redis.Ring on every
-// shard. Keys written while Clear runs may survive it.
+// Clear increments the cache's generation: no entry written before is read
+// again, and they expire with their TTL. It is one INCR.
 func (r *Redis) Clear(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, r.clearTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
+	n, err := r.client.Incr(ctx, r.genKey).Uint64()
+	if err != nil {
+		return redisError(ctx, "INCR", err)
+	}
+	r.observed.Store(n)
+	return nil
+}
+
+// Probe answers the run ids of the Redis masters holding the data (every
+// master of a cluster, in order), and refreshes the observed generation. A
+// different answer than before means the master changed (a Sentinel or
+// Cluster failover, or a restart) and acknowledged writes may be lost.
+func (r *Redis) Probe(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
+	defer cancel()
+	var (
+		mu  sync.Mutex
+		ids []string
+		err error
+	)
+	collect := func(ctx context.Context, c *redis.Client) error {
+		info, err := serverInfo(ctx, c)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		ids = append(ids, runID(info))
+		mu.Unlock()
+		return nil
+	}
+	switch c := r.client.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, collect)
+	case *redis.Ring:
+		err = c.ForEachShard(ctx, collect)
+	default:
+		var info string
+		if info, err = serverInfo(ctx, r.client); err == nil {
+			ids = append(ids, runID(info))
+		}
+	}
+	if err != nil {
+		return "", redisError(ctx, "INFO", err)
+	}
+	genCmd := r.client.Get(ctx, r.genKey)
+	if err := genCmd.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return "", redisError(ctx, "GET", err)
+	}
+	if _, err := r.readGeneration(genCmd); err != nil {
+		return "", err
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ","), nil
+}
+
+// serverInfo returns the reply of INFO server. A server that does not have
+// the section (miniredis, in tests) answers "", an identity that never
+// changes.
+func serverInfo(ctx context.Context, c redis.Cmdable) (string, error) {
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil && strings.Contains(err.Error(), "is not supported") {
+		return "", nil
+	}
+	return info, err
+}
+
+// runID returns the run_id field of an INFO server reply.
+func runID(info string) string {
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// Purge removes every key with the prefix, with SCAN (MATCH prefix*, COUNT
+// 500) and UNLINK, on every master of a cluster. It is not part of
+// Strategy: Clear is instant and needs no scan. Tests and maintenance use
+// it to free memory at once. Keys written while it runs may survive it.
+func (r *Redis) Purge(ctx context.Context) error {
 	var err error
 	switch c := r.client.(type) {
 	case *redis.ClusterClient:
 		err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-			return r.clearNode(ctx, node, true)
+			return r.purgeNode(ctx, node, true)
 		})
 	case *redis.Ring:
 		err = c.ForEachShard(ctx, func(ctx context.Context, shard *redis.Client) error {
-			return r.clearNode(ctx, shard, false)
+			return r.purgeNode(ctx, shard, false)
 		})
 	default:
-		err = r.clearNode(ctx, r.client, false)
+		err = r.purgeNode(ctx, r.client, false)
 	}
 	if err != nil {
-		return redisError(ctx, "clear", err)
+		return redisError(ctx, "purge", err)
 	}
 	return nil
 }
 
-// clearNode removes the keys with the prefix from one server. With
+// purgeNode removes the keys with the prefix from one server. With
 // perKeyUnlink (a cluster node, where one UNLINK of keys in different hash
 // slots fails with CROSSSLOT), each page is removed as a pipeline of
 // single-key UNLINKs, still one round trip.
-func (r *Redis) clearNode(ctx context.Context, c redis.Cmdable, perKeyUnlink bool) error {
+func (r *Redis) purgeNode(ctx context.Context, c redis.Cmdable, perKeyUnlink bool) error {
 	match := escapeGlob(r.keyPrefix) + "*"
 	var cursor uint64
 	for {

@@ -17,19 +17,43 @@ import (
 // Strategy stores CachedSessions by key.
 //
 // Contract, shared by every implementation and checked by the conformance
-// suite:
+// suite (package sessioncachetest):
 //   - Get of a missing key returns (nil, nil). An error is reserved for a
 //     system failure (network, decoding); the caller treats it as a miss.
 //   - Set replaces any entry under the key. The stored value is a snapshot:
 //     later changes to the caller's value do not reach the cache.
 //   - A value returned by Get must not be modified by the caller.
-//   - Delete of a missing key is not an error. Clear removes every entry of
-//     this cache (and only of this cache).
+//   - Generation returns a stamp, without I/O. A caller takes it BEFORE it
+//     reads from the database what it will cache, and passes it to Set.
+//   - Delete revokes keys: their entries are gone, and a Set of one of them
+//     with a Generation taken before that Delete returned stores nothing
+//     readable, however late it arrives. This is what keeps a logout from
+//     losing a race with a login's or a lookup's cache write that was
+//     already in flight. Delete of a missing key is not an error.
+//   - Clear makes every entry of this cache (and only of this cache)
+//     unreadable, in constant time, and a Set with a Generation taken before
+//     Clear returned stores nothing readable either (the data it carries may
+//     predate the change that made the caller clear the cache).
 type Strategy interface {
-	Set(ctx context.Context, key string, s *CachedSession) error
+	Generation() Generation
+	Set(ctx context.Context, key string, s *CachedSession, gen Generation) error
 	Get(ctx context.Context, key string) (*CachedSession, error)
-	Delete(ctx context.Context, key string) error
+	Delete(ctx context.Context, keys ...string) error
 	Clear(ctx context.Context) error
+}
+
+// Generation is a stamp taken before reading what will be cached; see
+// Strategy. Its value means something only to the strategy that made it.
+type Generation uint64
+
+// Prober is implemented by strategies shared between server processes
+// (Redis). A shared cache can miss writes that one process could not
+// deliver, and can lose acknowledged writes when its master changes, so its
+// user probes it in the background: Probe answers the identity of the
+// server(s) holding the data (for Redis the run ids of the masters). A
+// change of identity means acknowledged writes may have been lost.
+type Prober interface {
+	Probe(ctx context.Context) (identity string, err error)
 }
 
 // CachedSession is what the cache holds for a session, as Vendure's
