@@ -511,7 +511,6 @@ func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int
 	}
 }
 
-
 // withToken returns a copy of cs that carries the raw token of the request.
 func withToken(cs *sessioncache.CachedSession, token string) *sessioncache.CachedSession {
 	c := *cs

@@ -552,7 +552,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		t.Parallel()
 		client, mr := newClient(t)
 		s := newTestRedis(t, client, mr, RedisOptions{})
-		require.NoError(t, client.Ping(ctx).Err()) // connect before recording
+		require.NoError(t, client.Ping(ctx).Err())                                 // connect before recording
 		require.NoError(t, s.Set(ctx, "warm", anonymousSession(), s.Generation())) // loads the script
 		_, err := s.Get(ctx, "warm")                                               // opens the pipeline's connection
 		require.NoError(t, err)
