@@ -1,0 +1,175 @@
+package service_test
+
+import (
+	"context"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// hookCache wraps a strategy and runs beforeSet (once per key, if set)
+// before a Set reaches it: a test uses it to run a logout in the window
+// between a cache write's database read and the write itself.
+type hookCache struct {
+	sessioncache.Strategy
+	mu        sync.Mutex
+	beforeSet func(key string)
+}
+
+func (h *hookCache) Set(ctx context.Context, key string, s *sessioncache.CachedSession, gen sessioncache.Generation) error {
+	h.mu.Lock()
+	hook := h.beforeSet
+	h.beforeSet = nil
+	h.mu.Unlock()
+	if hook != nil {
+		hook(key)
+	}
+	return h.Strategy.Set(ctx, key, s, gen)
+}
+
+// revocationCaches are the cache strategies the revocation tests run on:
+// memory, and Redis (the real one when TEST_REDIS_URL is set, else
+// miniredis).
+func revocationCaches(t *testing.T) map[string]func(t *testing.T) sessioncache.Strategy {
+	return map[string]func(t *testing.T) sessioncache.Strategy{
+		"memory": func(t *testing.T) sessioncache.Strategy {
+			m, err := sessioncache.NewMemory(10000)
+			require.NoError(t, err)
+			return m
+		},
+		"redis": func(t *testing.T) sessioncache.Strategy {
+			client, _ := testenv.Redis(t)
+			r := sessioncache.NewRedis(client, sessioncache.RedisOptions{KeyPrefix: testenv.RandomPrefix(), OperationTimeout: 5 * time.Second}) // generous under -race: a timed-out write would only be a miss
+			t.Cleanup(func() { _ = r.Purge(context.Background()) })
+			return r
+		},
+	}
+}
+
+// eachDBAndCache runs f on every database and cache strategy, in parallel.
+func eachDBAndCache(t *testing.T, f func(t *testing.T, db *bun.DB, cache sessioncache.Strategy)) {
+	for name, newCache := range revocationCaches(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+				t.Parallel()
+				f(t, db, newCache(t))
+			})
+		})
+	}
+}
+
+// The race of finding 2, forced: a login's after-commit cache write is held
+// until a logout-everywhere has deleted the new session and revoked its key;
+// then it lands. The token must stay dead. Likewise for a lookup that read
+// the session from the database just before the logout.
+func TestRevocationBeatsInFlightCacheWrites(t *testing.T) {
+	t.Parallel()
+	eachDBAndCache(t, func(t *testing.T, db *bun.DB, cache sessioncache.Strategy) {
+		hc := &hookCache{Strategy: cache}
+		b := newTestBundle(t, db, bundleOpts{Cache: hc})
+		uid := b.superadminUserID
+
+		logoutFirst := func(string) { require.NoError(t, b.sessions.DeleteSessionsByUser(b.ctx, uid)) }
+		hc.mu.Lock()
+		hc.beforeSet = logoutFirst
+		hc.mu.Unlock()
+		cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
+		_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+		require.ErrorIs(t, err, service.ErrNotFound, "a login's late cache write revived a logged-out session")
+
+		// The miss path: the entry is gone (say it expired from the cache),
+		// a lookup reads the row, the logout runs, then the lookup writes.
+		cs = b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
+		require.NoError(t, cache.Delete(b.ctx, "unrelated")) // any revocation in between must not matter
+		b.clock.Advance(301 * time.Second)                   // the entry is stale: the next lookup reads the row
+		hc.mu.Lock()
+		hc.beforeSet = logoutFirst
+		hc.mu.Unlock()
+		_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token) // answers from its read; the write is what matters
+		require.NoError(t, err)
+		_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+		require.ErrorIs(t, err, service.ErrNotFound, "a lookup's late cache write revived a logged-out session")
+	})
+}
+
+// Finding 2 as it was found: logins in parallel with logout-everywhere for
+// the same user, thousands of times; after the final logout no token is
+// accepted. Run with -race in CI.
+func TestRevocationStress(t *testing.T) {
+	t.Parallel()
+	iterations := 2000
+	if testing.Short() || os.Getenv("REVOCATION_STRESS_ITERATIONS") == "small" {
+		iterations = 200
+	}
+	eachDBAndCache(t, func(t *testing.T, db *bun.DB, cache sessioncache.Strategy) {
+		b := newTestBundle(t, db, bundleOpts{Cache: cache})
+		uid := b.superadminUserID
+		var (
+			mu     sync.Mutex
+			tokens []string
+			next   atomic.Int64
+			wg     sync.WaitGroup
+		)
+		const logins, logouts = 4, 2
+		for range logins {
+			wg.Go(func() {
+				for next.Add(1) <= int64(iterations) {
+					cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, service.NewAuthenticatedSession{
+						UserID: uid, AuthenticationStrategy: service.NativeStrategyName,
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					tokens = append(tokens, cs.Token)
+					mu.Unlock()
+					// A request with the new token, as a storefront sends
+					// right after login: a cache hit or a miss-path write.
+					_, _ = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+				}
+			})
+		}
+		stop := make(chan struct{})
+		var logoutsDone sync.WaitGroup
+		for range logouts {
+			logoutsDone.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := b.sessions.DeleteSessionsByUser(b.ctx, uid); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(stop)
+		logoutsDone.Wait()
+		require.NoError(t, b.sessions.DeleteSessionsByUser(b.ctx, uid))
+
+		require.Len(t, tokens, iterations)
+		survivors := 0
+		for _, tok := range tokens {
+			if _, err := b.sessions.GetSessionFromToken(b.ctx, tok); err == nil {
+				survivors++
+			}
+		}
+		require.Zero(t, survivors, "tokens still accepted after the final logout, of %d", len(tokens))
+	})
+}
