@@ -194,7 +194,11 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 			AuthTokenHeaderKey: cfg.AuthTokenHeaderKey, ChannelTokenKey: cfg.ChannelTokenKey,
 			CookieName: cfg.CookieName, CookieSecure: cfg.CookieSecure,
 			CookieSameSite: sameSite(cfg.CookieSameSite), CookieDomain: cfg.CookieDomain,
-			RememberMeMaxAge: cfg.RememberMeDuration,
+			// SameSite=None serves storefronts on another site, whose
+			// browsers may block third-party cookies (Chromium 156 does by
+			// default) but keep partitioned ones.
+			CookiePartitioned: cfg.CookieSameSite == "none",
+			RememberMeMaxAge:  cfg.RememberMeDuration,
 		})
 	}
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{

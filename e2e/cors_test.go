@@ -202,8 +202,9 @@ func cookieLines(h http.Header) []string {
 
 // Every Set-Cookie — guest session, login, logout, a cleared unknown token —
 // carries COOKIE_SAMESITE, COOKIE_DOMAIN and COOKIE_SECURE, the deletion
-// included: a browser only deletes a cookie with the same Domain and Path,
-// and ignores a SameSite=None cookie that is not Secure.
+// included: a browser only deletes a cookie with the same Domain, Path and
+// partition, and ignores a SameSite=None cookie that is not Secure.
+// SameSite=None cookies are Partitioned too (see browser_test.go).
 func TestCookieAttributes(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -213,10 +214,10 @@ func TestCookieAttributes(t *testing.T) {
 		absent []string // attributes none carries
 		same   http.SameSite
 	}{
-		{"default", withCookie("lax", false, ""), []string{"Path=/", "HttpOnly", "SameSite=Lax"}, []string{"Domain=", "Secure"}, http.SameSiteLaxMode},
-		{"strict", withCookie("strict", true, ""), []string{"Path=/", "HttpOnly", "Secure", "SameSite=Strict"}, []string{"Domain="}, http.SameSiteStrictMode},
+		{"default", withCookie("lax", false, ""), []string{"Path=/", "HttpOnly", "SameSite=Lax"}, []string{"Domain=", "Secure", "Partitioned"}, http.SameSiteLaxMode},
+		{"strict", withCookie("strict", true, ""), []string{"Path=/", "HttpOnly", "Secure", "SameSite=Strict"}, []string{"Domain=", "Partitioned"}, http.SameSiteStrictMode},
 		{"none, secure, domain", withCookie("none", true, "sessions.test"),
-			[]string{"Path=/", "Domain=sessions.test", "HttpOnly", "Secure", "SameSite=None"}, nil, http.SameSiteNoneMode},
+			[]string{"Path=/", "Domain=sessions.test", "HttpOnly", "Secure", "SameSite=None", "Partitioned"}, nil, http.SameSiteNoneMode},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -66,6 +66,11 @@ type Config struct {
 	// CookieDomain is the cookie's Domain attribute (COOKIE_DOMAIN); empty
 	// means a host-only cookie.
 	CookieDomain string
+	// CookiePartitioned adds the Partitioned attribute (CHIPS): the browser
+	// keeps the cookie in a jar of the top-level site that the request came
+	// from, so a cross-site storefront keeps its session where third-party
+	// cookies are blocked. Needs CookieSecure.
+	CookiePartitioned bool
 	// RememberMeMaxAge is the cookie lifetime when rememberMe is true (and for
 	// anonymous sessions). Defaults to 1 year.
 	RememberMeMaxAge time.Duration
@@ -239,14 +244,15 @@ func (w *tokenWriter) flush() {
 	if w.cfg.UseCookie {
 		// Every Set-Cookie, the deletion included, carries the same
 		// attributes: a browser deletes only the cookie with the same name,
-		// Domain and Path, and refuses a SameSite=None one that is not Secure.
+		// Domain, Path and partition, and refuses a SameSite=None one that
+		// is not Secure.
 		sameSite := w.cfg.CookieSameSite
 		if sameSite == 0 {
 			sameSite = http.SameSiteLaxMode
 		}
 		c := &http.Cookie{
 			Name: w.cfg.CookieName, Value: p.token, Path: "/", Domain: w.cfg.CookieDomain,
-			HttpOnly: true, SameSite: sameSite, Secure: w.cfg.CookieSecure,
+			HttpOnly: true, SameSite: sameSite, Secure: w.cfg.CookieSecure, Partitioned: w.cfg.CookiePartitioned,
 		}
 		switch {
 		case p.token == "":
