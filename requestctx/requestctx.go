@@ -6,6 +6,7 @@ package requestctx
 
 import (
 	"context"
+	"net"
 	"sync"
 
 	"github.com/shopsession/sessionserver/auth"
@@ -21,6 +22,8 @@ type RequestContext struct {
 	channel      *entity.Channel
 	languageCode string
 	currencyCode string
+	// clientAddress is the IP address of the connection's peer.
+	clientAddress string
 
 	sessions SessionCreator
 
@@ -51,6 +54,21 @@ func (rc *RequestContext) LanguageCode() string { return rc.languageCode }
 // CurrencyCode returns the request's currency: the currencyCode query
 // parameter, checked against the channel, else the channel's default.
 func (rc *RequestContext) CurrencyCode() string { return rc.currencyCode }
+
+// ClientAddress returns the IP address of the client as the connection shows
+// it (http.Request.RemoteAddr without the port). Headers such as
+// X-Forwarded-For are not trusted: any client can send them. Behind a proxy
+// this is the proxy's address.
+func (rc *RequestContext) ClientAddress() string { return rc.clientAddress }
+
+// clientAddress strips the port from a RemoteAddr ("203.0.113.7:51234",
+// "[2001:db8::1]:443"); a value without a port is kept as is.
+func clientAddress(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
+}
 
 // Session returns the current session, or nil.
 func (rc *RequestContext) Session() *sessioncache.CachedSession {

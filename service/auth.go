@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -49,7 +50,8 @@ type AuthService struct {
 }
 
 // NewAuthService returns an AuthService. It hashes a dummy password once, so
-// that a login for an unknown user costs one hash comparison too.
+// that a login for an unknown user costs one hash comparison at the
+// configured cost too.
 func NewAuthService(cfg AuthConfig) (*AuthService, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -57,7 +59,7 @@ func NewAuthService(cfg AuthConfig) (*AuthService, error) {
 	if cfg.NowFunc == nil {
 		cfg.NowFunc = time.Now
 	}
-	dummy, err := cfg.Hasher.Hash("dummy-password-for-timing")
+	dummy, err := cfg.Hasher.Hash(context.Background(), "dummy-password-for-timing")
 	if err != nil {
 		return nil, fmt.Errorf("auth service: %w", err)
 	}
@@ -85,6 +87,9 @@ type LoginRequest struct {
 	Current *sessioncache.CachedSession
 	// ChannelID is the request's channel; it becomes the session's active channel.
 	ChannelID entity.ID
+	// ClientAddress is the client's IP address as the connection shows it
+	// (no proxy header is trusted). It is only logged, with failed logins.
+	ClientAddress string
 }
 
 // Authenticate checks credentials and creates an authenticated session. Expected
@@ -94,7 +99,7 @@ func (s *AuthService) Authenticate(ctx context.Context, req LoginRequest) (*sess
 	if req.Method != NativeStrategyName || req.Native == nil {
 		return nil, &InvalidCredentialsError{}
 	}
-	user, err := s.authenticateNative(ctx, req.API, *req.Native)
+	user, err := s.authenticateNative(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +115,22 @@ type nativeUser struct {
 }
 
 // authenticateNative finds a non-deleted administrator (Admin API) or
-// customer (Shop API) user by identifier and checks the password.
-func (s *AuthService) authenticateNative(ctx context.Context, api auth.APIType, c Credentials) (*nativeUser, error) {
+// customer (Shop API) user by identifier and checks the password
+// (req.Native). Each failure is logged at WARN (logLoginFailure).
+//
+// Timing: every failure costs at least one comparison at the configured
+// cost, whether the user exists or not: an unknown user or one without a
+// password is compared with a dummy hash, and a wrong password against a
+// weaker stored hash (a lower bcrypt cost) is followed by the dummy
+// comparison too. Otherwise a cost-4 hash (1.9 ms) would tell a known user
+// from an unknown one (283 ms at cost 12).
+//
+// A correct password whose stored hash is not at the current cost is
+// rehashed (rehash) before the login goes on.
+func (s *AuthService) authenticateNative(ctx context.Context, req LoginRequest) (*nativeUser, error) {
+	c := *req.Native
 	profile := "customer"
-	if api == auth.AdminAPI {
+	if req.API == auth.AdminAPI {
 		profile = "administrator"
 	}
 	identifier := NormalizeIdentifier(c.Username)
@@ -135,18 +152,132 @@ ORDER BY u.id DESC LIMIT 1`, append([]any{entity.AuthMethodExternal, entity.Auth
 		return nil, fmt.Errorf("find user: %w", err)
 	}
 	if len(users) == 0 {
-		s.hasher.Check(s.dummyHash, c.Password) // same cost as a real check
-		return nil, &InvalidCredentialsError{}
+		return nil, s.failNative(ctx, req, reasonUnknownUser, s.dummyCheck(ctx, c.Password))
 	}
 	u := &users[0]
 	if u.PasswordHash == nil || *u.PasswordHash == "" {
-		s.hasher.Check(s.dummyHash, c.Password)
-		return nil, &InvalidCredentialsError{}
+		return nil, s.failNative(ctx, req, reasonNoPassword, s.dummyCheck(ctx, c.Password))
 	}
-	if !s.hasher.Check(*u.PasswordHash, c.Password) {
-		return nil, &InvalidCredentialsError{}
+	ok, err := s.hasher.Check(ctx, *u.PasswordHash, c.Password)
+	if err != nil {
+		return nil, fmt.Errorf("check password: %w", err)
+	}
+	strength := s.hasher.Strength(*u.PasswordHash)
+	if !ok {
+		if strength == password.Weaker {
+			return nil, s.failNative(ctx, req, reasonWrongPassword, s.dummyCheck(ctx, c.Password))
+		}
+		return nil, s.failNative(ctx, req, reasonWrongPassword, nil)
+	}
+	if s.requireVerification && !u.Verified && !u.HasExternal {
+		s.logLoginFailure(ctx, req, reasonNotVerified)
+		return nil, &NotVerifiedError{}
+	}
+	if strength != password.Current {
+		s.rehash(ctx, u.ID, *u.PasswordHash, c.Password)
 	}
 	return u, nil
+}
+
+// Reasons of a failed login, as logged.
+const (
+	reasonUnknownUser   = "unknown user"
+	reasonNoPassword    = "no password"
+	reasonWrongPassword = "wrong password"
+	reasonNotVerified   = "not verified"
+)
+
+// dummyCheck compares password with the dummy hash: the cost of a check at
+// the configured cost, for a failure that would otherwise be cheaper. Its
+// error is the hasher's (the pool's wait ended).
+func (s *AuthService) dummyCheck(ctx context.Context, pw string) error {
+	if _, err := s.hasher.Check(ctx, s.dummyHash, pw); err != nil {
+		return fmt.Errorf("check password: %w", err)
+	}
+	return nil
+}
+
+// failNative ends a failed native login: a check that could not run (err,
+// e.g. the hashing pool's wait ran out) is a fault, returned as is;
+// otherwise the failure is logged and the client gets
+// InvalidCredentialsError.
+func (s *AuthService) failNative(ctx context.Context, req LoginRequest, reason string, err error) error {
+	if err != nil {
+		return err
+	}
+	s.logLoginFailure(ctx, req, reason)
+	return &InvalidCredentialsError{}
+}
+
+// logLoginFailure logs a failed login at WARN, with the identifier masked:
+// enough to correlate attempts, not enough to harvest identifiers from the
+// log. The password is never logged.
+func (s *AuthService) logLoginFailure(ctx context.Context, req LoginRequest, reason string) {
+	identifier := ""
+	if req.Native != nil {
+		identifier = MaskIdentifier(NormalizeIdentifier(req.Native.Username))
+	}
+	s.log.WarnContext(ctx, "login failed",
+		"api", string(req.API),
+		"identifier", identifier,
+		"client", req.ClientAddress,
+		"reason", reason)
+}
+
+// rehash replaces a stored hash that is not at the current cost with a new
+// hash of the password that just matched it. It is best effort: the login
+// goes on when it fails, and the next login tries again. The update only
+// applies while the stored hash is still the one checked, so a password
+// changed meanwhile is never overwritten.
+func (s *AuthService) rehash(ctx context.Context, userID entity.ID, old, pw string) {
+	h, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		// ErrInvalid: a password Vendure accepted that we would not (its
+		// error names no password); or the pool's wait ended.
+		s.log.WarnContext(ctx, "password rehash skipped", "user", userID, "err", err)
+		return
+	}
+	if _, err := s.db.NewUpdate().Model((*entity.AuthenticationMethod)(nil)).
+		Set("password_hash = ?", h).Set("updated_at = ?", s.now().UTC()).
+		Where("user_id = ? AND type = ? AND password_hash = ?", userID, entity.AuthMethodNative, old).
+		Exec(ctx); err != nil {
+		s.log.WarnContext(ctx, "password rehash failed", "user", userID, "err", err)
+	}
+}
+
+// MaskIdentifier shortens a login identifier for logs: an e-mail address
+// keeps the first character of its local part and its domain
+// ("j***@example.com"); another identifier keeps its first and last two
+// characters when it has at least 8 ("su********in"), its first and last
+// one when it has 4 to 7, nothing when shorter. The number of stars does
+// not depend on the length. The domain is cut at 64 bytes.
+func MaskIdentifier(identifier string) string {
+	const stars = "********"
+	if at := strings.LastIndexByte(identifier, '@'); at >= 0 {
+		local, domain := identifier[:at], identifier[at+1:]
+		if len(domain) > 64 {
+			domain = strings.ToValidUTF8(domain[:64], "") + "…"
+		}
+		if first, n := utf8.DecodeRuneInString(local); n > 0 && utf8.RuneCountInString(local) >= 2 {
+			return string(first) + "***@" + domain
+		}
+		return "***@" + domain
+	}
+	keep := 0
+	switch n := utf8.RuneCountInString(identifier); {
+	case n >= 8:
+		keep = 2
+	case n >= 4:
+		keep = 1
+	}
+	i, j := 0, len(identifier)
+	for range keep {
+		_, n := utf8.DecodeRuneInString(identifier[i:])
+		i += n
+		_, n = utf8.DecodeLastRuneInString(identifier[:j])
+		j -= n
+	}
+	return strings.ToValidUTF8(identifier[:i]+stars+identifier[j:], "?")
 }
 
 // createAuthenticatedSessionForUser applies the verification rule, deletes

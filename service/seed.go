@@ -101,7 +101,7 @@ func ensureSuperadmin(ctx context.Context, t *tx, now time.Time, hasher password
 	if n > 0 {
 		return nil
 	}
-	hash, err := hasher.Hash(cfg.SuperadminPassword)
+	hash, err := hasher.Hash(ctx, cfg.SuperadminPassword)
 	if err != nil {
 		return fmt.Errorf("superadmin password: %w", err)
 	}

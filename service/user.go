@@ -49,7 +49,7 @@ type NewAdministrator struct {
 // CreateAdministrator creates a verified user with a native password and an
 // administrator profile holding the given roles.
 func (s *UserService) CreateAdministrator(ctx context.Context, in NewAdministrator) (*entity.Administrator, error) {
-	hash, err := s.hasher.Hash(in.Password)
+	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ type NewCustomer struct {
 func (s *UserService) CreateCustomer(ctx context.Context, in NewCustomer) (*entity.Customer, error) {
 	var hash *string
 	if in.Password != "" {
-		h, err := s.hasher.Hash(in.Password)
+		h, err := s.hasher.Hash(ctx, in.Password)
 		if err != nil {
 			return nil, err
 		}

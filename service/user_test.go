@@ -66,7 +66,9 @@ func TestUserService(t *testing.T) {
 			require.Equal(t, entity.AuthMethodNative, am.Type)
 			require.NotNil(t, am.PasswordHash)
 			require.NotContains(t, *am.PasswordHash, "secret")
-			require.True(t, b.hasher.Check(*am.PasswordHash, "secret"))
+			ok, err := b.hasher.Check(b.ctx, *am.PasswordHash, "secret")
+			require.NoError(t, err)
+			require.True(t, ok)
 
 			got, err := b.users.ActiveAdministrator(b.ctx, adm.UserID)
 			require.NoError(t, err)

@@ -23,7 +23,7 @@ func Authenticate(ctx context.Context, a *service.AuthService, method string, cr
 	rc := requestctx.FromContext(ctx)
 	cs, err := a.Authenticate(ctx, service.LoginRequest{
 		API: rc.APIType(), Method: method, Native: creds,
-		Current: rc.Session(), ChannelID: rc.ChannelID(),
+		Current: rc.Session(), ChannelID: rc.ChannelID(), ClientAddress: rc.ClientAddress(),
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package password_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -49,8 +50,17 @@ func TestNewBcrypt(t *testing.T) {
 	}
 }
 
+// check runs h.Check, which must not fail.
+func check(t *testing.T, h password.Hasher, hash, pw string) bool {
+	t.Helper()
+	ok, err := h.Check(context.Background(), hash, pw)
+	require.NoError(t, err)
+	return ok
+}
+
 func TestBcrypt(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 
 	h, err := password.NewBcrypt(4)
 	require.NoError(t, err)
@@ -59,42 +69,42 @@ func TestBcrypt(t *testing.T) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		t.Parallel()
 		for _, pw := range []string{"abcd", "correct horse battery staple", strings.Repeat("é", 36)} {
-			hash, err := h.Hash(pw)
+			hash, err := h.Hash(ctx, pw)
 			require.NoError(t, err)
 			require.True(t, strings.HasPrefix(hash, "$2a$04$"), hash)
 			require.NotContains(t, hash, pw)
-			require.True(t, h.Check(hash, pw))
-			require.False(t, h.Check(hash, "x"+pw))
-			require.False(t, h.Check(hash, pw[:len(pw)-1]))
+			require.True(t, check(t, h, hash, pw))
+			require.False(t, check(t, h, hash, "x"+pw))
+			require.False(t, check(t, h, hash, pw[:len(pw)-1]))
 		}
 	})
 
 	t.Run("SaltedHashes", func(t *testing.T) {
 		t.Parallel()
-		a, err := h.Hash("secret")
+		a, err := h.Hash(ctx, "secret")
 		require.NoError(t, err)
-		b, err := h.Hash("secret")
+		b, err := h.Hash(ctx, "secret")
 		require.NoError(t, err)
 		require.NotEqual(t, a, b)
-		require.True(t, h.Check(a, "secret"))
-		require.True(t, h.Check(b, "secret"))
+		require.True(t, check(t, h, a, "secret"))
+		require.True(t, check(t, h, b, "secret"))
 	})
 
 	t.Run("WrongPassword", func(t *testing.T) {
 		t.Parallel()
-		hash, err := h.Hash("secret")
+		hash, err := h.Hash(ctx, "secret")
 		require.NoError(t, err)
 		for _, pw := range []string{"", "Secret", "secre", "secret ", " secret"} {
-			require.False(t, h.Check(hash, pw), "%q", pw)
+			require.False(t, check(t, h, hash, pw), "%q", pw)
 		}
 	})
 
 	t.Run("MalformedHash", func(t *testing.T) {
 		t.Parallel()
-		hash, err := h.Hash("secret")
+		hash, err := h.Hash(ctx, "secret")
 		require.NoError(t, err)
 		for _, bad := range []string{"", "secret", "not-a-hash", "$2a$04$", hash[:len(hash)-5], "$9z$04$" + hash[7:]} {
-			require.False(t, h.Check(bad, "secret"), "%q", bad)
+			require.False(t, check(t, h, bad, "secret"), "%q", bad)
 		}
 	})
 
@@ -104,19 +114,60 @@ func TestBcrypt(t *testing.T) {
 		// checks them.
 		h5, err := password.NewBcrypt(5)
 		require.NoError(t, err)
-		hash, err := h5.Hash("secret")
+		hash, err := h5.Hash(ctx, "secret")
 		require.NoError(t, err)
-		require.True(t, h.Check(hash, "secret"))
+		require.True(t, check(t, h, hash, "secret"))
 		vendure := "$2b$" + strings.TrimPrefix(hash, "$2a$")
-		require.True(t, h.Check(vendure, "secret"))
-		require.False(t, h.Check(vendure, "other"))
+		require.True(t, check(t, h, vendure, "secret"))
+		require.False(t, check(t, h, vendure, "other"))
 	})
 
 	t.Run("HashRejectsInvalidPassword", func(t *testing.T) {
 		t.Parallel()
 		for _, pw := range []string{"abc", strings.Repeat("x", 73)} {
-			_, err := h.Hash(pw)
+			_, err := h.Hash(ctx, pw)
 			require.ErrorIs(t, err, password.ErrInvalid)
 		}
 	})
+
+	t.Run("EndedContextStartsNothing", func(t *testing.T) {
+		t.Parallel()
+		hash, err := h.Hash(ctx, "secret")
+		require.NoError(t, err)
+		ended, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err = h.Hash(ended, "secret")
+		require.ErrorIs(t, err, context.Canceled)
+		ok, err := h.Check(ended, hash, "secret")
+		require.ErrorIs(t, err, context.Canceled)
+		require.False(t, ok)
+	})
+}
+
+func TestBcryptStrength(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	hashAt := func(cost int) string {
+		h, err := password.NewBcrypt(cost)
+		require.NoError(t, err)
+		require.Equal(t, cost, h.Cost())
+		hash, err := h.Hash(ctx, "secret")
+		require.NoError(t, err)
+		return hash
+	}
+	h4, h5, h6 := hashAt(4), hashAt(5), hashAt(6)
+
+	h, err := password.NewBcrypt(5)
+	require.NoError(t, err)
+	require.Equal(t, password.Weaker, h.Strength(h4))
+	require.Equal(t, password.Current, h.Strength(h5))
+	require.Equal(t, password.Current, h.Strength("$2b$"+strings.TrimPrefix(h5, "$2a$")), "Vendure's $2b$ at the same cost")
+	require.Equal(t, password.Stronger, h.Strength(h6))
+	for _, bad := range []string{"", "secret", "$2a$05$", "$9z$05$" + h5[7:]} {
+		require.Equal(t, password.Weaker, h.Strength(bad), "%q: an unreadable hash fails fast", bad)
+	}
+	require.Equal(t, "weaker", password.Weaker.String())
+	require.Equal(t, "current", password.Current.String())
+	require.Equal(t, "stronger", password.Stronger.String())
 }
