@@ -110,10 +110,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		a.Cache = opts.Cache(a.Cache)
 	}
 
-	hasher, err := password.NewBcrypt(cfg.BcryptCost)
+	bcryptHasher, err := password.NewBcrypt(cfg.BcryptCost)
 	if err != nil {
 		return nil, err
 	}
+	// Every hash and check, seed and login alike, waits for one of
+	// PASSWORD_HASH_CONCURRENCY slots within its request's deadline.
+	hasher := password.NewPool(bcryptHasher, cfg.PasswordHashConcurrency)
 	if err := service.Seed(ctx, a.DB, hasher, now(), service.SeedConfig{
 		DefaultChannelToken:  cfg.DefaultChannelToken,
 		SuperadminIdentifier: cfg.SuperadminIdentifier,

@@ -122,7 +122,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 // build makes the RequestContext. On failure it returns the GraphQL error
 // to answer with; rc is still usable for sending a cleared token.
 func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
-	rc := &RequestContext{apiType: cfg.APIType, sessions: detached{cfg.Sessions}}
+	rc := &RequestContext{apiType: cfg.APIType, sessions: detached{cfg.Sessions}, clientAddress: clientAddress(r.RemoteAddr)}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.LookupTimeout)
 	defer cancel()
 
