@@ -103,9 +103,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 
-	if a.Cache, err = a.newCache(ctx, cfg, opts); err != nil {
+	if a.Cache, err = a.newCache(ctx, cfg, opts, log); err != nil {
 		return nil, err
 	}
+	prober, _ := a.Cache.(sessioncache.Prober) // a shared cache, probed in the background
 	if opts.Cache != nil {
 		a.Cache = opts.Cache(a.Cache)
 	}
@@ -126,11 +127,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 
 	if a.Sessions, err = service.NewSessionService(service.SessionConfig{
-		DB: a.DB, Cache: a.Cache, Logger: log, NowFunc: now,
+		DB: a.DB, Cache: a.Cache, Prober: prober, Logger: log, NowFunc: now,
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
 	}); err != nil {
 		return nil, err
 	}
+	// The background cache sync (outbox, recovery, failover replay) runs
+	// until Close.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	runDone := make(chan struct{})
+	go func() { defer close(runDone); a.Sessions.Run(runCtx) }()
+	a.closers = append(a.closers, func() error { stopRun(); <-runDone; return nil })
 	// The one access-change hook: any committed channel or role change
 	// clears the session cache, since cached sessions carry permissions.
 	accessChanged := a.Sessions.ClearCache
@@ -151,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	return a, nil
 }
 
-func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options) (sessioncache.Strategy, error) {
+func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (sessioncache.Strategy, error) {
 	switch cfg.SessionCacheStrategy {
 	case "noop":
 		return sessioncache.Noop{}, nil
@@ -162,6 +169,8 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options) (se
 			if err != nil {
 				return nil, fmt.Errorf("REDIS_URL: %w", err)
 			}
+			// go-redis logs each failed dial on its own; through slog, once a second.
+			redis.SetLogger(sessioncache.NewRedisLogger(log, time.Second))
 			client = redis.NewUniversalClient(ropts)
 			a.closers = append(a.closers, client.Close)
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
