@@ -1,0 +1,72 @@
+package requestctx
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"math/rand/v2"
+	"net/http"
+)
+
+// RequestIDHeader carries a request's id: a sane incoming value is kept (a
+// proxy's or a client's id, so one id follows the request through every
+// log), otherwise one is generated; either way it is echoed in the response.
+const RequestIDHeader = "X-Request-Id"
+
+// MaxRequestIDLength bounds an incoming request id; a longer one is replaced.
+const MaxRequestIDLength = 128
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request id id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id carried by ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// RequestIDMiddleware gives each request an id: the incoming X-Request-Id
+// when it is sane (1 to MaxRequestIDLength printable ASCII characters, no
+// spaces), else a new random one. The id rides in the request's context
+// (RequestID) and goes back in the X-Request-Id response header.
+func RequestIDMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !SaneRequestID(id) {
+			id = NewRequestID()
+		}
+		// The key is canonical already: assign rather than Set, which would
+		// canonicalise it again.
+		w.Header()[RequestIDHeader] = []string{id}
+		next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
+	})
+}
+
+// SaneRequestID reports whether id may be used as a request id as received:
+// 1 to MaxRequestIDLength bytes, each a visible ASCII character (0x21–0x7E),
+// so it cannot forge log lines or headers.
+func SaneRequestID(id string) bool {
+	if id == "" || len(id) > MaxRequestIDLength {
+		return false
+	}
+	for i := range len(id) {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// NewRequestID returns 32 random hex digits. The id only has to be unique
+// enough to find a request's log lines, not unguessable, so it comes from
+// math/rand/v2's per-thread generator (no system call on the hot path).
+func NewRequestID() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	return hex.EncodeToString(b[:])
+}
