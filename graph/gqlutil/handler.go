@@ -1,9 +1,11 @@
 package gqlutil
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -25,24 +27,32 @@ type HandlerConfig struct {
 	Playground bool
 	// Introspection allows __schema and __type queries.
 	Introspection bool
-	// MaxComplexity bounds the complexity of one operation. Defaults to 1000.
-	MaxComplexity int
+	// Limits bound each document; they are checked before gqlgen parses,
+	// validates or runs it. Zero fields take the defaults of Limits.
+	Limits Limits
 }
 
 // NewHandler returns the GraphQL handler of one API: GET (queries only) and
-// POST transports, a parsed-query cache, a complexity limit, the shared error
-// presenter and panic handler, and, when enabled, introspection and a
+// POST transports, the document limits, a parsed-query cache, the shared
+// error presenter and panic handler, and, when enabled, introspection and a
 // playground for browsers.
+//
+// There is no complexity limit: gqlgen's extension.FixedComplexityLimit
+// walked every fragment expansion of every request, cached documents
+// included, and never finished on a fragment bomb. Without custom complexity
+// functions an operation's complexity is its number of selected fields, which
+// Limits.MaxFields bounds before validation, in linear time.
 func NewHandler(cfg HandlerConfig) http.Handler {
-	if cfg.MaxComplexity <= 0 {
-		cfg.MaxComplexity = 1000
-	}
+	limits := cfg.Limits.withDefaults()
 	srv := handler.New(cfg.Schema)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(GET{})
 	srv.AddTransport(POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.FixedComplexityLimit(cfg.MaxComplexity))
+	// The limits extension parses with the same token limit first; this is
+	// gqlgen's own parse, for the documents the extension let through.
+	srv.SetParserTokenLimit(limits.MaxTokens)
+	srv.Use(newLimitsExtension(limits))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
@@ -60,4 +70,18 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		}
 		srv.ServeHTTP(w, r)
 	})
+}
+
+// Deadline gives each request a context that ends after timeout
+// (REQUEST_TIMEOUT); net/http already cancels it when the client goes away.
+// The limits, the resolvers and the services' database calls all stop with
+// it, and the GraphQL transports answer REQUEST_TIMEOUT (HTTP 503).
+func Deadline(timeout time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
 }

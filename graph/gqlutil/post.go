@@ -2,14 +2,19 @@ package gqlutil
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shopsession/sessionserver/service"
@@ -18,12 +23,23 @@ import (
 // maxBodyBytes bounds a GraphQL request body.
 const maxBodyBytes = 1 << 20
 
-// POST is gqlgen's POST transport with one change on the hot path: a plain
-// successful response ({"data": ...} with no errors or extensions) is
-// written as is. gqlgen's writer passes every response through
-// json.Marshal, which re-scans and compacts the already-compact data (about
-// a fifth of the CPU of an admin `me`). Everything else is encoded by
-// encoding/json exactly as gqlgen does. Request bodies are capped at 1 MiB.
+// MsgBatch answers a JSON array body.
+const MsgBatch = "Batched requests are not supported; send one operation per request"
+
+// POST is gqlgen's POST transport, rewritten around one buffered response
+// (see execute) so that the HTTP status can follow the outcome:
+//   - a body that is not exactly one JSON object (a batch array, trailing
+//     data, a field of the wrong type) is a 400 with a GraphQL error;
+//   - parse, validation and limit errors are 422 (400 for clients that
+//     accept application/graphql-response+json), as in gqlgen;
+//   - a response carrying INTERNAL_SERVER_ERROR or REQUEST_TIMEOUT is a 503;
+//   - anything else is a 200, FORBIDDEN and other GraphQL errors included.
+//
+// On the hot path a plain successful response ({"data": ...} with no errors
+// or extensions) is written as is: gqlgen's writer passes every response
+// through json.Marshal, which re-scans and compacts the already-compact data
+// (about a fifth of the CPU of an admin `me`). Request bodies are capped at
+// 1 MiB.
 type POST struct {
 	transport.POST
 }
@@ -32,44 +48,190 @@ type POST struct {
 func (h POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	graphqlJSON := acceptsGraphQLResponse(r)
-	if graphqlJSON {
-		w.Header().Set("Content-Type", "application/graphql-response+json")
-	} else {
-		w.Header().Set("Content-Type", "application/json")
-	}
+	setContentType(w, graphqlJSON)
 	start := graphql.Now()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read request body: %v", err)}))
+		status := http.StatusBadRequest
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeError(ctx, w, exec, status, gqlerror.Errorf("could not read request body: %v", err))
 		return
+	}
+	params, msg := decodeBody(body)
+	if msg != "" {
+		writeError(ctx, w, exec, http.StatusBadRequest, gqlerror.Errorf("%s", msg))
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	execute(ctx, w, exec, params, graphqlJSON, false)
+}
+
+// decodeBody decodes a POST body, which must be exactly one JSON object. On
+// failure it returns the message for the client, which never names a Go
+// type.
+func decodeBody(body []byte) (*graphql.RawParams, string) {
+	const prefix = "json request body could not be decoded: "
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return nil, prefix + "the body is empty"
+	case trimmed[0] == '[':
+		return nil, MsgBatch
+	case trimmed[0] != '{':
+		return nil, prefix + "the body must be a JSON object"
 	}
 	params := &graphql.RawParams{}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(params); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded: %v", err)}))
+		if typeErr, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return nil, fmt.Sprintf("%s%q must not be a JSON %s", prefix, typeErr.Field, typeErr.Value)
+		}
+		if _, ok := errors.AsType[*json.SyntaxError](err); ok || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, prefix + err.Error()
+		}
+		return nil, prefix + "invalid JSON"
+	}
+	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) > 0 {
+		return nil, prefix + "data after the JSON object (send one JSON object per request)"
+	}
+	return params, ""
+}
+
+// GET is gqlgen's GET transport (queries only, parameters in the URL),
+// answering through the same execute as POST, so the statuses are the same.
+type GET struct {
+	transport.GET
+}
+
+// Do executes one GET request.
+func (h GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	graphqlJSON := acceptsGraphQLResponse(r)
+	setContentType(w, graphqlJSON)
+	start := graphql.Now()
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeError(ctx, w, exec, http.StatusBadRequest, gqlerror.Errorf("the URL query could not be decoded: %v", err))
 		return
 	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-
-	rc, opErr := exec.CreateOperationContext(ctx, params)
-	if opErr != nil {
-		status := http.StatusOK
-		if errcode.GetErrorKind(opErr) == errcode.KindProtocol {
-			status = http.StatusUnprocessableEntity
-			if graphqlJSON {
-				status = http.StatusBadRequest
+	params := &graphql.RawParams{
+		Query:         query.Get("query"),
+		OperationName: query.Get("operationName"),
+		Headers:       r.Header,
+	}
+	for _, p := range []struct {
+		name string
+		dst  *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		if v := query.Get(p.name); v != "" {
+			dec := json.NewDecoder(strings.NewReader(v))
+			dec.UseNumber()
+			if err := dec.Decode(p.dst); err != nil {
+				writeError(ctx, w, exec, http.StatusBadRequest, gqlerror.Errorf("%s could not be decoded", p.name))
+				return
 			}
 		}
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	execute(ctx, w, exec, params, graphqlJSON, true)
+}
+
+// execute runs one operation and writes its response with the status its
+// outcome calls for. queryOnly refuses mutations (GET).
+//
+// The context carries the request's deadline (Deadline) and ends when the
+// client leaves. The limits refuse a document when it has ended already, and
+// so does execute before starting the operation; resolvers see it end and
+// their errors become REQUEST_TIMEOUT (the presenter). gqlgen's executor
+// returns no response at all when the context ended before it ran: that is
+// answered with REQUEST_TIMEOUT too, never an empty body.
+func execute(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, params *graphql.RawParams, graphqlJSON, queryOnly bool) {
+	rc, opErrs := exec.CreateOperationContext(ctx, params)
+	if opErrs != nil {
+		status := statusForRequestErrors(opErrs, graphqlJSON)
 		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
+		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErrs))
+		return
+	}
+	if queryOnly && rc.Operation.Operation != ast.Query {
+		writeError(ctx, w, exec, http.StatusNotAcceptable, gqlerror.Errorf("GET requests only allow query operations"))
+		return
+	}
+	if ctx.Err() != nil {
+		writeError(graphql.WithOperationContext(ctx, rc), w, exec, http.StatusServiceUnavailable, contextError(ctx))
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeResponse(w, responses(ctx))
+	resp := responses(ctx)
+	if resp == nil {
+		writeError(ctx, w, exec, http.StatusServiceUnavailable, contextError(ctx))
+		return
+	}
+	if status := statusForResponse(resp); status != http.StatusOK {
+		w.WriteHeader(status)
+	}
+	writeResponse(w, resp)
+}
+
+// statusForRequestErrors is the status of errors raised before execution:
+// parse, validation and limit errors are the client's (422, or 400 for
+// application/graphql-response+json, as gqlgen answers); a request stopped
+// by its deadline is a 503; anything else a 200.
+func statusForRequestErrors(errs gqlerror.List, graphqlJSON bool) int {
+	if status := statusForResponse(&graphql.Response{Errors: errs}); status != http.StatusOK {
+		return status
+	}
+	protocol := errcode.GetErrorKind(errs) == errcode.KindProtocol
+	for _, e := range errs {
+		protocol = protocol || isLimitCode(errorCode(e))
+	}
+	switch {
+	case !protocol:
+		return http.StatusOK
+	case graphqlJSON:
+		return http.StatusBadRequest
+	default:
+		return http.StatusUnprocessableEntity
+	}
+}
+
+// statusForResponse is 503 when the response carries an internal error or
+// a timeout (the server failed, the client may retry), else 200: FORBIDDEN
+// and the other GraphQL errors are answered with 200, as Vendure does.
+func statusForResponse(resp *graphql.Response) int {
+	for _, e := range resp.Errors {
+		switch errorCode(e) {
+		case service.CodeInternal, CodeRequestTimeout:
+			return http.StatusServiceUnavailable
+		}
+	}
+	return http.StatusOK
+}
+
+func errorCode(e *gqlerror.Error) string {
+	if e == nil {
+		return ""
+	}
+	code, _ := e.Extensions["code"].(string)
+	return code
+}
+
+// writeError answers one error raised by the transport itself.
+func writeError(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, status int, err *gqlerror.Error) {
+	w.WriteHeader(status)
+	writeResponse(w, exec.DispatchError(ctx, gqlerror.List{err}))
+}
+
+func setContentType(w http.ResponseWriter, graphqlJSON bool) {
+	if graphqlJSON {
+		w.Header().Set("Content-Type", "application/graphql-response+json")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 }
 
 func acceptsGraphQLResponse(r *http.Request) bool {
