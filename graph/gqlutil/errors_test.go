@@ -6,15 +6,39 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service"
 )
+
+// fieldContext is the context gqlgen gives a presenter for an error of the
+// root field `login` of operation Login, in request req-42.
+func fieldContext(parent context.Context) context.Context {
+	ctx := requestctx.WithRequestID(parent, "req-42")
+	ctx = graphql.WithOperationContext(ctx, &graphql.OperationContext{
+		Operation: &ast.OperationDefinition{Name: "Login", Operation: ast.Mutation},
+	})
+	return graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Field: graphql.CollectedField{Field: &ast.Field{Name: "login", Alias: "login"}},
+	})
+}
+
+// wrapped is what gqlgen hands the presenter for a resolver's error: the
+// error wrapped in a *gqlerror.Error at the field's path.
+func wrapped(ctx context.Context, err error) error {
+	return gqlerror.WrapPath(graphql.GetPath(ctx), err)
+}
 
 func TestErrorPresenter(t *testing.T) {
 	t.Parallel()
@@ -47,4 +71,104 @@ func TestErrorPresenter(t *testing.T) {
 	require.Equal(t, "Internal server error", e.Message)
 	require.NotContains(t, e.Message, "secret")
 	require.Contains(t, logs.String(), "boom: secret detail")
+}
+
+// gqlgen wraps every resolver error in a *gqlerror.Error before the
+// presenter sees it; the wrapper must not make the driver's text safe.
+func TestErrorPresenterUnwrapsResolverErrors(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	present := gqlutil.NewErrorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx := fieldContext(context.Background())
+
+	driverErr := errors.New(`login: failed to connect to user=shop database=shop host=10.0.0.7 port=5432: connection refused`)
+	e := present(ctx, wrapped(ctx, driverErr))
+	require.Equal(t, "Internal server error", e.Message)
+	require.Equal(t, "INTERNAL_SERVER_ERROR", e.Extensions["code"])
+	require.Equal(t, ast.Path{ast.PathName("login")}, e.Path)
+	require.Nil(t, e.Unwrap(), "the driver's error is not carried to the response")
+
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	require.Len(t, lines, 1, "logged once")
+	require.Contains(t, lines[0], "level=ERROR")
+	require.Contains(t, lines[0], "requestId=req-42")
+	require.Contains(t, lines[0], "operation=Login")
+	require.Contains(t, lines[0], "path=login")
+	require.Contains(t, lines[0], "connection refused")
+
+	// Domain errors keep their code through the wrapping.
+	e = present(ctx, wrapped(ctx, fmt.Errorf("login: %w", service.ErrForbidden)))
+	require.Equal(t, "FORBIDDEN", e.Extensions["code"])
+
+	// An argument that failed to coerce is reported at the argument, below
+	// the field: its message (written by an unmarshaler for clients) passes.
+	argCtx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+	e = present(ctx, graphql.ErrorOnPath(argCtx, errors.New("abc is not a valid ID")))
+	require.Equal(t, "abc is not a valid ID", e.Message)
+
+	// A panic is logged by the recover func, with its stack, and not again.
+	logs.Reset()
+	recovered := gqlutil.NewRecoverFunc(slog.New(slog.NewTextHandler(&logs, nil)))(ctx, "boom")
+	e = present(ctx, graphql.ErrorOnPath(ctx, recovered))
+	require.Equal(t, "INTERNAL_SERVER_ERROR", e.Extensions["code"])
+	require.Equal(t, 1, strings.Count(logs.String(), "requestId=req-42"))
+	require.Contains(t, logs.String(), "operation=Login")
+}
+
+// A resolver that fails because the request's deadline passed answers
+// REQUEST_TIMEOUT, logged as a warning with what the resolver said.
+func TestErrorPresenterDeadline(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	present := gqlutil.NewErrorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	ctx := fieldContext(expired)
+
+	e := present(ctx, wrapped(ctx, fmt.Errorf("insert session: %w", context.DeadlineExceeded)))
+	require.Equal(t, "REQUEST_TIMEOUT", e.Extensions["code"])
+	require.Equal(t, "The request took too long and was stopped", e.Message)
+	require.Contains(t, logs.String(), "level=WARN")
+	require.Contains(t, logs.String(), "requestId=req-42")
+}
+
+// endingExecutor stands in for gqlgen's executor at the moment a request's
+// context ends: its response handler ends the context and, as gqlgen's
+// does then, returns no response.
+type endingExecutor struct{ end func() }
+
+func (e *endingExecutor) CreateOperationContext(context.Context, *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	return &graphql.OperationContext{Operation: &ast.OperationDefinition{Operation: ast.Query}}, nil
+}
+
+func (e *endingExecutor) DispatchOperation(ctx context.Context, _ *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	return func(context.Context) *graphql.Response { e.end(); return nil }, ctx
+}
+
+func (e *endingExecutor) DispatchError(_ context.Context, list gqlerror.List) *graphql.Response {
+	return &graphql.Response{Errors: list}
+}
+
+// A request whose context ends is answered with REQUEST_TIMEOUT and a 503,
+// whether it ended before the operation started or while it ran; never with
+// an empty body.
+func TestTransportAnswersWhenTheContextEnds(t *testing.T) {
+	t.Parallel()
+	post := func(ctx context.Context, exec graphql.GraphExecutor) *httptest.ResponseRecorder {
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/shop-api", strings.NewReader(`{"query":"{ activeChannel { id } }"}`))
+		w := httptest.NewRecorder()
+		gqlutil.POST{}.Do(w, req, exec)
+		return w
+	}
+
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	w := post(expired, &endingExecutor{end: func() { t.Error("the operation must not start") }})
+	require.Equal(t, http.StatusServiceUnavailable, w.Code)
+	require.JSONEq(t, `{"errors":[{"message":"The request took too long and was stopped","extensions":{"code":"REQUEST_TIMEOUT"}}],"data":null}`, w.Body.String())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	w = post(ctx, &endingExecutor{end: cancel})
+	require.Equal(t, http.StatusServiceUnavailable, w.Code)
+	require.JSONEq(t, `{"errors":[{"message":"The request was cancelled","extensions":{"code":"REQUEST_TIMEOUT"}}],"data":null}`, w.Body.String())
 }
