@@ -213,20 +213,26 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 			RememberMeMaxAge:  cfg.RememberMeDuration,
 		})
 	}
+	limits := gqlutil.Limits{
+		MaxTokens: cfg.MaxQueryTokens, MaxFields: cfg.MaxQueryFields,
+		MaxDepth: cfg.MaxQueryDepth, MaxAliases: cfg.MaxQueryAliases,
+	}
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: shopapi.NewExecutableSchema(shopCfg), Logger: log, Title: "Shop API", Endpoint: ShopPath,
-		Playground: cfg.Playground, Introspection: cfg.Introspection,
+		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 	}))
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: adminapi.NewExecutableSchema(adminCfg), Logger: log, Title: "Admin API", Endpoint: AdminPath,
-		Playground: cfg.Playground, Introspection: cfg.Introspection,
+		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 	}))
 
 	mux := http.NewServeMux()
 	mux.Handle(ShopPath, shop)
 	mux.Handle(AdminPath, admin)
 	mux.HandleFunc("GET /health", a.health)
-	return cors(cfg, mux)
+	// Every request gets an id (X-Request-Id, in its log lines) and a
+	// deadline (REQUEST_TIMEOUT), and ends when its client leaves.
+	return requestctx.RequestIDMiddleware(gqlutil.Deadline(cfg.RequestTimeout)(cors(cfg, mux)))
 }
 
 // Handler returns the HTTP handler serving both APIs and /health.
