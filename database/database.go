@@ -10,13 +10,16 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -39,28 +42,48 @@ const (
 // zero.
 const DefaultMaxConns = 10
 
-// pingTimeout bounds the connectivity check of Open when ctx has no
-// deadline of its own.
-const pingTimeout = 10 * time.Second
-
 // Options tunes Open. The zero value is ready to use.
 type Options struct {
 	// MaxConns is the maximum number of PostgreSQL connections in the pool.
 	// SQLite always uses exactly one connection. Defaults to
 	// DefaultMaxConns.
 	MaxConns int32
+
+	// QueryTimeout bounds every database call made through the returned
+	// DB (see Open). Defaults to DefaultQueryTimeout.
+	QueryTimeout time.Duration
+}
+
+func (o Options) queryTimeout() time.Duration {
+	if o.QueryTimeout > 0 {
+		return o.QueryTimeout
+	}
+	return DefaultQueryTimeout
 }
 
 // Open opens a database and checks that it is reachable.
 //
+// Every call through the returned DB is bounded by opts.QueryTimeout
+// (QT below): a query hook gives each statement a deadline QT away unless
+// its context ends earlier, and a transaction as a whole, COMMIT included,
+// gets QT from its BEGIN (see timeoutHook for how this follows bun's call
+// paths). A stalled or refused database thus fails a call within QT, and
+// the next call after it recovers succeeds: nothing needs restarting.
+//
 // For "postgres", dsn is a libpq URL or keyword/value string. The
 // connections come from one pgx pool (pgxpool), wrapped by database/sql;
-// closing the returned DB closes the pool.
+// closing the returned DB closes the pool. Unless dsn sets them itself,
+// connecting is bounded by QT (connect_timeout), and the server is told
+// statement_timeout = QT, so it also stops a statement whose client has
+// gone, and idle_in_transaction_session_timeout = QT + 1 s, so it
+// releases the locks of a transaction whose client cannot reach it.
+// Waiting for a pooled connection is bounded by the statement's deadline.
 //
 // For "sqlite", dsn is a file path. Its parent directory is created if
-// missing. The file is opened with busy_timeout(5000), journal_mode(WAL),
+// missing. The file is opened with busy_timeout(QT), journal_mode(WAL),
 // foreign_keys(1) and synchronous(NORMAL), through a single connection, so
-// every statement of the process is serialised.
+// every statement of the process is serialised; a lock held by another
+// process fails a write after QT.
 //
 // The environment variable BUNDEBUG turns on query logging to stderr: 1
 // logs failed queries, 2 logs every query; unset or 0 logs nothing.
@@ -75,13 +98,14 @@ func Open(ctx context.Context, dialect, dsn string, opts Options) (*bun.DB, erro
 	case Postgres:
 		db, err = openPostgres(ctx, dsn, opts)
 	case SQLite:
-		db, err = openSQLite(ctx, dsn)
+		db, err = openSQLite(ctx, dsn, opts.queryTimeout())
 	default:
 		return nil, fmt.Errorf("database: unsupported dialect %q (want %q or %q)", dialect, Postgres, SQLite)
 	}
 	if err != nil {
 		return nil, err
 	}
+	db = db.WithQueryHook(timeoutHook{timeout: opts.queryTimeout()})
 	// Off unless BUNDEBUG is set: bun inlines argument values into the query
 	// text, so a logged query may carry password hashes and personal data.
 	return db.WithQueryHook(bundebug.NewQueryHook(
@@ -100,6 +124,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*bun.DB, error
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	applyTimeouts(cfg.ConnConfig, opts.queryTimeout())
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: postgres pool for %s: %w", redacted, scrub(err, dsn))
@@ -110,13 +135,37 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*bun.DB, error
 	// The pool manages idle connections, as in stdlib.OpenDBFromPool.
 	sqldb.SetMaxIdleConns(0)
 
-	pctx, cancel := pingContext(ctx)
+	pctx, cancel := boundedContext(ctx, opts.queryTimeout())
 	defer cancel()
 	if err := sqldb.PingContext(pctx); err != nil {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("database: cannot connect to postgres at %s: %w", redacted, scrub(err, dsn))
 	}
 	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+// applyTimeouts bounds connecting to PostgreSQL and the server's work on
+// one statement and one idle transaction by timeout, each unless the DSN
+// set it (connect_timeout, or statement_timeout and
+// idle_in_transaction_session_timeout as run-time parameters).
+func applyTimeouts(cfg *pgx.ConnConfig, timeout time.Duration) {
+	if cfg.ConnectTimeout == 0 {
+		// pgconn applies it to the whole connection attempt, TLS and
+		// authentication included, per host.
+		cfg.ConnectTimeout = timeout
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	setDefault := func(name string, d time.Duration) {
+		if _, ok := cfg.RuntimeParams[name]; !ok {
+			cfg.RuntimeParams[name] = millis(d) // a bare number is ms
+		}
+	}
+	setDefault("statement_timeout", timeout)
+	// Above the client's own bound, so it only ever ends the transactions
+	// of clients that are gone or cut off: the client rolls back first.
+	setDefault("idle_in_transaction_session_timeout", timeout+time.Second)
 }
 
 // poolConnector is pgx's pool connector that also closes the pool.
@@ -131,7 +180,7 @@ func (c poolConnector) Close() error {
 	return nil
 }
 
-func openSQLite(ctx context.Context, path string) (*bun.DB, error) {
+func openSQLite(ctx context.Context, path string, timeout time.Duration) (*bun.DB, error) {
 	if path == "" {
 		return nil, errors.New("database: sqlite: empty file path")
 	}
@@ -141,7 +190,7 @@ func openSQLite(ctx context.Context, path string) (*bun.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("database: sqlite: create directory: %w", err)
 	}
-	sqldb, err := sql.Open("sqlite", SQLiteDSN(path))
+	sqldb, err := sql.Open("sqlite", SQLiteDSN(path, timeout))
 	if err != nil {
 		return nil, fmt.Errorf("database: sqlite: open %s: %w", path, err)
 	}
@@ -149,7 +198,7 @@ func openSQLite(ctx context.Context, path string) (*bun.DB, error) {
 	// transactions then never race between connections.
 	sqldb.SetMaxOpenConns(1)
 
-	pctx, cancel := pingContext(ctx)
+	pctx, cancel := boundedContext(ctx, timeout)
 	defer cancel()
 	if err := sqldb.PingContext(pctx); err != nil {
 		_ = sqldb.Close()
@@ -159,20 +208,35 @@ func openSQLite(ctx context.Context, path string) (*bun.DB, error) {
 }
 
 // SQLiteDSN returns the modernc.org/sqlite DSN Open uses for the database
-// file at path.
-func SQLiteDSN(path string) string {
+// file at path: a statement waits at most busyTimeout (rounded up to a
+// millisecond; DefaultQueryTimeout when zero or negative) for a lock
+// another connection holds, then fails with SQLITE_BUSY.
+func SQLiteDSN(path string, busyTimeout time.Duration) string {
+	if busyTimeout <= 0 {
+		busyTimeout = DefaultQueryTimeout
+	}
 	return "file:" + path +
-		"?_pragma=busy_timeout(5000)" +
+		"?_pragma=busy_timeout(" + millis(busyTimeout) + ")" +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)"
 }
 
-func pingContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if _, ok := ctx.Deadline(); ok {
+// millis formats d as whole milliseconds, rounded up (for PostgreSQL and
+// SQLite 0 would mean no timeout at all) and capped at the largest value
+// both accept, about 24.8 days.
+func millis(d time.Duration) string {
+	ms := int64((d + time.Millisecond - 1) / time.Millisecond)
+	return strconv.FormatInt(min(ms, math.MaxInt32), 10)
+}
+
+// boundedContext returns ctx with a deadline timeout away unless it ends
+// earlier.
+func boundedContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= timeout {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, pingTimeout)
+	return context.WithTimeout(ctx, timeout)
 }
 
 // IsUniqueViolation reports whether err, or an error it wraps, is a unique
