@@ -66,6 +66,28 @@ func SQLiteDB(t testing.TB) *bun.DB {
 // migration makes a new one. Old templates may be dropped by hand.
 func PostgresDB(t testing.TB) *bun.DB {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	db, err := database.Open(ctx, database.Postgres, PostgresURL(t), database.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	// Registered after PostgresURL's cleanup, so it runs before the drop.
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// PostgresURL returns the connection URL of a migrated PostgreSQL database
+// of its own, made as PostgresDB makes one, for tests that open their own
+// connections (for example a server given the URL in its configuration,
+// or the URL with its host changed to a Proxy's address). The database is
+// dropped when the test ends, after the cleanups the test registered later
+// (such as closing its pool); the drop disconnects whatever is left.
+//
+// It skips the test when TEST_DATABASE_URL is unset and fails it when the
+// server cannot be reached.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
 	srv := postgresServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
@@ -76,18 +98,12 @@ func PostgresDB(t testing.TB) *bun.DB {
 	if err := srv.clone(ctx, name); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	db, err := database.Open(ctx, database.Postgres, withDatabase(srv.url, name), database.Options{MaxConns: 4})
-	if err != nil {
-		_ = srv.drop(name)
-		t.Fatalf("testenv: %v", err)
-	}
 	t.Cleanup(func() {
-		_ = db.Close()
 		if err := srv.drop(name); err != nil {
 			t.Errorf("testenv: %v", err)
 		}
 	})
-	return db
+	return withDatabase(srv.url, name)
 }
 
 // EachDB runs f as the subtest "sqlite" and, when TEST_DATABASE_URL is set,
@@ -149,7 +165,10 @@ func postgresServer(t testing.TB) *pgServer {
 }
 
 func setupPostgres(ctx context.Context, rawURL string) (*pgServer, error) {
-	admin, err := database.Open(ctx, database.Postgres, rawURL, database.Options{MaxConns: 4})
+	// Creating and dropping databases can take seconds on a busy machine:
+	// the admin connection's calls are bounded by the setup timeout, not
+	// by the application's query timeout.
+	admin, err := database.Open(ctx, database.Postgres, rawURL, database.Options{MaxConns: 4, QueryTimeout: setupTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +252,7 @@ func (s *pgServer) ensureTemplate(ctx context.Context) (err error) {
 	if _, err := conn.ExecContext(ctx, "CREATE DATABASE ?", bun.Ident(build)); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, database.Postgres, withDatabase(s.url, build), database.Options{MaxConns: 1})
+	db, err := database.Open(ctx, database.Postgres, withDatabase(s.url, build), database.Options{MaxConns: 1, QueryTimeout: setupTimeout})
 	if err != nil {
 		return err
 	}
