@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		if cfg.DatabaseDialect() == "sqlite" {
 			dsn = cfg.SQLitePath()
 		}
-		if a.DB, err = database.Open(ctx, cfg.DatabaseDialect(), dsn, database.Options{}); err != nil {
+		if a.DB, err = database.Open(ctx, cfg.DatabaseDialect(), dsn, database.Options{QueryTimeout: cfg.DBQueryTimeout}); err != nil {
 			return nil, err
 		}
 		a.closers = append(a.closers, a.DB.Close)
@@ -211,6 +211,10 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 			// default) but keep partitioned ones.
 			CookiePartitioned: cfg.CookieSameSite == "none",
 			RememberMeMaxAge:  cfg.RememberMeDuration,
+			// The lookup may read and renew the session: one database
+			// call's bound (each statement also has its own, see
+			// database.Open).
+			LookupTimeout: cfg.DBQueryTimeout,
 		})
 	}
 	limits := gqlutil.Limits{
@@ -238,9 +242,13 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 // Handler returns the HTTP handler serving both APIs and /health.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// healthTimeout bounds /health's ping (or DB_QUERY_TIMEOUT when shorter),
+// so a probe learns of a stalled database quickly.
+const healthTimeout = 2 * time.Second
+
 // health answers 200 when the database answers.
 func (a *App) health(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), min(healthTimeout, a.Config.DBQueryTimeout))
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
 	if err := a.DB.PingContext(ctx); err != nil {
