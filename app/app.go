@@ -236,7 +236,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /health", a.health)
 	// Every request gets an id (X-Request-Id, in its log lines) and a
 	// deadline (REQUEST_TIMEOUT), and ends when its client leaves.
-	return requestctx.RequestIDMiddleware(gqlutil.Deadline(cfg.RequestTimeout)(cors(cfg, mux)))
+	return requestctx.Scope(cfg.RequestTimeout)(cors(cfg, mux))
 }
 
 // Handler returns the HTTP handler serving both APIs and /health.

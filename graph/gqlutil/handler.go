@@ -1,11 +1,9 @@
 package gqlutil
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -70,18 +68,4 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		}
 		srv.ServeHTTP(w, r)
 	})
-}
-
-// Deadline gives each request a context that ends after timeout
-// (REQUEST_TIMEOUT); net/http already cancels it when the client goes away.
-// The limits, the resolvers and the services' database calls all stop with
-// it, and the GraphQL transports answer REQUEST_TIMEOUT (HTTP 503).
-func Deadline(timeout time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), timeout)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	}
 }
