@@ -8,7 +8,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -31,9 +30,9 @@ type HandlerConfig struct {
 }
 
 // NewHandler returns the GraphQL handler of one API: GET (queries only) and
-// POST transports, the document limits, a parsed-query cache, the shared
-// error presenter and panic handler, and, when enabled, introspection and a
-// playground for browsers.
+// POST transports, the document limits, a parsed-query cache bounded by the
+// bytes of its queries (QueryCache), the shared error presenter and panic
+// handler, and, when enabled, introspection and a playground for browsers.
 //
 // There is no complexity limit: gqlgen's extension.FixedComplexityLimit
 // walked every fragment expansion of every request, cached documents
@@ -46,7 +45,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(GET{})
 	srv.AddTransport(POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(NewQueryCache[*ast.QueryDocument](queryCacheBytes))
 	// The limits extension parses with the same token limit first; this is
 	// gqlgen's own parse, for the documents the extension let through.
 	srv.SetParserTokenLimit(limits.MaxTokens)

@@ -1,14 +1,15 @@
 package gqlutil
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -43,9 +44,14 @@ const (
 // select: one, so that a request cannot try many passwords at once.
 const maxLogins = 1
 
-// verdictCacheSize is how many documents' verdicts are remembered, as many
-// as gqlgen's parsed-query cache holds documents.
-const verdictCacheSize = 1000
+// queryCacheBytes bounds the query text held by each document cache (the
+// verdicts here, gqlgen's parsed documents in NewHandler): a count of
+// entries would not bound memory, since one document may be a megabyte of
+// white space around a small query, or up to MaxTokens of fields whose
+// syntax tree takes ~70 times the bytes of their text. A storefront's few
+// dozen documents of a few hundred bytes to a few KB each fit many times
+// over.
+const queryCacheBytes = 1 << 20
 
 // Limits bound what one GraphQL document may ask for. They are checked on
 // the parsed document before validation, complexity or execution, in time
@@ -264,7 +270,7 @@ func (c *counter) fragment(name string) stats {
 // documents, so a repeated document is looked up, not parsed again.
 type limitsExtension struct {
 	limits   Limits
-	verdicts *lru.LRU[*gqlerror.Error] // nil value: within the limits
+	verdicts *QueryCache[*gqlerror.Error] // nil value: within the limits
 }
 
 var _ interface {
@@ -273,7 +279,7 @@ var _ interface {
 } = (*limitsExtension)(nil)
 
 func newLimitsExtension(l Limits) *limitsExtension {
-	return &limitsExtension{limits: l.withDefaults(), verdicts: lru.New[*gqlerror.Error](verdictCacheSize)}
+	return &limitsExtension{limits: l.withDefaults(), verdicts: NewQueryCache[*gqlerror.Error](queryCacheBytes)}
 }
 
 func (*limitsExtension) ExtensionName() string { return "QueryLimits" }
@@ -320,4 +326,64 @@ func isLimitCode(code string) bool {
 		return true
 	}
 	return false
+}
+
+// QueryCache is a least-recently-used cache keyed by query text and bounded
+// by the total length of its keys (see queryCacheBytes), not by a count of
+// entries. A query longer than a sixteenth of the budget is not cached: it
+// is checked (or parsed) again each time, in time linear in its length. It
+// implements graphql.Cache.
+type QueryCache[V any] struct {
+	mu     sync.Mutex
+	budget int // bytes of keys
+	used   int
+	order  *list.List // of *cached[V], most recently used first
+	items  map[string]*list.Element
+}
+
+type cached[V any] struct {
+	key   string
+	value V
+}
+
+var _ graphql.Cache[any] = (*QueryCache[any])(nil)
+
+// NewQueryCache returns an empty cache whose keys may total budget bytes.
+func NewQueryCache[V any](budget int) *QueryCache[V] {
+	return &QueryCache[V]{budget: budget, order: list.New(), items: make(map[string]*list.Element)}
+}
+
+// Get returns the value cached for key.
+func (c *QueryCache[V]) Get(_ context.Context, key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[key]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(*cached[V]).value, true
+	}
+	var zero V
+	return zero, false
+}
+
+// Add caches value for key, evicting the least recently used entries until
+// the keys fit the budget.
+func (c *QueryCache[V]) Add(_ context.Context, key string, value V) {
+	if len(key) > c.budget/16 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[key]; ok {
+		e.Value.(*cached[V]).value = value
+		c.order.MoveToFront(e)
+		return
+	}
+	c.items[key] = c.order.PushFront(&cached[V]{key: key, value: value})
+	c.used += len(key)
+	for c.used > c.budget {
+		oldest := c.order.Back()
+		e := c.order.Remove(oldest).(*cached[V])
+		delete(c.items, e.key)
+		c.used -= len(e.key)
+	}
 }

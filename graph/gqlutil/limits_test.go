@@ -1,6 +1,7 @@
 package gqlutil_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -202,6 +203,37 @@ func TestLimitsTokensAndSyntax(t *testing.T) {
 	e = gqlutil.Limits{}.CheckQuery(`{ me { `)
 	require.Equal(t, "GRAPHQL_PARSE_FAILED", codeOf(e))
 	require.Nil(t, gqlutil.Limits{}.CheckQuery(``), "no operation: gqlgen says so")
+}
+
+// The document caches are bounded by the bytes of their queries: least
+// recently used entries go first, and a query too long to be worth keeping
+// is not kept at all.
+func TestQueryCacheIsBoundedByBytes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := gqlutil.NewQueryCache[int](160) // entries of at most 10 bytes
+	for i := range 20 {
+		c.Add(ctx, fmt.Sprintf("query-%03d", i), i) // 9 bytes each: 17 fit
+	}
+	for i := range 3 {
+		_, ok := c.Get(ctx, fmt.Sprintf("query-%03d", i))
+		require.False(t, ok, "evicted: %d", i)
+	}
+	v, ok := c.Get(ctx, "query-003")
+	require.True(t, ok)
+	require.Equal(t, 3, v)
+	c.Add(ctx, "query-100", 100) // evicts query-004, not query-003, just used
+	_, ok = c.Get(ctx, "query-003")
+	require.True(t, ok)
+	_, ok = c.Get(ctx, "query-004")
+	require.False(t, ok)
+
+	c.Add(ctx, strings.Repeat(" ", 11)+"{ me }", 1)
+	_, ok = c.Get(ctx, strings.Repeat(" ", 11)+"{ me }")
+	require.False(t, ok, "too long to cache")
+	c.Add(ctx, "query-100", 101)
+	v, _ = c.Get(ctx, "query-100")
+	require.Equal(t, 101, v, "replaced")
 }
 
 func codeOf(e *gqlerror.Error) string {
