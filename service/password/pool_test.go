@@ -239,3 +239,18 @@ func TestPoolGivesUpBeforeTheDeadline(t *testing.T) {
 	require.NotEqual(t, time.Millisecond, p.Typical(), "each run updates the estimate")
 	require.Positive(t, p.Typical())
 }
+
+// panicHasher panics in Check.
+type panicHasher struct{ gatedHasher }
+
+func (*panicHasher) Check(context.Context, string, string) (bool, error) { panic("boom") }
+
+// TestPoolPanicReachesTheCaller: a panic in the hasher, which runs on a
+// thread of its own, is raised in the caller's goroutine (where the
+// request's recover sees it), and the slot is freed.
+func TestPoolPanicReachesTheCaller(t *testing.T) {
+	t.Parallel()
+	p := password.NewPool(&panicHasher{}, 1)
+	require.PanicsWithValue(t, "boom", func() { _, _ = p.Check(context.Background(), "x", "y") })
+	require.Equal(t, 0, p.InUse())
+}
