@@ -286,9 +286,10 @@ func (*limitsExtension) ExtensionName() string { return "QueryLimits" }
 
 func (*limitsExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
-// MutateOperationParameters refuses a document over the limits, or any
-// document once the request's context is done (the deadline passed or the
-// client left): no parsing or validation is started for nobody.
+// MutateOperationParameters refuses a document over the limits, and any
+// document once the request's context is done (its deadline passed or its
+// client left), before and after checking it: nothing is parsed, validated
+// or run for a request that is over.
 func (e *limitsExtension) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	if ctx.Err() != nil {
 		return contextError(ctx)
@@ -297,6 +298,9 @@ func (e *limitsExtension) MutateOperationParameters(ctx context.Context, p *grap
 	if !ok {
 		verdict = e.limits.CheckQuery(p.Query)
 		e.verdicts.Add(ctx, p.Query, verdict)
+		if ctx.Err() != nil {
+			return contextError(ctx)
+		}
 	}
 	if verdict == nil {
 		return nil
