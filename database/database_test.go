@@ -115,7 +115,6 @@ func TestIsUniqueViolation(t *testing.T) {
 	require.False(t, database.IsUniqueViolation(errors.New("duplicate key value violates unique constraint")))
 
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		ctx := t.Context()
 		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		newSession := func(hash, typ string) *entity.Session {

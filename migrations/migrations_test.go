@@ -109,7 +109,6 @@ func TestNoPlaceholdersInSQL(t *testing.T) {
 func TestDrift(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		requireSchemaMatchesModels(t, db)
 	})
 }
@@ -128,7 +127,6 @@ func requireSchemaMatchesModels(t *testing.T, db *bun.DB) {
 func TestRoundTripModels(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		ctx := t.Context()
 		// Non-UTC locations and microseconds: the database must keep the
 		// instant, whatever the zone it was written in.
@@ -227,7 +225,6 @@ func TestRoundTripModels(t *testing.T) {
 func TestSessionTypeCheck(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		s := &entity.Session{TokenHash: hash64("x"), Type: "AnonymousSession", Expires: time.Now()}
 		_, err := db.NewInsert().Model(s).Exec(t.Context())
 		require.Error(t, err)
@@ -239,7 +236,6 @@ func TestSessionTypeCheck(t *testing.T) {
 func TestCascades(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		ctx := t.Context()
 		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -337,7 +333,6 @@ func TestTimeComparison(t *testing.T) {
 	}
 
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		ctx := t.Context()
 		ids := make([]entity.ID, len(values))
 		updated := func(i int) time.Time { return values[len(values)-1-i] }
@@ -402,7 +397,6 @@ func TestTimeComparison(t *testing.T) {
 func TestRoundTripUpDownUp(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		ctx := t.Context()
 		m, err := migrations.NewMigrator(db)
 		require.NoError(t, err)
@@ -434,7 +428,6 @@ func TestRoundTripUpDownUp(t *testing.T) {
 func TestRunIsIdempotent(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		ctx := t.Context()
 		m, err := migrations.NewMigrator(db)
 		require.NoError(t, err)
@@ -464,7 +457,6 @@ func TestRunIsIdempotent(t *testing.T) {
 func TestRunUnlocksOnFailure(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		ctx := t.Context()
 		m, err := migrations.NewMigrator(db)
 		require.NoError(t, err)

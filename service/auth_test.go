@@ -45,7 +45,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("SuperadminOnAdminAPI", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			now := b.clock.Now()
 			cs, err := b.authenticate(auth.AdminAPI, superadminLogin, superadminPassword, nil)
@@ -77,7 +76,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("NonEmailIdentifierIsExact", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			for _, name := range []string{"SuperAdmin", "SUPERADMIN", "superadmi", "superadmin2"} {
 				cs, err := b.authenticate(auth.AdminAPI, name, superadminPassword, nil)
@@ -91,7 +89,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("WrongAPI", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.createCustomer(t, "customer@example.com", "secret", true)
 
@@ -107,7 +104,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("SameEmailAdministratorAndCustomer", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			const email = "shared@example.com"
 			role := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
@@ -136,7 +132,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("EmailComparedLowerCased", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			uid := b.createCustomer(t, "Mixed.Case@Example.COM", "secret", true)
 			require.Equal(t, "mixed.case@example.com", b.userRow(t, uid).Identifier)
@@ -161,7 +156,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("Verification", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{RequireVerification: true})
 			b.createCustomer(t, "new@example.com", "secret", false)
 			b.createCustomer(t, "verified@example.com", "secret", true)
@@ -195,7 +189,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("UnverifiedAllowedWithoutRequireVerification", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{RequireVerification: false})
 			uid := b.createCustomer(t, "new@example.com", "secret", false)
 			cs, err := b.authenticate(auth.ShopAPI, "new@example.com", "secret", nil)
@@ -208,7 +201,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("CustomerWithoutPassword", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			// Deferred-password registration: INVALID_CREDENTIALS, even when
 			// verification is required and the user is unverified.
 			b := newTestBundle(t, db, bundleOpts{RequireVerification: true})
@@ -226,7 +218,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("WrongPasswordUnknownUserOrMethod", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.createCustomer(t, "c@example.com", "secret", true)
 
@@ -255,7 +246,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("SoftDeletedProfileCannotLogIn", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			_, err := b.db.NewUpdate().Model((*entity.Customer)(nil)).Set("deleted_at = ?", b.clock.Now()).
@@ -269,7 +259,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("RecordsLastLogin", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			require.Nil(t, b.userRow(t, uid).LastLogin)
@@ -295,7 +284,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("ActiveOrderPassesToNewSession", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.createCustomer(t, "c@example.com", "secret", true)
 			guest, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 55)
@@ -331,7 +319,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("CurrentSessionWithoutOrderIsKept", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			guest := b.anonymous(t)
 			b.cache.reset()
@@ -346,7 +333,6 @@ func TestAuthService_Authenticate(t *testing.T) {
 	t.Run("FailedLoginKeepsGuestSession", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			guest, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 55)
 			require.NoError(t, err)
@@ -368,7 +354,6 @@ func TestAuthService_DestroyAuthenticatedSession(t *testing.T) {
 	t.Run("DeletesEverySessionOfTheUser", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.createCustomer(t, "c@example.com", "secret", true)
 			laptop := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
@@ -398,7 +383,6 @@ func TestAuthService_DestroyAuthenticatedSession(t *testing.T) {
 	t.Run("AnonymousUnknownOrEmptyTokenDeletesNothing", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			anon := b.anonymous(t)
 			admin := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
@@ -418,7 +402,6 @@ func TestAuthService_DestroyAuthenticatedSession(t *testing.T) {
 func TestNewAuthService(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		b := newTestBundle(t, db, bundleOpts{})
 		// Defaults for Logger and NowFunc.
 		a, err := service.NewAuthService(service.AuthConfig{DB: db, Sessions: b.sessions, Hasher: b.hasher})
@@ -602,7 +585,6 @@ func TestMaskIdentifier(t *testing.T) {
 func TestLoginFailureLog(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		b := newTestBundle(t, db, bundleOpts{})
 		b.createCustomer(t, "jane.doe@example.com", "customer-secret", true)
 		b.createCustomer(t, "new.customer@example.com", "unverified-secret", false)
@@ -663,7 +645,6 @@ func TestLoginTiming(t *testing.T) {
 	t.Parallel()
 	const cost = 12
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		b := newTestBundle(t, db, bundleOpts{})
 		h := &costHasher{cost: cost}
 		a, _ := hardenedAuth(t, b, h, true)
@@ -733,7 +714,6 @@ func TestLoginTiming(t *testing.T) {
 func TestLoginRehash(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		b := newTestBundle(t, db, bundleOpts{}) // seeded at cost 4
 		h5, err := password.NewBcrypt(5)
 		require.NoError(t, err)
@@ -768,7 +748,6 @@ func TestLoginRehash(t *testing.T) {
 func TestLoginRehashKeepsANewerPassword(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		b := newTestBundle(t, db, bundleOpts{})
 		uid := b.createCustomer(t, "c@example.com", "any-password", true)
 		setNativeHash(t, b, uid, fakeHash(4, "old-password"))
@@ -790,7 +769,6 @@ func TestLoginRehashKeepsANewerPassword(t *testing.T) {
 func TestLoginWaitsForTheHashingPool(t *testing.T) {
 	t.Parallel()
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		b := newTestBundle(t, db, bundleOpts{})
 		uid := b.createCustomer(t, "c@example.com", "any-password", true)
 		setNativeHash(t, b, uid, fakeHash(12, "right-pw"))

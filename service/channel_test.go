@@ -42,7 +42,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("OneChannelAnyTokenIsDefault", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			for _, tok := range []string{"", testChannelToken, "x", "unknown-token"} {
 				ch, err := b.channels.GetChannelFromToken(b.ctx, tok)
@@ -55,7 +54,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("SeveralChannels", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 
@@ -86,7 +84,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("ChannelOfAnotherInstanceFoundAfterReloadInterval", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.createChannel(t, "second") // two channels: tokens are checked
 
@@ -116,7 +113,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("ChannelOfAnotherInstanceFoundBySingleChannelInstance", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			// This instance's snapshot holds only the default channel; another
 			// instance creates a second one.
@@ -133,7 +129,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("CreateAttachesBuiltInRoles", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			ch, err := b.channels.Create(b.ctx, service.NewChannel{Code: "second"})
 			require.NoError(t, err)
@@ -167,7 +162,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("HookRunsOnceAfterCommit", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 
 			// The hook sees the committed state through another connection.
@@ -216,7 +210,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("HookNotCalledWhenTransactionFails", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			require.Equal(t, 1, b.hook.count())
@@ -252,7 +245,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("UpdateChangesToken", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			b.clock.Advance(time.Minute)
@@ -275,7 +267,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("DefaultChannelCodeCannotChange", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			ch := new(entity.Channel)
 			require.NoError(t, b.db.NewSelect().Model(ch).Where("id = ?", b.defaultChannel.ID).Scan(b.ctx))
@@ -294,7 +285,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("DeleteRemovesSessionsOfTheChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			// App wiring: the hook clears the session cache.
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, HookClearsCache: true})
 			second := b.createChannel(t, "second")
@@ -332,7 +322,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("DefaultChannelCannotBeDeleted", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			anon := b.anonymous(t)
 			require.Error(t, b.channels.Delete(b.ctx, b.defaultChannel.ID))
@@ -350,7 +339,6 @@ func TestChannelService(t *testing.T) {
 	t.Run("ReloadRequiresDefaultChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			s := service.NewChannelService(db, discardLog, testenv.NewClock().Now, nil)
 			require.Error(t, s.Reload(context.Background()), "empty channel table")
 		})

@@ -62,7 +62,6 @@ func eachDBAndCache(t *testing.T, f func(t *testing.T, db *bun.DB, cache session
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-				t.Parallel()
 				f(t, db, newCache(t))
 			})
 		})

@@ -37,7 +37,6 @@ func TestRoleService(t *testing.T) {
 	t.Run("CreatePrependsAuthenticated", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			hooks := b.hook.count()
@@ -66,7 +65,6 @@ func TestRoleService(t *testing.T) {
 	t.Run("CreateRejects", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.createRole(t, "taken", nil)
 			hooks, roles := b.hook.count(), countRoles(t, b)
@@ -88,7 +86,6 @@ func TestRoleService(t *testing.T) {
 	t.Run("UpdatePermissions", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			id := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			hooks := b.hook.count()
@@ -109,7 +106,6 @@ func TestRoleService(t *testing.T) {
 	t.Run("Delete", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			id := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			uid := b.createAdmin(t, "editor@example.com", "secret", id)
@@ -132,7 +128,6 @@ func TestRoleService(t *testing.T) {
 	t.Run("BuiltInRolesCannotBeDeleted", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			for _, id := range []entity.ID{b.superRoleID, b.customerRoleID} {
 				require.Error(t, b.roles.Delete(b.ctx, id))
@@ -145,7 +140,6 @@ func TestRoleService(t *testing.T) {
 	t.Run("BuiltInRolesCannotBeModified", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			superErr := b.roles.UpdatePermissions(b.ctx, b.superRoleID, []auth.Permission{"ReadCatalog"})
 			customerErr := b.roles.UpdatePermissions(b.ctx, b.customerRoleID, []auth.Permission{"ReadCatalog"})
@@ -160,7 +154,6 @@ func TestRoleService(t *testing.T) {
 	t.Run("AppWiringClearsSessionCache", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, HookClearsCache: true})
 			id := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			b.createAdmin(t, "editor@example.com", "secret", id)

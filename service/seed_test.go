@@ -55,7 +55,6 @@ func TestSeed(t *testing.T) {
 	t.Run("FirstRun", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{})
 			require.Equal(t, seedCounts{
 				DefaultChannels: 1, Roles: 2, Superadmins: 1, Administrators: 1,
@@ -81,7 +80,6 @@ func TestSeed(t *testing.T) {
 	t.Run("Idempotent", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{})
 			want := countAll(t, b)
 			for range 2 {
@@ -96,7 +94,6 @@ func TestSeed(t *testing.T) {
 	t.Run("DefaultChannelTokenChange", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{})
 			cfg := seedConfig()
 			cfg.DefaultChannelToken = "new-token"
@@ -114,7 +111,6 @@ func TestSeed(t *testing.T) {
 	t.Run("RandomTokenWhenNoneConfigured", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			ctx := context.Background()
 			cfg := seedConfig()
 			cfg.DefaultChannelToken = ""
@@ -134,7 +130,6 @@ func TestSeed(t *testing.T) {
 	t.Run("SuperadminRoleResynced", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{})
 			_, err := db.NewUpdate().Model((*entity.Role)(nil)).Set("permissions = ?", entity.StringList{"Authenticated", "ReadCatalog"}).
 				Where("id = ?", b.superRoleID).Exec(b.ctx)
@@ -158,7 +153,6 @@ func TestSeed(t *testing.T) {
 	t.Run("SuperadminPasswordNotReset", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{})
 			cfg := seedConfig()
 			cfg.SuperadminPassword = "changed-password"

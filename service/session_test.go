@@ -46,7 +46,6 @@ func TestNewSessionService(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{})
 			now := b.clock.Now()
 			cs := b.anonymous(t)
@@ -61,7 +60,6 @@ func TestSessionService_Tokens(t *testing.T) {
 	t.Parallel()
 
 	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		t.Parallel()
 		b := newTestBundle(t, db, bundleOpts{})
 
 		var tokens []string
@@ -118,7 +116,6 @@ func TestSessionService_CreateAnonymousSession(t *testing.T) {
 	t.Run("StoresRowAndCachesOnce", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.clock.Advance(250 * time.Millisecond)
 			now := b.clock.Now()
@@ -159,7 +156,6 @@ func TestSessionService_CreateAnonymousSession(t *testing.T) {
 	t.Run("WithoutChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs, err := b.sessions.CreateAnonymousSession(b.ctx, nil)
 			require.NoError(t, err)
@@ -186,7 +182,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("CacheHitSkipsDatabase", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.anonymous(t)
 			b.cache.reset()
@@ -209,7 +204,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("MissLoadsAndCaches", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.newSession(t, b.superadminUserID)
 			require.NoError(t, b.cache.Clear(b.ctx))
@@ -235,7 +229,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("StaleEntryRefreshedFromDatabase", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.anonymous(t)
 			key := service.HashToken(cs.Token)
@@ -270,7 +263,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("StaleEntryOfDeletedRowIsEvicted", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.anonymous(t)
 			key := service.HashToken(cs.Token)
@@ -295,7 +287,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("ExpiredSessionNotFoundAndNotRevived", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.newSession(t, b.superadminUserID)
 			before := b.sessionRow(t, cs.Token)
@@ -316,7 +307,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("ExpiredAtExactlyExpiresIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: duration, CacheTTL: 2 * duration})
 			cs := b.anonymous(t)
 			b.clock.Advance(duration)
@@ -328,7 +318,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("ExpiredWhileCacheEntryFresh", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			// A cache TTL longer than the session: the entry is fresh but the
 			// session has expired, so the database decides.
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: 10 * time.Second, CacheTTL: time.Minute})
@@ -346,7 +335,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("InvalidatedNotFound", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.newSession(t, b.superadminUserID)
 			_, err := b.db.NewUpdate().Model((*entity.Session)(nil)).Set("invalidated = ?", true).
@@ -363,7 +351,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("InvalidatedNotFoundWithoutCache", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: duration, CacheTTL: ttl, Cache: sessioncache.Noop{}})
 			cs := b.anonymous(t)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
@@ -379,7 +366,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("EmptyOversizedAndUnknownTokens", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.anonymous(t)
 			b.cache.reset()
@@ -399,7 +385,6 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("SoftDeletedUserNotFound", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			uid := b.createCustomer(t, "gone@example.com", "secret", true)
 			cs := b.login(t, auth.ShopAPI, "gone@example.com", "secret")
@@ -425,7 +410,6 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	t.Run("LookupsEverySecondKeepSessionAlive", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			// Vendure e2e: sessionDuration 3s, sessionCacheTTL 1.
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second})
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
@@ -443,7 +427,6 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	t.Run("DatabaseExpiryMovesOnlyBelowHalf", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			// No cache: every lookup reads the row.
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second, Cache: sessioncache.Noop{}})
 			t0 := b.clock.Now()
@@ -469,7 +452,6 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	t.Run("IdleSessionDies", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second})
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			b.clock.Advance(3500 * time.Millisecond)
@@ -481,7 +463,6 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	t.Run("OneYearNoWriteAfterOneDay", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: oneYear})
 			t0 := b.clock.Now()
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
@@ -501,7 +482,6 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	t.Run("OneYearExtendedAfter200Days", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := newTestBundle(t, db, bundleOpts{SessionDuration: oneYear})
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 
@@ -529,7 +509,6 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	t.Run("UnionPerChannelSortedByID", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			require.Greater(t, second.ID, b.defaultChannel.ID)
@@ -568,7 +547,6 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	t.Run("SuperadminHasEveryAssignablePermissionOnEveryChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			third := b.createChannel(t, "third")
@@ -590,7 +568,6 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	t.Run("CustomerHasAuthenticatedOnItsChannels", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			b.createCustomer(t, "c@example.com", "secret", true)
@@ -608,7 +585,6 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	t.Run("IsAdministrator", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			role := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			b.createAdmin(t, "admin@example.com", "secret", role)
@@ -625,7 +601,6 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	t.Run("SerializeSession", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.clock.Advance(1250 * time.Millisecond)
 			now := b.clock.Now()
@@ -667,7 +642,6 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 	t.Run("CachesAfterCommit", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			now := b.clock.Now()
 
@@ -718,7 +692,6 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 	t.Run("NoCacheWhenTransactionFails", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			ch := b.defaultChannel.ID
 			before := b.countSessions(t)
@@ -761,7 +734,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("SetActiveOrder", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.newSession(t, b.superadminUserID)
 			b.cache.reset()
@@ -795,7 +767,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("UnsetActiveOrderWithoutOrderIsNoop", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.anonymous(t)
 			b.cache.reset()
@@ -812,7 +783,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("UnsetActiveOrder", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 42)
 			require.NoError(t, err)
@@ -831,7 +801,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("UpdateOfDeletedSessionReturnsInput", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.anonymous(t)
 			_, err := b.db.NewDelete().Model((*entity.Session)(nil)).Where("id = ?", cs.ID).Exec(b.ctx)
@@ -852,7 +821,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("SetActiveChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			cs := b.anonymous(t)
@@ -871,7 +839,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("EnsureActiveChannelSameChannelIsNoop", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			cs := b.anonymous(t)
 			b.cache.reset()
@@ -894,7 +861,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("EnsureActiveChannelAssignsCustomerIdempotently", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
@@ -922,7 +888,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("EnsureActiveChannelConcurrent", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
@@ -946,7 +911,6 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Run("EnsureActiveChannelWithoutCustomer", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			admin := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
@@ -975,7 +939,6 @@ func TestSessionService_Deletions(t *testing.T) {
 	t.Run("DeleteSessionsByUser", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			other := b.createCustomer(t, "other@example.com", "secret", true)
 			mine := []string{b.newSession(t, b.superadminUserID).Token, b.newSession(t, b.superadminUserID).Token}
@@ -1007,7 +970,6 @@ func TestSessionService_Deletions(t *testing.T) {
 	t.Run("DeleteSessionsByActiveOrderID", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			anon, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 7)
 			require.NoError(t, err)
@@ -1034,7 +996,6 @@ func TestSessionService_Deletions(t *testing.T) {
 	t.Run("ClearCache", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.anonymous(t)
 			b.anonymous(t)
@@ -1068,7 +1029,6 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 	t.Run("RemovesExpiredAndIdleAnonymous", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			now := b.clock.Now()
 			uid := b.superadminUserID
@@ -1133,7 +1093,6 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 	t.Run("RemovesEveryBatchInOneCall", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			now := b.clock.Now()
 
@@ -1174,7 +1133,6 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 	t.Run("ExactMultipleOfBatchSize", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			for range 6 {
 				b.insertSession(t, entity.Session{Expires: b.clock.Now().Add(-time.Second)})
@@ -1189,7 +1147,6 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 	t.Run("RejectsBadBatchSize", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			b.insertSession(t, entity.Session{Expires: b.clock.Now().Add(-time.Second)})
 			for _, size := range []int{0, -1} {

@@ -47,7 +47,6 @@ func TestUserService(t *testing.T) {
 	t.Run("CreateAdministrator", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			role := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			adm, err := b.users.CreateAdministrator(b.ctx, service.NewAdministrator{
@@ -81,7 +80,6 @@ func TestUserService(t *testing.T) {
 	t.Run("CreateCustomer", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			second := b.createChannel(t, "second")
 			c, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{
@@ -113,7 +111,6 @@ func TestUserService(t *testing.T) {
 	t.Run("CreateRejectsInvalidPassword", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			_, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{EmailAddress: "a@example.com", Password: "abc"})
 			require.ErrorIs(t, err, password.ErrInvalid)
@@ -130,7 +127,6 @@ func TestUserService(t *testing.T) {
 	t.Run("SetRolesEvictsCachedSessions", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			reader := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			writer := b.createRole(t, "writer", []auth.Permission{"UpdateCatalog", "ReadOrder"})
@@ -166,7 +162,6 @@ func TestUserService(t *testing.T) {
 	t.Run("SetRolesFailureKeepsRolesAndCache", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			reader := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			uid := b.createAdmin(t, "editor@example.com", "secret", reader)
@@ -183,7 +178,6 @@ func TestUserService(t *testing.T) {
 	t.Run("SoftDeleteCustomer", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			first := b.login(t, auth.ShopAPI, "c@example.com", "secret")
@@ -232,7 +226,6 @@ func TestUserService(t *testing.T) {
 	t.Run("SoftDeleteAdministrator", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			t.Parallel()
 			b := setup(t, db)
 			role := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			uid := b.createAdmin(t, "admin@example.com", "secret", role)

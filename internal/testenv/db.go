@@ -106,14 +106,23 @@ func PostgresURL(t testing.TB) string {
 	return withDatabase(srv.url, name)
 }
 
-// EachDB runs f as the subtest "sqlite" and, when TEST_DATABASE_URL is set,
-// as the subtest "postgres", each with a fresh migrated database. f may call
-// t.Parallel.
+// EachDB runs f as the parallel subtest "sqlite" and, when
+// TEST_DATABASE_URL is set, as the parallel subtest "postgres", each with a
+// fresh migrated database. The subtests call t.Parallel before the database
+// is opened, so a subtest waiting for its turn holds no connection: opened
+// first, every paused subtest kept one, and a package's PostgreSQL tests
+// took all 100 of the server's connections. f must not call t.Parallel.
 func EachDB(t *testing.T, f func(t *testing.T, db *bun.DB)) {
 	t.Helper()
-	t.Run(database.SQLite, func(t *testing.T) { f(t, SQLiteDB(t)) })
+	t.Run(database.SQLite, func(t *testing.T) {
+		t.Parallel()
+		f(t, SQLiteDB(t))
+	})
 	if os.Getenv(PostgresURLEnv) != "" {
-		t.Run(database.Postgres, func(t *testing.T) { f(t, PostgresDB(t)) })
+		t.Run(database.Postgres, func(t *testing.T) {
+			t.Parallel()
+			f(t, PostgresDB(t))
+		})
 	}
 }
 
