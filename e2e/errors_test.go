@@ -34,6 +34,12 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
 // linesWith returns the lines holding every one of parts.
 func (l *logBuffer) linesWith(parts ...string) []string {
 	l.mu.Lock()
@@ -77,6 +83,10 @@ func newLoggedServer(t *testing.T, dialect string, configure func(*config.Config
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	return &loggedServer{app: a, url: srv.URL, logs: logs}
+}
+
+func (s *loggedServer) client(t *testing.T, path string) *testenv.Client {
+	return testenv.NewClient(t, s.url+path, testenv.Bearer)
 }
 
 // eachDialect runs f on SQLite, and on PostgreSQL when TEST_DATABASE_URL

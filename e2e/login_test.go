@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -26,84 +23,8 @@ import (
 	"github.com/shopsession/sessionserver/service/password"
 )
 
-// loginLog collects a server's log as server.go writes it (text, at the
-// default LOG_LEVEL, info).
-type loginLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *loginLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *loginLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// failures returns the "login failed" lines.
-func (l *loginLog) failures() []string {
-	var out []string
-	for line := range strings.Lines(l.String()) {
-		if strings.Contains(line, `msg="login failed"`) {
-			out = append(out, strings.TrimSpace(line))
-		}
-	}
-	return out
-}
-
-// loginServer is a server on one database with the memory cache whose log
-// is captured.
-type loginServer struct {
-	app  *app.App
-	url  string
-	logs *loginLog
-}
-
-// eachLoginDialect runs f on SQLite, and on PostgreSQL when
-// TEST_DATABASE_URL is set. The cache plays no part in these tests.
-func eachLoginDialect(t *testing.T, f func(t *testing.T, dialect string)) {
-	t.Helper()
-	dialects := []string{"sqlite"}
-	if os.Getenv(testenv.PostgresURLEnv) != "" {
-		dialects = append(dialects, "postgres")
-	}
-	for _, d := range dialects {
-		t.Run(d, func(t *testing.T) {
-			t.Parallel()
-			f(t, d)
-		})
-	}
-}
-
-func newLoginServer(t *testing.T, dialect string, configure func(*config.Config)) *loginServer {
-	t.Helper()
-	cfg := config.Defaults()
-	cfg.BcryptCost = 4
-	cfg.DefaultChannelToken = "e2e-default-channel"
-	cfg.SessionCacheStrategy = "memory"
-	if configure != nil {
-		configure(&cfg)
-	}
-	logs := &loginLog{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := app.New(context.Background(), cfg, app.Options{
-		Logger: log, DB: testenv.DialectDB(t, dialect), NowFunc: testenv.NewClock().Now,
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
-	return &loginServer{app: a, url: srv.URL, logs: logs}
-}
-
-func (s *loginServer) client(t *testing.T, path string) *testenv.Client {
-	return testenv.NewClient(t, s.url+path, testenv.Bearer)
-}
+// loginFailures returns the "login failed" lines of a server's log.
+func loginFailures(l *logBuffer) []string { return l.linesWith(`msg="login failed"`) }
 
 // TestFailedLoginsAreLogged: each failed login writes one WARN line, at the
 // default log level, with the API, the reason, a masked identifier and the
@@ -111,8 +32,8 @@ func (s *loginServer) client(t *testing.T, path string) *testenv.Client {
 // identifier appear nowhere in the log.
 func TestFailedLoginsAreLogged(t *testing.T) {
 	t.Parallel()
-	eachLoginDialect(t, func(t *testing.T, dialect string) {
-		s := newLoginServer(t, dialect, nil)
+	eachDialect(t, func(t *testing.T, dialect string) {
+		s := newLoggedServer(t, dialect, nil)
 		_, err := s.app.Users.CreateCustomer(context.Background(), service.NewCustomer{
 			EmailAddress: "hayden.zieme@example.com", Password: "hayden-secret", FirstName: "Hayden", LastName: "Z",
 			Verified: false, ChannelIDs: []entity.ID{s.app.Channels.Default().ID},
@@ -131,12 +52,12 @@ func TestFailedLoginsAreLogged(t *testing.T) {
 		} {
 			cl := s.client(t, c.path)
 			cl.Header = map[string]string{"X-Forwarded-For": "198.51.100.9", "X-Real-IP": "198.51.100.10"}
-			before := len(s.logs.failures())
+			before := len(loginFailures(s.logs))
 			r := cl.Do(loginMutation, creds(c.username, c.password))
 			require.Empty(t, r.Errors)
 			require.Equal(t, c.typen, decodeLogin(t, r).Login.Typename, c.username)
 
-			lines := s.logs.failures()
+			lines := loginFailures(s.logs)
 			require.Len(t, lines, before+1, "%s: one line per failed login", c.username)
 			line := lines[before]
 			require.Contains(t, line, "level=WARN")
@@ -151,10 +72,10 @@ func TestFailedLoginsAreLogged(t *testing.T) {
 		}
 
 		// A successful login adds no line.
-		before := len(s.logs.failures())
+		before := len(loginFailures(s.logs))
 		r := s.client(t, app.AdminPath).Do(loginMutation, creds("superadmin", "superadmin"))
 		require.Equal(t, "CurrentUser", decodeLogin(t, r).Login.Typename)
-		require.Len(t, s.logs.failures(), before)
+		require.Len(t, loginFailures(s.logs), before)
 	})
 }
 
@@ -163,8 +84,8 @@ func TestFailedLoginsAreLogged(t *testing.T) {
 // one), and the user logs in with the new hash.
 func TestLoginRehashesOtherCosts(t *testing.T) {
 	t.Parallel()
-	eachLoginDialect(t, func(t *testing.T, dialect string) {
-		s := newLoginServer(t, dialect, func(c *config.Config) { c.BcryptCost = 5 })
+	eachDialect(t, func(t *testing.T, dialect string) {
+		s := newLoggedServer(t, dialect, func(c *config.Config) { c.BcryptCost = 5 })
 		ctx := context.Background()
 		var userID entity.ID
 		require.NoError(t, s.app.DB.NewSelect().Table("user").Column("id").
@@ -208,8 +129,8 @@ func TestLoginRehashesOtherCosts(t *testing.T) {
 // logins at once all get their own answer; none is lost or mixed up.
 func TestLoginsQueueForOneHashingSlot(t *testing.T) {
 	t.Parallel()
-	eachLoginDialect(t, func(t *testing.T, dialect string) {
-		s := newLoginServer(t, dialect, func(c *config.Config) { c.PasswordHashConcurrency = 1 })
+	eachDialect(t, func(t *testing.T, dialect string) {
+		s := newLoggedServer(t, dialect, func(c *config.Config) { c.PasswordHashConcurrency = 1 })
 		const wrong = 8
 		typenames := make(chan string, wrong+1)
 		for i := range wrong + 1 {
@@ -231,7 +152,7 @@ func TestLoginsQueueForOneHashingSlot(t *testing.T) {
 			counts[<-typenames]++
 		}
 		require.Equal(t, map[string]int{"InvalidCredentialsError": wrong, "CurrentUser": 1}, counts)
-		require.Len(t, s.logs.failures(), wrong)
+		require.Len(t, loginFailures(s.logs), wrong)
 	})
 }
 
@@ -241,7 +162,7 @@ func TestLoginsQueueForOneHashingSlot(t *testing.T) {
 // INTERNAL_SERVER_ERROR and the generic message, never its text.
 func TestHashingPoolTimeoutIsAnInternalError(t *testing.T) {
 	t.Parallel()
-	logs := &loginLog{}
+	logs := &logBuffer{}
 	present := gqlutil.NewErrorPresenter(slog.New(slog.NewTextHandler(logs, nil)))
 	ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{
 		Field: graphql.CollectedField{Field: &ast.Field{Name: "login", Alias: "login"}},
