@@ -1,7 +1,6 @@
 package sessioncache
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -169,38 +168,66 @@ func (r *Redis) Set(ctx context.Context, key string, s *CachedSession, gen Gener
 func (r *Redis) Get(ctx context.Context, key string) (*CachedSession, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	pipe := r.client.Pipeline()
-	genCmd := pipe.Get(ctx, r.genKey)
-	valCmd := pipe.Get(ctx, r.keyPrefix+key)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, redisError(ctx, "GET", err)
-	}
-	current, err := r.readGeneration(genCmd)
+	current, data, found, err := r.fetch(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	data, err := valCmd.Bytes()
-	if errors.Is(err, redis.Nil) {
+	if !found {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, redisError(ctx, "GET", err)
-	}
-	gen, payload, ok := bytes.Cut(data, []byte{'|'})
+	gen, payload, ok := strings.Cut(data, "|")
 	if !ok {
-		if string(data) == tombstone {
+		if data == tombstone {
 			return nil, nil
 		}
 		return nil, errors.New("sessioncache: decoding cached session: no generation")
 	}
-	if g, err := strconv.ParseUint(string(gen), 10, 64); err != nil || Generation(g) != current {
+	if g, err := strconv.ParseUint(gen, 10, 64); err != nil || Generation(g) != current {
 		return nil, nil // an older generation: cleared
 	}
 	s := new(CachedSession)
-	if err := json.Unmarshal(payload, s); err != nil {
+	if err := json.Unmarshal([]byte(payload), s); err != nil {
 		return nil, fmt.Errorf("sessioncache: decoding cached session: %w", err)
 	}
 	return s, nil
+}
+
+// fetch reads the generation and the value under key in one round trip:
+// one MGET, or on a cluster (where the two keys live in different slots) a
+// pipeline of two GETs. found is false when the key holds nothing.
+func (r *Redis) fetch(ctx context.Context, key string) (current Generation, value string, found bool, err error) {
+	if _, cluster := r.client.(*redis.ClusterClient); cluster {
+		pipe := r.client.Pipeline()
+		genCmd := pipe.Get(ctx, r.genKey)
+		valCmd := pipe.Get(ctx, r.keyPrefix+key)
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return 0, "", false, redisError(ctx, "GET", err)
+		}
+		if current, err = r.readGeneration(genCmd); err != nil {
+			return 0, "", false, err
+		}
+		value, err = valCmd.Result()
+		if errors.Is(err, redis.Nil) {
+			return current, "", false, nil
+		}
+		if err != nil {
+			return 0, "", false, redisError(ctx, "GET", err)
+		}
+		return current, value, true, nil
+	}
+	vals, err := r.client.MGet(ctx, r.genKey, r.keyPrefix+key).Result()
+	if err != nil {
+		return 0, "", false, redisError(ctx, "MGET", err)
+	}
+	var n uint64
+	if g, ok := vals[0].(string); ok {
+		if n, err = strconv.ParseUint(g, 10, 64); err != nil {
+			return 0, "", false, fmt.Errorf("sessioncache: redis generation: %w", err)
+		}
+	}
+	r.observed.Store(n)
+	value, found = vals[1].(string)
+	return Generation(n), value, found, nil
 }
 
 // readGeneration reads the result of a GET of the generation key (a
