@@ -220,6 +220,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 	limits := gqlutil.Limits{
 		MaxTokens: cfg.MaxQueryTokens, MaxFields: cfg.MaxQueryFields,
 		MaxDepth: cfg.MaxQueryDepth, MaxAliases: cfg.MaxQueryAliases,
+		MaxFragments: cfg.MaxQueryFragments,
 	}
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: shopapi.NewExecutableSchema(shopCfg), Logger: log, Title: "Shop API", Endpoint: ShopPath,

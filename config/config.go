@@ -160,6 +160,13 @@ type Config struct {
 	// Defaults to 1000.
 	MaxQueryFields int
 
+	// MaxQueryFragments is the most fragment definitions one GraphQL
+	// document may hold: GraphQL validation does work quadratic in their
+	// number. Read from MAX_QUERY_FRAGMENTS.
+	//
+	// Defaults to 100.
+	MaxQueryFragments int
+
 	// MaxQueryTokens is the most lexical tokens the parser reads from one
 	// GraphQL document before refusing it. Read from MAX_QUERY_TOKENS.
 	//
@@ -337,6 +344,7 @@ func Defaults() Config {
 		MaxQueryAliases:         30,
 		MaxQueryDepth:           15,
 		MaxQueryFields:          1000,
+		MaxQueryFragments:       100,
 		MaxQueryTokens:          15000,
 		PasswordHashConcurrency: max(1, runtime.NumCPU()/2),
 		Playground:              true,
@@ -406,6 +414,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.int("MAX_QUERY_ALIASES", limitHint, &c.MaxQueryAliases)
 	r.int("MAX_QUERY_DEPTH", limitHint, &c.MaxQueryDepth)
 	r.int("MAX_QUERY_FIELDS", limitHint, &c.MaxQueryFields)
+	r.int("MAX_QUERY_FRAGMENTS", limitHint, &c.MaxQueryFragments)
 	r.int("MAX_QUERY_TOKENS", limitHint, &c.MaxQueryTokens)
 	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
 	r.bool("PLAYGROUND", &c.Playground)
@@ -504,6 +513,7 @@ func (c Config) problems() []error {
 	atLeastOne("MAX_QUERY_ALIASES", c.MaxQueryAliases)
 	atLeastOne("MAX_QUERY_DEPTH", c.MaxQueryDepth)
 	atLeastOne("MAX_QUERY_FIELDS", c.MaxQueryFields)
+	atLeastOne("MAX_QUERY_FRAGMENTS", c.MaxQueryFragments)
 	atLeastOne("MAX_QUERY_TOKENS", c.MaxQueryTokens)
 	atLeastOne("PASSWORD_HASH_CONCURRENCY", c.PasswordHashConcurrency)
 	if !slices.Contains([]string{"all", "session"}, c.LogoutScope) {

@@ -52,6 +52,7 @@ func TestDefaults(t *testing.T) {
 		MaxQueryAliases:         30,
 		MaxQueryDepth:           15,
 		MaxQueryFields:          1000,
+		MaxQueryFragments:       100,
 		MaxQueryTokens:          15000,
 		PasswordHashConcurrency: max(1, runtime.NumCPU()/2),
 		Playground:              true,
@@ -112,6 +113,7 @@ func TestLoad(t *testing.T) {
 			"MAX_QUERY_ALIASES":         "5",
 			"MAX_QUERY_DEPTH":           "8",
 			"MAX_QUERY_FIELDS":          "200",
+			"MAX_QUERY_FRAGMENTS":       "20",
 			"MAX_QUERY_TOKENS":          "3000",
 			"PASSWORD_HASH_CONCURRENCY": "3",
 			"REQUEST_TIMEOUT":           "20s",
@@ -153,6 +155,7 @@ func TestLoad(t *testing.T) {
 			MaxQueryAliases:         5,
 			MaxQueryDepth:           8,
 			MaxQueryFields:          200,
+			MaxQueryFragments:       20,
 			MaxQueryTokens:          3000,
 			PasswordHashConcurrency: 3,
 			Playground:              false,
@@ -466,7 +469,7 @@ func TestValidate(t *testing.T) {
 			"SESSION_CACHE_TTL", "SESSION_CACHE_TIMEOUT", "SESSION_DURATION", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
 			"COOKIE_SAMESITE", "DB_QUERY_TIMEOUT", "MAX_QUERY_ALIASES", "MAX_QUERY_DEPTH", "MAX_QUERY_FIELDS",
-			"MAX_QUERY_TOKENS", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",
+			"MAX_QUERY_FRAGMENTS", "MAX_QUERY_TOKENS", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",
 		}, names)
 	})
 

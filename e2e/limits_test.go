@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
 )
@@ -148,4 +149,27 @@ func TestOneLoginPerRequest(t *testing.T) {
 		require.Empty(t, r.Errors)
 		require.Equal(t, "CurrentUser", decodeLogin(t, r).Login.Typename)
 	})
+}
+
+// Every limit is a setting: a server configured tighter refuses what the
+// defaults allow, fragments included.
+func TestQueryLimitsAreSettings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends()[0], func(c *config.Config) {
+		c.MaxQueryFragments, c.MaxQueryFields, c.MaxQueryDepth, c.MaxQueryAliases = 2, 5, 2, 1
+	})
+	shop := e.srv.URL + "/shop-api"
+	for _, tc := range []struct{ query, code string }{
+		{"{ ...A } fragment A on Query { ...B } fragment B on Query { ...C } fragment C on Query { activeChannel { id } }", "FRAGMENT_LIMIT_EXCEEDED"},
+		{"{ activeChannel { id code token id code token } }", "FIELD_LIMIT_EXCEEDED"},
+		{"{ me { channels { id } } }", "DEPTH_LIMIT_EXCEEDED"},
+		{"{ a: activeChannel { id } b: activeChannel { id } }", "ALIAS_LIMIT_EXCEEDED"},
+	} {
+		status, _, r := rawGraphQL(t, http.MethodPost, shop, tc.query, nil)
+		require.Equal(t, http.StatusUnprocessableEntity, status, tc.code)
+		require.Equal(t, tc.code, r.ErrorCode())
+	}
+	status, _, r := rawGraphQL(t, http.MethodPost, shop, "{ ...A } fragment A on Query { ...B } fragment B on Query { activeChannel { id } }", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.JSONEq(t, `{"activeChannel":{"id":"1"}}`, string(r.Data))
 }

@@ -36,7 +36,7 @@ const (
 	DefaultMaxFields  = 1000
 	DefaultMaxDepth   = 15
 	DefaultMaxAliases = 30
-	// DefaultMaxFragments is not in config (no environment variable yet).
+	// DefaultMaxFragments is MAX_QUERY_FRAGMENTS's default.
 	DefaultMaxFragments = 100
 )
 
