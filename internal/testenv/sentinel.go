@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -232,6 +235,11 @@ func (s *Sentinel) MasterAddr(ctx context.Context) (string, error) {
 	var addr string
 	for i, sc := range s.sentinels {
 		hp, err := sc.GetMasterAddrByName(ctx, s.MasterName).Result()
+		for try := 0; try < 3 && errors.Is(err, io.EOF); try++ {
+			// A pooled connection the sentinel has closed (seen in about
+			// one run in three right after start-up): a new one answers.
+			hp, err = sc.GetMasterAddrByName(ctx, s.MasterName).Result()
+		}
 		if err != nil {
 			return "", fmt.Errorf("sentinel%d (%s): SENTINEL GET-MASTER-ADDR-BY-NAME: %w", i+1, s.SentinelAddrs[i], err)
 		}
@@ -519,7 +527,7 @@ func (s *Sentinel) start(dir, name, addr string, args ...string) error {
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = f, f
 	killWithParent(cmd)
-	if err := cmd.Start(); err != nil {
+	if err := startFromLauncher(cmd); err != nil {
 		return fmt.Errorf("start %s (%s): %w", name, addr, err)
 	}
 	p := &redisProc{name: name + " (" + addr + ")", log: logPath, cmd: cmd, done: make(chan struct{})}
@@ -597,8 +605,40 @@ func freePorts(n int) ([]int, error) {
 // dies without running its cleanups (a panic, go test's -timeout), so that no
 // redis-server outlives it. Only Linux and FreeBSD have
 // SysProcAttr.Pdeathsig; it is set by name so that this file builds
-// everywhere. (The signal follows the death of the OS thread that started the
-// process, which Go ends only under runtime.LockOSThread; nothing here locks.)
+// everywhere. The signal follows the death of the OS thread that started the
+// process, and Go ends a thread when a goroutine exits while locked to it
+// (the password pool does that on purpose), so processes are started from
+// one thread that lives as long as the test binary: see startFromLauncher.
+// launcher starts processes from one goroutine locked to its OS thread for
+// the life of the test binary, so Pdeathsig fires only when the binary dies.
+// Started from an ordinary goroutine, a redis-server died whenever its
+// forking thread was later taken by a goroutine that locked and ended it
+// (seen as "connection refused" from a sentinel mid-test).
+var launcher struct {
+	once sync.Once
+	reqs chan launchRequest
+}
+
+type launchRequest struct {
+	cmd *exec.Cmd
+	err chan error
+}
+
+func startFromLauncher(cmd *exec.Cmd) error {
+	launcher.once.Do(func() {
+		launcher.reqs = make(chan launchRequest)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread lives as long as the binary
+			for r := range launcher.reqs {
+				r.err <- r.cmd.Start()
+			}
+		}()
+	})
+	errc := make(chan error, 1)
+	launcher.reqs <- launchRequest{cmd: cmd, err: errc}
+	return <-errc
+}
+
 func killWithParent(cmd *exec.Cmd) {
 	attr := &syscall.SysProcAttr{}
 	f := reflect.ValueOf(attr).Elem().FieldByName("Pdeathsig")
