@@ -262,6 +262,7 @@ func TestPOSTBodyIsOneJSONObject(t *testing.T) {
 		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
 		require.Len(t, out.Errors, 1, "%s", raw)
 		require.Equal(t, tc.message, out.Errors[0].Message)
+		require.Equal(t, "BAD_REQUEST", out.ErrorCode(), tc.body)
 		require.NotContains(t, string(raw), "graphql.")
 		require.NotContains(t, string(raw), "RawParams")
 	}

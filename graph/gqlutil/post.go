@@ -220,8 +220,21 @@ func errorCode(e *gqlerror.Error) string {
 	return code
 }
 
-// writeError answers one error raised by the transport itself.
+// CodeBadRequest is the extensions.code of a request the transport cannot
+// read: a body that is not one JSON object, a batch, undecodable GET
+// parameters, a mutation over GET.
+const CodeBadRequest = "BAD_REQUEST"
+
+// writeError answers one error raised by the transport itself. A client
+// error without a code of its own gets CodeBadRequest, so every refusal
+// carries an extensions.code.
 func writeError(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, status int, err *gqlerror.Error) {
+	if status >= 400 && status < 500 && errorCode(err) == "" {
+		if err.Extensions == nil {
+			err.Extensions = map[string]any{}
+		}
+		err.Extensions["code"] = CodeBadRequest
+	}
 	w.WriteHeader(status)
 	writeResponse(w, exec.DispatchError(ctx, gqlerror.List{err}))
 }
