@@ -77,6 +77,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if log == nil {
 		log = slog.Default()
 	}
+	// Every line logged during a request carries its X-Request-Id.
+	log = slog.New(requestctx.LogHandler(log.Handler()))
 	now := opts.NowFunc
 	if now == nil {
 		now = time.Now

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -96,4 +97,34 @@ func NewRequestID() string {
 	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	hex.Encode(h[:], b[:])
 	return string(h[:])
+}
+
+// LogHandler wraps h so that every record logged with a request's context
+// carries its request id ("requestId"), unless the record names one itself:
+// a log line of the request-context middleware, a failed login or a cache
+// failure can then be matched with the response's X-Request-Id.
+func LogHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		named := false
+		r.Attrs(func(a slog.Attr) bool {
+			named = a.Key == "requestId"
+			return !named
+		})
+		if !named {
+			r.AddAttrs(slog.String("requestId", id))
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
 }
