@@ -280,13 +280,11 @@ func MaskIdentifier(identifier string) string {
 	return strings.ToValidUTF8(identifier[:i]+stars+identifier[j:], "?")
 }
 
-// createAuthenticatedSessionForUser applies the verification rule, deletes
-// the sessions that hold the request's active order, records the login and
-// creates the session, all in one transaction.
+// createAuthenticatedSessionForUser deletes the sessions that hold the
+// request's active order, records the login and creates the session, all in
+// one transaction. The verification rule was applied (and a refusal
+// logged) by authenticateNative.
 func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *nativeUser, req LoginRequest) (*sessioncache.CachedSession, error) {
-	if s.requireVerification && !u.Verified && !u.HasExternal {
-		return nil, &NotVerifiedError{}
-	}
 	var cs *sessioncache.CachedSession
 	err := runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
 		var activeOrderID *entity.ID
