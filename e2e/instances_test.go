@@ -258,12 +258,18 @@ func TestLogoutsDuringRedisWritePause(t *testing.T) {
 		})
 	}
 
-	require.NoError(t, s.PauseWrites(ctx, 1500*time.Millisecond))
+	// 700 ms: the sentinels' own writes (hello messages) are paused too,
+	// and a pause near their down-after-milliseconds (1 s) makes them fail
+	// the master over, which is TestLogoutsDuringSentinelFailover's case.
+	require.NoError(t, s.PauseWrites(ctx, 700*time.Millisecond))
 	for _, tok := range tokens {
 		r := in.admin(t, tok).Do(logoutMutation, nil)
 		require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
 		markLoggedOut(tok)
 	}
+	var pendingAfterLogouts int
+	require.NoError(t, db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(ctx, &pendingAfterLogouts))
+	require.Positive(t, pendingAfterLogouts, "the pause did not stop an eviction: the test proves nothing")
 	// Past the pause, the background sync brings the cache back.
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -36,7 +36,9 @@ import (
 //     evictions Redis had acknowledged. SyncCache notices the change of
 //     master, clears the cache (one INCR of its generation) and applies
 //     again every eviction of the last cacheReplayWindow, reading nothing
-//     from the cache until it has.
+//     from the cache until it has. Between the switch and that sync (about
+//     a second, plus go-redis's own move to the new master) an eviction
+//     the switch lost can show: that is the second window.
 //
 // Clears (channel and role changes) go through the outbox in the same way.
 
