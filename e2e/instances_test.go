@@ -83,14 +83,17 @@ func TestEvictionIsNotLostBetweenInstances(t *testing.T) {
 	t.Parallel()
 	db := sharedDB(t)
 	direct, mr := testenv.Redis(t)
-	addr := ""
+	// A reaches the same Redis database as B (TEST_REDIS_URL's number, not
+	// always 0) through the proxy.
+	addr, dbNum := "", 0
 	if mr != nil {
 		addr = mr.Addr()
 	} else {
-		addr = direct.(*redis.Client).Options().Addr
+		opts := direct.(*redis.Client).Options()
+		addr, dbNum = opts.Addr, opts.DB
 	}
 	proxy := testenv.NewProxy(t, addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr(), ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: time.Second})
+	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr(), DB: dbNum, ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = viaProxy.Close() })
 	prefix := testenv.RandomPrefix()
 	a := newInstance(t, db, viaProxy, prefix)
