@@ -2,7 +2,6 @@ package requestctx
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,8 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
@@ -110,7 +112,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 			rc, status, gqlErr := build(r, &cfg)
 			tw := &tokenWriter{ResponseWriter: w, rc: rc, cfg: &cfg}
 			if gqlErr != nil {
-				writeError(tw, status, gqlErr)
+				gqlerr.Write(tw, r, status, gqlErr)
 				return
 			}
 			next.ServeHTTP(tw, r.WithContext(WithContext(r.Context(), rc)))
@@ -121,7 +123,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 
 // build makes the RequestContext. On failure it returns the GraphQL error
 // to answer with; rc is still usable for sending a cleared token.
-func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
+func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error) {
 	rc := &RequestContext{apiType: cfg.APIType, sessions: detached{cfg.Sessions}, clientAddress: clientAddress(r.RemoteAddr)}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.LookupTimeout)
 	defer cancel()
@@ -135,10 +137,10 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 	if err != nil {
 		var nf *service.ChannelNotFoundError
 		if errors.As(err, &nf) {
-			return rc, http.StatusOK, &gqlError{Message: nf.Error(), Code: service.CodeChannelNotFound}
+			return rc, http.StatusOK, gqlerr.New(gqlerr.CodeChannelNotFound, nf.Error())
 		}
 		cfg.Logger.ErrorContext(ctx, "resolve channel", "err", err)
-		return rc, http.StatusInternalServerError, internalError()
+		return rc, http.StatusInternalServerError, gqlerr.New(gqlerr.CodeInternal, gqlerr.MsgInternal)
 	}
 	rc.channel = ch
 	rc.languageCode = query.Get("languageCode")
@@ -148,10 +150,7 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 	rc.currencyCode = ch.DefaultCurrencyCode
 	if c := query.Get("currencyCode"); c != "" {
 		if !slices.Contains(ch.AvailableCurrencyCodes, c) {
-			return rc, http.StatusOK, &gqlError{
-				Message: fmt.Sprintf("The currency %q is not available in the current Channel", c),
-				Code:    service.CodeUserInput,
-			}
+			return rc, http.StatusOK, gqlerr.New(gqlerr.CodeUserInput, fmt.Sprintf("The currency %q is not available in the current Channel", c))
 		}
 		rc.currencyCode = c
 	}
@@ -169,7 +168,7 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 	case err != nil:
 		// The store failed: keep the client's token, fail this request.
 		cfg.Logger.ErrorContext(ctx, "session lookup failed", "err", err)
-		return rc, http.StatusServiceUnavailable, internalError()
+		return rc, http.StatusServiceUnavailable, gqlerr.New(gqlerr.CodeInternal, gqlerr.MsgInternal)
 	}
 	if s.ActiveChannelID == nil || *s.ActiveChannelID != ch.ID {
 		if updated, err := cfg.Sessions.EnsureActiveChannel(ctx, s, ch.ID); err != nil {
@@ -262,23 +261,4 @@ func (w *tokenWriter) flush() {
 		}
 		http.SetCookie(w, c)
 	}
-}
-
-// gqlError is a GraphQL error answered before GraphQL runs.
-type gqlError struct {
-	Message string
-	Code    string
-}
-
-func internalError() *gqlError {
-	return &gqlError{Message: service.MsgInternalServerError, Code: service.CodeInternal}
-}
-
-func writeError(w http.ResponseWriter, status int, e *gqlError) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
-		"data":   nil,
-	})
 }
