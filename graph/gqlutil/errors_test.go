@@ -156,6 +156,7 @@ func TestTransportAnswersWhenTheContextEnds(t *testing.T) {
 	t.Parallel()
 	post := func(ctx context.Context, exec graphql.GraphExecutor) *httptest.ResponseRecorder {
 		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/shop-api", strings.NewReader(`{"query":"{ activeChannel { id } }"}`))
+		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		gqlutil.POST{}.Do(w, req, exec)
 		return w

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,8 +27,14 @@ const maxBodyBytes = 1 << 20
 // msgBatch answers a JSON array body.
 const msgBatch = "Batched requests are not supported; send one operation per request"
 
+// msgContentType answers a POST whose Content-Type is missing or not JSON.
+const msgContentType = "Unsupported Content-Type: a POST request must send its body as " + gqlerr.MediaTypeJSON +
+	" (the response is " + gqlerr.MediaTypeJSON + ", or " + gqlerr.MediaTypeGraphQLResponse + " when the Accept header asks for it)"
+
 // POST is gqlgen's POST transport, rewritten around one buffered response
 // (see execute) so that the HTTP status can follow the outcome:
+//   - a Content-Type other than application/json (or none) is a 415 with a
+//     GraphQL error, not gqlgen's untyped "transport not supported";
 //   - a body that is not exactly one JSON object (a batch array, trailing
 //     data, a field of the wrong type) is a 400 with a GraphQL error;
 //   - parse, validation and limit errors are 422 (400 for clients that
@@ -44,9 +51,20 @@ type POST struct {
 	transport.POST
 }
 
+// Supports takes every POST, whatever its Content-Type (gqlgen's takes
+// application/json only, and the handler answers the rest with a text
+// "transport not supported"), so that Do can refuse the others with a
+// GraphQL error. An Upgrade header is ignored too: there is no WebSocket
+// transport to leave it to, and curl --http2 sends "Upgrade: h2c".
+func (h POST) Supports(r *http.Request) bool { return r.Method == http.MethodPost }
+
 // Do executes one POST request.
 func (h POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
+	if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mediaType != gqlerr.MediaTypeJSON {
+		writeError(ctx, w, r, exec, http.StatusUnsupportedMediaType, gqlerror.Errorf("%s", msgContentType))
+		return
+	}
 	start := graphql.Now()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
