@@ -19,14 +19,11 @@ import (
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
-// SessionCreator creates anonymous sessions.
-type SessionCreator interface {
-	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
-}
-
 // Sessions is what the middleware needs of the session service.
 type Sessions interface {
-	SessionCreator
+	// CreateAnonymousSession creates a guest session on a channel
+	// (RequestContext.EnsureSession).
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
 	// GetSessionFromToken returns the session of a token, or service.ErrNotFound.
 	GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error)
 	// EnsureActiveChannel records the request's channel on the session.
@@ -115,7 +112,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 				gqlerr.Write(tw, r, status, gqlErr)
 				return
 			}
-			next.ServeHTTP(tw, r.WithContext(WithContext(r.Context(), rc)))
+			next.ServeHTTP(tw, r.WithContext(withContext(r.Context(), rc)))
 			tw.flush()
 		})
 	}
@@ -143,16 +140,10 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 		return rc, http.StatusInternalServerError, gqlerr.New(gqlerr.CodeInternal, gqlerr.MsgInternal)
 	}
 	rc.channel = ch
-	rc.languageCode = query.Get("languageCode")
-	if rc.languageCode == "" {
-		rc.languageCode = ch.DefaultLanguageCode
-	}
-	rc.currencyCode = ch.DefaultCurrencyCode
-	if c := query.Get("currencyCode"); c != "" {
-		if !slices.Contains(ch.AvailableCurrencyCodes, c) {
-			return rc, http.StatusOK, gqlerr.New(gqlerr.CodeUserInput, fmt.Sprintf("The currency %q is not available in the current Channel", c))
-		}
-		rc.currencyCode = c
+	// Nothing reads a request's currency yet, but a currency the channel
+	// does not offer is refused, as Vendure refuses it.
+	if c := query.Get("currencyCode"); c != "" && !slices.Contains(ch.AvailableCurrencyCodes, c) {
+		return rc, http.StatusOK, gqlerr.New(gqlerr.CodeUserInput, fmt.Sprintf("The currency %q is not available in the current Channel", c))
 	}
 
 	rc.token = extractToken(r, cfg)
