@@ -187,7 +187,7 @@ func TestPOSTContentType(t *testing.T) {
 	const refusal = `{"errors":[{"message":"Unsupported Content-Type: a POST request must send its body as application/json (the response is application/json, or application/graphql-response+json when the Accept header asks for it)","extensions":{"code":"BAD_REQUEST"}}],"data":null}`
 	const query = `{"query":"{ activeChannel { code } }"}`
 	const data = `{"data":{"activeChannel":{"code":"__default_channel__"}}}`
-	do := func(method, target, contentType, accept, body string) (int, string, string) {
+	do := func(method, target, contentType, accept, body string, upgrade ...string) (int, string, string) {
 		t.Helper()
 		req, err := http.NewRequest(method, e.srv.URL+target, strings.NewReader(body))
 		require.NoError(t, err)
@@ -196,6 +196,10 @@ func TestPOSTContentType(t *testing.T) {
 		}
 		if accept != "" {
 			req.Header.Set("Accept", accept)
+		}
+		for _, u := range upgrade {
+			req.Header.Set("Upgrade", u)
+			req.Header.Set("Connection", "Upgrade")
 		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -229,7 +233,13 @@ func TestPOSTContentType(t *testing.T) {
 		require.JSONEq(t, data, body)
 	}
 
-	status, contentType, body := do(http.MethodGet, "/shop-api?query=%7BactiveChannel%7Bcode%7D%7D", "", "", "")
+	// An Upgrade header (curl --http2 sends "Upgrade: h2c") does not hide
+	// a POST: there is nothing to upgrade to.
+	status, contentType, body := do(http.MethodPost, "/shop-api", "application/json", "", query, "h2c")
+	require.Equal(t, http.StatusOK, status)
+	require.JSONEq(t, data, body)
+
+	status, contentType, body = do(http.MethodGet, "/shop-api?query=%7BactiveChannel%7Bcode%7D%7D", "", "", "")
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "application/json", contentType)
 	require.JSONEq(t, data, body)
