@@ -12,23 +12,6 @@ func AnyOf(granted, required []Permission) bool {
 	return false
 }
 
-// AllOf reports whether granted holds every one of required.
-func AllOf(granted, required []Permission) bool {
-	for _, r := range required {
-		found := false
-		for _, g := range granted {
-			if g == r {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
-
 // Decision is the outcome of checking a root field's @allow list.
 type Decision int
 

@@ -35,14 +35,6 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func TestAllOf(t *testing.T) {
-	t.Parallel()
-	g := []auth.Permission{auth.Authenticated, "ReadCatalog"}
-	require.True(t, auth.AllOf(g, []auth.Permission{"ReadCatalog", auth.Authenticated}))
-	require.False(t, auth.AllOf(g, []auth.Permission{"ReadCatalog", "UpdateCatalog"}))
-	require.True(t, auth.AllOf(g, nil))
-}
-
 func TestPermissionLists(t *testing.T) {
 	t.Parallel()
 	all := auth.All()

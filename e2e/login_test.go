@@ -17,6 +17,7 @@ import (
 	"github.com/shopsession/sessionserver/app"
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
@@ -170,8 +171,8 @@ func TestHashingPoolTimeoutIsAnInternalError(t *testing.T) {
 	busy := fmt.Errorf("check password: %w", fmt.Errorf("%w: context deadline exceeded", password.ErrBusy))
 	for _, err := range []error{busy, graphql.ErrorOnPath(ctx, busy)} {
 		got := present(ctx, err)
-		require.Equal(t, service.CodeInternal, got.Extensions["code"])
-		require.Equal(t, service.MsgInternalServerError, got.Message)
+		require.Equal(t, gqlerr.CodeInternal, got.Extensions["code"])
+		require.Equal(t, gqlerr.MsgInternal, got.Message)
 		require.NotContains(t, got.Error(), "hash")
 	}
 	require.Contains(t, logs.String(), "no free slot", "logged for the operator")

@@ -176,3 +176,79 @@ func TestPlaygroundIntrospectionHealth(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.JSONEq(t, `{"status":"ok"}`, string(body))
 }
+
+// A POST whose body is not declared application/json is refused with a
+// GraphQL error saying what to send (415, BAD_REQUEST), in the media type
+// the Accept header asks for, instead of gqlgen's untyped "transport not
+// supported"; a JSON type with parameters, GET and OPTIONS still work.
+func TestPOSTContentType(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends()[0])
+	const refusal = `{"errors":[{"message":"Unsupported Content-Type: a POST request must send its body as application/json (the response is application/json, or application/graphql-response+json when the Accept header asks for it)","extensions":{"code":"BAD_REQUEST"}}],"data":null}`
+	const query = `{"query":"{ activeChannel { code } }"}`
+	const data = `{"data":{"activeChannel":{"code":"__default_channel__"}}}`
+	do := func(method, target, contentType, accept, body string, upgrade ...string) (int, string, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, e.srv.URL+target, strings.NewReader(body))
+		require.NoError(t, err)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		for _, u := range upgrade {
+			req.Header.Set("Upgrade", u)
+			req.Header.Set("Connection", "Upgrade")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(raw)
+	}
+
+	for _, tc := range []struct{ contentType, accept, wantType string }{
+		{"", "", "application/json"},
+		{"text/plain", "", "application/json"},
+		{"text/plain;charset=UTF-8", "", "application/json"},
+		{"application/x-www-form-urlencoded", "", "application/json"},
+		{"multipart/form-data; boundary=x", "", "application/json"},
+		{"application/graphql", "", "application/json"},
+		{"application/jsonx", "", "application/json"},
+		{"not a media type;;", "", "application/json"},
+		{"text/plain", "application/graphql-response+json", "application/graphql-response+json"},
+	} {
+		status, contentType, body := do(http.MethodPost, "/shop-api", tc.contentType, tc.accept, query)
+		require.Equal(t, http.StatusUnsupportedMediaType, status, "Content-Type %q", tc.contentType)
+		require.Equal(t, tc.wantType, contentType, "Content-Type %q", tc.contentType)
+		require.JSONEq(t, refusal, body, "Content-Type %q", tc.contentType)
+	}
+
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON"} {
+		status, contentType, body := do(http.MethodPost, "/shop-api", ct, "", query)
+		require.Equal(t, http.StatusOK, status, ct)
+		require.Equal(t, "application/json", contentType)
+		require.JSONEq(t, data, body)
+	}
+
+	// An Upgrade header (curl --http2 sends "Upgrade: h2c") does not hide
+	// a POST: there is nothing to upgrade to.
+	status, contentType, body := do(http.MethodPost, "/shop-api", "application/json", "", query, "h2c")
+	require.Equal(t, http.StatusOK, status)
+	require.JSONEq(t, data, body)
+
+	status, contentType, body = do(http.MethodGet, "/shop-api?query=%7BactiveChannel%7Bcode%7D%7D", "", "", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "application/json", contentType)
+	require.JSONEq(t, data, body)
+
+	req, err := http.NewRequest(http.MethodOptions, e.srv.URL+"/shop-api", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "OPTIONS, GET, POST", resp.Header.Get("Allow"))
+}

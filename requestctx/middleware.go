@@ -2,7 +2,6 @@ package requestctx
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,20 +10,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
-// SessionCreator creates anonymous sessions.
-type SessionCreator interface {
-	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
-}
-
 // Sessions is what the middleware needs of the session service.
 type Sessions interface {
-	SessionCreator
+	// CreateAnonymousSession creates a guest session on a channel
+	// (RequestContext.EnsureSession).
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
 	// GetSessionFromToken returns the session of a token, or service.ErrNotFound.
 	GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error)
 	// EnsureActiveChannel records the request's channel on the session.
@@ -110,10 +109,10 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 			rc, status, gqlErr := build(r, &cfg)
 			tw := &tokenWriter{ResponseWriter: w, rc: rc, cfg: &cfg}
 			if gqlErr != nil {
-				writeError(tw, status, gqlErr)
+				gqlerr.Write(tw, r, status, gqlErr)
 				return
 			}
-			next.ServeHTTP(tw, r.WithContext(WithContext(r.Context(), rc)))
+			next.ServeHTTP(tw, r.WithContext(withContext(r.Context(), rc)))
 			tw.flush()
 		})
 	}
@@ -121,7 +120,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 
 // build makes the RequestContext. On failure it returns the GraphQL error
 // to answer with; rc is still usable for sending a cleared token.
-func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
+func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error) {
 	rc := &RequestContext{apiType: cfg.APIType, sessions: detached{cfg.Sessions}, clientAddress: clientAddress(r.RemoteAddr)}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.LookupTimeout)
 	defer cancel()
@@ -135,25 +134,16 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 	if err != nil {
 		var nf *service.ChannelNotFoundError
 		if errors.As(err, &nf) {
-			return rc, http.StatusOK, &gqlError{Message: nf.Error(), Code: service.CodeChannelNotFound}
+			return rc, http.StatusOK, gqlerr.New(gqlerr.CodeChannelNotFound, nf.Error())
 		}
 		cfg.Logger.ErrorContext(ctx, "resolve channel", "err", err)
-		return rc, http.StatusInternalServerError, internalError()
+		return rc, http.StatusInternalServerError, gqlerr.New(gqlerr.CodeInternal, gqlerr.MsgInternal)
 	}
 	rc.channel = ch
-	rc.languageCode = query.Get("languageCode")
-	if rc.languageCode == "" {
-		rc.languageCode = ch.DefaultLanguageCode
-	}
-	rc.currencyCode = ch.DefaultCurrencyCode
-	if c := query.Get("currencyCode"); c != "" {
-		if !slices.Contains(ch.AvailableCurrencyCodes, c) {
-			return rc, http.StatusOK, &gqlError{
-				Message: fmt.Sprintf("The currency %q is not available in the current Channel", c),
-				Code:    service.CodeUserInput,
-			}
-		}
-		rc.currencyCode = c
+	// Nothing reads a request's currency yet, but a currency the channel
+	// does not offer is refused, as Vendure refuses it.
+	if c := query.Get("currencyCode"); c != "" && !slices.Contains(ch.AvailableCurrencyCodes, c) {
+		return rc, http.StatusOK, gqlerr.New(gqlerr.CodeUserInput, fmt.Sprintf("The currency %q is not available in the current Channel", c))
 	}
 
 	rc.token = extractToken(r, cfg)
@@ -169,7 +159,7 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 	case err != nil:
 		// The store failed: keep the client's token, fail this request.
 		cfg.Logger.ErrorContext(ctx, "session lookup failed", "err", err)
-		return rc, http.StatusServiceUnavailable, internalError()
+		return rc, http.StatusServiceUnavailable, gqlerr.New(gqlerr.CodeInternal, gqlerr.MsgInternal)
 	}
 	if s.ActiveChannelID == nil || *s.ActiveChannelID != ch.ID {
 		if updated, err := cfg.Sessions.EnsureActiveChannel(ctx, s, ch.ID); err != nil {
@@ -262,23 +252,4 @@ func (w *tokenWriter) flush() {
 		}
 		http.SetCookie(w, c)
 	}
-}
-
-// gqlError is a GraphQL error answered before GraphQL runs.
-type gqlError struct {
-	Message string
-	Code    string
-}
-
-func internalError() *gqlError {
-	return &gqlError{Message: service.MsgInternalServerError, Code: service.CodeInternal}
-}
-
-func writeError(w http.ResponseWriter, status int, e *gqlError) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": e.Code}}},
-		"data":   nil,
-	})
 }

@@ -15,22 +15,25 @@ import (
 )
 
 // RequestContext is what a resolver knows about the request: API, channel,
-// language and the session. It is safe for concurrent use by the resolvers
-// of one request.
+// client address, the token sent and the session. It is safe for
+// concurrent use by the resolvers of one request.
 type RequestContext struct {
-	apiType      auth.APIType
-	channel      *entity.Channel
-	languageCode string
-	currencyCode string
+	apiType auth.APIType
+	channel *entity.Channel
 	// clientAddress is the IP address of the connection's peer.
 	clientAddress string
 
-	sessions SessionCreator
+	sessions sessionCreator
 
 	mu      sync.Mutex
 	token   string // the token the client sent, "" if none
 	session *sessioncache.CachedSession
 	pending *tokenUpdate
+}
+
+// sessionCreator is what EnsureSession needs of the session service.
+type sessionCreator interface {
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
 }
 
 // tokenUpdate is a token to send back: "" clears the client's token.
@@ -47,13 +50,6 @@ func (rc *RequestContext) Channel() *entity.Channel { return rc.channel }
 
 // ChannelID returns the id of the request's channel.
 func (rc *RequestContext) ChannelID() entity.ID { return rc.channel.ID }
-
-// LanguageCode returns the request's language.
-func (rc *RequestContext) LanguageCode() string { return rc.languageCode }
-
-// CurrencyCode returns the request's currency: the currencyCode query
-// parameter, checked against the channel, else the channel's default.
-func (rc *RequestContext) CurrencyCode() string { return rc.currencyCode }
 
 // ClientAddress returns the IP address of the client as the connection shows
 // it (http.Request.RemoteAddr without the port). Headers such as
@@ -92,18 +88,6 @@ func (rc *RequestContext) ActiveUserID() (entity.ID, bool) {
 		return 0, false
 	}
 	return s.User.ID, true
-}
-
-// UserHasPermissions reports whether the logged-in user holds at least one of
-// perms on the request's channel (any-of).
-func (rc *RequestContext) UserHasPermissions(perms []auth.Permission) bool {
-	return auth.AnyOf(rc.Session().PermissionsOn(rc.channel.ID), perms)
-}
-
-// UserHasAllPermissions reports whether the logged-in user holds every one of
-// perms on the request's channel.
-func (rc *RequestContext) UserHasAllPermissions(perms []auth.Permission) bool {
-	return auth.AllOf(rc.Session().PermissionsOn(rc.channel.ID), perms)
 }
 
 // SetSession replaces the request's session and sends its token to the
@@ -157,8 +141,8 @@ type ctxKey struct{}
 
 type fieldAuthKey struct{}
 
-// WithContext returns ctx carrying rc.
-func WithContext(ctx context.Context, rc *RequestContext) context.Context {
+// withContext returns ctx carrying rc.
+func withContext(ctx context.Context, rc *RequestContext) context.Context {
 	return context.WithValue(ctx, ctxKey{}, rc)
 }
 

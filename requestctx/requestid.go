@@ -10,20 +10,15 @@ import (
 	"time"
 )
 
-// RequestIDHeader carries a request's id: a sane incoming value is kept (a
+// requestIDHeader carries a request's id: a sane incoming value is kept (a
 // proxy's or a client's id, so one id follows the request through every
 // log), otherwise one is generated; either way it is echoed in the response.
-const RequestIDHeader = "X-Request-Id"
+const requestIDHeader = "X-Request-Id"
 
-// MaxRequestIDLength bounds an incoming request id; a longer one is replaced.
-const MaxRequestIDLength = 128
+// maxRequestIDLength bounds an incoming request id; a longer one is replaced.
+const maxRequestIDLength = 128
 
 type requestIDKey struct{}
-
-// WithRequestID returns ctx carrying the request id id.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
 
 // RequestID returns the request id carried by ctx, or "".
 func RequestID(ctx context.Context) string {
@@ -35,7 +30,7 @@ func RequestID(ctx context.Context) string {
 // (one copy of the request rather than one per concern: this runs on every
 // request, cached `me` included):
 //   - the id is the incoming X-Request-Id when it is sane (see
-//     SaneRequestID), else a new random one; it rides in the context
+//     saneRequestID), else a new random one; it rides in the context
 //     (RequestID) and goes back in the X-Request-Id response header;
 //   - the context ends after timeout (REQUEST_TIMEOUT); net/http already
 //     ends it when the client goes away. Everything below honours it: the
@@ -43,13 +38,13 @@ func RequestID(ctx context.Context) string {
 func Scope(timeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := r.Header.Get(RequestIDHeader)
-			if !SaneRequestID(id) {
-				id = NewRequestID()
+			id := r.Header.Get(requestIDHeader)
+			if !saneRequestID(id) {
+				id = newRequestID()
 			}
 			// The key is canonical already: assign rather than Set, which
 			// would canonicalise it again.
-			w.Header()[RequestIDHeader] = []string{id}
+			w.Header()[requestIDHeader] = []string{id}
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(&scoped{Context: ctx, id: id}))
@@ -72,11 +67,11 @@ func (c *scoped) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// SaneRequestID reports whether id may be used as a request id as received:
-// 1 to MaxRequestIDLength bytes, each a visible ASCII character (0x21–0x7E),
+// saneRequestID reports whether id may be used as a request id as received:
+// 1 to maxRequestIDLength bytes, each a visible ASCII character (0x21–0x7E),
 // so it cannot forge log lines or headers.
-func SaneRequestID(id string) bool {
-	if id == "" || len(id) > MaxRequestIDLength {
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLength {
 		return false
 	}
 	for i := range len(id) {
@@ -87,10 +82,10 @@ func SaneRequestID(id string) bool {
 	return true
 }
 
-// NewRequestID returns 32 random hex digits. The id only has to be unique
+// newRequestID returns 32 random hex digits. The id only has to be unique
 // enough to find a request's log lines, not unguessable, so it comes from
 // math/rand/v2's per-thread generator (no system call on the hot path).
-func NewRequestID() string {
+func newRequestID() string {
 	var b [16]byte
 	var h [32]byte
 	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())

@@ -18,23 +18,14 @@ var (
 	ErrCannotModifyRole = errors.New("the built-in SuperAdmin and Customer roles cannot be modified")
 )
 
-// Messages clients rely on, verbatim from Vendure's English translations.
-const (
-	MsgForbidden           = "You are not currently authorized to perform this action"
-	MsgInvalidCredentials  = "The provided credentials are invalid"
-	MsgNotVerified         = "Please verify this email address before logging in"
-	MsgNoActiveOrder       = "There is no active Order associated with the current session"
-	MsgNativeAuthStrategy  = "This operation requires the NativeAuthenticationStrategy to be configured for the current API"
-	MsgInternalServerError = "Internal server error"
-)
+// The Error texts of the domain errors below are Vendure's English
+// messages, verbatim: the GraphQL layer sends them as ErrorResult messages
+// and GraphQL error messages, and clients show them. The GraphQL codes and
+// the messages of faults (FORBIDDEN, INTERNAL_SERVER_ERROR, …) are package
+// gqlerr's.
 
-// GraphQL error codes (extensions.code) clients rely on, as Vendure's.
-const (
-	CodeForbidden       = "FORBIDDEN"
-	CodeInternal        = "INTERNAL_SERVER_ERROR"
-	CodeChannelNotFound = "CHANNEL_NOT_FOUND"
-	CodeUserInput       = "USER_INPUT_ERROR"
-)
+// MsgNativeAuthStrategy is NativeAuthStrategyError's message.
+const MsgNativeAuthStrategy = "This operation requires the NativeAuthenticationStrategy to be configured for the current API"
 
 // InvalidCredentialsError is the expected outcome of a failed login.
 // AuthenticationError carries a strategy's reason ("" for native).
@@ -42,13 +33,15 @@ type InvalidCredentialsError struct {
 	AuthenticationError string
 }
 
-func (e *InvalidCredentialsError) Error() string { return MsgInvalidCredentials }
+func (e *InvalidCredentialsError) Error() string { return "The provided credentials are invalid" }
 
 // NotVerifiedError is returned when an unverified user tries to log in while
 // verification is required.
 type NotVerifiedError struct{}
 
-func (e *NotVerifiedError) Error() string { return MsgNotVerified }
+func (e *NotVerifiedError) Error() string {
+	return "Please verify this email address before logging in"
+}
 
 // NativeAuthStrategyError is returned when `login` is called on an API that
 // has no native authentication strategy.

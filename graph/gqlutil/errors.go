@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service"
 )
@@ -40,22 +41,22 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		)
 		switch {
 		case errors.Is(err, service.ErrForbidden):
-			return coded(ctx, service.MsgForbidden, service.CodeForbidden)
+			return coded(ctx, gqlerr.CodeForbidden, gqlerr.MsgForbidden)
 		case errors.As(err, &notFound):
-			return coded(ctx, notFound.Error(), service.CodeChannelNotFound)
+			return coded(ctx, gqlerr.CodeChannelNotFound, notFound.Error())
 		case errors.As(err, &gqlErr) && (gqlErr.Err == nil || isInputError(ctx, gqlErr)):
 			return graphql.DefaultErrorPresenter(ctx, err)
 		case errors.As(err, &panicked):
 			// The recover func logged it, with its stack.
-			return coded(ctx, service.MsgInternalServerError, service.CodeInternal)
+			return coded(ctx, gqlerr.CodeInternal, gqlerr.MsgInternal)
 		case ctx.Err() != nil:
 			// The deadline passed (or the client left) while a resolver
 			// worked; its error is most likely that, but say what it was.
 			log.WarnContext(ctx, "request ended during a resolver", logAttrs(ctx, cause(err))...)
-			return coded(ctx, contextError(ctx).Message, CodeRequestTimeout)
+			return coded(ctx, gqlerr.CodeRequestTimeout, contextError(ctx).Message)
 		default:
 			log.ErrorContext(ctx, "internal error", logAttrs(ctx, cause(err))...)
-			return coded(ctx, service.MsgInternalServerError, service.CodeInternal)
+			return coded(ctx, gqlerr.CodeInternal, gqlerr.MsgInternal)
 		}
 	}
 }
@@ -104,12 +105,11 @@ func operationName(ctx context.Context) string {
 	return ""
 }
 
-func coded(ctx context.Context, msg, code string) *gqlerror.Error {
-	return &gqlerror.Error{
-		Message:    msg,
-		Path:       graphql.GetPath(ctx),
-		Extensions: map[string]any{"code": code},
-	}
+// coded is the error of code and msg at the current field.
+func coded(ctx context.Context, code, msg string) *gqlerror.Error {
+	e := gqlerr.New(code, msg)
+	e.Path = graphql.GetPath(ctx)
+	return e
 }
 
 // panicError is what NewRecoverFunc returns: the panic is logged already.

@@ -22,10 +22,18 @@ import (
 	"github.com/shopsession/sessionserver/service"
 )
 
-// fieldContext is the context gqlgen gives a presenter for an error of the
-// root field `login` of operation Login, in request req-42.
-func fieldContext(parent context.Context) context.Context {
-	ctx := requestctx.WithRequestID(parent, "req-42")
+// inFieldContext runs f with the context gqlgen gives a presenter for an
+// error of the root field `login` of operation Login, in request req-42
+// (its id set by requestctx.Scope, as in production), below parent.
+func inFieldContext(parent context.Context, f func(ctx context.Context)) {
+	req := httptest.NewRequestWithContext(parent, http.MethodPost, "/shop-api", nil)
+	req.Header.Set("X-Request-Id", "req-42")
+	requestctx.Scope(time.Minute)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		f(fieldContext(r.Context()))
+	})).ServeHTTP(httptest.NewRecorder(), req)
+}
+
+func fieldContext(ctx context.Context) context.Context {
 	ctx = graphql.WithOperationContext(ctx, &graphql.OperationContext{
 		Operation: &ast.OperationDefinition{Name: "Login", Operation: ast.Mutation},
 	})
@@ -79,40 +87,40 @@ func TestErrorPresenterUnwrapsResolverErrors(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
 	present := gqlutil.NewErrorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))
-	ctx := fieldContext(context.Background())
+	inFieldContext(context.Background(), func(ctx context.Context) {
+		driverErr := errors.New(`login: failed to connect to user=shop database=shop host=10.0.0.7 port=5432: connection refused`)
+		e := present(ctx, wrapped(ctx, driverErr))
+		require.Equal(t, "Internal server error", e.Message)
+		require.Equal(t, "INTERNAL_SERVER_ERROR", e.Extensions["code"])
+		require.Equal(t, ast.Path{ast.PathName("login")}, e.Path)
+		require.Nil(t, e.Unwrap(), "the driver's error is not carried to the response")
 
-	driverErr := errors.New(`login: failed to connect to user=shop database=shop host=10.0.0.7 port=5432: connection refused`)
-	e := present(ctx, wrapped(ctx, driverErr))
-	require.Equal(t, "Internal server error", e.Message)
-	require.Equal(t, "INTERNAL_SERVER_ERROR", e.Extensions["code"])
-	require.Equal(t, ast.Path{ast.PathName("login")}, e.Path)
-	require.Nil(t, e.Unwrap(), "the driver's error is not carried to the response")
+		lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+		require.Len(t, lines, 1, "logged once")
+		require.Contains(t, lines[0], "level=ERROR")
+		require.Contains(t, lines[0], "requestId=req-42")
+		require.Contains(t, lines[0], "operation=Login")
+		require.Contains(t, lines[0], "path=login")
+		require.Contains(t, lines[0], "connection refused")
 
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	require.Len(t, lines, 1, "logged once")
-	require.Contains(t, lines[0], "level=ERROR")
-	require.Contains(t, lines[0], "requestId=req-42")
-	require.Contains(t, lines[0], "operation=Login")
-	require.Contains(t, lines[0], "path=login")
-	require.Contains(t, lines[0], "connection refused")
+		// Domain errors keep their code through the wrapping.
+		e = present(ctx, wrapped(ctx, fmt.Errorf("login: %w", service.ErrForbidden)))
+		require.Equal(t, "FORBIDDEN", e.Extensions["code"])
 
-	// Domain errors keep their code through the wrapping.
-	e = present(ctx, wrapped(ctx, fmt.Errorf("login: %w", service.ErrForbidden)))
-	require.Equal(t, "FORBIDDEN", e.Extensions["code"])
+		// An argument that failed to coerce is reported at the argument, below
+		// the field: its message (written by an unmarshaler for clients) passes.
+		argCtx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+		e = present(ctx, graphql.ErrorOnPath(argCtx, errors.New("abc is not a valid ID")))
+		require.Equal(t, "abc is not a valid ID", e.Message)
 
-	// An argument that failed to coerce is reported at the argument, below
-	// the field: its message (written by an unmarshaler for clients) passes.
-	argCtx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-	e = present(ctx, graphql.ErrorOnPath(argCtx, errors.New("abc is not a valid ID")))
-	require.Equal(t, "abc is not a valid ID", e.Message)
-
-	// A panic is logged by the recover func, with its stack, and not again.
-	logs.Reset()
-	recovered := gqlutil.NewRecoverFunc(slog.New(slog.NewTextHandler(&logs, nil)))(ctx, "boom")
-	e = present(ctx, graphql.ErrorOnPath(ctx, recovered))
-	require.Equal(t, "INTERNAL_SERVER_ERROR", e.Extensions["code"])
-	require.Equal(t, 1, strings.Count(logs.String(), "requestId=req-42"))
-	require.Contains(t, logs.String(), "operation=Login")
+		// A panic is logged by the recover func, with its stack, and not again.
+		logs.Reset()
+		recovered := gqlutil.NewRecoverFunc(slog.New(slog.NewTextHandler(&logs, nil)))(ctx, "boom")
+		e = present(ctx, graphql.ErrorOnPath(ctx, recovered))
+		require.Equal(t, "INTERNAL_SERVER_ERROR", e.Extensions["code"])
+		require.Equal(t, 1, strings.Count(logs.String(), "requestId=req-42"))
+		require.Contains(t, logs.String(), "operation=Login")
+	})
 }
 
 // A resolver that fails because the request's deadline passed answers
@@ -123,9 +131,10 @@ func TestErrorPresenterDeadline(t *testing.T) {
 	present := gqlutil.NewErrorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))
 	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	ctx := fieldContext(expired)
-
-	e := present(ctx, wrapped(ctx, fmt.Errorf("insert session: %w", context.DeadlineExceeded)))
+	var e *gqlerror.Error
+	inFieldContext(expired, func(ctx context.Context) {
+		e = present(ctx, wrapped(ctx, fmt.Errorf("insert session: %w", context.DeadlineExceeded)))
+	})
 	require.Equal(t, "REQUEST_TIMEOUT", e.Extensions["code"])
 	require.Equal(t, "The request took too long and was stopped", e.Message)
 	require.Contains(t, logs.String(), "level=WARN")
@@ -156,6 +165,7 @@ func TestTransportAnswersWhenTheContextEnds(t *testing.T) {
 	t.Parallel()
 	post := func(ctx context.Context, exec graphql.GraphExecutor) *httptest.ResponseRecorder {
 		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/shop-api", strings.NewReader(`{"query":"{ activeChannel { id } }"}`))
+		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		gqlutil.POST{}.Do(w, req, exec)
 		return w

@@ -13,22 +13,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
-)
 
-// The extensions.code of each refusal by Limits, and of a request stopped
-// by its deadline.
-const (
-	CodeTokenLimit     = "TOKEN_LIMIT_EXCEEDED"
-	CodeFieldLimit     = "FIELD_LIMIT_EXCEEDED"
-	CodeDepthLimit     = "DEPTH_LIMIT_EXCEEDED"
-	CodeAliasLimit     = "ALIAS_LIMIT_EXCEEDED"
-	CodeLoginLimit     = "LOGIN_LIMIT_EXCEEDED"
-	CodeFragmentLimit  = "FRAGMENT_LIMIT_EXCEEDED"
-	CodeRequestTimeout = "REQUEST_TIMEOUT"
+	"github.com/shopsession/sessionserver/graph/gqlerr"
 )
-
-// MsgRequestTimeout is the message of CodeRequestTimeout.
-const MsgRequestTimeout = "The request took too long and was stopped"
 
 // Defaults of Limits, the same as config.Defaults.
 const (
@@ -113,7 +100,7 @@ func (l Limits) CheckQuery(query string) *gqlerror.Error {
 			gqlErr = gqlerror.Wrap(err)
 		}
 		if gqlErr.Message == fmt.Sprintf("exceeded token limit of %d", l.MaxTokens) {
-			return limitError(CodeTokenLimit, "The query has more than %d tokens; the limit is %d", l.MaxTokens, l.MaxTokens)
+			return limitError(gqlerr.CodeTokenLimit, "The query has more than %d tokens; the limit is %d", l.MaxTokens, l.MaxTokens)
 		}
 		errcode.Set(gqlErr, errcode.ParseFailed)
 		return gqlErr
@@ -131,7 +118,7 @@ func (l Limits) CheckQuery(query string) *gqlerror.Error {
 func (l Limits) CheckDocument(doc *ast.QueryDocument) *gqlerror.Error {
 	l = l.withDefaults()
 	if n := len(doc.Fragments); n > l.MaxFragments {
-		return limitError(CodeFragmentLimit, "The query defines %d fragments; the limit is %d", n, l.MaxFragments)
+		return limitError(gqlerr.CodeFragmentLimit, "The query defines %d fragments; the limit is %d", n, l.MaxFragments)
 	}
 	c := counter{doc: doc}
 	for _, op := range doc.Operations {
@@ -152,19 +139,19 @@ func (l Limits) CheckDocument(doc *ast.QueryDocument) *gqlerror.Error {
 func (l Limits) check(subject string, s stats, mutation bool) *gqlerror.Error {
 	switch {
 	case mutation && s.logins > maxLogins:
-		return limitError(CodeLoginLimit, "%s selects login or authenticate %s times; the limit is %d per request", subject, count(s.logins), maxLogins)
+		return limitError(gqlerr.CodeLoginLimit, "%s selects login or authenticate %s times; the limit is %d per request", subject, count(s.logins), maxLogins)
 	case s.fields > int64(l.MaxFields):
-		return limitError(CodeFieldLimit, "%s selects %s fields; the limit is %d", subject, count(s.fields), l.MaxFields)
+		return limitError(gqlerr.CodeFieldLimit, "%s selects %s fields; the limit is %d", subject, count(s.fields), l.MaxFields)
 	case s.depth > int64(l.MaxDepth):
-		return limitError(CodeDepthLimit, "%s nests fields %s levels deep; the limit is %d", subject, count(s.depth), l.MaxDepth)
+		return limitError(gqlerr.CodeDepthLimit, "%s nests fields %s levels deep; the limit is %d", subject, count(s.depth), l.MaxDepth)
 	case s.aliases > int64(l.MaxAliases):
-		return limitError(CodeAliasLimit, "%s uses %s aliases; the limit is %d", subject, count(s.aliases), l.MaxAliases)
+		return limitError(gqlerr.CodeAliasLimit, "%s uses %s aliases; the limit is %d", subject, count(s.aliases), l.MaxAliases)
 	}
 	return nil
 }
 
 func limitError(code, format string, args ...any) *gqlerror.Error {
-	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": code}}
+	return gqlerr.New(code, fmt.Sprintf(format, args...))
 }
 
 // saturated caps every count: 2^40 fragment expansions are counted exactly,
@@ -315,18 +302,18 @@ func (e *limitsExtension) MutateOperationParameters(ctx context.Context, p *grap
 // contextError is the error of a request whose context is done: its
 // deadline passed (or its client left, which nobody will see).
 func contextError(ctx context.Context) *gqlerror.Error {
-	msg := MsgRequestTimeout
+	msg := gqlerr.MsgRequestTimeout
 	if errors.Is(ctx.Err(), context.Canceled) {
-		msg = "The request was cancelled"
+		msg = gqlerr.MsgRequestCancelled
 	}
-	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeRequestTimeout}}
+	return gqlerr.New(gqlerr.CodeRequestTimeout, msg)
 }
 
 // isLimitCode reports whether code is one of the limits' refusals, which
 // are answered with the HTTP status of a validation error.
 func isLimitCode(code string) bool {
 	switch code {
-	case CodeTokenLimit, CodeFieldLimit, CodeDepthLimit, CodeAliasLimit, CodeLoginLimit, CodeFragmentLimit:
+	case gqlerr.CodeTokenLimit, gqlerr.CodeFieldLimit, gqlerr.CodeDepthLimit, gqlerr.CodeAliasLimit, gqlerr.CodeLoginLimit, gqlerr.CodeFragmentLimit:
 		return true
 	}
 	return false

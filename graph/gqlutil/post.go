@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,17 +18,23 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/graph/gqlerr"
 )
 
 // maxBodyBytes bounds a GraphQL request body.
 const maxBodyBytes = 1 << 20
 
-// MsgBatch answers a JSON array body.
-const MsgBatch = "Batched requests are not supported; send one operation per request"
+// msgBatch answers a JSON array body.
+const msgBatch = "Batched requests are not supported; send one operation per request"
+
+// msgContentType answers a POST whose Content-Type is missing or not JSON.
+const msgContentType = "Unsupported Content-Type: a POST request must send its body as " + gqlerr.MediaTypeJSON +
+	" (the response is " + gqlerr.MediaTypeJSON + ", or " + gqlerr.MediaTypeGraphQLResponse + " when the Accept header asks for it)"
 
 // POST is gqlgen's POST transport, rewritten around one buffered response
 // (see execute) so that the HTTP status can follow the outcome:
+//   - a Content-Type other than application/json (or none) is a 415 with a
+//     GraphQL error, not gqlgen's untyped "transport not supported";
 //   - a body that is not exactly one JSON object (a batch array, trailing
 //     data, a field of the wrong type) is a 400 with a GraphQL error;
 //   - parse, validation and limit errors are 422 (400 for clients that
@@ -44,11 +51,20 @@ type POST struct {
 	transport.POST
 }
 
+// Supports takes every POST, whatever its Content-Type (gqlgen's takes
+// application/json only, and the handler answers the rest with a text
+// "transport not supported"), so that Do can refuse the others with a
+// GraphQL error. An Upgrade header is ignored too: there is no WebSocket
+// transport to leave it to, and curl --http2 sends "Upgrade: h2c".
+func (h POST) Supports(r *http.Request) bool { return r.Method == http.MethodPost }
+
 // Do executes one POST request.
 func (h POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
-	graphqlJSON := acceptsGraphQLResponse(r)
-	setContentType(w, graphqlJSON)
+	if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mediaType != gqlerr.MediaTypeJSON {
+		writeError(ctx, w, r, exec, http.StatusUnsupportedMediaType, gqlerror.Errorf("%s", msgContentType))
+		return
+	}
 	start := graphql.Now()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
@@ -56,17 +72,17 @@ func (h POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
 			status = http.StatusRequestEntityTooLarge
 		}
-		writeError(ctx, w, exec, status, gqlerror.Errorf("could not read request body: %v", err))
+		writeError(ctx, w, r, exec, status, gqlerror.Errorf("could not read request body: %v", err))
 		return
 	}
 	params, msg := decodeBody(body)
 	if msg != "" {
-		writeError(ctx, w, exec, http.StatusBadRequest, gqlerror.Errorf("%s", msg))
+		writeError(ctx, w, r, exec, http.StatusBadRequest, gqlerror.Errorf("%s", msg))
 		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(ctx, w, exec, params, graphqlJSON, false)
+	execute(ctx, w, r, exec, params, false)
 }
 
 // decodeBody decodes a POST body, which must be exactly one JSON object. On
@@ -79,7 +95,7 @@ func decodeBody(body []byte) (*graphql.RawParams, string) {
 	case len(trimmed) == 0:
 		return nil, prefix + "the body is empty"
 	case trimmed[0] == '[':
-		return nil, MsgBatch
+		return nil, msgBatch
 	case trimmed[0] != '{':
 		return nil, prefix + "the body must be a JSON object"
 	}
@@ -110,12 +126,10 @@ type GET struct {
 // Do executes one GET request.
 func (h GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
-	graphqlJSON := acceptsGraphQLResponse(r)
-	setContentType(w, graphqlJSON)
 	start := graphql.Now()
 	query, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		writeError(ctx, w, exec, http.StatusBadRequest, gqlerror.Errorf("the URL query could not be decoded: %v", err))
+		writeError(ctx, w, r, exec, http.StatusBadRequest, gqlerror.Errorf("the URL query could not be decoded: %v", err))
 		return
 	}
 	params := &graphql.RawParams{
@@ -131,13 +145,13 @@ func (h GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 			dec := json.NewDecoder(strings.NewReader(v))
 			dec.UseNumber()
 			if err := dec.Decode(p.dst); err != nil {
-				writeError(ctx, w, exec, http.StatusBadRequest, gqlerror.Errorf("%s could not be decoded", p.name))
+				writeError(ctx, w, r, exec, http.StatusBadRequest, gqlerror.Errorf("%s could not be decoded", p.name))
 				return
 			}
 		}
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	execute(ctx, w, exec, params, graphqlJSON, true)
+	execute(ctx, w, r, exec, params, true)
 }
 
 // execute runs one operation and writes its response with the status its
@@ -149,32 +163,29 @@ func (h GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 // their errors become REQUEST_TIMEOUT (the presenter). gqlgen's executor
 // returns no response at all when the context ended before it ran: that is
 // answered with REQUEST_TIMEOUT too, never an empty body.
-func execute(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, params *graphql.RawParams, graphqlJSON, queryOnly bool) {
+func execute(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, queryOnly bool) {
 	rc, opErrs := exec.CreateOperationContext(ctx, params)
 	if opErrs != nil {
-		status := statusForRequestErrors(opErrs, graphqlJSON)
-		w.WriteHeader(status)
-		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErrs))
+		status := statusForRequestErrors(opErrs, gqlerr.ResponseType(r) == gqlerr.MediaTypeGraphQLResponse)
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErrs)
+		gqlerr.Write(w, r, status, resp.Errors...)
 		return
 	}
 	if queryOnly && rc.Operation.Operation != ast.Query {
-		writeError(ctx, w, exec, http.StatusNotAcceptable, gqlerror.Errorf("GET requests only allow query operations"))
+		writeError(ctx, w, r, exec, http.StatusNotAcceptable, gqlerror.Errorf("GET requests only allow query operations"))
 		return
 	}
 	if ctx.Err() != nil {
-		writeError(graphql.WithOperationContext(ctx, rc), w, exec, http.StatusServiceUnavailable, contextError(ctx))
+		writeError(graphql.WithOperationContext(ctx, rc), w, r, exec, http.StatusServiceUnavailable, contextError(ctx))
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	resp := responses(ctx)
 	if resp == nil {
-		writeError(ctx, w, exec, http.StatusServiceUnavailable, contextError(ctx))
+		writeError(ctx, w, r, exec, http.StatusServiceUnavailable, contextError(ctx))
 		return
 	}
-	if status := statusForResponse(resp); status != http.StatusOK {
-		w.WriteHeader(status)
-	}
-	writeResponse(w, resp)
+	writeResponse(w, r, statusForResponse(resp), resp)
 }
 
 // statusForRequestErrors is the status of errors raised before execution:
@@ -187,7 +198,7 @@ func statusForRequestErrors(errs gqlerror.List, graphqlJSON bool) int {
 	}
 	protocol := errcode.GetErrorKind(errs) == errcode.KindProtocol
 	for _, e := range errs {
-		protocol = protocol || isLimitCode(errorCode(e))
+		protocol = protocol || isLimitCode(gqlerr.Code(e))
 	}
 	switch {
 	case !protocol:
@@ -204,68 +215,49 @@ func statusForRequestErrors(errs gqlerror.List, graphqlJSON bool) int {
 // and the other GraphQL errors are answered with 200, as Vendure does.
 func statusForResponse(resp *graphql.Response) int {
 	for _, e := range resp.Errors {
-		switch errorCode(e) {
-		case service.CodeInternal, CodeRequestTimeout:
+		switch gqlerr.Code(e) {
+		case gqlerr.CodeInternal, gqlerr.CodeRequestTimeout:
 			return http.StatusServiceUnavailable
 		}
 	}
 	return http.StatusOK
 }
 
-func errorCode(e *gqlerror.Error) string {
-	if e == nil {
-		return ""
-	}
-	code, _ := e.Extensions["code"].(string)
-	return code
-}
-
-// CodeBadRequest is the extensions.code of a request the transport cannot
-// read: a body that is not one JSON object, a batch, undecodable GET
-// parameters, a mutation over GET.
-const CodeBadRequest = "BAD_REQUEST"
-
-// writeError answers one error raised by the transport itself. A client
-// error without a code of its own gets CodeBadRequest, so every refusal
-// carries an extensions.code.
-func writeError(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, status int, err *gqlerror.Error) {
-	if status >= 400 && status < 500 && errorCode(err) == "" {
+// writeError answers one error raised by the transport itself, through the
+// error presenter (DispatchError) and gqlerr.Write. A client error without
+// a code of its own gets gqlerr.CodeBadRequest, so every refusal carries an
+// extensions.code.
+//
+// The response extensions DispatchError may return are not written: none of
+// the handler's extensions adds any to a refusal.
+func writeError(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, status int, err *gqlerror.Error) {
+	if status >= 400 && status < 500 && gqlerr.Code(err) == "" {
 		if err.Extensions == nil {
 			err.Extensions = map[string]any{}
 		}
-		err.Extensions["code"] = CodeBadRequest
+		err.Extensions["code"] = gqlerr.CodeBadRequest
 	}
-	w.WriteHeader(status)
-	writeResponse(w, exec.DispatchError(ctx, gqlerror.List{err}))
+	gqlerr.Write(w, r, status, exec.DispatchError(ctx, gqlerror.List{err}).Errors...)
 }
 
-func setContentType(w http.ResponseWriter, graphqlJSON bool) {
-	if graphqlJSON {
-		w.Header().Set("Content-Type", "application/graphql-response+json")
-	} else {
-		w.Header().Set("Content-Type", "application/json")
-	}
-}
-
-func acceptsGraphQLResponse(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json")
-}
-
-// writeResponse writes a GraphQL response: plain data directly, anything
-// else through encoding/json.
-func writeResponse(w io.Writer, resp *graphql.Response) {
-	if resp != nil && len(resp.Errors) == 0 && len(resp.Extensions) == 0 && resp.Label == "" &&
+// writeResponse writes the response of an executed operation, which may
+// carry data: plain data directly, anything else through encoding/json.
+func writeResponse(w http.ResponseWriter, r *http.Request, status int, resp *graphql.Response) {
+	var body []byte
+	if len(resp.Errors) == 0 && len(resp.Extensions) == 0 && resp.Label == "" &&
 		resp.Path == nil && resp.HasNext == nil && len(resp.Data) > 0 {
-		buf := make([]byte, 0, len(resp.Data)+10)
-		buf = append(buf, `{"data":`...)
-		buf = append(buf, resp.Data...)
-		buf = append(buf, '}')
-		_, _ = w.Write(buf)
-		return
+		body = make([]byte, 0, len(resp.Data)+10)
+		body = append(body, `{"data":`...)
+		body = append(body, resp.Data...)
+		body = append(body, '}')
+	} else {
+		var err error
+		if body, err = json.Marshal(resp); err != nil {
+			gqlerr.Write(w, r, http.StatusInternalServerError, gqlerr.New(gqlerr.CodeInternal, gqlerr.MsgInternal))
+			return
+		}
 	}
-	b, err := json.Marshal(resp)
-	if err != nil {
-		b = []byte(`{"errors":[{"message":"` + service.MsgInternalServerError + `","extensions":{"code":"` + service.CodeInternal + `"}}],"data":null}`)
-	}
-	_, _ = w.Write(b)
+	w.Header().Set("Content-Type", gqlerr.ResponseType(r))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
