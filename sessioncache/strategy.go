@@ -11,6 +11,7 @@ package sessioncache
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/shopsession/sessionserver/auth"
@@ -110,10 +111,9 @@ func (s *CachedSession) PermissionsOn(channelID entity.ID) []auth.Permission {
 	if s == nil || s.User == nil {
 		return nil
 	}
-	for i := range s.User.ChannelPermissions {
-		if s.User.ChannelPermissions[i].ID == channelID {
-			return s.User.ChannelPermissions[i].Permissions
-		}
+	i := slices.IndexFunc(s.User.ChannelPermissions, func(c ChannelPermissions) bool { return c.ID == channelID })
+	if i < 0 {
+		return nil
 	}
-	return nil
+	return s.User.ChannelPermissions[i].Permissions
 }

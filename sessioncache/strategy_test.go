@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
@@ -34,4 +35,14 @@ func TestNoop(t *testing.T) {
 	// StoresNothing lets a Set of nil fail or not; Noop's promise is that
 	// nothing it does fails.
 	require.NoError(t, sessioncache.Noop{}.Set(t.Context(), "k", nil, 0))
+}
+
+func TestPermissionsOn(t *testing.T) {
+	t.Parallel()
+	s := sessioncachetest.FullSession()
+	require.Equal(t, []auth.Permission{auth.SuperAdmin, auth.Authenticated, auth.UpdateGlobalSettings}, s.PermissionsOn(1))
+	require.Equal(t, []auth.Permission{"ReadCatalog", auth.Authenticated}, s.PermissionsOn(2))
+	require.Nil(t, s.PermissionsOn(3), "a channel the user has no role on")
+	require.Nil(t, sessioncachetest.AnonymousSession().PermissionsOn(1), "no user")
+	require.Nil(t, (*sessioncache.CachedSession)(nil).PermissionsOn(1))
 }
