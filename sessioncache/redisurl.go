@@ -29,8 +29,9 @@ type RedisClientOptions struct {
 // The URL goes to go-redis's parser for its form (redis.ParseURL,
 // redis.ParseClusterURL, redis.ParseFailoverURL), so every query parameter
 // that parser knows applies (dial_timeout, read_timeout, pool_timeout,
-// conn_max_idle_time, max_retries, client_name, protocol, pool_size,
-// skip_verify …) and an unknown one is an error. On top of those:
+// conn_max_idle_time, max_retries, client_name, protocol, pool_size …;
+// skip_verify except on a cluster, whose parser lacks it) and an unknown
+// one is an error. On top of those:
 //   - cluster=true makes the Cluster form with one address (a cluster's
 //     configuration endpoint), as go-redis's UniversalOptions.IsClusterMode.
 //   - context_timeout_enabled is always on, so that the cache's operation
