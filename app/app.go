@@ -173,12 +173,12 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 			}
 			// go-redis logs each failed dial on its own; through slog, once a second.
 			redis.SetLogger(sessioncache.NewRedisLogger(log, time.Second))
-			client = redis.NewUniversalClient(ropts)
+			client = ropts.NewClient()
 			a.closers = append(a.closers, client.Close)
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			if err := client.Ping(pctx).Err(); err != nil {
-				return nil, fmt.Errorf("redis at %v is not reachable: %w", ropts.Addrs, err)
+				return nil, fmt.Errorf("redis at %v is not reachable: %w", ropts.Addrs(), err)
 			}
 		}
 		return sessioncache.NewRedis(client, sessioncache.RedisOptions{

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
 // backend is one database + cache combination the suites run on.
@@ -56,7 +56,7 @@ type env struct {
 	app   *app.App
 	srv   *httptest.Server
 	clock *testenv.Clock
-	spy   *spyCache
+	spy   *sessioncachetest.Spy
 	db    *bun.DB
 }
 
@@ -112,13 +112,13 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 	appOpts.DB = e.db
 	appOpts.NowFunc = e.clock.Now
 	appOpts.Cache = func(s sessioncache.Strategy) sessioncache.Strategy {
-		e.spy = newSpyCache(s)
+		e.spy = sessioncachetest.NewSpy(s)
 		return e.spy
 	}
 	a, err := app.New(context.Background(), cfg, appOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
-	if r, ok := e.spy.next.(*sessioncache.Redis); ok {
+	if r, ok := e.spy.Next().(*sessioncache.Redis); ok {
 		t.Cleanup(func() { _ = r.Purge(context.Background()) })
 	}
 	e.app = a
@@ -135,61 +135,11 @@ func (e *env) shop(mode testenv.TokenMode) *testenv.Client {
 	return testenv.NewClient(e.t, e.srv.URL+app.ShopPath, mode)
 }
 
-// spyCache records calls to the cache and which keys it holds, like the
-// spying strategy of Vendure's session-management e2e test.
-type spyCache struct {
-	next sessioncache.Strategy
-
-	mu                       sync.Mutex
-	sets, gets, dels, clears int
-	keys                     map[string]bool
-}
-
-func newSpyCache(next sessioncache.Strategy) *spyCache {
-	return &spyCache{next: next, keys: map[string]bool{}}
-}
-
-func (s *spyCache) Generation() sessioncache.Generation { return s.next.Generation() }
-
-func (s *spyCache) Set(ctx context.Context, key string, cs *sessioncache.CachedSession, gen sessioncache.Generation) error {
-	s.mu.Lock()
-	s.sets++
-	s.keys[key] = true
-	s.mu.Unlock()
-	return s.next.Set(ctx, key, cs, gen)
-}
-
-func (s *spyCache) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
-	s.mu.Lock()
-	s.gets++
-	s.mu.Unlock()
-	return s.next.Get(ctx, key)
-}
-
-// Delete counts one delete per key.
-func (s *spyCache) Delete(ctx context.Context, keys ...string) error {
-	s.mu.Lock()
-	s.dels += len(keys)
-	for _, k := range keys {
-		delete(s.keys, k)
-	}
-	s.mu.Unlock()
-	return s.next.Delete(ctx, keys...)
-}
-
-func (s *spyCache) Clear(ctx context.Context) error {
-	s.mu.Lock()
-	s.clears++
-	s.keys = map[string]bool{}
-	s.mu.Unlock()
-	return s.next.Clear(ctx)
-}
-
-// counts returns (sets, gets, deletes, entries) and resets the call counters.
-func (s *spyCache) counts() (sets, gets, dels, entries int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sets, gets, dels, entries = s.sets, s.gets, s.dels, len(s.keys)
-	s.sets, s.gets, s.dels, s.clears = 0, 0, 0, 0
-	return sets, gets, dels, entries
+// takeCalls returns the cache calls since the last take (or since the
+// server started) and starts counting afresh; Held, the keys the cache
+// holds, is not reset.
+func (e *env) takeCalls() sessioncachetest.Calls {
+	c := e.spy.Calls()
+	e.spy.Reset()
+	return c
 }

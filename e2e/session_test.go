@@ -17,39 +17,35 @@ func TestSessionCacheLifecycle(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b, withSession(365*24*time.Hour, 2*time.Second))
 		admin := e.admin(testenv.Bearer)
-		e.spy.counts()
+		e.takeCalls()
 
 		// 1. Login puts exactly one entry in the cache with one set.
 		r := admin.Do(loginMutation, creds("superadmin", "superadmin"))
 		require.Empty(t, r.Errors)
-		sets, _, _, entries := e.spy.counts()
-		require.Equal(t, 1, sets)
-		require.Equal(t, 1, entries)
+		require.Equal(t, 1, e.takeCalls().Sets)
+		require.Equal(t, 1, e.spy.Held())
 
 		// 2. me is served from the cache: one get, no set.
 		r = admin.Do(meQuery, nil)
 		require.Empty(t, r.Errors)
-		sets, gets, _, _ := e.spy.counts()
-		require.Equal(t, 1, gets)
-		require.Equal(t, 0, sets)
+		calls := e.takeCalls()
+		require.Equal(t, 1, calls.Gets)
+		require.Equal(t, 0, calls.Sets)
 
 		// 3. Fresh entry: no set; after the TTL, exactly one refresh.
 		admin.Do(meQuery, nil)
 		admin.Do(meQuery, nil)
-		sets, _, _, _ = e.spy.counts()
-		require.Equal(t, 0, sets)
+		require.Equal(t, 0, e.takeCalls().Sets)
 		e.clock.Advance(2*time.Second + time.Millisecond)
 		r = admin.Do(meQuery, nil)
 		require.Empty(t, r.Errors)
-		sets, _, _, _ = e.spy.counts()
-		require.Equal(t, 1, sets)
+		require.Equal(t, 1, e.takeCalls().Sets)
 
 		// 4. Logout empties the cache.
 		r = admin.Do(logoutMutation, nil)
 		require.Empty(t, r.Errors)
-		_, _, dels, entries := e.spy.counts()
-		require.GreaterOrEqual(t, dels, 1)
-		require.Equal(t, 0, entries)
+		require.GreaterOrEqual(t, e.takeCalls().Deletes, 1)
+		require.Equal(t, 0, e.spy.Held())
 	})
 }
 
@@ -94,9 +90,8 @@ func TestExpiredSessionIsCleared(t *testing.T) {
 		tok, present := r.TokenHeader()
 		require.True(t, present, "an expired token is cleared with an empty header")
 		require.Empty(t, tok)
-		_, _, dels, entries := e.spy.counts()
-		require.GreaterOrEqual(t, dels, 1)
-		require.Equal(t, 0, entries)
+		require.GreaterOrEqual(t, e.takeCalls().Deletes, 1)
+		require.Equal(t, 0, e.spy.Held())
 	})
 }
 

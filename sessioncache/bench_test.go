@@ -1,4 +1,4 @@
-package sessioncache
+package sessioncache_test
 
 import (
 	"context"
@@ -6,16 +6,18 @@ import (
 	"testing"
 
 	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
 // BenchmarkMemoryGet measures a Memory hit.
 func BenchmarkMemoryGet(b *testing.B) {
 	ctx := context.Background()
-	m, err := NewMemory(1000)
+	m, err := sessioncache.NewMemory(1000)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := m.Set(ctx, "key", fullSession(), m.Generation()); err != nil {
+	if err := m.Set(ctx, "key", sessioncachetest.FullSession(), m.Generation()); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -43,8 +45,8 @@ func BenchmarkRedisGet(b *testing.B) {
 func benchmarkRedisGet(b *testing.B, newClient newRedisClientFunc) {
 	ctx := context.Background()
 	client, mr := newClient(b)
-	r := newTestRedis(b, client, mr, RedisOptions{})
-	if err := r.Set(ctx, "key", fullSession(), r.Generation()); err != nil {
+	r := newTestRedis(b, client, mr, sessioncache.RedisOptions{})
+	if err := r.Set(ctx, "key", sessioncachetest.FullSession(), r.Generation()); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -6,6 +6,14 @@ import "context"
 // NoopSessionCacheStrategy: Set, Delete and Clear do nothing and Get always
 // misses, so every request loads its session from the database. Its zero
 // value is ready to use.
+//
+// It cannot meet the part of the Strategy contract that says Get returns
+// what Set stored. It meets the rest: no call fails, Get of a missing key is
+// (nil, nil), and nothing deleted, cleared or written with an old
+// Generation is ever read back (nothing is). The conformance suite checks
+// exactly that with the option for strategies that store nothing,
+// sessioncachetest.Exercise(t, …, sessioncachetest.StoresNothing()), and
+// Noop passes it. Unlike Memory and Redis, it also accepts a Set of nil.
 type Noop struct{}
 
 var _ Strategy = Noop{}

@@ -1,6 +1,9 @@
 // Package sessioncache holds the session cache: the Strategy interface that
 // SessionService uses, the CachedSession it stores, and three strategies
-// (memory LRU, Redis, noop) that pass one conformance suite.
+// (memory LRU, Redis, noop) that pass one conformance suite,
+// sessioncachetest.Exercise: Memory and Redis all of it, Noop, which stores
+// nothing, the part of it that a strategy storing nothing can meet (see
+// Noop).
 //
 // Keys are chosen by the caller. SessionService keys entries by the hex
 // SHA-256 of the session token, so no strategy ever sees a raw token.
@@ -8,6 +11,7 @@ package sessioncache
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/shopsession/sessionserver/auth"
@@ -17,11 +21,13 @@ import (
 // Strategy stores CachedSessions by key.
 //
 // Contract, shared by every implementation and checked by the conformance
-// suite (package sessioncachetest):
+// suite (sessioncachetest.Exercise):
 //   - Get of a missing key returns (nil, nil). An error is reserved for a
 //     system failure (network, decoding); the caller treats it as a miss.
 //   - Set replaces any entry under the key. The stored value is a snapshot:
-//     later changes to the caller's value do not reach the cache.
+//     later changes to the caller's value do not reach the cache. Token is
+//     never stored. Set of a nil session is an error (Noop, which stores
+//     nothing, accepts it).
 //   - A value returned by Get must not be modified by the caller.
 //   - Generation returns a stamp, without I/O. A caller takes it BEFORE it
 //     reads from the database what it will cache, and passes it to Set.
@@ -105,10 +111,9 @@ func (s *CachedSession) PermissionsOn(channelID entity.ID) []auth.Permission {
 	if s == nil || s.User == nil {
 		return nil
 	}
-	for i := range s.User.ChannelPermissions {
-		if s.User.ChannelPermissions[i].ID == channelID {
-			return s.User.ChannelPermissions[i].Permissions
-		}
+	i := slices.IndexFunc(s.User.ChannelPermissions, func(c ChannelPermissions) bool { return c.ID == channelID })
+	if i < 0 {
+		return nil
 	}
-	return nil
+	return s.User.ChannelPermissions[i].Permissions
 }

@@ -1,4 +1,6 @@
 // Package sessioncachetest is the conformance kit of sessioncache.Strategy:
-// the suite every strategy must pass, and a Spy that records the calls a
+// Exercise, the suite every strategy must pass (sessioncache runs it on
+// Memory, Redis and Noop; run it on any new strategy), the sessions it
+// stores (FullSession, AnonymousSession), and a Spy that records the calls a
 // strategy receives, for tests of the code that uses a cache.
 package sessioncachetest

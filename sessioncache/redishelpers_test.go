@@ -1,0 +1,119 @@
+package sessioncache_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// testOperationTimeout replaces the 50ms default in tests: parallel tests
+// under -race can be slow enough to exceed it. The default is checked by
+// TestRedisDefaults; the timeout itself by the timeout tests.
+const testOperationTimeout = 5 * time.Second
+
+// newTestRedis returns a Redis strategy on client with a random key prefix
+// (unless opts has one) and the test operation timeout; on a real server it
+// removes the prefix's keys when the test ends.
+func newTestRedis(t testing.TB, client redis.UniversalClient, mr *miniredis.Miniredis, opts sessioncache.RedisOptions) *sessioncache.Redis {
+	t.Helper()
+	if opts.KeyPrefix == "" {
+		opts.KeyPrefix = testenv.RandomPrefix()
+	}
+	if opts.OperationTimeout == 0 {
+		opts.OperationTimeout = testOperationTimeout
+	}
+	if mr == nil {
+		t.Cleanup(func() {
+			for _, k := range scanKeys(t, client, opts.KeyPrefix) {
+				require.NoError(t, client.Del(context.Background(), k).Err())
+			}
+		})
+	}
+	return sessioncache.NewRedis(client, opts)
+}
+
+// cleanupKeys removes keys from a real server when the test ends.
+func cleanupKeys(t testing.TB, client redis.UniversalClient, mr *miniredis.Miniredis, keys ...string) {
+	if mr == nil {
+		t.Cleanup(func() { client.Del(context.Background(), keys...) })
+	}
+}
+
+// scanKeys returns the keys that start with prefix (a literal prefix
+// without glob characters other than those escapeGlob handles), without
+// using the code under test's Clear.
+func scanKeys(t testing.TB, client redis.UniversalClient, prefix string) []string {
+	t.Helper()
+	// SCAN may return a key more than once: the set counts it once.
+	keys := map[string]struct{}{}
+	iter := client.Scan(context.Background(), 0, sessioncache.EscapeGlob(prefix)+"*", 1000).Iterator()
+	for iter.Next(context.Background()) {
+		keys[iter.Val()] = struct{}{}
+	}
+	require.NoError(t, iter.Err())
+	return slices.Sorted(maps.Keys(keys))
+}
+
+// commandRecorder is a go-redis hook that records each command sent, as its
+// lower-case arguments.
+type commandRecorder struct {
+	mu   sync.Mutex
+	cmds [][]string
+}
+
+func recordCommands(client redis.UniversalClient) *commandRecorder {
+	r := &commandRecorder{}
+	client.AddHook(r)
+	return r
+}
+
+func (r *commandRecorder) record(cmd redis.Cmder) {
+	args := make([]string, len(cmd.Args()))
+	for i, a := range cmd.Args() {
+		args[i] = fmt.Sprint(a)
+		if i == 0 || strings.EqualFold(args[i], "ex") || strings.EqualFold(args[i], "match") || strings.EqualFold(args[i], "count") {
+			args[i] = strings.ToLower(args[i])
+		}
+	}
+	r.mu.Lock()
+	r.cmds = append(r.cmds, args)
+	r.mu.Unlock()
+}
+
+func (r *commandRecorder) take() [][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cmds := r.cmds
+	r.cmds = nil
+	return cmds
+}
+
+func (r *commandRecorder) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *commandRecorder) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		r.record(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (r *commandRecorder) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			r.record(cmd)
+		}
+		return next(ctx, cmds)
+	}
+}
