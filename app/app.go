@@ -20,6 +20,7 @@ import (
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/graph/adminapi"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/graph/playground"
 	"github.com/shopsession/sessionserver/graph/shopapi"
 	"github.com/shopsession/sessionserver/migrations"
 	"github.com/shopsession/sessionserver/requestctx"
@@ -227,16 +228,22 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: shopapi.NewExecutableSchema(shopCfg), Logger: log, Title: "Shop API", Endpoint: ShopPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
+		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: adminapi.NewExecutableSchema(adminCfg), Logger: log, Title: "Admin API", Endpoint: AdminPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
+		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))
 
 	mux := http.NewServeMux()
 	mux.Handle(ShopPath, shop)
 	mux.Handle(AdminPath, admin)
 	mux.HandleFunc("GET /health", a.health)
+	if cfg.Playground {
+		// GraphiQL's scripts and styles, which the playground pages load.
+		mux.Handle("GET "+playground.AssetsPath, playground.Assets())
+	}
 	// Every request gets an id (X-Request-Id, in its log lines) and a
 	// deadline (REQUEST_TIMEOUT), and ends when its client leaves.
 	return requestctx.Scope(cfg.RequestTimeout)(cors(cfg, mux))

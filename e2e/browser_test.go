@@ -119,7 +119,8 @@ func chromiumPath(t *testing.T) string {
 // *.test to 127.0.0.1 and accepts httptest's certificates, and returns a
 // tab. The flags keep it off the network (this machine has none: without
 // them Chromium tries updates, sync and QUIC, and logs refused connections).
-func newBrowser(t *testing.T, execPath string) context.Context {
+// extra options come last, so they can replace a flag (host-resolver-rules).
+func newBrowser(t *testing.T, execPath string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	profile := t.TempDir() // removed after the browser has exited: cleanups run last in, first out
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -136,6 +137,7 @@ func newBrowser(t *testing.T, execPath string) context.Context {
 		chromedp.Flag("host-resolver-rules", "MAP *.test 127.0.0.1"),
 		chromedp.IgnoreCertErrors,
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelAlloc) // waits for the process to exit
 	ctx, cancel := chromedp.NewContext(allocCtx)

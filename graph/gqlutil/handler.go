@@ -9,19 +9,29 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shopsession/sessionserver/graph/playground"
 )
 
 // HandlerConfig configures the GraphQL handler of one API.
 type HandlerConfig struct {
 	Schema graphql.ExecutableSchema
 	Logger *slog.Logger
-	// Title and Endpoint label the playground page.
+	// Title labels the playground page; Endpoint (the API's path) keys its
+	// editor state in the browser, so each API keeps its own tabs.
 	Title    string
 	Endpoint string
-	// Playground serves GraphiQL to browsers on GET.
+	// Playground serves GraphiQL to browsers on GET (package playground;
+	// its assets are served by playground.Assets, mounted by the app).
 	Playground bool
+	// PlaygroundDocument opens the playground's first tab
+	// (playground.ShopDocument or playground.AdminDocument).
+	PlaygroundDocument string
+	// AuthTokenHeader is the response header that carries a new session
+	// token in bearer mode, which the playground captures. Defaults to
+	// vendure-auth-token.
+	AuthTokenHeader string
 	// Introspection allows __schema and __type queries.
 	Introspection bool
 	// Limits bound each document; they are checked before gqlgen parses,
@@ -58,7 +68,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	if !cfg.Playground {
 		return srv
 	}
-	page := playground.Handler(cfg.Title, cfg.Endpoint)
+	page := playground.Page(playground.Config{
+		Title: cfg.Title, Namespace: "sessionserver" + cfg.Endpoint,
+		Document: cfg.PlaygroundDocument, AuthTokenHeader: cfg.AuthTokenHeader,
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Query().Get("query") == "" &&
 			strings.Contains(r.Header.Get("Accept"), "text/html") {
