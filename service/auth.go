@@ -290,7 +290,7 @@ func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *
 		var activeOrderID *entity.ID
 		if req.Current != nil && req.Current.ActiveOrderID != nil {
 			activeOrderID = req.Current.ActiveOrderID
-			if err := s.sessions.deleteSessionsWhere(ctx, t, "active_order_id = ?", *activeOrderID); err != nil {
+			if err := s.sessions.deleteByActiveOrder(ctx, t, *activeOrderID); err != nil {
 				return err
 			}
 		}
@@ -340,7 +340,7 @@ func (s *AuthService) DestroyAuthenticatedSession(ctx context.Context, token str
 	}
 	if s.logoutSessionOnly {
 		return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
-			return s.sessions.deleteSessionsWhere(ctx, t, "id = ?", row.ID)
+			return s.sessions.deleteByIDs(ctx, t, row.ID)
 		})
 	}
 	return s.sessions.DeleteSessionsByUser(ctx, *row.UserID)

@@ -180,7 +180,7 @@ func (s *UserService) SoftDelete(ctx context.Context, userID entity.ID) error {
 				return fmt.Errorf("delete profile: %w", err)
 			}
 		}
-		return s.sessions.deleteSessionsWhere(ctx, t, "user_id = ?", userID)
+		return s.sessions.deleteByUser(ctx, t, userID)
 	})
 }
 
