@@ -18,6 +18,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/shopapi"
@@ -131,6 +132,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Sessions, err = service.NewSessionService(service.SessionConfig{
 		DB: a.DB, Cache: a.Cache, Prober: prober, Logger: log, NowFunc: now,
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
+		// The UserService owns customer writes but is built below (it
+		// needs the sessions); requests only start once New returns.
+		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
+			return a.Users.AddCustomerToChannel(ctx, userID, channelID)
+		},
 	}); err != nil {
 		return nil, err
 	}

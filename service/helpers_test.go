@@ -255,6 +255,9 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	b.sessions, err = service.NewSessionService(service.SessionConfig{
 		DB: db, Cache: cache, Logger: discardLog, NowFunc: clock.Now,
 		SessionDuration: opts.SessionDuration, CacheTTL: opts.CacheTTL,
+		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
+			return b.users.AddCustomerToChannel(ctx, userID, channelID)
+		},
 	})
 	require.NoError(t, err)
 	if opts.HookClearsCache {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"sync"
@@ -8,12 +9,17 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
 // AnonymousIdleLifetime is how long an anonymous session without an order
 // survives without a row write before CleanExpiredSessions removes it.
 const AnonymousIdleLifetime = 7 * 24 * time.Hour
+
+// AssignCustomerFunc makes the customer profile of a user visible on a
+// channel (UserService.AddCustomerToChannel).
+type AssignCustomerFunc func(ctx context.Context, userID, channelID entity.ID) error
 
 // SessionConfig configures a SessionService.
 type SessionConfig struct {
@@ -26,6 +32,13 @@ type SessionConfig struct {
 	// to Cache itself if it implements sessioncache.Prober (a test that wraps
 	// the cache passes the wrapped one here).
 	Prober sessioncache.Prober
+	// AssignCustomerFunc is called by EnsureActiveChannel when a logged-in
+	// user's session enters a channel, so that their customer profile is
+	// visible there (Vendure's AuthGuard does the same). The UserService
+	// owns that write; it is built after the SessionService (it needs it),
+	// so app.New passes a function that calls it. Defaults to doing
+	// nothing, for a SessionService used without users.
+	AssignCustomerFunc AssignCustomerFunc
 	// Logger logs cache failures. Defaults to slog.Default().
 	Logger *slog.Logger
 	// NowFunc returns the current time. Defaults to time.Now.
@@ -45,13 +58,14 @@ type SessionConfig struct {
 // UnsetActiveOrder, SetActiveChannel, DeleteSessionsByUser,
 // DeleteSessionsByActiveOrderID, CleanExpiredSessions, SerializeSession).
 type SessionService struct {
-	db       *bun.DB
-	cache    *cacheGuard
-	prober   sessioncache.Prober // the cache, when it is shared (Redis); else nil
-	log      *slog.Logger
-	now      func() time.Time
-	duration time.Duration
-	cacheTTL time.Duration
+	db             *bun.DB
+	cache          *cacheGuard
+	prober         sessioncache.Prober // the cache, when it is shared (Redis); else nil
+	assignCustomer AssignCustomerFunc
+	log            *slog.Logger
+	now            func() time.Time
+	duration       time.Duration
+	cacheTTL       time.Duration
 
 	syncMu        sync.Mutex // one SyncCache at a time
 	cacheIdentity string     // the shared cache's last Probe answer
@@ -64,6 +78,9 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	}
 	if cfg.Cache == nil {
 		cfg.Cache = sessioncache.Noop{}
+	}
+	if cfg.AssignCustomerFunc == nil {
+		cfg.AssignCustomerFunc = func(context.Context, entity.ID, entity.ID) error { return nil }
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -83,9 +100,10 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	}
 	return &SessionService{
 		db: cfg.DB, log: cfg.Logger, now: cfg.NowFunc,
-		cache:    &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc},
-		prober:   prober,
-		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
+		cache:          &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc},
+		prober:         prober,
+		assignCustomer: cfg.AssignCustomerFunc,
+		duration:       cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 	}, nil
 }
 

@@ -153,8 +153,9 @@ func (s *SessionService) setRef(ctx context.Context, session *sessioncache.Cache
 
 // EnsureActiveChannel is the channel bookkeeping of a request (Vendure's
 // AuthGuard): when the session's active channel is not the request's, it
-// stores the new one, and a logged-in user's customer profile is made
-// visible on that channel (concurrent duplicates are ignored).
+// stores the new one (SetActiveChannel), and a logged-in user's customer
+// profile is made visible on that channel (SessionConfig.AssignCustomerFunc,
+// the UserService).
 func (s *SessionService) EnsureActiveChannel(ctx context.Context, session *sessioncache.CachedSession, channelID entity.ID) (*sessioncache.CachedSession, error) {
 	if session.ActiveChannelID != nil && *session.ActiveChannelID == channelID {
 		return session, nil
@@ -164,10 +165,8 @@ func (s *SessionService) EnsureActiveChannel(ctx context.Context, session *sessi
 		return nil, err
 	}
 	if session.User != nil {
-		if _, err := s.db.NewRaw(`INSERT INTO customer_channel (customer_id, channel_id)
-SELECT id, ? FROM customer WHERE user_id = ? AND deleted_at IS NULL
-ON CONFLICT DO NOTHING`, channelID, session.User.ID).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("assign customer to channel: %w", err)
+		if err := s.assignCustomer(ctx, session.User.ID, channelID); err != nil {
+			return nil, err
 		}
 	}
 	return updated, nil

@@ -15,6 +15,8 @@ import (
 )
 
 // UserService manages users with their administrator or customer profiles.
+// It owns every write to the user, customer and administrator tables and
+// their join tables.
 type UserService struct {
 	db       *bun.DB
 	now      func() time.Time
@@ -120,6 +122,21 @@ func (s *UserService) CreateCustomer(ctx context.Context, in NewCustomer) (*enti
 		return nil
 	})
 	return cust, err
+}
+
+// AddCustomerToChannel makes the customer profile of a user visible on a
+// channel: SessionService.EnsureActiveChannel calls it (through
+// SessionConfig.AssignCustomerFunc) when a logged-in user's session enters
+// a channel, as Vendure's AuthGuard does. A user without a live customer
+// profile (an administrator) is left alone, and an existing assignment,
+// even one inserted concurrently, is not an error.
+func (s *UserService) AddCustomerToChannel(ctx context.Context, userID, channelID entity.ID) error {
+	if _, err := s.db.NewRaw(`INSERT INTO customer_channel (customer_id, channel_id)
+SELECT id, ? FROM customer WHERE user_id = ? AND deleted_at IS NULL
+ON CONFLICT DO NOTHING`, channelID, userID).Exec(ctx); err != nil {
+		return fmt.Errorf("assign customer to channel: %w", err)
+	}
+	return nil
 }
 
 func createUser(ctx context.Context, db bun.IDB, now time.Time, identifier string, verified bool, hash *string, roleIDs []entity.ID) (*entity.User, error) {
