@@ -149,12 +149,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// The one access-change hook: any committed channel or role change
 	// clears the session cache, since cached sessions carry permissions.
 	accessChanged := a.Sessions.ClearCache
-	a.Channels = service.NewChannelService(a.DB, log, now, accessChanged)
+	if a.Channels, err = service.NewChannelService(service.ChannelConfig{
+		DB: a.DB, AccessChangeFunc: accessChanged, Logger: log, NowFunc: now,
+	}); err != nil {
+		return nil, err
+	}
 	if err := a.Channels.Reload(ctx); err != nil {
 		return nil, err
 	}
-	a.Roles = service.NewRoleService(a.DB, now, accessChanged)
-	a.Users = service.NewUserService(a.DB, now, hasher, a.Sessions)
+	if a.Roles, err = service.NewRoleService(service.RoleConfig{
+		DB: a.DB, AccessChangeFunc: accessChanged, NowFunc: now,
+	}); err != nil {
+		return nil, err
+	}
+	if a.Users, err = service.NewUserService(service.UserConfig{
+		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, NowFunc: now,
+	}); err != nil {
+		return nil, err
+	}
 	if a.Auth, err = service.NewAuthService(service.AuthConfig{
 		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now,
 		RequireVerification:      cfg.RequireVerification,

@@ -27,9 +27,7 @@ func TestChannelService(t *testing.T) {
 	// another server process would have.
 	otherInstance := func(t *testing.T, b *testBundle) *service.ChannelService {
 		t.Helper()
-		other := service.NewChannelService(b.db, discardLog, b.clock.Now, nil)
-		require.NoError(t, other.Reload(b.ctx))
-		return other
+		return newChannelService(t, service.ChannelConfig{DB: b.db, NowFunc: b.clock.Now})
 	}
 
 	requireChannelNotFound := func(t *testing.T, err error, token string) {
@@ -278,7 +276,7 @@ func TestChannelService(t *testing.T) {
 			require.NoError(t, b.db.NewSelect().Model((*entity.Channel)(nil)).Column("code").
 				Where("id = ?", b.defaultChannel.ID).Scan(b.ctx, &code))
 			require.Equal(t, entity.DefaultChannelCode, code)
-			require.NoError(t, service.NewChannelService(b.db, discardLog, b.clock.Now, nil).Reload(b.ctx))
+			newChannelService(t, service.ChannelConfig{DB: b.db, NowFunc: b.clock.Now}) // Reload succeeds
 		})
 	})
 
@@ -339,7 +337,8 @@ func TestChannelService(t *testing.T) {
 	t.Run("ReloadRequiresDefaultChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			s := service.NewChannelService(db, discardLog, testenv.NewClock().Now, nil)
+			s, err := service.NewChannelService(service.ChannelConfig{DB: db})
+			require.NoError(t, err)
 			require.Error(t, s.Reload(context.Background()), "empty channel table")
 		})
 	})

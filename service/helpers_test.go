@@ -263,10 +263,11 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	if opts.HookClearsCache {
 		b.hook.then = b.sessions.ClearCache
 	}
-	b.channels = service.NewChannelService(db, discardLog, clock.Now, b.hook.fn)
-	require.NoError(t, b.channels.Reload(ctx))
-	b.roles = service.NewRoleService(db, clock.Now, b.hook.fn)
-	b.users = service.NewUserService(db, clock.Now, hasher, b.sessions)
+	b.channels = newChannelService(t, service.ChannelConfig{DB: db, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
+	b.roles, err = service.NewRoleService(service.RoleConfig{DB: db, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
+	require.NoError(t, err)
+	b.users, err = service.NewUserService(service.UserConfig{DB: db, Sessions: b.sessions, Hasher: hasher, NowFunc: clock.Now})
+	require.NoError(t, err)
 	b.auth, err = service.NewAuthService(service.AuthConfig{
 		DB: db, Sessions: b.sessions, Hasher: hasher, Logger: discardLog, NowFunc: clock.Now,
 		RequireVerification: opts.RequireVerification,
@@ -282,6 +283,15 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	require.NoError(t, db.NewSelect().Table("user").Column("id").
 		Where("identifier = ?", superadminLogin).Scan(ctx, &b.superadminUserID))
 	return b
+}
+
+// newChannelService builds a ChannelService and loads its snapshot.
+func newChannelService(t *testing.T, cfg service.ChannelConfig) *service.ChannelService {
+	t.Helper()
+	s, err := service.NewChannelService(cfg)
+	require.NoError(t, err)
+	require.NoError(t, s.Reload(context.Background()))
+	return s
 }
 
 func (b *testBundle) roleID(t *testing.T, code string) entity.ID {

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -39,7 +38,7 @@ type SessionConfig struct {
 	// so app.New passes a function that calls it. Defaults to doing
 	// nothing, for a SessionService used without users.
 	AssignCustomerFunc AssignCustomerFunc
-	// Logger logs cache failures. Defaults to slog.Default().
+	// Logger logs cache failures. Defaults to discarding them.
 	Logger *slog.Logger
 	// NowFunc returns the current time. Defaults to time.Now.
 	NowFunc func() time.Time
@@ -71,10 +70,11 @@ type SessionService struct {
 	cacheIdentity string     // the shared cache's last Probe answer
 }
 
-// NewSessionService returns a SessionService.
+// NewSessionService returns a SessionService, or an error naming every
+// missing required field.
 func NewSessionService(cfg SessionConfig) (*SessionService, error) {
-	if cfg.DB == nil {
-		return nil, errors.New("session service: DB is required")
+	if err := checkRequired("session service", required{"DB", cfg.DB == nil}); err != nil {
+		return nil, err
 	}
 	if cfg.Cache == nil {
 		cfg.Cache = sessioncache.Noop{}
@@ -82,12 +82,8 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	if cfg.AssignCustomerFunc == nil {
 		cfg.AssignCustomerFunc = func(context.Context, entity.ID, entity.ID) error { return nil }
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.NowFunc == nil {
-		cfg.NowFunc = time.Now
-	}
+	cfg.Logger = defaultLogger(cfg.Logger)
+	cfg.NowFunc = defaultNow(cfg.NowFunc)
 	if cfg.SessionDuration <= 0 {
 		cfg.SessionDuration = time.Duration(365.25 * 24 * float64(time.Hour))
 	}

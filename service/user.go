@@ -24,9 +24,30 @@ type UserService struct {
 	sessions *SessionService
 }
 
-// NewUserService returns a UserService.
-func NewUserService(db *bun.DB, now func() time.Time, hasher password.Hasher, sessions *SessionService) *UserService {
-	return &UserService{db: db, now: now, hasher: hasher, sessions: sessions}
+// UserConfig configures a UserService.
+type UserConfig struct {
+	// DB is the database. Required.
+	DB *bun.DB
+	// Sessions deletes and evicts the sessions of a user whose roles change
+	// or who is deleted, in the same transaction. Required.
+	Sessions *SessionService
+	// Hasher hashes the passwords of new users. Required.
+	Hasher password.Hasher
+	// NowFunc returns the current time. Defaults to time.Now.
+	NowFunc func() time.Time
+}
+
+// NewUserService returns a UserService, or an error naming every missing
+// required field.
+func NewUserService(cfg UserConfig) (*UserService, error) {
+	if err := checkRequired("user service",
+		required{"DB", cfg.DB == nil},
+		required{"Sessions", cfg.Sessions == nil},
+		required{"Hasher", cfg.Hasher == nil},
+	); err != nil {
+		return nil, err
+	}
+	return &UserService{db: cfg.DB, now: defaultNow(cfg.NowFunc), hasher: cfg.Hasher, sessions: cfg.Sessions}, nil
 }
 
 // NormalizeIdentifier lower-cases identifiers that look like e-mail
