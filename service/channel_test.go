@@ -18,10 +18,7 @@ import (
 func TestChannelService(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	// otherInstance is a second ChannelService on the same database, as
 	// another server process would have.
@@ -38,9 +35,7 @@ func TestChannelService(t *testing.T) {
 	}
 
 	t.Run("OneChannelAnyTokenIsDefault", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			for _, tok := range []string{"", testChannelToken, "x", "unknown-token"} {
 				ch, err := b.channels.GetChannelFromToken(b.ctx, tok)
 				require.NoError(t, err, tok)
@@ -50,9 +45,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("SeveralChannels", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 
 			ch, err := b.channels.GetChannelFromToken(b.ctx, "")
@@ -80,9 +73,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("ChannelOfAnotherInstanceFoundAfterReloadInterval", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createChannel(t, "second") // two channels: tokens are checked
 
 			// An unknown token reloads the snapshot (the first time at once).
@@ -109,9 +100,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("ChannelOfAnotherInstanceFoundBySingleChannelInstance", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			// This instance's snapshot holds only the default channel; another
 			// instance creates a second one.
 			second, err := otherInstance(t, b).Create(b.ctx, service.NewChannel{Code: "second", Token: "second-token"})
@@ -125,9 +114,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("CreateAttachesBuiltInRoles", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			ch, err := b.channels.Create(b.ctx, service.NewChannel{Code: "second"})
 			require.NoError(t, err)
 			require.NotZero(t, ch.ID)
@@ -158,10 +145,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("HookRunsOnceAfterCommit", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
-
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			// The hook sees the committed state through another connection.
 			var mu sync.Mutex
 			var seen []string
@@ -206,9 +190,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("HookNotCalledWhenTransactionFails", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			require.Equal(t, 1, b.hook.count())
 
@@ -241,9 +223,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("UpdateChangesToken", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			b.clock.Advance(time.Minute)
 
@@ -263,9 +243,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("DefaultChannelCodeCannotChange", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			ch := new(entity.Channel)
 			require.NoError(t, b.db.NewSelect().Model(ch).Where("id = ?", b.defaultChannel.ID).Scan(b.ctx))
 			ch.Code = "renamed"
@@ -281,26 +259,24 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("DeleteRemovesSessionsOfTheChannel", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			// App wiring: the hook clears the session cache.
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, HookClearsCache: true})
+		// App wiring: the hook clears the session cache.
+		eachDB(t, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, HookClearsCache: true}, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			onSecond, err := b.sessions.SetActiveChannel(b.ctx, b.anonymous(t), second.ID)
 			require.NoError(t, err)
 			adminOnSecond, err := b.sessions.SetActiveChannel(b.ctx, b.login(t, auth.AdminAPI, superadminLogin, superadminPassword), second.ID)
 			require.NoError(t, err)
 			onDefault := b.anonymous(t)
-			require.Equal(t, 3, b.cache.len())
-			b.cache.reset()
+			require.Equal(t, 3, b.mem.Len())
+			b.cache.Reset()
 
 			require.NoError(t, b.channels.Delete(b.ctx, second.ID))
 			require.Equal(t, 2, b.hook.count(), "create + delete")
 			require.Nil(t, b.sessionRow(t, onSecond.Token))
 			require.Nil(t, b.sessionRow(t, adminOnSecond.Token))
 			require.NotNil(t, b.sessionRow(t, onDefault.Token))
-			require.Zero(t, b.cache.len())
-			require.Equal(t, 1, b.cache.counts().Clears)
+			require.Zero(t, b.mem.Len())
+			require.Equal(t, 1, b.cache.Calls().Clears)
 
 			for _, cs := range []string{onSecond.Token, adminOnSecond.Token} {
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs)
@@ -318,9 +294,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("DefaultChannelCannotBeDeleted", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			anon := b.anonymous(t)
 			require.Error(t, b.channels.Delete(b.ctx, b.defaultChannel.ID))
 			require.Zero(t, b.hook.count())
