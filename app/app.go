@@ -18,6 +18,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
@@ -132,6 +133,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Sessions, err = service.NewSessionService(service.SessionConfig{
 		DB: a.DB, Cache: a.Cache, Prober: prober, Logger: log, NowFunc: now,
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
+		// The UserService owns customer writes but is built below (it
+		// needs the sessions); requests only start once New returns.
+		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
+			return a.Users.AddCustomerToChannel(ctx, userID, channelID)
+		},
 	}); err != nil {
 		return nil, err
 	}
@@ -144,12 +150,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// The one access-change hook: any committed channel or role change
 	// clears the session cache, since cached sessions carry permissions.
 	accessChanged := a.Sessions.ClearCache
-	a.Channels = service.NewChannelService(a.DB, log, now, accessChanged)
+	if a.Channels, err = service.NewChannelService(service.ChannelConfig{
+		DB: a.DB, AccessChangeFunc: accessChanged, Logger: log, NowFunc: now,
+	}); err != nil {
+		return nil, err
+	}
 	if err := a.Channels.Reload(ctx); err != nil {
 		return nil, err
 	}
-	a.Roles = service.NewRoleService(a.DB, now, accessChanged)
-	a.Users = service.NewUserService(a.DB, now, hasher, a.Sessions)
+	if a.Roles, err = service.NewRoleService(service.RoleConfig{
+		DB: a.DB, AccessChangeFunc: accessChanged, NowFunc: now,
+	}); err != nil {
+		return nil, err
+	}
+	if a.Users, err = service.NewUserService(service.UserConfig{
+		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, NowFunc: now,
+	}); err != nil {
+		return nil, err
+	}
 	if a.Auth, err = service.NewAuthService(service.AuthConfig{
 		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now,
 		RequireVerification:      cfg.RequireVerification,

@@ -23,16 +23,25 @@ const NativeStrategyName = "native"
 
 // AuthConfig configures an AuthService.
 type AuthConfig struct {
-	DB       *bun.DB
+	// DB is the database. Required.
+	DB *bun.DB
+	// Sessions creates and deletes the sessions of logins and logouts.
+	// Required.
 	Sessions *SessionService
-	Hasher   password.Hasher
-	Logger   *slog.Logger
-	NowFunc  func() time.Time
+	// Hasher checks (and, when their cost is outdated, renews) password
+	// hashes. Required.
+	Hasher password.Hasher
+	// Logger logs failed logins and skipped rehashes. Defaults to
+	// discarding them.
+	Logger *slog.Logger
+	// NowFunc returns the current time. Defaults to time.Now.
+	NowFunc func() time.Time
 	// RequireVerification refuses login to unverified users. Defaults to
 	// false here; the server passes the configured value (true by default).
 	RequireVerification bool
 	// LogoutCurrentSessionOnly makes logout end only the session whose token
-	// was sent, instead of every authenticated session of the user.
+	// was sent, instead of every authenticated session of the user. Defaults
+	// to false (Vendure's behaviour).
 	LogoutCurrentSessionOnly bool
 }
 
@@ -51,14 +60,17 @@ type AuthService struct {
 
 // NewAuthService returns an AuthService. It hashes a dummy password once, so
 // that a login for an unknown user costs one hash comparison at the
-// configured cost too.
+// configured cost too. A missing required field is an error.
 func NewAuthService(cfg AuthConfig) (*AuthService, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+	if err := checkRequired("auth service",
+		required{"DB", cfg.DB == nil},
+		required{"Sessions", cfg.Sessions == nil},
+		required{"Hasher", cfg.Hasher == nil},
+	); err != nil {
+		return nil, err
 	}
-	if cfg.NowFunc == nil {
-		cfg.NowFunc = time.Now
-	}
+	cfg.Logger = defaultLogger(cfg.Logger)
+	cfg.NowFunc = defaultNow(cfg.NowFunc)
 	dummy, err := cfg.Hasher.Hash(context.Background(), "dummy-password-for-timing")
 	if err != nil {
 		return nil, fmt.Errorf("auth service: %w", err)
@@ -290,7 +302,7 @@ func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *
 		var activeOrderID *entity.ID
 		if req.Current != nil && req.Current.ActiveOrderID != nil {
 			activeOrderID = req.Current.ActiveOrderID
-			if err := s.sessions.deleteSessionsWhere(ctx, t, "active_order_id = ?", *activeOrderID); err != nil {
+			if err := s.sessions.deleteByActiveOrder(ctx, t, *activeOrderID); err != nil {
 				return err
 			}
 		}
@@ -340,7 +352,7 @@ func (s *AuthService) DestroyAuthenticatedSession(ctx context.Context, token str
 	}
 	if s.logoutSessionOnly {
 		return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
-			return s.sessions.deleteSessionsWhere(ctx, t, "id = ?", row.ID)
+			return s.sessions.deleteByIDs(ctx, t, row.ID)
 		})
 	}
 	return s.sessions.DeleteSessionsByUser(ctx, *row.UserID)

@@ -14,14 +14,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
 // requireInvalidCredentials checks a failed native login.
@@ -37,15 +36,10 @@ func requireInvalidCredentials(t *testing.T, cs *sessioncache.CachedSession, err
 func TestAuthService_Authenticate(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	t.Run("SuperadminOnAdminAPI", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			now := b.clock.Now()
 			cs, err := b.authenticate(auth.AdminAPI, superadminLogin, superadminPassword, nil)
 			require.NoError(t, err)
@@ -59,37 +53,33 @@ func TestAuthService_Authenticate(t *testing.T) {
 			requireTimeEqual(t, now.Add(time.Hour), cs.Expires)
 
 			// One cache entry, written once (Vendure e2e session-management 1).
-			require.Equal(t, cacheCounts{Sets: 1}, b.cache.counts())
-			require.Equal(t, 1, b.cache.len())
+			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
+			require.Equal(t, 1, b.mem.Len())
 			row := b.sessionRow(t, cs.Token)
 			require.Equal(t, entity.SessionAuthenticated, row.Type)
 			require.Equal(t, "native", *row.AuthenticationStrategy)
 
 			// The lookup that follows is served by the cache (e2e 2).
-			b.cache.reset()
+			b.cache.Reset()
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.NoError(t, err)
-			require.Equal(t, cacheCounts{Gets: 1}, b.cache.counts())
+			require.Equal(t, sessioncachetest.Calls{Gets: 1}, b.cache.Calls())
 		})
 	})
 
 	t.Run("NonEmailIdentifierIsExact", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			for _, name := range []string{"SuperAdmin", "SUPERADMIN", "superadmi", "superadmin2"} {
 				cs, err := b.authenticate(auth.AdminAPI, name, superadminPassword, nil)
 				requireInvalidCredentials(t, cs, err, name)
 			}
 			require.Zero(t, b.countSessions(t))
-			require.Zero(t, b.cache.counts().Sets)
+			require.Zero(t, b.cache.Calls().Sets)
 		})
 	})
 
 	t.Run("WrongAPI", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createCustomer(t, "customer@example.com", "secret", true)
 
 			cs, err := b.authenticate(auth.AdminAPI, "customer@example.com", "secret", nil)
@@ -97,14 +87,12 @@ func TestAuthService_Authenticate(t *testing.T) {
 			cs, err = b.authenticate(auth.ShopAPI, superadminLogin, superadminPassword, nil)
 			requireInvalidCredentials(t, cs, err, "superadmin on the Shop API")
 			require.Zero(t, b.countSessions(t))
-			require.Zero(t, b.cache.counts().Sets)
+			require.Zero(t, b.cache.Calls().Sets)
 		})
 	})
 
 	t.Run("SameEmailAdministratorAndCustomer", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			const email = "shared@example.com"
 			role := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			adminID := b.createAdmin(t, email, "password-A", role)
@@ -130,9 +118,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 	})
 
 	t.Run("EmailComparedLowerCased", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			uid := b.createCustomer(t, "Mixed.Case@Example.COM", "secret", true)
 			require.Equal(t, "mixed.case@example.com", b.userRow(t, uid).Identifier)
 
@@ -154,9 +140,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 	})
 
 	t.Run("Verification", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{RequireVerification: true})
+		eachDB(t, bundleOpts{RequireVerification: true}, func(t *testing.T, b *testBundle) {
 			b.createCustomer(t, "new@example.com", "secret", false)
 			b.createCustomer(t, "verified@example.com", "secret", true)
 			externalID := b.createCustomer(t, "sso@example.com", "secret", false)
@@ -187,9 +171,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 	})
 
 	t.Run("UnverifiedAllowedWithoutRequireVerification", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{RequireVerification: false})
+		eachDB(t, bundleOpts{RequireVerification: false}, func(t *testing.T, b *testBundle) {
 			uid := b.createCustomer(t, "new@example.com", "secret", false)
 			cs, err := b.authenticate(auth.ShopAPI, "new@example.com", "secret", nil)
 			require.NoError(t, err)
@@ -199,11 +181,9 @@ func TestAuthService_Authenticate(t *testing.T) {
 	})
 
 	t.Run("CustomerWithoutPassword", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			// Deferred-password registration: INVALID_CREDENTIALS, even when
-			// verification is required and the user is unverified.
-			b := newTestBundle(t, db, bundleOpts{RequireVerification: true})
+		// Deferred-password registration: INVALID_CREDENTIALS, even when
+		// verification is required and the user is unverified.
+		eachDB(t, bundleOpts{RequireVerification: true}, func(t *testing.T, b *testBundle) {
 			b.createCustomer(t, "nopass@example.com", "", false)
 			b.createCustomer(t, "nopass.verified@example.com", "", true)
 			for _, name := range []string{"nopass@example.com", "nopass.verified@example.com"} {
@@ -216,9 +196,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 	})
 
 	t.Run("WrongPasswordUnknownUserOrMethod", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createCustomer(t, "c@example.com", "secret", true)
 
 			cs, err := b.authenticate(auth.ShopAPI, "c@example.com", "Secret", nil)
@@ -239,14 +217,12 @@ func TestAuthService_Authenticate(t *testing.T) {
 			requireInvalidCredentials(t, cs, err, "no native input")
 
 			require.Zero(t, b.countSessions(t))
-			require.Zero(t, b.cache.counts().Sets)
+			require.Zero(t, b.cache.Calls().Sets)
 		})
 	})
 
 	t.Run("SoftDeletedProfileCannotLogIn", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			_, err := b.db.NewUpdate().Model((*entity.Customer)(nil)).Set("deleted_at = ?", b.clock.Now()).
 				Where("user_id = ?", uid).Exec(b.ctx)
@@ -257,9 +233,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 	})
 
 	t.Run("RecordsLastLogin", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			require.Nil(t, b.userRow(t, uid).LastLogin)
 
@@ -282,9 +256,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 	})
 
 	t.Run("ActiveOrderPassesToNewSession", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createCustomer(t, "c@example.com", "secret", true)
 			guest, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 55)
 			require.NoError(t, err)
@@ -293,7 +265,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 			require.NoError(t, err)
 			otherOrder, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 56)
 			require.NoError(t, err)
-			b.cache.reset()
+			b.cache.Reset()
 
 			cs, err := b.authenticate(auth.ShopAPI, "c@example.com", "secret", guest)
 			require.NoError(t, err)
@@ -305,10 +277,10 @@ func TestAuthService_Authenticate(t *testing.T) {
 			require.Nil(t, b.sessionRow(t, sameOrder.Token))
 			require.NotNil(t, b.sessionRow(t, otherOrder.Token))
 			require.ElementsMatch(t, []string{service.HashToken(guest.Token), service.HashToken(sameOrder.Token)},
-				b.cache.deleteKeyList())
-			require.Nil(t, b.cache.peek(service.HashToken(guest.Token)))
-			require.NotNil(t, b.cache.peek(service.HashToken(otherOrder.Token)))
-			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.setKeyList())
+				b.cache.DeleteKeys())
+			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(guest.Token)))
+			require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(otherOrder.Token)))
+			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.SetKeys())
 
 			// The old guest token is dead.
 			_, err = b.sessions.GetSessionFromToken(b.ctx, guest.Token)
@@ -317,23 +289,19 @@ func TestAuthService_Authenticate(t *testing.T) {
 	})
 
 	t.Run("CurrentSessionWithoutOrderIsKept", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			guest := b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 			cs, err := b.authenticate(auth.AdminAPI, superadminLogin, superadminPassword, guest)
 			require.NoError(t, err)
 			require.Nil(t, cs.ActiveOrderID)
 			require.NotNil(t, b.sessionRow(t, guest.Token))
-			require.Zero(t, b.cache.counts().Deletes)
+			require.Zero(t, b.cache.Calls().Deletes)
 		})
 	})
 
 	t.Run("FailedLoginKeepsGuestSession", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			guest, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 55)
 			require.NoError(t, err)
 			_, err = b.authenticate(auth.AdminAPI, superadminLogin, "wrong", guest)
@@ -346,32 +314,27 @@ func TestAuthService_Authenticate(t *testing.T) {
 func TestAuthService_DestroyAuthenticatedSession(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	t.Run("DeletesEverySessionOfTheUser", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createCustomer(t, "c@example.com", "secret", true)
 			laptop := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			phone := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			other := b.login(t, auth.ShopAPI, "c@example.com", "secret")
 			anon := b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 
 			require.NoError(t, b.auth.DestroyAuthenticatedSession(b.ctx, laptop.Token))
 
 			for _, cs := range []*sessioncache.CachedSession{laptop, phone} {
 				require.Nil(t, b.sessionRow(t, cs.Token))
-				require.Nil(t, b.cache.peek(service.HashToken(cs.Token)))
+				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 				require.ErrorIs(t, err, service.ErrNotFound)
 			}
 			require.ElementsMatch(t, []string{service.HashToken(laptop.Token), service.HashToken(phone.Token)},
-				b.cache.deleteKeyList())
+				b.cache.DeleteKeys())
 			for _, cs := range []*sessioncache.CachedSession{other, anon} {
 				require.NotNil(t, b.sessionRow(t, cs.Token))
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
@@ -381,12 +344,10 @@ func TestAuthService_DestroyAuthenticatedSession(t *testing.T) {
 	})
 
 	t.Run("AnonymousUnknownOrEmptyTokenDeletesNothing", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			anon := b.anonymous(t)
 			admin := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
-			b.cache.reset()
+			b.cache.Reset()
 
 			for _, tok := range []string{anon.Token, randomToken(t), "", "short", string(make([]byte, 4096))} {
 				require.NoError(t, b.auth.DestroyAuthenticatedSession(b.ctx, tok))
@@ -394,17 +355,15 @@ func TestAuthService_DestroyAuthenticatedSession(t *testing.T) {
 			require.NotNil(t, b.sessionRow(t, anon.Token))
 			require.NotNil(t, b.sessionRow(t, admin.Token))
 			require.Equal(t, 2, b.countSessions(t))
-			require.Zero(t, b.cache.counts().Deletes)
+			require.Zero(t, b.cache.Calls().Deletes)
 		})
 	})
 }
 
 func TestNewAuthService(t *testing.T) {
-	t.Parallel()
-	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		b := newTestBundle(t, db, bundleOpts{})
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		// Defaults for Logger and NowFunc.
-		a, err := service.NewAuthService(service.AuthConfig{DB: db, Sessions: b.sessions, Hasher: b.hasher})
+		a, err := service.NewAuthService(service.AuthConfig{DB: b.db, Sessions: b.sessions, Hasher: b.hasher})
 		require.NoError(t, err)
 		cs, err := a.Authenticate(b.ctx, service.LoginRequest{
 			API: auth.AdminAPI, Method: service.NativeStrategyName, ChannelID: b.defaultChannel.ID,
@@ -583,9 +542,7 @@ func TestMaskIdentifier(t *testing.T) {
 // reason, the API, the client address and a masked identifier; never the
 // password, never the whole identifier.
 func TestLoginFailureLog(t *testing.T) {
-	t.Parallel()
-	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		b := newTestBundle(t, db, bundleOpts{})
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		b.createCustomer(t, "jane.doe@example.com", "customer-secret", true)
 		b.createCustomer(t, "new.customer@example.com", "unverified-secret", false)
 		b.createCustomer(t, "no.password@example.com", "", true)
@@ -642,10 +599,8 @@ func TestLoginFailureLog(t *testing.T) {
 // configured cost, so the time of an answer does not tell whether the user
 // exists, whatever the cost of the stored hash.
 func TestLoginTiming(t *testing.T) {
-	t.Parallel()
 	const cost = 12
-	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		b := newTestBundle(t, db, bundleOpts{})
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		h := &costHasher{cost: cost}
 		a, _ := hardenedAuth(t, b, h, true)
 		_, hashes := h.take()
@@ -712,9 +667,7 @@ func TestLoginTiming(t *testing.T) {
 // TestLoginRehash: with real bcrypt, a hash of another cost is replaced at
 // the next successful login, and only then.
 func TestLoginRehash(t *testing.T) {
-	t.Parallel()
-	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		b := newTestBundle(t, db, bundleOpts{}) // seeded at cost 4
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) { // seeded at cost 4
 		h5, err := password.NewBcrypt(5)
 		require.NoError(t, err)
 		a, logs := hardenedAuth(t, b, h5, false)
@@ -746,9 +699,7 @@ func TestLoginRehash(t *testing.T) {
 // TestLoginRehashKeepsANewerPassword: a password changed between the check
 // and the rehash is not overwritten by the rehash.
 func TestLoginRehashKeepsANewerPassword(t *testing.T) {
-	t.Parallel()
-	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		b := newTestBundle(t, db, bundleOpts{})
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		uid := b.createCustomer(t, "c@example.com", "any-password", true)
 		setNativeHash(t, b, uid, fakeHash(4, "old-password"))
 		h := &costHasher{cost: 12}
@@ -767,9 +718,7 @@ func TestLoginRehashKeepsANewerPassword(t *testing.T) {
 // long as its context lives, then fails with a fault (not invalid
 // credentials), logs no failed login and creates no session.
 func TestLoginWaitsForTheHashingPool(t *testing.T) {
-	t.Parallel()
-	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		b := newTestBundle(t, db, bundleOpts{})
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		uid := b.createCustomer(t, "c@example.com", "any-password", true)
 		setNativeHash(t, b, uid, fakeHash(12, "right-pw"))
 		h := &costHasher{cost: 12, hold: make(chan struct{}), held: make(chan struct{})}

@@ -43,12 +43,34 @@ type channelSnapshot struct {
 	fallback *entity.Channel // the default channel
 }
 
-// NewChannelService returns a ChannelService. Call Reload before use.
-func NewChannelService(db *bun.DB, log *slog.Logger, now func() time.Time, changed AccessChangeFunc) *ChannelService {
-	if changed == nil {
-		changed = func(context.Context) {}
+// ChannelConfig configures a ChannelService.
+type ChannelConfig struct {
+	// DB is the database. Required.
+	DB *bun.DB
+	// AccessChangeFunc runs after every committed channel change (app.New
+	// passes SessionService.ClearCache). Defaults to doing nothing.
+	AccessChangeFunc AccessChangeFunc
+	// Logger logs failed reloads of the channel snapshot. Defaults to
+	// discarding them.
+	Logger *slog.Logger
+	// NowFunc returns the current time (timestamps, and the pace of
+	// reloads for unknown tokens). Defaults to time.Now.
+	NowFunc func() time.Time
+}
+
+// NewChannelService returns a ChannelService, or an error naming every
+// missing required field. Call Reload before use.
+func NewChannelService(cfg ChannelConfig) (*ChannelService, error) {
+	if err := checkRequired("channel service", required{"DB", cfg.DB == nil}); err != nil {
+		return nil, err
 	}
-	return &ChannelService{db: db, log: log, now: now, changed: changed}
+	if cfg.AccessChangeFunc == nil {
+		cfg.AccessChangeFunc = func(context.Context) {}
+	}
+	return &ChannelService{
+		db: cfg.DB, log: defaultLogger(cfg.Logger), now: defaultNow(cfg.NowFunc),
+		changed: cfg.AccessChangeFunc,
+	}, nil
 }
 
 // Reload re-reads every channel into the snapshot.

@@ -18,18 +18,13 @@ import (
 func TestChannelService(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	// otherInstance is a second ChannelService on the same database, as
 	// another server process would have.
 	otherInstance := func(t *testing.T, b *testBundle) *service.ChannelService {
 		t.Helper()
-		other := service.NewChannelService(b.db, discardLog, b.clock.Now, nil)
-		require.NoError(t, other.Reload(b.ctx))
-		return other
+		return newChannelService(t, service.ChannelConfig{DB: b.db, NowFunc: b.clock.Now})
 	}
 
 	requireChannelNotFound := func(t *testing.T, err error, token string) {
@@ -40,9 +35,7 @@ func TestChannelService(t *testing.T) {
 	}
 
 	t.Run("OneChannelAnyTokenIsDefault", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			for _, tok := range []string{"", testChannelToken, "x", "unknown-token"} {
 				ch, err := b.channels.GetChannelFromToken(b.ctx, tok)
 				require.NoError(t, err, tok)
@@ -52,9 +45,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("SeveralChannels", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 
 			ch, err := b.channels.GetChannelFromToken(b.ctx, "")
@@ -82,9 +73,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("ChannelOfAnotherInstanceFoundAfterReloadInterval", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createChannel(t, "second") // two channels: tokens are checked
 
 			// An unknown token reloads the snapshot (the first time at once).
@@ -111,9 +100,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("ChannelOfAnotherInstanceFoundBySingleChannelInstance", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			// This instance's snapshot holds only the default channel; another
 			// instance creates a second one.
 			second, err := otherInstance(t, b).Create(b.ctx, service.NewChannel{Code: "second", Token: "second-token"})
@@ -127,9 +114,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("CreateAttachesBuiltInRoles", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			ch, err := b.channels.Create(b.ctx, service.NewChannel{Code: "second"})
 			require.NoError(t, err)
 			require.NotZero(t, ch.ID)
@@ -160,10 +145,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("HookRunsOnceAfterCommit", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
-
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			// The hook sees the committed state through another connection.
 			var mu sync.Mutex
 			var seen []string
@@ -208,9 +190,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("HookNotCalledWhenTransactionFails", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			require.Equal(t, 1, b.hook.count())
 
@@ -243,9 +223,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("UpdateChangesToken", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			b.clock.Advance(time.Minute)
 
@@ -265,9 +243,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("DefaultChannelCodeCannotChange", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			ch := new(entity.Channel)
 			require.NoError(t, b.db.NewSelect().Model(ch).Where("id = ?", b.defaultChannel.ID).Scan(b.ctx))
 			ch.Code = "renamed"
@@ -278,31 +254,29 @@ func TestChannelService(t *testing.T) {
 			require.NoError(t, b.db.NewSelect().Model((*entity.Channel)(nil)).Column("code").
 				Where("id = ?", b.defaultChannel.ID).Scan(b.ctx, &code))
 			require.Equal(t, entity.DefaultChannelCode, code)
-			require.NoError(t, service.NewChannelService(b.db, discardLog, b.clock.Now, nil).Reload(b.ctx))
+			newChannelService(t, service.ChannelConfig{DB: b.db, NowFunc: b.clock.Now}) // Reload succeeds
 		})
 	})
 
 	t.Run("DeleteRemovesSessionsOfTheChannel", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			// App wiring: the hook clears the session cache.
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, HookClearsCache: true})
+		// App wiring: the hook clears the session cache.
+		eachDB(t, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, HookClearsCache: true}, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			onSecond, err := b.sessions.SetActiveChannel(b.ctx, b.anonymous(t), second.ID)
 			require.NoError(t, err)
 			adminOnSecond, err := b.sessions.SetActiveChannel(b.ctx, b.login(t, auth.AdminAPI, superadminLogin, superadminPassword), second.ID)
 			require.NoError(t, err)
 			onDefault := b.anonymous(t)
-			require.Equal(t, 3, b.cache.len())
-			b.cache.reset()
+			require.Equal(t, 3, b.mem.Len())
+			b.cache.Reset()
 
 			require.NoError(t, b.channels.Delete(b.ctx, second.ID))
 			require.Equal(t, 2, b.hook.count(), "create + delete")
 			require.Nil(t, b.sessionRow(t, onSecond.Token))
 			require.Nil(t, b.sessionRow(t, adminOnSecond.Token))
 			require.NotNil(t, b.sessionRow(t, onDefault.Token))
-			require.Zero(t, b.cache.len())
-			require.Equal(t, 1, b.cache.counts().Clears)
+			require.Zero(t, b.mem.Len())
+			require.Equal(t, 1, b.cache.Calls().Clears)
 
 			for _, cs := range []string{onSecond.Token, adminOnSecond.Token} {
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs)
@@ -320,9 +294,7 @@ func TestChannelService(t *testing.T) {
 	})
 
 	t.Run("DefaultChannelCannotBeDeleted", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			anon := b.anonymous(t)
 			require.Error(t, b.channels.Delete(b.ctx, b.defaultChannel.ID))
 			require.Zero(t, b.hook.count())
@@ -339,7 +311,8 @@ func TestChannelService(t *testing.T) {
 	t.Run("ReloadRequiresDefaultChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			s := service.NewChannelService(db, discardLog, testenv.NewClock().Now, nil)
+			s, err := service.NewChannelService(service.ChannelConfig{DB: db})
+			require.NoError(t, err)
 			require.Error(t, s.Reload(context.Background()), "empty channel table")
 		})
 	})

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
 // Seed values of the Vendure e2e harness.
@@ -34,120 +34,6 @@ const (
 const oneYear = 8766 * time.Hour
 
 var discardLog = slog.New(slog.DiscardHandler)
-
-// ---- spy cache ----------------------------------------------------------------
-
-// spyCache is a sessioncache.Strategy that records every call and keeps the
-// entries in a real Memory cache.
-type spyCache struct {
-	mem *sessioncache.Memory
-
-	mu         sync.Mutex
-	n          cacheCounts
-	setKeys    []string
-	getKeys    []string
-	deleteKeys []string
-	// setWithToken counts Sets whose value carried a raw token.
-	setWithToken int
-	// onSet, when set, runs (outside the lock) before each Set is stored.
-	onSet func(key string)
-}
-
-// cacheCounts is how often each Strategy method was called.
-type cacheCounts struct {
-	Sets, Gets, Deletes, Clears int
-}
-
-var _ sessioncache.Strategy = (*spyCache)(nil)
-
-func newSpyCache(t *testing.T, size int) *spyCache {
-	t.Helper()
-	mem, err := sessioncache.NewMemory(size)
-	require.NoError(t, err)
-	return &spyCache{mem: mem}
-}
-
-func (c *spyCache) Generation() sessioncache.Generation { return c.mem.Generation() }
-
-func (c *spyCache) Set(ctx context.Context, key string, s *sessioncache.CachedSession, gen sessioncache.Generation) error {
-	c.mu.Lock()
-	c.n.Sets++
-	c.setKeys = append(c.setKeys, key)
-	if s != nil && s.Token != "" {
-		c.setWithToken++
-	}
-	hook := c.onSet
-	c.mu.Unlock()
-	if hook != nil {
-		hook(key)
-	}
-	return c.mem.Set(ctx, key, s, gen)
-}
-
-func (c *spyCache) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
-	c.mu.Lock()
-	c.n.Gets++
-	c.getKeys = append(c.getKeys, key)
-	c.mu.Unlock()
-	return c.mem.Get(ctx, key)
-}
-
-// Delete counts one delete per key.
-func (c *spyCache) Delete(ctx context.Context, keys ...string) error {
-	c.mu.Lock()
-	c.n.Deletes += len(keys)
-	c.deleteKeys = append(c.deleteKeys, keys...)
-	c.mu.Unlock()
-	return c.mem.Delete(ctx, keys...)
-}
-
-func (c *spyCache) Clear(ctx context.Context) error {
-	c.mu.Lock()
-	c.n.Clears++
-	c.mu.Unlock()
-	return c.mem.Clear(ctx)
-}
-
-func (c *spyCache) counts() cacheCounts {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
-}
-
-// reset forgets the recorded calls; the entries stay.
-func (c *spyCache) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n = cacheCounts{}
-	c.setKeys, c.getKeys, c.deleteKeys = nil, nil, nil
-	c.setWithToken = 0
-}
-
-func (c *spyCache) setKeyList() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.setKeys)
-}
-
-func (c *spyCache) deleteKeyList() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.deleteKeys)
-}
-
-func (c *spyCache) tokenLeaks() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.setWithToken
-}
-
-// peek returns the entry under key without recording a call.
-func (c *spyCache) peek(key string) *sessioncache.CachedSession {
-	s, _ := c.mem.Get(context.Background(), key)
-	return s
-}
-
-func (c *spyCache) len() int { return c.mem.Len() }
 
 // ---- access-change hook spy -------------------------------------------------------
 
@@ -183,12 +69,11 @@ func (h *hookSpy) setThen(f func(ctx context.Context)) {
 // ---- bundle -----------------------------------------------------------------------
 
 // testBundle is a seeded database with every service wired to a fake clock
-// and a spy cache.
+// and a spy cache: what the service tests use, nothing more.
 type testBundle struct {
 	ctx      context.Context
 	db       *bun.DB
 	clock    *testenv.Clock
-	cache    *spyCache
 	hasher   password.Hasher
 	hook     *hookSpy
 	sessions *service.SessionService
@@ -196,6 +81,11 @@ type testBundle struct {
 	channels *service.ChannelService
 	roles    *service.RoleService
 	users    *service.UserService
+	// cache records every call the SessionService makes to its cache.
+	cache *sessioncachetest.Spy
+	// mem is the Memory cache cache wraps (nil with bundleOpts.NewCache),
+	// for tests that count the entries it holds.
+	mem *sessioncache.Memory
 
 	defaultChannel   *entity.Channel
 	superRoleID      entity.ID
@@ -209,13 +99,30 @@ type bundleOpts struct {
 	SessionDuration     time.Duration
 	CacheTTL            time.Duration
 	RequireVerification bool
-	// CacheSize is the size of the spy's Memory cache (default 100).
+	// CacheSize is the size of the Memory cache behind the spy (default 100).
 	CacheSize int
-	// Cache replaces the spy as the SessionService's cache (e.g. Noop).
-	Cache sessioncache.Strategy
+	// NewCache, when set, returns the strategy the spy wraps instead of a
+	// Memory cache (Noop, Redis). A Prober (Redis) is passed on as the
+	// SessionService's Prober, as app.New does when it wraps its cache.
+	NewCache func(t *testing.T) sessioncache.Strategy
 	// HookClearsCache wires the access-change hook to
 	// SessionService.ClearCache, as the app does.
 	HookClearsCache bool
+}
+
+// noopCache is a bundleOpts.NewCache for tests that must read the database
+// on every lookup.
+func noopCache(*testing.T) sessioncache.Strategy { return sessioncache.Noop{} }
+
+// eachDB runs f with a fresh bundle on every database (testenv.EachDB), in
+// parallel with the other tests: it calls t.Parallel itself, so the test or
+// subtest that calls it must not.
+func eachDB(t *testing.T, opts bundleOpts, f func(t *testing.T, b *testBundle)) {
+	t.Helper()
+	t.Parallel()
+	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+		f(t, newTestBundle(t, db, opts))
+	})
 }
 
 func newHasher(t *testing.T) *password.Bcrypt {
@@ -240,30 +147,37 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	hasher := newHasher(t)
 	require.NoError(t, service.Seed(ctx, db, hasher, clock.Now(), seedConfig()))
 
-	if opts.CacheSize == 0 {
-		opts.CacheSize = 100
+	b := &testBundle{ctx: ctx, db: db, clock: clock, hasher: hasher, hook: &hookSpy{}}
+	var next sessioncache.Strategy
+	if opts.NewCache != nil {
+		next = opts.NewCache(t)
+	} else {
+		if opts.CacheSize == 0 {
+			opts.CacheSize = 100
+		}
+		mem, err := sessioncache.NewMemory(opts.CacheSize)
+		require.NoError(t, err)
+		b.mem, next = mem, mem
 	}
-	b := &testBundle{
-		ctx: ctx, db: db, clock: clock, hasher: hasher,
-		cache: newSpyCache(t, opts.CacheSize), hook: &hookSpy{},
-	}
-	var cache sessioncache.Strategy = b.cache
-	if opts.Cache != nil {
-		cache = opts.Cache
-	}
+	b.cache = sessioncachetest.NewSpy(next)
+	prober, _ := next.(sessioncache.Prober)
 	var err error
 	b.sessions, err = service.NewSessionService(service.SessionConfig{
-		DB: db, Cache: cache, Logger: discardLog, NowFunc: clock.Now,
+		DB: db, Cache: b.cache, Prober: prober, Logger: discardLog, NowFunc: clock.Now,
 		SessionDuration: opts.SessionDuration, CacheTTL: opts.CacheTTL,
+		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
+			return b.users.AddCustomerToChannel(ctx, userID, channelID)
+		},
 	})
 	require.NoError(t, err)
 	if opts.HookClearsCache {
 		b.hook.then = b.sessions.ClearCache
 	}
-	b.channels = service.NewChannelService(db, discardLog, clock.Now, b.hook.fn)
-	require.NoError(t, b.channels.Reload(ctx))
-	b.roles = service.NewRoleService(db, clock.Now, b.hook.fn)
-	b.users = service.NewUserService(db, clock.Now, hasher, b.sessions)
+	b.channels = newChannelService(t, service.ChannelConfig{DB: db, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
+	b.roles, err = service.NewRoleService(service.RoleConfig{DB: db, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
+	require.NoError(t, err)
+	b.users, err = service.NewUserService(service.UserConfig{DB: db, Sessions: b.sessions, Hasher: hasher, NowFunc: clock.Now})
+	require.NoError(t, err)
 	b.auth, err = service.NewAuthService(service.AuthConfig{
 		DB: db, Sessions: b.sessions, Hasher: hasher, Logger: discardLog, NowFunc: clock.Now,
 		RequireVerification: opts.RequireVerification,
@@ -279,6 +193,15 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	require.NoError(t, db.NewSelect().Table("user").Column("id").
 		Where("identifier = ?", superadminLogin).Scan(ctx, &b.superadminUserID))
 	return b
+}
+
+// newChannelService builds a ChannelService and loads its snapshot.
+func newChannelService(t *testing.T, cfg service.ChannelConfig) *service.ChannelService {
+	t.Helper()
+	s, err := service.NewChannelService(cfg)
+	require.NoError(t, err)
+	require.NoError(t, s.Reload(context.Background()))
+	return s
 }
 
 func (b *testBundle) roleID(t *testing.T, code string) entity.ID {

@@ -9,33 +9,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
-
-// hookCache wraps a strategy and runs beforeSet (once per key, if set)
-// before a Set reaches it: a test uses it to run a logout in the window
-// between a cache write's database read and the write itself.
-type hookCache struct {
-	sessioncache.Strategy
-	mu        sync.Mutex
-	beforeSet func(key string)
-}
-
-func (h *hookCache) Set(ctx context.Context, key string, s *sessioncache.CachedSession, gen sessioncache.Generation) error {
-	h.mu.Lock()
-	hook := h.beforeSet
-	h.beforeSet = nil
-	h.mu.Unlock()
-	if hook != nil {
-		hook(key)
-	}
-	return h.Strategy.Set(ctx, key, s, gen)
-}
 
 // revocationCaches are the cache strategies the revocation tests run on:
 // memory, and Redis (the real one when TEST_REDIS_URL is set, else
@@ -56,14 +35,12 @@ func revocationCaches(t *testing.T) map[string]func(t *testing.T) sessioncache.S
 	}
 }
 
-// eachDBAndCache runs f on every database and cache strategy, in parallel.
-func eachDBAndCache(t *testing.T, f func(t *testing.T, db *bun.DB, cache sessioncache.Strategy)) {
+// eachDBAndCache runs f with a fresh bundle on every database and cache
+// strategy (behind the bundle's spy), in parallel.
+func eachDBAndCache(t *testing.T, f func(t *testing.T, b *testBundle)) {
 	for name, newCache := range revocationCaches(t) {
 		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-				f(t, db, newCache(t))
-			})
+			eachDB(t, bundleOpts{NewCache: newCache}, f)
 		})
 	}
 }
@@ -74,15 +51,18 @@ func eachDBAndCache(t *testing.T, f func(t *testing.T, db *bun.DB, cache session
 // the session from the database just before the logout.
 func TestRevocationBeatsInFlightCacheWrites(t *testing.T) {
 	t.Parallel()
-	eachDBAndCache(t, func(t *testing.T, db *bun.DB, cache sessioncache.Strategy) {
-		hc := &hookCache{Strategy: cache}
-		b := newTestBundle(t, db, bundleOpts{Cache: hc})
+	eachDBAndCache(t, func(t *testing.T, b *testBundle) {
 		uid := b.superadminUserID
 
-		logoutFirst := func(string) { require.NoError(t, b.sessions.DeleteSessionsByUser(b.ctx, uid)) }
-		hc.mu.Lock()
-		hc.beforeSet = logoutFirst
-		hc.mu.Unlock()
+		// logoutBeforeNextSet runs a logout-everywhere once, in the window
+		// between the next cache write's database read and the write itself.
+		logoutBeforeNextSet := func() {
+			b.cache.OnSet(func(string) {
+				b.cache.OnSet(nil)
+				require.NoError(t, b.sessions.DeleteSessionsByUser(b.ctx, uid))
+			})
+		}
+		logoutBeforeNextSet()
 		cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 		_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 		require.ErrorIs(t, err, service.ErrNotFound, "a login's late cache write revived a logged-out session")
@@ -90,11 +70,9 @@ func TestRevocationBeatsInFlightCacheWrites(t *testing.T) {
 		// The miss path: the entry is gone (say it expired from the cache),
 		// a lookup reads the row, the logout runs, then the lookup writes.
 		cs = b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
-		require.NoError(t, cache.Delete(b.ctx, "unrelated")) // any revocation in between must not matter
-		b.clock.Advance(301 * time.Second)                   // the entry is stale: the next lookup reads the row
-		hc.mu.Lock()
-		hc.beforeSet = logoutFirst
-		hc.mu.Unlock()
+		require.NoError(t, b.cache.Delete(b.ctx, "unrelated")) // any revocation in between must not matter
+		b.clock.Advance(301 * time.Second)                     // the entry is stale: the next lookup reads the row
+		logoutBeforeNextSet()
 		_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token) // answers from its read; the write is what matters
 		require.NoError(t, err)
 		_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
@@ -111,8 +89,7 @@ func TestRevocationStress(t *testing.T) {
 	if testing.Short() || os.Getenv("REVOCATION_STRESS_ITERATIONS") == "small" {
 		iterations = 200
 	}
-	eachDBAndCache(t, func(t *testing.T, db *bun.DB, cache sessioncache.Strategy) {
-		b := newTestBundle(t, db, bundleOpts{Cache: cache})
+	eachDBAndCache(t, func(t *testing.T, b *testBundle) {
 		uid := b.superadminUserID
 		var (
 			mu     sync.Mutex

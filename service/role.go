@@ -21,12 +21,27 @@ type RoleService struct {
 	changed AccessChangeFunc
 }
 
-// NewRoleService returns a RoleService.
-func NewRoleService(db *bun.DB, now func() time.Time, changed AccessChangeFunc) *RoleService {
-	if changed == nil {
-		changed = func(context.Context) {}
+// RoleConfig configures a RoleService.
+type RoleConfig struct {
+	// DB is the database. Required.
+	DB *bun.DB
+	// AccessChangeFunc runs after every committed role change (app.New
+	// passes SessionService.ClearCache). Defaults to doing nothing.
+	AccessChangeFunc AccessChangeFunc
+	// NowFunc returns the current time. Defaults to time.Now.
+	NowFunc func() time.Time
+}
+
+// NewRoleService returns a RoleService, or an error naming every missing
+// required field.
+func NewRoleService(cfg RoleConfig) (*RoleService, error) {
+	if err := checkRequired("role service", required{"DB", cfg.DB == nil}); err != nil {
+		return nil, err
 	}
-	return &RoleService{db: db, now: now, changed: changed}
+	if cfg.AccessChangeFunc == nil {
+		cfg.AccessChangeFunc = func(context.Context) {}
+	}
+	return &RoleService{db: cfg.DB, now: defaultNow(cfg.NowFunc), changed: cfg.AccessChangeFunc}, nil
 }
 
 // NewRole describes a role to create.

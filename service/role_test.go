@@ -5,21 +5,17 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
 func TestRoleService(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	rolePermissions := func(t *testing.T, b *testBundle, id entity.ID) entity.StringList {
 		t.Helper()
@@ -35,9 +31,7 @@ func TestRoleService(t *testing.T) {
 	}
 
 	t.Run("CreatePrependsAuthenticated", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			hooks := b.hook.count()
 
@@ -63,9 +57,7 @@ func TestRoleService(t *testing.T) {
 	})
 
 	t.Run("CreateRejects", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createRole(t, "taken", nil)
 			hooks, roles := b.hook.count(), countRoles(t, b)
 
@@ -84,9 +76,7 @@ func TestRoleService(t *testing.T) {
 	})
 
 	t.Run("UpdatePermissions", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			id := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			hooks := b.hook.count()
 			b.clock.Advance(time.Minute)
@@ -104,9 +94,7 @@ func TestRoleService(t *testing.T) {
 	})
 
 	t.Run("Delete", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			id := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			uid := b.createAdmin(t, "editor@example.com", "secret", id)
 			hooks := b.hook.count()
@@ -126,9 +114,7 @@ func TestRoleService(t *testing.T) {
 	})
 
 	t.Run("BuiltInRolesCannotBeDeleted", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			for _, id := range []entity.ID{b.superRoleID, b.customerRoleID} {
 				require.Error(t, b.roles.Delete(b.ctx, id))
 			}
@@ -138,9 +124,7 @@ func TestRoleService(t *testing.T) {
 	})
 
 	t.Run("BuiltInRolesCannotBeModified", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			superErr := b.roles.UpdatePermissions(b.ctx, b.superRoleID, []auth.Permission{"ReadCatalog"})
 			customerErr := b.roles.UpdatePermissions(b.ctx, b.customerRoleID, []auth.Permission{"ReadCatalog"})
 			require.ErrorIs(t, superErr, service.ErrCannotModifyRole)
@@ -152,19 +136,17 @@ func TestRoleService(t *testing.T) {
 	})
 
 	t.Run("AppWiringClearsSessionCache", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, HookClearsCache: true})
+		eachDB(t, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, HookClearsCache: true}, func(t *testing.T, b *testBundle) {
 			id := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			b.createAdmin(t, "editor@example.com", "secret", id)
 			cs := b.login(t, auth.AdminAPI, "editor@example.com", "secret")
 			b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
-			require.Equal(t, 2, b.cache.len())
-			b.cache.reset()
+			require.Equal(t, 2, b.mem.Len())
+			b.cache.Reset()
 
 			require.NoError(t, b.roles.UpdatePermissions(b.ctx, id, []auth.Permission{"ReadOrder"}))
-			require.Zero(t, b.cache.len())
-			require.Equal(t, cacheCounts{Clears: 1}, b.cache.counts())
+			require.Zero(t, b.mem.Len())
+			require.Equal(t, sessioncachetest.Calls{Clears: 1}, b.cache.Calls())
 
 			// The next lookup reads the new permissions (no TTL wait).
 			got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
@@ -172,12 +154,12 @@ func TestRoleService(t *testing.T) {
 			require.Equal(t, []auth.Permission{"Authenticated", "ReadOrder"}, got.PermissionsOn(b.defaultChannel.ID))
 
 			b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
-			require.NotZero(t, b.cache.len())
+			require.NotZero(t, b.mem.Len())
 			extra := b.createRole(t, "extra", nil)
-			require.Zero(t, b.cache.len(), "Create clears")
+			require.Zero(t, b.mem.Len(), "Create clears")
 			b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			require.NoError(t, b.roles.Delete(b.ctx, extra))
-			require.Zero(t, b.cache.len(), "Delete clears")
+			require.Zero(t, b.mem.Len(), "Delete clears")
 		})
 	})
 }

@@ -53,9 +53,7 @@ func TestSeed(t *testing.T) {
 	}
 
 	t.Run("FirstRun", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{})
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			require.Equal(t, seedCounts{
 				DefaultChannels: 1, Roles: 2, Superadmins: 1, Administrators: 1,
 				SuperRoleChannels: 1, CustomerRoleChannels: 1,
@@ -78,13 +76,11 @@ func TestSeed(t *testing.T) {
 	})
 
 	t.Run("Idempotent", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{})
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			want := countAll(t, b)
 			for range 2 {
 				b.clock.Advance(time.Hour)
-				require.NoError(t, service.Seed(b.ctx, db, b.hasher, b.clock.Now(), seedConfig()))
+				require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
 			}
 			require.Equal(t, want, countAll(t, b))
 			require.Equal(t, testChannelToken, defaultToken(t, b))
@@ -92,17 +88,15 @@ func TestSeed(t *testing.T) {
 	})
 
 	t.Run("DefaultChannelTokenChange", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{})
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			cfg := seedConfig()
 			cfg.DefaultChannelToken = "new-token"
-			require.NoError(t, service.Seed(b.ctx, db, b.hasher, b.clock.Now(), cfg))
+			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
 			require.Equal(t, "new-token", defaultToken(t, b))
 
 			// An empty token keeps the current one.
 			cfg.DefaultChannelToken = ""
-			require.NoError(t, service.Seed(b.ctx, db, b.hasher, b.clock.Now(), cfg))
+			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
 			require.Equal(t, "new-token", defaultToken(t, b))
 			require.Equal(t, 1, countAll(t, b).DefaultChannels)
 		})
@@ -128,22 +122,20 @@ func TestSeed(t *testing.T) {
 	})
 
 	t.Run("SuperadminRoleResynced", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{})
-			_, err := db.NewUpdate().Model((*entity.Role)(nil)).Set("permissions = ?", entity.StringList{"Authenticated", "ReadCatalog"}).
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
+			_, err := b.db.NewUpdate().Model((*entity.Role)(nil)).Set("permissions = ?", entity.StringList{"Authenticated", "ReadCatalog"}).
 				Where("id = ?", b.superRoleID).Exec(b.ctx)
 			require.NoError(t, err)
 			// A channel made behind the service's back, with no roles.
 			now := b.clock.Now()
-			_, err = db.NewInsert().Model(&entity.Channel{
+			_, err = b.db.NewInsert().Model(&entity.Channel{
 				CreatedAt: now, UpdatedAt: now, Code: "raw", Token: "raw-token",
 				DefaultLanguageCode: "en", AvailableLanguageCodes: entity.StringList{"en"},
 				DefaultCurrencyCode: "USD", AvailableCurrencyCodes: entity.StringList{"USD"},
 			}).Exec(b.ctx)
 			require.NoError(t, err)
 
-			require.NoError(t, service.Seed(b.ctx, db, b.hasher, now, seedConfig()))
+			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, now, seedConfig()))
 			require.Equal(t, auth.Assignable(), toPermissions(role(t, b, b.superRoleID).Permissions))
 			require.Equal(t, 2, countAll(t, b).SuperRoleChannels, "SuperAdmin role on every channel")
 			require.Equal(t, entity.StringList{"Authenticated"}, role(t, b, b.customerRoleID).Permissions)
@@ -151,12 +143,10 @@ func TestSeed(t *testing.T) {
 	})
 
 	t.Run("SuperadminPasswordNotReset", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{})
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			cfg := seedConfig()
 			cfg.SuperadminPassword = "changed-password"
-			require.NoError(t, service.Seed(b.ctx, db, b.hasher, b.clock.Now(), cfg))
+			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
 			b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			require.Equal(t, 1, countAll(t, b).Superadmins)
 		})

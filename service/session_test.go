@@ -11,13 +11,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
 func TestHashToken(t *testing.T) {
@@ -44,9 +43,7 @@ func TestNewSessionService(t *testing.T) {
 	})
 
 	t.Run("Defaults", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{})
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			now := b.clock.Now()
 			cs := b.anonymous(t)
 			// 1y = 365.25 days; 300 s cache TTL.
@@ -57,11 +54,7 @@ func TestNewSessionService(t *testing.T) {
 }
 
 func TestSessionService_Tokens(t *testing.T) {
-	t.Parallel()
-
-	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-		b := newTestBundle(t, db, bundleOpts{})
-
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		var tokens []string
 		for range 10 {
 			tokens = append(tokens, b.anonymous(t).Token)
@@ -95,12 +88,12 @@ func TestSessionService_Tokens(t *testing.T) {
 		}
 
 		// The cache is keyed by the hash and never receives the raw token.
-		for _, key := range b.cache.setKeyList() {
+		for _, key := range b.cache.SetKeys() {
 			require.False(t, seen[key], "a cache key is a raw token")
 		}
-		require.Zero(t, b.cache.tokenLeaks(), "a cached value carried the raw token")
+		require.Zero(t, b.cache.TokenLeaks(), "a cached value carried the raw token")
 		for tok := range seen {
-			require.NotNil(t, b.cache.peek(service.HashToken(tok)))
+			require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(tok)))
 		}
 	})
 }
@@ -108,15 +101,10 @@ func TestSessionService_Tokens(t *testing.T) {
 func TestSessionService_CreateAnonymousSession(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: 10 * time.Second})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: 10 * time.Second}
 
 	t.Run("StoresRowAndCachesOnce", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.clock.Advance(250 * time.Millisecond)
 			now := b.clock.Now()
 			ch := b.defaultChannel.ID
@@ -144,9 +132,9 @@ func TestSessionService_CreateAnonymousSession(t *testing.T) {
 			require.Nil(t, row.ActiveOrderID)
 			require.Equal(t, &ch, row.ActiveChannelID)
 
-			require.Equal(t, cacheCounts{Sets: 1}, b.cache.counts())
-			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.setKeyList())
-			cached := b.cache.peek(service.HashToken(cs.Token))
+			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
+			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.SetKeys())
+			cached := b.cache.Peek(b.ctx, service.HashToken(cs.Token))
 			require.NotNil(t, cached)
 			require.Equal(t, cs.ID, cached.ID)
 			require.Empty(t, cached.Token)
@@ -154,9 +142,7 @@ func TestSessionService_CreateAnonymousSession(t *testing.T) {
 	})
 
 	t.Run("WithoutChannel", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs, err := b.sessions.CreateAnonymousSession(b.ctx, nil)
 			require.NoError(t, err)
 			require.Nil(t, cs.ActiveChannelID)
@@ -174,17 +160,12 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 		duration = time.Hour
 		ttl      = 10 * time.Second
 	)
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: duration, CacheTTL: ttl})
-	}
+	opts := bundleOpts{SessionDuration: duration, CacheTTL: ttl}
 
 	t.Run("CacheHitSkipsDatabase", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 
 			// Delete the row behind the cache's back: a fresh entry is
 			// served without touching the database.
@@ -196,18 +177,16 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, cs.ID, got.ID)
 			require.Equal(t, cs.Token, got.Token)
-			require.Equal(t, cacheCounts{Gets: 1}, b.cache.counts())
-			require.Empty(t, b.cache.peek(service.HashToken(cs.Token)).Token, "the cached entry must not be modified")
+			require.Equal(t, sessioncachetest.Calls{Gets: 1}, b.cache.Calls())
+			require.Empty(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)).Token, "the cached entry must not be modified")
 		})
 	})
 
 	t.Run("MissLoadsAndCaches", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.newSession(t, b.superadminUserID)
 			require.NoError(t, b.cache.Clear(b.ctx))
-			b.cache.reset()
+			b.cache.Reset()
 			b.clock.Advance(time.Second)
 
 			got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
@@ -216,23 +195,21 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			require.Equal(t, cs.Token, got.Token)
 			require.NotNil(t, got.User)
 			require.Equal(t, superadminLogin, got.User.Identifier)
-			require.Equal(t, cacheCounts{Gets: 1, Sets: 1}, b.cache.counts())
+			require.Equal(t, sessioncachetest.Calls{Gets: 1, Sets: 1}, b.cache.Calls())
 			require.InDelta(t, unixSeconds(b.clock.Now().Add(ttl)), got.CacheExpiry, 1e-6)
 
 			// The next lookup is a cache hit.
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.NoError(t, err)
-			require.Equal(t, cacheCounts{Gets: 2, Sets: 1}, b.cache.counts())
+			require.Equal(t, sessioncachetest.Calls{Gets: 2, Sets: 1}, b.cache.Calls())
 		})
 	})
 
 	t.Run("StaleEntryRefreshedFromDatabase", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
 			key := service.HashToken(cs.Token)
-			first := b.cache.peek(key).CacheExpiry
+			first := b.cache.Peek(b.ctx, key).CacheExpiry
 
 			// Change the row behind the cache's back: only a refresh sees it.
 			order := entity.ID(42)
@@ -244,15 +221,15 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			require.NoError(t, err)
 			require.Nil(t, got.ActiveOrderID, "fresh entry is served as is")
 
-			b.cache.reset()
+			b.cache.Reset()
 			b.clock.Advance(ttl + time.Millisecond)
 			got, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.NoError(t, err)
 			require.Equal(t, &order, got.ActiveOrderID)
-			require.Equal(t, cacheCounts{Gets: 1, Sets: 1}, b.cache.counts())
-			require.Equal(t, []string{key}, b.cache.setKeyList())
+			require.Equal(t, sessioncachetest.Calls{Gets: 1, Sets: 1}, b.cache.Calls())
+			require.Equal(t, []string{key}, b.cache.SetKeys())
 
-			cached := b.cache.peek(key)
+			cached := b.cache.Peek(b.ctx, key)
 			want := unixSeconds(b.clock.Now().Add(ttl))
 			require.InDelta(t, want, cached.CacheExpiry, 1e-6)
 			require.Greater(t, cached.CacheExpiry, first)
@@ -261,33 +238,29 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	})
 
 	t.Run("StaleEntryOfDeletedRowIsEvicted", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
 			key := service.HashToken(cs.Token)
 			_, err := b.db.NewDelete().Model((*entity.Session)(nil)).Where("id = ?", cs.ID).Exec(b.ctx)
 			require.NoError(t, err)
-			b.cache.reset()
+			b.cache.Reset()
 
 			b.clock.Advance(ttl + time.Second)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.ErrorIs(t, err, service.ErrNotFound)
-			require.Nil(t, b.cache.peek(key), "Vendure keeps the stale entry; we evict it")
-			require.Equal(t, cacheCounts{Gets: 1, Deletes: 1}, b.cache.counts())
-			require.Equal(t, []string{key}, b.cache.deleteKeyList())
+			require.Nil(t, b.cache.Peek(b.ctx, key), "Vendure keeps the stale entry; we evict it")
+			require.Equal(t, sessioncachetest.Calls{Gets: 1, Deletes: 1}, b.cache.Calls())
+			require.Equal(t, []string{key}, b.cache.DeleteKeys())
 
 			// No negative caching: a later lookup misses again, without a Delete.
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.ErrorIs(t, err, service.ErrNotFound)
-			require.Equal(t, cacheCounts{Gets: 2, Deletes: 1}, b.cache.counts())
+			require.Equal(t, sessioncachetest.Calls{Gets: 2, Deletes: 1}, b.cache.Calls())
 		})
 	})
 
 	t.Run("ExpiredSessionNotFoundAndNotRevived", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.newSession(t, b.superadminUserID)
 			before := b.sessionRow(t, cs.Token)
 
@@ -300,14 +273,12 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			require.NotNil(t, after)
 			requireTimeEqual(t, before.Expires, after.Expires, "an expired session is not extended")
 			requireTimeEqual(t, before.UpdatedAt, after.UpdatedAt)
-			require.Nil(t, b.cache.peek(service.HashToken(cs.Token)))
+			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
 		})
 	})
 
 	t.Run("ExpiredAtExactlyExpiresIsNotFound", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: duration, CacheTTL: 2 * duration})
+		eachDB(t, bundleOpts{SessionDuration: duration, CacheTTL: 2 * duration}, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
 			b.clock.Advance(duration)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
@@ -316,26 +287,22 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	})
 
 	t.Run("ExpiredWhileCacheEntryFresh", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			// A cache TTL longer than the session: the entry is fresh but the
-			// session has expired, so the database decides.
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: 10 * time.Second, CacheTTL: time.Minute})
+		// A cache TTL longer than the session: the entry is fresh but the
+		// session has expired, so the database decides.
+		eachDB(t, bundleOpts{SessionDuration: 10 * time.Second, CacheTTL: time.Minute}, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
 			key := service.HashToken(cs.Token)
 			b.clock.Advance(11 * time.Second)
-			require.False(t, b.cache.peek(key).IsStale(b.clock.Now()))
+			require.False(t, b.cache.Peek(b.ctx, key).IsStale(b.clock.Now()))
 
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.ErrorIs(t, err, service.ErrNotFound)
-			require.Nil(t, b.cache.peek(key))
+			require.Nil(t, b.cache.Peek(b.ctx, key))
 		})
 	})
 
 	t.Run("InvalidatedNotFound", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.newSession(t, b.superadminUserID)
 			_, err := b.db.NewUpdate().Model((*entity.Session)(nil)).Set("invalidated = ?", true).
 				Where("id = ?", cs.ID).Exec(b.ctx)
@@ -344,14 +311,12 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			b.clock.Advance(ttl + time.Second)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.ErrorIs(t, err, service.ErrNotFound)
-			require.Nil(t, b.cache.peek(service.HashToken(cs.Token)))
+			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
 		})
 	})
 
 	t.Run("InvalidatedNotFoundWithoutCache", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: duration, CacheTTL: ttl, Cache: sessioncache.Noop{}})
+		eachDB(t, bundleOpts{SessionDuration: duration, CacheTTL: ttl, NewCache: noopCache}, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.NoError(t, err)
@@ -364,28 +329,24 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	})
 
 	t.Run("EmptyOversizedAndUnknownTokens", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 
 			for _, tok := range []string{"", strings.Repeat("a", 10*1024)} {
 				_, err := b.sessions.GetSessionFromToken(b.ctx, tok)
 				require.ErrorIs(t, err, service.ErrNotFound)
 			}
-			require.Equal(t, cacheCounts{}, b.cache.counts(), "rejected before the cache")
+			require.Equal(t, sessioncachetest.Calls{}, b.cache.Calls(), "rejected before the cache")
 
 			_, err := b.sessions.GetSessionFromToken(b.ctx, randomToken(t))
 			require.ErrorIs(t, err, service.ErrNotFound)
-			require.Equal(t, cacheCounts{Gets: 1}, b.cache.counts())
+			require.Equal(t, sessioncachetest.Calls{Gets: 1}, b.cache.Calls())
 		})
 	})
 
 	t.Run("SoftDeletedUserNotFound", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			uid := b.createCustomer(t, "gone@example.com", "secret", true)
 			cs := b.login(t, auth.ShopAPI, "gone@example.com", "secret")
 
@@ -399,7 +360,7 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			b.clock.Advance(ttl + time.Second)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.ErrorIs(t, err, service.ErrNotFound)
-			require.Nil(t, b.cache.peek(service.HashToken(cs.Token)))
+			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
 		})
 	})
 }
@@ -408,10 +369,8 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	t.Parallel()
 
 	t.Run("LookupsEverySecondKeepSessionAlive", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			// Vendure e2e: sessionDuration 3s, sessionCacheTTL 1.
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second})
+		// Vendure e2e: sessionDuration 3s, sessionCacheTTL 1.
+		eachDB(t, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second}, func(t *testing.T, b *testBundle) {
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			start := b.clock.Now()
 			for i := 1; i <= 6; i++ {
@@ -425,10 +384,8 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	})
 
 	t.Run("DatabaseExpiryMovesOnlyBelowHalf", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			// No cache: every lookup reads the row.
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second, Cache: sessioncache.Noop{}})
+		// No cache: every lookup reads the row.
+		eachDB(t, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second, NewCache: noopCache}, func(t *testing.T, b *testBundle) {
 			t0 := b.clock.Now()
 			cs := b.anonymous(t)
 
@@ -450,9 +407,7 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	})
 
 	t.Run("IdleSessionDies", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second})
+		eachDB(t, bundleOpts{SessionDuration: 3 * time.Second, CacheTTL: time.Second}, func(t *testing.T, b *testBundle) {
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			b.clock.Advance(3500 * time.Millisecond)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
@@ -461,17 +416,15 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	})
 
 	t.Run("OneYearNoWriteAfterOneDay", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: oneYear})
+		eachDB(t, bundleOpts{SessionDuration: oneYear}, func(t *testing.T, b *testBundle) {
 			t0 := b.clock.Now()
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 
 			b.clock.Advance(24 * time.Hour) // the 300 s cache entry is stale
-			b.cache.reset()
+			b.cache.Reset()
 			got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.NoError(t, err)
-			require.Equal(t, cacheCounts{Gets: 1, Sets: 1}, b.cache.counts(), "the lookup went to the database")
+			require.Equal(t, sessioncachetest.Calls{Gets: 1, Sets: 1}, b.cache.Calls(), "the lookup went to the database")
 			requireTimeEqual(t, t0.Add(oneYear), got.Expires)
 			row := b.sessionRow(t, cs.Token)
 			requireTimeEqual(t, t0, row.UpdatedAt, "no write")
@@ -480,9 +433,7 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 	})
 
 	t.Run("OneYearExtendedAfter200Days", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := newTestBundle(t, db, bundleOpts{SessionDuration: oneYear})
+		eachDB(t, bundleOpts{SessionDuration: oneYear}, func(t *testing.T, b *testBundle) {
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 
 			b.clock.Advance(200 * 24 * time.Hour)
@@ -493,7 +444,7 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 			row := b.sessionRow(t, cs.Token)
 			requireTimeEqual(t, now.Add(oneYear), row.Expires)
 			requireTimeEqual(t, now, row.UpdatedAt)
-			requireTimeEqual(t, now.Add(oneYear), b.cache.peek(service.HashToken(cs.Token)).Expires)
+			requireTimeEqual(t, now.Add(oneYear), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).Expires)
 		})
 	})
 }
@@ -501,15 +452,10 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 func TestSessionService_ChannelPermissions(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{CacheTTL: 30 * time.Second})
-	}
+	opts := bundleOpts{CacheTTL: 30 * time.Second}
 
 	t.Run("UnionPerChannelSortedByID", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			require.Greater(t, second.ID, b.defaultChannel.ID)
 
@@ -545,9 +491,7 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	})
 
 	t.Run("SuperadminHasEveryAssignablePermissionOnEveryChannel", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			third := b.createChannel(t, "third")
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
@@ -566,9 +510,7 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	})
 
 	t.Run("CustomerHasAuthenticatedOnItsChannels", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			b.createCustomer(t, "c@example.com", "secret", true)
 			cs := b.login(t, auth.ShopAPI, "c@example.com", "secret")
@@ -583,9 +525,7 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	})
 
 	t.Run("IsAdministrator", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			role := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			b.createAdmin(t, "admin@example.com", "secret", role)
 			b.createCustomer(t, "customer@example.com", "secret", true)
@@ -599,9 +539,7 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 	})
 
 	t.Run("SerializeSession", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.clock.Advance(1250 * time.Millisecond)
 			now := b.clock.Now()
 			strategy := "native"
@@ -634,15 +572,10 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	t.Run("CachesAfterCommit", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			now := b.clock.Now()
 
 			// When the cache is written, the row must already be committed:
@@ -650,7 +583,7 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			// not show it and SQLite's single connection would be busy.)
 			var mu sync.Mutex
 			var visible []int
-			b.cache.onSet = func(key string) {
+			b.cache.OnSet(func(key string) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				n, err := b.db.NewSelect().Model((*entity.Session)(nil)).Where("token_hash = ?", key).Count(ctx)
@@ -660,7 +593,7 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 				mu.Lock()
 				visible = append(visible, int(n))
 				mu.Unlock()
-			}
+			})
 			order := entity.ID(9)
 			ch := b.defaultChannel.ID
 			cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, service.NewAuthenticatedSession{
@@ -672,8 +605,8 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			require.Equal(t, []int{1}, visible)
 			mu.Unlock()
 
-			require.Equal(t, cacheCounts{Sets: 1}, b.cache.counts())
-			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.setKeyList())
+			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
+			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.SetKeys())
 			require.Equal(t, "native", cs.AuthenticationStrategy)
 			require.Equal(t, superadminLogin, cs.User.Identifier)
 			require.Equal(t, &order, cs.ActiveOrderID)
@@ -684,15 +617,13 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			require.Equal(t, entity.SessionAuthenticated, row.Type)
 			require.Equal(t, &b.superadminUserID, row.UserID)
 			require.Equal(t, "native", *row.AuthenticationStrategy)
-			cached := b.cache.peek(service.HashToken(cs.Token))
+			cached := b.cache.Peek(b.ctx, service.HashToken(cs.Token))
 			require.Equal(t, cs.User, cached.User)
 		})
 	})
 
 	t.Run("NoCacheWhenTransactionFails", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			ch := b.defaultChannel.ID
 			before := b.countSessions(t)
 
@@ -716,8 +647,8 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			})
 			require.Error(t, err)
 
-			require.Zero(t, b.cache.counts().Sets)
-			require.Zero(t, b.cache.len())
+			require.Zero(t, b.cache.Calls().Sets)
+			require.Zero(t, b.mem.Len())
 			require.Equal(t, before, b.countSessions(t))
 		})
 	})
@@ -726,17 +657,12 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	t.Run("SetActiveOrder", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.newSession(t, b.superadminUserID)
-			b.cache.reset()
+			b.cache.Reset()
 			b.clock.Advance(5 * time.Second)
 			now := b.clock.Now()
 
@@ -753,8 +679,8 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 			require.Equal(t, idPtr(42), row.ActiveOrderID)
 			requireTimeEqual(t, now, row.UpdatedAt)
 
-			require.Equal(t, cacheCounts{Sets: 1}, b.cache.counts())
-			cached := b.cache.peek(service.HashToken(cs.Token))
+			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
+			cached := b.cache.Peek(b.ctx, service.HashToken(cs.Token))
 			require.Equal(t, idPtr(42), cached.ActiveOrderID)
 
 			// A lookup now returns the new order from the cache.
@@ -765,47 +691,41 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	})
 
 	t.Run("UnsetActiveOrderWithoutOrderIsNoop", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 			b.clock.Advance(time.Second)
 
 			got, err := b.sessions.UnsetActiveOrder(b.ctx, cs)
 			require.NoError(t, err)
 			require.Same(t, cs, got)
-			require.Equal(t, cacheCounts{}, b.cache.counts())
+			require.Equal(t, sessioncachetest.Calls{}, b.cache.Calls())
 			requireTimeEqual(t, b.clock.Now().Add(-time.Second), b.sessionRow(t, cs.Token).UpdatedAt, "no write")
 		})
 	})
 
 	t.Run("UnsetActiveOrder", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 42)
 			require.NoError(t, err)
-			b.cache.reset()
+			b.cache.Reset()
 
 			got, err := b.sessions.UnsetActiveOrder(b.ctx, cs)
 			require.NoError(t, err)
 			require.Nil(t, got.ActiveOrderID)
 			require.Equal(t, cs.Token, got.Token)
 			require.Nil(t, b.sessionRow(t, cs.Token).ActiveOrderID)
-			require.Equal(t, cacheCounts{Sets: 1}, b.cache.counts())
-			require.Nil(t, b.cache.peek(service.HashToken(cs.Token)).ActiveOrderID)
+			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
+			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)).ActiveOrderID)
 		})
 	})
 
 	t.Run("UpdateOfDeletedSessionReturnsInput", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
 			_, err := b.db.NewDelete().Model((*entity.Session)(nil)).Where("id = ?", cs.ID).Exec(b.ctx)
 			require.NoError(t, err)
-			b.cache.reset()
+			b.cache.Reset()
 
 			got, err := b.sessions.SetActiveOrder(b.ctx, cs, 42)
 			require.NoError(t, err)
@@ -813,39 +733,35 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 			got, err = b.sessions.SetActiveChannel(b.ctx, cs, b.defaultChannel.ID)
 			require.NoError(t, err)
 			require.Same(t, cs, got)
-			require.Zero(t, b.cache.counts().Sets)
+			require.Zero(t, b.cache.Calls().Sets)
 			require.Zero(t, b.countSessions(t))
 		})
 	})
 
 	t.Run("SetActiveChannel", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			cs := b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 
 			got, err := b.sessions.SetActiveChannel(b.ctx, cs, second.ID)
 			require.NoError(t, err)
 			require.Equal(t, idPtr(second.ID), got.ActiveChannelID)
 			require.Equal(t, cs.Token, got.Token)
 			require.Equal(t, idPtr(second.ID), b.sessionRow(t, cs.Token).ActiveChannelID)
-			require.Equal(t, cacheCounts{Sets: 1}, b.cache.counts())
-			require.Equal(t, idPtr(second.ID), b.cache.peek(service.HashToken(cs.Token)).ActiveChannelID)
+			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
+			require.Equal(t, idPtr(second.ID), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).ActiveChannelID)
 		})
 	})
 
 	t.Run("EnsureActiveChannelSameChannelIsNoop", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 			got, err := b.sessions.EnsureActiveChannel(b.ctx, cs, b.defaultChannel.ID)
 			require.NoError(t, err)
 			require.Same(t, cs, got)
-			require.Equal(t, cacheCounts{}, b.cache.counts())
+			require.Equal(t, sessioncachetest.Calls{}, b.cache.Calls())
 		})
 	})
 
@@ -859,21 +775,19 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	}
 
 	t.Run("EnsureActiveChannelAssignsCustomerIdempotently", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			cs := b.login(t, auth.ShopAPI, "c@example.com", "secret")
 			require.Equal(t, idPtr(b.defaultChannel.ID), cs.ActiveChannelID)
 			require.Zero(t, customerChannels(t, b, uid, second.ID))
-			b.cache.reset()
+			b.cache.Reset()
 
 			got, err := b.sessions.EnsureActiveChannel(b.ctx, cs, second.ID)
 			require.NoError(t, err)
 			require.Equal(t, idPtr(second.ID), got.ActiveChannelID)
 			require.Equal(t, idPtr(second.ID), b.sessionRow(t, cs.Token).ActiveChannelID)
-			require.Equal(t, idPtr(second.ID), b.cache.peek(service.HashToken(cs.Token)).ActiveChannelID)
+			require.Equal(t, idPtr(second.ID), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).ActiveChannelID)
 			require.Equal(t, 1, customerChannels(t, b, uid, second.ID))
 
 			// Again with the old session object (as a concurrent request
@@ -886,9 +800,7 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	})
 
 	t.Run("EnsureActiveChannelConcurrent", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			cs := b.login(t, auth.ShopAPI, "c@example.com", "secret")
@@ -909,9 +821,7 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 	})
 
 	t.Run("EnsureActiveChannelWithoutCustomer", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			admin := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			anon := b.anonymous(t)
@@ -931,46 +841,39 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 func TestSessionService_Deletions(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	t.Run("DeleteSessionsByUser", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			other := b.createCustomer(t, "other@example.com", "secret", true)
 			mine := []string{b.newSession(t, b.superadminUserID).Token, b.newSession(t, b.superadminUserID).Token}
 			kept := []string{b.newSession(t, other).Token, b.anonymous(t).Token}
-			b.cache.reset()
+			b.cache.Reset()
 
 			require.NoError(t, b.sessions.DeleteSessionsByUser(b.ctx, b.superadminUserID))
 
 			var wantKeys []string
 			for _, tok := range mine {
 				require.Nil(t, b.sessionRow(t, tok))
-				require.Nil(t, b.cache.peek(service.HashToken(tok)))
+				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(tok)))
 				wantKeys = append(wantKeys, service.HashToken(tok))
 			}
 			for _, tok := range kept {
 				require.NotNil(t, b.sessionRow(t, tok))
-				require.NotNil(t, b.cache.peek(service.HashToken(tok)))
+				require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(tok)))
 			}
-			require.ElementsMatch(t, wantKeys, b.cache.deleteKeyList())
-			require.Equal(t, cacheCounts{Deletes: 2}, b.cache.counts())
+			require.ElementsMatch(t, wantKeys, b.cache.DeleteKeys())
+			require.Equal(t, sessioncachetest.Calls{Deletes: 2}, b.cache.Calls())
 
 			// A user without sessions: nothing to do.
-			b.cache.reset()
+			b.cache.Reset()
 			require.NoError(t, b.sessions.DeleteSessionsByUser(b.ctx, b.superadminUserID))
-			require.Equal(t, cacheCounts{}, b.cache.counts())
+			require.Equal(t, sessioncachetest.Calls{}, b.cache.Calls())
 		})
 	})
 
 	t.Run("DeleteSessionsByActiveOrderID", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			anon, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 7)
 			require.NoError(t, err)
 			authed, err := b.sessions.SetActiveOrder(b.ctx, b.newSession(t, b.superadminUserID), 7)
@@ -978,31 +881,29 @@ func TestSessionService_Deletions(t *testing.T) {
 			otherOrder, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 8)
 			require.NoError(t, err)
 			noOrder := b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 
 			require.NoError(t, b.sessions.DeleteSessionsByActiveOrderID(b.ctx, 7))
 			for _, cs := range []*sessioncache.CachedSession{anon, authed} {
 				require.Nil(t, b.sessionRow(t, cs.Token))
-				require.Nil(t, b.cache.peek(service.HashToken(cs.Token)))
+				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
 			}
 			for _, cs := range []*sessioncache.CachedSession{otherOrder, noOrder} {
 				require.NotNil(t, b.sessionRow(t, cs.Token))
-				require.NotNil(t, b.cache.peek(service.HashToken(cs.Token)))
+				require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
 			}
-			require.ElementsMatch(t, []string{service.HashToken(anon.Token), service.HashToken(authed.Token)}, b.cache.deleteKeyList())
+			require.ElementsMatch(t, []string{service.HashToken(anon.Token), service.HashToken(authed.Token)}, b.cache.DeleteKeys())
 		})
 	})
 
 	t.Run("ClearCache", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.anonymous(t)
 			b.anonymous(t)
-			require.Equal(t, 2, b.cache.len())
+			require.Equal(t, 2, b.mem.Len())
 			b.sessions.ClearCache(b.ctx)
-			require.Zero(t, b.cache.len())
-			require.Equal(t, 1, b.cache.counts().Clears)
+			require.Zero(t, b.mem.Len())
+			require.Equal(t, 1, b.cache.Calls().Clears)
 			require.Equal(t, 2, b.countSessions(t), "the rows stay")
 		})
 	})
@@ -1011,25 +912,20 @@ func TestSessionService_Deletions(t *testing.T) {
 func TestSessionService_CleanExpiredSessions(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, CacheSize: 4000})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute, CacheSize: 4000}
 
 	// cacheAll puts an entry for each token straight into the cache.
 	cacheAll := func(t *testing.T, b *testBundle, tokens ...string) {
 		t.Helper()
 		for _, tok := range tokens {
-			require.NoError(t, b.cache.mem.Set(b.ctx, service.HashToken(tok), &sessioncache.CachedSession{
+			require.NoError(t, b.mem.Set(b.ctx, service.HashToken(tok), &sessioncache.CachedSession{
 				CacheExpiry: unixSeconds(b.clock.Now().Add(time.Minute)), Expires: b.clock.Now().Add(time.Hour),
-			}, b.cache.mem.Generation()))
+			}, b.mem.Generation()))
 		}
 	}
 
 	t.Run("RemovesExpiredAndIdleAnonymous", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			now := b.clock.Now()
 			uid := b.superadminUserID
 			native := "native"
@@ -1074,14 +970,14 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 			var wantKeys []string
 			for name := range removed {
 				require.Nil(t, b.sessionRow(t, tokens[name]), name)
-				require.Nil(t, b.cache.peek(service.HashToken(tokens[name])), name)
+				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(tokens[name])), name)
 				wantKeys = append(wantKeys, service.HashToken(tokens[name]))
 			}
 			for name := range kept {
 				require.NotNil(t, b.sessionRow(t, tokens[name]), name)
-				require.NotNil(t, b.cache.peek(service.HashToken(tokens[name])), name)
+				require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(tokens[name])), name)
 			}
-			require.ElementsMatch(t, wantKeys, b.cache.deleteKeyList())
+			require.ElementsMatch(t, wantKeys, b.cache.DeleteKeys())
 
 			// Nothing left to clean.
 			n, err = b.sessions.CleanExpiredSessions(b.ctx, 1000)
@@ -1091,9 +987,7 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 	})
 
 	t.Run("RemovesEveryBatchInOneCall", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			now := b.clock.Now()
 
 			const victims = 2500
@@ -1115,8 +1009,8 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 			require.NoError(t, err)
 			keptTokens := []string{b.anonymous(t).Token, b.newSession(t, b.superadminUserID).Token}
 			cacheAll(t, b, victimTokens...)
-			require.Equal(t, victims+len(keptTokens), b.cache.len())
-			b.cache.reset()
+			require.Equal(t, victims+len(keptTokens), b.mem.Len())
+			b.cache.Reset()
 
 			n, err := b.sessions.CleanExpiredSessions(b.ctx, 1000)
 			require.NoError(t, err)
@@ -1125,15 +1019,13 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 			for _, tok := range keptTokens {
 				require.NotNil(t, b.sessionRow(t, tok))
 			}
-			require.ElementsMatch(t, wantKeys, b.cache.deleteKeyList())
-			require.Equal(t, len(keptTokens), b.cache.len())
+			require.ElementsMatch(t, wantKeys, b.cache.DeleteKeys())
+			require.Equal(t, len(keptTokens), b.mem.Len())
 		})
 	})
 
 	t.Run("ExactMultipleOfBatchSize", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			for range 6 {
 				b.insertSession(t, entity.Session{Expires: b.clock.Now().Add(-time.Second)})
 			}
@@ -1145,9 +1037,7 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 	})
 
 	t.Run("RejectsBadBatchSize", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.insertSession(t, entity.Session{Expires: b.clock.Now().Add(-time.Second)})
 			for _, size := range []int{0, -1} {
 				n, err := b.sessions.CleanExpiredSessions(b.ctx, size)

@@ -15,6 +15,8 @@ import (
 )
 
 // UserService manages users with their administrator or customer profiles.
+// It owns every write to the user, customer and administrator tables and
+// their join tables.
 type UserService struct {
 	db       *bun.DB
 	now      func() time.Time
@@ -22,9 +24,30 @@ type UserService struct {
 	sessions *SessionService
 }
 
-// NewUserService returns a UserService.
-func NewUserService(db *bun.DB, now func() time.Time, hasher password.Hasher, sessions *SessionService) *UserService {
-	return &UserService{db: db, now: now, hasher: hasher, sessions: sessions}
+// UserConfig configures a UserService.
+type UserConfig struct {
+	// DB is the database. Required.
+	DB *bun.DB
+	// Sessions deletes and evicts the sessions of a user whose roles change
+	// or who is deleted, in the same transaction. Required.
+	Sessions *SessionService
+	// Hasher hashes the passwords of new users. Required.
+	Hasher password.Hasher
+	// NowFunc returns the current time. Defaults to time.Now.
+	NowFunc func() time.Time
+}
+
+// NewUserService returns a UserService, or an error naming every missing
+// required field.
+func NewUserService(cfg UserConfig) (*UserService, error) {
+	if err := checkRequired("user service",
+		required{"DB", cfg.DB == nil},
+		required{"Sessions", cfg.Sessions == nil},
+		required{"Hasher", cfg.Hasher == nil},
+	); err != nil {
+		return nil, err
+	}
+	return &UserService{db: cfg.DB, now: defaultNow(cfg.NowFunc), hasher: cfg.Hasher, sessions: cfg.Sessions}, nil
 }
 
 // NormalizeIdentifier lower-cases identifiers that look like e-mail
@@ -122,6 +145,21 @@ func (s *UserService) CreateCustomer(ctx context.Context, in NewCustomer) (*enti
 	return cust, err
 }
 
+// AddCustomerToChannel makes the customer profile of a user visible on a
+// channel: SessionService.EnsureActiveChannel calls it (through
+// SessionConfig.AssignCustomerFunc) when a logged-in user's session enters
+// a channel, as Vendure's AuthGuard does. A user without a live customer
+// profile (an administrator) is left alone, and an existing assignment,
+// even one inserted concurrently, is not an error.
+func (s *UserService) AddCustomerToChannel(ctx context.Context, userID, channelID entity.ID) error {
+	if _, err := s.db.NewRaw(`INSERT INTO customer_channel (customer_id, channel_id)
+SELECT id, ? FROM customer WHERE user_id = ? AND deleted_at IS NULL
+ON CONFLICT DO NOTHING`, channelID, userID).Exec(ctx); err != nil {
+		return fmt.Errorf("assign customer to channel: %w", err)
+	}
+	return nil
+}
+
 func createUser(ctx context.Context, db bun.IDB, now time.Time, identifier string, verified bool, hash *string, roleIDs []entity.ID) (*entity.User, error) {
 	if identifier == "" {
 		return nil, errors.New("create user: identifier is required")
@@ -180,7 +218,7 @@ func (s *UserService) SoftDelete(ctx context.Context, userID entity.ID) error {
 				return fmt.Errorf("delete profile: %w", err)
 			}
 		}
-		return s.sessions.deleteSessionsWhere(ctx, t, "user_id = ?", userID)
+		return s.sessions.deleteByUser(ctx, t, userID)
 	})
 }
 

@@ -5,11 +5,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
 	"github.com/shopsession/sessionserver/sessioncache"
@@ -31,10 +29,7 @@ func TestNormalizeIdentifier(t *testing.T) {
 func TestUserService(t *testing.T) {
 	t.Parallel()
 
-	setup := func(t *testing.T, db *bun.DB) *testBundle {
-		t.Helper()
-		return newTestBundle(t, db, bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute})
-	}
+	opts := bundleOpts{SessionDuration: time.Hour, CacheTTL: time.Minute}
 
 	userRoles := func(t *testing.T, b *testBundle, uid entity.ID) []entity.ID {
 		t.Helper()
@@ -45,9 +40,7 @@ func TestUserService(t *testing.T) {
 	}
 
 	t.Run("CreateAdministrator", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			role := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			adm, err := b.users.CreateAdministrator(b.ctx, service.NewAdministrator{
 				EmailAddress: "New.Admin@Example.com", Password: "secret", FirstName: "New", LastName: "Admin",
@@ -78,9 +71,7 @@ func TestUserService(t *testing.T) {
 	})
 
 	t.Run("CreateCustomer", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
 			c, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{
 				EmailAddress: "Shopper@Example.com", FirstName: "S", LastName: "H",
@@ -109,9 +100,7 @@ func TestUserService(t *testing.T) {
 	})
 
 	t.Run("CreateRejectsInvalidPassword", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			_, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{EmailAddress: "a@example.com", Password: "abc"})
 			require.ErrorIs(t, err, password.ErrInvalid)
 			_, err = b.users.CreateAdministrator(b.ctx, service.NewAdministrator{EmailAddress: "b@example.com", Password: "abc"})
@@ -125,9 +114,7 @@ func TestUserService(t *testing.T) {
 	})
 
 	t.Run("SetRolesEvictsCachedSessions", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			reader := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			writer := b.createRole(t, "writer", []auth.Permission{"UpdateCatalog", "ReadOrder"})
 			uid := b.createAdmin(t, "editor@example.com", "secret", reader)
@@ -135,13 +122,13 @@ func TestUserService(t *testing.T) {
 			phone := b.login(t, auth.AdminAPI, "editor@example.com", "secret")
 			other := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			require.Equal(t, []auth.Permission{"Authenticated", "ReadCatalog"}, laptop.PermissionsOn(b.defaultChannel.ID))
-			b.cache.reset()
+			b.cache.Reset()
 
 			require.NoError(t, b.users.SetRoles(b.ctx, uid, []entity.ID{writer}))
 			require.Equal(t, []entity.ID{writer}, userRoles(t, b, uid))
 			require.ElementsMatch(t, []string{service.HashToken(laptop.Token), service.HashToken(phone.Token)},
-				b.cache.deleteKeyList())
-			require.NotNil(t, b.cache.peek(service.HashToken(other.Token)))
+				b.cache.DeleteKeys())
+			require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(other.Token)))
 
 			// The next lookup, without waiting for the TTL, sees the new role.
 			for _, cs := range []*sessioncache.CachedSession{laptop, phone} {
@@ -160,42 +147,38 @@ func TestUserService(t *testing.T) {
 	})
 
 	t.Run("SetRolesFailureKeepsRolesAndCache", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			reader := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			uid := b.createAdmin(t, "editor@example.com", "secret", reader)
 			cs := b.login(t, auth.AdminAPI, "editor@example.com", "secret")
-			b.cache.reset()
+			b.cache.Reset()
 
 			require.Error(t, b.users.SetRoles(b.ctx, uid, []entity.ID{999999}))
 			require.Equal(t, []entity.ID{reader}, userRoles(t, b, uid), "rolled back")
-			require.Zero(t, b.cache.counts().Deletes)
-			require.NotNil(t, b.cache.peek(service.HashToken(cs.Token)))
+			require.Zero(t, b.cache.Calls().Deletes)
+			require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
 		})
 	})
 
 	t.Run("SoftDeleteCustomer", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			first := b.login(t, auth.ShopAPI, "c@example.com", "secret")
 			second := b.login(t, auth.ShopAPI, "c@example.com", "secret")
 			other := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			anon := b.anonymous(t)
-			b.cache.reset()
+			b.cache.Reset()
 			b.clock.Advance(time.Minute)
 
 			require.NoError(t, b.users.SoftDelete(b.ctx, uid))
 
 			for _, cs := range []*sessioncache.CachedSession{first, second} {
 				require.Nil(t, b.sessionRow(t, cs.Token))
-				require.Nil(t, b.cache.peek(service.HashToken(cs.Token)))
+				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 				require.ErrorIs(t, err, service.ErrNotFound)
 			}
-			require.ElementsMatch(t, []string{service.HashToken(first.Token), service.HashToken(second.Token)}, b.cache.deleteKeyList())
+			require.ElementsMatch(t, []string{service.HashToken(first.Token), service.HashToken(second.Token)}, b.cache.DeleteKeys())
 			for _, cs := range []*sessioncache.CachedSession{other, anon} {
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 				require.NoError(t, err)
@@ -224,9 +207,7 @@ func TestUserService(t *testing.T) {
 	})
 
 	t.Run("SoftDeleteAdministrator", func(t *testing.T) {
-		t.Parallel()
-		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			b := setup(t, db)
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			role := b.createRole(t, "reader", []auth.Permission{"ReadCatalog"})
 			uid := b.createAdmin(t, "admin@example.com", "secret", role)
 			cs := b.login(t, auth.AdminAPI, "admin@example.com", "secret")

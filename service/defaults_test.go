@@ -1,0 +1,69 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/service"
+)
+
+// Every constructor names all of its missing required fields at once.
+func TestServiceConfigsRequireFields(t *testing.T) {
+	t.Parallel()
+
+	for _, tc := range []struct {
+		name    string
+		build   func() error
+		missing []string
+	}{
+		{"Session", func() error { _, err := service.NewSessionService(service.SessionConfig{}); return err }, []string{"DB"}},
+		{"Auth", func() error { _, err := service.NewAuthService(service.AuthConfig{}); return err }, []string{"DB", "Sessions", "Hasher"}},
+		{"Channel", func() error { _, err := service.NewChannelService(service.ChannelConfig{}); return err }, []string{"DB"}},
+		{"Role", func() error { _, err := service.NewRoleService(service.RoleConfig{}); return err }, []string{"DB"}},
+		{"User", func() error { _, err := service.NewUserService(service.UserConfig{}); return err }, []string{"DB", "Sessions", "Hasher"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.build()
+			require.Error(t, err)
+			for _, field := range tc.missing {
+				require.ErrorContains(t, err, field+" is required")
+			}
+		})
+	}
+}
+
+// With only their required fields, the services work: the clock is
+// time.Now, the access-change hook does nothing, the logger discards.
+func TestServiceConfigDefaults(t *testing.T) {
+	t.Parallel()
+	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		require.NoError(t, service.Seed(ctx, db, newHasher(t), testenv.NewClock().Now(), seedConfig()))
+
+		channels := newChannelService(t, service.ChannelConfig{DB: db})
+		ch, err := channels.Create(ctx, service.NewChannel{Code: "second"})
+		require.NoError(t, err)
+		require.False(t, ch.CreatedAt.IsZero())
+
+		roles, err := service.NewRoleService(service.RoleConfig{DB: db})
+		require.NoError(t, err)
+		role, err := roles.Create(ctx, service.NewRole{Code: "r", Permissions: []auth.Permission{"ReadCatalog"}, ChannelIDs: []entity.ID{ch.ID}})
+		require.NoError(t, err)
+		require.False(t, role.CreatedAt.IsZero())
+
+		sessions, err := service.NewSessionService(service.SessionConfig{DB: db})
+		require.NoError(t, err)
+		users, err := service.NewUserService(service.UserConfig{DB: db, Sessions: sessions, Hasher: newHasher(t)})
+		require.NoError(t, err)
+		c, err := users.CreateCustomer(ctx, service.NewCustomer{EmailAddress: "c@example.com", ChannelIDs: []entity.ID{ch.ID}})
+		require.NoError(t, err)
+		require.False(t, c.CreatedAt.IsZero())
+	})
+}

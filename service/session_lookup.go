@@ -1,0 +1,231 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// GetSessionFromToken is Vendure's getSessionFromToken: it returns the
+// session for a token, or ErrNotFound.
+//
+// A fresh, unexpired cache entry is returned as is: no database access. On a
+// miss, a stale entry or an expired one, the session is read with one indexed
+// query; an expired, invalidated or deleted-user session is not found (and its
+// stale cache entry is evicted, unlike Vendure). A found session whose expiry
+// is less than half of SessionDuration away is extended (sliding expiry),
+// then cached with a new cacheExpiry.
+func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error) {
+	if token == "" || len(token) > maxTokenLength {
+		return nil, ErrNotFound
+	}
+	key := HashToken(token)
+	now := s.now()
+	cached := s.cache.get(ctx, key)
+	if cached != nil && !cached.IsStale(now) && !cached.IsExpired(now) {
+		return withToken(cached, token), nil
+	}
+	gen := s.cache.generation() // before the read: see the revocation invariant
+	cs, err := s.findSessionByTokenHash(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		if cached != nil {
+			s.cache.delete(ctx, key)
+		}
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.cache.set(ctx, key, cs, gen)
+	return withToken(cs, token), nil
+}
+
+// findSessionByTokenHash is Vendure's findSessionByToken: it reads a live
+// session (an expired row is never revived) and applies sliding expiry.
+func (s *SessionService) findSessionByTokenHash(ctx context.Context, hash string) (*sessioncache.CachedSession, error) {
+	cs, err := s.loadByTokenHash(ctx, s.db, hash)
+	if err != nil {
+		return nil, err
+	}
+	if cs.IsExpired(s.nowUTC()) {
+		return nil, ErrNotFound
+	}
+	if err := s.updateSessionExpiry(ctx, cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// updateSessionExpiry is Vendure's sliding expiry: a session with less than
+// half of SessionDuration left is extended to now + SessionDuration, in the
+// row and in cs (so the new expiry is what gets cached). Otherwise nothing
+// is written.
+func (s *SessionService) updateSessionExpiry(ctx context.Context, cs *sessioncache.CachedSession) error {
+	now := s.nowUTC()
+	if cs.Expires.Sub(now) >= s.duration/2 {
+		return nil
+	}
+	expires := now.Add(s.duration)
+	if _, err := s.db.NewUpdate().Model((*entity.Session)(nil)).
+		Set("expires = ?", expires).Set("updated_at = ?", now).
+		Where("id = ?", cs.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("extend session: %w", err)
+	}
+	cs.Expires = expires
+	return nil
+}
+
+// sessionRow is one row of the session lookup: a session with one
+// (role, channel) pair of its user, if any.
+type sessionRow struct {
+	ID                     entity.ID  `bun:"id"`
+	TokenHash              string     `bun:"token_hash"`
+	Expires                time.Time  `bun:"expires"`
+	ActiveOrderID          *entity.ID `bun:"active_order_id"`
+	ActiveChannelID        *entity.ID `bun:"active_channel_id"`
+	SessionUserID          *entity.ID `bun:"session_user_id"`
+	AuthenticationStrategy *string    `bun:"authentication_strategy"`
+	UserID                 *entity.ID `bun:"user_id"`
+	Identifier             *string    `bun:"identifier"`
+	Verified               *bool      `bun:"verified"`
+	AdministratorID        *entity.ID `bun:"administrator_id"`
+	RoleID                 *entity.ID `bun:"role_id"`
+	Permissions            *string    `bun:"permissions"`
+	ChannelID              *entity.ID `bun:"channel_id"`
+	ChannelToken           *string    `bun:"channel_token"`
+	ChannelCode            *string    `bun:"channel_code"`
+}
+
+// sessionSelect (with false as its first argument) reads a live (not
+// invalidated) session, its user, whether
+// the user is an administrator, and every (role, channel) pair of the user,
+// in one query. loadByID and loadByTokenHash complete it with their key and
+// sessionOrder.
+const sessionSelect = `SELECT s.id, s.token_hash, s.expires, s.active_order_id, s.active_channel_id,
+	s.user_id AS session_user_id, s.authentication_strategy,
+	u.id AS user_id, u.identifier, u.verified, adm.id AS administrator_id,
+	r.id AS role_id, r.permissions, ch.id AS channel_id, ch.token AS channel_token, ch.code AS channel_code
+FROM session AS s
+LEFT JOIN "user" AS u ON u.id = s.user_id AND u.deleted_at IS NULL
+LEFT JOIN administrator AS adm ON adm.user_id = u.id AND adm.deleted_at IS NULL
+LEFT JOIN user_role AS ur ON ur.user_id = u.id
+LEFT JOIN role AS r ON r.id = ur.role_id
+LEFT JOIN role_channel AS rc ON rc.role_id = r.id
+LEFT JOIN channel AS ch ON ch.id = rc.channel_id
+WHERE s.invalidated = ? AND `
+
+// sessionOrder orders the rows as channelPermissions expects them.
+const sessionOrder = ` ORDER BY r.id, ch.id`
+
+// loadByID reads the session with id (not checking expiry), serialized,
+// with its token hash (its cache key). A session whose user is gone is not
+// found.
+func (s *SessionService) loadByID(ctx context.Context, db bun.IDB, id entity.ID) (*sessioncache.CachedSession, string, error) {
+	return s.scanSession(ctx, db.NewRaw(sessionSelect+`s.id = ?`+sessionOrder, false, id))
+}
+
+// loadByTokenHash reads the session whose token hashes to hash (not
+// checking expiry), serialized. A session whose user is gone is not found.
+func (s *SessionService) loadByTokenHash(ctx context.Context, db bun.IDB, hash string) (*sessioncache.CachedSession, error) {
+	cs, _, err := s.scanSession(ctx, db.NewRaw(sessionSelect+`s.token_hash = ?`+sessionOrder, false, hash))
+	return cs, err
+}
+
+// scanSession runs a session lookup and serializes its rows.
+func (s *SessionService) scanSession(ctx context.Context, q *bun.RawQuery) (*sessioncache.CachedSession, string, error) {
+	var rows []sessionRow
+	if err := q.Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, "", fmt.Errorf("find session: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, "", ErrNotFound
+	}
+	first := rows[0]
+	if first.SessionUserID != nil && first.UserID == nil {
+		return nil, "", ErrNotFound // the user was deleted
+	}
+	row := &entity.Session{
+		ID: first.ID, TokenHash: first.TokenHash, Expires: first.Expires,
+		ActiveOrderID: first.ActiveOrderID, ActiveChannelID: first.ActiveChannelID,
+		UserID: first.UserID, AuthenticationStrategy: first.AuthenticationStrategy,
+	}
+	var user *sessioncache.CachedUser
+	if first.UserID != nil {
+		user = &sessioncache.CachedUser{
+			ID:              *first.UserID,
+			Identifier:      deref(first.Identifier),
+			Verified:        deref(first.Verified),
+			IsAdministrator: first.AdministratorID != nil,
+		}
+		user.ChannelPermissions = channelPermissions(rows)
+	}
+	return s.serialize(row, user, s.nowUTC()), first.TokenHash, nil
+}
+
+// channelPermissions merges the (role, channel) rows of a user into one entry
+// per channel: the union of the permissions of every role on that channel, in
+// role order then permission order, sorted by channel id (rows arrive ordered
+// by role id, then channel id).
+func channelPermissions(rows []sessionRow) []sessioncache.ChannelPermissions {
+	out := []sessioncache.ChannelPermissions{}
+	index := map[entity.ID]int{}
+	seen := map[entity.ID]map[auth.Permission]struct{}{}
+	for _, r := range rows {
+		if r.ChannelID == nil || r.Permissions == nil {
+			continue
+		}
+		i, ok := index[*r.ChannelID]
+		if !ok {
+			i = len(out)
+			index[*r.ChannelID] = i
+			seen[*r.ChannelID] = map[auth.Permission]struct{}{}
+			out = append(out, sessioncache.ChannelPermissions{
+				ID: *r.ChannelID, Token: deref(r.ChannelToken), Code: deref(r.ChannelCode),
+				Permissions: []auth.Permission{},
+			})
+		}
+		var list entity.StringList
+		_ = list.Scan(*r.Permissions)
+		for _, p := range list {
+			perm := auth.Permission(p)
+			if _, dup := seen[*r.ChannelID][perm]; dup {
+				continue
+			}
+			seen[*r.ChannelID][perm] = struct{}{}
+			out[i].Permissions = append(out[i].Permissions, perm)
+		}
+	}
+	slices.SortFunc(out, func(a, b sessioncache.ChannelPermissions) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// SerializeSession is Vendure's serializeSession: the CachedSession of a
+// session row and its user, with a new cacheExpiry of now + CacheTTL.
+func (s *SessionService) SerializeSession(row *entity.Session, user *sessioncache.CachedUser) *sessioncache.CachedSession {
+	return s.serialize(row, user, s.nowUTC())
+}
+
+func (s *SessionService) serialize(row *entity.Session, user *sessioncache.CachedUser, now time.Time) *sessioncache.CachedSession {
+	cs := &sessioncache.CachedSession{
+		CacheExpiry:     float64(now.Add(s.cacheTTL).UnixNano()) / 1e9,
+		ID:              row.ID,
+		Expires:         row.Expires.UTC(),
+		ActiveOrderID:   row.ActiveOrderID,
+		ActiveChannelID: row.ActiveChannelID,
+	}
+	if user != nil {
+		cs.User = user
+		cs.AuthenticationStrategy = deref(row.AuthenticationStrategy)
+	}
+	return cs
+}

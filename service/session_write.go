@@ -1,0 +1,173 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// CreateAnonymousSession is Vendure's createAnonymousSession: it creates a
+// guest session on channelID (nil for none) and caches it. It commits on
+// its own, outside any request transaction, so the guest keeps it even if
+// the request fails later.
+func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
+	token, err := generateToken()
+	if err != nil {
+		return nil, err
+	}
+	gen := s.cache.generation()
+	now := s.nowUTC()
+	row := &entity.Session{
+		CreatedAt: now, UpdatedAt: now,
+		TokenHash:       HashToken(token),
+		Type:            entity.SessionAnonymous,
+		Expires:         now.Add(s.duration),
+		ActiveChannelID: channelID,
+	}
+	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create anonymous session: %w", err)
+	}
+	cs := s.serialize(row, nil, now)
+	s.cache.set(ctx, row.TokenHash, cs, gen)
+	return withToken(cs, token), nil
+}
+
+// NewAuthenticatedSession describes a session to create at login.
+type NewAuthenticatedSession struct {
+	UserID                 entity.ID
+	AuthenticationStrategy string
+	ActiveOrderID          *entity.ID
+	ActiveChannelID        *entity.ID
+}
+
+// CreateNewAuthenticatedSession is Vendure's createNewAuthenticatedSession,
+// in its own transaction: it creates an authenticated session and caches it
+// after commit. AuthService's login runs the same work inside its own
+// transaction.
+func (s *SessionService) CreateNewAuthenticatedSession(ctx context.Context, in NewAuthenticatedSession) (*sessioncache.CachedSession, error) {
+	var cs *sessioncache.CachedSession
+	err := runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		var err error
+		cs, err = s.createNewAuthenticatedSession(ctx, t, in)
+		return err
+	})
+	return cs, err
+}
+
+func (s *SessionService) createNewAuthenticatedSession(ctx context.Context, t *tx, in NewAuthenticatedSession) (*sessioncache.CachedSession, error) {
+	token, err := generateToken()
+	if err != nil {
+		return nil, err
+	}
+	// Taken before the row exists, so a logout that deletes it after commit
+	// revokes this write too, however late it lands.
+	gen := s.cache.generation()
+	now := s.nowUTC()
+	strategy := in.AuthenticationStrategy
+	userID := in.UserID
+	row := &entity.Session{
+		CreatedAt: now, UpdatedAt: now,
+		TokenHash:              HashToken(token),
+		Type:                   entity.SessionAuthenticated,
+		Expires:                now.Add(s.duration),
+		ActiveOrderID:          in.ActiveOrderID,
+		ActiveChannelID:        in.ActiveChannelID,
+		UserID:                 &userID,
+		AuthenticationStrategy: &strategy,
+	}
+	if _, err := t.NewInsert().Model(row).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create authenticated session: %w", err)
+	}
+	cs, _, err := s.loadByID(ctx, t, row.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load new session: %w", err)
+	}
+	t.onCommit(func(ctx context.Context) { s.cache.set(ctx, row.TokenHash, cs, gen) })
+	return withToken(cs, token), nil
+}
+
+// SetActiveOrder is Vendure's setActiveOrder: it stores orderID as the
+// session's active order and re-caches the session. If the session no
+// longer exists, it returns the input.
+func (s *SessionService) SetActiveOrder(ctx context.Context, session *sessioncache.CachedSession, orderID entity.ID) (*sessioncache.CachedSession, error) {
+	return s.setRef(ctx, session, activeOrder, &orderID)
+}
+
+// UnsetActiveOrder is Vendure's unsetActiveOrder: it clears the session's
+// active order. It does nothing when the session has none.
+func (s *SessionService) UnsetActiveOrder(ctx context.Context, session *sessioncache.CachedSession) (*sessioncache.CachedSession, error) {
+	if session.ActiveOrderID == nil {
+		return session, nil
+	}
+	return s.setRef(ctx, session, activeOrder, nil)
+}
+
+// SetActiveChannel is Vendure's setActiveChannel: it stores channelID as
+// the session's active channel and re-caches the session.
+func (s *SessionService) SetActiveChannel(ctx context.Context, session *sessioncache.CachedSession, channelID entity.ID) (*sessioncache.CachedSession, error) {
+	return s.setRef(ctx, session, activeChannel, &channelID)
+}
+
+// sessionRef is a reference a session holds that its setters change.
+type sessionRef int
+
+const (
+	activeOrder sessionRef = iota
+	activeChannel
+)
+
+// setRef points one reference of a session at id (nil clears it), reloads
+// the session (fresh user and permissions, as Vendure reloads the
+// relations) and re-caches it. The write commits on its own, before the
+// cache is touched.
+func (s *SessionService) setRef(ctx context.Context, session *sessioncache.CachedSession, ref sessionRef, id *entity.ID) (*sessioncache.CachedSession, error) {
+	gen := s.cache.generation()
+	q := s.db.NewUpdate().Model((*entity.Session)(nil)).
+		Set("updated_at = ?", s.nowUTC()).Where("id = ?", session.ID)
+	switch ref {
+	case activeOrder:
+		q = q.Set("active_order_id = ?", id)
+	case activeChannel:
+		q = q.Set("active_channel_id = ?", id)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("update session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return session, nil
+	}
+	cs, hash, err := s.loadByID(ctx, s.db, session.ID)
+	if errors.Is(err, ErrNotFound) {
+		return session, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.cache.set(ctx, hash, cs, gen)
+	return withToken(cs, session.Token), nil
+}
+
+// EnsureActiveChannel is the channel bookkeeping of a request (Vendure's
+// AuthGuard): when the session's active channel is not the request's, it
+// stores the new one (SetActiveChannel), and a logged-in user's customer
+// profile is made visible on that channel (SessionConfig.AssignCustomerFunc,
+// the UserService).
+func (s *SessionService) EnsureActiveChannel(ctx context.Context, session *sessioncache.CachedSession, channelID entity.ID) (*sessioncache.CachedSession, error) {
+	if session.ActiveChannelID != nil && *session.ActiveChannelID == channelID {
+		return session, nil
+	}
+	updated, err := s.SetActiveChannel(ctx, session, channelID)
+	if err != nil {
+		return nil, err
+	}
+	if session.User != nil {
+		if err := s.assignCustomer(ctx, session.User.ID, channelID); err != nil {
+			return nil, err
+		}
+	}
+	return updated, nil
+}
