@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi"
 	"github.com/shopsession/sessionserver/graph/shopapi"
 )
@@ -61,6 +62,33 @@ func TestPermissionEnumMatchesGo(t *testing.T) {
 		}
 		require.Equal(t, want, got, "%s API", name)
 	}
+}
+
+// TestCodeEnumsMatchEntity: LanguageCode and CurrencyCode are Vendure's enums
+// (schema/common/*-code.graphqls, copied from Vendure), and the Go types they
+// bind to accept exactly their values, in their order.
+func TestCodeEnumsMatchEntity(t *testing.T) {
+	t.Parallel()
+	for name, schema := range schemas() {
+		require.Equal(t, asStrings(entity.AllLanguageCodes()), enumValues(schema, "LanguageCode"), "%s API", name)
+		require.Equal(t, asStrings(entity.AllCurrencyCodes()), enumValues(schema, "CurrencyCode"), "%s API", name)
+	}
+}
+
+func enumValues(schema *ast.Schema, enum string) []string {
+	var out []string
+	for _, v := range schema.Types[enum].EnumValues {
+		out = append(out, v.Name)
+	}
+	return out
+}
+
+func asStrings[S ~string](l []S) []string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = string(s)
+	}
+	return out
 }
 
 // TestErrorCodeEnum: following Vendure's rule, ErrorCode lists UNKNOWN_ERROR

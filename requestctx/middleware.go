@@ -143,11 +143,11 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlError) {
 	rc.channel = ch
 	rc.languageCode = query.Get("languageCode")
 	if rc.languageCode == "" {
-		rc.languageCode = ch.DefaultLanguageCode
+		rc.languageCode = string(ch.DefaultLanguageCode)
 	}
-	rc.currencyCode = ch.DefaultCurrencyCode
+	rc.currencyCode = string(ch.DefaultCurrencyCode)
 	if c := query.Get("currencyCode"); c != "" {
-		if !slices.Contains(ch.AvailableCurrencyCodes, c) {
+		if !slices.Contains(ch.AvailableCurrencyCodes, entity.CurrencyCode(c)) {
 			return rc, http.StatusOK, &gqlError{
 				Message: fmt.Sprintf("The currency %q is not available in the current Channel", c),
 				Code:    service.CodeUserInput,
