@@ -10,7 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopsession/sessionserver/auth"
-	"github.com/shopsession/sessionserver/graph/shopapi/model"
+	"github.com/shopsession/sessionserver/graph/gqlauth"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -78,7 +78,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		Authenticate func(childComplexity int, input model.AuthenticationInput, rememberMe *bool) int
+		Authenticate func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
 		Login        func(childComplexity int, username string, password string, rememberMe *bool) int
 		Logout       func(childComplexity int) int
 	}
@@ -318,7 +318,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Authenticate(childComplexity, args["input"].(model.AuthenticationInput), args["rememberMe"].(*bool)), true
+		return e.ComplexityRoot.Mutation.Authenticate(childComplexity, args["input"].(gqlauth.AuthenticationInput), args["rememberMe"].(*bool)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
