@@ -24,7 +24,6 @@ const (
 	MsgInvalidCredentials  = "The provided credentials are invalid"
 	MsgNotVerified         = "Please verify this email address before logging in"
 	MsgNoActiveOrder       = "There is no active Order associated with the current session"
-	MsgNativeAuthStrategy  = "This operation requires the NativeAuthenticationStrategy to be configured for the current API"
 	MsgInternalServerError = "Internal server error"
 )
 
@@ -49,12 +48,6 @@ func (e *InvalidCredentialsError) Error() string { return MsgInvalidCredentials 
 type NotVerifiedError struct{}
 
 func (e *NotVerifiedError) Error() string { return MsgNotVerified }
-
-// NativeAuthStrategyError is returned when `login` is called on an API that
-// has no native authentication strategy.
-type NativeAuthStrategyError struct{}
-
-func (e *NativeAuthStrategyError) Error() string { return MsgNativeAuthStrategy }
 
 // ChannelNotFoundError is returned when a request names a channel token that
 // matches no channel while several channels exist.
