@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,4 +52,25 @@ func TestUnknownStoredCodeFailsItsField(t *testing.T) {
 	r := shop.Do(`{ activeChannel { code defaultCurrencyCode availableCurrencyCodes } }`, nil)
 	require.Empty(t, r.Errors)
 	require.JSONEq(t, `{"activeChannel":{"code":"legacy","defaultCurrencyCode":"EUR","availableCurrencyCodes":["EUR"]}}`, string(r.Data))
+}
+
+// The transports answer with one JSON document, so @defer (incremental
+// delivery) is not served: introspection does not list it, and a document
+// using it is refused as Vendure refuses it, instead of answering in a
+// shape the client did not ask for.
+func TestDeferIsNotAdvertised(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends()[0])
+	for _, c := range []*testenv.Client{e.shop(testenv.Bearer), e.admin(testenv.Bearer)} {
+		r := c.Do(`{ __schema { directives { name } } }`, nil)
+		require.Empty(t, r.Errors)
+		require.JSONEq(t, `{"__schema":{"directives":[{"name":"allow"},{"name":"deprecated"},{"name":"include"},
+			{"name":"oneOf"},{"name":"skip"},{"name":"specifiedBy"}]}}`, string(r.Data))
+
+		r = c.Do(`{ activeChannel { code ... @defer { token } } }`, nil)
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+		require.Equal(t, "GRAPHQL_VALIDATION_FAILED", r.ErrorCode())
+		require.Equal(t, `Unknown directive "@defer".`, r.Errors[0].Message)
+		require.NotContains(t, string(r.Data), "e2e-default-channel", "nothing ran")
+	}
 }
