@@ -215,10 +215,6 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 
 func (a *App) newHandler(log *slog.Logger) http.Handler {
 	cfg := a.Config
-	shopCfg := shopapi.Config{Resolvers: &shopapi.Resolver{Auth: a.Auth, Users: a.Users}}
-	shopCfg.Directives.Allow = gqlutil.Allow
-	adminCfg := adminapi.Config{Resolvers: &adminapi.Resolver{Auth: a.Auth, Users: a.Users}}
-	adminCfg.Directives.Allow = gqlutil.Allow
 
 	mw := func(api auth.APIType) func(http.Handler) http.Handler {
 		return requestctx.Middleware(requestctx.Config{
@@ -244,12 +240,12 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		MaxFragments: cfg.MaxQueryFragments,
 	}
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
-		Schema: shopapi.NewExecutableSchema(shopCfg), Logger: log, Title: "Shop API", Endpoint: ShopPath,
+		Schema: shopapi.NewSchema(&shopapi.Resolver{Auth: a.Auth, Users: a.Users}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
-		Schema: adminapi.NewExecutableSchema(adminCfg), Logger: log, Title: "Admin API", Endpoint: AdminPath,
+		Schema: adminapi.NewSchema(&adminapi.Resolver{Auth: a.Auth, Users: a.Users}), Logger: log, Title: "Admin API", Endpoint: AdminPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))

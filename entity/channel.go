@@ -13,16 +13,16 @@ const DefaultChannelCode = "__default_channel__"
 type Channel struct {
 	bun.BaseModel `bun:"table:channel,alias:ch"`
 
-	ID                     ID         `bun:"id,pk,autoincrement"`
-	CreatedAt              time.Time  `bun:"created_at,notnull"`
-	UpdatedAt              time.Time  `bun:"updated_at,notnull"`
-	Code                   string     `bun:"code,notnull"`
-	Token                  string     `bun:"token,notnull"`
-	DefaultLanguageCode    string     `bun:"default_language_code,notnull"`
-	AvailableLanguageCodes StringList `bun:"available_language_codes,notnull,type:text"`
-	DefaultCurrencyCode    string     `bun:"default_currency_code,notnull"`
-	AvailableCurrencyCodes StringList `bun:"available_currency_codes,notnull,type:text"`
-	PricesIncludeTax       bool       `bun:"prices_include_tax,notnull"`
-	TrackInventory         bool       `bun:"track_inventory,notnull"`
-	OutOfStockThreshold    int32      `bun:"out_of_stock_threshold,notnull"`
+	ID                     ID            `bun:"id,pk,autoincrement"`
+	CreatedAt              time.Time     `bun:"created_at,notnull"`
+	UpdatedAt              time.Time     `bun:"updated_at,notnull"`
+	Code                   string        `bun:"code,notnull"`
+	Token                  string        `bun:"token,notnull"`
+	DefaultLanguageCode    LanguageCode  `bun:"default_language_code,notnull"`
+	AvailableLanguageCodes LanguageCodes `bun:"available_language_codes,notnull,type:text"`
+	DefaultCurrencyCode    CurrencyCode  `bun:"default_currency_code,notnull"`
+	AvailableCurrencyCodes CurrencyCodes `bun:"available_currency_codes,notnull,type:text"`
+	PricesIncludeTax       bool          `bun:"prices_include_tax,notnull"`
+	TrackInventory         bool          `bun:"track_inventory,notnull"`
+	OutOfStockThreshold    int32         `bun:"out_of_stock_threshold,notnull"`
 }

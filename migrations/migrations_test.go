@@ -142,9 +142,9 @@ func TestRoundTripModels(t *testing.T) {
 			CreatedAt: t0, UpdatedAt: t1,
 			Code: "de-channel", Token: "de-token",
 			DefaultLanguageCode:    "de",
-			AvailableLanguageCodes: entity.StringList{"de", "en"},
+			AvailableLanguageCodes: entity.LanguageCodes{"de", "en"},
 			DefaultCurrencyCode:    "EUR",
-			AvailableCurrencyCodes: entity.StringList{"EUR", "CHF", "USD"},
+			AvailableCurrencyCodes: entity.CurrencyCodes{"EUR", "CHF", "USD"},
 			PricesIncludeTax:       true,
 			TrackInventory:         true,
 			OutOfStockThreshold:    -5,
@@ -556,8 +556,8 @@ func newChannel(t *testing.T, db *bun.DB, code string) entity.ID {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	ch := &entity.Channel{
 		CreatedAt: now, UpdatedAt: now, Code: code, Token: code + "-token",
-		DefaultLanguageCode: "en", AvailableLanguageCodes: entity.StringList{"en"},
-		DefaultCurrencyCode: "USD", AvailableCurrencyCodes: entity.StringList{"USD"},
+		DefaultLanguageCode: "en", AvailableLanguageCodes: entity.LanguageCodes{"en"},
+		DefaultCurrencyCode: "USD", AvailableCurrencyCodes: entity.CurrencyCodes{"USD"},
 	}
 	insert(t, db, ch)
 	return ch.ID

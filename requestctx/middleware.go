@@ -142,7 +142,7 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 	rc.channel = ch
 	// Nothing reads a request's currency yet, but a currency the channel
 	// does not offer is refused, as Vendure refuses it.
-	if c := query.Get("currencyCode"); c != "" && !slices.Contains(ch.AvailableCurrencyCodes, c) {
+	if c := query.Get("currencyCode"); c != "" && !slices.Contains(ch.AvailableCurrencyCodes, entity.CurrencyCode(c)) {
 		return rc, http.StatusOK, gqlerr.New(gqlerr.CodeUserInput, fmt.Sprintf("The currency %q is not available in the current Channel", c))
 	}
 

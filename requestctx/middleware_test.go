@@ -84,7 +84,7 @@ func (f *fakeChannels) GetChannelFromToken(_ context.Context, token string) (*en
 
 var (
 	defaultChannel = &entity.Channel{ID: 1, Code: entity.DefaultChannelCode, Token: "default-token",
-		DefaultCurrencyCode: "USD", AvailableCurrencyCodes: entity.StringList{"USD", "EUR"}}
+		DefaultCurrencyCode: "USD", AvailableCurrencyCodes: entity.CurrencyCodes{"USD", "EUR"}}
 	secondChannel = &entity.Channel{ID: 2, Code: "second", Token: "second-token", DefaultCurrencyCode: "EUR"}
 )
 

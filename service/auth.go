@@ -105,8 +105,7 @@ type LoginRequest struct {
 }
 
 // Authenticate checks credentials and creates an authenticated session. Expected
-// failures are *InvalidCredentialsError, *NotVerifiedError and
-// *NativeAuthStrategyError.
+// failures are *InvalidCredentialsError and *NotVerifiedError.
 func (s *AuthService) Authenticate(ctx context.Context, req LoginRequest) (*sessioncache.CachedSession, error) {
 	if req.Method != NativeStrategyName || req.Native == nil {
 		return nil, &InvalidCredentialsError{}

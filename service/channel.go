@@ -151,8 +151,8 @@ func (s *ChannelService) reloadIfDue(ctx context.Context) bool {
 type NewChannel struct {
 	Code                string
 	Token               string
-	DefaultLanguageCode string
-	DefaultCurrencyCode string
+	DefaultLanguageCode entity.LanguageCode
+	DefaultCurrencyCode entity.CurrencyCode
 	PricesIncludeTax    bool
 }
 
@@ -257,9 +257,9 @@ func createChannel(ctx context.Context, db bun.IDB, now time.Time, in NewChannel
 		CreatedAt: now, UpdatedAt: now,
 		Code: in.Code, Token: in.Token,
 		DefaultLanguageCode:    in.DefaultLanguageCode,
-		AvailableLanguageCodes: entity.StringList{in.DefaultLanguageCode},
+		AvailableLanguageCodes: entity.LanguageCodes{in.DefaultLanguageCode},
 		DefaultCurrencyCode:    in.DefaultCurrencyCode,
-		AvailableCurrencyCodes: entity.StringList{in.DefaultCurrencyCode},
+		AvailableCurrencyCodes: entity.CurrencyCodes{in.DefaultCurrencyCode},
 		PricesIncludeTax:       in.PricesIncludeTax,
 		TrackInventory:         true,
 	}

@@ -119,8 +119,8 @@ func TestChannelService(t *testing.T) {
 			require.NoError(t, err)
 			require.NotZero(t, ch.ID)
 			require.Regexp(t, `^[0-9a-f]{20}$`, ch.Token, "a random token when none is given")
-			require.Equal(t, "en", ch.DefaultLanguageCode)
-			require.Equal(t, "USD", ch.DefaultCurrencyCode)
+			require.Equal(t, entity.LanguageCode("en"), ch.DefaultLanguageCode)
+			require.Equal(t, entity.CurrencyCode("USD"), ch.DefaultCurrencyCode)
 
 			var roleIDs []entity.ID
 			require.NoError(t, b.db.NewSelect().Model((*entity.RoleChannel)(nil)).Column("role_id").

@@ -24,9 +24,6 @@ var (
 // the messages of faults (FORBIDDEN, INTERNAL_SERVER_ERROR, …) are package
 // gqlerr's.
 
-// MsgNativeAuthStrategy is NativeAuthStrategyError's message.
-const MsgNativeAuthStrategy = "This operation requires the NativeAuthenticationStrategy to be configured for the current API"
-
 // InvalidCredentialsError is the expected outcome of a failed login.
 // AuthenticationError carries a strategy's reason ("" for native).
 type InvalidCredentialsError struct {
@@ -42,12 +39,6 @@ type NotVerifiedError struct{}
 func (e *NotVerifiedError) Error() string {
 	return "Please verify this email address before logging in"
 }
-
-// NativeAuthStrategyError is returned when `login` is called on an API that
-// has no native authentication strategy.
-type NativeAuthStrategyError struct{}
-
-func (e *NativeAuthStrategyError) Error() string { return MsgNativeAuthStrategy }
 
 // ChannelNotFoundError is returned when a request names a channel token that
 // matches no channel while several channels exist.

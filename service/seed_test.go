@@ -130,8 +130,8 @@ func TestSeed(t *testing.T) {
 			now := b.clock.Now()
 			_, err = b.db.NewInsert().Model(&entity.Channel{
 				CreatedAt: now, UpdatedAt: now, Code: "raw", Token: "raw-token",
-				DefaultLanguageCode: "en", AvailableLanguageCodes: entity.StringList{"en"},
-				DefaultCurrencyCode: "USD", AvailableCurrencyCodes: entity.StringList{"USD"},
+				DefaultLanguageCode: "en", AvailableLanguageCodes: entity.LanguageCodes{"en"},
+				DefaultCurrencyCode: "USD", AvailableCurrencyCodes: entity.CurrencyCodes{"USD"},
 			}).Exec(b.ctx)
 			require.NoError(t, err)
 

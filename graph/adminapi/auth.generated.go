@@ -16,6 +16,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
+	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -24,13 +25,13 @@ import (
 
 type MutationResolver interface {
 	Login(ctx context.Context, username string, password string, rememberMe *bool) (model.NativeAuthenticationResult, error)
-	Authenticate(ctx context.Context, input model.AuthenticationInput, rememberMe *bool) (model.AuthenticationResult, error)
-	Logout(ctx context.Context) (*model.Success, error)
+	Authenticate(ctx context.Context, input gqlauth.AuthenticationInput, rememberMe *bool) (model.AuthenticationResult, error)
+	Logout(ctx context.Context) (*gqlauth.Success, error)
 }
 type QueryResolver interface {
 	ActiveChannel(ctx context.Context) (*entity.Channel, error)
 	ActiveAdministrator(ctx context.Context) (*entity.Administrator, error)
-	Me(ctx context.Context) (*model.CurrentUser, error)
+	Me(ctx context.Context) (*gqlauth.CurrentUser, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -41,8 +42,8 @@ func (ec *executionContext) field_Mutation_authenticate_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.AuthenticationInput, error) {
-			return ec.unmarshalNAuthenticationInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐAuthenticationInput(ctx, v)
+		func(ctx context.Context, v any) (gqlauth.AuthenticationInput, error) {
+			return ec.unmarshalNAuthenticationInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐAuthenticationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -245,7 +246,7 @@ func (ec *executionContext) fieldContext_Administrator_emailAddress(_ context.Co
 	return graphql.NewScalarFieldContext("Administrator", field, false, false, "String")
 }
 
-func (ec *executionContext) _CurrentUser_id(ctx context.Context, field graphql.CollectedField, obj *model.CurrentUser) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUser_id(ctx context.Context, field graphql.CollectedField, obj *gqlauth.CurrentUser) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -268,7 +269,7 @@ func (ec *executionContext) fieldContext_CurrentUser_id(_ context.Context, field
 	return graphql.NewScalarFieldContext("CurrentUser", field, false, false, "ID")
 }
 
-func (ec *executionContext) _CurrentUser_identifier(ctx context.Context, field graphql.CollectedField, obj *model.CurrentUser) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUser_identifier(ctx context.Context, field graphql.CollectedField, obj *gqlauth.CurrentUser) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -291,7 +292,7 @@ func (ec *executionContext) fieldContext_CurrentUser_identifier(_ context.Contex
 	return graphql.NewScalarFieldContext("CurrentUser", field, false, false, "String")
 }
 
-func (ec *executionContext) _CurrentUser_channels(ctx context.Context, field graphql.CollectedField, obj *model.CurrentUser) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUser_channels(ctx context.Context, field graphql.CollectedField, obj *gqlauth.CurrentUser) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -415,7 +416,7 @@ func (ec *executionContext) fieldContext_CurrentUserChannel_permissions(_ contex
 	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "Permission")
 }
 
-func (ec *executionContext) _InvalidCredentialsError_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.InvalidCredentialsError) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvalidCredentialsError_errorCode(ctx context.Context, field graphql.CollectedField, obj *gqlauth.InvalidCredentialsError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -424,21 +425,21 @@ func (ec *executionContext) _InvalidCredentialsError_errorCode(ctx context.Conte
 			return ec.fieldContext_InvalidCredentialsError_errorCode(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ErrorCode, nil
+			return obj.ErrorCode(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ErrorCode) graphql.Marshaler {
-			return ec.marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐErrorCode(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v gqlauth.ErrorCode) graphql.Marshaler {
+			return ec.marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐErrorCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_InvalidCredentialsError_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvalidCredentialsError", field, false, false, "ErrorCode")
+	return graphql.NewScalarFieldContext("InvalidCredentialsError", field, true, false, "ErrorCode")
 }
 
-func (ec *executionContext) _InvalidCredentialsError_message(ctx context.Context, field graphql.CollectedField, obj *model.InvalidCredentialsError) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvalidCredentialsError_message(ctx context.Context, field graphql.CollectedField, obj *gqlauth.InvalidCredentialsError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -461,7 +462,7 @@ func (ec *executionContext) fieldContext_InvalidCredentialsError_message(_ conte
 	return graphql.NewScalarFieldContext("InvalidCredentialsError", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvalidCredentialsError_authenticationError(ctx context.Context, field graphql.CollectedField, obj *model.InvalidCredentialsError) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvalidCredentialsError_authenticationError(ctx context.Context, field graphql.CollectedField, obj *gqlauth.InvalidCredentialsError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -556,7 +557,7 @@ func (ec *executionContext) _Mutation_authenticate(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().Authenticate(ctx, fc.Args["input"].(model.AuthenticationInput), fc.Args["rememberMe"].(*bool))
+			return ec.Resolvers.Mutation().Authenticate(ctx, fc.Args["input"].(gqlauth.AuthenticationInput), fc.Args["rememberMe"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -625,11 +626,11 @@ func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.
 			directive1 := func(ctx context.Context) (any, error) {
 				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"Public"})
 				if err != nil {
-					var zeroVal *model.Success
+					var zeroVal *gqlauth.Success
 					return zeroVal, err
 				}
 				if ec.Directives.Allow == nil {
-					var zeroVal *model.Success
+					var zeroVal *gqlauth.Success
 					return zeroVal, errors.New("directive allow is not implemented")
 				}
 				return ec.Directives.Allow(ctx, nil, directive0, permissions)
@@ -638,8 +639,8 @@ func (ec *executionContext) _Mutation_logout(ctx context.Context, field graphql.
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Success) graphql.Marshaler {
-			return ec.marshalNSuccess2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSuccess(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *gqlauth.Success) graphql.Marshaler {
+			return ec.marshalNSuccess2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐSuccess(ctx, selections, v)
 		},
 		true,
 		true,
@@ -670,8 +671,8 @@ func (ec *executionContext) _NativeAuthStrategyError_errorCode(ctx context.Conte
 			return obj.ErrorCode, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ErrorCode) graphql.Marshaler {
-			return ec.marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐErrorCode(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v gqlauth.ErrorCode) graphql.Marshaler {
+			return ec.marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐErrorCode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -716,8 +717,8 @@ func (ec *executionContext) _NoActiveOrderError_errorCode(ctx context.Context, f
 			return obj.ErrorCode, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.ErrorCode) graphql.Marshaler {
-			return ec.marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐErrorCode(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v gqlauth.ErrorCode) graphql.Marshaler {
+			return ec.marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐErrorCode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -867,11 +868,11 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			directive1 := func(ctx context.Context) (any, error) {
 				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"Authenticated", "Owner"})
 				if err != nil {
-					var zeroVal *model.CurrentUser
+					var zeroVal *gqlauth.CurrentUser
 					return zeroVal, err
 				}
 				if ec.Directives.Allow == nil {
-					var zeroVal *model.CurrentUser
+					var zeroVal *gqlauth.CurrentUser
 					return zeroVal, errors.New("directive allow is not implemented")
 				}
 				return ec.Directives.Allow(ctx, nil, directive0, permissions)
@@ -880,8 +881,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CurrentUser) graphql.Marshaler {
-			return ec.marshalOCurrentUser2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐCurrentUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *gqlauth.CurrentUser) graphql.Marshaler {
+			return ec.marshalOCurrentUser2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐCurrentUser(ctx, selections, v)
 		},
 		true,
 		false,
@@ -980,8 +981,8 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAuthenticationInput(ctx context.Context, obj any) (model.AuthenticationInput, error) {
-	var it model.AuthenticationInput
+func (ec *executionContext) unmarshalInputAuthenticationInput(ctx context.Context, obj any) (gqlauth.AuthenticationInput, error) {
+	var it gqlauth.AuthenticationInput
 	if obj == nil {
 		return it, nil
 	}
@@ -1000,7 +1001,7 @@ func (ec *executionContext) unmarshalInputAuthenticationInput(ctx context.Contex
 		switch k {
 		case "native":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("native"))
-			data, err := ec.unmarshalONativeAuthInput2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNativeAuthInput(ctx, v)
+			data, err := ec.unmarshalONativeAuthInput2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐNativeAuthInput(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -1016,14 +1017,14 @@ func (ec *executionContext) unmarshalInputAuthenticationInput(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalAuthenticationInput(ctx context.Context, raw any) (model.AuthenticationInput, error) {
-	var out model.AuthenticationInput
+func UnmarshalAuthenticationInput(ctx context.Context, raw any) (gqlauth.AuthenticationInput, error) {
+	var out gqlauth.AuthenticationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuthenticationInput", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputNativeAuthInput(ctx context.Context, obj any) (model.NativeAuthInput, error) {
-	var it model.NativeAuthInput
+func (ec *executionContext) unmarshalInputNativeAuthInput(ctx context.Context, obj any) (gqlauth.NativeAuthInput, error) {
+	var it gqlauth.NativeAuthInput
 	if obj == nil {
 		return it, nil
 	}
@@ -1065,8 +1066,8 @@ func (ec *executionContext) unmarshalInputNativeAuthInput(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalNativeAuthInput(ctx context.Context, raw any) (model.NativeAuthInput, error) {
-	var out model.NativeAuthInput
+func UnmarshalNativeAuthInput(ctx context.Context, raw any) (gqlauth.NativeAuthInput, error) {
+	var out gqlauth.NativeAuthInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "NativeAuthInput", raw, &out)
 	return out, err
 }
@@ -1079,16 +1080,12 @@ func (ec *executionContext) _AuthenticationResult(ctx context.Context, sel ast.S
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
-	case model.InvalidCredentialsError:
-		return ec._InvalidCredentialsError(ctx, sel, &obj)
-	case *model.InvalidCredentialsError:
+	case *gqlauth.InvalidCredentialsError:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._InvalidCredentialsError(ctx, sel, obj)
-	case model.CurrentUser:
-		return ec._CurrentUser(ctx, sel, &obj)
-	case *model.CurrentUser:
+	case *gqlauth.CurrentUser:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -1113,16 +1110,12 @@ func (ec *executionContext) _NativeAuthenticationResult(ctx context.Context, sel
 			return graphql.Null
 		}
 		return ec._NativeAuthStrategyError(ctx, sel, obj)
-	case model.InvalidCredentialsError:
-		return ec._InvalidCredentialsError(ctx, sel, &obj)
-	case *model.InvalidCredentialsError:
+	case *gqlauth.InvalidCredentialsError:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._InvalidCredentialsError(ctx, sel, obj)
-	case model.CurrentUser:
-		return ec._CurrentUser(ctx, sel, &obj)
-	case *model.CurrentUser:
+	case *gqlauth.CurrentUser:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -1200,7 +1193,7 @@ func (ec *executionContext) _Administrator(ctx context.Context, sel ast.Selectio
 
 var currentUserImplementors = []string{"CurrentUser", "NativeAuthenticationResult", "AuthenticationResult"}
 
-func (ec *executionContext) _CurrentUser(ctx context.Context, sel ast.SelectionSet, obj *model.CurrentUser) graphql.Marshaler {
+func (ec *executionContext) _CurrentUser(ctx context.Context, sel ast.SelectionSet, obj *gqlauth.CurrentUser) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, currentUserImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1291,7 +1284,7 @@ func (ec *executionContext) _CurrentUserChannel(ctx context.Context, sel ast.Sel
 
 var invalidCredentialsErrorImplementors = []string{"InvalidCredentialsError", "ErrorResult", "NativeAuthenticationResult", "AuthenticationResult"}
 
-func (ec *executionContext) _InvalidCredentialsError(ctx context.Context, sel ast.SelectionSet, obj *model.InvalidCredentialsError) graphql.Marshaler {
+func (ec *executionContext) _InvalidCredentialsError(ctx context.Context, sel ast.SelectionSet, obj *gqlauth.InvalidCredentialsError) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invalidCredentialsErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1537,7 +1530,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) unmarshalNAuthenticationInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐAuthenticationInput(ctx context.Context, v any) (model.AuthenticationInput, error) {
+func (ec *executionContext) unmarshalNAuthenticationInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐAuthenticationInput(ctx context.Context, v any) (gqlauth.AuthenticationInput, error) {
 	res, err := ec.unmarshalInputAuthenticationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -1574,13 +1567,13 @@ func (ec *executionContext) marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopses
 	return ec._CurrentUserChannel(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐErrorCode(ctx context.Context, v any) (model.ErrorCode, error) {
-	var res model.ErrorCode
+func (ec *executionContext) unmarshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐErrorCode(ctx context.Context, v any) (gqlauth.ErrorCode, error) {
+	var res gqlauth.ErrorCode
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐErrorCode(ctx context.Context, sel ast.SelectionSet, v model.ErrorCode) graphql.Marshaler {
+func (ec *executionContext) marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐErrorCode(ctx context.Context, sel ast.SelectionSet, v gqlauth.ErrorCode) graphql.Marshaler {
 	return v
 }
 
@@ -1599,14 +1592,14 @@ func (ec *executionContext) marshalOAdministrator2ᚖgithubᚗcomᚋshopsession�
 	return ec._Administrator(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOCurrentUser2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐCurrentUser(ctx context.Context, sel ast.SelectionSet, v *model.CurrentUser) graphql.Marshaler {
+func (ec *executionContext) marshalOCurrentUser2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐCurrentUser(ctx context.Context, sel ast.SelectionSet, v *gqlauth.CurrentUser) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._CurrentUser(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalONativeAuthInput2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNativeAuthInput(ctx context.Context, v any) (*model.NativeAuthInput, error) {
+func (ec *executionContext) unmarshalONativeAuthInput2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐNativeAuthInput(ctx context.Context, v any) (*gqlauth.NativeAuthInput, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -16,13 +16,6 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
-type ChannelResolver interface {
-	AvailableLanguageCodes(ctx context.Context, obj *entity.Channel) ([]string, error)
-	CurrencyCode(ctx context.Context, obj *entity.Channel) (string, error)
-
-	AvailableCurrencyCodes(ctx context.Context, obj *entity.Channel) ([]string, error)
-}
-
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
@@ -158,15 +151,15 @@ func (ec *executionContext) _Channel_defaultLanguageCode(ctx context.Context, fi
 			return obj.DefaultLanguageCode, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v entity.LanguageCode) graphql.Marshaler {
+			return ec.marshalNLanguageCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Channel_defaultLanguageCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Channel", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Channel", field, false, false, "LanguageCode")
 }
 
 func (ec *executionContext) _Channel_availableLanguageCodes(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
@@ -178,18 +171,18 @@ func (ec *executionContext) _Channel_availableLanguageCodes(ctx context.Context,
 			return ec.fieldContext_Channel_availableLanguageCodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Channel().AvailableLanguageCodes(ctx, obj)
+			return obj.AvailableLanguageCodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v entity.LanguageCodes) graphql.Marshaler {
+			return ec.marshalOLanguageCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCodesᚄ(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Channel_availableLanguageCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Channel", field, false, false, "LanguageCode")
 }
 
 func (ec *executionContext) _Channel_currencyCode(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
@@ -201,18 +194,18 @@ func (ec *executionContext) _Channel_currencyCode(ctx context.Context, field gra
 			return ec.fieldContext_Channel_currencyCode(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Channel().CurrencyCode(ctx, obj)
+			return obj.DefaultCurrencyCode, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v entity.CurrencyCode) graphql.Marshaler {
+			return ec.marshalNCurrencyCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Channel_currencyCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Channel", field, false, false, "CurrencyCode")
 }
 
 func (ec *executionContext) _Channel_defaultCurrencyCode(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
@@ -227,15 +220,15 @@ func (ec *executionContext) _Channel_defaultCurrencyCode(ctx context.Context, fi
 			return obj.DefaultCurrencyCode, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v entity.CurrencyCode) graphql.Marshaler {
+			return ec.marshalNCurrencyCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Channel_defaultCurrencyCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Channel", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Channel", field, false, false, "CurrencyCode")
 }
 
 func (ec *executionContext) _Channel_availableCurrencyCodes(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
@@ -247,18 +240,18 @@ func (ec *executionContext) _Channel_availableCurrencyCodes(ctx context.Context,
 			return ec.fieldContext_Channel_availableCurrencyCodes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Channel().AvailableCurrencyCodes(ctx, obj)
+			return obj.AvailableCurrencyCodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v entity.CurrencyCodes) graphql.Marshaler {
+			return ec.marshalNCurrencyCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCodesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Channel_availableCurrencyCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Channel", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Channel", field, false, false, "CurrencyCode")
 }
 
 func (ec *executionContext) _Channel_trackInventory(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
@@ -356,70 +349,67 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Channel_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Channel_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Channel_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "code":
 			out.Values[i] = ec._Channel_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "token":
 			out.Values[i] = ec._Channel_token(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "defaultLanguageCode":
 			out.Values[i] = ec._Channel_defaultLanguageCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "availableLanguageCodes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Channel_availableLanguageCodes(ctx, field, obj)
-				})
+			out.Values[i] = ec._Channel_availableLanguageCodes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "currencyCode":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Channel_currencyCode(ctx, field, obj)
-				})
+			out.Values[i] = ec._Channel_currencyCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "defaultCurrencyCode":
 			out.Values[i] = ec._Channel_defaultCurrencyCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "availableCurrencyCodes":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Channel_availableCurrencyCodes(ctx, field, obj)
-				})
+			out.Values[i] = ec._Channel_availableCurrencyCodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "trackInventory":
 			out.Values[i] = ec._Channel_trackInventory(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "outOfStockThreshold":
 			out.Values[i] = ec._Channel_outOfStockThreshold(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "pricesIncludeTax":
 			out.Values[i] = ec._Channel_pricesIncludeTax(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -9,30 +9,24 @@ import (
 	"context"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
 )
 
 func (r *mutationResolver) Login(ctx context.Context, username string, password string, rememberMe *bool) (model.NativeAuthenticationResult, error) {
-	return gqlutil.AsResult[model.NativeAuthenticationResult](authResult(gqlutil.Login(ctx, r.Auth, username, password, rememberMe)))
+	cs, err := gqlauth.Login(ctx, r.Auth, username, password, rememberMe)
+	return loginResult(cs, err)
 }
 
-func (r *mutationResolver) Authenticate(ctx context.Context, input model.AuthenticationInput, rememberMe *bool) (model.AuthenticationResult, error) {
-	var creds *service.Credentials
-	if input.Native != nil {
-		creds = &service.Credentials{Username: input.Native.Username, Password: input.Native.Password}
-	}
-	return gqlutil.AsResult[model.AuthenticationResult](authResult(gqlutil.Authenticate(ctx, r.Auth, service.NativeStrategyName, creds, rememberMe)))
+func (r *mutationResolver) Authenticate(ctx context.Context, input gqlauth.AuthenticationInput, rememberMe *bool) (model.AuthenticationResult, error) {
+	cs, err := gqlauth.Authenticate(ctx, r.Auth, input, rememberMe)
+	return loginResult(cs, err)
 }
 
-func (r *mutationResolver) Logout(ctx context.Context) (*model.Success, error) {
-	ok, err := gqlutil.Logout(ctx, r.Auth)
-	if err != nil {
-		return nil, err
-	}
-	return &model.Success{Success: ok}, nil
+func (r *mutationResolver) Logout(ctx context.Context) (*gqlauth.Success, error) {
+	return gqlauth.Logout(ctx, r.Auth)
 }
 
 func (r *queryResolver) ActiveChannel(ctx context.Context) (*entity.Channel, error) {
@@ -47,12 +41,8 @@ func (r *queryResolver) ActiveCustomer(ctx context.Context) (*entity.Customer, e
 	return gqlutil.NilIfNotFound(r.Users.ActiveCustomer(ctx, userID))
 }
 
-func (r *queryResolver) Me(ctx context.Context) (*model.CurrentUser, error) {
-	u, err := gqlutil.Me(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return currentUser(u), nil
+func (r *queryResolver) Me(ctx context.Context) (*gqlauth.CurrentUser, error) {
+	return gqlauth.Me(ctx)
 }
 
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }

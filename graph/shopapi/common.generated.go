@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -24,7 +25,7 @@ import (
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _Success_success(ctx context.Context, field graphql.CollectedField, obj *model.Success) (ret graphql.Marshaler) {
+func (ec *executionContext) _Success_success(ctx context.Context, field graphql.CollectedField, obj *gqlauth.Success) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -80,9 +81,7 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 			return graphql.Null
 		}
 		return ec._NativeAuthStrategyError(ctx, sel, obj)
-	case model.InvalidCredentialsError:
-		return ec._InvalidCredentialsError(ctx, sel, &obj)
-	case *model.InvalidCredentialsError:
+	case *gqlauth.InvalidCredentialsError:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -102,7 +101,7 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 
 var successImplementors = []string{"Success"}
 
-func (ec *executionContext) _Success(ctx context.Context, sel ast.SelectionSet, obj *model.Success) graphql.Marshaler {
+func (ec *executionContext) _Success(ctx context.Context, sel ast.SelectionSet, obj *gqlauth.Success) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, successImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -137,7 +136,7 @@ func (ec *executionContext) _Success(ctx context.Context, sel ast.SelectionSet, 
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNSuccess2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋshopapiᚋmodelᚐSuccess(ctx context.Context, sel ast.SelectionSet, v *model.Success) graphql.Marshaler {
+func (ec *executionContext) marshalNSuccess2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐSuccess(ctx context.Context, sel ast.SelectionSet, v *gqlauth.Success) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Success!")
 		return graphql.Null

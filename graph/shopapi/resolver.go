@@ -1,10 +1,24 @@
 package shopapi
 
-import "github.com/shopsession/sessionserver/service"
+import (
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/service"
+)
 
 // Resolver holds the services the resolvers call. Resolvers map GraphQL to
 // service calls and back; rules live in package service.
 type Resolver struct {
 	Auth  *service.AuthService
 	Users *service.UserService
+}
+
+// NewSchema returns the executable schema this server serves: the generated
+// one with @allow implemented and without the directives it does not serve
+// (gqlutil.ServedSchema).
+func NewSchema(r *Resolver) graphql.ExecutableSchema {
+	cfg := Config{Resolvers: r, Schema: gqlutil.ServedSchema(parsedSchema)}
+	cfg.Directives.Allow = gqlutil.Allow
+	return NewExecutableSchema(cfg)
 }

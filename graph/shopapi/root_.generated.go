@@ -10,7 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopsession/sessionserver/auth"
-	"github.com/shopsession/sessionserver/graph/shopapi/model"
+	"github.com/shopsession/sessionserver/graph/gqlauth"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -23,7 +23,6 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Channel() ChannelResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 }
@@ -38,7 +37,6 @@ type ComplexityRoot struct {
 		AvailableLanguageCodes func(childComplexity int) int
 		Code                   func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
-		CurrencyCode           func(childComplexity int) int
 		DefaultCurrencyCode    func(childComplexity int) int
 		DefaultLanguageCode    func(childComplexity int) int
 		ID                     func(childComplexity int) int
@@ -80,7 +78,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		Authenticate func(childComplexity int, input model.AuthenticationInput, rememberMe *bool) int
+		Authenticate func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
 		Login        func(childComplexity int, username string, password string, rememberMe *bool) int
 		Logout       func(childComplexity int) int
 	}
@@ -149,13 +147,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.CreatedAt(childComplexity), true
-	case "Channel.currencyCode":
-		if e.ComplexityRoot.Channel.CurrencyCode == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Channel.CurrencyCode(childComplexity), true
-	case "Channel.defaultCurrencyCode":
+	case "Channel.currencyCode", "Channel.defaultCurrencyCode":
 		if e.ComplexityRoot.Channel.DefaultCurrencyCode == nil {
 			break
 		}
@@ -326,7 +318,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.Authenticate(childComplexity, args["input"].(model.AuthenticationInput), args["rememberMe"].(*bool)), true
+		return e.ComplexityRoot.Mutation.Authenticate(childComplexity, args["input"].(gqlauth.AuthenticationInput), args["rememberMe"].(*bool)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -552,11 +544,11 @@ type Channel {
     updatedAt: DateTime!
     code: String!
     token: String!
-    defaultLanguageCode: String!
-    availableLanguageCodes: [String!]
-    currencyCode: String! @deprecated(reason: "Use defaultCurrencyCode instead")
-    defaultCurrencyCode: String!
-    availableCurrencyCodes: [String!]!
+    defaultLanguageCode: LanguageCode!
+    availableLanguageCodes: [LanguageCode!]
+    currencyCode: CurrencyCode! @deprecated(reason: "Use defaultCurrencyCode instead")
+    defaultCurrencyCode: CurrencyCode!
+    availableCurrencyCodes: [CurrencyCode!]!
     "Not yet used - will be implemented in a future release."
     trackInventory: Boolean
     "Not yet used - will be implemented in a future release."
@@ -574,6 +566,332 @@ type Success {
     success: Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/common/currency-code.graphqls", Input: `# Verbatim from vendure-ecommerce/vendure@1633446f4ee203e5e3fbca628bee952893bffa5b
+# packages/core/src/api/schema/common/currency-code.graphql (MIT). Keep it verbatim: clients
+# generate types from these values; graph/schema_test.go checks entity's list against it.
+"""
+@description
+ISO 4217 currency code
+
+@docsCategory common
+"""
+enum CurrencyCode {
+    "United Arab Emirates dirham"
+    AED
+    "Afghan afghani"
+    AFN
+    "Albanian lek"
+    ALL
+    "Armenian dram"
+    AMD
+    "Netherlands Antillean guilder"
+    ANG
+    "Angolan kwanza"
+    AOA
+    "Argentine peso"
+    ARS
+    "Australian dollar"
+    AUD
+    "Aruban florin"
+    AWG
+    "Azerbaijani manat"
+    AZN
+    "Bosnia and Herzegovina convertible mark"
+    BAM
+    "Barbados dollar"
+    BBD
+    "Bangladeshi taka"
+    BDT
+    "Bulgarian lev"
+    BGN
+    "Bahraini dinar"
+    BHD
+    "Burundian franc"
+    BIF
+    "Bermudian dollar"
+    BMD
+    "Brunei dollar"
+    BND
+    "Boliviano"
+    BOB
+    "Brazilian real"
+    BRL
+    "Bahamian dollar"
+    BSD
+    "Bhutanese ngultrum"
+    BTN
+    "Botswana pula"
+    BWP
+    "Belarusian ruble"
+    BYN
+    "Belize dollar"
+    BZD
+    "Canadian dollar"
+    CAD
+    "Congolese franc"
+    CDF
+    "Swiss franc"
+    CHF
+    "Chilean peso"
+    CLP
+    "Renminbi (Chinese) yuan"
+    CNY
+    "Colombian peso"
+    COP
+    "Costa Rican colon"
+    CRC
+    "Cuban convertible peso"
+    CUC
+    "Cuban peso"
+    CUP
+    "Cape Verde escudo"
+    CVE
+    "Czech koruna"
+    CZK
+    "Djiboutian franc"
+    DJF
+    "Danish krone"
+    DKK
+    "Dominican peso"
+    DOP
+    "Algerian dinar"
+    DZD
+    "Egyptian pound"
+    EGP
+    "Eritrean nakfa"
+    ERN
+    "Ethiopian birr"
+    ETB
+    "Euro"
+    EUR
+    "Fiji dollar"
+    FJD
+    "Falkland Islands pound"
+    FKP
+    "Pound sterling"
+    GBP
+    "Georgian lari"
+    GEL
+    "Ghanaian cedi"
+    GHS
+    "Gibraltar pound"
+    GIP
+    "Gambian dalasi"
+    GMD
+    "Guinean franc"
+    GNF
+    "Guatemalan quetzal"
+    GTQ
+    "Guyanese dollar"
+    GYD
+    "Hong Kong dollar"
+    HKD
+    "Honduran lempira"
+    HNL
+    "Croatian kuna"
+    HRK
+    "Haitian gourde"
+    HTG
+    "Hungarian forint"
+    HUF
+    "Indonesian rupiah"
+    IDR
+    "Israeli new shekel"
+    ILS
+    "Indian rupee"
+    INR
+    "Iraqi dinar"
+    IQD
+    "Iranian rial"
+    IRR
+    "Icelandic króna"
+    ISK
+    "Jamaican dollar"
+    JMD
+    "Jordanian dinar"
+    JOD
+    "Japanese yen"
+    JPY
+    "Kenyan shilling"
+    KES
+    "Kyrgyzstani som"
+    KGS
+    "Cambodian riel"
+    KHR
+    "Comoro franc"
+    KMF
+    "North Korean won"
+    KPW
+    "South Korean won"
+    KRW
+    "Kuwaiti dinar"
+    KWD
+    "Cayman Islands dollar"
+    KYD
+    "Kazakhstani tenge"
+    KZT
+    "Lao kip"
+    LAK
+    "Lebanese pound"
+    LBP
+    "Sri Lankan rupee"
+    LKR
+    "Liberian dollar"
+    LRD
+    "Lesotho loti"
+    LSL
+    "Libyan dinar"
+    LYD
+    "Moroccan dirham"
+    MAD
+    "Moldovan leu"
+    MDL
+    "Malagasy ariary"
+    MGA
+    "Macedonian denar"
+    MKD
+    "Myanmar kyat"
+    MMK
+    "Mongolian tögrög"
+    MNT
+    "Macanese pataca"
+    MOP
+    "Mauritanian ouguiya"
+    MRU
+    "Mauritian rupee"
+    MUR
+    "Maldivian rufiyaa"
+    MVR
+    "Malawian kwacha"
+    MWK
+    "Mexican peso"
+    MXN
+    "Malaysian ringgit"
+    MYR
+    "Mozambican metical"
+    MZN
+    "Namibian dollar"
+    NAD
+    "Nigerian naira"
+    NGN
+    "Nicaraguan córdoba"
+    NIO
+    "Norwegian krone"
+    NOK
+    "Nepalese rupee"
+    NPR
+    "New Zealand dollar"
+    NZD
+    "Omani rial"
+    OMR
+    "Panamanian balboa"
+    PAB
+    "Peruvian sol"
+    PEN
+    "Papua New Guinean kina"
+    PGK
+    "Philippine peso"
+    PHP
+    "Pakistani rupee"
+    PKR
+    "Polish złoty"
+    PLN
+    "Paraguayan guaraní"
+    PYG
+    "Qatari riyal"
+    QAR
+    "Romanian leu"
+    RON
+    "Serbian dinar"
+    RSD
+    "Russian ruble"
+    RUB
+    "Rwandan franc"
+    RWF
+    "Saudi riyal"
+    SAR
+    "Solomon Islands dollar"
+    SBD
+    "Seychelles rupee"
+    SCR
+    "Sudanese pound"
+    SDG
+    "Swedish krona/kronor"
+    SEK
+    "Singapore dollar"
+    SGD
+    "Saint Helena pound"
+    SHP
+    "Sierra Leonean leone"
+    SLL
+    "Somali shilling"
+    SOS
+    "Surinamese dollar"
+    SRD
+    "South Sudanese pound"
+    SSP
+    "São Tomé and Príncipe dobra"
+    STN
+    "Salvadoran colón"
+    SVC
+    "Syrian pound"
+    SYP
+    "Swazi lilangeni"
+    SZL
+    "Thai baht"
+    THB
+    "Tajikistani somoni"
+    TJS
+    "Turkmenistan manat"
+    TMT
+    "Tunisian dinar"
+    TND
+    "Tongan paʻanga"
+    TOP
+    "Turkish lira"
+    TRY
+    "Trinidad and Tobago dollar"
+    TTD
+    "New Taiwan dollar"
+    TWD
+    "Tanzanian shilling"
+    TZS
+    "Ukrainian hryvnia"
+    UAH
+    "Ugandan shilling"
+    UGX
+    "United States dollar"
+    USD
+    "Uruguayan peso"
+    UYU
+    "Uzbekistan som"
+    UZS
+    "Venezuelan bolívar soberano"
+    VES
+    "Vietnamese đồng"
+    VND
+    "Vanuatu vatu"
+    VUV
+    "Samoan tala"
+    WST
+    "CFA franc BEAC"
+    XAF
+    "East Caribbean dollar"
+    XCD
+    "CFA franc BCEAO"
+    XOF
+    "CFP franc (franc Pacifique)"
+    XPF
+    "Yemeni rial"
+    YER
+    "South African rand"
+    ZAR
+    "Zambian kwacha"
+    ZMW
+    "Zimbabwean dollar"
+    ZWL
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common/directives.graphqls", Input: `"""
 Restricts a root field to callers holding at least one of the listed permissions
 on the request's channel (any-of). ` + "`" + `Public` + "`" + ` lets everyone through; ` + "`" + `Owner` + "`" + ` lets
@@ -581,6 +899,335 @@ through a caller without the other permissions and marks the request as
 owner-only, creating an anonymous session when there is none.
 """
 directive @allow(permissions: [Permission!]!) on FIELD_DEFINITION
+`, BuiltIn: false},
+	{Name: "../../schema/common/language-code.graphqls", Input: `# Verbatim from vendure-ecommerce/vendure@1633446f4ee203e5e3fbca628bee952893bffa5b
+# packages/core/src/api/schema/common/language-code.graphql (MIT). Keep it verbatim: clients
+# generate types from these values; graph/schema_test.go checks entity's list against it.
+"""
+@description
+Languages in the form of a ISO 639-1 language code with optional
+region or script modifier (e.g. de_AT). The selection available is based
+on the [Unicode CLDR summary list](https://unicode-org.github.io/cldr-staging/charts/37/summary/root.html)
+and includes the major spoken languages of the world and any widely-used variants.
+
+@docsCategory common
+"""
+enum LanguageCode {
+    "Afrikaans"
+    af
+    "Akan"
+    ak
+    "Albanian"
+    sq
+    "Amharic"
+    am
+    "Arabic"
+    ar
+    "Armenian"
+    hy
+    "Assamese"
+    as
+    "Azerbaijani"
+    az
+    "Bambara"
+    bm
+    "Bangla"
+    bn
+    "Basque"
+    eu
+    "Belarusian"
+    be
+    "Bosnian"
+    bs
+    "Breton"
+    br
+    "Bulgarian"
+    bg
+    "Burmese"
+    my
+    "Catalan"
+    ca
+    "Chechen"
+    ce
+    "Chinese"
+    zh
+    "Simplified Chinese"
+    zh_Hans
+    "Traditional Chinese"
+    zh_Hant
+    "Church Slavic"
+    cu
+    "Cornish"
+    kw
+    "Corsican"
+    co
+    "Croatian"
+    hr
+    "Czech"
+    cs
+    "Danish"
+    da
+    "Dutch"
+    nl
+    "Flemish"
+    nl_BE
+    "Dzongkha"
+    dz
+    "English"
+    en
+    "Australian English"
+    en_AU
+    "Canadian English"
+    en_CA
+    "British English"
+    en_GB
+    "American English"
+    en_US
+    "Esperanto"
+    eo
+    "Estonian"
+    et
+    "Ewe"
+    ee
+    "Faroese"
+    fo
+    "Finnish"
+    fi
+    "French"
+    fr
+    "Canadian French"
+    fr_CA
+    "Swiss French"
+    fr_CH
+    "Fulah"
+    ff
+    "Galician"
+    gl
+    "Ganda"
+    lg
+    "Georgian"
+    ka
+    "German"
+    de
+    "Austrian German"
+    de_AT
+    "Swiss High German"
+    de_CH
+    "Greek"
+    el
+    "Gujarati"
+    gu
+    "Haitian Creole"
+    ht
+    "Hausa"
+    ha
+    "Hebrew"
+    he
+    "Hindi"
+    hi
+    "Hungarian"
+    hu
+    "Icelandic"
+    is
+    "Igbo"
+    ig
+    "Indonesian"
+    id
+    "Interlingua"
+    ia
+    "Irish"
+    ga
+    "Italian"
+    it
+    "Japanese"
+    ja
+    "Javanese"
+    jv
+    "Kalaallisut"
+    kl
+    "Kannada"
+    kn
+    "Kashmiri"
+    ks
+    "Kazakh"
+    kk
+    "Khmer"
+    km
+    "Kikuyu"
+    ki
+    "Kinyarwanda"
+    rw
+    "Korean"
+    ko
+    "Kurdish"
+    ku
+    "Kyrgyz"
+    ky
+    "Lao"
+    lo
+    "Latin"
+    la
+    "Latvian"
+    lv
+    "Lingala"
+    ln
+    "Lithuanian"
+    lt
+    "Luba-Katanga"
+    lu
+    "Luxembourgish"
+    lb
+    "Macedonian"
+    mk
+    "Malagasy"
+    mg
+    "Malay"
+    ms
+    "Malayalam"
+    ml
+    "Maltese"
+    mt
+    "Manx"
+    gv
+    "Maori"
+    mi
+    "Marathi"
+    mr
+    "Mongolian"
+    mn
+    "Nepali"
+    ne
+    "North Ndebele"
+    nd
+    "Northern Sami"
+    se
+    "Norwegian Bokmål"
+    nb
+    "Norwegian Nynorsk"
+    nn
+    "Nyanja"
+    ny
+    "Odia"
+    or
+    "Oromo"
+    om
+    "Ossetic"
+    os
+    "Pashto"
+    ps
+    "Persian"
+    fa
+    "Dari"
+    fa_AF
+    "Polish"
+    pl
+    "Portuguese"
+    pt
+    "Brazilian Portuguese"
+    pt_BR
+    "European Portuguese"
+    pt_PT
+    "Punjabi"
+    pa
+    "Quechua"
+    qu
+    "Romanian"
+    ro
+    "Moldavian"
+    ro_MD
+    "Romansh"
+    rm
+    "Rundi"
+    rn
+    "Russian"
+    ru
+    "Samoan"
+    sm
+    "Sango"
+    sg
+    "Sanskrit"
+    sa
+    "Scottish Gaelic"
+    gd
+    "Serbian"
+    sr
+    "Shona"
+    sn
+    "Sichuan Yi"
+    ii
+    "Sindhi"
+    sd
+    "Sinhala"
+    si
+    "Slovak"
+    sk
+    "Slovenian"
+    sl
+    "Somali"
+    so
+    "Southern Sotho"
+    st
+    "Spanish"
+    es
+    "European Spanish"
+    es_ES
+    "Mexican Spanish"
+    es_MX
+    "Sundanese"
+    su
+    "Swahili"
+    sw
+    "Congo Swahili"
+    sw_CD
+    "Swedish"
+    sv
+    "Tajik"
+    tg
+    "Tamil"
+    ta
+    "Tatar"
+    tt
+    "Telugu"
+    te
+    "Thai"
+    th
+    "Tibetan"
+    bo
+    "Tigrinya"
+    ti
+    "Tongan"
+    to
+    "Turkish"
+    tr
+    "Turkmen"
+    tk
+    "Ukrainian"
+    uk
+    "Urdu"
+    ur
+    "Uyghur"
+    ug
+    "Uzbek"
+    uz
+    "Vietnamese"
+    vi
+    "Volapük"
+    vo
+    "Welsh"
+    cy
+    "Western Frisian"
+    fy
+    "Wolof"
+    wo
+    "Xhosa"
+    xh
+    "Yiddish"
+    yi
+    "Yoruba"
+    yo
+    "Zulu"
+    zu
+}
 `, BuiltIn: false},
 	{Name: "../../schema/common/permission.graphqls", Input: `"""
 Permissions for administrators and customers. Used in ` + "`" + `@allow` + "`" + ` and in role definitions.

@@ -3,13 +3,7 @@
 package model
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"strconv"
-
-	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/graph/gqlauth"
 )
 
 type AuthenticationResult interface {
@@ -24,42 +18,10 @@ type NativeAuthenticationResult interface {
 	IsNativeAuthenticationResult()
 }
 
-type AuthenticationInput struct {
-	Native *NativeAuthInput `json:"native,omitempty"`
-}
-
-type CurrentUser struct {
-	ID         entity.ID                          `json:"id"`
-	Identifier string                             `json:"identifier"`
-	Channels   []*sessioncache.ChannelPermissions `json:"channels"`
-}
-
-func (CurrentUser) IsNativeAuthenticationResult() {}
-
-func (CurrentUser) IsAuthenticationResult() {}
-
-// Returned if the user authentication credentials are not valid
-type InvalidCredentialsError struct {
-	ErrorCode           ErrorCode `json:"errorCode"`
-	Message             string    `json:"message"`
-	AuthenticationError string    `json:"authenticationError"`
-}
-
-func (InvalidCredentialsError) IsErrorResult() {}
-
-func (InvalidCredentialsError) IsNativeAuthenticationResult() {}
-
-func (InvalidCredentialsError) IsAuthenticationResult() {}
-
-type NativeAuthInput struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
 // Returned when attempting an operation that relies on the NativeAuthStrategy, if that strategy is not configured.
 type NativeAuthStrategyError struct {
-	ErrorCode ErrorCode `json:"errorCode"`
-	Message   string    `json:"message"`
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
 }
 
 func (NativeAuthStrategyError) IsErrorResult() {}
@@ -69,8 +31,8 @@ func (NativeAuthStrategyError) IsNativeAuthenticationResult() {}
 // Returned when invoking a mutation which depends on there being an active Order on the
 // current session.
 type NoActiveOrderError struct {
-	ErrorCode ErrorCode `json:"errorCode"`
-	Message   string    `json:"message"`
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
 }
 
 func (NoActiveOrderError) IsErrorResult() {}
@@ -78,8 +40,8 @@ func (NoActiveOrderError) IsErrorResult() {}
 // Returned if `authOptions.requireVerification` is set to `true` (which is the default)
 // and an unverified user attempts to authenticate.
 type NotVerifiedError struct {
-	ErrorCode ErrorCode `json:"errorCode"`
-	Message   string    `json:"message"`
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
 }
 
 func (NotVerifiedError) IsErrorResult() {}
@@ -87,70 +49,3 @@ func (NotVerifiedError) IsErrorResult() {}
 func (NotVerifiedError) IsNativeAuthenticationResult() {}
 
 func (NotVerifiedError) IsAuthenticationResult() {}
-
-// Indicates that an operation succeeded, where we do not want to return any more specific information.
-type Success struct {
-	Success bool `json:"success"`
-}
-
-// The code of every ErrorResult type in this API, plus UNKNOWN_ERROR.
-type ErrorCode string
-
-const (
-	ErrorCodeUnknownError            ErrorCode = "UNKNOWN_ERROR"
-	ErrorCodeNativeAuthStrategyError ErrorCode = "NATIVE_AUTH_STRATEGY_ERROR"
-	ErrorCodeInvalidCredentialsError ErrorCode = "INVALID_CREDENTIALS_ERROR"
-	ErrorCodeNoActiveOrderError      ErrorCode = "NO_ACTIVE_ORDER_ERROR"
-	ErrorCodeNotVerifiedError        ErrorCode = "NOT_VERIFIED_ERROR"
-)
-
-var AllErrorCode = []ErrorCode{
-	ErrorCodeUnknownError,
-	ErrorCodeNativeAuthStrategyError,
-	ErrorCodeInvalidCredentialsError,
-	ErrorCodeNoActiveOrderError,
-	ErrorCodeNotVerifiedError,
-}
-
-func (e ErrorCode) IsValid() bool {
-	switch e {
-	case ErrorCodeUnknownError, ErrorCodeNativeAuthStrategyError, ErrorCodeInvalidCredentialsError, ErrorCodeNoActiveOrderError, ErrorCodeNotVerifiedError:
-		return true
-	}
-	return false
-}
-
-func (e ErrorCode) String() string {
-	return string(e)
-}
-
-func (e *ErrorCode) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = ErrorCode(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid ErrorCode", str)
-	}
-	return nil
-}
-
-func (e ErrorCode) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *ErrorCode) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e ErrorCode) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}

@@ -1,0 +1,79 @@
+package gqlauth
+
+import (
+	"context"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/requestctx"
+	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// Login authenticates with the native strategy and, on success, makes the
+// new session the request's and sends its token back. Map its outcome with
+// LoginResult.
+func Login(ctx context.Context, a *service.AuthService, username, password string, rememberMe *bool) (*sessioncache.CachedSession, error) {
+	return login(ctx, a, &service.Credentials{Username: username, Password: password}, rememberMe)
+}
+
+// Authenticate runs the strategy the input names (see Login). The native
+// strategy is the only one; an input without it is invalid credentials.
+func Authenticate(ctx context.Context, a *service.AuthService, input AuthenticationInput, rememberMe *bool) (*sessioncache.CachedSession, error) {
+	var creds *service.Credentials
+	if input.Native != nil {
+		creds = &service.Credentials{Username: input.Native.Username, Password: input.Native.Password}
+	}
+	return login(ctx, a, creds, rememberMe)
+}
+
+func login(ctx context.Context, a *service.AuthService, creds *service.Credentials, rememberMe *bool) (*sessioncache.CachedSession, error) {
+	rc := requestctx.FromContext(ctx)
+	cs, err := a.Authenticate(ctx, service.LoginRequest{
+		API: rc.APIType(), Method: service.NativeStrategyName, Native: creds,
+		Current: rc.Session(), ChannelID: rc.ChannelID(), ClientAddress: rc.ClientAddress(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	rc.SetSession(cs, rememberMe != nil && *rememberMe)
+	return cs, nil
+}
+
+// Logout ends the user's authenticated sessions and clears the client's
+// token. It reports false when the request carried no token.
+func Logout(ctx context.Context, a *service.AuthService) (*Success, error) {
+	rc := requestctx.FromContext(ctx)
+	token := rc.Token()
+	if token == "" {
+		return &Success{Success: false}, nil
+	}
+	if err := a.DestroyAuthenticatedSession(ctx, token); err != nil {
+		return nil, err
+	}
+	rc.ClearSession()
+	return &Success{Success: true}, nil
+}
+
+// Me returns the logged-in user from the session. On the Admin API the user
+// must be an administrator. Otherwise it fails with FORBIDDEN.
+func Me(ctx context.Context) (*CurrentUser, error) {
+	rc := requestctx.FromContext(ctx)
+	s := rc.Session()
+	if s == nil || s.User == nil {
+		return nil, service.ErrForbidden
+	}
+	if rc.APIType() == auth.AdminAPI && !s.User.IsAdministrator {
+		return nil, service.ErrForbidden
+	}
+	return currentUser(s.User), nil
+}
+
+// currentUser points the result's channels at the cached user's, which must
+// not be modified (the cache may share them between requests).
+func currentUser(u *sessioncache.CachedUser) *CurrentUser {
+	channels := make([]*sessioncache.ChannelPermissions, len(u.ChannelPermissions))
+	for i := range u.ChannelPermissions {
+		channels[i] = &u.ChannelPermissions[i]
+	}
+	return &CurrentUser{ID: u.ID, Identifier: u.Identifier, Channels: channels}
+}
