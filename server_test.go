@@ -34,6 +34,7 @@ func serverEnv(dir string, port int) func(string) (string, bool) {
 // one line naming the setting and the system's reason, before the database
 // is touched.
 func TestRunPortTaken(t *testing.T) {
+	t.Parallel()
 	holder, err := net.Listen("tcp", ":0")
 	require.NoError(t, err)
 	defer holder.Close()
@@ -57,6 +58,7 @@ func TestRunPortTaken(t *testing.T) {
 // goes on), /health answers, and cancelling the context shuts the server
 // down with status 0.
 func TestRunListensThenShutsDown(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
