@@ -8,9 +8,9 @@ import (
 	"github.com/shopsession/sessionserver/database"
 )
 
-// DatabaseDialect returns database.SQLite or database.Postgres, the kind of database
-// DatabaseURL names, or "" when DatabaseURL is not valid (Validate reports
-// why).
+// DatabaseDialect returns database.SQLite or database.Postgres, the kind
+// of database DatabaseURL names, or "" when DatabaseURL is not valid
+// (Validate reports why).
 func (c Config) DatabaseDialect() string {
 	dialect, _, err := parseDatabaseURL(c.DatabaseURL)
 	if err != nil {
@@ -21,7 +21,7 @@ func (c Config) DatabaseDialect() string {
 
 // SQLitePath returns the SQLite file DatabaseURL names: DefaultSQLitePath
 // when it is empty, PATH for sqlite://PATH or file:PATH. It returns "" when
-// DatabaseDialect is not "sqlite".
+// DatabaseDialect is not database.SQLite.
 func (c Config) SQLitePath() string {
 	dialect, path, err := parseDatabaseURL(c.DatabaseURL)
 	if err != nil || dialect != database.SQLite {
