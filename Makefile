@@ -1,7 +1,10 @@
 # Run `make` for the list of targets.
 .DEFAULT_GOAL := help
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Redis database 15, not 0: `go run .` with REDIS_URL=redis://…/0 (as the
+# README shows) keeps its sessions there, and tests should not share it.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PSQL ?= psql
 
 .PHONY: help
 help: ## Show this help
@@ -22,6 +25,21 @@ test: ## Run the tests on SQLite + miniredis
 .PHONY: test/pg
 test/pg: ## Run the tests on SQLite and on the local PostgreSQL + Redis too
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' go test ./...
+
+# testenv keeps the migrated template t_tmpl_<hash of the migrations> on
+# purpose (migrating once and cloning it per test is what makes the
+# PostgreSQL tests fast); each test's t_<unix time>_<random> database is
+# dropped when the test ends, and ones a killed run left behind are dropped
+# by the next run after 3 hours. This target drops both now. It refuses
+# (and says so) to drop a database in use: don't run it during a test run.
+.PHONY: test/clean
+test/clean: ## Drop the PostgreSQL test template (t_tmpl_*) and leftover test databases (t_*) of TEST_DATABASE_URL
+	@status=0; \
+	for db in $$($(PSQL) '$(TEST_DATABASE_URL)' -XAtc "SELECT datname FROM pg_database WHERE datname ~ '^t_(tmpl_[0-9a-f]+(_build)?|[0-9]+_[0-9a-f]+)$$' ORDER BY 1"); do \
+		echo "dropping $$db"; \
+		$(PSQL) '$(TEST_DATABASE_URL)' -Xqc "DROP DATABASE IF EXISTS \"$$db\"" || status=1; \
+	done; \
+	exit $$status
 
 .PHONY: test/race
 test/race: ## Run the tests with the race detector (slow)

@@ -8,8 +8,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,10 +25,13 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "sessionserver:", err)
-		os.Exit(1)
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.LookupEnv, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // defaultGCPercent replaces Go's GOGC=100 unless GOGC is set. The live heap
@@ -41,19 +44,36 @@ const defaultGCPercent = 400
 // readTimeout bounds reading a whole request, body included.
 const readTimeout = 30 * time.Second
 
-func run() error {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(defaultGCPercent)
+// run is the whole server: it reads the configuration through lookup, logs
+// to stderr, serves until ctx ends, then shuts down gracefully. It returns
+// the process's exit status. Anything that stops the server from starting
+// (a bad setting, a taken port, an unreachable database) is reported on
+// stderr as one "sessionserver: ..." message, and the status is 1.
+func run(ctx context.Context, lookup func(string) (string, bool), stderr io.Writer) int {
+	if err := serve(ctx, lookup, stderr); err != nil {
+		fmt.Fprintln(stderr, "sessionserver:", err)
+		return 1
 	}
-	cfg, err := config.Load(os.LookupEnv)
+	return 0
+}
+
+func serve(ctx context.Context, lookup func(string) (string, bool), stderr io.Writer) error {
+	cfg, err := config.Load(lookup)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	slog.SetDefault(log)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The port is bound first: a taken port fails at once, before the
+	// database is opened or migrated, and connections that arrive while
+	// the app is built wait in the listen backlog instead of being refused,
+	// so "listening" below is only logged once it is true.
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("PORT=%d: %w", cfg.Port, err)
+	}
+	defer ln.Close() // Serve closes it too; this covers a failed app.New
 
 	a, err := app.New(ctx, cfg, app.Options{Logger: log})
 	if err != nil {
@@ -66,46 +86,33 @@ func run() error {
 	// with room to write the REQUEST_TIMEOUT answer, or a slow request would
 	// lose its connection instead of getting that answer.
 	srv := &http.Server{
-		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      max(readTimeout, cfg.RequestTimeout) + 10*time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("listening",
 		"shop", fmt.Sprintf("http://localhost:%d%s", cfg.Port, app.ShopPath),
 		"admin", fmt.Sprintf("http://localhost:%d%s", cfg.Port, app.AdminPath),
 		"database", cfg.DatabaseDialect(), "cache", cfg.SessionCacheStrategy,
 		"sessionDuration", config.FormatDuration(cfg.SessionDuration),
 		"sessionCacheTTL", config.FormatDuration(cfg.SessionCacheTTL))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
 
 	select {
 	case err := <-errc:
-		return err
+		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-func logLevel(s string) slog.Level {
-	switch s {
-	case "debug":
-		return slog.LevelDebug
-	case "warn":
-		return slog.LevelWarn
-	case "error":
-		return slog.LevelError
-	default:
-		return slog.LevelInfo
-	}
 }

@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.DB = opts.DB
 	if a.DB == nil {
 		dsn := cfg.DatabaseURL
-		if cfg.DatabaseDialect() == "sqlite" {
+		if cfg.DatabaseDialect() == database.SQLite {
 			dsn = cfg.SQLitePath()
 		}
 		if a.DB, err = database.Open(ctx, cfg.DatabaseDialect(), dsn, database.Options{QueryTimeout: cfg.DBQueryTimeout}); err != nil {
@@ -171,7 +171,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Auth, err = service.NewAuthService(service.AuthConfig{
 		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now,
 		RequireVerification:      cfg.RequireVerification,
-		LogoutCurrentSessionOnly: cfg.LogoutScope == "session",
+		LogoutCurrentSessionOnly: cfg.LogoutScope == config.LogoutSession,
 	}); err != nil {
 		return nil, err
 	}
@@ -181,9 +181,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 
 func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (sessioncache.Strategy, error) {
 	switch cfg.SessionCacheStrategy {
-	case "noop":
+	case config.CacheNoop:
 		return sessioncache.Noop{}, nil
-	case "redis":
+	case config.CacheRedis:
 		client := opts.Redis
 		if client == nil {
 			ropts, err := sessioncache.ParseRedisURL(cfg.RedisURL)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestDefaults(t *testing.T) {
 		DBQueryTimeout:          5 * time.Second,
 		DefaultChannelToken:     "",
 		Introspection:           true,
-		LogLevel:                "info",
+		LogLevel:                slog.LevelInfo,
 		LogoutScope:             "all",
 		MaxQueryAliases:         30,
 		MaxQueryDepth:           15,
@@ -150,7 +151,7 @@ func TestLoad(t *testing.T) {
 			DBQueryTimeout:          2 * time.Second,
 			DefaultChannelToken:     "default-token",
 			Introspection:           false,
-			LogLevel:                "debug",
+			LogLevel:                slog.LevelDebug,
 			LogoutScope:             "session",
 			MaxQueryAliases:         5,
 			MaxQueryDepth:           8,
@@ -237,8 +238,11 @@ func TestLoad(t *testing.T) {
 			{"DATABASE_URL", "postgres:app", `DATABASE_URL: "postgres:app" is not a PostgreSQL URL`},
 			{"DATABASE_URL", "postgres://u:p@h:port/db", `DATABASE_URL: "postgres://xxxxx@h:port/db" is not a valid URL`},
 			{"INTROSPECTION", "enabled", `INTROSPECTION: "enabled" is not a boolean`},
-			{"LOG_LEVEL", "verbose", `LOG_LEVEL: "verbose" is not a log level (use debug, info, warn or error)`},
+			{"LOG_LEVEL", "verbose", `LOG_LEVEL: "verbose" is not a log level (use debug, info, warn or error, optionally with an offset such as info+2)`},
 			{"LOG_LEVEL", "warning", `LOG_LEVEL: "warning" is not a log level`},
+			{"LOG_LEVEL", "info+", `LOG_LEVEL: "info+" is not a log level`},
+			{"LOG_LEVEL", "4", `LOG_LEVEL: "4" is not a log level`},
+			{"LOG_LEVEL", "", `LOG_LEVEL: "" is not a log level`},
 			{"LOGOUT_SCOPE", "device", `LOGOUT_SCOPE: "device" is not a logout scope (use all or session)`},
 			{"PLAYGROUND", "nope", `PLAYGROUND: "nope" is not a boolean`},
 			{"PORT", "0", `PORT: 0 is out of range (use 1..65535)`},
@@ -463,8 +467,9 @@ func TestValidate(t *testing.T) {
 			name, _, _ := strings.Cut(m, ":")
 			names = append(names, name)
 		}
+		// LOG_LEVEL is not among them: the zero slog.Level is slog.LevelInfo.
 		require.ElementsMatch(t, []string{
-			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "LOGOUT_SCOPE", "LOG_LEVEL",
+			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "LOGOUT_SCOPE",
 			"PORT", "REMEMBER_ME_DURATION", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY",
 			"SESSION_CACHE_TTL", "SESSION_CACHE_TIMEOUT", "SESSION_DURATION", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
@@ -517,8 +522,8 @@ func TestValidate(t *testing.T) {
 		t.Parallel()
 
 		bundle := setup(t)
-		bundle.config.LogLevel = "INFO" // Load lowers it; a Config built in code must be exact.
-		require.ErrorContains(t, bundle.config.Validate(), `LOG_LEVEL: "INFO"`)
+		bundle.config.LogoutScope = "Session" // Load lowers it; a Config built in code must be exact.
+		require.ErrorContains(t, bundle.config.Validate(), `LOGOUT_SCOPE: "Session"`)
 	})
 
 	t.Run("NoProblemsIsNil", func(t *testing.T) {
@@ -527,4 +532,25 @@ func TestValidate(t *testing.T) {
 		bundle := setup(t)
 		require.NoError(t, bundle.config.Validate())
 	})
+}
+
+// TestLoadLogLevel checks that LOG_LEVEL takes slog's own spellings: the
+// four names in any case, with white space around them and an optional
+// offset, each giving the level slog would.
+func TestLoadLogLevel(t *testing.T) {
+	t.Parallel()
+
+	for in, want := range map[string]slog.Level{
+		"debug":   slog.LevelDebug,
+		"INFO":    slog.LevelInfo,
+		" Warn ":  slog.LevelWarn,
+		"error":   slog.LevelError,
+		"info+2":  slog.LevelInfo + 2,
+		"ERROR-1": slog.LevelError - 1,
+		"debug-4": slog.LevelDebug - 4,
+	} {
+		c, err := Load(env(map[string]string{"LOG_LEVEL": in}))
+		require.NoError(t, err, "input %q", in)
+		require.Equal(t, want, c.LogLevel, "input %q", in)
+	}
 }

@@ -87,7 +87,12 @@ func TestRedactDSN(t *testing.T) {
 		{"host=db user=alice password=pw dbname=app", "host=db user=alice password=xxxxx dbname=app"},
 		{"host=db password = 'p w\\'x' dbname=app", "host=db password = xxxxx dbname=app"},
 		{"password=pw", "password=xxxxx"},
-		{"postgres://alice:pw@db:bad port/app", "(unparsable URL)"},
+		{"postgres://alice:pw@db:bad port/app", "postgres://xxxxx@db:bad port/app"},
+		{"postgres://db:bad port/app?password=pw", "postgres://db:bad port/app?password=xxxxx"},
+		{"redis://:hunter2@cache:port", "redis://xxxxx@cache:port"},
+		{"redis://cache:6379/0", "redis://cache:6379/0"},
+		{"sqlite://", "sqlite://"},
+		{"file:app.db", "file:app.db"},
 	} {
 		require.Equal(t, tc.want, database.RedactDSN(tc.in), tc.in)
 	}

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -39,7 +40,7 @@ func newInstance(t *testing.T, db *bun.DB, client redis.UniversalClient, prefix 
 	cfg.DefaultChannelToken = "e2e-default-channel"
 	cfg.SessionCacheStrategy = "redis"
 	cfg.RedisURL = "redis://unused:6379/0" // the client is given
-	cfg.LogLevel = "error"
+	cfg.LogLevel = slog.LevelError
 	for _, o := range opts {
 		o(&cfg)
 	}

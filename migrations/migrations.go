@@ -18,12 +18,15 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/migrate"
+
+	"github.com/shopsession/sessionserver/database"
 )
 
-// Dialect names accepted by For and Files.
+// Dialect names accepted by For and Files: database's, so that a name
+// config or database.Open takes is one that migrations knows.
 const (
-	Postgres = "postgres"
-	SQLite   = "sqlite"
+	Postgres = database.Postgres
+	SQLite   = database.SQLite
 )
 
 //go:embed postgres/*.sql sqlite/*.sql

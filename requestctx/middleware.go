@@ -81,16 +81,16 @@ type Config struct {
 
 func (c *Config) withDefaults() {
 	if c.AuthTokenHeaderKey == "" {
-		c.AuthTokenHeaderKey = "vendure-auth-token"
+		c.AuthTokenHeaderKey = auth.DefaultAuthTokenHeaderKey
 	}
 	if c.ChannelTokenKey == "" {
-		c.ChannelTokenKey = "vendure-token"
+		c.ChannelTokenKey = auth.DefaultChannelTokenKey
 	}
 	if c.CookieName == "" {
-		c.CookieName = "session"
+		c.CookieName = auth.DefaultCookieName
 	}
 	if c.RememberMeMaxAge <= 0 {
-		c.RememberMeMaxAge = time.Duration(365.25 * 24 * float64(time.Hour))
+		c.RememberMeMaxAge = auth.DefaultRememberMeDuration
 	}
 	if c.LookupTimeout <= 0 {
 		c.LookupTimeout = 5 * time.Second

@@ -85,10 +85,10 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	cfg.Logger = defaultLogger(cfg.Logger)
 	cfg.NowFunc = defaultNow(cfg.NowFunc)
 	if cfg.SessionDuration <= 0 {
-		cfg.SessionDuration = time.Duration(365.25 * 24 * float64(time.Hour))
+		cfg.SessionDuration = auth.DefaultSessionDuration
 	}
 	if cfg.CacheTTL <= 0 {
-		cfg.CacheTTL = 300 * time.Second
+		cfg.CacheTTL = auth.DefaultSessionCacheTTL
 	}
 	prober := cfg.Prober
 	if prober == nil {

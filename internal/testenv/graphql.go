@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopsession/sessionserver/auth"
 )
 
 // TokenMode says how a GraphQL Client sends its session token back.
@@ -38,7 +40,7 @@ type Client struct {
 
 // NewClient returns a client for url (e.g. server.URL + "/shop-api").
 func NewClient(t testing.TB, url string, mode TokenMode) *Client {
-	return &Client{t: t, url: url, mode: mode, http: &http.Client{Timeout: 30 * time.Second}, tokenKey: "vendure-auth-token"}
+	return &Client{t: t, url: url, mode: mode, http: &http.Client{Timeout: 30 * time.Second}, tokenKey: auth.DefaultAuthTokenHeaderKey}
 }
 
 // Response is one GraphQL response with its HTTP parts.
@@ -74,7 +76,7 @@ func (r *Response) ErrorCode() string {
 // TokenHeader returns the vendure-auth-token response header and whether it
 // was present.
 func (r *Response) TokenHeader() (string, bool) {
-	v, ok := r.Header[http.CanonicalHeaderKey("vendure-auth-token")]
+	v, ok := r.Header[http.CanonicalHeaderKey(auth.DefaultAuthTokenHeaderKey)]
 	if !ok || len(v) == 0 {
 		return "", false
 	}
@@ -113,7 +115,7 @@ func (c *Client) Do(query string, vars map[string]any) *Response {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.Channel != "" {
-		req.Header.Set("vendure-token", c.Channel)
+		req.Header.Set(auth.DefaultChannelTokenKey, c.Channel)
 	}
 	for k, v := range c.Header {
 		req.Header.Set(k, v)

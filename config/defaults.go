@@ -1,0 +1,56 @@
+package config
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/graph/gqlutil"
+)
+
+// DefaultSQLitePath is the database used when DatabaseURL is empty.
+const DefaultSQLitePath = "./data/sessionserver.db"
+
+// Defaults returns the configuration used when no environment variable is
+// set. It is valid as it stands.
+func Defaults() Config {
+	return Config{
+		AuthTokenHeaderKey:      auth.DefaultAuthTokenHeaderKey,
+		BcryptCost:              12,
+		ChannelTokenKey:         auth.DefaultChannelTokenKey,
+		CORSOrigins:             nil,
+		CookieDomain:            "",
+		CookieName:              auth.DefaultCookieName,
+		CookieSameSite:          "lax",
+		CookieSecure:            false,
+		DatabaseURL:             "",
+		DBQueryTimeout:          database.DefaultQueryTimeout,
+		DefaultChannelToken:     "",
+		Introspection:           true,
+		LogLevel:                slog.LevelInfo,
+		LogoutScope:             LogoutAll,
+		MaxQueryAliases:         gqlutil.DefaultMaxAliases,
+		MaxQueryDepth:           gqlutil.DefaultMaxDepth,
+		MaxQueryFields:          gqlutil.DefaultMaxFields,
+		MaxQueryFragments:       gqlutil.DefaultMaxFragments,
+		MaxQueryTokens:          gqlutil.DefaultMaxTokens,
+		PasswordHashConcurrency: max(1, runtime.NumCPU()/2),
+		Playground:              true,
+		Port:                    3000,
+		RedisURL:                "",
+		RememberMeDuration:      auth.DefaultRememberMeDuration,
+		RequestTimeout:          15 * time.Second,
+		RequireVerification:     true,
+		SessionCacheSize:        10000,
+		SessionCacheStrategy:    CacheMemory,
+		SessionCacheTTL:         auth.DefaultSessionCacheTTL,
+		SessionCacheTimeout:     50 * time.Millisecond,
+		SessionDuration:         auth.DefaultSessionDuration,
+		ShutdownTimeout:         10 * time.Second,
+		SuperadminIdentifier:    "superadmin",
+		SuperadminPassword:      "superadmin",
+		TokenMethods:            []string{TokenCookie, TokenBearer},
+	}
+}

@@ -1,0 +1,179 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Load returns Defaults overlaid with the environment variables found by
+// lookup, then checks the result with Validate. Pass os.LookupEnv in
+// production; tests pass a map's lookup. A nil lookup finds nothing.
+//
+// A variable that is set is used even when empty, so a missing secret in
+// SUPERADMIN_PASSWORD=${SECRET} is an error rather than a silent default. For
+// DATABASE_URL, REDIS_URL, DEFAULT_CHANNEL_TOKEN and SESSION_CACHE_STRATEGY
+// the empty string has the meaning given in the field's comment. Numbers,
+// booleans, durations, URLs and the words of LOG_LEVEL,
+// SESSION_CACHE_STRATEGY and TOKEN_METHOD may have white space around them;
+// names, tokens and the superadmin credentials are taken exactly as given.
+// LOG_LEVEL is read by slog.Level.UnmarshalText (so "warn", "INFO+2").
+//
+// Booleans are true/false, 1/0, yes/no or on/off, in any case. Durations are
+// read by ParseDuration. Each bad value gives an error that names the
+// variable, the value and what is accepted; all of them are returned together,
+// joined with errors.Join. On error the returned Config is the zero value.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	c := Defaults()
+	r := envReader{lookup: lookup}
+
+	r.string("AUTH_TOKEN_HEADER_KEY", &c.AuthTokenHeaderKey)
+	r.int("BCRYPT_COST", bcryptCostHint, &c.BcryptCost)
+	r.string("CHANNEL_TOKEN_KEY", &c.ChannelTokenKey)
+	if v, ok := r.lookup("CORS_ORIGINS"); ok {
+		c.CORSOrigins = nil
+		for o := range strings.SplitSeq(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+	}
+	r.string("COOKIE_DOMAIN", &c.CookieDomain)
+	r.string("COOKIE_NAME", &c.CookieName)
+	r.word("COOKIE_SAMESITE", &c.CookieSameSite)
+	r.bool("COOKIE_SECURE", &c.CookieSecure)
+	if v, ok := r.lookup("DATABASE_URL"); ok {
+		c.DatabaseURL = strings.TrimSpace(v)
+	}
+	r.duration("DB_QUERY_TIMEOUT", time.Millisecond, &c.DBQueryTimeout)
+	r.string("DEFAULT_CHANNEL_TOKEN", &c.DefaultChannelToken)
+	r.bool("INTROSPECTION", &c.Introspection)
+	r.logLevel("LOG_LEVEL", &c.LogLevel)
+	r.word("LOGOUT_SCOPE", &c.LogoutScope)
+	r.int("MAX_QUERY_ALIASES", limitHint, &c.MaxQueryAliases)
+	r.int("MAX_QUERY_DEPTH", limitHint, &c.MaxQueryDepth)
+	r.int("MAX_QUERY_FIELDS", limitHint, &c.MaxQueryFields)
+	r.int("MAX_QUERY_FRAGMENTS", limitHint, &c.MaxQueryFragments)
+	r.int("MAX_QUERY_TOKENS", limitHint, &c.MaxQueryTokens)
+	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
+	r.bool("PLAYGROUND", &c.Playground)
+	r.int("PORT", portHint, &c.Port)
+	if v, ok := r.lookup("REDIS_URL"); ok {
+		c.RedisURL = strings.TrimSpace(v)
+	}
+	r.duration("REMEMBER_ME_DURATION", time.Millisecond, &c.RememberMeDuration)
+	r.duration("REQUEST_TIMEOUT", time.Millisecond, &c.RequestTimeout)
+	r.bool("REQUIRE_VERIFICATION", &c.RequireVerification)
+	r.int("SESSION_CACHE_SIZE", cacheSizeHint, &c.SessionCacheSize)
+	if c.RedisURL != "" {
+		c.SessionCacheStrategy = CacheRedis
+	}
+	if v, ok := r.lookup("SESSION_CACHE_STRATEGY"); ok && strings.TrimSpace(v) != "" {
+		c.SessionCacheStrategy = strings.ToLower(strings.TrimSpace(v))
+	}
+	r.duration("SESSION_CACHE_TTL", time.Second, &c.SessionCacheTTL)
+	r.duration("SESSION_CACHE_TIMEOUT", time.Millisecond, &c.SessionCacheTimeout)
+	r.duration("SESSION_DURATION", time.Millisecond, &c.SessionDuration)
+	r.duration("SHUTDOWN_TIMEOUT", time.Millisecond, &c.ShutdownTimeout)
+	r.string("SUPERADMIN_IDENTIFIER", &c.SuperadminIdentifier)
+	r.string("SUPERADMIN_PASSWORD", &c.SuperadminPassword)
+	if v, ok := r.lookup("TOKEN_METHOD"); ok {
+		c.TokenMethods = nil
+		for method := range strings.SplitSeq(v, ",") {
+			c.TokenMethods = append(c.TokenMethods, strings.ToLower(strings.TrimSpace(method)))
+		}
+	}
+
+	// A value that failed to parse kept its (valid) default, so Validate does
+	// not report it a second time.
+	if errs := append(r.errs, c.problems()...); len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// envReader reads environment variables into a Config, collecting an error
+// for each value that does not parse.
+type envReader struct {
+	errs   []error
+	lookup func(string) (string, bool)
+}
+
+func (r *envReader) bool(name string, dst *bool) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		*dst = true
+	case "false", "0", "no", "off":
+		*dst = false
+	default:
+		r.fail(name, "%q is not a boolean (%s)", v, booleanHint)
+	}
+}
+
+func (r *envReader) duration(name string, bareUnit time.Duration, dst *time.Duration) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return
+	}
+	d, err := ParseDuration(v, bareUnit)
+	if err != nil {
+		r.fail(name, "%v (%s)", err, durationHint(bareUnit))
+		return
+	}
+	*dst = d
+}
+
+func (r *envReader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, errors.New(name+": "+fmt.Sprintf(format, args...)))
+}
+
+func (r *envReader) int(name, hint string, dst *int) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(name, "%q is not a whole number (%s)", v, hint)
+		return
+	}
+	*dst = n
+}
+
+func (r *envReader) string(name string, dst *string) {
+	if v, ok := r.lookup(name); ok {
+		*dst = v
+	}
+}
+
+// word reads a case-insensitive keyword, stored in lower case.
+func (r *envReader) word(name string, dst *string) {
+	if v, ok := r.lookup(name); ok {
+		*dst = strings.ToLower(strings.TrimSpace(v))
+	}
+}
+
+// logLevel reads a level the way slog writes one ("info", "WARN", "info+2"),
+// through slog's own parser, so the accepted spellings are slog's.
+func (r *envReader) logLevel(name string, dst *slog.Level) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.TrimSpace(v))); err != nil {
+		r.fail(name, "%q is not a log level (%s)", v, logLevelHint)
+		return
+	}
+	*dst = level
+}

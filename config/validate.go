@@ -1,0 +1,179 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/service/password"
+)
+
+// maxPasswordBytes is bcrypt's input limit: it rejects longer passwords.
+const maxPasswordBytes = password.MaxLength
+
+// bcryptCostHint is the range bcrypt accepts, which password.NewBcrypt
+// enforces too.
+var bcryptCostHint = fmt.Sprintf("use %d..%d", bcrypt.MinCost, bcrypt.MaxCost)
+
+// Hints shared by Load's parse errors and Validate's range errors.
+const (
+	booleanHint   = "use true/false, 1/0, yes/no or on/off"
+	databaseHint  = "use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for " + DefaultSQLitePath
+	logLevelHint  = "use debug, info, warn or error, optionally with an offset such as info+2"
+	portHint      = "use 1..65535"
+	cacheSizeHint = "use 1 or more"
+	limitHint     = "use 1 or more"
+)
+
+// Validate checks every field and reports every problem at once, joined with
+// errors.Join, or returns nil. Each problem names the environment variable
+// that sets the field. Secrets (the superadmin password, URL passwords) are
+// never included in the message.
+func (c Config) Validate() error {
+	return errors.Join(c.problems()...)
+}
+
+func (c Config) problems() []error {
+	var errs []error
+	fail := func(name, format string, args ...any) {
+		errs = append(errs, errors.New(name+": "+fmt.Sprintf(format, args...)))
+	}
+	positive := func(name string, d time.Duration) {
+		if d <= 0 {
+			fail(name, "%s is not positive (use a duration greater than zero, such as 30m, 7d, 1y)", FormatDuration(d))
+		}
+	}
+
+	if !isToken(c.AuthTokenHeaderKey) {
+		fail("AUTH_TOKEN_HEADER_KEY", "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", c.AuthTokenHeaderKey)
+	}
+	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
+		fail("BCRYPT_COST", "%d is out of range (%s)", c.BcryptCost, bcryptCostHint)
+	}
+	if !isToken(c.ChannelTokenKey) {
+		fail("CHANNEL_TOKEN_KEY", "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", c.ChannelTokenKey)
+	}
+	for _, o := range c.CORSOrigins {
+		if o != "*" && !IsOrigin(o) {
+			fail("CORS_ORIGINS", "%q is not an origin (use scheme://host[:port] such as https://shop.example.com, without a path, or *)", o)
+		}
+	}
+	if strings.ContainsAny(c.CookieDomain, " ;,\t\"") {
+		fail("COOKIE_DOMAIN", "%q is not a domain (use a host name such as example.com, or leave it empty)", c.CookieDomain)
+	}
+	if !isToken(c.CookieName) {
+		fail("COOKIE_NAME", "%q is not a valid cookie name (use letters, digits and !#$%%&'*+-.^_`|~)", c.CookieName)
+	}
+	switch c.CookieSameSite {
+	case "lax", "strict":
+	case "none":
+		if !c.CookieSecure {
+			fail("COOKIE_SAMESITE", `"none" needs COOKIE_SECURE=true (browsers drop SameSite=None cookies that are not Secure; serve over HTTPS and set COOKIE_SECURE=true, or use lax)`)
+		}
+	default:
+		fail("COOKIE_SAMESITE", "%q is not a SameSite mode (use lax, strict or none)", c.CookieSameSite)
+	}
+	if _, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
+		fail("DATABASE_URL", "%q %v (%s)", database.RedactDSN(c.DatabaseURL), err, databaseHint)
+	}
+	positive("DB_QUERY_TIMEOUT", c.DBQueryTimeout)
+	atLeastOne := func(name string, n int) {
+		if n < 1 {
+			fail(name, "%d is too small (%s)", n, limitHint)
+		}
+	}
+	atLeastOne("MAX_QUERY_ALIASES", c.MaxQueryAliases)
+	atLeastOne("MAX_QUERY_DEPTH", c.MaxQueryDepth)
+	atLeastOne("MAX_QUERY_FIELDS", c.MaxQueryFields)
+	atLeastOne("MAX_QUERY_FRAGMENTS", c.MaxQueryFragments)
+	atLeastOne("MAX_QUERY_TOKENS", c.MaxQueryTokens)
+	atLeastOne("PASSWORD_HASH_CONCURRENCY", c.PasswordHashConcurrency)
+	if !slices.Contains([]string{LogoutAll, LogoutSession}, c.LogoutScope) {
+		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		fail("PORT", "%d is out of range (%s)", c.Port, portHint)
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			fail("REDIS_URL", "%q is not a Redis URL (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)", database.RedactDSN(c.RedisURL))
+		}
+	}
+	positive("REMEMBER_ME_DURATION", c.RememberMeDuration)
+	positive("REQUEST_TIMEOUT", c.RequestTimeout)
+	if c.SessionCacheSize < 1 {
+		fail("SESSION_CACHE_SIZE", "%d is too small (%s)", c.SessionCacheSize, cacheSizeHint)
+	}
+	switch c.SessionCacheStrategy {
+	case CacheMemory, CacheNoop:
+	case CacheRedis:
+		if c.RedisURL == "" {
+			fail("SESSION_CACHE_STRATEGY", `"redis" needs REDIS_URL (set REDIS_URL, or use memory or noop)`)
+		}
+	default:
+		fail("SESSION_CACHE_STRATEGY", "%q is not a cache strategy (use memory, redis or noop)", c.SessionCacheStrategy)
+	}
+	positive("SESSION_CACHE_TTL", c.SessionCacheTTL)
+	positive("SESSION_CACHE_TIMEOUT", c.SessionCacheTimeout)
+	positive("SESSION_DURATION", c.SessionDuration)
+	positive("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
+	if c.SuperadminIdentifier == "" {
+		fail("SUPERADMIN_IDENTIFIER", "is empty (set the superadmin's login name)")
+	}
+	switch n := len(c.SuperadminPassword); {
+	case n == 0:
+		fail("SUPERADMIN_PASSWORD", "is empty (set the superadmin's password)")
+	case n > maxPasswordBytes:
+		// The value is a secret: say how long it is, never what it is.
+		fail("SUPERADMIN_PASSWORD", "is %d bytes long (use at most %d bytes, bcrypt's limit)", n, maxPasswordBytes)
+	}
+	if !validTokenMethods(c.TokenMethods) {
+		fail("TOKEN_METHOD", "%q is not a token method (use cookie, bearer, or both as cookie,bearer or bearer,cookie)", strings.Join(c.TokenMethods, ","))
+	}
+	return errs
+}
+
+// IsOrigin reports whether s is a serialized browser origin:
+// http or https, a host, an optional port, and nothing else (no path,
+// query, fragment or user info).
+func IsOrigin(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+		return false
+	}
+	return u.User == nil && u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "#")
+}
+
+// validTokenMethods reports whether methods is "cookie", "bearer", or both in
+// either order.
+func validTokenMethods(methods []string) bool {
+	switch len(methods) {
+	case 1:
+		return methods[0] == TokenCookie || methods[0] == TokenBearer
+	case 2:
+		return slices.Contains(methods, TokenCookie) && slices.Contains(methods, TokenBearer)
+	default:
+		return false
+	}
+}
+
+// isToken reports whether s is a non-empty HTTP token (RFC 9110 §5.6.2), the
+// grammar of header names and cookie names.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || isDigit(b) || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0) {
+			return false
+		}
+	}
+	return true
+}
