@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
