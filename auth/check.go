@@ -1,15 +1,10 @@
 package auth
 
+import "slices"
+
 // AnyOf reports whether granted holds at least one of required.
 func AnyOf(granted, required []Permission) bool {
-	for _, r := range required {
-		for _, g := range granted {
-			if g == r {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(required, func(r Permission) bool { return slices.Contains(granted, r) })
 }
 
 // Decision is the outcome of checking a root field's @allow list.
@@ -30,23 +25,14 @@ const (
 // any listed permission on the channel authorizes; otherwise Owner in the list
 // lets the caller through as owner-only.
 func Decide(granted, required []Permission) Decision {
-	if len(required) == 0 || contains(required, Public) {
+	if len(required) == 0 || slices.Contains(required, Public) {
 		return Allowed
 	}
 	if AnyOf(granted, required) {
 		return Allowed
 	}
-	if contains(required, Owner) {
+	if slices.Contains(required, Owner) {
 		return AllowedAsOwner
 	}
 	return Denied
-}
-
-func contains(list []Permission, p Permission) bool {
-	for _, x := range list {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/sessioncache"
 )
 
 // DefaultSQLitePath is the database used when DatabaseURL is empty.
@@ -46,7 +47,7 @@ func Defaults() Config {
 		SessionCacheSize:        10000,
 		SessionCacheStrategy:    CacheMemory,
 		SessionCacheTTL:         auth.DefaultSessionCacheTTL,
-		SessionCacheTimeout:     50 * time.Millisecond,
+		SessionCacheTimeout:     sessioncache.DefaultOperationTimeout,
 		SessionDuration:         auth.DefaultSessionDuration,
 		ShutdownTimeout:         10 * time.Second,
 		SuperadminIdentifier:    "superadmin",

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/service"
@@ -93,7 +94,7 @@ func (c *Config) withDefaults() {
 		c.RememberMeMaxAge = auth.DefaultRememberMeDuration
 	}
 	if c.LookupTimeout <= 0 {
-		c.LookupTimeout = 5 * time.Second
+		c.LookupTimeout = database.DefaultQueryTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -18,8 +18,10 @@ import (
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
-// NativeStrategyName is the name of the username/password strategy.
-const NativeStrategyName = "native"
+// NativeStrategyName is the name of the username/password strategy
+// (Vendure's NATIVE_AUTH_STRATEGY_NAME), which is also the type of the
+// authentication method row it checks.
+const NativeStrategyName = entity.AuthMethodNative
 
 // AuthConfig configures an AuthService.
 type AuthConfig struct {

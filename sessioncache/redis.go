@@ -10,11 +10,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// DefaultOperationTimeout bounds each Redis call unless RedisOptions (or
+// SESSION_CACHE_TIMEOUT) says otherwise: a slow cache must cost a request
+// less than the database lookup it saves.
+const DefaultOperationTimeout = 50 * time.Millisecond
+
 // Defaults of RedisOptions.
 const (
-	defaultRedisKeyPrefix        = "vendure-session-cache:"
-	defaultRedisTTL              = 24 * time.Hour
-	defaultRedisOperationTimeout = 50 * time.Millisecond
+	defaultRedisKeyPrefix = "vendure-session-cache:"
+	defaultRedisTTL       = 24 * time.Hour
 )
 
 // RedisOptions configures a Redis strategy. The zero value uses every default.
@@ -113,7 +117,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		r.ttl = defaultRedisTTL
 	}
 	if r.operationTimeout <= 0 {
-		r.operationTimeout = defaultRedisOperationTimeout
+		r.operationTimeout = DefaultOperationTimeout
 	}
 	return r
 }

@@ -22,16 +22,14 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/shopsession/sessionserver/auth"
 )
 
 // AssetsPath is where Assets is mounted. The page refers to it relative to
 // itself ("playground/assets/…" from /shop-api), so the playground also
 // works behind a proxy that mounts the server under a path prefix.
 const AssetsPath = "/playground/assets/"
-
-// DefaultAuthTokenHeader is the response header that carries a new session
-// token in bearer mode, unless the server is configured otherwise.
-const DefaultAuthTokenHeader = "vendure-auth-token"
 
 var (
 	//go:embed dist static
@@ -144,7 +142,7 @@ type Config struct {
 	// AuthTokenHeader is the response header in which the server sends a
 	// new session token in bearer mode (AUTH_TOKEN_HEADER_KEY); the page
 	// captures it and sends it back as Authorization: Bearer. Defaults to
-	// DefaultAuthTokenHeader.
+	// auth.DefaultAuthTokenHeaderKey.
 	AuthTokenHeader string
 }
 
@@ -190,11 +188,11 @@ func Page(cfg Config) http.Handler {
 		panic("playground: Config.Namespace is required")
 	}
 	if cfg.AuthTokenHeader == "" {
-		cfg.AuthTokenHeader = DefaultAuthTokenHeader
+		cfg.AuthTokenHeader = auth.DefaultAuthTokenHeaderKey
 	}
 	// The default document explains the default header name; a server
 	// configured with another one says that one.
-	doc := strings.ReplaceAll(cfg.Document, DefaultAuthTokenHeader, cfg.AuthTokenHeader)
+	doc := strings.ReplaceAll(cfg.Document, auth.DefaultAuthTokenHeaderKey, cfg.AuthTokenHeader)
 	data := struct {
 		Title   string
 		Config  pageConfig

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/shopsession/sessionserver/auth"
 )
 
 // manifest is dist/manifest.json, written by update-assets.sh.
@@ -156,5 +158,5 @@ func TestPageNamesTheConfiguredTokenHeader(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(m[1]), &cfg))
 	require.Equal(t, "x-session-token", cfg.AuthTokenHeader)
 	require.Contains(t, cfg.Document, "`X-Session-Token` response header")
-	require.NotContains(t, cfg.Document, DefaultAuthTokenHeader)
+	require.NotContains(t, cfg.Document, auth.DefaultAuthTokenHeaderKey)
 }
