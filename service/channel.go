@@ -13,6 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
 )
 
@@ -264,6 +265,9 @@ func createChannel(ctx context.Context, db bun.IDB, now time.Time, in NewChannel
 		TrackInventory:         true,
 	}
 	if _, err := db.NewInsert().Model(ch).Exec(ctx); err != nil {
+		if database.IsUniqueViolation(err) {
+			return nil, fmt.Errorf("create channel %q: its code or token: %w", ch.Code, ErrDuplicate)
+		}
 		return nil, fmt.Errorf("create channel: %w", err)
 	}
 	return ch, nil

@@ -44,6 +44,25 @@ func TestChannelService(t *testing.T) {
 		})
 	})
 
+	// A second channel with a taken code or token is refused with
+	// ErrDuplicate, not a driver error, and clears nothing.
+	t.Run("CreateDuplicate", func(t *testing.T) {
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
+			b.createChannel(t, "second")
+			hooks := b.hook.count()
+			for _, in := range []service.NewChannel{
+				{Code: "second", Token: "other-token"},
+				{Code: "third", Token: "second-token"},
+			} {
+				_, err := b.channels.Create(b.ctx, in)
+				require.ErrorIs(t, err, service.ErrDuplicate, "%+v", in)
+			}
+			require.Equal(t, hooks, b.hook.count(), "a refused create changes no access")
+			third := b.createChannel(t, "third")
+			require.Equal(t, "third", third.Code, "the refusal left the service usable")
+		})
+	})
+
 	t.Run("SeveralChannels", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")

@@ -13,6 +13,10 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrInvalidInput is wrapped by errors that reject a request's input.
 	ErrInvalidInput = errors.New("invalid input")
+	// ErrDuplicate is wrapped by errors that refuse a second channel or
+	// role with the same code (or channel token): a unique constraint said
+	// so, which also holds between concurrent requests.
+	ErrDuplicate = errors.New("already exists")
 	// ErrCannotModifyRole is returned for changes to the built-in SuperAdmin
 	// and Customer roles (Vendure: error.cannot-modify-role).
 	ErrCannotModifyRole = errors.New("the built-in SuperAdmin and Customer roles cannot be modified")

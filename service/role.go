@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
 )
 
@@ -129,6 +130,9 @@ func createRole(ctx context.Context, db bun.IDB, now time.Time, in NewRole) (*en
 	}
 	role := &entity.Role{CreatedAt: now, UpdatedAt: now, Code: in.Code, Description: in.Description, Permissions: list}
 	if _, err := db.NewInsert().Model(role).Exec(ctx); err != nil {
+		if database.IsUniqueViolation(err) {
+			return nil, fmt.Errorf("create role %q: %w", role.Code, ErrDuplicate)
+		}
 		return nil, fmt.Errorf("create role: %w", err)
 	}
 	for _, chID := range in.ChannelIDs {

@@ -30,6 +30,17 @@ func TestRoleService(t *testing.T) {
 		return int(n)
 	}
 
+	t.Run("CreateDuplicate", func(t *testing.T) {
+		eachDB(t, opts, func(t *testing.T, b *testBundle) {
+			b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
+			roles, hooks := countRoles(t, b), b.hook.count()
+			_, err := b.roles.Create(b.ctx, service.NewRole{Code: "editor", Description: "again", ChannelIDs: []entity.ID{b.defaultChannel.ID}})
+			require.ErrorIs(t, err, service.ErrDuplicate)
+			require.Equal(t, roles, countRoles(t, b))
+			require.Equal(t, hooks, b.hook.count(), "a refused create changes no access")
+		})
+	})
+
 	t.Run("CreatePrependsAuthenticated", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
