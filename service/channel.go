@@ -254,6 +254,14 @@ func createChannel(ctx context.Context, db bun.IDB, now time.Time, in NewChannel
 	if in.DefaultCurrencyCode == "" {
 		in.DefaultCurrencyCode = "USD"
 	}
+	// Clients decode these as Vendure's enums: a code outside them would
+	// make every later read of the channel fail.
+	if !in.DefaultLanguageCode.IsValid() {
+		return nil, fmt.Errorf("%w: %q is not a LanguageCode", ErrInvalidInput, in.DefaultLanguageCode)
+	}
+	if !in.DefaultCurrencyCode.IsValid() {
+		return nil, fmt.Errorf("%w: %q is not a CurrencyCode", ErrInvalidInput, in.DefaultCurrencyCode)
+	}
 	ch := &entity.Channel{
 		CreatedAt: now, UpdatedAt: now,
 		Code: in.Code, Token: in.Token,

@@ -45,8 +45,9 @@ func TestChannelService(t *testing.T) {
 	})
 
 	// A second channel with a taken code or token is refused with
-	// ErrDuplicate, not a driver error, and clears nothing.
-	t.Run("CreateDuplicate", func(t *testing.T) {
+	// ErrDuplicate, not a driver error, a code outside Vendure's enums with
+	// ErrInvalidInput; neither changes anything.
+	t.Run("CreateRefused", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createChannel(t, "second")
 			hooks := b.hook.count()
@@ -58,6 +59,13 @@ func TestChannelService(t *testing.T) {
 				require.ErrorIs(t, err, service.ErrDuplicate, "%+v", in)
 			}
 			require.Equal(t, hooks, b.hook.count(), "a refused create changes no access")
+			for _, in := range []service.NewChannel{
+				{Code: "third", DefaultLanguageCode: "klingon"},
+				{Code: "third", DefaultCurrencyCode: "usd"},
+			} {
+				_, err := b.channels.Create(b.ctx, in)
+				require.ErrorIs(t, err, service.ErrInvalidInput, "%+v", in)
+			}
 			third := b.createChannel(t, "third")
 			require.Equal(t, "third", third.Code, "the refusal left the service usable")
 		})
