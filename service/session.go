@@ -39,6 +39,13 @@ type SessionConfig struct {
 	// so app.New passes a function that calls it. Defaults to doing
 	// nothing, for a SessionService used without users.
 	AssignCustomerFunc AssignCustomerFunc
+	// Jobs enqueues the clean-sessions job (package jobs' Runner; it is
+	// built after the SessionService, which its worker calls, so app.New
+	// passes a forwarder). Without it TriggerCleanSessionsJob fails.
+	Jobs CleanSessionsEnqueuer
+	// CleanSessionsBatchSize is TriggerCleanSessionsJob's batch size when
+	// the caller gives none. Defaults to 1000, Vendure's.
+	CleanSessionsBatchSize int
 	// Logger logs cache failures. Defaults to discarding them.
 	Logger *slog.Logger
 	// NowFunc returns the current time. Defaults to time.Now.
@@ -62,6 +69,8 @@ type SessionService struct {
 	cache          *cacheGuard
 	prober         sessioncache.Prober // the cache, when it is shared (Redis); else nil
 	assignCustomer AssignCustomerFunc
+	jobs           CleanSessionsEnqueuer
+	cleanBatchSize int
 	log            *slog.Logger
 	now            func() time.Time
 	duration       time.Duration
@@ -91,6 +100,9 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = auth.DefaultSessionCacheTTL
 	}
+	if cfg.CleanSessionsBatchSize <= 0 {
+		cfg.CleanSessionsBatchSize = DefaultCleanSessionsBatchSize
+	}
 	prober := cfg.Prober
 	if prober == nil {
 		prober, _ = cfg.Cache.(sessioncache.Prober)
@@ -100,6 +112,7 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		cache:          &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc},
 		prober:         prober,
 		assignCustomer: cfg.AssignCustomerFunc,
+		jobs:           cfg.Jobs, cleanBatchSize: cfg.CleanSessionsBatchSize,
 		duration:       cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 	}, nil
 }
