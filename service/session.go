@@ -113,7 +113,7 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		prober:         prober,
 		assignCustomer: cfg.AssignCustomerFunc,
 		jobs:           cfg.Jobs, cleanBatchSize: cfg.CleanSessionsBatchSize,
-		duration:       cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
+		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 	}, nil
 }
 
