@@ -249,5 +249,8 @@ func CSP(nonce string) string {
 func newNonce() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return base64.StdEncoding.EncodeToString(b)
+	// URL-safe base64 (allowed by CSP's nonce grammar) has no "/": a
+	// standard one could hold "//", which reads like a protocol-relative
+	// URL to anyone checking that the page names no other host.
+	return base64.RawURLEncoding.EncodeToString(b)
 }
