@@ -43,11 +43,7 @@ func (r *queryResolver) Jobs(ctx context.Context, options *model.JobListOptions)
 }
 
 func (r *queryResolver) JobsByID(ctx context.Context, jobIds []entity.ID) ([]*jobs.Job, error) {
-	q, err := r.queries()
-	if err != nil {
-		return nil, err
-	}
-	return jobsByID(ctx, q, jobIds)
+	return r.jobsByID(ctx, jobIds)
 }
 
 func (r *queryResolver) JobQueues(ctx context.Context) ([]*jobs.Queue, error) {

@@ -44,9 +44,13 @@ func jobOrNil(j *jobs.Job, err error) (*jobs.Job, error) {
 
 // jobsByID is jobsById: the jobs in the order asked, each once, leaving
 // out ids that name no job (Vendure's findManyById).
-func jobsByID(ctx context.Context, q jobs.Queries, ids []entity.ID) ([]*jobs.Job, error) {
+func (r *Resolver) jobsByID(ctx context.Context, ids []entity.ID) ([]*jobs.Job, error) {
 	if len(ids) > MaxJobsTake {
 		return nil, inputError("jobIds may hold at most %d ids, got %d", MaxJobsTake, len(ids))
+	}
+	q, err := r.queries()
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*jobs.Job, 0, len(ids))
 	seen := make(map[entity.ID]bool, len(ids))
