@@ -1,17 +1,27 @@
 package adminapi
 
 import (
+	"time"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/service"
 )
 
 // Resolver holds the services the resolvers call. Resolvers map GraphQL to
 // service calls and back; rules live in package service.
 type Resolver struct {
-	Auth  *service.AuthService
-	Users *service.UserService
+	Auth     *service.AuthService
+	Users    *service.UserService
+	Sessions *service.SessionService
+	// Jobs reads the job queue (job, jobs, jobQueues, scheduledTasks);
+	// triggerCleanSessionsJob goes through Sessions, as in Vendure.
+	Jobs jobs.Queries
+	// NowFunc is the clock a running job's duration is measured against:
+	// the one that stamps the jobs' times. Defaults to time.Now.
+	NowFunc func() time.Time
 }
 
 // NewSchema returns the executable schema this server serves: the generated

@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -23,8 +25,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Job() JobResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ScheduledTask() ScheduledTaskResolver
 }
 
 type DirectiveRoot struct {
@@ -75,10 +79,38 @@ type ComplexityRoot struct {
 		Message             func(childComplexity int) int
 	}
 
+	Job struct {
+		Attempts  func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Duration  func(childComplexity int) int
+		Error     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		IsSettled func(childComplexity int) int
+		Progress  func(childComplexity int) int
+		QueueName func(childComplexity int) int
+		Result    func(childComplexity int) int
+		Retries   func(childComplexity int) int
+		SettledAt func(childComplexity int) int
+		StartedAt func(childComplexity int) int
+		State     func(childComplexity int) int
+	}
+
+	JobList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
+	}
+
+	JobQueue struct {
+		Name    func(childComplexity int) int
+		Running func(childComplexity int) int
+	}
+
 	Mutation struct {
-		Authenticate func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
-		Login        func(childComplexity int, username string, password string, rememberMe *bool) int
-		Logout       func(childComplexity int) int
+		Authenticate            func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
+		Login                   func(childComplexity int, username string, password string, rememberMe *bool) int
+		Logout                  func(childComplexity int) int
+		TriggerCleanSessionsJob func(childComplexity int, batchSize *int) int
 	}
 
 	NativeAuthStrategyError struct {
@@ -94,7 +126,24 @@ type ComplexityRoot struct {
 	Query struct {
 		ActiveAdministrator func(childComplexity int) int
 		ActiveChannel       func(childComplexity int) int
+		Job                 func(childComplexity int, jobID entity.ID) int
+		JobQueues           func(childComplexity int) int
+		Jobs                func(childComplexity int, options *model.JobListOptions) int
+		JobsByID            func(childComplexity int, jobIds []entity.ID) int
 		Me                  func(childComplexity int) int
+		ScheduledTasks      func(childComplexity int) int
+	}
+
+	ScheduledTask struct {
+		Description         func(childComplexity int) int
+		Enabled             func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		IsRunning           func(childComplexity int) int
+		LastExecutedAt      func(childComplexity int) int
+		LastResult          func(childComplexity int) int
+		NextExecutionAt     func(childComplexity int) int
+		Schedule            func(childComplexity int) int
+		ScheduleDescription func(childComplexity int) int
 	}
 
 	Success struct {
@@ -289,6 +338,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InvalidCredentialsError.Message(childComplexity), true
 
+	case "Job.attempts":
+		if e.ComplexityRoot.Job.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Attempts(childComplexity), true
+	case "Job.createdAt":
+		if e.ComplexityRoot.Job.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.CreatedAt(childComplexity), true
+	case "Job.data":
+		if e.ComplexityRoot.Job.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Data(childComplexity), true
+	case "Job.duration":
+		if e.ComplexityRoot.Job.Duration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Duration(childComplexity), true
+	case "Job.error":
+		if e.ComplexityRoot.Job.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Error(childComplexity), true
+	case "Job.id":
+		if e.ComplexityRoot.Job.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.ID(childComplexity), true
+	case "Job.isSettled":
+		if e.ComplexityRoot.Job.IsSettled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.IsSettled(childComplexity), true
+	case "Job.progress":
+		if e.ComplexityRoot.Job.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Progress(childComplexity), true
+	case "Job.queueName":
+		if e.ComplexityRoot.Job.QueueName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.QueueName(childComplexity), true
+	case "Job.result":
+		if e.ComplexityRoot.Job.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Result(childComplexity), true
+	case "Job.retries":
+		if e.ComplexityRoot.Job.Retries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.Retries(childComplexity), true
+	case "Job.settledAt":
+		if e.ComplexityRoot.Job.SettledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.SettledAt(childComplexity), true
+	case "Job.startedAt":
+		if e.ComplexityRoot.Job.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.StartedAt(childComplexity), true
+	case "Job.state":
+		if e.ComplexityRoot.Job.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Job.State(childComplexity), true
+
+	case "JobList.items":
+		if e.ComplexityRoot.JobList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobList.Items(childComplexity), true
+	case "JobList.totalItems":
+		if e.ComplexityRoot.JobList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobList.TotalItems(childComplexity), true
+
+	case "JobQueue.name":
+		if e.ComplexityRoot.JobQueue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobQueue.Name(childComplexity), true
+	case "JobQueue.running":
+		if e.ComplexityRoot.JobQueue.Running == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobQueue.Running(childComplexity), true
+
 	case "Mutation.authenticate":
 		if e.ComplexityRoot.Mutation.Authenticate == nil {
 			break
@@ -317,6 +477,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.triggerCleanSessionsJob":
+		if e.ComplexityRoot.Mutation.TriggerCleanSessionsJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_triggerCleanSessionsJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TriggerCleanSessionsJob(childComplexity, args["batchSize"].(*int)), true
 
 	case "NativeAuthStrategyError.errorCode":
 		if e.ComplexityRoot.NativeAuthStrategyError.ErrorCode == nil {
@@ -357,12 +528,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.ActiveChannel(childComplexity), true
 
+	case "Query.job":
+		if e.ComplexityRoot.Query.Job == nil {
+			break
+		}
+
+		args, err := ec.field_Query_job_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Job(childComplexity, args["jobId"].(entity.ID)), true
+	case "Query.jobQueues":
+		if e.ComplexityRoot.Query.JobQueues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.JobQueues(childComplexity), true
+	case "Query.jobs":
+		if e.ComplexityRoot.Query.Jobs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jobs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Jobs(childComplexity, args["options"].(*model.JobListOptions)), true
+	case "Query.jobsById":
+		if e.ComplexityRoot.Query.JobsByID == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jobsById_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JobsByID(childComplexity, args["jobIds"].([]entity.ID)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.scheduledTasks":
+		if e.ComplexityRoot.Query.ScheduledTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ScheduledTasks(childComplexity), true
+
+	case "ScheduledTask.description":
+		if e.ComplexityRoot.ScheduledTask.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.Description(childComplexity), true
+	case "ScheduledTask.enabled":
+		if e.ComplexityRoot.ScheduledTask.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.Enabled(childComplexity), true
+	case "ScheduledTask.id":
+		if e.ComplexityRoot.ScheduledTask.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.ID(childComplexity), true
+	case "ScheduledTask.isRunning":
+		if e.ComplexityRoot.ScheduledTask.IsRunning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.IsRunning(childComplexity), true
+	case "ScheduledTask.lastExecutedAt":
+		if e.ComplexityRoot.ScheduledTask.LastExecutedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.LastExecutedAt(childComplexity), true
+	case "ScheduledTask.lastResult":
+		if e.ComplexityRoot.ScheduledTask.LastResult == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.LastResult(childComplexity), true
+	case "ScheduledTask.nextExecutionAt":
+		if e.ComplexityRoot.ScheduledTask.NextExecutionAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.NextExecutionAt(childComplexity), true
+	case "ScheduledTask.schedule":
+		if e.ComplexityRoot.ScheduledTask.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.Schedule(childComplexity), true
+	case "ScheduledTask.scheduleDescription":
+		if e.ComplexityRoot.ScheduledTask.ScheduleDescription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledTask.ScheduleDescription(childComplexity), true
 
 	case "Success.success":
 		if e.ComplexityRoot.Success.Success == nil {
@@ -381,7 +652,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AuthenticationInput", ec.unmarshalInputAuthenticationInput),
+			graphql.NewInputUnmarshaler("BooleanOperators", ec.unmarshalInputBooleanOperators),
+			graphql.NewInputUnmarshaler("DateOperators", ec.unmarshalInputDateOperators),
+			graphql.NewInputUnmarshaler("DateRange", ec.unmarshalInputDateRange),
+			graphql.NewInputUnmarshaler("IDOperators", ec.unmarshalInputIDOperators),
+			graphql.NewInputUnmarshaler("JobFilterParameter", ec.unmarshalInputJobFilterParameter),
+			graphql.NewInputUnmarshaler("JobListOptions", ec.unmarshalInputJobListOptions),
+			graphql.NewInputUnmarshaler("JobSortParameter", ec.unmarshalInputJobSortParameter),
 			graphql.NewInputUnmarshaler("NativeAuthInput", ec.unmarshalInputNativeAuthInput),
+			graphql.NewInputUnmarshaler("NumberOperators", ec.unmarshalInputNumberOperators),
+			graphql.NewInputUnmarshaler("NumberRange", ec.unmarshalInputNumberRange),
+			graphql.NewInputUnmarshaler("StringOperators", ec.unmarshalInputStringOperators),
 		)
 	}
 	first := true
@@ -1436,6 +1717,228 @@ enum ErrorCode {
     NO_ACTIVE_ORDER_ERROR
 }
 `, BuiltIn: false},
+	{Name: "../../schema/admin/job.graphqls", Input: `# Vendure's job.api.graphql (the queries this server serves) and the
+# JobListOptions Vendure generates for it, plus triggerCleanSessionsJob,
+# which Vendure's SessionService has and its API does not.
+
+extend type Query {
+    """
+    The job with this id, or null. Requires ReadSettings or ReadSystem.
+    """
+    job(jobId: ID!): Job @allow(permissions: [ReadSettings, ReadSystem])
+    """
+    A page of jobs, newest first unless sorted by createdAt ASC. Jobs can be filtered
+    by queueName (eq, in), state (eq, in) and isSettled (eq), combined with AND, and
+    sorted by createdAt; ` + "`" + `take` + "`" + ` is at most 100. Any other filter, operator or sort
+    field is refused with USER_INPUT_ERROR. Requires ReadSettings or ReadSystem.
+    """
+    jobs(options: JobListOptions): JobList! @allow(permissions: [ReadSettings, ReadSystem])
+    """
+    The jobs with these ids (at most 100), in the order asked; ids that name no job
+    are left out. Requires ReadSettings or ReadSystem.
+    """
+    jobsById(jobIds: [ID!]!): [Job!]! @allow(permissions: [ReadSettings, ReadSystem])
+    "The job queues. Requires ReadSettings or ReadSystem."
+    jobQueues: [JobQueue!]! @allow(permissions: [ReadSettings, ReadSystem])
+}
+
+extend type Mutation {
+    """
+    Enqueues a clean-sessions job, which deletes expired sessions ` + "`" + `batchSize` + "`" + ` at a
+    time (default: the server's CLEAN_SESSIONS_BATCH_SIZE, at most 100000), and
+    returns it; poll ` + "`" + `job(jobId)` + "`" + ` for its result ` + "`" + `{batchSize, sessionsRemoved}` + "`" + `.
+    Requires UpdateSettings or UpdateSystem.
+    """
+    triggerCleanSessionsJob(batchSize: Int): Job! @allow(permissions: [UpdateSettings, UpdateSystem])
+}
+
+"""
+@description
+The state of a Job in the JobQueue
+
+@docsCategory common
+"""
+enum JobState {
+    PENDING
+    RUNNING
+    COMPLETED
+    RETRYING
+    FAILED
+    CANCELLED
+}
+
+type JobList implements PaginatedList {
+    items: [Job!]!
+    totalItems: Int!
+}
+
+type Job implements Node {
+    id: ID!
+    createdAt: DateTime!
+    startedAt: DateTime
+    settledAt: DateTime
+    queueName: String!
+    state: JobState!
+    progress: Float!
+    data: JSON
+    result: JSON
+    error: JSON
+    isSettled: Boolean!
+    "Milliseconds from start to settlement (to now while running); 0 before the start."
+    duration: Int!
+    retries: Int!
+    attempts: Int!
+}
+
+type JobQueue {
+    name: String!
+    running: Boolean!
+}
+
+input JobListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: JobSortParameter
+    "Allows the results to be filtered"
+    filter: JobFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input JobSortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    startedAt: SortOrder
+    settledAt: SortOrder
+    queueName: SortOrder
+    progress: SortOrder
+    duration: SortOrder
+    retries: SortOrder
+    attempts: SortOrder
+}
+
+input JobFilterParameter {
+    id: IDOperators
+    createdAt: DateOperators
+    startedAt: DateOperators
+    settledAt: DateOperators
+    queueName: StringOperators
+    state: StringOperators
+    progress: NumberOperators
+    isSettled: BooleanOperators
+    duration: NumberOperators
+    retries: NumberOperators
+    attempts: NumberOperators
+    _and: [JobFilterParameter!]
+    _or: [JobFilterParameter!]
+}
+`, BuiltIn: false},
+	{Name: "../../schema/admin/list-options.graphqls", Input: `# Vendure's common list types (common-types.graphql, common-enums.graphql),
+# as the Admin API's paginated lists use them.
+
+"""
+The ` + "`" + `JSON` + "`" + ` scalar type represents JSON values as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404_1st_edition_october_2013.pdf).
+"""
+scalar JSON
+
+interface PaginatedList {
+    items: [Node!]!
+    totalItems: Int!
+}
+
+interface Node {
+    id: ID!
+}
+
+enum SortOrder {
+    ASC
+    DESC
+}
+
+enum LogicalOperator {
+    AND
+    OR
+}
+
+"Operators for filtering on a String field"
+input StringOperators {
+    eq: String
+    notEq: String
+    contains: String
+    notContains: String
+    in: [String!]
+    notIn: [String!]
+    regex: String
+    isNull: Boolean
+}
+
+"Operators for filtering on an ID field"
+input IDOperators {
+    eq: String
+    notEq: String
+    in: [String!]
+    notIn: [String!]
+    isNull: Boolean
+}
+
+"Operators for filtering on a Boolean field"
+input BooleanOperators {
+    eq: Boolean
+    isNull: Boolean
+}
+
+input NumberRange {
+    start: Float!
+    end: Float!
+}
+
+"Operators for filtering on a Int or Float field"
+input NumberOperators {
+    eq: Float
+    lt: Float
+    lte: Float
+    gt: Float
+    gte: Float
+    between: NumberRange
+    isNull: Boolean
+}
+
+input DateRange {
+    start: DateTime!
+    end: DateTime!
+}
+
+"Operators for filtering on a DateTime field"
+input DateOperators {
+    eq: DateTime
+    before: DateTime
+    after: DateTime
+    between: DateRange
+    isNull: Boolean
+}
+`, BuiltIn: false},
+	{Name: "../../schema/admin/scheduled-task.graphqls", Input: `# Vendure's scheduled-task.api.graphql (the query this server serves).
+
+extend type Query {
+    "The periodic tasks (the clean-sessions schedule). Requires ReadSettings or ReadSystem."
+    scheduledTasks: [ScheduledTask!]! @allow(permissions: [ReadSettings, ReadSystem])
+}
+
+type ScheduledTask {
+    id: String!
+    description: String!
+    schedule: String!
+    scheduleDescription: String!
+    lastExecutedAt: DateTime
+    nextExecutionAt: DateTime
+    isRunning: Boolean!
+    lastResult: JSON
+    enabled: Boolean!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1517,6 +2020,84 @@ func (ec *executionContext) childFields_CurrentUserChannel(ctx context.Context, 
 		return ec.fieldContext_CurrentUserChannel_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CurrentUserChannel", field.Name)
+}
+
+func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Job_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Job_createdAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Job_startedAt(ctx, field)
+	case "settledAt":
+		return ec.fieldContext_Job_settledAt(ctx, field)
+	case "queueName":
+		return ec.fieldContext_Job_queueName(ctx, field)
+	case "state":
+		return ec.fieldContext_Job_state(ctx, field)
+	case "progress":
+		return ec.fieldContext_Job_progress(ctx, field)
+	case "data":
+		return ec.fieldContext_Job_data(ctx, field)
+	case "result":
+		return ec.fieldContext_Job_result(ctx, field)
+	case "error":
+		return ec.fieldContext_Job_error(ctx, field)
+	case "isSettled":
+		return ec.fieldContext_Job_isSettled(ctx, field)
+	case "duration":
+		return ec.fieldContext_Job_duration(ctx, field)
+	case "retries":
+		return ec.fieldContext_Job_retries(ctx, field)
+	case "attempts":
+		return ec.fieldContext_Job_attempts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Job", field.Name)
+}
+
+func (ec *executionContext) childFields_JobList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_JobList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_JobList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobList", field.Name)
+}
+
+func (ec *executionContext) childFields_JobQueue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_JobQueue_name(ctx, field)
+	case "running":
+		return ec.fieldContext_JobQueue_running(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobQueue", field.Name)
+}
+
+func (ec *executionContext) childFields_ScheduledTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ScheduledTask_id(ctx, field)
+	case "description":
+		return ec.fieldContext_ScheduledTask_description(ctx, field)
+	case "schedule":
+		return ec.fieldContext_ScheduledTask_schedule(ctx, field)
+	case "scheduleDescription":
+		return ec.fieldContext_ScheduledTask_scheduleDescription(ctx, field)
+	case "lastExecutedAt":
+		return ec.fieldContext_ScheduledTask_lastExecutedAt(ctx, field)
+	case "nextExecutionAt":
+		return ec.fieldContext_ScheduledTask_nextExecutionAt(ctx, field)
+	case "isRunning":
+		return ec.fieldContext_ScheduledTask_isRunning(ctx, field)
+	case "lastResult":
+		return ec.fieldContext_ScheduledTask_lastResult(ctx, field)
+	case "enabled":
+		return ec.fieldContext_ScheduledTask_enabled(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScheduledTask", field.Name)
 }
 
 func (ec *executionContext) childFields_Success(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

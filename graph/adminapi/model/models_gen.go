@@ -3,6 +3,12 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 )
 
@@ -16,6 +22,76 @@ type ErrorResult interface {
 
 type NativeAuthenticationResult interface {
 	IsNativeAuthenticationResult()
+}
+
+// Operators for filtering on a Boolean field
+type BooleanOperators struct {
+	Eq     *bool `json:"eq,omitempty"`
+	IsNull *bool `json:"isNull,omitempty"`
+}
+
+// Operators for filtering on a DateTime field
+type DateOperators struct {
+	Eq      *time.Time `json:"eq,omitempty"`
+	Before  *time.Time `json:"before,omitempty"`
+	After   *time.Time `json:"after,omitempty"`
+	Between *DateRange `json:"between,omitempty"`
+	IsNull  *bool      `json:"isNull,omitempty"`
+}
+
+type DateRange struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Operators for filtering on an ID field
+type IDOperators struct {
+	Eq     *string  `json:"eq,omitempty"`
+	NotEq  *string  `json:"notEq,omitempty"`
+	In     []string `json:"in,omitempty"`
+	NotIn  []string `json:"notIn,omitempty"`
+	IsNull *bool    `json:"isNull,omitempty"`
+}
+
+type JobFilterParameter struct {
+	ID        *IDOperators          `json:"id,omitempty"`
+	CreatedAt *DateOperators        `json:"createdAt,omitempty"`
+	StartedAt *DateOperators        `json:"startedAt,omitempty"`
+	SettledAt *DateOperators        `json:"settledAt,omitempty"`
+	QueueName *StringOperators      `json:"queueName,omitempty"`
+	State     *StringOperators      `json:"state,omitempty"`
+	Progress  *NumberOperators      `json:"progress,omitempty"`
+	IsSettled *BooleanOperators     `json:"isSettled,omitempty"`
+	Duration  *NumberOperators      `json:"duration,omitempty"`
+	Retries   *NumberOperators      `json:"retries,omitempty"`
+	Attempts  *NumberOperators      `json:"attempts,omitempty"`
+	And       []*JobFilterParameter `json:"_and,omitempty"`
+	Or        []*JobFilterParameter `json:"_or,omitempty"`
+}
+
+type JobListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *JobSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *JobFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type JobSortParameter struct {
+	ID        *SortOrder `json:"id,omitempty"`
+	CreatedAt *SortOrder `json:"createdAt,omitempty"`
+	StartedAt *SortOrder `json:"startedAt,omitempty"`
+	SettledAt *SortOrder `json:"settledAt,omitempty"`
+	QueueName *SortOrder `json:"queueName,omitempty"`
+	Progress  *SortOrder `json:"progress,omitempty"`
+	Duration  *SortOrder `json:"duration,omitempty"`
+	Retries   *SortOrder `json:"retries,omitempty"`
+	Attempts  *SortOrder `json:"attempts,omitempty"`
 }
 
 // Returned when attempting an operation that relies on the NativeAuthStrategy, if that strategy is not configured.
@@ -36,3 +112,141 @@ type NoActiveOrderError struct {
 }
 
 func (NoActiveOrderError) IsErrorResult() {}
+
+// Operators for filtering on a Int or Float field
+type NumberOperators struct {
+	Eq      *float64     `json:"eq,omitempty"`
+	Lt      *float64     `json:"lt,omitempty"`
+	Lte     *float64     `json:"lte,omitempty"`
+	Gt      *float64     `json:"gt,omitempty"`
+	Gte     *float64     `json:"gte,omitempty"`
+	Between *NumberRange `json:"between,omitempty"`
+	IsNull  *bool        `json:"isNull,omitempty"`
+}
+
+type NumberRange struct {
+	Start float64 `json:"start"`
+	End   float64 `json:"end"`
+}
+
+// Operators for filtering on a String field
+type StringOperators struct {
+	Eq          *string  `json:"eq,omitempty"`
+	NotEq       *string  `json:"notEq,omitempty"`
+	Contains    *string  `json:"contains,omitempty"`
+	NotContains *string  `json:"notContains,omitempty"`
+	In          []string `json:"in,omitempty"`
+	NotIn       []string `json:"notIn,omitempty"`
+	Regex       *string  `json:"regex,omitempty"`
+	IsNull      *bool    `json:"isNull,omitempty"`
+}
+
+type LogicalOperator string
+
+const (
+	LogicalOperatorAnd LogicalOperator = "AND"
+	LogicalOperatorOr  LogicalOperator = "OR"
+)
+
+var AllLogicalOperator = []LogicalOperator{
+	LogicalOperatorAnd,
+	LogicalOperatorOr,
+}
+
+func (e LogicalOperator) IsValid() bool {
+	switch e {
+	case LogicalOperatorAnd, LogicalOperatorOr:
+		return true
+	}
+	return false
+}
+
+func (e LogicalOperator) String() string {
+	return string(e)
+}
+
+func (e *LogicalOperator) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LogicalOperator(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LogicalOperator", str)
+	}
+	return nil
+}
+
+func (e LogicalOperator) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LogicalOperator) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LogicalOperator) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type SortOrder string
+
+const (
+	SortOrderAsc  SortOrder = "ASC"
+	SortOrderDesc SortOrder = "DESC"
+)
+
+var AllSortOrder = []SortOrder{
+	SortOrderAsc,
+	SortOrderDesc,
+}
+
+func (e SortOrder) IsValid() bool {
+	switch e {
+	case SortOrderAsc, SortOrderDesc:
+		return true
+	}
+	return false
+}
+
+func (e SortOrder) String() string {
+	return string(e)
+}
+
+func (e *SortOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SortOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SortOrder", str)
+	}
+	return nil
+}
+
+func (e SortOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SortOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SortOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
