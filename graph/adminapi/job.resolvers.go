@@ -18,8 +18,7 @@ func (r *jobResolver) Duration(ctx context.Context, obj *jobs.Job) (int, error) 
 }
 
 func (r *mutationResolver) TriggerCleanSessionsJob(ctx context.Context, batchSize *int) (*jobs.Job, error) {
-	j, err := r.Sessions.TriggerCleanSessionsJob(ctx, deref(batchSize))
-	return j, inputErrorOf(err)
+	return r.Sessions.TriggerCleanSessionsJob(ctx, deref(batchSize))
 }
 
 func (r *queryResolver) Job(ctx context.Context, jobID entity.ID) (*jobs.Job, error) {

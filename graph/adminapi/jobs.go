@@ -10,7 +10,6 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/jobs"
-	"github.com/shopsession/sessionserver/service"
 )
 
 // errNoJobQueue is the resolvers' error when the server was built without
@@ -68,16 +67,6 @@ func (r *Resolver) jobsByID(ctx context.Context, ids []entity.ID) ([]*jobs.Job, 
 		}
 	}
 	return out, nil
-}
-
-// inputErrorOf turns a service's refusal of its input (ErrInvalidInput)
-// into a USER_INPUT_ERROR carrying the service's message; other errors pass
-// unchanged.
-func inputErrorOf(err error) error {
-	if errors.Is(err, service.ErrInvalidInput) {
-		return inputError("%s", err.Error())
-	}
-	return err
 }
 
 // scheduleDescription is Vendure's scheduleDescription (cronstrue's

@@ -16,7 +16,6 @@ import (
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/jobs"
-	"github.com/shopsession/sessionserver/service"
 )
 
 func TestJSONScalar(t *testing.T) {
@@ -126,17 +125,4 @@ func TestJobOrNil(t *testing.T) {
 	j, err := jobOrNil(nil, fmt.Errorf("x: %w", jobs.ErrNotFound))
 	require.NoError(t, err)
 	require.Nil(t, j)
-}
-
-func TestInputErrorOf(t *testing.T) {
-	t.Parallel()
-	err := inputErrorOf(fmt.Errorf("%w: batchSize must be at most 100000, got 100001", service.ErrInvalidInput))
-	var gqlErr *gqlerror.Error
-	require.ErrorAs(t, err, &gqlErr)
-	require.Equal(t, gqlerr.CodeUserInput, gqlerr.Code(gqlErr))
-	require.Equal(t, "invalid input: batchSize must be at most 100000, got 100001", gqlErr.Message)
-
-	other := errors.New("no job queue")
-	require.Equal(t, other, inputErrorOf(other))
-	require.NoError(t, inputErrorOf(nil))
 }

@@ -44,6 +44,10 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return coded(ctx, gqlerr.CodeForbidden, gqlerr.MsgForbidden)
 		case errors.As(err, &notFound):
 			return coded(ctx, gqlerr.CodeChannelNotFound, notFound.Error())
+		case errors.Is(err, service.ErrInvalidInput):
+			// A service refused the caller's input, in words written for
+			// the client.
+			return coded(ctx, gqlerr.CodeUserInput, cause(err).Error())
 		case errors.As(err, &gqlErr) && (gqlErr.Err == nil || isInputError(ctx, gqlErr)):
 			return graphql.DefaultErrorPresenter(ctx, err)
 		case errors.As(err, &panicked):

@@ -58,6 +58,10 @@ func TestErrorPresenter(t *testing.T) {
 	require.Equal(t, "You are not currently authorized to perform this action", e.Message)
 	require.Equal(t, "FORBIDDEN", e.Extensions["code"])
 
+	e = present(ctx, wrapped(ctx, fmt.Errorf("%w: batchSize must be at most 100000, got 100001", service.ErrInvalidInput)))
+	require.Equal(t, "invalid input: batchSize must be at most 100000, got 100001", e.Message)
+	require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
+
 	e = present(ctx, &service.ChannelNotFoundError{Token: "x"})
 	require.Equal(t, `No Channel with the token "x" could be found`, e.Message)
 	require.Equal(t, "CHANNEL_NOT_FOUND", e.Extensions["code"])
