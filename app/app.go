@@ -1,5 +1,6 @@
 // Package app wires the server together from a config.Config: database,
-// migrations, cache, services, seed data and the HTTP handler. server.go
+// migrations, cache, services, seed data, background jobs (River) and the
+// HTTP handler. server.go
 // (package main) calls New and runs the process; the end-to-end tests call
 // New too, so they exercise exactly what production runs.
 package app
@@ -23,6 +24,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
 	"github.com/shopsession/sessionserver/graph/shopapi"
+	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service"
@@ -64,6 +66,9 @@ type App struct {
 	Users    *service.UserService
 	Channels *service.ChannelService
 	Roles    *service.RoleService
+	// Jobs runs the background jobs on River and answers the Admin API's
+	// job queries.
+	Jobs *jobs.Runner
 
 	handler http.Handler
 	closers []func() error
@@ -138,6 +143,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
 			return a.Users.AddCustomerToChannel(ctx, userID, channelID)
 		},
+		// The job runner needs the service as its cleaner, so it is
+		// built below; the same holds.
+		Jobs: enqueueFunc(func(ctx context.Context, batchSize int) (*jobs.Job, error) {
+			return a.Jobs.EnqueueCleanSessions(ctx, batchSize)
+		}),
+		CleanSessionsBatchSize: cfg.CleanSessionsBatchSize,
 	}); err != nil {
 		return nil, err
 	}
@@ -175,8 +186,40 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
+	if err := a.startJobs(ctx, cfg, log, now); err != nil {
+		return nil, err
+	}
 	a.handler = a.newHandler(log)
 	return a, nil
+}
+
+// startJobs builds the job runner on the application's database and
+// starts River's workers; Close stops them, giving running jobs
+// SHUTDOWN_TIMEOUT to finish before cancelling them (they are retried).
+func (a *App) startJobs(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (err error) {
+	if a.Jobs, err = jobs.New(jobs.Config{
+		DB: a.DB, Cleaner: sessionCleaner(a.Sessions), Logger: log, NowFunc: now,
+		Schedule: cfg.CleanSessionsSchedule, BatchSize: cfg.CleanSessionsBatchSize,
+		TimeBudget: cfg.CleanSessionsTimeBudget, QueryTimeout: cfg.DBQueryTimeout,
+	}); err != nil {
+		return err
+	}
+	if err := a.Jobs.Start(ctx); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		return a.Jobs.Stop(sctx, cfg.ShutdownTimeout)
+	})
+	return nil
+}
+
+// enqueueFunc adapts a function to service.CleanSessionsEnqueuer.
+type enqueueFunc func(ctx context.Context, batchSize int) (*jobs.Job, error)
+
+func (f enqueueFunc) EnqueueCleanSessions(ctx context.Context, batchSize int) (*jobs.Job, error) {
+	return f(ctx, batchSize)
 }
 
 func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (sessioncache.Strategy, error) {

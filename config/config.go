@@ -35,6 +35,31 @@ type Config struct {
 	// Defaults to "vendure-token".
 	ChannelTokenKey string
 
+	// CleanSessionsBatchSize is how many expired sessions one DELETE of the
+	// clean-sessions job removes, for the periodic job and for
+	// triggerCleanSessionsJob without a batchSize; 1 to 100000. Read from
+	// CLEAN_SESSIONS_BATCH_SIZE.
+	//
+	// Defaults to 1000, Vendure's.
+	CleanSessionsBatchSize int
+
+	// CleanSessionsSchedule is when the periodic clean-sessions job runs,
+	// once per run across every instance sharing the database: a
+	// five-field cron expression (minute hour day month weekday) read in
+	// UTC unless it starts with CRON_TZ=Zone, a descriptor such as @daily,
+	// or "off". Read from CLEAN_SESSIONS_SCHEDULE.
+	//
+	// Defaults to "0 0 * * *" (daily at 00:00, as Vendure's task).
+	CleanSessionsSchedule string
+
+	// CleanSessionsTimeBudget bounds one clean-sessions job; sessions still
+	// due after it are left to a follow-up job, so a backlog never holds a
+	// worker (or SQLite's one connection) for long. Must be positive. Read
+	// from CLEAN_SESSIONS_TIME_BUDGET; a bare number is milliseconds.
+	//
+	// Defaults to 1m.
+	CleanSessionsTimeBudget time.Duration
+
 	// CORSOrigins are the browser origins allowed to send credentials
 	// (cookies) and read credentialed responses: exact origins such as
 	// https://shop.example.com (scheme, host and port, no path). "*" allows

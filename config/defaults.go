@@ -8,11 +8,19 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/jobs"
+	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
 // DefaultSQLitePath is the database used when DatabaseURL is empty.
 const DefaultSQLitePath = "./data/sessionserver.db"
+
+// DefaultCleanSessionsTimeBudget is one clean-sessions job's budget: at a
+// few milliseconds per batch of 1000 that is millions of sessions, while a
+// leadership change, a deploy or a shutdown waits at most this long for
+// the job (SHUTDOWN_TIMEOUT cancels it sooner, and it is retried).
+const DefaultCleanSessionsTimeBudget = time.Minute
 
 // Defaults returns the configuration used when no environment variable is
 // set. It is valid as it stands.
@@ -21,6 +29,9 @@ func Defaults() Config {
 		AuthTokenHeaderKey:      auth.DefaultAuthTokenHeaderKey,
 		BcryptCost:              12,
 		ChannelTokenKey:         auth.DefaultChannelTokenKey,
+		CleanSessionsBatchSize:  service.DefaultCleanSessionsBatchSize,
+		CleanSessionsSchedule:   jobs.DefaultSchedule,
+		CleanSessionsTimeBudget: DefaultCleanSessionsTimeBudget,
 		CORSOrigins:             nil,
 		CookieDomain:            "",
 		CookieName:              auth.DefaultCookieName,

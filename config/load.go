@@ -36,6 +36,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.string("AUTH_TOKEN_HEADER_KEY", &c.AuthTokenHeaderKey)
 	r.int("BCRYPT_COST", bcryptCostHint, &c.BcryptCost)
 	r.string("CHANNEL_TOKEN_KEY", &c.ChannelTokenKey)
+	r.int("CLEAN_SESSIONS_BATCH_SIZE", batchSizeHint, &c.CleanSessionsBatchSize)
+	if v, ok := r.lookup("CLEAN_SESSIONS_SCHEDULE"); ok {
+		c.CleanSessionsSchedule = strings.TrimSpace(v)
+	}
+	r.duration("CLEAN_SESSIONS_TIME_BUDGET", time.Millisecond, &c.CleanSessionsTimeBudget)
 	if v, ok := r.lookup("CORS_ORIGINS"); ok {
 		c.CORSOrigins = nil
 		for o := range strings.SplitSeq(v, ",") {

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/jobs"
+	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
 )
 
@@ -20,6 +22,12 @@ const maxPasswordBytes = password.MaxLength
 // bcryptCostHint is the range bcrypt accepts, which password.NewBcrypt
 // enforces too.
 var bcryptCostHint = fmt.Sprintf("use %d..%d", bcrypt.MinCost, bcrypt.MaxCost)
+
+// The clean-sessions job's hints.
+var (
+	batchSizeHint = fmt.Sprintf("use 1..%d", service.MaxCleanSessionsBatchSize)
+	scheduleHint  = `use five cron fields such as "0 0 * * *" (daily at 00:00 UTC), optionally after CRON_TZ=Zone, a descriptor such as @daily or @every 6h, or off`
+)
 
 // Hints shared by Load's parse errors and Validate's range errors.
 const (
@@ -59,6 +67,13 @@ func (c Config) problems() []error {
 	if !isToken(c.ChannelTokenKey) {
 		fail("CHANNEL_TOKEN_KEY", "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", c.ChannelTokenKey)
 	}
+	if c.CleanSessionsBatchSize < 1 || c.CleanSessionsBatchSize > service.MaxCleanSessionsBatchSize {
+		fail("CLEAN_SESSIONS_BATCH_SIZE", "%d is out of range (%s)", c.CleanSessionsBatchSize, batchSizeHint)
+	}
+	if _, err := jobs.ParseSchedule(c.CleanSessionsSchedule); err != nil {
+		fail("CLEAN_SESSIONS_SCHEDULE", "%v (%s)", err, scheduleHint)
+	}
+	positive("CLEAN_SESSIONS_TIME_BUDGET", c.CleanSessionsTimeBudget)
 	for _, o := range c.CORSOrigins {
 		if o != "*" && !IsOrigin(o) {
 			fail("CORS_ORIGINS", "%q is not an origin (use scheme://host[:port] such as https://shop.example.com, without a path, or *)", o)

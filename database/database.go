@@ -180,6 +180,31 @@ func (c poolConnector) Close() error {
 	return nil
 }
 
+// Driver returns pgx's driver carrying the pool: (*sql.DB).Driver returns
+// it, which is how PgxPool finds the pool behind a *bun.DB without a
+// registry of its own.
+func (c poolConnector) Driver() driver.Driver {
+	return poolDriver{Driver: c.Connector.Driver(), pool: c.pool}
+}
+
+// poolDriver is the driver.Driver of a DB opened by Open on PostgreSQL.
+type poolDriver struct {
+	driver.Driver
+	pool *pgxpool.Pool
+}
+
+// PgxPool returns the pgx pool behind db when Open opened it on PostgreSQL,
+// so that River (riverpgxv5) shares bun's connections, their limits and
+// their timeouts instead of opening a second pool. It reports false for
+// SQLite and for a DB that Open did not make.
+func PgxPool(db *bun.DB) (*pgxpool.Pool, bool) {
+	if db == nil || db.DB == nil {
+		return nil, false
+	}
+	d, ok := db.DB.Driver().(poolDriver)
+	return d.pool, ok
+}
+
 func openSQLite(ctx context.Context, path string, timeout time.Duration) (*bun.DB, error) {
 	if path == "" {
 		return nil, errors.New("database: sqlite: empty file path")

@@ -165,3 +165,29 @@ func TestIsUniqueViolation(t *testing.T) {
 		require.False(t, database.IsUniqueViolation(err), "foreign key: %v", err)
 	})
 }
+
+// TestPgxPool checks that River can reach the pool behind a PostgreSQL DB
+// (the very pool bun uses) and that SQLite has none.
+func TestPgxPool(t *testing.T) {
+	t.Parallel()
+	lite := testenv.SQLiteDB(t)
+	_, ok := database.PgxPool(lite)
+	require.False(t, ok, "SQLite has no pgx pool")
+	_, ok = database.PgxPool(nil)
+	require.False(t, ok)
+
+	if os.Getenv(testenv.PostgresURLEnv) == "" {
+		t.Skipf("%s is not set", testenv.PostgresURLEnv)
+	}
+	db := testenv.PostgresDB(t)
+	pool, ok := database.PgxPool(db)
+	require.True(t, ok)
+	var one int
+	require.NoError(t, pool.QueryRow(t.Context(), "SELECT 1").Scan(&one))
+	require.Equal(t, 1, one)
+	// The same pool: a connection taken through bun shows in its stats.
+	conn, err := db.Conn(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, int32(1), pool.Stat().AcquiredConns())
+	require.NoError(t, conn.Close())
+}

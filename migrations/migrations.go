@@ -1,6 +1,8 @@
 // Package migrations owns the database schema. It holds one folder of SQL
 // migrations per dialect (postgres/ and sqlite/), with the same migration IDs
-// in both, and runs them with bun's migrate package.
+// in both, and runs them with bun's migrate package; River's job-queue
+// tables come from River's own migrations (rivermigrate), which Run applies
+// after ours.
 //
 // Every migration is a pair of .tx.up.sql / .tx.down.sql files, so it runs in
 // a transaction and a failing migration leaves nothing behind. Statements are
@@ -89,7 +91,7 @@ func DialectOf(db *bun.DB) (string, error) {
 }
 
 // Run applies every migration not yet applied to db, choosing the folder by
-// db's dialect. It takes bun's migration lock for the duration, so two
+// db's dialect, then River's own migrations (see River). It takes bun's migration lock for the duration, so two
 // processes starting together do not migrate twice; the second one fails
 // with a lock error instead. Running it on an up-to-date database does
 // nothing.
@@ -114,5 +116,7 @@ func Run(ctx context.Context, db *bun.DB) (err error) {
 	if _, err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrations: migrate: %w", err)
 	}
-	return nil
+	// River's tables follow ours, under the same lock, so two instances
+	// starting together do not race on them either.
+	return runRiver(ctx, db)
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -405,7 +406,10 @@ func TestRoundTripUpDownUp(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, applied)
 
-		// Roll back every group.
+		require.Subset(t, appTables(t, db), riverTables, "Run applies River's migrations")
+
+		// Roll back every group: our tables go, River's stay (they are
+		// River's to remove).
 		for range applied {
 			_, err := m.Rollback(ctx)
 			require.NoError(t, err)
@@ -413,7 +417,10 @@ func TestRoundTripUpDownUp(t *testing.T) {
 		applied, err = m.AppliedMigrations(ctx)
 		require.NoError(t, err)
 		require.Empty(t, applied)
-		require.Empty(t, appTables(t, db), "down migrations must drop every table")
+		require.Empty(t, withoutRiver(appTables(t, db)), "down migrations must drop every table")
+		require.Subset(t, appTables(t, db), riverTables)
+		require.NoError(t, migrations.RollbackRiver(ctx, db))
+		require.Empty(t, appTables(t, db), "River's down migrations must drop every River table")
 		for _, model := range models {
 			ptr := reflect.New(reflect.TypeOf(model).Elem()).Interface()
 			require.Error(t, db.NewSelect().Model(ptr).Limit(1).Scan(ctx))
@@ -422,7 +429,36 @@ func TestRoundTripUpDownUp(t *testing.T) {
 		require.NoError(t, migrations.Run(ctx, db))
 		requireSchemaMatchesModels(t, db)
 		requireUnapplied(t, m, 0)
+		require.Subset(t, appTables(t, db), riverTables)
 	})
+}
+
+// riverTables are tables River's migrations create on both dialects.
+var riverTables = []string{"river_job", "river_leader", "river_migration", "river_queue"}
+
+// withoutRiver drops River's tables, indexes and triggers from names.
+func withoutRiver(names []string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool {
+		return strings.HasPrefix(n, "river_")
+	})
+}
+
+func TestRiverMigrationsMatchAcrossDialects(t *testing.T) {
+	t.Parallel()
+	versions := func(dialect string) []int {
+		ms, err := migrations.River(dialect)
+		require.NoError(t, err)
+		require.NotEmpty(t, ms)
+		var out []int
+		for _, m := range ms {
+			require.NotEmpty(t, m.SQLUp, "%s %d", dialect, m.Version)
+			out = append(out, m.Version)
+		}
+		return out
+	}
+	require.Equal(t, versions(migrations.Postgres), versions(migrations.SQLite))
+	_, err := migrations.River("mysql")
+	require.Error(t, err)
 }
 
 func TestRunIsIdempotent(t *testing.T) {

@@ -61,9 +61,9 @@ func SQLiteDB(t testing.TB) *bun.DB {
 // It skips the test when TEST_DATABASE_URL is unset and fails it when the
 // server cannot be reached, so CI never skips silently.
 //
-// The template is named after a hash of the PostgreSQL migration files
-// (t_tmpl_<hash>); it stays on the server between runs and a change to any
-// migration makes a new one. Old templates may be dropped by hand.
+// The template is named after a hash of the PostgreSQL migration files and
+// River's migrations (t_tmpl_<hash>); it stays on the server between runs
+// and a change to any migration makes a new one. Old templates may be dropped by hand.
 func PostgresDB(t testing.TB) *bun.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
@@ -330,6 +330,15 @@ func migrationsHash() (string, error) {
 	})
 	if err != nil {
 		return "", fmt.Errorf("hash migrations: %w", err)
+	}
+	// migrations.Run applies River's migrations too: a River upgrade that
+	// brings new ones must make a new template.
+	river, err := migrations.River(database.Postgres)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range river {
+		fmt.Fprintf(h, "river %d\x00%d\x00%s", m.Version, len(m.SQLUp), m.SQLUp)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }

@@ -1,0 +1,208 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/entity"
+)
+
+// MaxListTake is the largest page Jobs returns, and the page size when
+// ListOptions.Take is 0: Vendure's adminListQueryLimit.
+const MaxListTake = 1000
+
+// cleanSessionsDescription is Vendure's description of its task.
+const cleanSessionsDescription = "Clean expired & inactive sessions from the database"
+
+// riverStates maps Vendure's states to River's (see State).
+var riverStates = map[State][]rivertype.JobState{
+	StatePending:   {rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStatePending},
+	StateRunning:   {rivertype.JobStateRunning},
+	StateCompleted: {rivertype.JobStateCompleted},
+	StateRetrying:  {rivertype.JobStateRetryable},
+	StateFailed:    {rivertype.JobStateDiscarded},
+	StateCancelled: {rivertype.JobStateCancelled},
+}
+
+func toState(s rivertype.JobState) State {
+	for state, rs := range riverStates {
+		if slices.Contains(rs, s) {
+			return state
+		}
+	}
+	return StatePending
+}
+
+// toJob maps River's row to Vendure's Job.
+func toJob(row *rivertype.JobRow) *Job {
+	j := &Job{
+		ID:        entity.ID(row.ID),
+		QueueName: row.Queue,
+		State:     toState(row.State),
+		Data:      json.RawMessage(row.EncodedArgs),
+		Retries:   max(row.MaxAttempts-1, 0),
+		Attempts:  row.Attempt,
+		CreatedAt: row.CreatedAt,
+		StartedAt: row.AttemptedAt,
+		SettledAt: row.FinalizedAt,
+	}
+	if j.State == StateCompleted {
+		j.Progress = 100
+	}
+	if out := row.Output(); len(out) > 0 {
+		j.Result = json.RawMessage(out)
+	}
+	if n := len(row.Errors); n > 0 {
+		// Vendure's error is the message; River keeps one per attempt.
+		msg, _ := json.Marshal(row.Errors[n-1].Error)
+		j.Error = msg
+	}
+	return j
+}
+
+// Job implements Queries.
+func (r *Runner) Job(ctx context.Context, id entity.ID) (*Job, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.QueryTimeout)
+	defer cancel()
+	row, err := r.client.JobGet(ctx, int64(id))
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: get job %d: %w", id, err)
+	}
+	return toJob(row), nil
+}
+
+// Jobs implements Queries. River's own listing pages by cursor and does
+// not count, so the page's ids and the total are read from River's
+// table with bun (whose deadline every statement gets), and the rows
+// through River, which decodes them the same way on both dialects.
+func (r *Runner) Jobs(ctx context.Context, opts ListOptions) (*List, error) {
+	states, some := listStates(opts)
+	if !some {
+		return &List{Items: []*Job{}}, nil
+	}
+	q := r.cfg.DB.NewSelect().Table("river_job").Column("id")
+	if len(opts.QueueNames) > 0 {
+		q = q.Where("queue IN (?)", bun.List(opts.QueueNames))
+	}
+	if states != nil {
+		q = q.Where("state IN (?)", bun.List(states))
+	}
+	total, err := q.Count(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: count jobs: %w", err)
+	}
+	take := opts.Take
+	if take <= 0 || take > MaxListTake {
+		take = MaxListTake
+	}
+	order := "DESC"
+	if opts.OldestFirst {
+		order = "ASC"
+	}
+	var ids []int64
+	err = q.OrderExpr("created_at "+order+", id "+order).
+		Offset(int64(max(opts.Skip, 0))).Limit(int64(take)).Scan(ctx, &ids)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("jobs: list jobs: %w", err)
+	}
+	list := &List{Items: make([]*Job, 0, len(ids)), TotalItems: int(total)}
+	if len(ids) == 0 {
+		return list, nil
+	}
+	rows, err := r.rows(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		// A job the cleaner removed between the two reads is left out.
+		if row, ok := rows[id]; ok {
+			list.Items = append(list.Items, toJob(row))
+		}
+	}
+	return list, nil
+}
+
+// rows reads River's rows of ids.
+func (r *Runner) rows(ctx context.Context, ids []int64) (map[int64]*rivertype.JobRow, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.QueryTimeout)
+	defer cancel()
+	res, err := r.client.JobList(ctx, river.NewJobListParams().IDs(ids...).First(len(ids)))
+	if err != nil {
+		return nil, fmt.Errorf("jobs: read jobs: %w", err)
+	}
+	out := make(map[int64]*rivertype.JobRow, len(res.Jobs))
+	for _, row := range res.Jobs {
+		out[row.ID] = row
+	}
+	return out, nil
+}
+
+// listStates returns the River states opts selects (nil: every state)
+// and false when it selects none.
+func listStates(opts ListOptions) ([]string, bool) {
+	if len(opts.States) == 0 && opts.Settled == nil {
+		return nil, true
+	}
+	var out []string
+	for state, rs := range riverStates {
+		if len(opts.States) > 0 && !slices.Contains(opts.States, state) {
+			continue
+		}
+		settled := state == StateCompleted || state == StateFailed || state == StateCancelled
+		if opts.Settled != nil && *opts.Settled != settled {
+			continue
+		}
+		for _, s := range rs {
+			out = append(out, string(s))
+		}
+	}
+	slices.Sort(out)
+	return out, len(out) > 0
+}
+
+// ScheduledTasks implements Queries: the clean-sessions task, its next
+// run by the schedule, and its last run from the newest job of its
+// queue that has started (periodic or triggered, as Vendure's task only
+// enqueues the job).
+func (r *Runner) ScheduledTasks(ctx context.Context) ([]ScheduledTask, error) {
+	task := ScheduledTask{
+		ID: CleanSessionsQueue, Description: cleanSessionsDescription,
+		Schedule: ScheduleOff, Enabled: r.schedule != nil,
+	}
+	if r.schedule != nil {
+		task.Schedule = r.schedule.String()
+		next := r.schedule.Next(r.cfg.NowFunc())
+		task.NextExecutionAt = &next
+	}
+	var ids []int64
+	err := r.cfg.DB.NewSelect().Table("river_job").Column("id").
+		Where("queue = ?", CleanSessionsQueue).Where("attempted_at IS NOT NULL").
+		OrderExpr("attempted_at DESC, id DESC").Limit(1).Scan(ctx, &ids)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("jobs: last clean-sessions job: %w", err)
+	}
+	if len(ids) == 1 {
+		rows, err := r.rows(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		if row, ok := rows[ids[0]]; ok {
+			job := toJob(row)
+			task.LastExecutedAt = job.StartedAt
+			task.LastResult = job.Result
+			task.IsRunning = job.State == StateRunning
+		}
+	}
+	return []ScheduledTask{task}, nil
+}

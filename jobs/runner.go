@@ -1,0 +1,289 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/shopsession/sessionserver/database"
+)
+
+// Defaults of Config.
+const (
+	DefaultBatchSize   = 1000 // Vendure's cleanSessionsTask batch size
+	DefaultTimeBudget  = time.Minute
+	DefaultMaxAttempts = 3
+	DefaultRetryDelay  = time.Minute
+)
+
+// Config builds a Runner. DB and Cleaner are required.
+type Config struct {
+	// DB is the application's database, migrated (River's tables
+	// included, see migrations.Run). River shares its connections: the
+	// pgx pool on PostgreSQL, the one connection on SQLite.
+	DB *bun.DB
+	// Cleaner removes expired sessions (SessionService).
+	Cleaner Cleaner
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// NowFunc is the application's clock: the worker's deadline and the
+	// scheduled tasks' next run are read from it. Defaults to time.Now.
+	NowFunc func() time.Time
+
+	// Schedule is the periodic clean-sessions job's cron expression (see
+	// ParseSchedule), or "off". Defaults to DefaultSchedule.
+	Schedule string
+	// BatchSize is the periodic job's batch size. Defaults to
+	// DefaultBatchSize.
+	BatchSize int
+	// TimeBudget bounds one clean-sessions job; what is left goes to a
+	// follow-up job. Defaults to DefaultTimeBudget.
+	TimeBudget time.Duration
+	// MaxAttempts is how many times a failing job runs before it is
+	// FAILED. Defaults to DefaultMaxAttempts.
+	MaxAttempts int
+	// RetryDelay is the wait before each retry. Defaults to
+	// DefaultRetryDelay.
+	RetryDelay time.Duration
+	// QueryTimeout bounds each of the Runner's own database calls.
+	// Defaults to database.DefaultQueryTimeout.
+	QueryTimeout time.Duration
+
+	// Test seams, set by this package's tests only.
+	riverTime  rivertype.TimeGenerator // River's clock
+	clientID   string
+	middleware []rivertype.Middleware
+}
+
+// riverClient is what the Runner uses of a *river.Client[TTx], whatever
+// TTx the driver has.
+type riverClient interface {
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+	JobRetry(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// Runner runs the background jobs on River and answers the Admin API's
+// questions about them. It implements Queries and
+// service.CleanSessionsEnqueuer.
+type Runner struct {
+	cfg      Config
+	log      *slog.Logger
+	client   riverClient
+	schedule *Schedule // nil when the periodic job is off
+
+	mu      sync.Mutex
+	running bool
+}
+
+var _ Queries = (*Runner)(nil)
+
+// New builds a Runner and its River client; Start starts the workers.
+func New(cfg Config) (*Runner, error) {
+	if cfg.DB == nil || cfg.Cleaner == nil {
+		return nil, errors.New("jobs: Config.DB and Config.Cleaner are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	if cfg.Schedule == "" {
+		cfg.Schedule = DefaultSchedule
+	}
+	cfg.BatchSize = positive(cfg.BatchSize, DefaultBatchSize)
+	cfg.TimeBudget = positive(cfg.TimeBudget, DefaultTimeBudget)
+	cfg.MaxAttempts = positive(cfg.MaxAttempts, DefaultMaxAttempts)
+	cfg.RetryDelay = positive(cfg.RetryDelay, DefaultRetryDelay)
+	cfg.QueryTimeout = positive(cfg.QueryTimeout, database.DefaultQueryTimeout)
+	schedule, err := ParseSchedule(cfg.Schedule)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: schedule: %w", err)
+	}
+	r := &Runner{cfg: cfg, log: cfg.Logger, schedule: schedule}
+
+	switch cfg.DB.Dialect().Name() {
+	case dialect.PG:
+		pool, ok := database.PgxPool(cfg.DB)
+		if !ok {
+			return nil, errors.New("jobs: River needs a PostgreSQL database opened by database.Open (its pgx pool)")
+		}
+		r.client, err = newClient(r, riverpgxv5.New(pool))
+	case dialect.SQLite:
+		// The same *sql.DB and its one connection, which River's SQLite
+		// driver asks for. River holds it only for its own short
+		// statements and never while a job runs, and the worker holds it
+		// only within one statement or transaction of the cleaner, each
+		// under a deadline: whoever waits for it gets it, or fails, in
+		// bounded time.
+		r.client, err = newClient(r, riversqlite.New(cfg.DB.DB))
+	default:
+		return nil, fmt.Errorf("jobs: unsupported dialect %s", cfg.DB.Dialect().Name())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river client: %w", err)
+	}
+	return r, nil
+}
+
+func positive[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func newClient[TTx any](r *Runner, driver riverdriver.Driver[TTx]) (riverClient, error) {
+	cfg := r.cfg
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &cleanWorker[TTx]{
+		cleaner: cfg.Cleaner, budget: cfg.TimeBudget, queryTimeout: cfg.QueryTimeout,
+		now: cfg.NowFunc, log: r.log,
+	}); err != nil {
+		return nil, err
+	}
+	var periodic []*river.PeriodicJob
+	if r.schedule != nil {
+		periodic = append(periodic, r.periodicJob())
+	}
+	timeout := jobTimeout(cfg.TimeBudget, cfg.QueryTimeout)
+	return river.NewClient(driver, &river.Config{
+		ID:     cfg.clientID,
+		Logger: r.log,
+		// One worker: cleaning is one DELETE after another on the same
+		// rows' index; two at once would only contend.
+		Queues:       map[string]river.QueueConfig{CleanSessionsQueue: {MaxWorkers: 1}},
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		MaxAttempts:  cfg.MaxAttempts,
+		RetryPolicy:  fixedDelay{delay: cfg.RetryDelay, now: func() time.Time { return riverNow(cfg) }},
+		JobTimeout:   timeout,
+		// River's default (1 h) must exceed the job timeout.
+		RescueStuckJobsAfter: max(time.Hour, timeout+time.Hour),
+		Middleware:           cfg.middleware,
+		Test:                 river.TestConfig{Time: cfg.riverTime},
+		TestOnly:             cfg.riverTime != nil,
+	})
+}
+
+// riverNow is River's clock: real time, or the tests' stub.
+func riverNow(cfg Config) time.Time {
+	if cfg.riverTime != nil {
+		return cfg.riverTime.Now()
+	}
+	return time.Now()
+}
+
+// fixedDelay retries a failed job after a fixed delay: a failing cleanup
+// is nearly always an unreachable or stalled database, which a minute
+// either cures or not; River's default (attempt⁴ seconds) suits many
+// attempts, not our few.
+type fixedDelay struct {
+	delay time.Duration
+	now   func() time.Time
+}
+
+func (p fixedDelay) NextRetry(*rivertype.JobRow) time.Time { return p.now().Add(p.delay) }
+
+// periodicJob is the clean-sessions job on the schedule. River's leader
+// inserts it; the job is unique per run of the schedule, so a new leader
+// (or a leader whose clock is a little behind) that fires the same run
+// again inserts nothing.
+func (r *Runner) periodicJob() *river.PeriodicJob {
+	return river.NewPeriodicJob(r.schedule, func() (river.JobArgs, *river.InsertOpts) {
+		// River fires up to 100 ms early; a second of margin names the
+		// run it fired for.
+		run, ok := r.schedule.slot(riverNow(r.cfg).Add(time.Second))
+		if !ok {
+			return nil, nil
+		}
+		return CleanSessionsArgs{BatchSize: r.cfg.BatchSize}, &river.InsertOpts{
+			// The run's time, not the insert's, is what the unique key
+			// hashes: ByPeriod rounds ScheduledAt down to the period.
+			ScheduledAt: run,
+			UniqueOpts:  river.UniqueOpts{ByPeriod: time.Second},
+		}
+	}, &river.PeriodicJobOpts{ID: CleanSessionsQueue})
+}
+
+// Start starts River: its workers, and, on the instance elected leader,
+// the periodic job and River's maintenance. River keeps running after
+// ctx ends; Stop stops it.
+func (r *Runner) Start(ctx context.Context) error {
+	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start river: %w", err)
+	}
+	r.mu.Lock()
+	r.running = true
+	r.mu.Unlock()
+	if r.schedule == nil {
+		r.log.InfoContext(ctx, "periodic job clean-sessions is off", "schedule", ScheduleOff)
+	} else {
+		r.log.InfoContext(ctx, "periodic job clean-sessions registered",
+			"schedule", r.schedule.String(), "batchSize", r.cfg.BatchSize,
+			"next", r.schedule.Next(r.cfg.NowFunc()).Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Stop stops River gracefully: no new jobs start, and running ones get
+// until ctx ends to finish; then their contexts are cancelled and River
+// waits (at most cancelWait) for them to return. A cancelled job is
+// retried later, by this instance or another.
+func (r *Runner) Stop(ctx context.Context, cancelWait time.Duration) error {
+	r.mu.Lock()
+	wasRunning := r.running
+	r.running = false
+	r.mu.Unlock()
+	if !wasRunning {
+		return nil
+	}
+	err := r.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelWait)
+	defer cancel()
+	if cerr := r.client.StopAndCancel(cctx); cerr != nil {
+		return fmt.Errorf("jobs: stop river: %w", errors.Join(err, cerr))
+	}
+	return nil
+}
+
+// EnqueueCleanSessions enqueues a clean-sessions job now.
+func (r *Runner) EnqueueCleanSessions(ctx context.Context, batchSize int) (*Job, error) {
+	if batchSize < 1 {
+		return nil, fmt.Errorf("jobs: batchSize must be at least 1, got %d", batchSize)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.QueryTimeout)
+	defer cancel()
+	res, err := r.client.Insert(ctx, CleanSessionsArgs{BatchSize: batchSize}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: enqueue clean-sessions: %w", err)
+	}
+	return toJob(res.Job), nil
+}
+
+// Queues implements Queries: the one queue, running while this
+// instance's workers are.
+func (r *Runner) Queues(context.Context) ([]Queue, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return []Queue{{Name: CleanSessionsQueue, Running: r.running}}, nil
+}
