@@ -1,9 +1,3 @@
-//go:build jobsflow
-
-// This file needs the River runner wired in app.New (App.Jobs, passed as
-// adminapi.Resolver.Jobs, and SessionService's enqueuer); remove the build
-// tag once it is.
-
 package e2e_test
 
 import (
