@@ -66,6 +66,7 @@ type App struct {
 	Users    *service.UserService
 	Channels *service.ChannelService
 	Roles    *service.RoleService
+	Orders   *service.OrderService
 	// Jobs runs the background jobs on River and answers the Admin API's
 	// job queries.
 	Jobs *jobs.Runner
@@ -179,8 +180,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
+	mergeStrategy, _ := service.MergeStrategyNamed(cfg.OrderMergeStrategy) // validated by config
+	if a.Orders, err = service.NewOrderService(service.OrderConfig{
+		DB: a.DB, Sessions: a.Sessions, MergeStrategy: mergeStrategy, Logger: log, NowFunc: now,
+	}); err != nil {
+		return nil, err
+	}
 	if a.Auth, err = service.NewAuthService(service.AuthConfig{
-		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now,
+		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now, Orders: a.Orders,
 		RequireVerification:      cfg.RequireVerification,
 		LogoutCurrentSessionOnly: cfg.LogoutScope == config.LogoutSession,
 	}); err != nil {
@@ -283,7 +290,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		MaxFragments: cfg.MaxQueryFragments,
 	}
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
-		Schema: shopapi.NewSchema(&shopapi.Resolver{Auth: a.Auth, Users: a.Users}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
+		Schema: shopapi.NewSchema(&shopapi.Resolver{Auth: a.Auth, Users: a.Users, Orders: a.Orders}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))

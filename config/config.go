@@ -155,6 +155,20 @@ type Config struct {
 	// Defaults to "all", for compatibility with Vendure.
 	LogoutScope string
 
+	// OrderMergeStrategy says which lines a customer keeps when they log in
+	// with a guest cart while they hold an active order of their own
+	// (Vendure's orderOptions.mergeStrategy): "MergeOrdersStrategy" (the
+	// existing lines, a guest line for the same variant setting its
+	// quantity, the guest's other lines added), "UseGuestStrategy" (the
+	// guest's lines), "UseExistingStrategy" (the existing lines) or
+	// "UseGuestIfExistingEmptyStrategy" (the existing lines if there are
+	// any, else the guest's). When only one of the two orders has lines,
+	// that one is kept whatever the strategy. Read from
+	// ORDER_MERGE_STRATEGY.
+	//
+	// Defaults to "MergeOrdersStrategy", as Vendure.
+	OrderMergeStrategy string
+
 	// LogLevel is the minimum level logged. Load reads it with
 	// slog.Level.UnmarshalText: "debug", "info", "warn" or "error" in any
 	// case, optionally with an offset such as "info+2" (between info and
@@ -334,6 +348,14 @@ const (
 const (
 	LogoutAll     = "all"
 	LogoutSession = "session"
+)
+
+// Values of OrderMergeStrategy: Vendure's class names.
+const (
+	MergeOrdersStrategy             = "MergeOrdersStrategy"
+	UseGuestStrategy                = "UseGuestStrategy"
+	UseExistingStrategy             = "UseExistingStrategy"
+	UseGuestIfExistingEmptyStrategy = "UseGuestIfExistingEmptyStrategy"
 )
 
 // Values of TokenMethods.

@@ -53,6 +53,7 @@ func TestDefaults(t *testing.T) {
 		Introspection:           true,
 		LogLevel:                slog.LevelInfo,
 		LogoutScope:             "all",
+		OrderMergeStrategy:      "MergeOrdersStrategy",
 		MaxQueryAliases:         30,
 		MaxQueryDepth:           15,
 		MaxQueryFields:          1000,
@@ -128,6 +129,7 @@ func TestLoad(t *testing.T) {
 			"INTROSPECTION":              "off",
 			"LOG_LEVEL":                  "DEBUG",
 			"LOGOUT_SCOPE":               "Session",
+			"ORDER_MERGE_STRATEGY":       "UseGuestStrategy",
 			"PLAYGROUND":                 "0",
 			"PORT":                       " 8080 ",
 			"REDIS_URL":                  "rediss://:pw@cache:6380/2",
@@ -162,6 +164,7 @@ func TestLoad(t *testing.T) {
 			Introspection:           false,
 			LogLevel:                slog.LevelDebug,
 			LogoutScope:             "session",
+			OrderMergeStrategy:      "UseGuestStrategy",
 			MaxQueryAliases:         5,
 			MaxQueryDepth:           8,
 			MaxQueryFields:          200,
@@ -487,7 +490,7 @@ func TestValidate(t *testing.T) {
 		}
 		// LOG_LEVEL is not among them: the zero slog.Level is slog.LevelInfo.
 		require.ElementsMatch(t, []string{
-			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "LOGOUT_SCOPE",
+			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "LOGOUT_SCOPE", "ORDER_MERGE_STRATEGY",
 			"CLEAN_SESSIONS_BATCH_SIZE", "CLEAN_SESSIONS_SCHEDULE", "CLEAN_SESSIONS_TIME_BUDGET",
 			"PORT", "REMEMBER_ME_DURATION", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY",
 			"SESSION_CACHE_TTL", "SESSION_CACHE_TIMEOUT", "SESSION_DURATION", "SHUTDOWN_TIMEOUT",

@@ -43,6 +43,7 @@ func Defaults() Config {
 		Introspection:           true,
 		LogLevel:                slog.LevelInfo,
 		LogoutScope:             LogoutAll,
+		OrderMergeStrategy:      MergeOrdersStrategy,
 		MaxQueryAliases:         gqlutil.DefaultMaxAliases,
 		MaxQueryDepth:           gqlutil.DefaultMaxDepth,
 		MaxQueryFields:          gqlutil.DefaultMaxFields,

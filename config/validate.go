@@ -112,6 +112,9 @@ func (c Config) problems() []error {
 	if !slices.Contains([]string{LogoutAll, LogoutSession}, c.LogoutScope) {
 		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)
 	}
+	if !slices.Contains([]string{MergeOrdersStrategy, UseGuestStrategy, UseExistingStrategy, UseGuestIfExistingEmptyStrategy}, c.OrderMergeStrategy) {
+		fail("ORDER_MERGE_STRATEGY", "%q is not a merge strategy (use MergeOrdersStrategy, UseGuestStrategy, UseExistingStrategy or UseGuestIfExistingEmptyStrategy)", c.OrderMergeStrategy)
+	}
 	if c.Port < 1 || c.Port > 65535 {
 		fail("PORT", "%d is out of range (%s)", c.Port, portHint)
 	}

@@ -37,6 +37,9 @@ var models = []any{
 	(*entity.CustomerChannel)(nil),
 	(*entity.Session)(nil),
 	(*entity.SessionCacheOutbox)(nil),
+	(*entity.ProductVariant)(nil),
+	(*entity.Order)(nil),
+	(*entity.OrderLine)(nil),
 }
 
 func TestMigrationIDsMatchAcrossDialects(t *testing.T) {

@@ -99,6 +99,18 @@ func (rc *RequestContext) SetSession(s *sessioncache.CachedSession, rememberMe b
 	rc.pending = &tokenUpdate{token: s.Token, rememberMe: rememberMe}
 }
 
+// ReplaceSession swaps the request's session for an updated copy of it (a
+// new active order), so later fields of the request see the change. The
+// token is the same, so nothing is sent back; a session other than the
+// request's is ignored.
+func (rc *RequestContext) ReplaceSession(s *sessioncache.CachedSession) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.session != nil && s != nil && rc.session.ID == s.ID {
+		rc.session = s
+	}
+}
+
 // ClearSession drops the request's session and clears the client's token:
 // logout and an invalid token do this.
 func (rc *RequestContext) ClearSession() {

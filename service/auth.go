@@ -45,6 +45,10 @@ type AuthConfig struct {
 	// was sent, instead of every authenticated session of the user. Defaults
 	// to false (Vendure's behaviour).
 	LogoutCurrentSessionOnly bool
+	// Orders merges a guest cart into the customer's at login, in the
+	// login's transaction. Defaults to none: the guest's active order then
+	// passes to the new session unchanged.
+	Orders *OrderService
 }
 
 // AuthService logs users in and out (Vendure's AuthService with the native
@@ -57,6 +61,7 @@ type AuthService struct {
 	now                 func() time.Time
 	requireVerification bool
 	logoutSessionOnly   bool
+	orders              *OrderService
 	dummyHash           string
 }
 
@@ -80,7 +85,7 @@ func NewAuthService(cfg AuthConfig) (*AuthService, error) {
 	return &AuthService{
 		db: cfg.DB, sessions: cfg.Sessions, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.NowFunc,
 		requireVerification: cfg.RequireVerification, logoutSessionOnly: cfg.LogoutCurrentSessionOnly,
-		dummyHash: dummy,
+		orders: cfg.Orders, dummyHash: dummy,
 	}, nil
 }
 
@@ -294,9 +299,12 @@ func MaskIdentifier(identifier string) string {
 }
 
 // createAuthenticatedSessionForUser deletes the sessions that hold the
-// request's active order, records the login and creates the session, all in
-// one transaction. The verification rule was applied (and a refusal
-// logged) by authenticateNative.
+// request's active order, records the login, merges that order with the
+// customer's active order (OrderService, Vendure's mergeOrders) and creates
+// the session holding the result, all in one transaction: concurrent logins
+// with one guest cart cannot lose or duplicate its lines (vendure#4481).
+// The verification rule was applied (and a refusal logged) by
+// authenticateNative.
 func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *nativeUser, req LoginRequest) (*sessioncache.CachedSession, error) {
 	var cs *sessioncache.CachedSession
 	err := runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
@@ -312,15 +320,19 @@ func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *
 			Where("id = ?", u.ID).Exec(ctx); err != nil {
 			return fmt.Errorf("record login: %w", err)
 		}
+		if s.orders != nil {
+			var err error
+			if activeOrderID, err = s.orders.mergeOnLogin(ctx, t, u.ID, req.ChannelID, activeOrderID); err != nil {
+				return err
+			}
+		}
 		channelID := req.ChannelID
 		var err error
 		cs, err = s.sessions.createNewAuthenticatedSession(ctx, t, NewAuthenticatedSession{
 			UserID:                 u.ID,
 			AuthenticationStrategy: NativeStrategyName,
-			// Orders are not part of this server yet: the guest's active order
-			// passes to the new session unchanged. Merging arrives with orders.
-			ActiveOrderID:   activeOrderID,
-			ActiveChannelID: &channelID,
+			ActiveOrderID:          activeOrderID,
+			ActiveChannelID:        &channelID,
 		})
 		return err
 	})

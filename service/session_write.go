@@ -171,3 +171,31 @@ func (s *SessionService) EnsureActiveChannel(ctx context.Context, session *sessi
 	}
 	return updated, nil
 }
+
+// setActiveOrderInTx points a session at orderID (nil clears it) in t and
+// re-caches the session after commit, read afresh then, so the cache holds
+// what was committed. The generation is taken before that read: a logout
+// that deletes the session meanwhile revokes the write (cachesync.go).
+func (s *SessionService) setActiveOrderInTx(ctx context.Context, t *tx, sessionID entity.ID, orderID *entity.ID) error {
+	if _, err := t.NewUpdate().Model((*entity.Session)(nil)).
+		Set("active_order_id = ?", orderID).Set("updated_at = ?", s.nowUTC()).
+		Where("id = ?", sessionID).Exec(ctx); err != nil {
+		return fmt.Errorf("update session: %w", err)
+	}
+	t.onCommit(func(ctx context.Context) { s.recache(ctx, sessionID) })
+	return nil
+}
+
+// recache reads a session and caches it; a session deleted meanwhile is
+// left out, and a failure only costs the next request a database read.
+func (s *SessionService) recache(ctx context.Context, sessionID entity.ID) {
+	gen := s.cache.generation()
+	cs, hash, err := s.loadByID(ctx, s.db, sessionID)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			s.log.WarnContext(ctx, "re-cache session", "session", sessionID, "err", err)
+		}
+		return
+	}
+	s.cache.set(ctx, hash, cs, gen)
+}

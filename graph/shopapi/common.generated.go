@@ -60,6 +60,48 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.PaymentFailedError:
+		return ec._PaymentFailedError(ctx, sel, &obj)
+	case *model.PaymentFailedError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PaymentFailedError(ctx, sel, obj)
+	case model.PaymentDeclinedError:
+		return ec._PaymentDeclinedError(ctx, sel, &obj)
+	case *model.PaymentDeclinedError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PaymentDeclinedError(ctx, sel, obj)
+	case model.OrderStateTransitionError:
+		return ec._OrderStateTransitionError(ctx, sel, &obj)
+	case *model.OrderStateTransitionError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrderStateTransitionError(ctx, sel, obj)
+	case model.OrderPaymentStateError:
+		return ec._OrderPaymentStateError(ctx, sel, &obj)
+	case *model.OrderPaymentStateError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrderPaymentStateError(ctx, sel, obj)
+	case model.OrderModificationError:
+		return ec._OrderModificationError(ctx, sel, &obj)
+	case *model.OrderModificationError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrderModificationError(ctx, sel, obj)
+	case model.OrderLimitError:
+		return ec._OrderLimitError(ctx, sel, &obj)
+	case *model.OrderLimitError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrderLimitError(ctx, sel, obj)
 	case model.NotVerifiedError:
 		return ec._NotVerifiedError(ctx, sel, &obj)
 	case *model.NotVerifiedError:
@@ -74,6 +116,13 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 			return graphql.Null
 		}
 		return ec._NoActiveOrderError(ctx, sel, obj)
+	case model.NegativeQuantityError:
+		return ec._NegativeQuantityError(ctx, sel, &obj)
+	case *model.NegativeQuantityError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._NegativeQuantityError(ctx, sel, obj)
 	case model.NativeAuthStrategyError:
 		return ec._NativeAuthStrategyError(ctx, sel, &obj)
 	case *model.NativeAuthStrategyError:
@@ -86,6 +135,41 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 			return graphql.Null
 		}
 		return ec._InvalidCredentialsError(ctx, sel, obj)
+	case model.InsufficientStockError:
+		return ec._InsufficientStockError(ctx, sel, &obj)
+	case *model.InsufficientStockError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InsufficientStockError(ctx, sel, obj)
+	case model.IneligiblePaymentMethodError:
+		return ec._IneligiblePaymentMethodError(ctx, sel, &obj)
+	case *model.IneligiblePaymentMethodError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._IneligiblePaymentMethodError(ctx, sel, obj)
+	case model.GuestCheckoutError:
+		return ec._GuestCheckoutError(ctx, sel, &obj)
+	case *model.GuestCheckoutError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GuestCheckoutError(ctx, sel, obj)
+	case model.EmailAddressConflictError:
+		return ec._EmailAddressConflictError(ctx, sel, &obj)
+	case *model.EmailAddressConflictError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._EmailAddressConflictError(ctx, sel, obj)
+	case model.AlreadyLoggedInError:
+		return ec._AlreadyLoggedInError(ctx, sel, &obj)
+	case *model.AlreadyLoggedInError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AlreadyLoggedInError(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj

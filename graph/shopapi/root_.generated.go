@@ -10,7 +10,9 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
+	"github.com/shopsession/sessionserver/graph/shopapi/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -32,6 +34,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AlreadyLoggedInError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
 	Channel struct {
 		AvailableCurrencyCodes func(childComplexity int) int
 		AvailableLanguageCodes func(childComplexity int) int
@@ -71,6 +78,30 @@ type ComplexityRoot struct {
 		UpdatedAt    func(childComplexity int) int
 	}
 
+	EmailAddressConflictError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	GuestCheckoutError struct {
+		ErrorCode   func(childComplexity int) int
+		ErrorDetail func(childComplexity int) int
+		Message     func(childComplexity int) int
+	}
+
+	IneligiblePaymentMethodError struct {
+		EligibilityCheckerMessage func(childComplexity int) int
+		ErrorCode                 func(childComplexity int) int
+		Message                   func(childComplexity int) int
+	}
+
+	InsufficientStockError struct {
+		ErrorCode         func(childComplexity int) int
+		Message           func(childComplexity int) int
+		Order             func(childComplexity int) int
+		QuantityAvailable func(childComplexity int) int
+	}
+
 	InvalidCredentialsError struct {
 		AuthenticationError func(childComplexity int) int
 		ErrorCode           func(childComplexity int) int
@@ -78,12 +109,24 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		Authenticate func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
-		Login        func(childComplexity int, username string, password string, rememberMe *bool) int
-		Logout       func(childComplexity int) int
+		AddItemToOrder         func(childComplexity int, productVariantID entity.ID, quantity int) int
+		AddPaymentToOrder      func(childComplexity int, input model.PaymentInput) int
+		AdjustOrderLine        func(childComplexity int, orderLineID entity.ID, quantity int) int
+		Authenticate           func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
+		Login                  func(childComplexity int, username string, password string, rememberMe *bool) int
+		Logout                 func(childComplexity int) int
+		RemoveAllOrderLines    func(childComplexity int) int
+		RemoveOrderLine        func(childComplexity int, orderLineID entity.ID) int
+		SetCustomerForOrder    func(childComplexity int, input model.CreateCustomerInput) int
+		TransitionOrderToState func(childComplexity int, state string) int
 	}
 
 	NativeAuthStrategyError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	NegativeQuantityError struct {
 		ErrorCode func(childComplexity int) int
 		Message   func(childComplexity int) int
 	}
@@ -98,10 +141,84 @@ type ComplexityRoot struct {
 		Message   func(childComplexity int) int
 	}
 
+	Order struct {
+		Active        func(childComplexity int) int
+		Code          func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		CurrencyCode  func(childComplexity int) int
+		Customer      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Lines         func(childComplexity int) int
+		OrderPlacedAt func(childComplexity int) int
+		State         func(childComplexity int) int
+		SubTotal      func(childComplexity int) int
+		TotalQuantity func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	OrderLimitError struct {
+		ErrorCode func(childComplexity int) int
+		MaxItems  func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	OrderLine struct {
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LinePrice      func(childComplexity int) int
+		ProductVariant func(childComplexity int) int
+		Quantity       func(childComplexity int) int
+		UnitPrice      func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	OrderModificationError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	OrderPaymentStateError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	OrderStateTransitionError struct {
+		ErrorCode       func(childComplexity int) int
+		FromState       func(childComplexity int) int
+		Message         func(childComplexity int) int
+		ToState         func(childComplexity int) int
+		TransitionError func(childComplexity int) int
+	}
+
+	PaymentDeclinedError struct {
+		ErrorCode           func(childComplexity int) int
+		Message             func(childComplexity int) int
+		PaymentErrorMessage func(childComplexity int) int
+	}
+
+	PaymentFailedError struct {
+		ErrorCode           func(childComplexity int) int
+		Message             func(childComplexity int) int
+		PaymentErrorMessage func(childComplexity int) int
+	}
+
+	ProductVariant struct {
+		CreatedAt    func(childComplexity int) int
+		CurrencyCode func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Price        func(childComplexity int) int
+		SKU          func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
 	Query struct {
 		ActiveChannel  func(childComplexity int) int
 		ActiveCustomer func(childComplexity int) int
+		ActiveOrder    func(childComplexity int) int
 		Me             func(childComplexity int) int
+		Order          func(childComplexity int, id entity.ID) int
+		OrderByCode    func(childComplexity int, code string) int
 	}
 
 	Success struct {
@@ -122,6 +239,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AlreadyLoggedInError.errorCode":
+		if e.ComplexityRoot.AlreadyLoggedInError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlreadyLoggedInError.ErrorCode(childComplexity), true
+	case "AlreadyLoggedInError.message":
+		if e.ComplexityRoot.AlreadyLoggedInError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlreadyLoggedInError.Message(childComplexity), true
 
 	case "Channel.availableCurrencyCodes":
 		if e.ComplexityRoot.Channel.AvailableCurrencyCodes == nil {
@@ -289,6 +419,82 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Customer.UpdatedAt(childComplexity), true
 
+	case "EmailAddressConflictError.errorCode":
+		if e.ComplexityRoot.EmailAddressConflictError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddressConflictError.ErrorCode(childComplexity), true
+	case "EmailAddressConflictError.message":
+		if e.ComplexityRoot.EmailAddressConflictError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddressConflictError.Message(childComplexity), true
+
+	case "GuestCheckoutError.errorCode":
+		if e.ComplexityRoot.GuestCheckoutError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuestCheckoutError.ErrorCode(childComplexity), true
+	case "GuestCheckoutError.errorDetail":
+		if e.ComplexityRoot.GuestCheckoutError.ErrorDetail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuestCheckoutError.ErrorDetail(childComplexity), true
+	case "GuestCheckoutError.message":
+		if e.ComplexityRoot.GuestCheckoutError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuestCheckoutError.Message(childComplexity), true
+
+	case "IneligiblePaymentMethodError.eligibilityCheckerMessage":
+		if e.ComplexityRoot.IneligiblePaymentMethodError.EligibilityCheckerMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IneligiblePaymentMethodError.EligibilityCheckerMessage(childComplexity), true
+	case "IneligiblePaymentMethodError.errorCode":
+		if e.ComplexityRoot.IneligiblePaymentMethodError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IneligiblePaymentMethodError.ErrorCode(childComplexity), true
+	case "IneligiblePaymentMethodError.message":
+		if e.ComplexityRoot.IneligiblePaymentMethodError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IneligiblePaymentMethodError.Message(childComplexity), true
+
+	case "InsufficientStockError.errorCode":
+		if e.ComplexityRoot.InsufficientStockError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsufficientStockError.ErrorCode(childComplexity), true
+	case "InsufficientStockError.message":
+		if e.ComplexityRoot.InsufficientStockError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsufficientStockError.Message(childComplexity), true
+	case "InsufficientStockError.order":
+		if e.ComplexityRoot.InsufficientStockError.Order == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsufficientStockError.Order(childComplexity), true
+	case "InsufficientStockError.quantityAvailable":
+		if e.ComplexityRoot.InsufficientStockError.QuantityAvailable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsufficientStockError.QuantityAvailable(childComplexity), true
+
 	case "InvalidCredentialsError.authenticationError":
 		if e.ComplexityRoot.InvalidCredentialsError.AuthenticationError == nil {
 			break
@@ -308,6 +514,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InvalidCredentialsError.Message(childComplexity), true
 
+	case "Mutation.addItemToOrder":
+		if e.ComplexityRoot.Mutation.AddItemToOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addItemToOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddItemToOrder(childComplexity, args["productVariantId"].(entity.ID), args["quantity"].(int)), true
+	case "Mutation.addPaymentToOrder":
+		if e.ComplexityRoot.Mutation.AddPaymentToOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPaymentToOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPaymentToOrder(childComplexity, args["input"].(model.PaymentInput)), true
+	case "Mutation.adjustOrderLine":
+		if e.ComplexityRoot.Mutation.AdjustOrderLine == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustOrderLine_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustOrderLine(childComplexity, args["orderLineId"].(entity.ID), args["quantity"].(int)), true
 	case "Mutation.authenticate":
 		if e.ComplexityRoot.Mutation.Authenticate == nil {
 			break
@@ -336,6 +575,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.removeAllOrderLines":
+		if e.ComplexityRoot.Mutation.RemoveAllOrderLines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveAllOrderLines(childComplexity), true
+	case "Mutation.removeOrderLine":
+		if e.ComplexityRoot.Mutation.RemoveOrderLine == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeOrderLine_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveOrderLine(childComplexity, args["orderLineId"].(entity.ID)), true
+	case "Mutation.setCustomerForOrder":
+		if e.ComplexityRoot.Mutation.SetCustomerForOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCustomerForOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCustomerForOrder(childComplexity, args["input"].(model.CreateCustomerInput)), true
+	case "Mutation.transitionOrderToState":
+		if e.ComplexityRoot.Mutation.TransitionOrderToState == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionOrderToState_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionOrderToState(childComplexity, args["state"].(string)), true
 
 	case "NativeAuthStrategyError.errorCode":
 		if e.ComplexityRoot.NativeAuthStrategyError.ErrorCode == nil {
@@ -349,6 +627,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NativeAuthStrategyError.Message(childComplexity), true
+
+	case "NegativeQuantityError.errorCode":
+		if e.ComplexityRoot.NegativeQuantityError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NegativeQuantityError.ErrorCode(childComplexity), true
+	case "NegativeQuantityError.message":
+		if e.ComplexityRoot.NegativeQuantityError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NegativeQuantityError.Message(childComplexity), true
 
 	case "NoActiveOrderError.errorCode":
 		if e.ComplexityRoot.NoActiveOrderError.ErrorCode == nil {
@@ -376,6 +667,279 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotVerifiedError.Message(childComplexity), true
 
+	case "Order.active":
+		if e.ComplexityRoot.Order.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Active(childComplexity), true
+	case "Order.code":
+		if e.ComplexityRoot.Order.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Code(childComplexity), true
+	case "Order.createdAt":
+		if e.ComplexityRoot.Order.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CreatedAt(childComplexity), true
+	case "Order.currencyCode":
+		if e.ComplexityRoot.Order.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CurrencyCode(childComplexity), true
+	case "Order.customer":
+		if e.ComplexityRoot.Order.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Customer(childComplexity), true
+	case "Order.id":
+		if e.ComplexityRoot.Order.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ID(childComplexity), true
+	case "Order.lines":
+		if e.ComplexityRoot.Order.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Lines(childComplexity), true
+	case "Order.orderPlacedAt":
+		if e.ComplexityRoot.Order.OrderPlacedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.OrderPlacedAt(childComplexity), true
+	case "Order.state":
+		if e.ComplexityRoot.Order.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.State(childComplexity), true
+	case "Order.subTotal", "Order.subTotalWithTax", "Order.total", "Order.totalWithTax":
+		if e.ComplexityRoot.Order.SubTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.SubTotal(childComplexity), true
+	case "Order.totalQuantity":
+		if e.ComplexityRoot.Order.TotalQuantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TotalQuantity(childComplexity), true
+	case "Order.updatedAt":
+		if e.ComplexityRoot.Order.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.UpdatedAt(childComplexity), true
+
+	case "OrderLimitError.errorCode":
+		if e.ComplexityRoot.OrderLimitError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLimitError.ErrorCode(childComplexity), true
+	case "OrderLimitError.maxItems":
+		if e.ComplexityRoot.OrderLimitError.MaxItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLimitError.MaxItems(childComplexity), true
+	case "OrderLimitError.message":
+		if e.ComplexityRoot.OrderLimitError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLimitError.Message(childComplexity), true
+
+	case "OrderLine.createdAt":
+		if e.ComplexityRoot.OrderLine.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.CreatedAt(childComplexity), true
+	case "OrderLine.id":
+		if e.ComplexityRoot.OrderLine.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.ID(childComplexity), true
+	case "OrderLine.linePrice", "OrderLine.linePriceWithTax":
+		if e.ComplexityRoot.OrderLine.LinePrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.LinePrice(childComplexity), true
+	case "OrderLine.productVariant":
+		if e.ComplexityRoot.OrderLine.ProductVariant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.ProductVariant(childComplexity), true
+	case "OrderLine.quantity":
+		if e.ComplexityRoot.OrderLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Quantity(childComplexity), true
+	case "OrderLine.unitPrice", "OrderLine.unitPriceWithTax":
+		if e.ComplexityRoot.OrderLine.UnitPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.UnitPrice(childComplexity), true
+	case "OrderLine.updatedAt":
+		if e.ComplexityRoot.OrderLine.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.UpdatedAt(childComplexity), true
+
+	case "OrderModificationError.errorCode":
+		if e.ComplexityRoot.OrderModificationError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderModificationError.ErrorCode(childComplexity), true
+	case "OrderModificationError.message":
+		if e.ComplexityRoot.OrderModificationError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderModificationError.Message(childComplexity), true
+
+	case "OrderPaymentStateError.errorCode":
+		if e.ComplexityRoot.OrderPaymentStateError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderPaymentStateError.ErrorCode(childComplexity), true
+	case "OrderPaymentStateError.message":
+		if e.ComplexityRoot.OrderPaymentStateError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderPaymentStateError.Message(childComplexity), true
+
+	case "OrderStateTransitionError.errorCode":
+		if e.ComplexityRoot.OrderStateTransitionError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStateTransitionError.ErrorCode(childComplexity), true
+	case "OrderStateTransitionError.fromState":
+		if e.ComplexityRoot.OrderStateTransitionError.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStateTransitionError.FromState(childComplexity), true
+	case "OrderStateTransitionError.message":
+		if e.ComplexityRoot.OrderStateTransitionError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStateTransitionError.Message(childComplexity), true
+	case "OrderStateTransitionError.toState":
+		if e.ComplexityRoot.OrderStateTransitionError.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStateTransitionError.ToState(childComplexity), true
+	case "OrderStateTransitionError.transitionError":
+		if e.ComplexityRoot.OrderStateTransitionError.TransitionError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderStateTransitionError.TransitionError(childComplexity), true
+
+	case "PaymentDeclinedError.errorCode":
+		if e.ComplexityRoot.PaymentDeclinedError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentDeclinedError.ErrorCode(childComplexity), true
+	case "PaymentDeclinedError.message":
+		if e.ComplexityRoot.PaymentDeclinedError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentDeclinedError.Message(childComplexity), true
+	case "PaymentDeclinedError.paymentErrorMessage":
+		if e.ComplexityRoot.PaymentDeclinedError.PaymentErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentDeclinedError.PaymentErrorMessage(childComplexity), true
+
+	case "PaymentFailedError.errorCode":
+		if e.ComplexityRoot.PaymentFailedError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentFailedError.ErrorCode(childComplexity), true
+	case "PaymentFailedError.message":
+		if e.ComplexityRoot.PaymentFailedError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentFailedError.Message(childComplexity), true
+	case "PaymentFailedError.paymentErrorMessage":
+		if e.ComplexityRoot.PaymentFailedError.PaymentErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentFailedError.PaymentErrorMessage(childComplexity), true
+
+	case "ProductVariant.createdAt":
+		if e.ComplexityRoot.ProductVariant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.CreatedAt(childComplexity), true
+	case "ProductVariant.currencyCode":
+		if e.ComplexityRoot.ProductVariant.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.CurrencyCode(childComplexity), true
+	case "ProductVariant.id":
+		if e.ComplexityRoot.ProductVariant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.ID(childComplexity), true
+	case "ProductVariant.name":
+		if e.ComplexityRoot.ProductVariant.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Name(childComplexity), true
+	case "ProductVariant.price", "ProductVariant.priceWithTax":
+		if e.ComplexityRoot.ProductVariant.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Price(childComplexity), true
+	case "ProductVariant.sku":
+		if e.ComplexityRoot.ProductVariant.SKU == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.SKU(childComplexity), true
+	case "ProductVariant.updatedAt":
+		if e.ComplexityRoot.ProductVariant.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.UpdatedAt(childComplexity), true
+
 	case "Query.activeChannel":
 		if e.ComplexityRoot.Query.ActiveChannel == nil {
 			break
@@ -388,6 +952,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActiveCustomer(childComplexity), true
+	case "Query.activeOrder":
+		if e.ComplexityRoot.Query.ActiveOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ActiveOrder(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -395,6 +965,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.order":
+		if e.ComplexityRoot.Query.Order == nil {
+			break
+		}
+
+		args, err := ec.field_Query_order_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Order(childComplexity, args["id"].(entity.ID)), true
+	case "Query.orderByCode":
+		if e.ComplexityRoot.Query.OrderByCode == nil {
+			break
+		}
+
+		args, err := ec.field_Query_orderByCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OrderByCode(childComplexity, args["code"].(string)), true
 
 	case "Success.success":
 		if e.ComplexityRoot.Success.Success == nil {
@@ -413,7 +1005,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AuthenticationInput", ec.unmarshalInputAuthenticationInput),
+			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("NativeAuthInput", ec.unmarshalInputNativeAuthInput),
+			graphql.NewInputUnmarshaler("PaymentInput", ec.unmarshalInputPaymentInput),
 		)
 	}
 	first := true
@@ -1489,6 +2083,253 @@ enum ErrorCode {
     NOT_VERIFIED_ERROR
 }
 `, BuiltIn: false},
+	{Name: "../../schema/shop/order.graphqls", Input: `extend type Query {
+    """
+    The active Order. Will be ` + "`" + `null` + "`" + ` until an Order is created via ` + "`" + `addItemToOrder` + "`" + `. Once an Order reaches the
+    state of ` + "`" + `PaymentApproved` + "`" + ` or ` + "`" + `PaymentSettled` + "`" + `, then that Order is no longer considered "active" and this
+    query will once again return ` + "`" + `null` + "`" + `.
+    """
+    activeOrder: Order @allow(permissions: [Owner])
+    """
+    Returns an Order based on the id. Note that in the Shop API, only orders belonging to the
+    currently-authenticated User may be queried.
+    """
+    order(id: ID!): Order @allow(permissions: [Owner])
+    """
+    Returns an Order based on the order ` + "`" + `code` + "`" + `. For guest Orders (i.e. Orders placed by non-authenticated Customers)
+    this query will only return the Order within 2 hours of the Order being placed. This allows an Order confirmation
+    screen to be shown immediately after completion of a guest checkout, yet prevents security risks of allowing
+    general anonymous access to Order data.
+    """
+    orderByCode(code: String!): Order @allow(permissions: [Owner])
+}
+
+extend type Mutation {
+    "Adds an item to the Order. If custom fields are defined on the OrderLine entity, a third argument 'customFields' will be available."
+    addItemToOrder(productVariantId: ID!, quantity: Int!): UpdateOrderItemsResult! @allow(permissions: [Owner])
+    "Remove an OrderLine from the Order"
+    removeOrderLine(orderLineId: ID!): RemoveOrderItemsResult! @allow(permissions: [Owner])
+    "Remove all OrderLine from the Order"
+    removeAllOrderLines: RemoveOrderItemsResult! @allow(permissions: [Owner])
+    "Adjusts an OrderLine. If custom fields are defined on the OrderLine entity, a third argument 'customFields' of type ` + "`" + `OrderLineCustomFieldsInput` + "`" + ` will be available."
+    adjustOrderLine(orderLineId: ID!, quantity: Int!): UpdateOrderItemsResult! @allow(permissions: [Owner])
+    "Transitions an Order to a new state. Valid next states can be found by querying ` + "`" + `nextOrderStates` + "`" + `"
+    transitionOrderToState(state: String!): TransitionOrderToStateResult @allow(permissions: [Owner])
+    "Add a Payment to the Order"
+    addPaymentToOrder(input: PaymentInput!): AddPaymentToOrderResult! @allow(permissions: [Owner])
+    "Set the Customer for the Order. Required only if the Customer is not currently logged in"
+    setCustomerForOrder(input: CreateCustomerInput!): SetCustomerForOrderResult! @allow(permissions: [Owner])
+}
+
+"""
+The ` + "`" + `Money` + "`" + ` type represents a monetary value in the minor units of the currency
+(cents for USD), as an integer.
+"""
+scalar Money
+
+"The ` + "`" + `JSON` + "`" + ` scalar type represents JSON values as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf)."
+scalar JSON
+
+type Order {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    "The date & time that the Order was placed, i.e. the Customer completed the checkout and the Order is no longer \"active\""
+    orderPlacedAt: DateTime
+    "A unique code for the Order"
+    code: String!
+    state: String!
+    "An order is active as long as the payment process has not been completed"
+    active: Boolean!
+    customer: Customer
+    lines: [OrderLine!]!
+    currencyCode: CurrencyCode!
+    totalQuantity: Int!
+    """
+    The subTotal is the total of all OrderLines in the Order. This figure also includes any Order-level
+    discounts which have been prorated (proportionally distributed) amongst the items of each OrderLine.
+    To get a total of all OrderLines which does not account for prorated discounts, use the
+    sum of ` + "`" + `OrderLine.discountedLinePrice` + "`" + ` values.
+    """
+    subTotal: Money!
+    "Same as subTotal, but inclusive of tax"
+    subTotalWithTax: Money!
+    total: Money!
+    totalWithTax: Money!
+}
+
+type OrderLine {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    productVariant: ProductVariant!
+    "The price of a single unit, excluding tax and discounts"
+    unitPrice: Money!
+    "The price of a single unit, including tax but excluding discounts"
+    unitPriceWithTax: Money!
+    quantity: Int!
+    "The total price of the line excluding tax and discounts."
+    linePrice: Money!
+    "The total price of the line including tax but excluding discounts."
+    linePriceWithTax: Money!
+}
+
+type ProductVariant {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    sku: String!
+    name: String!
+    currencyCode: CurrencyCode!
+    price: Money!
+    priceWithTax: Money!
+}
+
+"""
+Passed as input to the ` + "`" + `addPaymentToOrder` + "`" + ` mutation.
+"""
+input PaymentInput {
+    """
+    This field should correspond to the ` + "`" + `code` + "`" + ` property of a PaymentMethod.
+    """
+    method: String!
+    """
+    This field should contain arbitrary data passed to the specified PaymentMethodHandler's ` + "`" + `createPayment()` + "`" + ` method
+    as the "metadata" argument. For example, it could contain an ID for the payment and other
+    data generated by the payment provider.
+    """
+    metadata: JSON!
+}
+
+input CreateCustomerInput {
+    title: String
+    firstName: String!
+    lastName: String!
+    phoneNumber: String
+    emailAddress: String!
+}
+
+"Returned when attempting to modify the contents of an Order that is not in the ` + "`" + `AddingItems` + "`" + ` state."
+type OrderModificationError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"Returned when the maximum order size limit has been reached."
+type OrderLimitError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    maxItems: Int!
+}
+
+"Returned when attempting to set a negative OrderLine quantity."
+type NegativeQuantityError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"Returned when attempting to add more items to the Order than are available"
+type InsufficientStockError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    quantityAvailable: Int!
+    order: Order!
+}
+
+"Returned if there is an error in transitioning the Order state"
+type OrderStateTransitionError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    transitionError: String!
+    fromState: String!
+    toState: String!
+}
+
+"Returned when attempting to add a Payment to an Order that is not in the ` + "`" + `ArrangingPayment` + "`" + ` state."
+type OrderPaymentStateError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"Returned when attempting to add a Payment using a PaymentMethod for which the Order is not eligible."
+type IneligiblePaymentMethodError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    eligibilityCheckerMessage: String
+}
+
+"Returned when a Payment fails due to an error."
+type PaymentFailedError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    paymentErrorMessage: String!
+}
+
+"Returned when a Payment is declined by the payment provider."
+type PaymentDeclinedError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    paymentErrorMessage: String!
+}
+
+"Returned when attempting to set the Customer for an Order when already logged in."
+type AlreadyLoggedInError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"Returned when attempting to create a Customer with an email address already registered to an existing User."
+type EmailAddressConflictError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"Returned when attempting to set the Customer on a guest checkout when the configured GuestCheckoutStrategy does not allow it."
+type GuestCheckoutError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    errorDetail: String!
+}
+
+union UpdateOrderItemsResult =
+    | Order
+    | OrderModificationError
+    | OrderLimitError
+    | NegativeQuantityError
+    | InsufficientStockError
+union RemoveOrderItemsResult = Order | OrderModificationError
+union ActiveOrderResult = Order | NoActiveOrderError
+union TransitionOrderToStateResult = Order | OrderStateTransitionError
+union AddPaymentToOrderResult =
+    | Order
+    | OrderPaymentStateError
+    | IneligiblePaymentMethodError
+    | PaymentFailedError
+    | PaymentDeclinedError
+    | OrderStateTransitionError
+    | NoActiveOrderError
+union SetCustomerForOrderResult =
+    | Order
+    | AlreadyLoggedInError
+    | EmailAddressConflictError
+    | NoActiveOrderError
+    | GuestCheckoutError
+
+extend enum ErrorCode {
+    ORDER_MODIFICATION_ERROR
+    ORDER_LIMIT_ERROR
+    NEGATIVE_QUANTITY_ERROR
+    INSUFFICIENT_STOCK_ERROR
+    ORDER_STATE_TRANSITION_ERROR
+    ORDER_PAYMENT_STATE_ERROR
+    INELIGIBLE_PAYMENT_METHOD_ERROR
+    PAYMENT_FAILED_ERROR
+    PAYMENT_DECLINED_ERROR
+    ALREADY_LOGGED_IN_ERROR
+    EMAIL_ADDRESS_CONFLICT_ERROR
+    GUEST_CHECKOUT_ERROR
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1574,6 +2415,88 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_emailAddress(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
+}
+
+func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Order_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Order_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Order_updatedAt(ctx, field)
+	case "orderPlacedAt":
+		return ec.fieldContext_Order_orderPlacedAt(ctx, field)
+	case "code":
+		return ec.fieldContext_Order_code(ctx, field)
+	case "state":
+		return ec.fieldContext_Order_state(ctx, field)
+	case "active":
+		return ec.fieldContext_Order_active(ctx, field)
+	case "customer":
+		return ec.fieldContext_Order_customer(ctx, field)
+	case "lines":
+		return ec.fieldContext_Order_lines(ctx, field)
+	case "currencyCode":
+		return ec.fieldContext_Order_currencyCode(ctx, field)
+	case "totalQuantity":
+		return ec.fieldContext_Order_totalQuantity(ctx, field)
+	case "subTotal":
+		return ec.fieldContext_Order_subTotal(ctx, field)
+	case "subTotalWithTax":
+		return ec.fieldContext_Order_subTotalWithTax(ctx, field)
+	case "total":
+		return ec.fieldContext_Order_total(ctx, field)
+	case "totalWithTax":
+		return ec.fieldContext_Order_totalWithTax(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrderLine_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OrderLine_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_OrderLine_updatedAt(ctx, field)
+	case "productVariant":
+		return ec.fieldContext_OrderLine_productVariant(ctx, field)
+	case "unitPrice":
+		return ec.fieldContext_OrderLine_unitPrice(ctx, field)
+	case "unitPriceWithTax":
+		return ec.fieldContext_OrderLine_unitPriceWithTax(ctx, field)
+	case "quantity":
+		return ec.fieldContext_OrderLine_quantity(ctx, field)
+	case "linePrice":
+		return ec.fieldContext_OrderLine_linePrice(ctx, field)
+	case "linePriceWithTax":
+		return ec.fieldContext_OrderLine_linePriceWithTax(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductVariant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProductVariant_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ProductVariant_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ProductVariant_updatedAt(ctx, field)
+	case "sku":
+		return ec.fieldContext_ProductVariant_sku(ctx, field)
+	case "name":
+		return ec.fieldContext_ProductVariant_name(ctx, field)
+	case "currencyCode":
+		return ec.fieldContext_ProductVariant_currencyCode(ctx, field)
+	case "price":
+		return ec.fieldContext_ProductVariant_price(ctx, field)
+	case "priceWithTax":
+		return ec.fieldContext_ProductVariant_priceWithTax(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductVariant", field.Name)
 }
 
 func (ec *executionContext) childFields_Success(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -3,8 +3,17 @@
 package model
 
 import (
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 )
+
+type ActiveOrderResult interface {
+	IsActiveOrderResult()
+}
+
+type AddPaymentToOrderResult interface {
+	IsAddPaymentToOrderResult()
+}
 
 type AuthenticationResult interface {
 	IsAuthenticationResult()
@@ -18,6 +27,84 @@ type NativeAuthenticationResult interface {
 	IsNativeAuthenticationResult()
 }
 
+type RemoveOrderItemsResult interface {
+	IsRemoveOrderItemsResult()
+}
+
+type SetCustomerForOrderResult interface {
+	IsSetCustomerForOrderResult()
+}
+
+type TransitionOrderToStateResult interface {
+	IsTransitionOrderToStateResult()
+}
+
+type UpdateOrderItemsResult interface {
+	IsUpdateOrderItemsResult()
+}
+
+// Returned when attempting to set the Customer for an Order when already logged in.
+type AlreadyLoggedInError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (AlreadyLoggedInError) IsErrorResult() {}
+
+func (AlreadyLoggedInError) IsSetCustomerForOrderResult() {}
+
+type CreateCustomerInput struct {
+	Title        *string `json:"title,omitempty"`
+	FirstName    string  `json:"firstName"`
+	LastName     string  `json:"lastName"`
+	PhoneNumber  *string `json:"phoneNumber,omitempty"`
+	EmailAddress string  `json:"emailAddress"`
+}
+
+// Returned when attempting to create a Customer with an email address already registered to an existing User.
+type EmailAddressConflictError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (EmailAddressConflictError) IsErrorResult() {}
+
+func (EmailAddressConflictError) IsSetCustomerForOrderResult() {}
+
+// Returned when attempting to set the Customer on a guest checkout when the configured GuestCheckoutStrategy does not allow it.
+type GuestCheckoutError struct {
+	ErrorCode   gqlauth.ErrorCode `json:"errorCode"`
+	Message     string            `json:"message"`
+	ErrorDetail string            `json:"errorDetail"`
+}
+
+func (GuestCheckoutError) IsErrorResult() {}
+
+func (GuestCheckoutError) IsSetCustomerForOrderResult() {}
+
+// Returned when attempting to add a Payment using a PaymentMethod for which the Order is not eligible.
+type IneligiblePaymentMethodError struct {
+	ErrorCode                 gqlauth.ErrorCode `json:"errorCode"`
+	Message                   string            `json:"message"`
+	EligibilityCheckerMessage *string           `json:"eligibilityCheckerMessage,omitempty"`
+}
+
+func (IneligiblePaymentMethodError) IsErrorResult() {}
+
+func (IneligiblePaymentMethodError) IsAddPaymentToOrderResult() {}
+
+// Returned when attempting to add more items to the Order than are available
+type InsufficientStockError struct {
+	ErrorCode         gqlauth.ErrorCode `json:"errorCode"`
+	Message           string            `json:"message"`
+	QuantityAvailable int               `json:"quantityAvailable"`
+	Order             *entity.Order     `json:"order"`
+}
+
+func (InsufficientStockError) IsErrorResult() {}
+
+func (InsufficientStockError) IsUpdateOrderItemsResult() {}
+
 // Returned when attempting an operation that relies on the NativeAuthStrategy, if that strategy is not configured.
 type NativeAuthStrategyError struct {
 	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
@@ -28,6 +115,16 @@ func (NativeAuthStrategyError) IsErrorResult() {}
 
 func (NativeAuthStrategyError) IsNativeAuthenticationResult() {}
 
+// Returned when attempting to set a negative OrderLine quantity.
+type NegativeQuantityError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (NegativeQuantityError) IsErrorResult() {}
+
+func (NegativeQuantityError) IsUpdateOrderItemsResult() {}
+
 // Returned when invoking a mutation which depends on there being an active Order on the
 // current session.
 type NoActiveOrderError struct {
@@ -36,6 +133,12 @@ type NoActiveOrderError struct {
 }
 
 func (NoActiveOrderError) IsErrorResult() {}
+
+func (NoActiveOrderError) IsActiveOrderResult() {}
+
+func (NoActiveOrderError) IsAddPaymentToOrderResult() {}
+
+func (NoActiveOrderError) IsSetCustomerForOrderResult() {}
 
 // Returned if `authOptions.requireVerification` is set to `true` (which is the default)
 // and an unverified user attempts to authenticate.
@@ -49,3 +152,83 @@ func (NotVerifiedError) IsErrorResult() {}
 func (NotVerifiedError) IsNativeAuthenticationResult() {}
 
 func (NotVerifiedError) IsAuthenticationResult() {}
+
+// Returned when the maximum order size limit has been reached.
+type OrderLimitError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+	MaxItems  int               `json:"maxItems"`
+}
+
+func (OrderLimitError) IsErrorResult() {}
+
+func (OrderLimitError) IsUpdateOrderItemsResult() {}
+
+// Returned when attempting to modify the contents of an Order that is not in the `AddingItems` state.
+type OrderModificationError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (OrderModificationError) IsErrorResult() {}
+
+func (OrderModificationError) IsUpdateOrderItemsResult() {}
+
+func (OrderModificationError) IsRemoveOrderItemsResult() {}
+
+// Returned when attempting to add a Payment to an Order that is not in the `ArrangingPayment` state.
+type OrderPaymentStateError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (OrderPaymentStateError) IsErrorResult() {}
+
+func (OrderPaymentStateError) IsAddPaymentToOrderResult() {}
+
+// Returned if there is an error in transitioning the Order state
+type OrderStateTransitionError struct {
+	ErrorCode       gqlauth.ErrorCode `json:"errorCode"`
+	Message         string            `json:"message"`
+	TransitionError string            `json:"transitionError"`
+	FromState       string            `json:"fromState"`
+	ToState         string            `json:"toState"`
+}
+
+func (OrderStateTransitionError) IsErrorResult() {}
+
+func (OrderStateTransitionError) IsTransitionOrderToStateResult() {}
+
+func (OrderStateTransitionError) IsAddPaymentToOrderResult() {}
+
+// Returned when a Payment is declined by the payment provider.
+type PaymentDeclinedError struct {
+	ErrorCode           gqlauth.ErrorCode `json:"errorCode"`
+	Message             string            `json:"message"`
+	PaymentErrorMessage string            `json:"paymentErrorMessage"`
+}
+
+func (PaymentDeclinedError) IsErrorResult() {}
+
+func (PaymentDeclinedError) IsAddPaymentToOrderResult() {}
+
+// Returned when a Payment fails due to an error.
+type PaymentFailedError struct {
+	ErrorCode           gqlauth.ErrorCode `json:"errorCode"`
+	Message             string            `json:"message"`
+	PaymentErrorMessage string            `json:"paymentErrorMessage"`
+}
+
+func (PaymentFailedError) IsErrorResult() {}
+
+func (PaymentFailedError) IsAddPaymentToOrderResult() {}
+
+// Passed as input to the `addPaymentToOrder` mutation.
+type PaymentInput struct {
+	// This field should correspond to the `code` property of a PaymentMethod.
+	Method string `json:"method"`
+	// This field should contain arbitrary data passed to the specified PaymentMethodHandler's `createPayment()` method
+	// as the "metadata" argument. For example, it could contain an ID for the payment and other
+	// data generated by the payment provider.
+	Metadata any `json:"metadata"`
+}

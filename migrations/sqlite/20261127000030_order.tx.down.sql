@@ -1,0 +1,5 @@
+DROP TABLE order_line;
+
+--bun:split
+
+DROP TABLE "order";

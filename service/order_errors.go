@@ -1,0 +1,73 @@
+package service
+
+import "fmt"
+
+// The expected outcomes of order operations. Their Error texts are
+// Vendure's English messages, verbatim; the Shop API sends them as
+// ErrorResult members of the result unions.
+
+// NoActiveOrderError: the session has no active order to work on.
+type NoActiveOrderError struct{}
+
+func (*NoActiveOrderError) Error() string {
+	return "There is no active Order associated with the current session"
+}
+
+// OrderModificationError: lines may only change in AddingItems.
+type OrderModificationError struct{}
+
+func (*OrderModificationError) Error() string {
+	return `Order contents may only be modified when in the "AddingItems" state`
+}
+
+// NegativeQuantityError: a quantity below zero.
+type NegativeQuantityError struct{}
+
+func (*NegativeQuantityError) Error() string {
+	return "The quantity for an OrderItem cannot be negative"
+}
+
+// OrderLimitError: the order or the line would exceed MaxItems.
+type OrderLimitError struct{ MaxItems int }
+
+func (e *OrderLimitError) Error() string {
+	return fmt.Sprintf("Cannot add items. An order may consist of a maximum of %d items", e.MaxItems)
+}
+
+// OrderStateTransitionError: a refused transition. TransitionError is the
+// reason (the process's message, or the generic one for a transition the
+// state machine does not have).
+type OrderStateTransitionError struct {
+	FromState, ToState, TransitionError string
+}
+
+func (e *OrderStateTransitionError) Error() string {
+	return fmt.Sprintf("Cannot transition Order from %q to %q", e.FromState, e.ToState)
+}
+
+// OrderPaymentStateError: a payment added outside ArrangingPayment.
+type OrderPaymentStateError struct{}
+
+func (*OrderPaymentStateError) Error() string {
+	return `A Payment may only be added when Order is in "ArrangingPayment" state`
+}
+
+// IneligiblePaymentMethodError: no payment method with that code is
+// eligible for the order. Vendure has no English text for it and sends the
+// code itself as the message.
+type IneligiblePaymentMethodError struct{ EligibilityCheckerMessage *string }
+
+func (*IneligiblePaymentMethodError) Error() string { return "INELIGIBLE_PAYMENT_METHOD_ERROR" }
+
+// AlreadyLoggedInError: setCustomerForOrder by a logged-in customer.
+type AlreadyLoggedInError struct{}
+
+func (*AlreadyLoggedInError) Error() string {
+	return "Cannot set a Customer for the Order when already logged in"
+}
+
+// EmailAddressConflictError: setCustomerForOrder with the address of a
+// registered customer.
+type EmailAddressConflictError struct{}
+
+func (*EmailAddressConflictError) Error() string { return "The email address is not available." }

@@ -1,0 +1,304 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// StandardPaymentMethod is the code of the one built-in payment method: a
+// test method that settles at once, like Vendure's testing handler.
+const StandardPaymentMethod = "standard-payment"
+
+// AddItemToOrder adds quantity of a variant to the active order, creating
+// the order (and storing it on the session) when there is none. A line for
+// the variant grows; otherwise a line is added at the variant's price.
+func (s *OrderService) AddItemToOrder(ctx context.Context, p Shopper, variantID entity.ID, quantity int) (*entity.Order, *sessioncache.CachedSession, error) {
+	if quantity < 0 {
+		return nil, p.Session, &NegativeQuantityError{}
+	}
+	return s.writeActiveOrder(ctx, p, true, func(ctx context.Context, ot *orderTx) error {
+		if err := checkModifiable(ot.order); err != nil {
+			return err
+		}
+		v := new(entity.ProductVariant)
+		err := ot.t.NewSelect().Model(v).Where("id = ? AND deleted_at IS NULL", variantID).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && v.CurrencyCode != ot.order.CurrencyCode) {
+			return fmt.Errorf("%w: No ProductVariant with the id %q could be found", ErrInvalidInput, variantID.String())
+		}
+		if err != nil {
+			return fmt.Errorf("find variant: %w", err)
+		}
+		if quantity == 0 {
+			return nil
+		}
+		i := slices.IndexFunc(ot.order.Lines, func(l *entity.OrderLine) bool { return l.ProductVariantID == variantID })
+		if i < 0 {
+			if err := s.checkLimits(ot.order, nil, quantity); err != nil {
+				return err
+			}
+			return s.insertLine(ctx, ot, v, quantity)
+		}
+		line := ot.order.Lines[i]
+		if err := s.checkLimits(ot.order, line, line.Quantity+quantity); err != nil {
+			return err
+		}
+		return s.setLineQuantity(ctx, ot, line, line.Quantity+quantity)
+	})
+}
+
+// AdjustOrderLine sets a line's quantity; 0 removes the line.
+func (s *OrderService) AdjustOrderLine(ctx context.Context, p Shopper, lineID entity.ID, quantity int) (*entity.Order, *sessioncache.CachedSession, error) {
+	if quantity < 0 {
+		return nil, p.Session, &NegativeQuantityError{}
+	}
+	return s.writeActiveOrder(ctx, p, true, func(ctx context.Context, ot *orderTx) error {
+		line, err := s.lineOf(ot.order, lineID)
+		if err != nil {
+			return err
+		}
+		if err := checkModifiable(ot.order); err != nil {
+			return err
+		}
+		if quantity == 0 {
+			return s.deleteLines(ctx, ot, line.ID)
+		}
+		if err := s.checkLimits(ot.order, line, quantity); err != nil {
+			return err
+		}
+		return s.setLineQuantity(ctx, ot, line, quantity)
+	})
+}
+
+// RemoveOrderLine removes one line of the active order.
+func (s *OrderService) RemoveOrderLine(ctx context.Context, p Shopper, lineID entity.ID) (*entity.Order, *sessioncache.CachedSession, error) {
+	return s.writeActiveOrder(ctx, p, true, func(ctx context.Context, ot *orderTx) error {
+		line, err := s.lineOf(ot.order, lineID)
+		if err != nil {
+			return err
+		}
+		if err := checkModifiable(ot.order); err != nil {
+			return err
+		}
+		return s.deleteLines(ctx, ot, line.ID)
+	})
+}
+
+// RemoveAllOrderLines empties the active order.
+func (s *OrderService) RemoveAllOrderLines(ctx context.Context, p Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+	return s.writeActiveOrder(ctx, p, true, func(ctx context.Context, ot *orderTx) error {
+		if err := checkModifiable(ot.order); err != nil {
+			return err
+		}
+		ids := make([]entity.ID, len(ot.order.Lines))
+		for i, l := range ot.order.Lines {
+			ids[i] = l.ID
+		}
+		return s.deleteLines(ctx, ot, ids...)
+	})
+}
+
+// TransitionOrderToState moves the active order to state, if the order
+// process allows it. Without an active order the order is nil.
+func (s *OrderService) TransitionOrderToState(ctx context.Context, p Shopper, state string) (*entity.Order, *sessioncache.CachedSession, error) {
+	return s.writeActiveOrder(ctx, p, false, func(ctx context.Context, ot *orderTx) error {
+		if reason := transitionRefusal(ot.order, state); reason != "" {
+			return &OrderStateTransitionError{FromState: ot.order.State, ToState: state, TransitionError: reason}
+		}
+		return s.setState(ctx, ot, state)
+	})
+}
+
+// AddPaymentToOrder pays the active order, which must be in
+// ArrangingPayment, with the built-in method: the payment settles at once,
+// the order moves to PaymentSettled, stops being active and leaves the
+// session. The metadata is not used.
+func (s *OrderService) AddPaymentToOrder(ctx context.Context, p Shopper, method string) (*entity.Order, *sessioncache.CachedSession, error) {
+	o, cs, err := s.writeActiveOrder(ctx, p, false, func(ctx context.Context, ot *orderTx) error {
+		if ot.order.State != entity.OrderArrangingPayment {
+			return &OrderPaymentStateError{}
+		}
+		if method != StandardPaymentMethod {
+			return &IneligiblePaymentMethodError{}
+		}
+		return s.setState(ctx, ot, entity.OrderPaymentSettled)
+	})
+	if err == nil && o == nil {
+		return nil, cs, &NoActiveOrderError{}
+	}
+	return o, cs, err
+}
+
+// GuestCustomer is setCustomerForOrder's input.
+type GuestCustomer struct {
+	Title        *string
+	FirstName    string
+	LastName     string
+	PhoneNumber  *string
+	EmailAddress string
+}
+
+// SetCustomerForOrder is Vendure's setCustomerForOrder with its default
+// guest-checkout strategy: a guest names the customer of the active order.
+// A guest customer with that address is updated and reused; the address of
+// a registered customer is refused; otherwise a guest customer is created
+// on the channel.
+func (s *OrderService) SetCustomerForOrder(ctx context.Context, p Shopper, in GuestCustomer) (*entity.Order, *sessioncache.CachedSession, error) {
+	o, cs, err := s.writeActiveOrder(ctx, p, false, func(ctx context.Context, ot *orderTx) error {
+		if p.userID() != nil {
+			return &AlreadyLoggedInError{}
+		}
+		cust, err := s.upsertGuestCustomer(ctx, ot.t, p.ChannelID, in)
+		if err != nil {
+			return err
+		}
+		if _, err := ot.t.NewUpdate().Model((*entity.Order)(nil)).Set("customer_id = ?", cust.ID).
+			Set("updated_at = ?", s.now().UTC()).Where("id = ?", ot.order.ID).Exec(ctx); err != nil {
+			return fmt.Errorf("set order customer: %w", err)
+		}
+		ot.order.CustomerID, ot.order.Customer = &cust.ID, cust
+		return nil
+	})
+	if err == nil && o == nil {
+		return nil, cs, &NoActiveOrderError{}
+	}
+	return o, cs, err
+}
+
+func (s *OrderService) upsertGuestCustomer(ctx context.Context, t *tx, channelID entity.ID, in GuestCustomer) (*entity.Customer, error) {
+	email := NormalizeIdentifier(in.EmailAddress)
+	if email == "" {
+		return nil, fmt.Errorf("%w: emailAddress must not be empty", ErrInvalidInput)
+	}
+	now := s.now().UTC()
+	c := new(entity.Customer)
+	err := t.NewSelect().Model(c).Where("LOWER(email_address) = LOWER(?) AND deleted_at IS NULL", email).
+		OrderExpr("id DESC").Limit(1).Scan(ctx)
+	switch {
+	case err == nil && c.UserID != nil:
+		return nil, &EmailAddressConflictError{}
+	case err == nil:
+		c.Title, c.FirstName, c.LastName, c.PhoneNumber, c.UpdatedAt = in.Title, in.FirstName, in.LastName, in.PhoneNumber, now
+		if _, err := t.NewUpdate().Model(c).WherePK().Exec(ctx); err != nil {
+			return nil, fmt.Errorf("update guest customer: %w", err)
+		}
+	case errors.Is(err, sql.ErrNoRows):
+		c = &entity.Customer{
+			CreatedAt: now, UpdatedAt: now, Title: in.Title, FirstName: in.FirstName, LastName: in.LastName,
+			PhoneNumber: in.PhoneNumber, EmailAddress: email,
+		}
+		if _, err := t.NewInsert().Model(c).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("create guest customer: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("find customer: %w", err)
+	}
+	if _, err := t.NewRaw("INSERT INTO customer_channel (customer_id, channel_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+		c.ID, channelID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("add customer to channel: %w", err)
+	}
+	return c, nil
+}
+
+func checkModifiable(o *entity.Order) error {
+	if o.State != entity.OrderAddingItems {
+		return &OrderModificationError{}
+	}
+	return nil
+}
+
+// checkLimits checks the order and line caps with line (nil for a new one)
+// at quantity.
+func (s *OrderService) checkLimits(o *entity.Order, line *entity.OrderLine, quantity int) error {
+	total := o.TotalQuantity() + quantity
+	if line != nil {
+		total -= line.Quantity
+	}
+	if total > s.itemsLimit {
+		return &OrderLimitError{MaxItems: s.itemsLimit}
+	}
+	if quantity > s.lineLimit {
+		return &OrderLimitError{MaxItems: s.lineLimit}
+	}
+	return nil
+}
+
+func (s *OrderService) lineOf(o *entity.Order, lineID entity.ID) (*entity.OrderLine, error) {
+	for _, l := range o.Lines {
+		if l.ID == lineID {
+			return l, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: This order does not contain an OrderLine with the id %s", ErrInvalidInput, lineID)
+}
+
+func (s *OrderService) insertLine(ctx context.Context, ot *orderTx, v *entity.ProductVariant, quantity int) error {
+	now := s.now().UTC()
+	l := &entity.OrderLine{
+		CreatedAt: now, UpdatedAt: now, OrderID: ot.order.ID, ProductVariantID: v.ID, ProductVariant: v,
+		Quantity: quantity, UnitPrice: v.Price,
+	}
+	if _, err := ot.t.NewInsert().Model(l).Exec(ctx); err != nil {
+		return fmt.Errorf("add order line: %w", err)
+	}
+	ot.order.Lines = append(ot.order.Lines, l)
+	return s.touch(ctx, ot)
+}
+
+func (s *OrderService) setLineQuantity(ctx context.Context, ot *orderTx, l *entity.OrderLine, quantity int) error {
+	now := s.now().UTC()
+	if _, err := ot.t.NewUpdate().Model((*entity.OrderLine)(nil)).Set("quantity = ?", quantity).
+		Set("updated_at = ?", now).Where("id = ?", l.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("update order line: %w", err)
+	}
+	l.Quantity, l.UpdatedAt = quantity, now
+	return s.touch(ctx, ot)
+}
+
+func (s *OrderService) deleteLines(ctx context.Context, ot *orderTx, ids ...entity.ID) error {
+	if len(ids) > 0 {
+		if _, err := ot.t.NewDelete().Model((*entity.OrderLine)(nil)).
+			Where("order_id = ? AND id IN (?)", ot.order.ID, bun.List(ids)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete order lines: %w", err)
+		}
+	}
+	ot.order.Lines = slices.DeleteFunc(ot.order.Lines, func(l *entity.OrderLine) bool { return slices.Contains(ids, l.ID) })
+	return s.touch(ctx, ot)
+}
+
+// touch records that the order changed.
+func (s *OrderService) touch(ctx context.Context, ot *orderTx) error {
+	now := s.now().UTC()
+	if _, err := ot.t.NewUpdate().Model((*entity.Order)(nil)).Set("updated_at = ?", now).
+		Where("id = ?", ot.order.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("update order: %w", err)
+	}
+	ot.order.UpdatedAt = now
+	return nil
+}
+
+// setState moves the order to state; PaymentSettled and Cancelled end its
+// life as a cart (active false), and a settled order is placed now.
+func (s *OrderService) setState(ctx context.Context, ot *orderTx, state string) error {
+	now := s.now().UTC()
+	o := ot.order
+	o.State, o.UpdatedAt = state, now
+	switch state {
+	case entity.OrderPaymentSettled:
+		o.Active, o.OrderPlacedAt = false, &now
+	case entity.OrderCancelled:
+		o.Active = false
+	}
+	if _, err := ot.t.NewUpdate().Model(o).Column("state", "active", "order_placed_at", "updated_at").
+		WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update order state: %w", err)
+	}
+	return nil
+}
