@@ -36,7 +36,7 @@ const (
 	removeLineMutation = `mutation removeOrderLine($orderLineId: ID!) {
   removeOrderLine(orderLineId: $orderLineId) { ...ActiveOrder ... on ErrorResult { errorCode message } }
 }` + "\n" + orderFields
-	removeAllMutation = `mutation { removeAllOrderLines { ...ActiveOrder ... on ErrorResult { errorCode message } } }` + "\n" + orderFields
+	removeAllMutation  = `mutation { removeAllOrderLines { ...ActiveOrder ... on ErrorResult { errorCode message } } }` + "\n" + orderFields
 	transitionMutation = `mutation transitionOrderToState($state: String!) {
   transitionOrderToState(state: $state) {
     ...ActiveOrder
