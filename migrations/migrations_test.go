@@ -37,6 +37,8 @@ var models = []any{
 	(*entity.CustomerChannel)(nil),
 	(*entity.Session)(nil),
 	(*entity.SessionCacheOutbox)(nil),
+	(*entity.ProductVariant)(nil),
+	(*entity.Zone)(nil),
 }
 
 func TestMigrationIDsMatchAcrossDialects(t *testing.T) {
