@@ -39,6 +39,8 @@ type ComplexityRoot struct {
 		CreatedAt              func(childComplexity int) int
 		DefaultCurrencyCode    func(childComplexity int) int
 		DefaultLanguageCode    func(childComplexity int) int
+		DefaultShippingZone    func(childComplexity int) int
+		DefaultTaxZone         func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		OutOfStockThreshold    func(childComplexity int) int
 		PricesIncludeTax       func(childComplexity int) int
@@ -98,6 +100,16 @@ type ComplexityRoot struct {
 		Message   func(childComplexity int) int
 	}
 
+	ProductVariant struct {
+		CreatedAt    func(childComplexity int) int
+		CurrencyCode func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Price        func(childComplexity int) int
+		SKU          func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
 	Query struct {
 		ActiveChannel  func(childComplexity int) int
 		ActiveCustomer func(childComplexity int) int
@@ -106,6 +118,13 @@ type ComplexityRoot struct {
 
 	Success struct {
 		Success func(childComplexity int) int
+	}
+
+	Zone struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
 	}
 }
 
@@ -159,6 +178,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.DefaultLanguageCode(childComplexity), true
+	case "Channel.defaultShippingZone":
+		if e.ComplexityRoot.Channel.DefaultShippingZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.DefaultShippingZone(childComplexity), true
+	case "Channel.defaultTaxZone":
+		if e.ComplexityRoot.Channel.DefaultTaxZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.DefaultTaxZone(childComplexity), true
 	case "Channel.id":
 		if e.ComplexityRoot.Channel.ID == nil {
 			break
@@ -376,6 +407,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotVerifiedError.Message(childComplexity), true
 
+	case "ProductVariant.createdAt":
+		if e.ComplexityRoot.ProductVariant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.CreatedAt(childComplexity), true
+	case "ProductVariant.currencyCode":
+		if e.ComplexityRoot.ProductVariant.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.CurrencyCode(childComplexity), true
+	case "ProductVariant.id":
+		if e.ComplexityRoot.ProductVariant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.ID(childComplexity), true
+	case "ProductVariant.name":
+		if e.ComplexityRoot.ProductVariant.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Name(childComplexity), true
+	case "ProductVariant.price", "ProductVariant.priceWithTax":
+		if e.ComplexityRoot.ProductVariant.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Price(childComplexity), true
+	case "ProductVariant.sku":
+		if e.ComplexityRoot.ProductVariant.SKU == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.SKU(childComplexity), true
+	case "ProductVariant.updatedAt":
+		if e.ComplexityRoot.ProductVariant.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.UpdatedAt(childComplexity), true
+
 	case "Query.activeChannel":
 		if e.ComplexityRoot.Query.ActiveChannel == nil {
 			break
@@ -402,6 +476,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Success.Success(childComplexity), true
+
+	case "Zone.createdAt":
+		if e.ComplexityRoot.Zone.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.CreatedAt(childComplexity), true
+	case "Zone.id":
+		if e.ComplexityRoot.Zone.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.ID(childComplexity), true
+	case "Zone.name":
+		if e.ComplexityRoot.Zone.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.Name(childComplexity), true
+	case "Zone.updatedAt":
+		if e.ComplexityRoot.Zone.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.UpdatedAt(childComplexity), true
 
 	}
 	return 0, false
@@ -544,6 +643,8 @@ type Channel {
     updatedAt: DateTime!
     code: String!
     token: String!
+    defaultTaxZone: Zone
+    defaultShippingZone: Zone
     defaultLanguageCode: LanguageCode!
     availableLanguageCodes: [LanguageCode!]
     currencyCode: CurrencyCode! @deprecated(reason: "Use defaultCurrencyCode instead")
@@ -1422,8 +1523,44 @@ enum Permission {
     DeleteZone
 }
 `, BuiltIn: false},
+	{Name: "../../schema/common/product-variant.graphqls", Input: `# Vendure's ProductVariant (common/product.type.graphql), with the fields
+# this server serves: it keeps no products, assets, options, facets or
+# stock, and has no tax engine, so priceWithTax equals price. Both APIs
+# serve it (the Shop API in order lines).
+
+"""
+The ` + "`" + `Money` + "`" + ` scalar type represents monetary values in minor units of a
+currency (cents for USD). Vendure's Money accepts any number; this server
+keeps whole minor units, so it sends and accepts integers.
+"""
+scalar Money
+
+type ProductVariant {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    sku: String!
+    name: String!
+    "The price in minor units of currencyCode."
+    price: Money!
+    currencyCode: CurrencyCode!
+    "Equals price: this server has no tax engine."
+    priceWithTax: Money!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common/scalars.graphqls", Input: `"An ISO 8601 date-time string, e.g. 2026-01-02T03:04:05Z."
 scalar DateTime
+`, BuiltIn: false},
+	{Name: "../../schema/common/zone.graphqls", Input: `# Vendure's Zone (common/zone.type.graphql) without members: this server
+# keeps zones only as far as a Channel names them (defaultTaxZone,
+# defaultShippingZone), and no countries or provinces.
+
+type Zone {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    name: String!
+}
 `, BuiltIn: false},
 	{Name: "../../schema/shop/auth.graphqls", Input: `type Query {
     "The active Channel"
@@ -1508,6 +1645,10 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_code(ctx, field)
 	case "token":
 		return ec.fieldContext_Channel_token(ctx, field)
+	case "defaultTaxZone":
+		return ec.fieldContext_Channel_defaultTaxZone(ctx, field)
+	case "defaultShippingZone":
+		return ec.fieldContext_Channel_defaultShippingZone(ctx, field)
 	case "defaultLanguageCode":
 		return ec.fieldContext_Channel_defaultLanguageCode(ctx, field)
 	case "availableLanguageCodes":
@@ -1582,6 +1723,20 @@ func (ec *executionContext) childFields_Success(ctx context.Context, field graph
 		return ec.fieldContext_Success_success(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Success", field.Name)
+}
+
+func (ec *executionContext) childFields_Zone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Zone_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Zone_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Zone_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Zone_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Zone", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
