@@ -67,6 +67,7 @@ type App struct {
 	Channels *service.ChannelService
 	Roles    *service.RoleService
 	Orders   *service.OrderService
+	Catalog  *service.CatalogService
 	// Jobs runs the background jobs on River and answers the Admin API's
 	// job queries.
 	Jobs *jobs.Runner
@@ -193,6 +194,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
+	if a.Catalog, err = service.NewCatalogService(service.CatalogConfig{DB: a.DB, NowFunc: now}); err != nil {
+		return nil, err
+	}
 	if err := a.startJobs(ctx, cfg, log, now); err != nil {
 		return nil, err
 	}
@@ -295,7 +299,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
-		Schema: adminapi.NewSchema(&adminapi.Resolver{Auth: a.Auth, Users: a.Users, Sessions: a.Sessions, Jobs: a.Jobs}), Logger: log, Title: "Admin API", Endpoint: AdminPath,
+		Schema: adminapi.NewSchema(&adminapi.Resolver{Auth: a.Auth, Users: a.Users, Sessions: a.Sessions, Catalog: a.Catalog, Jobs: a.Jobs}), Logger: log, Title: "Admin API", Endpoint: AdminPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))

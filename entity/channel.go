@@ -25,4 +25,11 @@ type Channel struct {
 	PricesIncludeTax       bool          `bun:"prices_include_tax,notnull"`
 	TrackInventory         bool          `bun:"track_inventory,notnull"`
 	OutOfStockThreshold    int32         `bun:"out_of_stock_threshold,notnull"`
+	DefaultTaxZoneID       *ID           `bun:"default_tax_zone_id"`
+	DefaultShippingZoneID  *ID           `bun:"default_shipping_zone_id"`
+
+	// The zones the ids name, when loaded (ChannelService's snapshot loads
+	// them, so every channel a request sees has them).
+	DefaultTaxZone      *Zone `bun:"rel:belongs-to,join:default_tax_zone_id=id"`
+	DefaultShippingZone *Zone `bun:"rel:belongs-to,join:default_shipping_zone_id=id"`
 }

@@ -40,6 +40,7 @@ var models = []any{
 	(*entity.ProductVariant)(nil),
 	(*entity.Order)(nil),
 	(*entity.OrderLine)(nil),
+	(*entity.Zone)(nil),
 }
 
 func TestMigrationIDsMatchAcrossDialects(t *testing.T) {

@@ -77,7 +77,9 @@ func NewChannelService(cfg ChannelConfig) (*ChannelService, error) {
 // Reload re-reads every channel into the snapshot.
 func (s *ChannelService) Reload(ctx context.Context) error {
 	var channels []*entity.Channel
-	if err := s.db.NewSelect().Model(&channels).Order("id").Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&channels).
+		Relation("DefaultTaxZone").Relation("DefaultShippingZone").
+		OrderExpr("ch.id").Scan(ctx); err != nil {
 		return fmt.Errorf("load channels: %w", err)
 	}
 	snap := &channelSnapshot{byToken: map[string]*entity.Channel{}, byID: map[entity.ID]*entity.Channel{}}
@@ -155,6 +157,10 @@ type NewChannel struct {
 	DefaultLanguageCode entity.LanguageCode
 	DefaultCurrencyCode entity.CurrencyCode
 	PricesIncludeTax    bool
+	// DefaultTaxZoneID and DefaultShippingZoneID default to the default
+	// channel's zones.
+	DefaultTaxZoneID      *entity.ID
+	DefaultShippingZoneID *entity.ID
 }
 
 // Create creates a channel and attaches the SuperAdmin and Customer roles to
@@ -194,7 +200,8 @@ func (s *ChannelService) Update(ctx context.Context, ch *entity.Channel) error {
 		ch.UpdatedAt = s.now().UTC()
 		res, err := t.NewUpdate().Model(ch).WherePK().
 			Column("updated_at", "code", "token", "default_language_code", "available_language_codes",
-				"default_currency_code", "available_currency_codes", "prices_include_tax").Exec(ctx)
+				"default_currency_code", "available_currency_codes", "prices_include_tax",
+				"default_tax_zone_id", "default_shipping_zone_id").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("update channel: %w", err)
 		}
@@ -262,8 +269,12 @@ func createChannel(ctx context.Context, db bun.IDB, now time.Time, in NewChannel
 	if !in.DefaultCurrencyCode.IsValid() {
 		return nil, fmt.Errorf("%w: %q is not a CurrencyCode", ErrInvalidInput, in.DefaultCurrencyCode)
 	}
+	if err := defaultZones(ctx, db, &in); err != nil {
+		return nil, err
+	}
 	ch := &entity.Channel{
 		CreatedAt: now, UpdatedAt: now,
+		DefaultTaxZoneID: in.DefaultTaxZoneID, DefaultShippingZoneID: in.DefaultShippingZoneID,
 		Code: in.Code, Token: in.Token,
 		DefaultLanguageCode:    in.DefaultLanguageCode,
 		AvailableLanguageCodes: entity.LanguageCodes{in.DefaultLanguageCode},

@@ -21,8 +21,9 @@ type SeedConfig struct {
 	SuperadminPassword   string
 }
 
-// Seed makes sure the default channel, the SuperAdmin and Customer roles and
-// the superadmin administrator exist. It is idempotent: on later starts it
+// Seed makes sure the default channel (with its default zone), the
+// SuperAdmin and Customer roles, the superadmin administrator and, while the
+// catalogue is empty, a few sample product variants exist. It is idempotent: on later starts it
 // only brings the SuperAdmin role up to every assignable permission and on
 // every channel, and the default channel's token in line with a configured one.
 func Seed(ctx context.Context, db *bun.DB, hasher password.Hasher, now time.Time, cfg SeedConfig) error {
@@ -30,6 +31,12 @@ func Seed(ctx context.Context, db *bun.DB, hasher password.Hasher, now time.Time
 	return runInTx(ctx, db, func(ctx context.Context, t *tx) error {
 		ch, err := ensureDefaultChannel(ctx, t, now, cfg.DefaultChannelToken)
 		if err != nil {
+			return err
+		}
+		if err := ensureDefaultZone(ctx, t, now, ch); err != nil {
+			return err
+		}
+		if err := seedProductVariants(ctx, t, now, ch.DefaultCurrencyCode); err != nil {
 			return err
 		}
 		superRole, err := ensureRole(ctx, t, now, entity.SuperAdminRoleCode, "SuperAdmin", auth.Assignable(), true)

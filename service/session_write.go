@@ -81,6 +81,15 @@ func (s *SessionService) createNewAuthenticatedSession(ctx context.Context, t *t
 	if _, err := t.NewInsert().Model(row).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create authenticated session: %w", err)
 	}
+	// The session starts on the login's channel, so the request that would
+	// have found it elsewhere (Vendure's AuthGuard, which leaves a new
+	// session's channel empty) never comes: the customer joins the channel
+	// here.
+	if in.ActiveChannelID != nil {
+		if err := addCustomerToChannel(ctx, t, userID, *in.ActiveChannelID); err != nil {
+			return nil, err
+		}
+	}
 	cs, _, err := s.loadByID(ctx, t, row.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load new session: %w", err)

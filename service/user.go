@@ -152,7 +152,16 @@ func (s *UserService) CreateCustomer(ctx context.Context, in NewCustomer) (*enti
 // profile (an administrator) is left alone, and an existing assignment,
 // even one inserted concurrently, is not an error.
 func (s *UserService) AddCustomerToChannel(ctx context.Context, userID, channelID entity.ID) error {
-	if _, err := s.db.NewRaw(`INSERT INTO customer_channel (customer_id, channel_id)
+	return addCustomerToChannel(ctx, s.db, userID, channelID)
+}
+
+// addCustomerToChannel is AddCustomerToChannel on db (a transaction at
+// login). customer_channel's primary key (customer_id, channel_id) is the
+// unique constraint; ON CONFLICT DO NOTHING, on both dialects, makes a
+// concurrent duplicate a no-op instead of Vendure's duplicate-key error
+// (#834).
+func addCustomerToChannel(ctx context.Context, db bun.IDB, userID, channelID entity.ID) error {
+	if _, err := db.NewRaw(`INSERT INTO customer_channel (customer_id, channel_id)
 SELECT id, ? FROM customer WHERE user_id = ? AND deleted_at IS NULL
 ON CONFLICT DO NOTHING`, channelID, userID).Exec(ctx); err != nil {
 		return fmt.Errorf("assign customer to channel: %w", err)

@@ -139,6 +139,70 @@ func (ec *executionContext) fieldContext_Channel_token(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Channel", field, false, false, "String")
 }
 
+func (ec *executionContext) _Channel_defaultTaxZone(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_defaultTaxZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultTaxZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entity.Zone) graphql.Marshaler {
+			return ec.marshalOZone2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐZone(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_defaultTaxZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Zone(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Channel_defaultShippingZone(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_defaultShippingZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultShippingZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *entity.Zone) graphql.Marshaler {
+			return ec.marshalOZone2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐZone(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_defaultShippingZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Zone(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Channel_defaultLanguageCode(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -369,6 +433,16 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 		case "token":
 			out.Values[i] = ec._Channel_token(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "defaultTaxZone":
+			out.Values[i] = ec._Channel_defaultTaxZone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "defaultShippingZone":
+			out.Values[i] = ec._Channel_defaultShippingZone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "defaultLanguageCode":

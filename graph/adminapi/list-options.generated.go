@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -497,6 +498,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case entity.ProductVariant:
+		return ec._ProductVariant(ctx, sel, &obj)
+	case *entity.ProductVariant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ProductVariant(ctx, sel, obj)
 	case jobs.Job:
 		return ec._Job(ctx, sel, &obj)
 	case *jobs.Job:
@@ -517,6 +525,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.ProductVariantList:
+		return ec._ProductVariantList(ctx, sel, &obj)
+	case *model.ProductVariantList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ProductVariantList(ctx, sel, obj)
 	case jobs.List:
 		return ec._JobList(ctx, sel, &obj)
 	case *jobs.List:

@@ -16,6 +16,8 @@ type Resolver struct {
 	Auth     *service.AuthService
 	Users    *service.UserService
 	Sessions *service.SessionService
+	// Catalog serves the product variants.
+	Catalog *service.CatalogService
 	// Jobs reads the job queue (job, jobs, jobQueues, scheduledTasks);
 	// triggerCleanSessionsJob goes through Sessions, as in Vendure.
 	Jobs jobs.Queries

@@ -52,6 +52,8 @@ type ComplexityRoot struct {
 		CreatedAt              func(childComplexity int) int
 		DefaultCurrencyCode    func(childComplexity int) int
 		DefaultLanguageCode    func(childComplexity int) int
+		DefaultShippingZone    func(childComplexity int) int
+		DefaultTaxZone         func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		OutOfStockThreshold    func(childComplexity int) int
 		PricesIncludeTax       func(childComplexity int) int
@@ -108,6 +110,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		Authenticate            func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
+		CreateProductVariants   func(childComplexity int, input []*model.CreateProductVariantInput) int
 		Login                   func(childComplexity int, username string, password string, rememberMe *bool) int
 		Logout                  func(childComplexity int) int
 		TriggerCleanSessionsJob func(childComplexity int, batchSize *int) int
@@ -123,6 +126,21 @@ type ComplexityRoot struct {
 		Message   func(childComplexity int) int
 	}
 
+	ProductVariant struct {
+		CreatedAt    func(childComplexity int) int
+		CurrencyCode func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Price        func(childComplexity int) int
+		SKU          func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	ProductVariantList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
+	}
+
 	Query struct {
 		ActiveAdministrator func(childComplexity int) int
 		ActiveChannel       func(childComplexity int) int
@@ -131,6 +149,8 @@ type ComplexityRoot struct {
 		Jobs                func(childComplexity int, options *model.JobListOptions) int
 		JobsByID            func(childComplexity int, jobIds []entity.ID) int
 		Me                  func(childComplexity int) int
+		ProductVariant      func(childComplexity int, id entity.ID) int
+		ProductVariants     func(childComplexity int, options *model.ProductVariantListOptions) int
 		ScheduledTasks      func(childComplexity int) int
 	}
 
@@ -148,6 +168,13 @@ type ComplexityRoot struct {
 
 	Success struct {
 		Success func(childComplexity int) int
+	}
+
+	Zone struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
 	}
 }
 
@@ -238,6 +265,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.DefaultLanguageCode(childComplexity), true
+	case "Channel.defaultShippingZone":
+		if e.ComplexityRoot.Channel.DefaultShippingZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.DefaultShippingZone(childComplexity), true
+	case "Channel.defaultTaxZone":
+		if e.ComplexityRoot.Channel.DefaultTaxZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.DefaultTaxZone(childComplexity), true
 	case "Channel.id":
 		if e.ComplexityRoot.Channel.ID == nil {
 			break
@@ -460,6 +499,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Authenticate(childComplexity, args["input"].(gqlauth.AuthenticationInput), args["rememberMe"].(*bool)), true
+	case "Mutation.createProductVariants":
+		if e.ComplexityRoot.Mutation.CreateProductVariants == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProductVariants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProductVariants(childComplexity, args["input"].([]*model.CreateProductVariantInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -514,6 +564,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NoActiveOrderError.Message(childComplexity), true
+
+	case "ProductVariant.createdAt":
+		if e.ComplexityRoot.ProductVariant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.CreatedAt(childComplexity), true
+	case "ProductVariant.currencyCode":
+		if e.ComplexityRoot.ProductVariant.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.CurrencyCode(childComplexity), true
+	case "ProductVariant.id":
+		if e.ComplexityRoot.ProductVariant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.ID(childComplexity), true
+	case "ProductVariant.name":
+		if e.ComplexityRoot.ProductVariant.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Name(childComplexity), true
+	case "ProductVariant.price", "ProductVariant.priceWithTax":
+		if e.ComplexityRoot.ProductVariant.Price == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.Price(childComplexity), true
+	case "ProductVariant.sku":
+		if e.ComplexityRoot.ProductVariant.SKU == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.SKU(childComplexity), true
+	case "ProductVariant.updatedAt":
+		if e.ComplexityRoot.ProductVariant.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariant.UpdatedAt(childComplexity), true
+
+	case "ProductVariantList.items":
+		if e.ComplexityRoot.ProductVariantList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantList.Items(childComplexity), true
+	case "ProductVariantList.totalItems":
+		if e.ComplexityRoot.ProductVariantList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductVariantList.TotalItems(childComplexity), true
 
 	case "Query.activeAdministrator":
 		if e.ComplexityRoot.Query.ActiveAdministrator == nil {
@@ -573,6 +679,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.productVariant":
+		if e.ComplexityRoot.Query.ProductVariant == nil {
+			break
+		}
+
+		args, err := ec.field_Query_productVariant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProductVariant(childComplexity, args["id"].(entity.ID)), true
+	case "Query.productVariants":
+		if e.ComplexityRoot.Query.ProductVariants == nil {
+			break
+		}
+
+		args, err := ec.field_Query_productVariants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProductVariants(childComplexity, args["options"].(*model.ProductVariantListOptions)), true
 	case "Query.scheduledTasks":
 		if e.ComplexityRoot.Query.ScheduledTasks == nil {
 			break
@@ -642,6 +770,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Success.Success(childComplexity), true
 
+	case "Zone.createdAt":
+		if e.ComplexityRoot.Zone.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.CreatedAt(childComplexity), true
+	case "Zone.id":
+		if e.ComplexityRoot.Zone.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.ID(childComplexity), true
+	case "Zone.name":
+		if e.ComplexityRoot.Zone.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.Name(childComplexity), true
+	case "Zone.updatedAt":
+		if e.ComplexityRoot.Zone.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.UpdatedAt(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -653,6 +806,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AuthenticationInput", ec.unmarshalInputAuthenticationInput),
 			graphql.NewInputUnmarshaler("BooleanOperators", ec.unmarshalInputBooleanOperators),
+			graphql.NewInputUnmarshaler("CreateProductVariantInput", ec.unmarshalInputCreateProductVariantInput),
 			graphql.NewInputUnmarshaler("DateOperators", ec.unmarshalInputDateOperators),
 			graphql.NewInputUnmarshaler("DateRange", ec.unmarshalInputDateRange),
 			graphql.NewInputUnmarshaler("IDOperators", ec.unmarshalInputIDOperators),
@@ -662,6 +816,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("NativeAuthInput", ec.unmarshalInputNativeAuthInput),
 			graphql.NewInputUnmarshaler("NumberOperators", ec.unmarshalInputNumberOperators),
 			graphql.NewInputUnmarshaler("NumberRange", ec.unmarshalInputNumberRange),
+			graphql.NewInputUnmarshaler("ProductVariantFilterParameter", ec.unmarshalInputProductVariantFilterParameter),
+			graphql.NewInputUnmarshaler("ProductVariantListOptions", ec.unmarshalInputProductVariantListOptions),
+			graphql.NewInputUnmarshaler("ProductVariantSortParameter", ec.unmarshalInputProductVariantSortParameter),
+			graphql.NewInputUnmarshaler("ProductVariantTranslationInput", ec.unmarshalInputProductVariantTranslationInput),
 			graphql.NewInputUnmarshaler("StringOperators", ec.unmarshalInputStringOperators),
 		)
 	}
@@ -793,6 +951,8 @@ type Channel {
     updatedAt: DateTime!
     code: String!
     token: String!
+    defaultTaxZone: Zone
+    defaultShippingZone: Zone
     defaultLanguageCode: LanguageCode!
     availableLanguageCodes: [LanguageCode!]
     currencyCode: CurrencyCode! @deprecated(reason: "Use defaultCurrencyCode instead")
@@ -1671,8 +1831,44 @@ enum Permission {
     DeleteZone
 }
 `, BuiltIn: false},
+	{Name: "../../schema/common/product-variant.graphqls", Input: `# Vendure's ProductVariant (common/product.type.graphql), with the fields
+# this server serves: it keeps no products, assets, options, facets or
+# stock, and has no tax engine, so priceWithTax equals price. Both APIs
+# serve it (the Shop API in order lines).
+
+"""
+The ` + "`" + `Money` + "`" + ` scalar type represents monetary values in minor units of a
+currency (cents for USD). Vendure's Money accepts any number; this server
+keeps whole minor units, so it sends and accepts integers.
+"""
+scalar Money
+
+type ProductVariant {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    sku: String!
+    name: String!
+    "The price in minor units of currencyCode."
+    price: Money!
+    currencyCode: CurrencyCode!
+    "Equals price: this server has no tax engine."
+    priceWithTax: Money!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common/scalars.graphqls", Input: `"An ISO 8601 date-time string, e.g. 2026-01-02T03:04:05Z."
 scalar DateTime
+`, BuiltIn: false},
+	{Name: "../../schema/common/zone.graphqls", Input: `# Vendure's Zone (common/zone.type.graphql) without members: this server
+# keeps zones only as far as a Channel names them (defaultTaxZone,
+# defaultShippingZone), and no countries or provinces.
+
+type Zone {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    name: String!
+}
 `, BuiltIn: false},
 	{Name: "../../schema/admin/auth.graphqls", Input: `type Query {
     "The active Channel"
@@ -1715,6 +1911,91 @@ enum ErrorCode {
     NATIVE_AUTH_STRATEGY_ERROR
     INVALID_CREDENTIALS_ERROR
     NO_ACTIVE_ORDER_ERROR
+}
+`, BuiltIn: false},
+	{Name: "../../schema/admin/catalog.graphqls", Input: `# The catalogue of this server: product variants only (Vendure's
+# product.api.graphql, the variant operations this server serves, and the
+# list options Vendure generates for them). Permissions are Vendure's.
+
+extend type Query {
+    """
+    A page of product variants, by id unless sorted. ` + "`" + `take` + "`" + ` is at most 1000 (all
+    of them up to that when not given). Variants can be filtered by id (eq, in),
+    sku and name (eq, contains, in), combined with AND or OR; any other filter
+    is refused with USER_INPUT_ERROR.
+    """
+    productVariants(options: ProductVariantListOptions): ProductVariantList! @allow(permissions: [ReadCatalog, ReadProduct])
+    "Get a ProductVariant by id"
+    productVariant(id: ID!): ProductVariant @allow(permissions: [ReadCatalog, ReadProduct])
+}
+
+extend type Mutation {
+    """
+    Create a set of ProductVariants, all or none. Each takes its name from the
+    translation in the channel's default language (else the first one that names
+    it) and its price, in minor units, in the channel's default currency. An empty
+    SKU or name, a negative price or a SKU already taken is refused with
+    USER_INPUT_ERROR.
+    """
+    createProductVariants(input: [CreateProductVariantInput!]!): [ProductVariant]! @allow(permissions: [UpdateCatalog, UpdateProduct])
+}
+
+extend type ProductVariant implements Node
+
+type ProductVariantList implements PaginatedList {
+    items: [ProductVariant!]!
+    totalItems: Int!
+}
+
+input ProductVariantTranslationInput {
+    id: ID
+    languageCode: LanguageCode!
+    name: String
+}
+
+input CreateProductVariantInput {
+    "Accepted for Vendure's documents and ignored: this server keeps no products."
+    productId: ID
+    translations: [ProductVariantTranslationInput!]!
+    sku: String!
+    "In minor units of the channel's default currency. Defaults to 0, as in Vendure."
+    price: Money
+}
+
+input ProductVariantListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: ProductVariantSortParameter
+    "Allows the results to be filtered"
+    filter: ProductVariantFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input ProductVariantSortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    updatedAt: SortOrder
+    sku: SortOrder
+    name: SortOrder
+    price: SortOrder
+    priceWithTax: SortOrder
+}
+
+input ProductVariantFilterParameter {
+    id: IDOperators
+    createdAt: DateOperators
+    updatedAt: DateOperators
+    sku: StringOperators
+    name: StringOperators
+    price: NumberOperators
+    currencyCode: StringOperators
+    priceWithTax: NumberOperators
+    _and: [ProductVariantFilterParameter!]
+    _or: [ProductVariantFilterParameter!]
 }
 `, BuiltIn: false},
 	{Name: "../../schema/admin/job.graphqls", Input: `# Vendure's job.api.graphql (the queries this server serves) and the
@@ -1976,6 +2257,10 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_code(ctx, field)
 	case "token":
 		return ec.fieldContext_Channel_token(ctx, field)
+	case "defaultTaxZone":
+		return ec.fieldContext_Channel_defaultTaxZone(ctx, field)
+	case "defaultShippingZone":
+		return ec.fieldContext_Channel_defaultShippingZone(ctx, field)
 	case "defaultLanguageCode":
 		return ec.fieldContext_Channel_defaultLanguageCode(ctx, field)
 	case "availableLanguageCodes":
@@ -2076,6 +2361,38 @@ func (ec *executionContext) childFields_JobQueue(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type JobQueue", field.Name)
 }
 
+func (ec *executionContext) childFields_ProductVariant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProductVariant_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ProductVariant_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ProductVariant_updatedAt(ctx, field)
+	case "sku":
+		return ec.fieldContext_ProductVariant_sku(ctx, field)
+	case "name":
+		return ec.fieldContext_ProductVariant_name(ctx, field)
+	case "price":
+		return ec.fieldContext_ProductVariant_price(ctx, field)
+	case "currencyCode":
+		return ec.fieldContext_ProductVariant_currencyCode(ctx, field)
+	case "priceWithTax":
+		return ec.fieldContext_ProductVariant_priceWithTax(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductVariant", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductVariantList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_ProductVariantList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_ProductVariantList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductVariantList", field.Name)
+}
+
 func (ec *executionContext) childFields_ScheduledTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2106,6 +2423,20 @@ func (ec *executionContext) childFields_Success(ctx context.Context, field graph
 		return ec.fieldContext_Success_success(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Success", field.Name)
+}
+
+func (ec *executionContext) childFields_Zone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Zone_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Zone_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Zone_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Zone_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Zone", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

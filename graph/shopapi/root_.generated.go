@@ -46,6 +46,8 @@ type ComplexityRoot struct {
 		CreatedAt              func(childComplexity int) int
 		DefaultCurrencyCode    func(childComplexity int) int
 		DefaultLanguageCode    func(childComplexity int) int
+		DefaultShippingZone    func(childComplexity int) int
+		DefaultTaxZone         func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		OutOfStockThreshold    func(childComplexity int) int
 		PricesIncludeTax       func(childComplexity int) int
@@ -224,6 +226,13 @@ type ComplexityRoot struct {
 	Success struct {
 		Success func(childComplexity int) int
 	}
+
+	Zone struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -289,6 +298,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.DefaultLanguageCode(childComplexity), true
+	case "Channel.defaultShippingZone":
+		if e.ComplexityRoot.Channel.DefaultShippingZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.DefaultShippingZone(childComplexity), true
+	case "Channel.defaultTaxZone":
+		if e.ComplexityRoot.Channel.DefaultTaxZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.DefaultTaxZone(childComplexity), true
 	case "Channel.id":
 		if e.ComplexityRoot.Channel.ID == nil {
 			break
@@ -995,6 +1016,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Success.Success(childComplexity), true
 
+	case "Zone.createdAt":
+		if e.ComplexityRoot.Zone.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.CreatedAt(childComplexity), true
+	case "Zone.id":
+		if e.ComplexityRoot.Zone.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.ID(childComplexity), true
+	case "Zone.name":
+		if e.ComplexityRoot.Zone.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.Name(childComplexity), true
+	case "Zone.updatedAt":
+		if e.ComplexityRoot.Zone.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Zone.UpdatedAt(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1138,6 +1184,8 @@ type Channel {
     updatedAt: DateTime!
     code: String!
     token: String!
+    defaultTaxZone: Zone
+    defaultShippingZone: Zone
     defaultLanguageCode: LanguageCode!
     availableLanguageCodes: [LanguageCode!]
     currencyCode: CurrencyCode! @deprecated(reason: "Use defaultCurrencyCode instead")
@@ -2016,8 +2064,44 @@ enum Permission {
     DeleteZone
 }
 `, BuiltIn: false},
+	{Name: "../../schema/common/product-variant.graphqls", Input: `# Vendure's ProductVariant (common/product.type.graphql), with the fields
+# this server serves: it keeps no products, assets, options, facets or
+# stock, and has no tax engine, so priceWithTax equals price. Both APIs
+# serve it (the Shop API in order lines).
+
+"""
+The ` + "`" + `Money` + "`" + ` scalar type represents monetary values in minor units of a
+currency (cents for USD). Vendure's Money accepts any number; this server
+keeps whole minor units, so it sends and accepts integers.
+"""
+scalar Money
+
+type ProductVariant {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    sku: String!
+    name: String!
+    "The price in minor units of currencyCode."
+    price: Money!
+    currencyCode: CurrencyCode!
+    "Equals price: this server has no tax engine."
+    priceWithTax: Money!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common/scalars.graphqls", Input: `"An ISO 8601 date-time string, e.g. 2026-01-02T03:04:05Z."
 scalar DateTime
+`, BuiltIn: false},
+	{Name: "../../schema/common/zone.graphqls", Input: `# Vendure's Zone (common/zone.type.graphql) without members: this server
+# keeps zones only as far as a Channel names them (defaultTaxZone,
+# defaultShippingZone), and no countries or provinces.
+
+type Zone {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    name: String!
+}
 `, BuiltIn: false},
 	{Name: "../../schema/shop/auth.graphqls", Input: `type Query {
     "The active Channel"
@@ -2121,12 +2205,6 @@ extend type Mutation {
     setCustomerForOrder(input: CreateCustomerInput!): SetCustomerForOrderResult! @allow(permissions: [Owner])
 }
 
-"""
-The ` + "`" + `Money` + "`" + ` type represents a monetary value in the minor units of the currency
-(cents for USD), as an integer.
-"""
-scalar Money
-
 "The ` + "`" + `JSON` + "`" + ` scalar type represents JSON values as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf)."
 scalar JSON
 
@@ -2172,17 +2250,6 @@ type OrderLine {
     linePrice: Money!
     "The total price of the line including tax but excluding discounts."
     linePriceWithTax: Money!
-}
-
-type ProductVariant {
-    id: ID!
-    createdAt: DateTime!
-    updatedAt: DateTime!
-    sku: String!
-    name: String!
-    currencyCode: CurrencyCode!
-    price: Money!
-    priceWithTax: Money!
 }
 
 """
@@ -2349,6 +2416,10 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_code(ctx, field)
 	case "token":
 		return ec.fieldContext_Channel_token(ctx, field)
+	case "defaultTaxZone":
+		return ec.fieldContext_Channel_defaultTaxZone(ctx, field)
+	case "defaultShippingZone":
+		return ec.fieldContext_Channel_defaultShippingZone(ctx, field)
 	case "defaultLanguageCode":
 		return ec.fieldContext_Channel_defaultLanguageCode(ctx, field)
 	case "availableLanguageCodes":
@@ -2489,10 +2560,10 @@ func (ec *executionContext) childFields_ProductVariant(ctx context.Context, fiel
 		return ec.fieldContext_ProductVariant_sku(ctx, field)
 	case "name":
 		return ec.fieldContext_ProductVariant_name(ctx, field)
-	case "currencyCode":
-		return ec.fieldContext_ProductVariant_currencyCode(ctx, field)
 	case "price":
 		return ec.fieldContext_ProductVariant_price(ctx, field)
+	case "currencyCode":
+		return ec.fieldContext_ProductVariant_currencyCode(ctx, field)
 	case "priceWithTax":
 		return ec.fieldContext_ProductVariant_priceWithTax(ctx, field)
 	}
@@ -2505,6 +2576,20 @@ func (ec *executionContext) childFields_Success(ctx context.Context, field graph
 		return ec.fieldContext_Success_success(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Success", field.Name)
+}
+
+func (ec *executionContext) childFields_Zone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Zone_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Zone_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Zone_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Zone_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Zone", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

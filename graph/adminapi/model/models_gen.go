@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 )
 
@@ -28,6 +29,15 @@ type NativeAuthenticationResult interface {
 type BooleanOperators struct {
 	Eq     *bool `json:"eq,omitempty"`
 	IsNull *bool `json:"isNull,omitempty"`
+}
+
+type CreateProductVariantInput struct {
+	// Accepted for Vendure's documents and ignored: this server keeps no products.
+	ProductID    *entity.ID                        `json:"productId,omitempty"`
+	Translations []*ProductVariantTranslationInput `json:"translations"`
+	Sku          string                            `json:"sku"`
+	// In minor units of the channel's default currency. Defaults to 0, as in Vendure.
+	Price *int64 `json:"price,omitempty"`
 }
 
 // Operators for filtering on a DateTime field
@@ -127,6 +137,55 @@ type NumberOperators struct {
 type NumberRange struct {
 	Start float64 `json:"start"`
 	End   float64 `json:"end"`
+}
+
+type ProductVariantFilterParameter struct {
+	ID           *IDOperators                     `json:"id,omitempty"`
+	CreatedAt    *DateOperators                   `json:"createdAt,omitempty"`
+	UpdatedAt    *DateOperators                   `json:"updatedAt,omitempty"`
+	Sku          *StringOperators                 `json:"sku,omitempty"`
+	Name         *StringOperators                 `json:"name,omitempty"`
+	Price        *NumberOperators                 `json:"price,omitempty"`
+	CurrencyCode *StringOperators                 `json:"currencyCode,omitempty"`
+	PriceWithTax *NumberOperators                 `json:"priceWithTax,omitempty"`
+	And          []*ProductVariantFilterParameter `json:"_and,omitempty"`
+	Or           []*ProductVariantFilterParameter `json:"_or,omitempty"`
+}
+
+type ProductVariantList struct {
+	Items      []*entity.ProductVariant `json:"items"`
+	TotalItems int                      `json:"totalItems"`
+}
+
+func (ProductVariantList) IsPaginatedList() {}
+
+type ProductVariantListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *ProductVariantSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *ProductVariantFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type ProductVariantSortParameter struct {
+	ID           *SortOrder `json:"id,omitempty"`
+	CreatedAt    *SortOrder `json:"createdAt,omitempty"`
+	UpdatedAt    *SortOrder `json:"updatedAt,omitempty"`
+	Sku          *SortOrder `json:"sku,omitempty"`
+	Name         *SortOrder `json:"name,omitempty"`
+	Price        *SortOrder `json:"price,omitempty"`
+	PriceWithTax *SortOrder `json:"priceWithTax,omitempty"`
+}
+
+type ProductVariantTranslationInput struct {
+	ID           *entity.ID          `json:"id,omitempty"`
+	LanguageCode entity.LanguageCode `json:"languageCode"`
+	Name         *string             `json:"name,omitempty"`
 }
 
 // Operators for filtering on a String field
