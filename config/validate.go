@@ -112,6 +112,7 @@ func (c Config) problems() []error {
 	if !slices.Contains([]string{LogoutAll, LogoutSession}, c.LogoutScope) {
 		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)
 	}
+	positive("PASSWORD_RESET_TOKEN_DURATION", c.PasswordResetTokenDuration)
 	if c.Port < 1 || c.Port > 65535 {
 		fail("PORT", "%d is out of range (%s)", c.Port, portHint)
 	}
@@ -151,6 +152,7 @@ func (c Config) problems() []error {
 	if !validTokenMethods(c.TokenMethods) {
 		fail("TOKEN_METHOD", "%q is not a token method (use cookie, bearer, or both as cookie,bearer or bearer,cookie)", strings.Join(c.TokenMethods, ","))
 	}
+	positive("VERIFICATION_TOKEN_DURATION", c.VerificationTokenDuration)
 	return errs
 }
 
