@@ -10,8 +10,9 @@ import (
 // Resolver holds the services the resolvers call. Resolvers map GraphQL to
 // service calls and back; rules live in package service.
 type Resolver struct {
-	Auth  *service.AuthService
-	Users *service.UserService
+	Auth     *service.AuthService
+	Users    *service.UserService
+	Accounts *service.AccountService
 }
 
 // NewSchema returns the executable schema this server serves: the generated

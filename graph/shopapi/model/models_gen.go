@@ -18,6 +18,42 @@ type NativeAuthenticationResult interface {
 	IsNativeAuthenticationResult()
 }
 
+type RefreshCustomerVerificationResult interface {
+	IsRefreshCustomerVerificationResult()
+}
+
+type RegisterCustomerAccountResult interface {
+	IsRegisterCustomerAccountResult()
+}
+
+type RequestPasswordResetResult interface {
+	IsRequestPasswordResetResult()
+}
+
+type ResetPasswordResult interface {
+	IsResetPasswordResult()
+}
+
+type UpdateCustomerPasswordResult interface {
+	IsUpdateCustomerPasswordResult()
+}
+
+type VerifyCustomerAccountResult interface {
+	IsVerifyCustomerAccountResult()
+}
+
+// Returned when attempting to register or verify a customer account without a password, when one is required.
+type MissingPasswordError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (MissingPasswordError) IsRegisterCustomerAccountResult() {}
+
+func (MissingPasswordError) IsVerifyCustomerAccountResult() {}
+
+func (MissingPasswordError) IsErrorResult() {}
+
 // Returned when attempting an operation that relies on the NativeAuthStrategy, if that strategy is not configured.
 type NativeAuthStrategyError struct {
 	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
@@ -25,6 +61,18 @@ type NativeAuthStrategyError struct {
 }
 
 func (NativeAuthStrategyError) IsErrorResult() {}
+
+func (NativeAuthStrategyError) IsRegisterCustomerAccountResult() {}
+
+func (NativeAuthStrategyError) IsRefreshCustomerVerificationResult() {}
+
+func (NativeAuthStrategyError) IsVerifyCustomerAccountResult() {}
+
+func (NativeAuthStrategyError) IsUpdateCustomerPasswordResult() {}
+
+func (NativeAuthStrategyError) IsRequestPasswordResetResult() {}
+
+func (NativeAuthStrategyError) IsResetPasswordResult() {}
 
 func (NativeAuthStrategyError) IsNativeAuthenticationResult() {}
 
@@ -44,8 +92,97 @@ type NotVerifiedError struct {
 	Message   string            `json:"message"`
 }
 
+func (NotVerifiedError) IsResetPasswordResult() {}
+
 func (NotVerifiedError) IsErrorResult() {}
 
 func (NotVerifiedError) IsNativeAuthenticationResult() {}
 
 func (NotVerifiedError) IsAuthenticationResult() {}
+
+// Returned when attempting to verify a customer account with a password, when a password has already been set.
+type PasswordAlreadySetError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (PasswordAlreadySetError) IsVerifyCustomerAccountResult() {}
+
+func (PasswordAlreadySetError) IsErrorResult() {}
+
+// Returned if the token used to reset a Customer's password is valid, but has
+// expired according to the `verificationTokenDuration` setting in the AuthOptions.
+type PasswordResetTokenExpiredError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (PasswordResetTokenExpiredError) IsResetPasswordResult() {}
+
+func (PasswordResetTokenExpiredError) IsErrorResult() {}
+
+// Returned if the token used to reset a Customer's password is either
+// invalid or does not match any expected tokens.
+type PasswordResetTokenInvalidError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (PasswordResetTokenInvalidError) IsResetPasswordResult() {}
+
+func (PasswordResetTokenInvalidError) IsErrorResult() {}
+
+// Returned when attempting to register or verify a customer account where the given password fails password validation.
+type PasswordValidationError struct {
+	ErrorCode              gqlauth.ErrorCode `json:"errorCode"`
+	Message                string            `json:"message"`
+	ValidationErrorMessage string            `json:"validationErrorMessage"`
+}
+
+func (PasswordValidationError) IsRegisterCustomerAccountResult() {}
+
+func (PasswordValidationError) IsVerifyCustomerAccountResult() {}
+
+func (PasswordValidationError) IsUpdateCustomerPasswordResult() {}
+
+func (PasswordValidationError) IsResetPasswordResult() {}
+
+func (PasswordValidationError) IsErrorResult() {}
+
+type RegisterCustomerInput struct {
+	EmailAddress string  `json:"emailAddress"`
+	Title        *string `json:"title,omitempty"`
+	FirstName    *string `json:"firstName,omitempty"`
+	LastName     *string `json:"lastName,omitempty"`
+	PhoneNumber  *string `json:"phoneNumber,omitempty"`
+	Password     *string `json:"password,omitempty"`
+}
+
+type UpdateCustomerInput struct {
+	Title       *string `json:"title,omitempty"`
+	FirstName   *string `json:"firstName,omitempty"`
+	LastName    *string `json:"lastName,omitempty"`
+	PhoneNumber *string `json:"phoneNumber,omitempty"`
+}
+
+// Returned if the verification token (used to verify a Customer's email address) is valid, but has
+// expired according to the `verificationTokenDuration` setting in the AuthOptions.
+type VerificationTokenExpiredError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (VerificationTokenExpiredError) IsVerifyCustomerAccountResult() {}
+
+func (VerificationTokenExpiredError) IsErrorResult() {}
+
+// Returned if the verification token (used to verify a Customer's email address) is either
+// invalid or does not match any expected tokens.
+type VerificationTokenInvalidError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (VerificationTokenInvalidError) IsVerifyCustomerAccountResult() {}
+
+func (VerificationTokenInvalidError) IsErrorResult() {}
