@@ -150,8 +150,10 @@ LIMIT 1`, entity.AuthMethodNative, userID).Scan(ctx, &rows)
 	}
 	old := rows[0].PasswordHash
 	if old == nil || *old == "" {
-		if err := s.auth.dummyCheck(ctx, current); err != nil {
-			return err
+		// No password: a check against the login's dummy hash, so that
+		// this costs what a wrong password does.
+		if _, err := s.hasher.Check(ctx, s.auth.dummyHash, current); err != nil {
+			return fmt.Errorf("check password: %w", err)
 		}
 		return &InvalidCredentialsError{}
 	}
