@@ -25,43 +25,39 @@ const (
 )
 
 // errorResult maps an expected outcome of the account flows (a service
-// error type) to its ErrorResult member, with the error's text (Vendure's
-// message) as message; any other error is a fault, returned as the second
-// value. This is the one place the account flows' errors meet the schema.
+// error type, wrapped or not) to its ErrorResult member, with that error's
+// text (Vendure's message) as message; any other error is a fault,
+// returned as the second value. This is the one place the account flows'
+// errors meet the schema.
 func errorResult(err error) (any, error) {
-	msg := ""
-	if err != nil {
-		msg = err.Error()
+	if e, ok := errors.AsType[*service.MissingPasswordError](err); ok {
+		return &model.MissingPasswordError{ErrorCode: codeMissingPassword, Message: e.Error()}, nil
 	}
-	switch {
-	case isA[*service.MissingPasswordError](err):
-		return &model.MissingPasswordError{ErrorCode: codeMissingPassword, Message: msg}, nil
-	case isA[*service.PasswordAlreadySetError](err):
-		return &model.PasswordAlreadySetError{ErrorCode: codePasswordAlreadySet, Message: msg}, nil
-	case isA[*service.VerificationTokenInvalidError](err):
-		return &model.VerificationTokenInvalidError{ErrorCode: codeVerificationTokenInvalid, Message: msg}, nil
-	case isA[*service.VerificationTokenExpiredError](err):
-		return &model.VerificationTokenExpiredError{ErrorCode: codeVerificationTokenExpired, Message: msg}, nil
-	case isA[*service.PasswordResetTokenInvalidError](err):
-		return &model.PasswordResetTokenInvalidError{ErrorCode: codePasswordResetTokenInvalid, Message: msg}, nil
-	case isA[*service.PasswordResetTokenExpiredError](err):
-		return &model.PasswordResetTokenExpiredError{ErrorCode: codePasswordResetTokenExpired, Message: msg}, nil
-	case isA[*service.NotVerifiedError](err):
-		return &model.NotVerifiedError{ErrorCode: gqlauth.ErrorCodeNotVerifiedError, Message: msg}, nil
+	if e, ok := errors.AsType[*service.PasswordAlreadySetError](err); ok {
+		return &model.PasswordAlreadySetError{ErrorCode: codePasswordAlreadySet, Message: e.Error()}, nil
 	}
-	if v, ok := errors.AsType[*service.PasswordValidationError](err); ok {
-		return &model.PasswordValidationError{ErrorCode: codePasswordValidation, Message: msg, ValidationErrorMessage: v.ValidationErrorMessage}, nil
+	if e, ok := errors.AsType[*service.PasswordValidationError](err); ok {
+		return &model.PasswordValidationError{ErrorCode: codePasswordValidation, Message: e.Error(), ValidationErrorMessage: e.ValidationErrorMessage}, nil
 	}
-	if v, ok := errors.AsType[*service.InvalidCredentialsError](err); ok {
-		return &gqlauth.InvalidCredentialsError{Message: msg, AuthenticationError: v.AuthenticationError}, nil
+	if e, ok := errors.AsType[*service.VerificationTokenInvalidError](err); ok {
+		return &model.VerificationTokenInvalidError{ErrorCode: codeVerificationTokenInvalid, Message: e.Error()}, nil
+	}
+	if e, ok := errors.AsType[*service.VerificationTokenExpiredError](err); ok {
+		return &model.VerificationTokenExpiredError{ErrorCode: codeVerificationTokenExpired, Message: e.Error()}, nil
+	}
+	if e, ok := errors.AsType[*service.PasswordResetTokenInvalidError](err); ok {
+		return &model.PasswordResetTokenInvalidError{ErrorCode: codePasswordResetTokenInvalid, Message: e.Error()}, nil
+	}
+	if e, ok := errors.AsType[*service.PasswordResetTokenExpiredError](err); ok {
+		return &model.PasswordResetTokenExpiredError{ErrorCode: codePasswordResetTokenExpired, Message: e.Error()}, nil
+	}
+	if e, ok := errors.AsType[*service.NotVerifiedError](err); ok {
+		return &model.NotVerifiedError{ErrorCode: gqlauth.ErrorCodeNotVerifiedError, Message: e.Error()}, nil
+	}
+	if e, ok := errors.AsType[*service.InvalidCredentialsError](err); ok {
+		return &gqlauth.InvalidCredentialsError{Message: e.Error(), AuthenticationError: e.AuthenticationError}, nil
 	}
 	return nil, err
-}
-
-// isA reports whether err is, or wraps, an E.
-func isA[E error](err error) bool {
-	_, ok := errors.AsType[E](err)
-	return ok
 }
 
 // result is an account mutation's answer in its union U: ok when err is
