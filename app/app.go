@@ -54,6 +54,9 @@ type Options struct {
 	// RedisKeyPrefix defaults to sessioncache's "vendure-session-cache:";
 	// tests sharing one Redis give each server its own.
 	RedisKeyPrefix string
+	// Notifier delivers customer verification and password reset tokens.
+	// Defaults to writing them to the log (service.LogNotifier).
+	Notifier service.Notifier
 }
 
 // App is a built server.
@@ -68,6 +71,7 @@ type App struct {
 	Roles    *service.RoleService
 	Orders   *service.OrderService
 	Catalog  *service.CatalogService
+	Accounts *service.AccountService
 	// Jobs runs the background jobs on River and answers the Admin API's
 	// job queries.
 	Jobs *jobs.Runner
@@ -197,6 +201,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Catalog, err = service.NewCatalogService(service.CatalogConfig{DB: a.DB, NowFunc: now}); err != nil {
 		return nil, err
 	}
+	if a.Accounts, err = service.NewAccountService(service.AccountConfig{
+		DB: a.DB, Auth: a.Auth, Hasher: hasher, Notifier: opts.Notifier, Logger: log, NowFunc: now,
+		RequireVerification:        cfg.RequireVerification,
+		VerificationTokenDuration:  cfg.VerificationTokenDuration,
+		PasswordResetTokenDuration: cfg.PasswordResetTokenDuration,
+	}); err != nil {
+		return nil, err
+	}
 	if err := a.startJobs(ctx, cfg, log, now); err != nil {
 		return nil, err
 	}
@@ -294,7 +306,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		MaxFragments: cfg.MaxQueryFragments,
 	}
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
-		Schema: shopapi.NewSchema(&shopapi.Resolver{Auth: a.Auth, Users: a.Users, Orders: a.Orders}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
+		Schema: shopapi.NewSchema(&shopapi.Resolver{Auth: a.Auth, Users: a.Users, Orders: a.Orders, Accounts: a.Accounts}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))

@@ -217,6 +217,15 @@ type Config struct {
 	// Defaults to half the CPU cores, at least 1.
 	PasswordHashConcurrency int
 
+	// PasswordResetTokenDuration is how long a password reset token (from
+	// requestPasswordReset) can be used. Vendure uses its verification
+	// token duration for these too; a reset token sets a password, so it
+	// lives shorter here. Must be positive. Read from
+	// PASSWORD_RESET_TOKEN_DURATION; a bare number is milliseconds.
+	//
+	// Defaults to 1h.
+	PasswordResetTokenDuration time.Duration
+
 	// Playground serves the GraphQL playground (GraphiQL) on GET requests to
 	// the API paths. Read from PLAYGROUND.
 	//
@@ -335,6 +344,16 @@ type Config struct {
 	//
 	// Defaults to cookie, bearer.
 	TokenMethods []string
+
+	// VerificationTokenDuration is how long the token that verifies a new
+	// customer account (from registerCustomerAccount or
+	// refreshCustomerVerification) can be used, as Vendure's
+	// authOptions.verificationTokenDuration. Must be positive. Read from
+	// VERIFICATION_TOKEN_DURATION; a bare number is milliseconds, as in
+	// Vendure.
+	//
+	// Defaults to 7d.
+	VerificationTokenDuration time.Duration
 }
 
 // Values of SessionCacheStrategy.

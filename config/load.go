@@ -68,6 +68,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.int("MAX_QUERY_FRAGMENTS", limitHint, &c.MaxQueryFragments)
 	r.int("MAX_QUERY_TOKENS", limitHint, &c.MaxQueryTokens)
 	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
+	r.duration("PASSWORD_RESET_TOKEN_DURATION", time.Millisecond, &c.PasswordResetTokenDuration)
 	r.bool("PLAYGROUND", &c.Playground)
 	r.int("PORT", portHint, &c.Port)
 	if v, ok := r.lookup("REDIS_URL"); ok {
@@ -95,6 +96,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			c.TokenMethods = append(c.TokenMethods, strings.ToLower(strings.TrimSpace(method)))
 		}
 	}
+	r.duration("VERIFICATION_TOKEN_DURATION", time.Millisecond, &c.VerificationTokenDuration)
 
 	// A value that failed to parse kept its (valid) default, so Validate does
 	// not report it a second time.

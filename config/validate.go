@@ -115,6 +115,7 @@ func (c Config) problems() []error {
 	if !slices.Contains([]string{MergeOrdersStrategy, UseGuestStrategy, UseExistingStrategy, UseGuestIfExistingEmptyStrategy}, c.OrderMergeStrategy) {
 		fail("ORDER_MERGE_STRATEGY", "%q is not a merge strategy (use MergeOrdersStrategy, UseGuestStrategy, UseExistingStrategy or UseGuestIfExistingEmptyStrategy)", c.OrderMergeStrategy)
 	}
+	positive("PASSWORD_RESET_TOKEN_DURATION", c.PasswordResetTokenDuration)
 	if c.Port < 1 || c.Port > 65535 {
 		fail("PORT", "%d is out of range (%s)", c.Port, portHint)
 	}
@@ -154,6 +155,7 @@ func (c Config) problems() []error {
 	if !validTokenMethods(c.TokenMethods) {
 		fail("TOKEN_METHOD", "%q is not a token method (use cookie, bearer, or both as cookie,bearer or bearer,cookie)", strings.Join(c.TokenMethods, ","))
 	}
+	positive("VERIFICATION_TOKEN_DURATION", c.VerificationTokenDuration)
 	return errs
 }
 

@@ -58,6 +58,9 @@ type env struct {
 	clock *testenv.Clock
 	spy   *sessioncachetest.Spy
 	db    *bun.DB
+	// tokens receives the verification and password reset tokens the
+	// server sends (account_test.go).
+	tokens *tokenBox
 }
 
 // envOption changes the test configuration.
@@ -107,7 +110,8 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 			cfg.RedisURL = "redis://" + mr.Addr() + "/0"
 		}
 	}
-	e := &env{t: t, clock: testenv.NewClock()}
+	e := &env{t: t, clock: testenv.NewClock(), tokens: &tokenBox{}}
+	appOpts.Notifier = e.tokens
 	e.db = testenv.DialectDB(t, b.dialect)
 	appOpts.DB = e.db
 	appOpts.NowFunc = e.clock.Now

@@ -87,3 +87,23 @@ type CustomerChannel struct {
 	CustomerID ID `bun:"customer_id,pk"`
 	ChannelID  ID `bun:"channel_id,pk"`
 }
+
+// Kinds of CustomerToken.
+const (
+	TokenVerification  = "verification"
+	TokenPasswordReset = "password_reset"
+)
+
+// CustomerToken is a one-time token of a customer user: the e-mail
+// verification token or the password reset token (at most one of each per
+// user). Only its SHA-256 is stored.
+type CustomerToken struct {
+	bun.BaseModel `bun:"table:customer_token,alias:ct"`
+
+	ID        ID        `bun:"id,pk,autoincrement"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+	UserID    ID        `bun:"user_id,notnull"`
+	Kind      string    `bun:"kind,notnull"`
+	TokenHash string    `bun:"token_hash,notnull"`
+	Expires   time.Time `bun:"expires,notnull"`
+}

@@ -41,6 +41,7 @@ var models = []any{
 	(*entity.Order)(nil),
 	(*entity.OrderLine)(nil),
 	(*entity.Zone)(nil),
+	(*entity.CustomerToken)(nil),
 }
 
 func TestMigrationIDsMatchAcrossDialects(t *testing.T) {
@@ -202,6 +203,9 @@ func TestRoundTripModels(t *testing.T) {
 		guest := &entity.Customer{CreatedAt: t0, UpdatedAt: t0, FirstName: "G", LastName: "Uest", EmailAddress: "g@example.com"}
 		roundTrip(t, db, guest, &entity.Customer{ID: insertID(t, db, guest, &guest.ID)})
 
+		tok := &entity.CustomerToken{CreatedAt: t0, UserID: bare.ID, Kind: entity.TokenPasswordReset, TokenHash: hash64("r"), Expires: t1}
+		roundTrip(t, db, tok, &entity.CustomerToken{ID: insertID(t, db, tok, &tok.ID)})
+
 		cc := &entity.CustomerChannel{CustomerID: cu.ID, ChannelID: ch.ID}
 		insert(t, db, cc)
 		roundTrip(t, db, cc, &entity.CustomerChannel{CustomerID: cu.ID, ChannelID: ch.ID})
@@ -271,6 +275,7 @@ func TestCascades(t *testing.T) {
 		cu := &entity.Customer{CreatedAt: now, UpdatedAt: now, UserID: &u1}
 		insert(t, db, cu)
 		insert(t, db, &entity.CustomerChannel{CustomerID: cu.ID, ChannelID: ch1})
+		insert(t, db, &entity.CustomerToken{CreatedAt: now, UserID: u1, Kind: entity.TokenVerification, TokenHash: hash64("v"), Expires: now})
 
 		// A session may not point at a missing user or channel.
 		missing := entity.ID(999999)
@@ -288,6 +293,7 @@ func TestCascades(t *testing.T) {
 		requireCount(t, db, (*entity.UserRole)(nil), 0)
 		requireCount(t, db, (*entity.AuthenticationMethod)(nil), 0)
 		requireCount(t, db, (*entity.Administrator)(nil), 0)
+		requireCount(t, db, (*entity.CustomerToken)(nil), 0)
 		var gotCu entity.Customer
 		require.NoError(t, db.NewSelect().Model(&gotCu).Where("id = ?", cu.ID).Scan(ctx))
 		require.Nil(t, gotCu.UserID, "customer outlives its user")

@@ -370,3 +370,11 @@ func (s *AuthService) DestroyAuthenticatedSession(ctx context.Context, token str
 	}
 	return s.sessions.DeleteSessionsByUser(ctx, *row.UserID)
 }
+
+// LoginVerifiedUser logs in a customer whose identity a one-time token
+// proved (verifyCustomerAccount, resetPassword; AccountService), exactly as
+// a successful login does from there on (createAuthenticatedSessionForUser):
+// the request's guest order passes to the new session.
+func (s *AuthService) LoginVerifiedUser(ctx context.Context, userID entity.ID, req LoginRequest) (*sessioncache.CachedSession, error) {
+	return s.createAuthenticatedSessionForUser(ctx, &nativeUser{ID: userID, Verified: true}, req)
+}

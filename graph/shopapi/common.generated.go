@@ -60,6 +60,20 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.VerificationTokenInvalidError:
+		return ec._VerificationTokenInvalidError(ctx, sel, &obj)
+	case *model.VerificationTokenInvalidError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._VerificationTokenInvalidError(ctx, sel, obj)
+	case model.VerificationTokenExpiredError:
+		return ec._VerificationTokenExpiredError(ctx, sel, &obj)
+	case *model.VerificationTokenExpiredError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._VerificationTokenExpiredError(ctx, sel, obj)
 	case model.PaymentFailedError:
 		return ec._PaymentFailedError(ctx, sel, &obj)
 	case *model.PaymentFailedError:
@@ -74,6 +88,34 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 			return graphql.Null
 		}
 		return ec._PaymentDeclinedError(ctx, sel, obj)
+	case model.PasswordValidationError:
+		return ec._PasswordValidationError(ctx, sel, &obj)
+	case *model.PasswordValidationError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PasswordValidationError(ctx, sel, obj)
+	case model.PasswordResetTokenInvalidError:
+		return ec._PasswordResetTokenInvalidError(ctx, sel, &obj)
+	case *model.PasswordResetTokenInvalidError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PasswordResetTokenInvalidError(ctx, sel, obj)
+	case model.PasswordResetTokenExpiredError:
+		return ec._PasswordResetTokenExpiredError(ctx, sel, &obj)
+	case *model.PasswordResetTokenExpiredError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PasswordResetTokenExpiredError(ctx, sel, obj)
+	case model.PasswordAlreadySetError:
+		return ec._PasswordAlreadySetError(ctx, sel, &obj)
+	case *model.PasswordAlreadySetError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PasswordAlreadySetError(ctx, sel, obj)
 	case model.OrderStateTransitionError:
 		return ec._OrderStateTransitionError(ctx, sel, &obj)
 	case *model.OrderStateTransitionError:
@@ -130,6 +172,13 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 			return graphql.Null
 		}
 		return ec._NativeAuthStrategyError(ctx, sel, obj)
+	case model.MissingPasswordError:
+		return ec._MissingPasswordError(ctx, sel, &obj)
+	case *model.MissingPasswordError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MissingPasswordError(ctx, sel, obj)
 	case *gqlauth.InvalidCredentialsError:
 		if obj == nil {
 			return graphql.Null
@@ -183,7 +232,7 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 
 // region    **************************** object.gotpl ****************************
 
-var successImplementors = []string{"Success"}
+var successImplementors = []string{"Success", "RegisterCustomerAccountResult", "RefreshCustomerVerificationResult", "UpdateCustomerPasswordResult", "RequestPasswordResetResult"}
 
 func (ec *executionContext) _Success(ctx context.Context, sel ast.SelectionSet, obj *gqlauth.Success) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, successImplementors)

@@ -10,9 +10,10 @@ import (
 // Resolver holds the services the resolvers call. Resolvers map GraphQL to
 // service calls and back; rules live in package service.
 type Resolver struct {
-	Auth   *service.AuthService
-	Users  *service.UserService
-	Orders *service.OrderService
+	Auth     *service.AuthService
+	Users    *service.UserService
+	Orders   *service.OrderService
+	Accounts *service.AccountService
 }
 
 // NewSchema returns the executable schema this server serves: the generated

@@ -25,6 +25,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Customer() CustomerResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 }
@@ -78,6 +79,7 @@ type ComplexityRoot struct {
 		PhoneNumber  func(childComplexity int) int
 		Title        func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
+		User         func(childComplexity int) int
 	}
 
 	EmailAddressConflictError struct {
@@ -110,17 +112,29 @@ type ComplexityRoot struct {
 		Message             func(childComplexity int) int
 	}
 
+	MissingPasswordError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AddItemToOrder         func(childComplexity int, productVariantID entity.ID, quantity int) int
-		AddPaymentToOrder      func(childComplexity int, input model.PaymentInput) int
-		AdjustOrderLine        func(childComplexity int, orderLineID entity.ID, quantity int) int
-		Authenticate           func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
-		Login                  func(childComplexity int, username string, password string, rememberMe *bool) int
-		Logout                 func(childComplexity int) int
-		RemoveAllOrderLines    func(childComplexity int) int
-		RemoveOrderLine        func(childComplexity int, orderLineID entity.ID) int
-		SetCustomerForOrder    func(childComplexity int, input model.CreateCustomerInput) int
-		TransitionOrderToState func(childComplexity int, state string) int
+		AddItemToOrder              func(childComplexity int, productVariantID entity.ID, quantity int) int
+		AddPaymentToOrder           func(childComplexity int, input model.PaymentInput) int
+		AdjustOrderLine             func(childComplexity int, orderLineID entity.ID, quantity int) int
+		Authenticate                func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
+		Login                       func(childComplexity int, username string, password string, rememberMe *bool) int
+		Logout                      func(childComplexity int) int
+		RefreshCustomerVerification func(childComplexity int, emailAddress string) int
+		RegisterCustomerAccount     func(childComplexity int, input model.RegisterCustomerInput) int
+		RemoveAllOrderLines         func(childComplexity int) int
+		RemoveOrderLine             func(childComplexity int, orderLineID entity.ID) int
+		RequestPasswordReset        func(childComplexity int, emailAddress string) int
+		ResetPassword               func(childComplexity int, token string, password string) int
+		SetCustomerForOrder         func(childComplexity int, input model.CreateCustomerInput) int
+		TransitionOrderToState      func(childComplexity int, state string) int
+		UpdateCustomer              func(childComplexity int, input model.UpdateCustomerInput) int
+		UpdateCustomerPassword      func(childComplexity int, currentPassword string, newPassword string) int
+		VerifyCustomerAccount       func(childComplexity int, token string, password *string) int
 	}
 
 	NativeAuthStrategyError struct {
@@ -192,6 +206,27 @@ type ComplexityRoot struct {
 		TransitionError func(childComplexity int) int
 	}
 
+	PasswordAlreadySetError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	PasswordResetTokenExpiredError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	PasswordResetTokenInvalidError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	PasswordValidationError struct {
+		ErrorCode              func(childComplexity int) int
+		Message                func(childComplexity int) int
+		ValidationErrorMessage func(childComplexity int) int
+	}
+
 	PaymentDeclinedError struct {
 		ErrorCode           func(childComplexity int) int
 		Message             func(childComplexity int) int
@@ -225,6 +260,25 @@ type ComplexityRoot struct {
 
 	Success struct {
 		Success func(childComplexity int) int
+	}
+
+	User struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Identifier func(childComplexity int) int
+		LastLogin  func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+		Verified   func(childComplexity int) int
+	}
+
+	VerificationTokenExpiredError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
+	}
+
+	VerificationTokenInvalidError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
 	}
 
 	Zone struct {
@@ -439,6 +493,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.UpdatedAt(childComplexity), true
+	case "Customer.user":
+		if e.ComplexityRoot.Customer.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.User(childComplexity), true
 
 	case "EmailAddressConflictError.errorCode":
 		if e.ComplexityRoot.EmailAddressConflictError.ErrorCode == nil {
@@ -535,6 +595,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InvalidCredentialsError.Message(childComplexity), true
 
+	case "MissingPasswordError.errorCode":
+		if e.ComplexityRoot.MissingPasswordError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingPasswordError.ErrorCode(childComplexity), true
+	case "MissingPasswordError.message":
+		if e.ComplexityRoot.MissingPasswordError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MissingPasswordError.Message(childComplexity), true
+
 	case "Mutation.addItemToOrder":
 		if e.ComplexityRoot.Mutation.AddItemToOrder == nil {
 			break
@@ -596,6 +669,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.refreshCustomerVerification":
+		if e.ComplexityRoot.Mutation.RefreshCustomerVerification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshCustomerVerification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshCustomerVerification(childComplexity, args["emailAddress"].(string)), true
+	case "Mutation.registerCustomerAccount":
+		if e.ComplexityRoot.Mutation.RegisterCustomerAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerCustomerAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterCustomerAccount(childComplexity, args["input"].(model.RegisterCustomerInput)), true
 	case "Mutation.removeAllOrderLines":
 		if e.ComplexityRoot.Mutation.RemoveAllOrderLines == nil {
 			break
@@ -613,6 +708,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveOrderLine(childComplexity, args["orderLineId"].(entity.ID)), true
+	case "Mutation.requestPasswordReset":
+		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPasswordReset_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["emailAddress"].(string)), true
+	case "Mutation.resetPassword":
+		if e.ComplexityRoot.Mutation.ResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["token"].(string), args["password"].(string)), true
 	case "Mutation.setCustomerForOrder":
 		if e.ComplexityRoot.Mutation.SetCustomerForOrder == nil {
 			break
@@ -635,6 +752,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TransitionOrderToState(childComplexity, args["state"].(string)), true
+	case "Mutation.updateCustomer":
+		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomer(childComplexity, args["input"].(model.UpdateCustomerInput)), true
+	case "Mutation.updateCustomerPassword":
+		if e.ComplexityRoot.Mutation.UpdateCustomerPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomerPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomerPassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
+	case "Mutation.verifyCustomerAccount":
+		if e.ComplexityRoot.Mutation.VerifyCustomerAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyCustomerAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyCustomerAccount(childComplexity, args["token"].(string), args["password"].(*string)), true
 
 	case "NativeAuthStrategyError.errorCode":
 		if e.ComplexityRoot.NativeAuthStrategyError.ErrorCode == nil {
@@ -880,6 +1030,64 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OrderStateTransitionError.TransitionError(childComplexity), true
 
+	case "PasswordAlreadySetError.errorCode":
+		if e.ComplexityRoot.PasswordAlreadySetError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordAlreadySetError.ErrorCode(childComplexity), true
+	case "PasswordAlreadySetError.message":
+		if e.ComplexityRoot.PasswordAlreadySetError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordAlreadySetError.Message(childComplexity), true
+
+	case "PasswordResetTokenExpiredError.errorCode":
+		if e.ComplexityRoot.PasswordResetTokenExpiredError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetTokenExpiredError.ErrorCode(childComplexity), true
+	case "PasswordResetTokenExpiredError.message":
+		if e.ComplexityRoot.PasswordResetTokenExpiredError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetTokenExpiredError.Message(childComplexity), true
+
+	case "PasswordResetTokenInvalidError.errorCode":
+		if e.ComplexityRoot.PasswordResetTokenInvalidError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetTokenInvalidError.ErrorCode(childComplexity), true
+	case "PasswordResetTokenInvalidError.message":
+		if e.ComplexityRoot.PasswordResetTokenInvalidError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetTokenInvalidError.Message(childComplexity), true
+
+	case "PasswordValidationError.errorCode":
+		if e.ComplexityRoot.PasswordValidationError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordValidationError.ErrorCode(childComplexity), true
+	case "PasswordValidationError.message":
+		if e.ComplexityRoot.PasswordValidationError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordValidationError.Message(childComplexity), true
+	case "PasswordValidationError.validationErrorMessage":
+		if e.ComplexityRoot.PasswordValidationError.ValidationErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordValidationError.ValidationErrorMessage(childComplexity), true
+
 	case "PaymentDeclinedError.errorCode":
 		if e.ComplexityRoot.PaymentDeclinedError.ErrorCode == nil {
 			break
@@ -1016,6 +1224,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Success.Success(childComplexity), true
 
+	case "User.createdAt":
+		if e.ComplexityRoot.User.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.id":
+		if e.ComplexityRoot.User.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.identifier":
+		if e.ComplexityRoot.User.Identifier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Identifier(childComplexity), true
+	case "User.lastLogin":
+		if e.ComplexityRoot.User.LastLogin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.LastLogin(childComplexity), true
+	case "User.updatedAt":
+		if e.ComplexityRoot.User.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.UpdatedAt(childComplexity), true
+	case "User.verified":
+		if e.ComplexityRoot.User.Verified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Verified(childComplexity), true
+
+	case "VerificationTokenExpiredError.errorCode":
+		if e.ComplexityRoot.VerificationTokenExpiredError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationTokenExpiredError.ErrorCode(childComplexity), true
+	case "VerificationTokenExpiredError.message":
+		if e.ComplexityRoot.VerificationTokenExpiredError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationTokenExpiredError.Message(childComplexity), true
+
+	case "VerificationTokenInvalidError.errorCode":
+		if e.ComplexityRoot.VerificationTokenInvalidError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationTokenInvalidError.ErrorCode(childComplexity), true
+	case "VerificationTokenInvalidError.message":
+		if e.ComplexityRoot.VerificationTokenInvalidError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerificationTokenInvalidError.Message(childComplexity), true
+
 	case "Zone.createdAt":
 		if e.ComplexityRoot.Zone.CreatedAt == nil {
 			break
@@ -1054,6 +1325,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("NativeAuthInput", ec.unmarshalInputNativeAuthInput),
 			graphql.NewInputUnmarshaler("PaymentInput", ec.unmarshalInputPaymentInput),
+			graphql.NewInputUnmarshaler("RegisterCustomerInput", ec.unmarshalInputRegisterCustomerInput),
+			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 		)
 	}
 	first := true
@@ -2103,6 +2376,175 @@ type Zone {
     name: String!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/shop/account.graphqls", Input: `# Customer accounts: registration, verification, profile, password change and
+# reset. Shapes, descriptions and error results are Vendure's
+# (shop.api.graphql, shop-error-results.graphql, customer.type.graphql,
+# user.type.graphql), for the fields this server serves.
+
+extend type Mutation {
+    """
+    Register a Customer account with the given credentials. There are three possible registration flows:
+
+    _If ` + "`" + `authOptions.requireVerification` + "`" + ` is set to ` + "`" + `true` + "`" + `:_
+
+    1. **The Customer is registered _with_ a password**. A verificationToken will be created (and typically emailed to the Customer). That
+       verificationToken would then be passed to the ` + "`" + `verifyCustomerAccount` + "`" + ` mutation _without_ a password. The Customer is then
+       verified and authenticated in one step.
+    2. **The Customer is registered _without_ a password**. A verificationToken will be created (and typically emailed to the Customer). That
+       verificationToken would then be passed to the ` + "`" + `verifyCustomerAccount` + "`" + ` mutation _with_ the chosen password of the Customer. The Customer is then
+       verified and authenticated in one step.
+
+    _If ` + "`" + `authOptions.requireVerification` + "`" + ` is set to ` + "`" + `false` + "`" + `:_
+
+    3. The Customer _must_ be registered _with_ a password. No further action is needed - the Customer is able to authenticate immediately.
+    """
+    registerCustomerAccount(input: RegisterCustomerInput!): RegisterCustomerAccountResult! @allow(permissions: [Public])
+    "Regenerate and send a verification token for a new Customer registration. Only applicable if ` + "`" + `authOptions.requireVerification` + "`" + ` is set to true."
+    refreshCustomerVerification(emailAddress: String!): RefreshCustomerVerificationResult! @allow(permissions: [Public])
+    "Update an existing Customer"
+    updateCustomer(input: UpdateCustomerInput!): Customer! @allow(permissions: [Owner])
+    """
+    Verify a Customer email address with the token sent to that address. Only applicable if ` + "`" + `authOptions.requireVerification` + "`" + ` is set to true.
+
+    If the Customer was not registered with a password in the ` + "`" + `registerCustomerAccount` + "`" + ` mutation, the password _must_ be
+    provided here.
+    """
+    verifyCustomerAccount(token: String!, password: String): VerifyCustomerAccountResult! @allow(permissions: [Public])
+    "Update the password of the active Customer"
+    updateCustomerPassword(currentPassword: String!, newPassword: String!): UpdateCustomerPasswordResult! @allow(permissions: [Owner])
+    "Requests a password reset email to be sent"
+    requestPasswordReset(emailAddress: String!): RequestPasswordResetResult @allow(permissions: [Public])
+    "Resets a Customer's password based on the provided token"
+    resetPassword(token: String!, password: String!): ResetPasswordResult! @allow(permissions: [Public])
+}
+
+input RegisterCustomerInput {
+    emailAddress: String!
+    title: String
+    firstName: String
+    lastName: String
+    phoneNumber: String
+    password: String
+}
+
+input UpdateCustomerInput {
+    title: String
+    firstName: String
+    lastName: String
+    phoneNumber: String
+}
+
+extend type Customer {
+    user: User
+}
+
+type User {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    identifier: String!
+    verified: Boolean!
+    lastLogin: DateTime
+}
+
+union RegisterCustomerAccountResult =
+    | Success
+    | MissingPasswordError
+    | PasswordValidationError
+    | NativeAuthStrategyError
+
+union RefreshCustomerVerificationResult = Success | NativeAuthStrategyError
+
+union VerifyCustomerAccountResult =
+    | CurrentUser
+    | VerificationTokenInvalidError
+    | VerificationTokenExpiredError
+    | MissingPasswordError
+    | PasswordValidationError
+    | PasswordAlreadySetError
+    | NativeAuthStrategyError
+
+union UpdateCustomerPasswordResult =
+    | Success
+    | InvalidCredentialsError
+    | PasswordValidationError
+    | NativeAuthStrategyError
+
+union RequestPasswordResetResult = Success | NativeAuthStrategyError
+
+union ResetPasswordResult =
+    | CurrentUser
+    | PasswordResetTokenInvalidError
+    | PasswordResetTokenExpiredError
+    | PasswordValidationError
+    | NativeAuthStrategyError
+    | NotVerifiedError
+
+"Returned when attempting to register or verify a customer account without a password, when one is required."
+type MissingPasswordError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"Returned when attempting to register or verify a customer account where the given password fails password validation."
+type PasswordValidationError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    validationErrorMessage: String!
+}
+
+"Returned when attempting to verify a customer account with a password, when a password has already been set."
+type PasswordAlreadySetError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"""
+Returned if the verification token (used to verify a Customer's email address) is either
+invalid or does not match any expected tokens.
+"""
+type VerificationTokenInvalidError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"""
+Returned if the verification token (used to verify a Customer's email address) is valid, but has
+expired according to the ` + "`" + `verificationTokenDuration` + "`" + ` setting in the AuthOptions.
+"""
+type VerificationTokenExpiredError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"""
+Returned if the token used to reset a Customer's password is either
+invalid or does not match any expected tokens.
+"""
+type PasswordResetTokenInvalidError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+"""
+Returned if the token used to reset a Customer's password is valid, but has
+expired according to the ` + "`" + `verificationTokenDuration` + "`" + ` setting in the AuthOptions.
+"""
+type PasswordResetTokenExpiredError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+
+extend enum ErrorCode {
+    MISSING_PASSWORD_ERROR
+    PASSWORD_VALIDATION_ERROR
+    PASSWORD_ALREADY_SET_ERROR
+    VERIFICATION_TOKEN_INVALID_ERROR
+    VERIFICATION_TOKEN_EXPIRED_ERROR
+    PASSWORD_RESET_TOKEN_INVALID_ERROR
+    PASSWORD_RESET_TOKEN_EXPIRED_ERROR
+}
+`, BuiltIn: false},
 	{Name: "../../schema/shop/auth.graphqls", Input: `type Query {
     "The active Channel"
     activeChannel: Channel!
@@ -2484,6 +2926,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_phoneNumber(ctx, field)
 	case "emailAddress":
 		return ec.fieldContext_Customer_emailAddress(ctx, field)
+	case "user":
+		return ec.fieldContext_Customer_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -2576,6 +3020,24 @@ func (ec *executionContext) childFields_Success(ctx context.Context, field graph
 		return ec.fieldContext_Success_success(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Success", field.Name)
+}
+
+func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_User_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_User_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_User_updatedAt(ctx, field)
+	case "identifier":
+		return ec.fieldContext_User_identifier(ctx, field)
+	case "verified":
+		return ec.fieldContext_User_verified(ctx, field)
+	case "lastLogin":
+		return ec.fieldContext_User_lastLogin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
 
 func (ec *executionContext) childFields_Zone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

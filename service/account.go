@@ -1,0 +1,382 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/password"
+)
+
+// Defaults of Vendure's authOptions.verificationTokenDuration ('7d') and of
+// the password reset token's lifetime (Vendure uses the verification
+// duration for both; a reset token is a password, so it lives shorter).
+const (
+	DefaultVerificationTokenDuration  = 7 * 24 * time.Hour
+	DefaultPasswordResetTokenDuration = time.Hour
+)
+
+// maxFieldLength bounds the text fields of a customer (Vendure's columns are
+// varchar(255)).
+const maxFieldLength = 255
+
+// AccountConfig configures an AccountService.
+type AccountConfig struct {
+	// DB is the database. Required.
+	DB *bun.DB
+	// Auth logs a customer in after a verification or a password reset,
+	// and lends its dummy hash for timing. Required.
+	Auth *AuthService
+	// Hasher hashes and checks passwords. Required.
+	Hasher password.Hasher
+	// Notifier delivers verification and password reset tokens. Defaults
+	// to a LogNotifier writing to Logger.
+	Notifier Notifier
+	// Logger logs failed deliveries. Defaults to discarding them.
+	Logger *slog.Logger
+	// NowFunc returns the current time. Defaults to time.Now.
+	NowFunc func() time.Time
+	// RequireVerification makes new accounts unverified until their
+	// verification token is used. Defaults to false here; the server
+	// passes the configured value (true by default).
+	RequireVerification bool
+	// VerificationTokenDuration is how long a verification token is
+	// valid. Defaults to DefaultVerificationTokenDuration (7 days).
+	VerificationTokenDuration time.Duration
+	// PasswordResetTokenDuration is how long a password reset token is
+	// valid. Defaults to DefaultPasswordResetTokenDuration (1 hour).
+	PasswordResetTokenDuration time.Duration
+}
+
+// AccountService runs the Shop API's customer account flows: registration,
+// verification, profile and password changes, password reset (Vendure's
+// CustomerService and UserService, for customers with the native
+// strategy). No flow tells a caller whether an address is registered.
+type AccountService struct {
+	db                  *bun.DB
+	auth                *AuthService
+	hasher              password.Hasher
+	notifier            Notifier
+	log                 *slog.Logger
+	now                 func() time.Time
+	requireVerification bool
+	verificationTTL     time.Duration
+	resetTTL            time.Duration
+}
+
+// NewAccountService returns an AccountService, or an error naming every
+// missing required field.
+func NewAccountService(cfg AccountConfig) (*AccountService, error) {
+	if err := checkRequired("account service",
+		required{"DB", cfg.DB == nil},
+		required{"Auth", cfg.Auth == nil},
+		required{"Hasher", cfg.Hasher == nil},
+	); err != nil {
+		return nil, err
+	}
+	s := &AccountService{
+		db: cfg.DB, auth: cfg.Auth, hasher: cfg.Hasher, notifier: cfg.Notifier,
+		log: defaultLogger(cfg.Logger), now: defaultNow(cfg.NowFunc),
+		requireVerification: cfg.RequireVerification,
+		verificationTTL:     orDefault(cfg.VerificationTokenDuration, DefaultVerificationTokenDuration),
+		resetTTL:            orDefault(cfg.PasswordResetTokenDuration, DefaultPasswordResetTokenDuration),
+	}
+	if s.notifier == nil {
+		s.notifier = LogNotifier{Logger: s.log}
+	}
+	return s, nil
+}
+
+// orDefault returns d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Registration is the input of RegisterCustomerAccount.
+type Registration struct {
+	EmailAddress string
+	Title        string
+	FirstName    string
+	LastName     string
+	PhoneNumber  string
+	// Password is "" when the customer chooses it at verification.
+	Password string
+	// ChannelID is the channel the customer registers on.
+	ChannelID entity.ID
+}
+
+// RegisterCustomerAccount creates an unverified customer with a user (or a
+// verified one without RequireVerification) and sends its verification
+// token. Expected failures are *MissingPasswordError (no password while
+// verification is off) and *PasswordValidationError.
+//
+// An address that is already registered gets the same answer, nil, and no
+// change: a verified account is left alone, an unverified one gets a fresh
+// verification token (as refreshCustomerVerification). The password is
+// hashed whenever one is given, so the answer takes as long either way.
+// Two registrations of one address at once create one customer (a unique
+// index; the loser answers nil too). A guest customer with the address,
+// from a guest checkout, becomes the account's profile.
+func (s *AccountService) RegisterCustomerAccount(ctx context.Context, in Registration) error {
+	email := NormalizeIdentifier(in.EmailAddress)
+	if err := checkFields([]field{
+		{"emailAddress", email}, {"title", in.Title}, {"firstName", in.FirstName}, {"lastName", in.LastName}, {"phoneNumber", in.PhoneNumber},
+	}); err != nil {
+		return err
+	}
+	if email == "" {
+		return fmt.Errorf("%w: emailAddress must not be empty", ErrInvalidInput)
+	}
+	if in.Password == "" && !s.requireVerification {
+		return &MissingPasswordError{}
+	}
+	var hash *string
+	if in.Password != "" {
+		if err := validatePassword(in.Password); err != nil {
+			return err
+		}
+		h, err := s.hasher.Hash(ctx, in.Password)
+		if err != nil {
+			return err
+		}
+		hash = &h
+	}
+	err := runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		acct, err := findAccount(ctx, t, email)
+		if err != nil {
+			return err
+		}
+		if acct != nil {
+			if !acct.Verified {
+				return s.issueToken(ctx, t, acct, entity.TokenVerification)
+			}
+			return nil
+		}
+		acct, err = s.createAccount(ctx, t, email, in, hash)
+		if err != nil || acct.Verified {
+			return err
+		}
+		return s.issueToken(ctx, t, acct, entity.TokenVerification)
+	})
+	if database.IsUniqueViolation(err) {
+		// A concurrent registration of the address committed first.
+		return nil
+	}
+	return err
+}
+
+// RefreshCustomerVerification sends a new verification token to an
+// unverified account, replacing the previous one. Any other address is
+// silently ignored.
+func (s *AccountService) RefreshCustomerVerification(ctx context.Context, emailAddress string) error {
+	return s.sendToken(ctx, emailAddress, entity.TokenVerification)
+}
+
+// RequestPasswordReset sends a password reset token to the account of an
+// address, replacing the previous one. Any other address is silently
+// ignored.
+func (s *AccountService) RequestPasswordReset(ctx context.Context, emailAddress string) error {
+	return s.sendToken(ctx, emailAddress, entity.TokenPasswordReset)
+}
+
+func (s *AccountService) sendToken(ctx context.Context, emailAddress, kind string) error {
+	email := NormalizeIdentifier(emailAddress)
+	if email == "" || utf8.RuneCountInString(email) > maxFieldLength {
+		return nil
+	}
+	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		acct, err := findAccount(ctx, t, email)
+		if err != nil || acct == nil || (kind == entity.TokenVerification && acct.Verified) {
+			return err
+		}
+		return s.issueToken(ctx, t, acct, kind)
+	})
+}
+
+// CustomerUpdate holds the fields updateCustomer changes; nil leaves one as
+// it is.
+type CustomerUpdate struct {
+	Title       *string
+	FirstName   *string
+	LastName    *string
+	PhoneNumber *string
+}
+
+// UpdateCustomer changes the customer profile of a user and returns it. A
+// user without a live customer profile (0: nobody is logged in) gets
+// ErrForbidden.
+func (s *AccountService) UpdateCustomer(ctx context.Context, userID entity.ID, in CustomerUpdate) (*entity.Customer, error) {
+	q := s.db.NewUpdate().Model((*entity.Customer)(nil)).Set("updated_at = ?", s.now().UTC()).
+		Where("user_id = ? AND deleted_at IS NULL", userID)
+	var fields []field
+	for _, f := range []struct {
+		name, column string
+		value        *string
+	}{
+		{"title", "title", in.Title}, {"firstName", "first_name", in.FirstName},
+		{"lastName", "last_name", in.LastName}, {"phoneNumber", "phone_number", in.PhoneNumber},
+	} {
+		if f.value != nil {
+			fields = append(fields, field{f.name, *f.value})
+			q = q.Set("? = ?", bun.Ident(f.column), *f.value)
+		}
+	}
+	if err := checkFields(fields); err != nil {
+		return nil, err
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("update customer: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, ErrForbidden
+	}
+	c := new(entity.Customer)
+	if err := s.db.NewSelect().Model(c).Where("user_id = ? AND deleted_at IS NULL", userID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find customer: %w", err)
+	}
+	return c, nil
+}
+
+// CustomerUser returns the live user of a customer: nil for a guest
+// customer, ErrNotFound when the user is deleted.
+func (s *AccountService) CustomerUser(ctx context.Context, c *entity.Customer) (*entity.User, error) {
+	if c == nil || c.UserID == nil {
+		return nil, nil
+	}
+	u := new(entity.User)
+	err := s.db.NewSelect().Model(u).Where("id = ? AND deleted_at IS NULL", *c.UserID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// account is a live customer user, as the account flows find it.
+type account struct {
+	UserID     entity.ID `bun:"user_id"`
+	Identifier string    `bun:"identifier"`
+	Verified   bool      `bun:"verified"`
+}
+
+// findAccount returns the live customer user registered with an address
+// (compared in lower case, as the unique index does), or nil.
+func findAccount(ctx context.Context, db bun.IDB, email string) (*account, error) {
+	var rows []account
+	err := db.NewRaw(`SELECT u.id AS user_id, u.identifier, u.verified
+FROM customer AS c
+JOIN "user" AS u ON u.id = c.user_id AND u.deleted_at IS NULL
+WHERE c.deleted_at IS NULL AND lower(c.email_address) = ?
+LIMIT 1`, strings.ToLower(email)).Scan(ctx, &rows)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("find account: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
+}
+
+// createAccount creates the user, its native authentication method (hash
+// nil: no password yet) and its customer profile on the registration's
+// channel. A guest customer with the address becomes that profile.
+func (s *AccountService) createAccount(ctx context.Context, t *tx, email string, in Registration, hash *string) (*account, error) {
+	now := s.now().UTC()
+	var roleID entity.ID
+	if err := t.NewSelect().Model((*entity.Role)(nil)).Column("id").Where("code = ?", entity.CustomerRoleCode).Scan(ctx, &roleID); err != nil {
+		return nil, fmt.Errorf("find customer role: %w", err)
+	}
+	user, err := createUser(ctx, t, now, email, !s.requireVerification, hash, []entity.ID{roleID})
+	if err != nil {
+		return nil, err
+	}
+	customerID, err := s.adoptGuestCustomer(ctx, t, now, user.ID, email, in)
+	if err != nil {
+		return nil, err
+	}
+	if customerID == 0 {
+		uid := user.ID
+		c := &entity.Customer{
+			CreatedAt: now, UpdatedAt: now, Title: &in.Title, FirstName: in.FirstName, LastName: in.LastName,
+			PhoneNumber: &in.PhoneNumber, EmailAddress: email, UserID: &uid,
+		}
+		if _, err := t.NewInsert().Model(c).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("create customer: %w", err)
+		}
+		customerID = c.ID
+	}
+	if _, err := t.NewRaw(`INSERT INTO customer_channel (customer_id, channel_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+		customerID, in.ChannelID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("add customer to channel: %w", err)
+	}
+	return &account{UserID: user.ID, Identifier: email, Verified: user.Verified}, nil
+}
+
+// adoptGuestCustomer gives the oldest live guest customer with the address
+// to the new user, with the registration's non-empty fields, and returns
+// its id (0: there is none, or a concurrent registration took it).
+func (s *AccountService) adoptGuestCustomer(ctx context.Context, t *tx, now time.Time, userID entity.ID, email string, in Registration) (entity.ID, error) {
+	var ids []entity.ID
+	if err := t.NewSelect().Model((*entity.Customer)(nil)).Column("id").
+		Where("deleted_at IS NULL AND user_id IS NULL AND lower(email_address) = ?", strings.ToLower(email)).
+		Order("id").Limit(1).Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("find guest customer: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	q := t.NewUpdate().Model((*entity.Customer)(nil)).
+		Set("user_id = ?", userID).Set("email_address = ?", email).Set("updated_at = ?", now).
+		Where("id = ? AND user_id IS NULL", ids[0])
+	for _, f := range []field{{"title", in.Title}, {"first_name", in.FirstName}, {"last_name", in.LastName}, {"phone_number", in.PhoneNumber}} {
+		if f.value != "" {
+			q = q.Set("? = ?", bun.Ident(f.name), f.value)
+		}
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("adopt guest customer: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, nil
+	}
+	return ids[0], nil
+}
+
+// field is a named text field of a customer.
+type field struct{ name, value string }
+
+// checkFields refuses a field longer than maxFieldLength.
+func checkFields(fields []field) error {
+	for _, f := range fields {
+		if utf8.RuneCountInString(f.value) > maxFieldLength {
+			return fmt.Errorf("%w: %s must be at most %d characters long", ErrInvalidInput, f.name, maxFieldLength)
+		}
+	}
+	return nil
+}
+
+// validatePassword applies the password rules (service/password: 4 to 72
+// bytes, bcrypt's limit) to a new password.
+func validatePassword(pw string) error {
+	if password.Validate(pw) != nil {
+		return &PasswordValidationError{ValidationErrorMessage: fmt.Sprintf(
+			"Password must be between %d and %d bytes long", password.MinLength, password.MaxLength)}
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package service
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/shopsession/sessionserver/entity"
+)
+
+// Verification and password reset tokens are session-like secrets: 32
+// random bytes as 64 hex characters (generateToken), of which only the
+// SHA-256 is stored (HashToken), one per user and kind in customer_token.
+// Issuing a token replaces the user's previous one of that kind; using one
+// deletes it in the transaction that applies it, so it works once even
+// when two requests race with it.
+
+// issueToken stores a new token of a kind for an account and, once the
+// transaction commits, hands the raw token to the notifier.
+func (s *AccountService) issueToken(ctx context.Context, t *tx, acct *account, kind string) error {
+	token, err := generateToken()
+	if err != nil {
+		return err
+	}
+	ttl := s.verificationTTL
+	if kind == entity.TokenPasswordReset {
+		ttl = s.resetTTL
+	}
+	now := s.now().UTC()
+	row := &entity.CustomerToken{CreatedAt: now, UserID: acct.UserID, Kind: kind, TokenHash: HashToken(token), Expires: now.Add(ttl)}
+	if _, err := t.NewInsert().Model(row).
+		On("CONFLICT (user_id, kind) DO UPDATE").
+		Set("created_at = EXCLUDED.created_at").
+		Set("token_hash = EXCLUDED.token_hash").
+		Set("expires = EXCLUDED.expires").
+		Exec(ctx); err != nil {
+		return fmt.Errorf("store %s token: %w", kind, err)
+	}
+	email := acct.Identifier
+	t.onCommit(func(ctx context.Context) { s.deliver(ctx, kind, email, token) })
+	return nil
+}
+
+// deliver hands a committed token to the notifier. A failure is logged and
+// not returned: the client's answer must not depend on it.
+func (s *AccountService) deliver(ctx context.Context, kind, email, token string) {
+	var err error
+	if kind == entity.TokenPasswordReset {
+		err = s.notifier.PasswordResetToken(ctx, email, token)
+	} else {
+		err = s.notifier.VerificationToken(ctx, email, token)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "token delivery failed", "kind", kind, "emailAddress", MaskIdentifier(email), "err", err)
+	}
+}
+
+// tokenOwner is the account a token belongs to.
+type tokenOwner struct {
+	TokenID      entity.ID `bun:"token_id"`
+	Expires      time.Time `bun:"expires"`
+	UserID       entity.ID `bun:"user_id"`
+	Identifier   string    `bun:"identifier"`
+	Verified     bool      `bun:"verified"`
+	PasswordHash *string   `bun:"password_hash"`
+}
+
+// hasPassword reports whether the account has a native password.
+func (o *tokenOwner) hasPassword() bool { return o.PasswordHash != nil && *o.PasswordHash != "" }
+
+// tokenErrors are the invalid and expired errors of each kind.
+var tokenErrors = map[string]struct{ invalid, expired error }{
+	entity.TokenVerification:  {&VerificationTokenInvalidError{}, &VerificationTokenExpiredError{}},
+	entity.TokenPasswordReset: {&PasswordResetTokenInvalidError{}, &PasswordResetTokenExpiredError{}},
+}
+
+// lookupToken finds the live customer account that holds a token of a kind,
+// or returns the kind's invalid error. It does not check expiry (checkExpiry).
+func lookupToken(ctx context.Context, db bun.IDB, kind, token string) (*tokenOwner, error) {
+	if token == "" || len(token) > maxTokenLength {
+		return nil, tokenErrors[kind].invalid
+	}
+	var rows []tokenOwner
+	err := db.NewRaw(`SELECT ct.id AS token_id, ct.expires, u.id AS user_id, u.identifier, u.verified, am.password_hash
+FROM customer_token AS ct
+JOIN "user" AS u ON u.id = ct.user_id AND u.deleted_at IS NULL
+JOIN customer AS c ON c.user_id = u.id AND c.deleted_at IS NULL
+JOIN authentication_method AS am ON am.user_id = u.id AND am.type = ?
+WHERE ct.token_hash = ? AND ct.kind = ?
+LIMIT 1`, entity.AuthMethodNative, HashToken(token), kind).Scan(ctx, &rows)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("find %s token: %w", kind, err)
+	}
+	if len(rows) == 0 {
+		return nil, tokenErrors[kind].invalid
+	}
+	return &rows[0], nil
+}
+
+// checkExpiry returns the kind's expired error once the token's lifetime
+// has passed.
+func (s *AccountService) checkExpiry(o *tokenOwner, kind string) error {
+	if !s.now().Before(o.Expires) {
+		return tokenErrors[kind].expired
+	}
+	return nil
+}
+
+// redeemToken finds a token's account in t, checks expiry, and deletes the
+// token: of two transactions using one token, the second finds nothing to
+// delete (PostgreSQL's row lock makes it wait for the first) and gets the
+// invalid error. An error rolls t back, so an expired token stays expired,
+// and a token refused for another reason (a missing password) can be used
+// again.
+func (s *AccountService) redeemToken(ctx context.Context, t *tx, kind, token string) (*tokenOwner, error) {
+	o, err := lookupToken(ctx, t, kind, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkExpiry(o, kind); err != nil {
+		return nil, err
+	}
+	res, err := t.NewDelete().Model((*entity.CustomerToken)(nil)).Where("id = ?", o.TokenID).Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("use %s token: %w", kind, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, tokenErrors[kind].invalid
+	}
+	return o, nil
+}
+
+// setPassword replaces an account's native password hash.
+func (s *AccountService) setPassword(ctx context.Context, db bun.IDB, userID entity.ID, hash string) error {
+	if _, err := db.NewUpdate().Model((*entity.AuthenticationMethod)(nil)).
+		Set("password_hash = ?", hash).Set("updated_at = ?", s.now().UTC()).
+		Where("user_id = ? AND type = ?", userID, entity.AuthMethodNative).Exec(ctx); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	return nil
+}
+
+// markVerified marks a token's account verified and drops its verification
+// token, which has nothing left to prove. The account's cached sessions
+// (it may have some when verification is not required) are evicted, so
+// they carry the new state.
+func (s *AccountService) markVerified(ctx context.Context, t *tx, o *tokenOwner) error {
+	if o.Verified {
+		return nil
+	}
+	now := s.now().UTC()
+	if _, err := t.NewUpdate().Model((*entity.User)(nil)).Set("verified = ?", true).Set("updated_at = ?", now).
+		Where("id = ?", o.UserID).Exec(ctx); err != nil {
+		return fmt.Errorf("verify user: %w", err)
+	}
+	if _, err := t.NewDelete().Model((*entity.CustomerToken)(nil)).
+		Where("user_id = ? AND kind = ?", o.UserID, entity.TokenVerification).Exec(ctx); err != nil {
+		return fmt.Errorf("drop verification token: %w", err)
+	}
+	return s.auth.sessions.evictUserOnCommit(ctx, t, o.UserID)
+}
