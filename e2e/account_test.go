@@ -379,11 +379,10 @@ func TestVerifyCarriesGuestActiveOrder(t *testing.T) {
 	ctx := context.Background()
 	shop := e.shop(testenv.Bearer)
 	require.True(t, do(t, shop, registerMutation, register("cart@example.com", "cart-pw")).Success)
-	shop.Do(`{ activeCustomer { id } }`, nil)
-	guest, err := e.app.Sessions.GetSessionFromToken(ctx, shop.Token)
-	require.NoError(t, err)
-	_, err = e.app.Sessions.SetActiveOrder(ctx, guest, 42)
-	require.NoError(t, err)
+	// A real guest cart: a session naming an order that does not exist
+	// carries none (vendure#1454).
+	v := seedVariants(t, e, 1)
+	cart := orderField(t, shop.Do(addItemMutation, map[string]any{"productVariantId": v[0], "quantity": 2}), "addItemToOrder")
 	guestToken := shop.Token
 
 	token := e.tokens.last(t, entity.TokenVerification, "cart@example.com")
@@ -392,7 +391,11 @@ func TestVerifyCarriesGuestActiveOrder(t *testing.T) {
 	s, err := e.app.Sessions.GetSessionFromToken(ctx, shop.Token)
 	require.NoError(t, err)
 	require.NotNil(t, s.ActiveOrderID)
-	require.Equal(t, entity.ID(42), *s.ActiveOrderID)
+	require.Equal(t, cart.ID, s.ActiveOrderID.String())
+	// The verified customer finds the guest's items in activeOrder.
+	active := orderField(t, shop.Do(`{ activeOrder { id code totalQuantity lines { quantity } } }`, nil), "activeOrder")
+	require.Equal(t, cart.ID, active.ID)
+	require.Equal(t, 2, active.TotalQuantity)
 }
 
 // updateCustomerPassword checks the current password; updateCustomer
