@@ -120,9 +120,13 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*bun.DB, error
 	if err != nil {
 		return nil, fmt.Errorf("database: parse postgres DSN %s: %w", redacted, scrub(err, dsn))
 	}
-	cfg.MaxConns = opts.MaxConns
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = DefaultMaxConns
+	// pool_max_conns in the URL (pgxpool's own parameter) wins, as the
+	// URL's timeouts do; otherwise Options, then DefaultMaxConns.
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = opts.MaxConns
+		if cfg.MaxConns <= 0 {
+			cfg.MaxConns = DefaultMaxConns
+		}
 	}
 	applyTimeouts(cfg.ConnConfig, opts.queryTimeout())
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -109,9 +109,24 @@ func TestOpenPostgres(t *testing.T) {
 	var one int
 	require.NoError(t, db.NewRaw("SELECT 1").Scan(t.Context(), &one))
 	require.Equal(t, 1, one)
+	pool, ok := database.PgxPool(db)
+	require.True(t, ok)
+	require.EqualValues(t, 2, pool.Config().MaxConns, "Options.MaxConns without pool_max_conns in the URL")
 	require.NoError(t, db.Close())
 	// Closing the DB closes the pgx pool as well.
 	require.Error(t, db.PingContext(t.Context()))
+
+	// pool_max_conns in the URL wins over Options, as the URL's timeouts do.
+	sep := "?"
+	if strings.Contains(rawURL, "?") {
+		sep = "&"
+	}
+	db, err = database.Open(t.Context(), database.Postgres, rawURL+sep+"pool_max_conns=7", database.Options{MaxConns: 2})
+	require.NoError(t, err)
+	pool, ok = database.PgxPool(db)
+	require.True(t, ok)
+	require.EqualValues(t, 7, pool.Config().MaxConns)
+	require.NoError(t, db.Close())
 }
 
 func TestIsUniqueViolation(t *testing.T) {
