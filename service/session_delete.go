@@ -76,7 +76,7 @@ func (s *SessionService) evictUserOnCommit(ctx context.Context, t *tx, userID en
 
 // CleanExpiredSessions is Vendure's cleanExpiredSessions: it deletes expired
 // sessions, and anonymous sessions with no active order whose row has not
-// been written for AnonymousIdleLifetime, in batches of batchSize until none
+// been written for AnonymousIdleTimeout, in batches of batchSize until none
 // remain (Vendure deletes one batch per run, so a busy site never catches
 // up). It revokes each in the cache and returns how many it deleted.
 func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int) (int, error) {
@@ -84,7 +84,7 @@ func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int
 		return 0, fmt.Errorf("clean expired sessions: batch size must be at least 1, got %d", batchSize)
 	}
 	now := s.nowUTC()
-	idleBefore := now.Add(-AnonymousIdleLifetime)
+	idleBefore := now.Add(-s.anonIdle)
 	total := 0
 	for {
 		var ids []entity.ID

@@ -930,7 +930,7 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 			uid := b.superadminUserID
 			native := "native"
 			order := entity.ID(77)
-			week := service.AnonymousIdleLifetime
+			week := service.DefaultAnonymousIdleTimeout
 			require.Equal(t, 7*24*time.Hour, week)
 
 			removed := map[string]entity.Session{
