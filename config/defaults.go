@@ -8,6 +8,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -18,6 +19,11 @@ const DefaultSQLitePath = "./data/sessionserver.db"
 // set. It is valid as it stands.
 func Defaults() Config {
 	return Config{
+		// Guest sessions (a group of their own, so that adding them did
+		// not realign every line below).
+		AnonymousIdleTimeout:     service.DefaultAnonymousIdleTimeout,
+		AnonymousSessionDuration: service.DefaultAnonymousSessionDuration,
+
 		AuthTokenHeaderKey:      auth.DefaultAuthTokenHeaderKey,
 		BcryptCost:              12,
 		ChannelTokenKey:         auth.DefaultChannelTokenKey,
