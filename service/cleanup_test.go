@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -108,50 +109,63 @@ func TestCleanExpiredSessionsEvictsAndSpares(t *testing.T) {
 }
 
 // The shape of the work: per batch one DELETE statement on session and one
-// cache eviction of all its keys, after commit; with a shared cache the
-// outbox records every key and is marked applied.
+// cache eviction per 1,000 of its keys, after commit; with a shared cache
+// the outbox records every key and is marked applied.
 func TestCleanExpiredSessionsBatches(t *testing.T) {
 	t.Parallel()
-	const victims, batch = 2500, 1000
-	eachDBAndRecordedCache(t, func(t *testing.T, b *testBundle, rec *evictionRecorder) {
-		now := b.clock.Now()
-		rows := make([]entity.Session, victims)
-		for i := range rows {
-			rows[i].Expires = now.Add(-time.Duration(i+1) * time.Second)
-			if i%2 == 1 { // an idle guest rather than an expired session
-				rows[i].Expires = now.Add(20 * day)
-				rows[i].UpdatedAt = now.Add(-8*day - time.Duration(i)*time.Second)
-			}
-			fillSession(&rows[i], randomToken(t), now)
-		}
-		_, err := b.db.NewInsert().Model(&rows).Exec(b.ctx)
-		require.NoError(t, err)
-		kept := b.anonymous(t).Token
+	const victims = 5000 // 2500 expired, 2500 idle guests
+	chunked := []int{1000, 1000, 500, 1000, 1000, 500}
+	for _, tc := range []struct {
+		batch      int
+		evictions  []int
+		statements int
+	}{
+		{batch: 1000, evictions: chunked, statements: 6},
+		{batch: 2500, evictions: chunked, statements: 4}, // a full batch, then an empty one
+		{batch: 5000, evictions: chunked, statements: 2},
+	} {
+		t.Run(strconv.Itoa(tc.batch), func(t *testing.T) {
+			t.Parallel()
+			eachDBAndRecordedCache(t, func(t *testing.T, b *testBundle, rec *evictionRecorder) {
+				now := b.clock.Now()
+				rows := make([]entity.Session, victims)
+				for i := range rows {
+					rows[i].Expires = now.Add(-time.Duration(i+1) * time.Second)
+					if i%2 == 1 { // an idle guest rather than an expired session
+						rows[i].Expires = now.Add(20 * day)
+						rows[i].UpdatedAt = now.Add(-8*day - time.Duration(i)*time.Second)
+					}
+					fillSession(&rows[i], randomToken(t), now)
+				}
+				_, err := b.db.NewInsert().Model(&rows).Exec(b.ctx)
+				require.NoError(t, err)
+				kept := b.anonymous(t).Token
 
-		counter := &statementCounter{match: "DELETE FROM session"}
-		sessions := cleanerOn(t, b, b.db.WithQueryHook(counter))
+				counter := &statementCounter{match: "DELETE FROM session"}
+				sessions := cleanerOn(t, b, b.db.WithQueryHook(counter))
 
-		removed, done, err := sessions.CleanExpiredSessionsUntil(b.ctx, batch, time.Time{})
-		require.NoError(t, err)
-		require.True(t, done)
-		require.Equal(t, victims, removed)
-		require.Equal(t, 1, b.countSessions(t))
-		require.NotNil(t, b.sessionRow(t, kept))
+				removed, done, err := sessions.CleanExpiredSessionsUntil(b.ctx, tc.batch, time.Time{})
+				require.NoError(t, err)
+				require.True(t, done)
+				require.Equal(t, victims, removed)
+				require.Equal(t, 1, b.countSessions(t))
+				require.NotNil(t, b.sessionRow(t, kept))
 
-		// 1250 expired: 1000 + 250; 1250 idle: 1000 + 250.
-		require.Equal(t, []int{1000, 250, 1000, 250}, rec.calls(), "one eviction call per batch")
-		require.Equal(t, 4, counter.count(), "one statement per batch")
+				require.Equal(t, tc.evictions, rec.calls(), "one eviction call per 1,000 keys of a batch")
+				require.Equal(t, tc.statements, counter.count(), "one statement per batch")
 
-		if _, shared := b.cache.Next().(sessioncache.Prober); shared {
-			var pending, total int64
-			total, err = b.db.NewSelect().Table("session_cache_outbox").Count(b.ctx)
-			require.NoError(t, err)
-			pending, err = b.db.NewSelect().Table("session_cache_outbox").Where("applied_at IS NULL").Count(b.ctx)
-			require.NoError(t, err)
-			require.EqualValues(t, victims, total)
-			require.Zero(t, pending)
-		}
-	})
+				if _, shared := b.cache.Next().(sessioncache.Prober); shared {
+					var pending, total int64
+					total, err = b.db.NewSelect().Table("session_cache_outbox").Count(b.ctx)
+					require.NoError(t, err)
+					pending, err = b.db.NewSelect().Table("session_cache_outbox").Where("applied_at IS NULL").Count(b.ctx)
+					require.NoError(t, err)
+					require.EqualValues(t, victims, total)
+					require.Zero(t, pending)
+				}
+			})
+		})
+	}
 }
 
 func TestCleanExpiredSessionsUntilDeadline(t *testing.T) {

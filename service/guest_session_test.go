@@ -161,4 +161,3 @@ func TestGuestSessionLifetime(t *testing.T) {
 		})
 	})
 }
-
