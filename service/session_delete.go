@@ -215,8 +215,12 @@ func (s *SessionService) deleteBatchPG(ctx context.Context, pick, remove string,
 	query := pick + ", gone AS (" + remove + ")"
 	if len(applied) > 0 {
 		// Run although the query does not read it, as every data-changing
-		// WITH is.
-		query += ", marked AS (UPDATE session_cache_outbox SET applied_at = ? WHERE id IN (?))"
+		// WITH is. Rows another instance's SyncCache holds (it applies
+		// whatever is pending, ours included) are skipped, not waited for:
+		// it marks them itself, and waiting on it while it waits on this
+		// statement was a deadlock (seen in the million-row measurement).
+		query += ", marked AS (UPDATE session_cache_outbox SET applied_at = ? WHERE id IN " +
+			"(SELECT id FROM session_cache_outbox WHERE id IN (?) AND applied_at IS NULL FOR UPDATE SKIP LOCKED))"
 		args = append(args, s.nowUTC(), bun.List(applied))
 	}
 	if s.prober == nil {
