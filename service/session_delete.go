@@ -123,11 +123,6 @@ func (s *SessionService) CleanExpiredSessionsUntil(ctx context.Context, batchSiz
 			before: now.Add(-s.anonIdle),
 		},
 	}
-	// The outbox rows of the last batch, evicted and not yet marked
-	// applied: the next batch's statement marks them (see deleteBatchPG),
-	// or this deferred call does.
-	var applied []entity.ID
-	defer func() { s.markApplied(context.WithoutCancel(ctx), applied) }()
 	started := false
 	for _, p := range passes {
 		var from time.Time // the pass's position in its index
@@ -136,11 +131,11 @@ func (s *SessionService) CleanExpiredSessionsUntil(ctx context.Context, batchSiz
 				return removed, false, nil
 			}
 			started = true
-			n, last, evicted, err := s.cleanBatch(ctx, p, from, batchSize, applied)
+			n, last, err := s.cleanBatch(ctx, p, from, batchSize)
 			if err != nil {
 				return removed, false, fmt.Errorf("clean %s sessions: %w", p.name, err)
 			}
-			removed, applied = removed+n, evicted
+			removed += n
 			s.log.DebugContext(ctx, "cleaned sessions", "pass", p.name, "batch", n, "total", removed)
 			if n < batchSize {
 				break
@@ -164,10 +159,8 @@ type cleanPass struct {
 // or after from (the last batch's highest value, zero for the first: the
 // rows before it are gone, and starting past them keeps each batch's index
 // scan from walking the dead entries of the batches before), revokes them,
-// and returns how many it deleted, the highest column value among them and
-// the outbox rows it evicted, to be marked applied. It marks applied the
-// outbox rows the batch before evicted.
-func (s *SessionService) cleanBatch(ctx context.Context, p cleanPass, from time.Time, batchSize int, applied []entity.ID) (n int, last time.Time, evicted []entity.ID, err error) {
+// and returns how many it deleted and the highest column value among them.
+func (s *SessionService) cleanBatch(ctx context.Context, p cleanPass, from time.Time, batchSize int) (n int, last time.Time, err error) {
 	where, args := p.where, []any{p.before}
 	if !from.IsZero() {
 		where += " AND " + p.column + " >= ?"
@@ -185,48 +178,33 @@ func (s *SessionService) cleanBatch(ctx context.Context, p cleanPass, from time.
 		// renewal, a new active order) rather than wait: a later run takes
 		// them, and a row changed before the lock is checked against
 		// where again (it may no longer be idle).
-		err = s.deleteBatchPG(ctx, pick+" FOR UPDATE SKIP LOCKED)", remove, args, applied, &rows)
+		err = s.deleteBatchPG(ctx, pick+" FOR UPDATE SKIP LOCKED)", remove, args, &rows)
 	} else {
-		s.markApplied(ctx, applied)
 		err = s.deleteBatchSQLite(ctx, pick+")", remove, args, &rows)
 	}
 	if err != nil {
-		return 0, time.Time{}, applied, fmt.Errorf("delete sessions: %w", err)
+		return 0, time.Time{}, fmt.Errorf("delete sessions: %w", err)
 	}
-	evicted = s.evictCleaned(ctx, rows)
+	s.evictCleaned(ctx, rows)
 	for _, r := range rows {
 		if r.Mark.After(last) {
 			last = r.Mark
 		}
 	}
-	return len(rows), last, evicted, nil
+	return len(rows), last, nil
 }
 
 // deleteBatchPG deletes a batch on PostgreSQL in one statement, so one
-// implicit transaction, one round trip and one commit: it writes the
-// outbox rows when the cache is shared (revoke's work), and marks applied
-// the rows the batch before evicted. Measured on the 2-core machine, per
-// batch of 1,000 with Redis: the DELETE and the outbox INSERT as two
-// statements in BEGIN ... COMMIT took 15 + 9 ms (BUNDEBUG=2); each
-// separate commit costs about 10 ms more (a WAL flush; a million sessions
-// in batches of 10,000 took 23.4 s with the marks as one statement per
-// 1,000 keys, 14.3 s with one per batch).
-func (s *SessionService) deleteBatchPG(ctx context.Context, pick, remove string, args []any, applied []entity.ID, rows *[]cleanedRow) error {
-	query := pick + ", gone AS (" + remove + ")"
-	if len(applied) > 0 {
-		// Run although the query does not read it, as every data-changing
-		// WITH is. Rows another instance's SyncCache holds (it applies
-		// whatever is pending, ours included) are skipped, not waited for:
-		// it marks them itself, and waiting on it while it waits on this
-		// statement was a deadlock (seen in the million-row measurement).
-		query += ", marked AS (UPDATE session_cache_outbox SET applied_at = ? WHERE id IN " +
-			"(SELECT id FROM session_cache_outbox WHERE id IN (?) AND applied_at IS NULL FOR UPDATE SKIP LOCKED))"
-		args = append(args, s.nowUTC(), bun.List(applied))
-	}
-	if s.prober == nil {
-		query += " SELECT token_hash, mark, 0 AS outbox_id FROM gone"
-	} else {
-		query += ", outbox AS (INSERT INTO session_cache_outbox (token_hash, created_at) SELECT token_hash, ? FROM gone RETURNING id, token_hash) " +
+// implicit transaction, one round trip and one commit, which also writes
+// the outbox rows when the cache is shared (revoke's work). Measured per
+// batch of 1,000 with Redis on the 2-core machine (BUNDEBUG=2): the DELETE
+// and the outbox INSERT as two statements in BEGIN ... COMMIT took 15 +
+// 9 ms; as one, 15 ms.
+func (s *SessionService) deleteBatchPG(ctx context.Context, pick, remove string, args []any, rows *[]cleanedRow) error {
+	query := pick + ", gone AS (" + remove + ") SELECT token_hash, mark, 0 AS outbox_id FROM gone"
+	if s.prober != nil {
+		query = pick + ", gone AS (" + remove + "), " +
+			"outbox AS (INSERT INTO session_cache_outbox (token_hash, created_at) SELECT token_hash, ? FROM gone RETURNING id, token_hash) " +
 			"SELECT gone.token_hash, gone.mark, outbox.id AS outbox_id FROM gone JOIN outbox USING (token_hash)"
 		args = append(args, s.nowUTC())
 	}
@@ -263,10 +241,19 @@ func (s *SessionService) deleteBatchSQLite(ctx context.Context, pick, remove str
 }
 
 // evictCleaned evicts the keys of a committed batch, evictionChunk keys
-// per call, as revoke does after commit, and returns the outbox rows of
-// the keys it evicted (none when the cache is not shared), to be marked
-// applied. If the cache is down, SyncCache applies the rest.
-func (s *SessionService) evictCleaned(ctx context.Context, rows []cleanedRow) []entity.ID {
+// per call, as revoke does after commit, then marks the outbox rows of the
+// keys it evicted applied, in one statement: each statement commits, and
+// a commit cost about 10 ms here (a million sessions in batches of 10,000
+// took 23.4 s with one mark per 1,000 keys, 14.3 s with one per batch). If
+// the cache is down, SyncCache applies the rest.
+//
+// The mark follows the eviction at once: every instance's SyncCache
+// applies whatever is pending, so a row left pending longer (when the
+// next batch's statement carried the mark) was applied again by each
+// instance, a second Redis load during the clean-up. On PostgreSQL a row a
+// SyncCache holds is skipped, not waited for: it is the sync's to mark,
+// and the two UPDATEs waiting on each other deadlocked (40P01).
+func (s *SessionService) evictCleaned(ctx context.Context, rows []cleanedRow) {
 	// The rows are gone: evict even if the caller has gone too.
 	ctx = context.WithoutCancel(ctx)
 	evicted := 0
@@ -277,13 +264,22 @@ func (s *SessionService) evictCleaned(ctx context.Context, rows []cleanedRow) []
 		evicted += len(chunk)
 	}
 	if s.prober == nil || evicted == 0 {
-		return nil
+		return
 	}
 	ids := make([]entity.ID, evicted)
 	for i, r := range rows[:evicted] {
 		ids[i] = r.OutboxID
 	}
-	return ids
+	if s.db.Dialect().Name() != dialect.PG {
+		s.markApplied(ctx, ids)
+		return
+	}
+	if _, err := s.db.NewRaw("UPDATE session_cache_outbox SET applied_at = ? WHERE id IN "+
+		"(SELECT id FROM session_cache_outbox WHERE id IN (?) AND applied_at IS NULL FOR UPDATE SKIP LOCKED)",
+		s.nowUTC(), bun.List(ids)).Exec(ctx); err != nil {
+		// Harmless: a sync applies them again (evictions are idempotent).
+		s.log.WarnContext(ctx, "mark cache evictions applied", "err", err)
+	}
 }
 
 // evictionChunk is how many keys one cache eviction of the clean-up sends
