@@ -144,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Sessions, err = service.NewSessionService(service.SessionConfig{
 		DB: a.DB, Cache: a.Cache, Prober: prober, Logger: log, NowFunc: now,
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
+		AnonymousSessionDuration: cfg.AnonymousSessionDuration, AnonymousIdleTimeout: cfg.AnonymousIdleTimeout,
 		// The UserService owns customer writes but is built below (it
 		// needs the sessions); requests only start once New returns.
 		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
@@ -221,7 +222,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 // SHUTDOWN_TIMEOUT to finish before cancelling them (they are retried).
 func (a *App) startJobs(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (err error) {
 	if a.Jobs, err = jobs.New(jobs.Config{
-		DB: a.DB, Cleaner: sessionCleaner(a.Sessions), Logger: log, NowFunc: now,
+		DB: a.DB, Cleaner: a.Sessions, Logger: log, NowFunc: now,
 		Schedule: cfg.CleanSessionsSchedule, BatchSize: cfg.CleanSessionsBatchSize,
 		TimeBudget: cfg.CleanSessionsTimeBudget, QueryTimeout: cfg.DBQueryTimeout,
 	}); err != nil {

@@ -12,6 +12,26 @@ import (
 // Fields are in alphabetical order. Each one is read by Load from the
 // environment variable named in its comment.
 type Config struct {
+	// AnonymousIdleTimeout is how long an anonymous (guest) session without
+	// an active order survives without a write before the session clean-up
+	// removes it (Vendure hard-codes 7 days). A guest in use is written at
+	// least every half of it, so only an unused one reaches it. Must be
+	// positive. Read from ANONYMOUS_IDLE_TIMEOUT; a bare number is
+	// milliseconds.
+	//
+	// Defaults to 7d.
+	AnonymousIdleTimeout time.Duration
+
+	// AnonymousSessionDuration is the lifetime of a new anonymous (guest)
+	// session, and its sliding-expiry window while it holds no active
+	// order; a guest that gets an active order, or logs in, gets
+	// SessionDuration instead. Capped at SessionDuration (Vendure gives
+	// guests SessionDuration). Must be positive. Read from
+	// ANONYMOUS_SESSION_DURATION; a bare number is milliseconds.
+	//
+	// Defaults to 30d.
+	AnonymousSessionDuration time.Duration
+
 	// AuthTokenHeaderKey is the response header that carries a new or changed
 	// session token when the bearer token method is in use, as Vendure's
 	// authOptions.authTokenHeaderKey. It must be a valid HTTP header name.

@@ -38,6 +38,9 @@ func TestDefaults(t *testing.T) {
 	c := Defaults()
 	require.NoError(t, c.Validate())
 	require.Equal(t, Config{
+
+		AnonymousIdleTimeout:       7 * 24 * time.Hour,
+		AnonymousSessionDuration:   30 * 24 * time.Hour,
 		AuthTokenHeaderKey:         "vendure-auth-token",
 		BcryptCost:                 12,
 		ChannelTokenKey:            "vendure-token",
@@ -107,6 +110,8 @@ func TestLoad(t *testing.T) {
 		t.Parallel()
 
 		c, err := Load(env(map[string]string{
+			"ANONYMOUS_IDLE_TIMEOUT":        "2d",
+			"ANONYMOUS_SESSION_DURATION":    "14d",
 			"AUTH_TOKEN_HEADER_KEY":         "x-auth-token",
 			"BCRYPT_COST":                   "10",
 			"CHANNEL_TOKEN_KEY":             "x-channel",
@@ -151,6 +156,8 @@ func TestLoad(t *testing.T) {
 		}))
 		require.NoError(t, err)
 		require.Equal(t, Config{
+			AnonymousIdleTimeout:       2 * 24 * time.Hour,
+			AnonymousSessionDuration:   14 * 24 * time.Hour,
 			AuthTokenHeaderKey:         "x-auth-token",
 			BcryptCost:                 10,
 			ChannelTokenKey:            "x-channel",
@@ -281,6 +288,10 @@ func TestLoad(t *testing.T) {
 			{"REDIS_URL", "localhost:6379", `REDIS_URL: "localhost:6379" is not a Redis URL (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)`},
 			{"REDIS_URL", "http://cache:6379", `REDIS_URL: "http://cache:6379" is not a Redis URL`},
 			{"REDIS_URL", "redis://:hunter2@cache:port", `REDIS_URL: "redis://xxxxx@cache:port" is not a Redis URL`},
+			{"ANONYMOUS_IDLE_TIMEOUT", "a week", `ANONYMOUS_IDLE_TIMEOUT: "a week" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
+			{"ANONYMOUS_IDLE_TIMEOUT", "0", `ANONYMOUS_IDLE_TIMEOUT: 0s is not positive`},
+			{"ANONYMOUS_SESSION_DURATION", "-1d", `ANONYMOUS_SESSION_DURATION: "-1d" is negative (use milliseconds, or a string such as 30m, 7d, 1y)`},
+			{"ANONYMOUS_SESSION_DURATION", "0d", `ANONYMOUS_SESSION_DURATION: 0s is not positive`},
 			{"REMEMBER_ME_DURATION", "forever", `REMEMBER_ME_DURATION: "forever" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
 			{"REMEMBER_ME_DURATION", "0", `REMEMBER_ME_DURATION: 0s is not positive (use a duration greater than zero, such as 30m, 7d, 1y)`},
 			{"REQUIRE_VERIFICATION", "sometimes", `REQUIRE_VERIFICATION: "sometimes" is not a boolean`},
@@ -500,6 +511,7 @@ func TestValidate(t *testing.T) {
 		}
 		// LOG_LEVEL is not among them: the zero slog.Level is slog.LevelInfo.
 		require.ElementsMatch(t, []string{
+			"ANONYMOUS_IDLE_TIMEOUT", "ANONYMOUS_SESSION_DURATION",
 			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "LOGOUT_SCOPE", "ORDER_MERGE_STRATEGY",
 			"CLEAN_SESSIONS_BATCH_SIZE", "CLEAN_SESSIONS_SCHEDULE", "CLEAN_SESSIONS_TIME_BUDGET",
 			"PORT", "REMEMBER_ME_DURATION", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY",

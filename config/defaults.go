@@ -26,6 +26,11 @@ const DefaultCleanSessionsTimeBudget = time.Minute
 // set. It is valid as it stands.
 func Defaults() Config {
 	return Config{
+		// Guest sessions (a group of their own, so that adding them did
+		// not realign every line below).
+
+		AnonymousIdleTimeout:       service.DefaultAnonymousIdleTimeout,
+		AnonymousSessionDuration:   service.DefaultAnonymousSessionDuration,
 		AuthTokenHeaderKey:         auth.DefaultAuthTokenHeaderKey,
 		BcryptCost:                 12,
 		ChannelTokenKey:            auth.DefaultChannelTokenKey,

@@ -33,6 +33,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c := Defaults()
 	r := envReader{lookup: lookup}
 
+	r.duration("ANONYMOUS_IDLE_TIMEOUT", time.Millisecond, &c.AnonymousIdleTimeout)
+	r.duration("ANONYMOUS_SESSION_DURATION", time.Millisecond, &c.AnonymousSessionDuration)
 	r.string("AUTH_TOKEN_HEADER_KEY", &c.AuthTokenHeaderKey)
 	r.int("BCRYPT_COST", bcryptCostHint, &c.BcryptCost)
 	r.string("CHANNEL_TOKEN_KEY", &c.ChannelTokenKey)

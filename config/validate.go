@@ -58,6 +58,8 @@ func (c Config) problems() []error {
 		}
 	}
 
+	positive("ANONYMOUS_IDLE_TIMEOUT", c.AnonymousIdleTimeout)
+	positive("ANONYMOUS_SESSION_DURATION", c.AnonymousSessionDuration)
 	if !isToken(c.AuthTokenHeaderKey) {
 		fail("AUTH_TOKEN_HEADER_KEY", "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", c.AuthTokenHeaderKey)
 	}

@@ -13,9 +13,20 @@ import (
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
-// AnonymousIdleLifetime is how long an anonymous session without an order
-// survives without a row write before CleanExpiredSessions removes it.
-const AnonymousIdleLifetime = 7 * 24 * time.Hour
+// Defaults of the guest-session settings (SessionConfig). Vendure gives a
+// guest the full sessionDuration (1 y) and hard-codes the idle cut-off of
+// 7 d; a guest that holds nothing needs neither a year nor to outlive a
+// week of silence.
+const (
+	// DefaultAnonymousSessionDuration is the lifetime of a new anonymous
+	// session (ANONYMOUS_SESSION_DURATION).
+	DefaultAnonymousSessionDuration = 30 * 24 * time.Hour
+	// DefaultAnonymousIdleTimeout is how long an anonymous session without
+	// an active order survives without a row write before
+	// CleanExpiredSessions removes it (ANONYMOUS_IDLE_TIMEOUT; Vendure's
+	// hard-coded 7 days).
+	DefaultAnonymousIdleTimeout = 7 * 24 * time.Hour
+)
 
 // AssignCustomerFunc makes the customer profile of a user visible on a
 // channel (UserService.AddCustomerToChannel).
@@ -56,6 +67,16 @@ type SessionConfig struct {
 	// CacheTTL is how long a cached session is trusted before it is refreshed
 	// from the database. Defaults to 300 s.
 	CacheTTL time.Duration
+	// AnonymousSessionDuration is the lifetime of a new anonymous session,
+	// and its sliding-expiry window while it holds no active order. A guest
+	// that gets an active order, or logs in, gets SessionDuration instead.
+	// It is capped at SessionDuration. Defaults to 30 days.
+	AnonymousSessionDuration time.Duration
+	// AnonymousIdleTimeout is how long an anonymous session without an
+	// active order survives without a row write before CleanExpiredSessions
+	// removes it; such a session in use is renewed (written) at least every
+	// half of it, so only an unused one reaches it. Defaults to 7 days.
+	AnonymousIdleTimeout time.Duration
 }
 
 // SessionService is Vendure's SessionService: it creates, finds, renews,
@@ -75,6 +96,8 @@ type SessionService struct {
 	now            func() time.Time
 	duration       time.Duration
 	cacheTTL       time.Duration
+	anonDuration   time.Duration // at most duration
+	anonIdle       time.Duration
 
 	syncMu        sync.Mutex // one SyncCache at a time
 	cacheIdentity string     // the shared cache's last Probe answer
@@ -100,6 +123,12 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = auth.DefaultSessionCacheTTL
 	}
+	if cfg.AnonymousSessionDuration <= 0 {
+		cfg.AnonymousSessionDuration = DefaultAnonymousSessionDuration
+	}
+	if cfg.AnonymousIdleTimeout <= 0 {
+		cfg.AnonymousIdleTimeout = DefaultAnonymousIdleTimeout
+	}
 	if cfg.CleanSessionsBatchSize <= 0 {
 		cfg.CleanSessionsBatchSize = DefaultCleanSessionsBatchSize
 	}
@@ -114,6 +143,8 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		assignCustomer: cfg.AssignCustomerFunc,
 		jobs:           cfg.Jobs, cleanBatchSize: cfg.CleanSessionsBatchSize,
 		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
+		anonDuration: min(cfg.AnonymousSessionDuration, cfg.SessionDuration),
+		anonIdle:     cfg.AnonymousIdleTimeout,
 	}, nil
 }
 

@@ -67,15 +67,17 @@ func (s *SessionService) findSessionByTokenHash(ctx context.Context, hash string
 }
 
 // updateSessionExpiry is Vendure's sliding expiry: a session with less than
-// half of SessionDuration left is extended to now + SessionDuration, in the
-// row and in cs (so the new expiry is what gets cached). Otherwise nothing
-// is written.
+// half of its lifetime left is extended to now + lifetime, in the row and
+// in cs (so the new expiry is what gets cached). Otherwise nothing is
+// written. The lifetime is SessionDuration, or AnonymousSessionDuration
+// for a guest without an active order (see renewal).
 func (s *SessionService) updateSessionExpiry(ctx context.Context, cs *sessioncache.CachedSession) error {
 	now := s.nowUTC()
-	if cs.Expires.Sub(now) >= s.duration/2 {
+	lifetime, renew := s.renewal(cs, cs.Expires.Sub(now))
+	if !renew {
 		return nil
 	}
-	expires := now.Add(s.duration)
+	expires := now.Add(lifetime)
 	if _, err := s.db.NewUpdate().Model((*entity.Session)(nil)).
 		Set("expires = ?", expires).Set("updated_at = ?", now).
 		Where("id = ?", cs.ID).Exec(ctx); err != nil {
@@ -83,6 +85,29 @@ func (s *SessionService) updateSessionExpiry(ctx context.Context, cs *sessioncac
 	}
 	cs.Expires = expires
 	return nil
+}
+
+// renewal is the sliding-expiry rule: the lifetime of a session holding
+// what cs holds, and whether a session with left before it expires is
+// renewed to it now.
+//
+//   - A logged-in session, or a guest with an active order (a cart worth
+//     keeping), lives SessionDuration and is renewed when less than half of
+//     it is left: Vendure's rule, at most one write per half lifetime.
+//   - A guest without an active order lives AnonymousSessionDuration. It is
+//     renewed once half of AnonymousIdleTimeout (or of its lifetime, if
+//     shorter) has passed since its last renewal, so a guest in use is
+//     written at least that often and the idle clean-up only removes one
+//     unused for between half the idle timeout and all of it (3.5 to 7
+//     days by default: one write per guest per 3.5 days). One left with a
+//     longer expiry (its order was cleared, or it predates the setting) is
+//     brought back to AnonymousSessionDuration.
+func (s *SessionService) renewal(cs *sessioncache.CachedSession, left time.Duration) (lifetime time.Duration, renew bool) {
+	if cs.User != nil || cs.ActiveOrderID != nil {
+		return s.duration, left < s.duration/2
+	}
+	every := min(s.anonIdle, s.anonDuration) / 2
+	return s.anonDuration, left < s.anonDuration-every || left > s.anonDuration
 }
 
 // sessionRow is one row of the session lookup: a session with one

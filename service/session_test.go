@@ -45,9 +45,13 @@ func TestNewSessionService(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			now := b.clock.Now()
-			cs := b.anonymous(t)
+			cs := b.newSession(t, b.superadminUserID)
 			// 1y = 365.25 days; 300 s cache TTL.
 			requireTimeEqual(t, now.Add(oneYear), cs.Expires)
+			require.InDelta(t, unixSeconds(now.Add(300*time.Second)), cs.CacheExpiry, 1e-6)
+			// A guest: 30 days (AnonymousSessionDuration).
+			cs = b.anonymous(t)
+			requireTimeEqual(t, now.Add(30*24*time.Hour), cs.Expires)
 			require.InDelta(t, unixSeconds(now.Add(300*time.Second)), cs.CacheExpiry, 1e-6)
 		})
 	})
@@ -930,7 +934,7 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 			uid := b.superadminUserID
 			native := "native"
 			order := entity.ID(77)
-			week := service.AnonymousIdleLifetime
+			week := service.DefaultAnonymousIdleTimeout
 			require.Equal(t, 7*24*time.Hour, week)
 
 			removed := map[string]entity.Session{

@@ -12,7 +12,8 @@ import (
 // CreateAnonymousSession is Vendure's createAnonymousSession: it creates a
 // guest session on channelID (nil for none) and caches it. It commits on
 // its own, outside any request transaction, so the guest keeps it even if
-// the request fails later.
+// the request fails later. It lives AnonymousSessionDuration (Vendure:
+// sessionDuration) until it gets an active order.
 func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
 	token, err := generateToken()
 	if err != nil {
@@ -24,7 +25,7 @@ func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *
 		CreatedAt: now, UpdatedAt: now,
 		TokenHash:       HashToken(token),
 		Type:            entity.SessionAnonymous,
-		Expires:         now.Add(s.duration),
+		Expires:         now.Add(s.anonDuration),
 		ActiveChannelID: channelID,
 	}
 	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
@@ -132,13 +133,25 @@ const (
 // the session (fresh user and permissions, as Vendure reloads the
 // relations) and re-caches it. The write commits on its own, before the
 // cache is touched.
+//
+// A guest session's lifetime follows its active order (see renewal):
+// getting one gives it SessionDuration from now, as a login would, so a
+// cart lives as long as Vendure keeps it; losing it gives it
+// AnonymousSessionDuration from now. A logged-in session's expiry is left
+// alone (Vendure does not touch it either).
 func (s *SessionService) setRef(ctx context.Context, session *sessioncache.CachedSession, ref sessionRef, id *entity.ID) (*sessioncache.CachedSession, error) {
 	gen := s.cache.generation()
+	now := s.nowUTC()
 	q := s.db.NewUpdate().Model((*entity.Session)(nil)).
-		Set("updated_at = ?", s.nowUTC()).Where("id = ?", session.ID)
+		Set("updated_at = ?", now).Where("id = ?", session.ID)
 	switch ref {
 	case activeOrder:
-		q = q.Set("active_order_id = ?", id)
+		lifetime := s.anonDuration
+		if id != nil {
+			lifetime = s.duration
+		}
+		q = q.Set("active_order_id = ?", id).
+			Set("expires = CASE WHEN user_id IS NULL THEN ? ELSE expires END", now.Add(lifetime))
 	case activeChannel:
 		q = q.Set("active_channel_id = ?", id)
 	}
