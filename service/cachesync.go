@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/shopsession/sessionserver/entity"
 )
@@ -104,15 +105,32 @@ func (s *SessionService) ClearCache(ctx context.Context) {
 	}
 }
 
+// markApplied stamps outbox rows applied, logging a failure (harmless: a
+// sync applies them again; evictions are idempotent).
 func (s *SessionService) markApplied(ctx context.Context, ids []entity.ID) {
-	if len(ids) == 0 {
-		return
-	}
-	if _, err := s.db.NewUpdate().Model((*entity.SessionCacheOutbox)(nil)).
-		Set("applied_at = ?", s.nowUTC()).Where("id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
-		// Harmless: a sync applies them again (evictions are idempotent).
+	if err := s.stampApplied(ctx, ids); err != nil {
 		s.log.WarnContext(ctx, "mark cache evictions applied", "err", err)
 	}
+}
+
+// stampApplied stamps outbox rows applied. On PostgreSQL it skips rows
+// another instance is stamping (FOR UPDATE SKIP LOCKED): two instances'
+// syncs, or a sync and the clean-up, stamp overlapping sets of rows, and
+// taking their row locks in different orders deadlocked (40P01). The other
+// instance stamps what is skipped. SQLite has one writer.
+func (s *SessionService) stampApplied(ctx context.Context, ids []entity.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if s.db.Dialect().Name() != dialect.PG {
+		_, err := s.db.NewUpdate().Model((*entity.SessionCacheOutbox)(nil)).
+			Set("applied_at = ?", s.nowUTC()).Where("id IN (?)", bun.List(ids)).Exec(ctx)
+		return err
+	}
+	_, err := s.db.NewRaw("UPDATE session_cache_outbox SET applied_at = ? WHERE id IN "+
+		"(SELECT id FROM session_cache_outbox WHERE id IN (?) AND applied_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED)",
+		s.nowUTC(), bun.List(ids)).Exec(ctx)
+	return err
 }
 
 // Run calls SyncCache every second until ctx ends. app.New starts it.
@@ -218,8 +236,7 @@ func (s *SessionService) drainOutbox(ctx context.Context) error {
 		for i := range rows {
 			ids[i] = rows[i].ID
 		}
-		if _, err := s.db.NewUpdate().Model((*entity.SessionCacheOutbox)(nil)).
-			Set("applied_at = ?", s.nowUTC()).Where("id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
+		if err := s.stampApplied(ctx, ids); err != nil {
 			return fmt.Errorf("mark cache evictions applied: %w", err)
 		}
 		if len(rows) < outboxBatch {

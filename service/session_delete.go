@@ -279,16 +279,7 @@ func (s *SessionService) evictCleaned(ctx context.Context, rows []cleanedRow) {
 	for i, r := range rows[:evicted] {
 		ids[i] = r.OutboxID
 	}
-	if s.db.Dialect().Name() != dialect.PG {
-		s.markApplied(ctx, ids)
-		return
-	}
-	if _, err := s.db.NewRaw("UPDATE session_cache_outbox SET applied_at = ? WHERE id IN "+
-		"(SELECT id FROM session_cache_outbox WHERE id IN (?) AND applied_at IS NULL FOR UPDATE SKIP LOCKED)",
-		s.nowUTC(), bun.List(ids)).Exec(ctx); err != nil {
-		// Harmless: a sync applies them again (evictions are idempotent).
-		s.log.WarnContext(ctx, "mark cache evictions applied", "err", err)
-	}
+	s.markApplied(ctx, ids)
 }
 
 // evictionChunk is how many keys one cache eviction of the clean-up sends
