@@ -1,0 +1,37 @@
+package config
+
+import "slices"
+
+// Values of SessionCacheStrategy.
+const (
+	CacheMemory = "memory"
+	CacheNoop   = "noop"
+	CacheRedis  = "redis"
+)
+
+// Values of LogoutScope.
+const (
+	LogoutAll     = "all"
+	LogoutSession = "session"
+)
+
+// Values of OrderMergeStrategy: Vendure's class names.
+const (
+	MergeOrdersStrategy             = "MergeOrdersStrategy"
+	UseGuestStrategy                = "UseGuestStrategy"
+	UseExistingStrategy             = "UseExistingStrategy"
+	UseGuestIfExistingEmptyStrategy = "UseGuestIfExistingEmptyStrategy"
+)
+
+// Values of TokenMethods.
+const (
+	TokenBearer = "bearer"
+	TokenCookie = "cookie"
+)
+
+// UsesBearer reports whether clients may send the session token as a bearer
+// token.
+func (c Config) UsesBearer() bool { return slices.Contains(c.TokenMethods, TokenBearer) }
+
+// UsesCookie reports whether clients may send the session token in a cookie.
+func (c Config) UsesCookie() bool { return slices.Contains(c.TokenMethods, TokenCookie) }
