@@ -127,7 +127,7 @@ func TestOneLoginPerRequest(t *testing.T) {
 			r := c.Do(doc.String(), nil)
 			require.Equal(t, http.StatusUnprocessableEntity, r.Status)
 			require.Equal(t, "LOGIN_LIMIT_EXCEEDED", r.ErrorCode())
-			require.Equal(t, "The query selects login or authenticate 400 times; the limit is 1 per request", r.Errors[0].Message)
+			require.Equal(t, "The query selects login, authenticate or another password or token mutation 400 times; the limit is 1 per request", r.Errors[0].Message)
 			_, present := r.TokenHeader()
 			require.False(t, present)
 			require.Nil(t, r.SessionCookie("session"))

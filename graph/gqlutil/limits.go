@@ -27,9 +27,19 @@ const (
 	DefaultMaxFragments = 100
 )
 
-// maxLogins is how many login or authenticate fields one operation may
-// select: one, so that a request cannot try many passwords at once.
+// maxLogins is how many credential fields one operation may select: one,
+// so that a request cannot try many passwords, or start many bcrypt hashes
+// or token deliveries, at once (30 aliased registrations would be 30
+// hashes).
 const maxLogins = 1
+
+// credentialFields are the mutations that check or hash a password, or
+// issue a verification or reset token; maxLogins bounds them together.
+var credentialFields = map[string]bool{
+	"login": true, "authenticate": true,
+	"registerCustomerAccount": true, "refreshCustomerVerification": true, "verifyCustomerAccount": true,
+	"updateCustomerPassword": true, "requestPasswordReset": true, "resetPassword": true,
+}
 
 // queryCacheBytes bounds the query text held by each document cache (the
 // verdicts here, gqlgen's parsed documents in NewHandler): a count of
@@ -139,7 +149,7 @@ func (l Limits) CheckDocument(doc *ast.QueryDocument) *gqlerror.Error {
 func (l Limits) check(subject string, s stats, mutation bool) *gqlerror.Error {
 	switch {
 	case mutation && s.logins > maxLogins:
-		return limitError(gqlerr.CodeLoginLimit, "%s selects login or authenticate %s times; the limit is %d per request", subject, count(s.logins), maxLogins)
+		return limitError(gqlerr.CodeLoginLimit, "%s selects login, authenticate or another password or token mutation %s times; the limit is %d per request", subject, count(s.logins), maxLogins)
 	case s.fields > int64(l.MaxFields):
 		return limitError(gqlerr.CodeFieldLimit, "%s selects %s fields; the limit is %d", subject, count(s.fields), l.MaxFields)
 	case s.depth > int64(l.MaxDepth):
@@ -179,7 +189,7 @@ type stats struct {
 	fields  int64 // fields selected
 	aliases int64 // fields whose response name differs from their name
 	depth   int64 // nesting of fields, 1 for a set of leaves
-	logins  int64 // login and authenticate fields at this level (not below)
+	logins  int64 // credentialFields at this level (not below)
 }
 
 // merge adds the counts of a fragment (inline or spread) to s: its fields
@@ -210,7 +220,7 @@ func (c *counter) selectionSet(set ast.SelectionSet) stats {
 				s.aliases = add(s.aliases, 1)
 			}
 			s.depth = max(s.depth, add(1, sub.depth))
-			if sel.Name == "login" || sel.Name == "authenticate" {
+			if credentialFields[sel.Name] {
 				s.logins = add(s.logins, 1)
 			}
 		case *ast.InlineFragment:

@@ -173,7 +173,7 @@ func TestLimitsOneLoginPerOperation(t *testing.T) {
 	// 400 aliased logins: refused as logins, before the alias limit.
 	e := l.CheckQuery(logins(400))
 	require.Equal(t, "LOGIN_LIMIT_EXCEEDED", codeOf(e))
-	require.Equal(t, "The query selects login or authenticate 400 times; the limit is 1 per request", e.Message)
+	require.Equal(t, "The query selects login, authenticate or another password or token mutation 400 times; the limit is 1 per request", e.Message)
 	require.Equal(t, "LOGIN_LIMIT_EXCEEDED", codeOf(l.CheckQuery(logins(2))))
 
 	for _, doc := range []string{
@@ -185,6 +185,14 @@ func TestLimitsOneLoginPerOperation(t *testing.T) {
 		`mutation { ...L ...L } fragment L on Mutation { login(username: "a", password: "b") { __typename } }`,
 		// in the second operation of the document
 		`query Q { me { id } } mutation M { a: login(username: "a", password: "b") { __typename } b: login(username: "a", password: "c") { __typename } }`,
+		// two registrations (two bcrypt hashes), or a registration and a login
+		`mutation { a: registerCustomerAccount(input: {emailAddress: "a@x"}) { __typename } b: registerCustomerAccount(input: {emailAddress: "b@x"}) { __typename } }`,
+		`mutation { registerCustomerAccount(input: {emailAddress: "a@x"}) { __typename } login(username: "a", password: "b") { __typename } }`,
+		// password changes, resets and token deliveries
+		`mutation { a: updateCustomerPassword(currentPassword: "a", newPassword: "b") { __typename } b: updateCustomerPassword(currentPassword: "a", newPassword: "c") { __typename } }`,
+		`mutation { a: requestPasswordReset(emailAddress: "a@x") { __typename } b: requestPasswordReset(emailAddress: "b@x") { __typename } }`,
+		`mutation { resetPassword(token: "t", password: "p") { __typename } verifyCustomerAccount(token: "t") { __typename } }`,
+		`mutation { a: refreshCustomerVerification(emailAddress: "a@x") { __typename } b: refreshCustomerVerification(emailAddress: "b@x") { __typename } }`,
 	} {
 		require.Equal(t, "LOGIN_LIMIT_EXCEEDED", codeOf(l.CheckQuery(doc)), doc)
 	}
