@@ -486,6 +486,11 @@ func TestPasswordReset(t *testing.T) {
 		r = other.Do(resetMutation, map[string]any{"token": e.tokens.last(t, entity.TokenPasswordReset, email), "password": "newer-pw"})
 		require.Empty(t, r.Errors)
 		require.Equal(t, 0, r.SessionCookie("session").MaxAge)
+		// The reset ended the account's other sessions at once (cache
+		// included): the first device is anonymous now; the resetting
+		// one is logged in.
+		require.Nil(t, queryActiveCustomer(t, shop).ActiveCustomer, "the reset on another device ended this session")
+		require.NotNil(t, queryActiveCustomer(t, other).ActiveCustomer)
 	})
 }
 

@@ -92,7 +92,9 @@ func verifyPasswordRule(hasPassword bool, pw string) error {
 // verification does: Vendure #1659), and logs it in as a login would.
 // Expected failures, in Vendure's order: *PasswordResetTokenInvalidError,
 // *PasswordValidationError, *PasswordResetTokenExpiredError. The token
-// works once. Other sessions of the account are left alone, as in Vendure.
+// works once. Unlike Vendure, it ends every other session of the account
+// (revoked as a logout is): a reset is what a customer does when someone
+// else may know the old password, and that someone must not stay logged in.
 func (s *AccountService) ResetPassword(ctx context.Context, token, pw string, req LoginRequest) (*sessioncache.CachedSession, error) {
 	const kind = entity.TokenPasswordReset
 	o, err := lookupToken(ctx, s.db, kind, token)
@@ -114,6 +116,9 @@ func (s *AccountService) ResetPassword(ctx context.Context, token, pw string, re
 			return err
 		}
 		if err := s.setPassword(ctx, t, o.UserID, hash); err != nil {
+			return err
+		}
+		if err := s.auth.sessions.deleteByUser(ctx, t, o.UserID); err != nil {
 			return err
 		}
 		return s.markVerified(ctx, t, o)
