@@ -29,6 +29,7 @@ func TestCleanSessionsJob(t *testing.T) {
 		cfg.SessionDuration = time.Hour
 		cfg.CleanSessionsBatchSize = 2
 		cfg.CleanSessionsSchedule = "30 4 * * *"
+		cfg.GuestSessions = config.GuestEager // the job removes rows
 		a, err := app.New(ctx, cfg, app.Options{DB: db, NowFunc: clock.Now, Logger: slog.New(slog.DiscardHandler)})
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, a.Close()) })

@@ -158,6 +158,18 @@ type Config struct {
 	// Defaults to "" (a random token).
 	DefaultChannelToken string
 
+	// GuestSessions says when a guest session gets its database row:
+	// "lazy" when it first holds something (an active order, another
+	// channel), living in the session cache only until then, so requests
+	// that never put anything in a cart write no rows; "eager" at once, as
+	// Vendure. Lazy needs a cache that stores: with the noop strategy
+	// guests are eager. With the memory strategy and several instances a
+	// guest's entry lives in one instance only (see README). Read from
+	// GUEST_SESSIONS.
+	//
+	// Defaults to "lazy".
+	GuestSessions string
+
 	// Introspection enables GraphQL introspection queries on both APIs. Turn
 	// it off in production if the schema should not be discoverable. Read
 	// from INTROSPECTION.

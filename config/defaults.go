@@ -48,6 +48,7 @@ func Defaults() Config {
 		Introspection:              true,
 		LogLevel:                   slog.LevelInfo,
 		LogoutScope:                LogoutAll,
+		GuestSessions:              GuestLazy,
 		MaxQueryAliases:            gqlutil.DefaultMaxAliases,
 		MaxQueryDepth:              gqlutil.DefaultMaxDepth,
 		MaxQueryFields:             gqlutil.DefaultMaxFields,

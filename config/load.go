@@ -63,6 +63,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.bool("INTROSPECTION", &c.Introspection)
 	r.logLevel("LOG_LEVEL", &c.LogLevel)
 	r.word("LOGOUT_SCOPE", &c.LogoutScope)
+	r.word("GUEST_SESSIONS", &c.GuestSessions)
 	r.string("ORDER_MERGE_STRATEGY", &c.OrderMergeStrategy)
 	r.int("MAX_QUERY_ALIASES", limitHint, &c.MaxQueryAliases)
 	r.int("MAX_QUERY_DEPTH", limitHint, &c.MaxQueryDepth)

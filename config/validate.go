@@ -111,6 +111,9 @@ func (c Config) problems() []error {
 	atLeastOne("MAX_QUERY_FRAGMENTS", c.MaxQueryFragments)
 	atLeastOne("MAX_QUERY_TOKENS", c.MaxQueryTokens)
 	atLeastOne("PASSWORD_HASH_CONCURRENCY", c.PasswordHashConcurrency)
+	if !slices.Contains([]string{GuestLazy, GuestEager}, c.GuestSessions) {
+		fail("GUEST_SESSIONS", "%q is not a guest-session mode (use lazy or eager)", c.GuestSessions)
+	}
 	if !slices.Contains([]string{LogoutAll, LogoutSession}, c.LogoutScope) {
 		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)
 	}

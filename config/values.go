@@ -9,6 +9,12 @@ const (
 	CacheRedis  = "redis"
 )
 
+// Values of GuestSessions.
+const (
+	GuestLazy  = "lazy"
+	GuestEager = "eager"
+)
+
 // Values of LogoutScope.
 const (
 	LogoutAll     = "all"

@@ -80,6 +80,12 @@ func withMiniredis(addr string) envOption {
 	return func(c *config.Config) { c.RedisURL = "redis://" + addr + "/0" }
 }
 
+// withGuestSessions sets GUEST_SESSIONS: config.GuestLazy (the default)
+// or config.GuestEager (every guest gets a row at once, as Vendure).
+func withGuestSessions(mode string) envOption {
+	return func(c *config.Config) { c.GuestSessions = mode }
+}
+
 func withRequireVerification(on bool) envOption {
 	return func(c *config.Config) { c.RequireVerification = on }
 }

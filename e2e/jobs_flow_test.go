@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
 )
@@ -68,7 +69,8 @@ func waitSettled(t *testing.T, admin *testenv.Client, id string) jobView {
 func TestCleanSessionsJobFlow(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, withSession(time.Hour, time.Minute))
+		// Eager guests: the job removes rows.
+		e := newEnv(t, b, withSession(time.Hour, time.Minute), withGuestSessions(config.GuestEager))
 		ctx := context.Background()
 
 		// Three guest sessions, then past every session's expiry.

@@ -100,13 +100,13 @@ func (rc *RequestContext) SetSession(s *sessioncache.CachedSession, rememberMe b
 }
 
 // ReplaceSession swaps the request's session for an updated copy of it (a
-// new active order), so later fields of the request see the change. The
-// token is the same, so nothing is sent back; a session other than the
-// request's is ignored.
+// new active order; a cache-only guest's new row id), so later fields of
+// the request see the change. The token is the same, so nothing is sent
+// back; a session other than the request's (another token) is ignored.
 func (rc *RequestContext) ReplaceSession(s *sessioncache.CachedSession) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if rc.session != nil && s != nil && rc.session.ID == s.ID {
+	if rc.session != nil && s != nil && rc.session.Token == s.Token {
 		rc.session = s
 	}
 }

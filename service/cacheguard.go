@@ -58,13 +58,20 @@ func (g *cacheGuard) get(ctx context.Context, key string) *sessioncache.CachedSe
 // generation returns the stamp to take before reading what will be cached.
 func (g *cacheGuard) generation() sessioncache.Generation { return g.cache.Generation() }
 
-func (g *cacheGuard) set(ctx context.Context, key string, cs *sessioncache.CachedSession, gen sessioncache.Generation) {
+// healthy reports whether reads and writes both go to the cache.
+func (g *cacheGuard) healthy() bool { return g.state.Load() == cacheHealthy }
+
+// set stores cs under key and reports whether the cache took the call (a
+// revoked key's write is taken and ignored, as the Strategy contract says).
+func (g *cacheGuard) set(ctx context.Context, key string, cs *sessioncache.CachedSession, gen sessioncache.Generation) bool {
 	if g.state.Load() == cacheDown {
-		return
+		return false
 	}
 	if err := g.cache.Set(ctx, key, cs, gen); err != nil {
 		g.fail(ctx, "set", err)
+		return false
 	}
+	return true
 }
 
 // delete revokes keys and reports whether the cache applied it.

@@ -108,6 +108,8 @@ type bundleOpts struct {
 	// HookClearsCache wires the access-change hook to
 	// SessionService.ClearCache, as the app does.
 	HookClearsCache bool
+	// LazyGuests sets SessionConfig.LazyGuestSessions.
+	LazyGuests bool
 }
 
 // noopCache is a bundleOpts.NewCache for tests that must read the database
@@ -165,6 +167,7 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	b.sessions, err = service.NewSessionService(service.SessionConfig{
 		DB: db, Cache: b.cache, Prober: prober, Logger: discardLog, NowFunc: clock.Now,
 		SessionDuration: opts.SessionDuration, CacheTTL: opts.CacheTTL,
+		LazyGuestSessions: opts.LazyGuests,
 		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
 			return b.users.AddCustomerToChannel(ctx, userID, channelID)
 		},

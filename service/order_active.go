@@ -39,10 +39,11 @@ func (s *OrderService) writeActiveOrder(ctx context.Context, p Shopper, create b
 		order     *entity.Order
 		outcome   error
 		newActive = cs.ActiveOrderID
+		sessionID = cs.ID
 	)
 	err := runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
-		order, outcome, newActive = nil, nil, cs.ActiveOrderID
-		o, err := s.findActiveForWrite(ctx, t, p, create, &newActive)
+		order, outcome, newActive, sessionID = nil, nil, cs.ActiveOrderID, cs.ID
+		o, err := s.findActiveForWrite(ctx, t, p, create, &newActive, &sessionID)
 		if err != nil || o == nil {
 			return err
 		}
@@ -54,16 +55,16 @@ func (s *OrderService) writeActiveOrder(ctx context.Context, p Shopper, create b
 		if !order.Active && newActive != nil && *newActive == order.ID {
 			// Paid or cancelled: it stops being the session's order.
 			newActive = nil
-			return s.sessions.setActiveOrderInTx(ctx, t, cs.ID, nil)
+			return s.sessions.setActiveOrderInTx(ctx, t, sessionID, nil)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, cs, err
 	}
-	if !sameID(newActive, cs.ActiveOrderID) {
+	if !sameID(newActive, cs.ActiveOrderID) || sessionID != cs.ID {
 		c := *cs
-		c.ActiveOrderID = newActive
+		c.ID, c.ActiveOrderID = sessionID, newActive
 		cs = &c
 	}
 	if outcome != nil {
@@ -74,8 +75,10 @@ func (s *OrderService) writeActiveOrder(ctx context.Context, p Shopper, create b
 
 // findActiveForWrite locks and loads the active order on the channel (nil
 // if none and !create), creating one when create is set, and points the
-// session at it in t. *active tracks the session's active order.
-func (s *OrderService) findActiveForWrite(ctx context.Context, t *tx, p Shopper, create bool, active **entity.ID) (*entity.Order, error) {
+// session at it in t. *active tracks the session's active order, and
+// *sessionID its id: a cache-only guest (SessionService.storeGuest) gets its
+// row here when the order is created, in t.
+func (s *OrderService) findActiveForWrite(ctx context.Context, t *tx, p Shopper, create bool, active **entity.ID, sessionID *entity.ID) (*entity.Order, error) {
 	if id := p.Session.ActiveOrderID; id != nil {
 		// The usual case: the cached session names the cart.
 		o, err := s.lockAndLoad(ctx, t, *id, p.ChannelID)
@@ -88,15 +91,9 @@ func (s *OrderService) findActiveForWrite(ctx context.Context, t *tx, p Shopper,
 	}
 	// Lock the session row: concurrent requests of this session wait here,
 	// and then see the order the first one created.
-	var dbActive *entity.ID
-	q := t.NewSelect().Model((*entity.Session)(nil)).Column("active_order_id").Where("id = ?", p.Session.ID)
-	if s.forUpdate {
-		q = q.For("UPDATE")
-	}
-	err := q.Scan(ctx, &dbActive)
-	sessionExists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("lock session: %w", err)
+	dbActive, sessionExists, stored, err := s.lockSession(ctx, t, p.Session, create, sessionID)
+	if err != nil {
+		return nil, err
 	}
 	*active = dbActive
 	var o *entity.Order
@@ -133,11 +130,47 @@ func (s *OrderService) findActiveForWrite(ctx context.Context, t *tx, p Shopper,
 	if sessionExists && !sameID(dbActive, &o.ID) {
 		id := o.ID
 		*active = &id
-		if err := s.sessions.setActiveOrderInTx(ctx, t, p.Session.ID, &id); err != nil {
+		if err := s.sessions.setActiveOrderInTx(ctx, t, *sessionID, &id); err != nil {
 			return nil, err
 		}
+	} else if stored {
+		// Stored here, already holding this order (a concurrent request
+		// gave it): the cache still has the cache-only entry.
+		t.onCommit(func(ctx context.Context) { s.sessions.recache(ctx, *sessionID) })
 	}
 	return o, nil
+}
+
+// lockSession locks the row of the shopper's session in t and returns its
+// active order. exists is false when there is no row: a stored session
+// deleted meanwhile, or a cache-only guest when create is false (it holds
+// nothing, so there is nothing to find). With create, a cache-only guest
+// gets its row here (SessionService.storeGuest): *sessionID is set and
+// stored is true.
+func (s *OrderService) lockSession(ctx context.Context, t *tx, cs *sessioncache.CachedSession, create bool, sessionID *entity.ID) (active *entity.ID, exists, stored bool, err error) {
+	if !cs.Stored() {
+		if !create {
+			return nil, false, false, nil
+		}
+		id, active, err := s.sessions.storeGuest(ctx, t, cs)
+		if err != nil {
+			return nil, false, false, err
+		}
+		*sessionID = id
+		return active, true, true, nil
+	}
+	q := t.NewSelect().Model((*entity.Session)(nil)).Column("active_order_id").Where("id = ?", cs.ID)
+	if s.forUpdate {
+		q = q.For("UPDATE")
+	}
+	err = q.Scan(ctx, &active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, false, nil
+	}
+	if err != nil {
+		return nil, false, false, fmt.Errorf("lock session: %w", err)
+	}
+	return active, true, false, nil
 }
 
 // lockAndLoad locks an order row (PostgreSQL; SQLite has one writer) and

@@ -77,6 +77,12 @@ type SessionConfig struct {
 	// removes it; such a session in use is renewed (written) at least every
 	// half of it, so only an unused one reaches it. Defaults to 7 days.
 	AnonymousIdleTimeout time.Duration
+	// LazyGuestSessions keeps a guest session that holds nothing in the
+	// cache only, and writes its row when it first holds something (see
+	// session_guest.go). It needs a cache that stores: with
+	// sessioncache.Noop it is ignored. Off by default here (every guest
+	// gets a row, as Vendure); the server turns it on (GUEST_SESSIONS).
+	LazyGuestSessions bool
 }
 
 // SessionService is Vendure's SessionService: it creates, finds, renews,
@@ -98,6 +104,7 @@ type SessionService struct {
 	cacheTTL       time.Duration
 	anonDuration   time.Duration // at most duration
 	anonIdle       time.Duration
+	lazyGuests     bool // LazyGuestSessions, with a cache that stores
 
 	syncMu        sync.Mutex // one SyncCache at a time
 	cacheIdentity string     // the shared cache's last Probe answer
@@ -132,6 +139,7 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	if cfg.CleanSessionsBatchSize <= 0 {
 		cfg.CleanSessionsBatchSize = DefaultCleanSessionsBatchSize
 	}
+	noop := sessioncache.StoresNothing(cfg.Cache)
 	prober := cfg.Prober
 	if prober == nil {
 		prober, _ = cfg.Cache.(sessioncache.Prober)
@@ -145,6 +153,7 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 		anonDuration: min(cfg.AnonymousSessionDuration, cfg.SessionDuration),
 		anonIdle:     cfg.AnonymousIdleTimeout,
+		lazyGuests:   cfg.LazyGuestSessions && !noop,
 	}, nil
 }
 

@@ -19,8 +19,10 @@ import (
 // GetSessionFromToken is Vendure's getSessionFromToken: it returns the
 // session for a token, or ErrNotFound.
 //
-// A fresh, unexpired cache entry is returned as is: no database access. On a
-// miss, a stale entry or an expired one, the session is read with one indexed
+// A fresh, unexpired cache entry is returned as is: no database access (a
+// cache-only guest entry is renewed instead of going stale: see
+// session_guest.go). On a miss, a stale entry or an expired one, the
+// session is read with one indexed
 // query; an expired, invalidated or deleted-user session is not found (and its
 // stale cache entry is evicted, unlike Vendure). A found session whose expiry
 // is less than half of SessionDuration away is extended (sliding expiry),
@@ -32,12 +34,20 @@ func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) 
 	key := HashToken(token)
 	now := s.now()
 	cached := s.cache.get(ctx, key)
-	if cached != nil && !cached.IsStale(now) && !cached.IsExpired(now) {
-		return withToken(cached, token), nil
+	if cached != nil && !cached.IsExpired(now) {
+		if cached.Stored() && !cached.IsStale(now) {
+			return withToken(cached, token), nil
+		}
+		if !cached.Stored() && !s.guestDue(cached, now) {
+			return withToken(cached, token), nil // a cache-only guest (session_guest.go)
+		}
 	}
 	gen := s.cache.generation() // before the read: see the revocation invariant
 	cs, err := s.findSessionByTokenHash(ctx, key)
 	if errors.Is(err, ErrNotFound) {
+		if cached != nil && !cached.Stored() && !cached.IsExpired(now) {
+			return s.renewGuest(ctx, key, token, cached, gen), nil
+		}
 		if cached != nil {
 			s.cache.delete(ctx, key)
 		}

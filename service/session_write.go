@@ -5,36 +5,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/uptrace/bun"
+
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
-
-// CreateAnonymousSession is Vendure's createAnonymousSession: it creates a
-// guest session on channelID (nil for none) and caches it. It commits on
-// its own, outside any request transaction, so the guest keeps it even if
-// the request fails later. It lives AnonymousSessionDuration (Vendure:
-// sessionDuration) until it gets an active order.
-func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
-	token, err := generateToken()
-	if err != nil {
-		return nil, err
-	}
-	gen := s.cache.generation()
-	now := s.nowUTC()
-	row := &entity.Session{
-		CreatedAt: now, UpdatedAt: now,
-		TokenHash:       HashToken(token),
-		Type:            entity.SessionAnonymous,
-		Expires:         now.Add(s.anonDuration),
-		ActiveChannelID: channelID,
-	}
-	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("create anonymous session: %w", err)
-	}
-	cs := s.serialize(row, nil, now)
-	s.cache.set(ctx, row.TokenHash, cs, gen)
-	return withToken(cs, token), nil
-}
 
 // NewAuthenticatedSession describes a session to create at login.
 type NewAuthenticatedSession struct {
@@ -138,31 +113,57 @@ const (
 // getting one gives it SessionDuration from now, as a login would, so a
 // cart lives as long as Vendure keeps it; losing it gives it
 // AnonymousSessionDuration from now. A logged-in session's expiry is left
-// alone (Vendure does not touch it either).
+// alone (Vendure does not touch it either). A cache-only guest gets its row
+// here (session_guest.go).
 func (s *SessionService) setRef(ctx context.Context, session *sessioncache.CachedSession, ref sessionRef, id *entity.ID) (*sessioncache.CachedSession, error) {
 	gen := s.cache.generation()
 	now := s.nowUTC()
-	q := s.db.NewUpdate().Model((*entity.Session)(nil)).
-		Set("updated_at = ?", now).Where("id = ?", session.ID)
-	switch ref {
-	case activeOrder:
-		lifetime := s.anonDuration
-		if id != nil {
-			lifetime = s.duration
+	update := func(ctx context.Context, db bun.IDB, sessionID entity.ID) (int64, error) {
+		q := db.NewUpdate().Model((*entity.Session)(nil)).
+			Set("updated_at = ?", now).Where("id = ?", sessionID)
+		switch ref {
+		case activeOrder:
+			lifetime := s.anonDuration
+			if id != nil {
+				lifetime = s.duration
+			}
+			q = q.Set("active_order_id = ?", id).
+				Set("expires = CASE WHEN user_id IS NULL THEN ? ELSE expires END", now.Add(lifetime))
+		case activeChannel:
+			q = q.Set("active_channel_id = ?", id)
 		}
-		q = q.Set("active_order_id = ?", id).
-			Set("expires = CASE WHEN user_id IS NULL THEN ? ELSE expires END", now.Add(lifetime))
-	case activeChannel:
-		q = q.Set("active_channel_id = ?", id)
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("update session: %w", err)
+		}
+		return res.RowsAffected()
 	}
-	res, err := q.Exec(ctx)
+	sessionID := session.ID
+	var (
+		n   int64
+		err error
+	)
+	if session.Stored() {
+		n, err = update(ctx, s.db, sessionID)
+	} else {
+		// A cache-only guest gets its row with what it now holds, in one
+		// transaction (session_guest.go).
+		err = runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+			var err error
+			if sessionID, _, err = s.storeGuest(ctx, t, session); err != nil {
+				return err
+			}
+			n, err = update(ctx, t, sessionID)
+			return err
+		})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("update session: %w", err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return session, nil
 	}
-	cs, hash, err := s.loadByID(ctx, s.db, session.ID)
+	cs, hash, err := s.loadByID(ctx, s.db, sessionID)
 	if errors.Is(err, ErrNotFound) {
 		return session, nil
 	}

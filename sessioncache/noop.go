@@ -32,3 +32,20 @@ func (Noop) Delete(context.Context, ...string) error { return nil }
 
 // Clear does nothing and returns nil.
 func (Noop) Clear(context.Context) error { return nil }
+
+// StoresNothing reports whether s is Noop, or a wrapper around one that
+// exposes what it wraps with a Next method (as sessioncachetest.Spy does).
+// What only a cache can hold (a lazy guest session) must not be given to
+// it.
+func StoresNothing(s Strategy) bool {
+	for {
+		switch v := s.(type) {
+		case Noop:
+			return true
+		case interface{ Next() Strategy }:
+			s = v.Next()
+		default:
+			return false
+		}
+	}
+}

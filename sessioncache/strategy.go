@@ -103,6 +103,12 @@ func (s *CachedSession) IsStale(now time.Time) bool {
 	return s.CacheExpiry < float64(now.UnixNano())/1e9
 }
 
+// Stored reports whether the session has a database row. A guest session
+// that holds nothing yet (no user, no active order, the channel it was
+// created on) lives in the cache only, with ID 0, until it first holds
+// something; see SessionService.CreateAnonymousSession.
+func (s *CachedSession) Stored() bool { return s.ID != 0 }
+
 // IsExpired reports whether the session itself has expired at now.
 func (s *CachedSession) IsExpired(now time.Time) bool { return !s.Expires.After(now) }
 

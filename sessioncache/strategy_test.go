@@ -46,3 +46,24 @@ func TestPermissionsOn(t *testing.T) {
 	require.Nil(t, sessioncachetest.AnonymousSession().PermissionsOn(1), "no user")
 	require.Nil(t, (*sessioncache.CachedSession)(nil).PermissionsOn(1))
 }
+
+func TestStoresNothing(t *testing.T) {
+	mem, err := sessioncache.NewMemory(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		s    sessioncache.Strategy
+		want bool
+	}{
+		{sessioncache.Noop{}, true},
+		{sessioncachetest.NewSpy(sessioncache.Noop{}), true},
+		{sessioncachetest.NewSpy(sessioncachetest.NewSpy(sessioncache.Noop{})), true},
+		{mem, false},
+		{sessioncachetest.NewSpy(mem), false},
+	} {
+		if got := sessioncache.StoresNothing(c.s); got != c.want {
+			t.Errorf("StoresNothing(%T) = %v, want %v", c.s, got, c.want)
+		}
+	}
+}
