@@ -1,7 +1,7 @@
 -- wrk script: one new guest (anonymous) session per request.
 -- activeCustomer is an Owner query: without a token the server creates a
--- guest session (a row, and a cache entry) and returns its token, as it does
--- for activeOrder. No token is ever sent back.
+-- guest session (a cache entry; with GUEST_SESSIONS=eager also a row) and
+-- returns its token, as it does for activeOrder. No token is ever sent back.
 --
 --   wrk -t1 -c50 -d30s --latency -s internal/bench/guest-session.lua http://127.0.0.1:3111/shop-api
 wrk.method = "POST"
