@@ -145,6 +145,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		DB: a.DB, Cache: a.Cache, Prober: prober, Logger: log, NowFunc: now,
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
 		AnonymousSessionDuration: cfg.AnonymousSessionDuration, AnonymousIdleTimeout: cfg.AnonymousIdleTimeout,
+		QueryTimeout: cfg.DBQueryTimeout,
 		// The UserService owns customer writes but is built below (it
 		// needs the sessions); requests only start once New returns.
 		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
@@ -72,6 +73,12 @@ type SessionConfig struct {
 	// that gets an active order, or logs in, gets SessionDuration instead.
 	// It is capped at SessionDuration. Defaults to 30 days.
 	AnonymousSessionDuration time.Duration
+	// QueryTimeout bounds each session lookup, which runs through
+	// database/sql directly (bound parameters; see sessionQueries) and so
+	// is not bounded by the deadline database.Open's query hook gives
+	// statements sent through bun. app.New passes DB_QUERY_TIMEOUT, the
+	// hook's bound. Defaults to database.DefaultQueryTimeout.
+	QueryTimeout time.Duration
 	// AnonymousIdleTimeout is how long an anonymous session without an
 	// active order survives without a row write before CleanExpiredSessions
 	// removes it; such a session in use is renewed (written) at least every
@@ -98,6 +105,8 @@ type SessionService struct {
 	cacheTTL       time.Duration
 	anonDuration   time.Duration // at most duration
 	anonIdle       time.Duration
+	queryTimeout   time.Duration
+	queries        sessionQueries
 
 	syncMu        sync.Mutex // one SyncCache at a time
 	cacheIdentity string     // the shared cache's last Probe answer
@@ -132,6 +141,13 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	if cfg.CleanSessionsBatchSize <= 0 {
 		cfg.CleanSessionsBatchSize = DefaultCleanSessionsBatchSize
 	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = database.DefaultQueryTimeout
+	}
+	queries, err := newSessionQueries(cfg.DB.Dialect().Name())
+	if err != nil {
+		return nil, err
+	}
 	prober := cfg.Prober
 	if prober == nil {
 		prober, _ = cfg.Cache.(sessioncache.Prober)
@@ -145,6 +161,7 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 		anonDuration: min(cfg.AnonymousSessionDuration, cfg.SessionDuration),
 		anonIdle:     cfg.AnonymousIdleTimeout,
+		queryTimeout: cfg.QueryTimeout, queries: queries,
 	}, nil
 }
 
