@@ -73,17 +73,17 @@ type SessionConfig struct {
 	// that gets an active order, or logs in, gets SessionDuration instead.
 	// It is capped at SessionDuration. Defaults to 30 days.
 	AnonymousSessionDuration time.Duration
+	// AnonymousIdleTimeout is how long an anonymous session without an
+	// active order survives without a row write before CleanExpiredSessions
+	// removes it; such a session in use is renewed (written) at least every
+	// half of it, so only an unused one reaches it. Defaults to 7 days.
+	AnonymousIdleTimeout time.Duration
 	// QueryTimeout bounds each session lookup, which runs through
 	// database/sql directly (bound parameters; see sessionQueries) and so
 	// is not bounded by the deadline database.Open's query hook gives
 	// statements sent through bun. app.New passes DB_QUERY_TIMEOUT, the
 	// hook's bound. Defaults to database.DefaultQueryTimeout.
 	QueryTimeout time.Duration
-	// AnonymousIdleTimeout is how long an anonymous session without an
-	// active order survives without a row write before CleanExpiredSessions
-	// removes it; such a session in use is renewed (written) at least every
-	// half of it, so only an unused one reaches it. Defaults to 7 days.
-	AnonymousIdleTimeout time.Duration
 }
 
 // SessionService is Vendure's SessionService: it creates, finds, renews,

@@ -18,10 +18,11 @@ import (
 //
 // A fresh, unexpired cache entry is returned as is: no database access. On a
 // miss, a stale entry or an expired one, the session is read with one indexed
-// query (with bound parameters: see sessionQueries); an expired, invalidated or deleted-user session is not found (and its
-// stale cache entry is evicted, unlike Vendure). A found session whose expiry
-// is less than half of SessionDuration away is extended (sliding expiry),
-// then cached with a new cacheExpiry.
+// query, its key bound as a parameter (see sessionQueries); an expired,
+// invalidated or deleted-user session is not found (and its stale cache
+// entry is evicted, unlike Vendure). A found session whose expiry is less
+// than half of SessionDuration away is extended (sliding expiry), then
+// cached with a new cacheExpiry.
 func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error) {
 	if token == "" || len(token) > maxTokenLength {
 		return nil, ErrNotFound
