@@ -146,6 +146,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
 		AnonymousSessionDuration: cfg.AnonymousSessionDuration, AnonymousIdleTimeout: cfg.AnonymousIdleTimeout,
 		LazyGuestSessions: cfg.GuestSessions == config.GuestLazy,
+		QueryTimeout:      cfg.DBQueryTimeout,
 		// The UserService owns customer writes but is built below (it
 		// needs the sessions); requests only start once New returns.
 		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {

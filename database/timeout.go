@@ -40,8 +40,11 @@ const DefaultQueryTimeout = 5 * time.Second
 //     is released when bun reports the COMMIT or ROLLBACK.
 //
 // Statements that do not go through bun (sql.DB.PingContext, pgx's own
-// pool health checks) are bounded by their caller or by the driver's
-// connect and statement timeouts that Open sets.
+// pool health checks, and the service's session lookups, sent on bun.DB's
+// *sql.DB with bound parameters) are bounded by their caller (the lookups
+// by service.SessionConfig.QueryTimeout, which app.New sets to the same
+// DB_QUERY_TIMEOUT) or by the driver's connect and statement timeouts
+// that Open sets.
 type timeoutHook struct {
 	timeout time.Duration
 }

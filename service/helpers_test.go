@@ -105,6 +105,9 @@ type bundleOpts struct {
 	// Memory cache (Noop, Redis). A Prober (Redis) is passed on as the
 	// SessionService's Prober, as app.New does when it wraps its cache.
 	NewCache func(t *testing.T) sessioncache.Strategy
+	// QueryTimeout is the SessionService's QueryTimeout (zero: its
+	// default).
+	QueryTimeout time.Duration
 	// HookClearsCache wires the access-change hook to
 	// SessionService.ClearCache, as the app does.
 	HookClearsCache bool
@@ -166,7 +169,7 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	var err error
 	b.sessions, err = service.NewSessionService(service.SessionConfig{
 		DB: db, Cache: b.cache, Prober: prober, Logger: discardLog, NowFunc: clock.Now,
-		SessionDuration: opts.SessionDuration, CacheTTL: opts.CacheTTL,
+		SessionDuration: opts.SessionDuration, CacheTTL: opts.CacheTTL, QueryTimeout: opts.QueryTimeout,
 		LazyGuestSessions: opts.LazyGuests,
 		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
 			return b.users.AddCustomerToChannel(ctx, userID, channelID)

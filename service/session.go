@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
@@ -83,6 +84,12 @@ type SessionConfig struct {
 	// sessioncache.Noop it is ignored. Off by default here (every guest
 	// gets a row, as Vendure); the server turns it on (GUEST_SESSIONS).
 	LazyGuestSessions bool
+	// QueryTimeout bounds each session lookup, which runs through
+	// database/sql directly (bound parameters; see sessionQueries) and so
+	// is not bounded by the deadline database.Open's query hook gives
+	// statements sent through bun. app.New passes DB_QUERY_TIMEOUT, the
+	// hook's bound. Defaults to database.DefaultQueryTimeout.
+	QueryTimeout time.Duration
 }
 
 // SessionService is Vendure's SessionService: it creates, finds, renews,
@@ -105,6 +112,8 @@ type SessionService struct {
 	anonDuration   time.Duration // at most duration
 	anonIdle       time.Duration
 	lazyGuests     bool // LazyGuestSessions, with a cache that stores
+	queryTimeout   time.Duration
+	queries        sessionQueries
 
 	syncMu        sync.Mutex // one SyncCache at a time
 	cacheIdentity string     // the shared cache's last Probe answer
@@ -140,6 +149,13 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		cfg.CleanSessionsBatchSize = DefaultCleanSessionsBatchSize
 	}
 	noop := sessioncache.StoresNothing(cfg.Cache)
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = database.DefaultQueryTimeout
+	}
+	queries, err := newSessionQueries(cfg.DB.Dialect().Name())
+	if err != nil {
+		return nil, err
+	}
 	prober := cfg.Prober
 	if prober == nil {
 		prober, _ = cfg.Cache.(sessioncache.Prober)
@@ -154,6 +170,7 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		anonDuration: min(cfg.AnonymousSessionDuration, cfg.SessionDuration),
 		anonIdle:     cfg.AnonymousIdleTimeout,
 		lazyGuests:   cfg.LazyGuestSessions && !noop,
+		queryTimeout: cfg.QueryTimeout, queries: queries,
 	}, nil
 }
 

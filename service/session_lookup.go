@@ -3,13 +3,10 @@ package service
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
@@ -22,11 +19,11 @@ import (
 // A fresh, unexpired cache entry is returned as is: no database access (a
 // cache-only guest entry is renewed instead of going stale: see
 // session_guest.go). On a miss, a stale entry or an expired one, the
-// session is read with one indexed
-// query; an expired, invalidated or deleted-user session is not found (and its
-// stale cache entry is evicted, unlike Vendure). A found session whose expiry
-// is less than half of SessionDuration away is extended (sliding expiry),
-// then cached with a new cacheExpiry.
+// session is read with one indexed query (with bound parameters: see
+// sessionQueries); an expired, invalidated or deleted-user session is not
+// found (and its stale cache entry is evicted, unlike Vendure). A found
+// session whose expiry is less than half of SessionDuration away is extended
+// (sliding expiry), then cached with a new cacheExpiry.
 func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error) {
 	if token == "" || len(token) > maxTokenLength {
 		return nil, ErrNotFound
@@ -63,7 +60,7 @@ func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) 
 // findSessionByTokenHash is Vendure's findSessionByToken: it reads a live
 // session (an expired row is never revived) and applies sliding expiry.
 func (s *SessionService) findSessionByTokenHash(ctx context.Context, hash string) (*sessioncache.CachedSession, error) {
-	cs, err := s.loadByTokenHash(ctx, s.db, hash)
+	cs, err := s.loadByTokenHash(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -141,47 +138,9 @@ type sessionRow struct {
 	ChannelCode            *string    `bun:"channel_code"`
 }
 
-// sessionSelect (with false as its first argument) reads a live (not
-// invalidated) session, its user, whether
-// the user is an administrator, and every (role, channel) pair of the user,
-// in one query. loadByID and loadByTokenHash complete it with their key and
-// sessionOrder.
-const sessionSelect = `SELECT s.id, s.token_hash, s.expires, s.active_order_id, s.active_channel_id,
-	s.user_id AS session_user_id, s.authentication_strategy,
-	u.id AS user_id, u.identifier, u.verified, adm.id AS administrator_id,
-	r.id AS role_id, r.permissions, ch.id AS channel_id, ch.token AS channel_token, ch.code AS channel_code
-FROM session AS s
-LEFT JOIN "user" AS u ON u.id = s.user_id AND u.deleted_at IS NULL
-LEFT JOIN administrator AS adm ON adm.user_id = u.id AND adm.deleted_at IS NULL
-LEFT JOIN user_role AS ur ON ur.user_id = u.id
-LEFT JOIN role AS r ON r.id = ur.role_id
-LEFT JOIN role_channel AS rc ON rc.role_id = r.id
-LEFT JOIN channel AS ch ON ch.id = rc.channel_id
-WHERE s.invalidated = ? AND `
-
-// sessionOrder orders the rows as channelPermissions expects them.
-const sessionOrder = ` ORDER BY r.id, ch.id`
-
-// loadByID reads the session with id (not checking expiry), serialized,
-// with its token hash (its cache key). A session whose user is gone is not
-// found.
-func (s *SessionService) loadByID(ctx context.Context, db bun.IDB, id entity.ID) (*sessioncache.CachedSession, string, error) {
-	return s.scanSession(ctx, db.NewRaw(sessionSelect+`s.id = ?`+sessionOrder, false, id))
-}
-
-// loadByTokenHash reads the session whose token hashes to hash (not
-// checking expiry), serialized. A session whose user is gone is not found.
-func (s *SessionService) loadByTokenHash(ctx context.Context, db bun.IDB, hash string) (*sessioncache.CachedSession, error) {
-	cs, _, err := s.scanSession(ctx, db.NewRaw(sessionSelect+`s.token_hash = ?`+sessionOrder, false, hash))
-	return cs, err
-}
-
-// scanSession runs a session lookup and serializes its rows.
-func (s *SessionService) scanSession(ctx context.Context, q *bun.RawQuery) (*sessioncache.CachedSession, string, error) {
-	var rows []sessionRow
-	if err := q.Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, "", fmt.Errorf("find session: %w", err)
-	}
+// sessionOfRows serializes the rows of a session lookup (see
+// sessionQueries), and returns the session's token hash too.
+func (s *SessionService) sessionOfRows(rows []sessionRow) (*sessioncache.CachedSession, string, error) {
 	if len(rows) == 0 {
 		return nil, "", ErrNotFound
 	}

@@ -66,7 +66,7 @@ func (s *SessionService) createNewAuthenticatedSession(ctx context.Context, t *t
 			return nil, err
 		}
 	}
-	cs, _, err := s.loadByID(ctx, t, row.ID)
+	cs, _, err := s.loadByID(ctx, t.sqlTx(), row.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load new session: %w", err)
 	}
@@ -163,7 +163,7 @@ func (s *SessionService) setRef(ctx context.Context, session *sessioncache.Cache
 	if n == 0 {
 		return session, nil
 	}
-	cs, hash, err := s.loadByID(ctx, s.db, sessionID)
+	cs, hash, err := s.loadByID(ctx, s.db.DB, sessionID)
 	if errors.Is(err, ErrNotFound) {
 		return session, nil
 	}
@@ -213,7 +213,7 @@ func (s *SessionService) setActiveOrderInTx(ctx context.Context, t *tx, sessionI
 // left out, and a failure only costs the next request a database read.
 func (s *SessionService) recache(ctx context.Context, sessionID entity.ID) {
 	gen := s.cache.generation()
-	cs, hash, err := s.loadByID(ctx, s.db, sessionID)
+	cs, hash, err := s.loadByID(ctx, s.db.DB, sessionID)
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
 			s.log.WarnContext(ctx, "re-cache session", "session", sessionID, "err", err)

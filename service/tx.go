@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/uptrace/bun"
 )
@@ -13,6 +14,10 @@ type tx struct {
 	bun.Tx
 	afterCommit []func(ctx context.Context)
 }
+
+// sqlTx is the transaction's database/sql handle, for the statements the
+// service sends with bound parameters (loadByID) rather than through bun.
+func (t *tx) sqlTx() *sql.Tx { return t.Tx.Tx }
 
 // onCommit queues f to run after a successful commit.
 func (t *tx) onCommit(f func(ctx context.Context)) { t.afterCommit = append(t.afterCommit, f) }

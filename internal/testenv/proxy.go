@@ -44,7 +44,7 @@ type Proxy struct {
 	closed bool
 	wg     sync.WaitGroup
 
-	held chan struct{} // for the proxy's tests: a send (if room) whenever data or a connection is held
+	held chan struct{} // NewProxyHeld's: a send (if room) whenever data or a connection is held
 }
 
 type proxyState int
@@ -70,6 +70,15 @@ const dialTimeout = 10 * time.Second
 func NewProxy(t testing.TB, targetAddr string) *Proxy {
 	t.Helper()
 	return newProxy(t, targetAddr, nil)
+}
+
+// NewProxyHeld is NewProxy, plus held: while the proxy is stalled, it
+// sends on held (when there is room) each time it holds a connection or
+// data, so a test knows that the call it started has reached the stalled
+// proxy before it acts on that call.
+func NewProxyHeld(t testing.TB, targetAddr string, held chan struct{}) *Proxy {
+	t.Helper()
+	return newProxy(t, targetAddr, held)
 }
 
 func newProxy(t testing.TB, targetAddr string, held chan struct{}) *Proxy {

@@ -28,7 +28,22 @@
 // triggerCleanSessionsJob(batchSize) instead; seed, then trigger it during
 // the second wrk run.
 //
-// Flags -expired, -live, -idle and -users size the seed; see -h.
+// Flags -expired, -live, -idle and -users size the seed; see -h. The
+// seeded users are customers (the customer role), as registration makes
+// them.
+//
+// With -tokens N it also adds N live logged-in sessions whose raw tokens
+// it writes to -tokens-file (the database holds only their hashes), for a
+// load test of cache misses with a different token per request: the
+// session cache off (SESSION_CACHE_STRATEGY=noop) and
+// internal/bench/me-tokens.lua, which sends the Shop API's `me` with the
+// next token of that file each time. For 100,000 and 5,000,000 sessions
+// in all:
+//
+//	/tmp/seedsessions -clean=false -expired 0 -live 90000 -tokens 10000 -tokens-file /tmp/tokens.txt
+//	/tmp/seedsessions -clean=false -expired 4000000 -live 990000 -tokens 10000 -tokens-file /tmp/tokens.txt
+//	SESSION_CACHE_STRATEGY=noop PORT=3111 LOG_LEVEL=warn /tmp/ss &
+//	TOKENS=/tmp/tokens.txt wrk -t1 -c50 -d15s --latency -s internal/bench/me-tokens.lua http://127.0.0.1:3111/shop-api
 package main
 
 import (
@@ -52,6 +67,8 @@ type options struct {
 	seed, clean              bool
 	expired, live, idle      int
 	users                    int
+	tokens                   int
+	tokensFile               string
 	batch                    int
 	wrkURL, wrkDuration      string
 	wrkConnections           int
@@ -68,6 +85,8 @@ func main() {
 	flag.IntVar(&o.live, "live", 100_000, "live sessions to add (half logged in, a fifth of the guests with an order)")
 	flag.IntVar(&o.idle, "idle", 0, "idle guest sessions to add (no order, last written 8 days ago, not expired)")
 	flag.IntVar(&o.users, "users", 10_000, "users the logged-in sessions belong to")
+	flag.IntVar(&o.tokens, "tokens", 0, "live logged-in sessions to add whose raw tokens are written to -tokens-file (for internal/bench/me-tokens.lua)")
+	flag.StringVar(&o.tokensFile, "tokens-file", "tokens.txt", "where -tokens writes the raw tokens, one a line")
 	flag.IntVar(&o.batch, "batch", 1000, "clean-up batch size")
 	flag.StringVar(&o.wrkURL, "wrk", "", "Admin API URL of a running server (http://127.0.0.1:3111/admin-api): measure `me` idle and during the clean-up")
 	flag.StringVar(&o.wrkDuration, "wrk-duration", "10s", "duration of each wrk run")
@@ -103,8 +122,8 @@ func run(ctx context.Context, o options) error {
 		if err := seed(ctx, cfg.DatabaseURL, o); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		fmt.Printf("seeded %d expired, %d idle guest and %d live sessions in %s\n",
-			o.expired, o.idle, o.live, time.Since(start).Round(time.Millisecond))
+		fmt.Printf("seeded %d expired, %d idle guest, %d live and %d known-token sessions in %s\n",
+			o.expired, o.idle, o.live, o.tokens, time.Since(start).Round(time.Millisecond))
 	}
 	if !o.clean {
 		return nil

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shopsession/sessionserver/entity"
 )
 
 // seed adds the users and sessions, one INSERT ... SELECT generate_series
@@ -48,6 +50,18 @@ func seed(ctx context.Context, dsn string, o options) error {
 		return fmt.Errorf("default channel: %w", err)
 	}
 	users := maxUser - minUser + 1
+	// Customers, as registration makes them: the Shop API's `me` asks for
+	// the customer role's Authenticated permission.
+	if err := run("customer roles", `INSERT INTO user_role (user_id, role_id)
+		SELECT u.id, r.id FROM "user" AS u, role AS r
+		WHERE u.id BETWEEN $1 AND $2 AND r.code = $3`, minUser, maxUser, entity.CustomerRoleCode); err != nil {
+		return err
+	}
+	if o.tokens > 0 {
+		if err := seedTokens(ctx, conn, o.tokensFile, o.tokens, minUser, users, channel); err != nil {
+			return err
+		}
+	}
 
 	// Every session row: i is the series, the rest are SQL expressions of
 	// i, $1 (tag), $2 (first user id), $3 (user count), $4 (channel).
