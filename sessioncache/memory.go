@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -152,11 +151,7 @@ func cloneSession(s *CachedSession) *CachedSession {
 		c.ActiveChannelID = &id
 	}
 	if s.User != nil {
-		u := *s.User
-		u.ChannelPermissions = slices.Clone(s.User.ChannelPermissions)
-		for i := range u.ChannelPermissions {
-			u.ChannelPermissions[i].Permissions = slices.Clone(u.ChannelPermissions[i].Permissions)
-		}
+		u := *s.User // ChannelPermissions is immutable and shared, not copied
 		c.User = &u
 	}
 	return &c

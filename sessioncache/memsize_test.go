@@ -54,10 +54,10 @@ func memsizeLoggedIn(i int) *sessioncache.CachedSession {
 		Identifier:      fmt.Sprintf("admin-%07d@example.com", i),
 		Verified:        true,
 		IsAdministrator: true,
-		ChannelPermissions: []sessioncache.ChannelPermissions{
+		ChannelPermissions: sessioncache.NewPermissionSet([]sessioncache.ChannelPermissions{
 			{ID: 1, Token: strings.Clone("__default_channel__"), Code: strings.Clone("__default_channel__"), Permissions: auth.Assignable()},
 			{ID: 2, Token: strings.Clone("second-channel-token"), Code: strings.Clone("second"), Permissions: auth.Assignable()},
-		},
+		}),
 	}
 	return s
 }
@@ -88,6 +88,29 @@ func liveBytesPerEntry(tb testing.TB, n int, build func(int) *sessioncache.Cache
 	require.Equal(tb, n, m.Len())
 	runtime.KeepAlive(m)
 	return float64(int64(after)-int64(before)) / float64(n)
+}
+
+// TestMemoryLiveBytes bounds the live heap of a cached session in Memory.
+// Not parallel: it reads the whole heap, so it runs while the package's
+// parallel tests wait. The bounds are generous (measured: see README,
+// Performance, "Memory per cached session"); a regression that copies
+// permission lists per entry again costs ~3 KB and fails at once.
+func TestMemoryLiveBytes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a cache with 100,000 entries")
+	}
+	for _, c := range []struct {
+		name  string
+		build func(int) *sessioncache.CachedSession
+		max   float64
+	}{
+		{"logged-in", memsizeLoggedIn, 600},
+		{"guest", memsizeGuest, 400},
+	} {
+		per := liveBytesPerEntry(t, memsizeEntries, c.build)
+		t.Logf("%s: %.0f live bytes per entry", c.name, per)
+		require.LessOrEqualf(t, per, c.max, "%s entry", c.name)
+	}
 }
 
 // BenchmarkMemoryLiveBytes reports the live heap per cached session

@@ -40,9 +40,9 @@ func TestNoop(t *testing.T) {
 func TestPermissionsOn(t *testing.T) {
 	t.Parallel()
 	s := sessioncachetest.FullSession()
-	require.Equal(t, []auth.Permission{auth.SuperAdmin, auth.Authenticated, auth.UpdateGlobalSettings}, s.PermissionsOn(1))
-	require.Equal(t, []auth.Permission{"ReadCatalog", auth.Authenticated}, s.PermissionsOn(2))
-	require.Nil(t, s.PermissionsOn(3), "a channel the user has no role on")
-	require.Nil(t, sessioncachetest.AnonymousSession().PermissionsOn(1), "no user")
-	require.Nil(t, (*sessioncache.CachedSession)(nil).PermissionsOn(1))
+	require.Equal(t, []auth.Permission{auth.SuperAdmin, auth.Authenticated, auth.UpdateGlobalSettings}, s.PermissionsOn(1).List())
+	require.Equal(t, []auth.Permission{"ReadCatalog", auth.Authenticated}, s.PermissionsOn(2).List())
+	require.Nil(t, s.PermissionsOn(3).List(), "a channel the user has no role on")
+	require.Nil(t, sessioncachetest.AnonymousSession().PermissionsOn(1).List(), "no user")
+	require.Nil(t, (*sessioncache.CachedSession)(nil).PermissionsOn(1).List())
 }
