@@ -22,6 +22,17 @@ func TestMemory(t *testing.T) {
 	})
 }
 
+// TestMemoryBoundedInBytes runs the suite on a Memory whose byte bound, not
+// its entry bound, is the one that binds (1 MiB: ~4,000 full sessions).
+func TestMemoryBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	sessioncachetest.Exercise(t, func(t *testing.T) sessioncache.Strategy {
+		m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 1 << 30, MaxBytes: 1 << 20})
+		require.NoError(t, err)
+		return m
+	})
+}
+
 func TestNoop(t *testing.T) {
 	t.Parallel()
 	t.Run("Value", func(t *testing.T) {
