@@ -1,6 +1,7 @@
 package sessioncache
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -126,12 +127,12 @@ func (p PermissionSet) Channels() []ChannelPermissions {
 
 // MarshalJSON implements json.Marshaler: the list of ChannelPermissions
 // (with their compact permissions), or null for the nil set. The encoding
-// is made once per interned set.
+// is made once per interned set; the caller gets its own copy.
 func (p PermissionSet) MarshalJSON() ([]byte, error) {
 	if p.set == nil {
 		return []byte("null"), nil
 	}
-	return p.set.json, nil
+	return bytes.Clone(p.set.json), nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler. Sets already interned are
