@@ -48,12 +48,13 @@ const defaultGCPercent = 400
 // set. GOGC=400 alone lets the heap grow to five times the live heap, and
 // the live heap is not always small: with the memory cache raised to a
 // million guest sessions, GOGC=400 alone took the process to 2.0 GB of RSS
-// under a cached `me` load; with this soft limit it stayed at 776 MB, at
-// 34,500 instead of 40,700 requests/s (still above the 31,300 of the old
-// default on the old, larger entries; README, Performance, "Memory per
-// cached session"). The collector runs more often only when the heap nears
-// the limit: with a small live heap (the default 10,000-entry cache is
-// ~3 MB) it is never reached and GOGC=400 decides alone, as before.
+// under a cached `me` load; with this soft limit it stayed at 760 MiB, at
+// 34,200 instead of 40,700 requests/s (still above the 32,800 of the old
+// default on the old, larger entries, which took 2.8 GB; README,
+// Performance, "Memory per cached session"). The collector runs more often
+// only when the heap nears the limit: with a small live heap (the default
+// 10,000-entry cache is ~3 MB) it is never reached and GOGC=400 decides
+// alone, as before.
 //
 // If the live heap itself outgrows the limit, Go does not fail: the limit
 // is soft, the heap exceeds it, and the collector is capped at about 50% of
