@@ -278,7 +278,10 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 			OperationTimeout: cfg.SessionCacheTimeout,
 		}), nil
 	default:
-		return sessioncache.NewMemory(cfg.SessionCacheSize)
+		return sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{
+			MaxEntries: cfg.SessionCacheSize,
+			MaxBytes:   cfg.SessionCacheMaxBytes,
+		})
 	}
 }
 

@@ -3,8 +3,8 @@ package auth
 import "slices"
 
 // AnyOf reports whether granted holds at least one of required.
-func AnyOf(granted, required []Permission) bool {
-	return slices.ContainsFunc(required, func(r Permission) bool { return slices.Contains(granted, r) })
+func AnyOf(granted Granted, required []Permission) bool {
+	return slices.ContainsFunc(required, granted.Has)
 }
 
 // Decision is the outcome of checking a root field's @allow list.
@@ -24,7 +24,7 @@ const (
 // Decide applies Vendure's @Allow rule: Public lets everyone through; holding
 // any listed permission on the channel authorizes; otherwise Owner in the list
 // lets the caller through as owner-only.
-func Decide(granted, required []Permission) Decision {
+func Decide(granted Granted, required []Permission) Decision {
 	if len(required) == 0 || slices.Contains(required, Public) {
 		return Allowed
 	}

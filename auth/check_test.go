@@ -31,7 +31,7 @@ func TestDecide(t *testing.T) {
 		{"customer on UpdateOrder|Owner is owner-only", cust, []auth.Permission{"UpdateOrder", auth.Owner}, auth.AllowedAsOwner},
 	}
 	for _, c := range cases {
-		require.Equal(t, c.want, auth.Decide(c.granted, c.required), c.name)
+		require.Equal(t, c.want, auth.Decide(auth.Grant(c.granted), c.required), c.name)
 	}
 }
 
@@ -87,4 +87,22 @@ func TestIntern(t *testing.T) { // not parallel: AllocsPerRun
 	require.Equal(t, auth.Permission("CustomThing"), auth.Intern([]byte("CustomThing")))
 	b := []byte("ReadCatalog")
 	require.Zero(t, testing.AllocsPerRun(100, func() { _ = auth.Intern(b) }))
+}
+
+func TestGranted(t *testing.T) {
+	t.Parallel()
+	list := []auth.Permission{auth.Authenticated, "ReadCatalog"}
+	g := auth.Grant(list)
+	list[0] = auth.SuperAdmin
+	require.Equal(t, []auth.Permission{auth.Authenticated, "ReadCatalog"}, g.List(), "Grant copies its list")
+	out := g.List()
+	out[0] = auth.SuperAdmin
+	require.True(t, g.Has(auth.Authenticated), "List returns a copy")
+	require.False(t, g.Has(auth.SuperAdmin))
+	require.Equal(t, 2, g.Len())
+	require.Nil(t, auth.Grant(nil).List(), "nil stays nil")
+	require.Equal(t, []auth.Permission{}, auth.Grant([]auth.Permission{}).List(), "empty stays empty")
+	require.False(t, auth.Granted{}.Has(auth.Authenticated))
+	require.True(t, g.Equal(auth.Grant([]auth.Permission{auth.Authenticated, "ReadCatalog"})))
+	require.False(t, g.Equal(auth.Grant([]auth.Permission{"ReadCatalog", auth.Authenticated})), "order counts")
 }

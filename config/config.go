@@ -309,6 +309,19 @@ type Config struct {
 	// Defaults to 10000.
 	SessionCacheSize int
 
+	// SessionCacheMaxBytes, when positive, also bounds the in-memory
+	// session cache by the estimated bytes of its entries (see
+	// sessioncache.EntryBytes: ~200 bytes a guest session, ~300 a logged-in
+	// one; permission sets are shared and not counted); the least recently
+	// used are evicted beyond either bound. 0 means no bound in bytes. Only
+	// the "memory" strategy uses it. Read from SESSION_CACHE_MAX_BYTES, as
+	// bytes or a size such as 256MiB or 1GB.
+	//
+	// Defaults to 0: SessionCacheSize already bounds the memory (10,000
+	// entries are ~3 MB), and a default byte bound would silently cap a
+	// SESSION_CACHE_SIZE an operator raised on purpose.
+	SessionCacheMaxBytes int64
+
 	// SessionCacheStrategy is where sessions are cached: "memory" (an LRU
 	// in this process), "redis" (shared through RedisURL, which must be set)
 	// or "noop" (no cache: every request reads the database). Load accepts

@@ -146,6 +146,7 @@ func TestLoad(t *testing.T) {
 			"REMEMBER_ME_DURATION":          "30d",
 			"REQUIRE_VERIFICATION":          "False",
 			"SESSION_CACHE_SIZE":            "500",
+			"SESSION_CACHE_MAX_BYTES":       " 256MiB ",
 			"SESSION_CACHE_STRATEGY":        "Noop",
 			"SESSION_CACHE_TTL":             "60",
 			"SESSION_CACHE_TIMEOUT":         "100",
@@ -193,6 +194,7 @@ func TestLoad(t *testing.T) {
 			RequestTimeout:             20 * time.Second,
 			RequireVerification:        false,
 			SessionCacheSize:           500,
+			SessionCacheMaxBytes:       256 << 20,
 			SessionCacheStrategy:       "noop",
 			SessionCacheTTL:            time.Minute,
 			SessionCacheTimeout:        100 * time.Millisecond,
@@ -302,6 +304,9 @@ func TestLoad(t *testing.T) {
 			{"SESSION_CACHE_SIZE", "0", `SESSION_CACHE_SIZE: 0 is too small (use 1 or more)`},
 			{"SESSION_CACHE_SIZE", "-1", `SESSION_CACHE_SIZE: -1 is too small (use 1 or more)`},
 			{"SESSION_CACHE_SIZE", "10k", `SESSION_CACHE_SIZE: "10k" is not a whole number (use 1 or more)`},
+			{"SESSION_CACHE_MAX_BYTES", "lots", `SESSION_CACHE_MAX_BYTES: "lots" is not a size (use bytes or a size such as 256MiB or 1GB, or 0 for no bound in bytes)`},
+			{"SESSION_CACHE_MAX_BYTES", "-1", `SESSION_CACHE_MAX_BYTES: "-1" is not a size`},
+			{"SESSION_CACHE_MAX_BYTES", "10EiB", `SESSION_CACHE_MAX_BYTES: "10EiB" is not a size`},
 			{"SESSION_CACHE_STRATEGY", "lru", `SESSION_CACHE_STRATEGY: "lru" is not a cache strategy (use memory, redis or noop)`},
 			{"SESSION_CACHE_STRATEGY", "redis", `SESSION_CACHE_STRATEGY: "redis" needs REDIS_URL (set REDIS_URL, or use memory or noop)`},
 			{"SESSION_CACHE_TTL", "5 minutes please", `SESSION_CACHE_TTL: "5 minutes please" is not a duration (use seconds, or a string such as 30m, 7d, 1y)`},
@@ -602,4 +607,27 @@ func TestLoadLogLevel(t *testing.T) {
 		require.NoError(t, err, "input %q", in)
 		require.Equal(t, want, c.LogLevel, "input %q", in)
 	}
+}
+
+func TestSessionCacheMaxBytes(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int64{
+		"0":         0,
+		"1048576":   1 << 20,
+		"256MiB":    256 << 20,
+		"1 GiB":     1 << 30,
+		"1GB":       1_000_000_000,
+		"512kb":     512_000,
+		"1.5 MiB":   3 << 19,
+		" 64 MB  ":  64_000_000,
+		"2gib":      2 << 30,
+		"100000000": 100_000_000,
+	} {
+		c, err := Load(env(map[string]string{"SESSION_CACHE_MAX_BYTES": in}))
+		require.NoError(t, err, in)
+		require.Equal(t, want, c.SessionCacheMaxBytes, in)
+	}
+	c := Defaults()
+	c.SessionCacheMaxBytes = -1
+	require.ErrorContains(t, c.Validate(), "SESSION_CACHE_MAX_BYTES: -1 is negative")
 }

@@ -64,6 +64,7 @@ func Defaults() Config {
 		RequestTimeout:             15 * time.Second,
 		RequireVerification:        true,
 		SessionCacheSize:           10000,
+		SessionCacheMaxBytes:       0,
 		SessionCacheStrategy:       CacheMemory,
 		SessionCacheTTL:            auth.DefaultSessionCacheTTL,
 		SessionCacheTimeout:        sessioncache.DefaultOperationTimeout,

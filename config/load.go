@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // Load returns Defaults overlaid with the environment variables found by
@@ -81,6 +84,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("REQUEST_TIMEOUT", time.Millisecond, &c.RequestTimeout)
 	r.bool("REQUIRE_VERIFICATION", &c.RequireVerification)
 	r.int("SESSION_CACHE_SIZE", cacheSizeHint, &c.SessionCacheSize)
+	r.bytes("SESSION_CACHE_MAX_BYTES", cacheBytesHint, &c.SessionCacheMaxBytes)
 	if c.RedisURL != "" {
 		c.SessionCacheStrategy = CacheRedis
 	}
@@ -159,6 +163,22 @@ func (r *envReader) int(name, hint string, dst *int) {
 		return
 	}
 	*dst = n
+}
+
+// bytes reads a size: a number of bytes, or one with a unit in SI (kB, MB,
+// GB) or IEC (KiB, MiB, GiB) form, as go-humanize's ParseBytes reads it
+// (already a dependency, through the SQLite driver).
+func (r *envReader) bytes(name, hint string, dst *int64) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return
+	}
+	n, err := humanize.ParseBytes(strings.TrimSpace(v))
+	if err != nil || n > math.MaxInt64 {
+		r.fail(name, "%q is not a size (%s)", v, hint)
+		return
+	}
+	*dst = int64(n)
 }
 
 func (r *envReader) string(name string, dst *string) {

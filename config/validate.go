@@ -31,12 +31,13 @@ var (
 
 // Hints shared by Load's parse errors and Validate's range errors.
 const (
-	booleanHint   = "use true/false, 1/0, yes/no or on/off"
-	databaseHint  = "use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for " + DefaultSQLitePath
-	logLevelHint  = "use debug, info, warn or error, optionally with an offset such as info+2"
-	portHint      = "use 1..65535"
-	cacheSizeHint = "use 1 or more"
-	limitHint     = "use 1 or more"
+	booleanHint    = "use true/false, 1/0, yes/no or on/off"
+	databaseHint   = "use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for " + DefaultSQLitePath
+	logLevelHint   = "use debug, info, warn or error, optionally with an offset such as info+2"
+	portHint       = "use 1..65535"
+	cacheSizeHint  = "use 1 or more"
+	cacheBytesHint = "use bytes or a size such as 256MiB or 1GB, or 0 for no bound in bytes"
+	limitHint      = "use 1 or more"
 )
 
 // Validate checks every field and reports every problem at once, joined with
@@ -133,6 +134,9 @@ func (c Config) problems() []error {
 	positive("REQUEST_TIMEOUT", c.RequestTimeout)
 	if c.SessionCacheSize < 1 {
 		fail("SESSION_CACHE_SIZE", "%d is too small (%s)", c.SessionCacheSize, cacheSizeHint)
+	}
+	if c.SessionCacheMaxBytes < 0 {
+		fail("SESSION_CACHE_MAX_BYTES", "%d is negative (%s)", c.SessionCacheMaxBytes, cacheBytesHint)
 	}
 	switch c.SessionCacheStrategy {
 	case CacheMemory, CacheNoop:

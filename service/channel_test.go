@@ -162,9 +162,9 @@ func TestChannelService(t *testing.T) {
 			// The superadmin and customers get permissions on it.
 			b.createCustomer(t, "c@example.com", "secret", true)
 			customer := b.login(t, auth.ShopAPI, "c@example.com", "secret")
-			require.Equal(t, []auth.Permission{auth.Authenticated}, customer.PermissionsOn(ch.ID))
+			require.Equal(t, []auth.Permission{auth.Authenticated}, customer.PermissionsOn(ch.ID).List())
 			admin := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
-			require.Equal(t, auth.Assignable(), admin.PermissionsOn(ch.ID))
+			require.Equal(t, auth.Assignable(), admin.PermissionsOn(ch.ID).List())
 
 			_, err = b.channels.Create(b.ctx, service.NewChannel{})
 			require.Error(t, err, "code is required")

@@ -162,7 +162,7 @@ func TestRoleService(t *testing.T) {
 			// The next lookup reads the new permissions (no TTL wait).
 			got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.NoError(t, err)
-			require.Equal(t, []auth.Permission{"Authenticated", "ReadOrder"}, got.PermissionsOn(b.defaultChannel.ID))
+			require.Equal(t, []auth.Permission{"Authenticated", "ReadOrder"}, got.PermissionsOn(b.defaultChannel.ID).List())
 
 			b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			require.NotZero(t, b.mem.Len())

@@ -169,8 +169,9 @@ func (s *SessionService) sessionOfRows(rows []sessionRow) (*sessioncache.CachedS
 // channelPermissions merges the (role, channel) rows of a user into one entry
 // per channel: the union of the permissions of every role on that channel, in
 // role order then permission order, sorted by channel id (rows arrive ordered
-// by role id, then channel id).
-func channelPermissions(rows []sessionRow) []sessioncache.ChannelPermissions {
+// by role id, then channel id). It returns the interned set, shared with
+// every session of the same permissions (see sessioncache.PermissionSet).
+func channelPermissions(rows []sessionRow) sessioncache.PermissionSet {
 	out := []sessioncache.ChannelPermissions{}
 	index := map[entity.ID]int{}
 	seen := map[entity.ID]map[auth.Permission]struct{}{}
@@ -200,7 +201,7 @@ func channelPermissions(rows []sessionRow) []sessioncache.ChannelPermissions {
 		}
 	}
 	slices.SortFunc(out, func(a, b sessioncache.ChannelPermissions) int { return cmp.Compare(a.ID, b.ID) })
-	return out
+	return sessioncache.NewPermissionSet(out)
 }
 
 // SerializeSession is Vendure's serializeSession: the CachedSession of a

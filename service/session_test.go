@@ -482,15 +482,16 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 					ID: second.ID, Token: "second-token", Code: "second",
 					Permissions: []auth.Permission{"Authenticated", "ReadOrder", "ReadCatalog", "UpdateCatalog", "ReadCustomer"},
 				},
-			}, cs.User.ChannelPermissions)
+			}, cs.User.ChannelPermissions.Channels())
 
 			// The refresh from the database computes the same thing.
 			b.clock.Advance(time.Minute)
 			got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.NoError(t, err)
+			require.Same(t, cs.User.ChannelPermissions.At(0), got.User.ChannelPermissions.At(0), "the refresh shares the interned set")
 			require.Equal(t, cs.User.ChannelPermissions, got.User.ChannelPermissions)
 			require.Equal(t, []auth.Permission{"Authenticated", "ReadOrder", "ReadCatalog", "UpdateCatalog", "ReadCustomer"},
-				got.PermissionsOn(second.ID))
+				got.PermissionsOn(second.ID).List())
 		})
 	})
 
@@ -502,9 +503,9 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 
 			require.True(t, cs.User.IsAdministrator)
 			require.True(t, cs.User.Verified)
-			require.Len(t, cs.User.ChannelPermissions, 3)
+			require.Equal(t, 3, cs.User.ChannelPermissions.Len())
 			for i, id := range []entity.ID{b.defaultChannel.ID, second.ID, third.ID} {
-				cp := cs.User.ChannelPermissions[i]
+				cp := cs.User.ChannelPermissions.Channels()[i]
 				require.Equal(t, id, cp.ID)
 				require.Equal(t, auth.Assignable(), cp.Permissions)
 				require.NotContains(t, cp.Permissions, auth.Owner)
@@ -524,7 +525,7 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 			require.Equal(t, []sessioncache.ChannelPermissions{
 				{ID: b.defaultChannel.ID, Token: testChannelToken, Code: entity.DefaultChannelCode, Permissions: []auth.Permission{"Authenticated"}},
 				{ID: second.ID, Token: "second-token", Code: "second", Permissions: []auth.Permission{"Authenticated"}},
-			}, cs.User.ChannelPermissions)
+			}, cs.User.ChannelPermissions.Channels())
 		})
 	})
 
@@ -536,7 +537,7 @@ func TestSessionService_ChannelPermissions(t *testing.T) {
 
 			admin := b.login(t, auth.AdminAPI, "admin@example.com", "secret")
 			require.True(t, admin.User.IsAdministrator)
-			require.Equal(t, []auth.Permission{"Authenticated", "ReadCatalog"}, admin.PermissionsOn(b.defaultChannel.ID))
+			require.Equal(t, []auth.Permission{"Authenticated", "ReadCatalog"}, admin.PermissionsOn(b.defaultChannel.ID).List())
 			customer := b.login(t, auth.ShopAPI, "customer@example.com", "secret")
 			require.False(t, customer.User.IsAdministrator)
 		})

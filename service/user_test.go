@@ -121,7 +121,7 @@ func TestUserService(t *testing.T) {
 			laptop := b.login(t, auth.AdminAPI, "editor@example.com", "secret")
 			phone := b.login(t, auth.AdminAPI, "editor@example.com", "secret")
 			other := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
-			require.Equal(t, []auth.Permission{"Authenticated", "ReadCatalog"}, laptop.PermissionsOn(b.defaultChannel.ID))
+			require.Equal(t, []auth.Permission{"Authenticated", "ReadCatalog"}, laptop.PermissionsOn(b.defaultChannel.ID).List())
 			b.cache.Reset()
 
 			require.NoError(t, b.users.SetRoles(b.ctx, uid, []entity.ID{writer}))
@@ -134,15 +134,15 @@ func TestUserService(t *testing.T) {
 			for _, cs := range []*sessioncache.CachedSession{laptop, phone} {
 				got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 				require.NoError(t, err)
-				require.Equal(t, []auth.Permission{"Authenticated", "UpdateCatalog", "ReadOrder"}, got.PermissionsOn(b.defaultChannel.ID))
+				require.Equal(t, []auth.Permission{"Authenticated", "UpdateCatalog", "ReadOrder"}, got.PermissionsOn(b.defaultChannel.ID).List())
 			}
 
 			// No roles at all: no channel permissions.
 			require.NoError(t, b.users.SetRoles(b.ctx, uid, nil))
 			got, err := b.sessions.GetSessionFromToken(b.ctx, laptop.Token)
 			require.NoError(t, err)
-			require.Empty(t, got.User.ChannelPermissions)
-			require.Nil(t, got.PermissionsOn(b.defaultChannel.ID))
+			require.Zero(t, got.User.ChannelPermissions.Len())
+			require.Nil(t, got.PermissionsOn(b.defaultChannel.ID).List())
 		})
 	})
 

@@ -11,7 +11,6 @@ package sessioncache
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/shopsession/sessionserver/auth"
@@ -86,11 +85,15 @@ type CachedUser struct {
 	// IsAdministrator is true when the user has a (non-deleted) administrator
 	// profile. Vendure reads this from the database on each admin `me`; we
 	// cache it so an authenticated `me` does no query.
-	IsAdministrator    bool                 `json:"isAdministrator"`
-	ChannelPermissions []ChannelPermissions `json:"channelPermissions"`
+	IsAdministrator bool `json:"isAdministrator"`
+	// ChannelPermissions is shared with every session of the same
+	// permissions and cannot be modified; see PermissionSet.
+	ChannelPermissions PermissionSet `json:"channelPermissions"`
 }
 
-// ChannelPermissions is the union of a user's role permissions on one channel.
+// ChannelPermissions is the union of a user's role permissions on one
+// channel, as a list its maker owns: what a PermissionSet is made from
+// (NewPermissionSet) and what its Channels method returns.
 type ChannelPermissions struct {
 	ID          entity.ID         `json:"id"`
 	Token       string            `json:"token"`
@@ -112,14 +115,11 @@ func (s *CachedSession) Stored() bool { return s.ID != 0 }
 // IsExpired reports whether the session itself has expired at now.
 func (s *CachedSession) IsExpired(now time.Time) bool { return !s.Expires.After(now) }
 
-// PermissionsOn returns the user's permissions on the channel, or nil.
-func (s *CachedSession) PermissionsOn(channelID entity.ID) []auth.Permission {
+// PermissionsOn returns the user's permissions on the channel: none without
+// a user or a role on that channel. It copies nothing.
+func (s *CachedSession) PermissionsOn(channelID entity.ID) auth.Granted {
 	if s == nil || s.User == nil {
-		return nil
+		return auth.Granted{}
 	}
-	i := slices.IndexFunc(s.User.ChannelPermissions, func(c ChannelPermissions) bool { return c.ID == channelID })
-	if i < 0 {
-		return nil
-	}
-	return s.User.ChannelPermissions[i].Permissions
+	return s.User.ChannelPermissions.On(channelID)
 }

@@ -22,6 +22,17 @@ func TestMemory(t *testing.T) {
 	})
 }
 
+// TestMemoryBoundedInBytes runs the suite on a Memory whose byte bound, not
+// its entry bound, is the one that binds (1 MiB: ~4,000 full sessions).
+func TestMemoryBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	sessioncachetest.Exercise(t, func(t *testing.T) sessioncache.Strategy {
+		m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 1 << 30, MaxBytes: 1 << 20})
+		require.NoError(t, err)
+		return m
+	})
+}
+
 func TestNoop(t *testing.T) {
 	t.Parallel()
 	t.Run("Value", func(t *testing.T) {
@@ -40,11 +51,11 @@ func TestNoop(t *testing.T) {
 func TestPermissionsOn(t *testing.T) {
 	t.Parallel()
 	s := sessioncachetest.FullSession()
-	require.Equal(t, []auth.Permission{auth.SuperAdmin, auth.Authenticated, auth.UpdateGlobalSettings}, s.PermissionsOn(1))
-	require.Equal(t, []auth.Permission{"ReadCatalog", auth.Authenticated}, s.PermissionsOn(2))
-	require.Nil(t, s.PermissionsOn(3), "a channel the user has no role on")
-	require.Nil(t, sessioncachetest.AnonymousSession().PermissionsOn(1), "no user")
-	require.Nil(t, (*sessioncache.CachedSession)(nil).PermissionsOn(1))
+	require.Equal(t, []auth.Permission{auth.SuperAdmin, auth.Authenticated, auth.UpdateGlobalSettings}, s.PermissionsOn(1).List())
+	require.Equal(t, []auth.Permission{"ReadCatalog", auth.Authenticated}, s.PermissionsOn(2).List())
+	require.Nil(t, s.PermissionsOn(3).List(), "a channel the user has no role on")
+	require.Nil(t, sessioncachetest.AnonymousSession().PermissionsOn(1).List(), "no user")
+	require.Nil(t, (*sessioncache.CachedSession)(nil).PermissionsOn(1).List())
 }
 
 func TestStoresNothing(t *testing.T) {

@@ -412,8 +412,8 @@ func (ec *executionContext) _CurrentUser_channels(ctx context.Context, field gra
 			return obj.Channels, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*sessioncache.ChannelPermissions) graphql.Marshaler {
-			return ec.marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelPermissionsᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*sessioncache.Channel) graphql.Marshaler {
+			return ec.marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -432,7 +432,7 @@ func (ec *executionContext) fieldContext_CurrentUser_channels(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _CurrentUserChannel_id(ctx context.Context, field graphql.CollectedField, obj *sessioncache.ChannelPermissions) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUserChannel_id(ctx context.Context, field graphql.CollectedField, obj *sessioncache.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -441,7 +441,7 @@ func (ec *executionContext) _CurrentUserChannel_id(ctx context.Context, field gr
 			return ec.fieldContext_CurrentUserChannel_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return obj.ID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v entity.ID) graphql.Marshaler {
@@ -452,10 +452,10 @@ func (ec *executionContext) _CurrentUserChannel_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CurrentUserChannel_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("CurrentUserChannel", field, true, false, "ID")
 }
 
-func (ec *executionContext) _CurrentUserChannel_token(ctx context.Context, field graphql.CollectedField, obj *sessioncache.ChannelPermissions) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUserChannel_token(ctx context.Context, field graphql.CollectedField, obj *sessioncache.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -464,7 +464,7 @@ func (ec *executionContext) _CurrentUserChannel_token(ctx context.Context, field
 			return ec.fieldContext_CurrentUserChannel_token(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Token, nil
+			return obj.Token(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -475,10 +475,10 @@ func (ec *executionContext) _CurrentUserChannel_token(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CurrentUserChannel_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CurrentUserChannel", field, true, false, "String")
 }
 
-func (ec *executionContext) _CurrentUserChannel_code(ctx context.Context, field graphql.CollectedField, obj *sessioncache.ChannelPermissions) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUserChannel_code(ctx context.Context, field graphql.CollectedField, obj *sessioncache.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -487,7 +487,7 @@ func (ec *executionContext) _CurrentUserChannel_code(ctx context.Context, field 
 			return ec.fieldContext_CurrentUserChannel_code(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
+			return obj.Code(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -498,10 +498,10 @@ func (ec *executionContext) _CurrentUserChannel_code(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CurrentUserChannel_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CurrentUserChannel", field, true, false, "String")
 }
 
-func (ec *executionContext) _CurrentUserChannel_permissions(ctx context.Context, field graphql.CollectedField, obj *sessioncache.ChannelPermissions) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUserChannel_permissions(ctx context.Context, field graphql.CollectedField, obj *sessioncache.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -510,7 +510,7 @@ func (ec *executionContext) _CurrentUserChannel_permissions(ctx context.Context,
 			return ec.fieldContext_CurrentUserChannel_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Permissions, nil
+			return obj.Permissions(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []auth.Permission) graphql.Marshaler {
@@ -521,7 +521,7 @@ func (ec *executionContext) _CurrentUserChannel_permissions(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CurrentUserChannel_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "Permission")
+	return graphql.NewScalarFieldContext("CurrentUserChannel", field, true, false, "Permission")
 }
 
 func (ec *executionContext) _InvalidCredentialsError_errorCode(ctx context.Context, field graphql.CollectedField, obj *gqlauth.InvalidCredentialsError) (ret graphql.Marshaler) {
@@ -1878,7 +1878,7 @@ func (ec *executionContext) _CurrentUser(ctx context.Context, sel ast.SelectionS
 
 var currentUserChannelImplementors = []string{"CurrentUserChannel"}
 
-func (ec *executionContext) _CurrentUserChannel(ctx context.Context, sel ast.SelectionSet, obj *sessioncache.ChannelPermissions) graphql.Marshaler {
+func (ec *executionContext) _CurrentUserChannel(ctx context.Context, sel ast.SelectionSet, obj *sessioncache.Channel) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, currentUserChannelImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -2241,11 +2241,11 @@ func (ec *executionContext) marshalNAuthenticationResult2githubᚗcomᚋshopsess
 	return ec._AuthenticationResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelPermissionsᚄ(ctx context.Context, sel ast.SelectionSet, v []*sessioncache.ChannelPermissions) graphql.Marshaler {
+func (ec *executionContext) marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []*sessioncache.Channel) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelPermissions(ctx, sel, v[i])
+		return ec.marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannel(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -2257,7 +2257,7 @@ func (ec *executionContext) marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshop
 	return ret
 }
 
-func (ec *executionContext) marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelPermissions(ctx context.Context, sel ast.SelectionSet, v *sessioncache.ChannelPermissions) graphql.Marshaler {
+func (ec *executionContext) marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannel(ctx context.Context, sel ast.SelectionSet, v *sessioncache.Channel) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CurrentUserChannel!")
 		return graphql.Null

@@ -68,12 +68,12 @@ func Me(ctx context.Context) (*CurrentUser, error) {
 	return currentUser(s.User), nil
 }
 
-// currentUser points the result's channels at the cached user's, which must
-// not be modified (the cache may share them between requests).
+// currentUser points the result's channels at the cached user's, without
+// copying them (they are read-only; see sessioncache.PermissionSet).
 func currentUser(u *sessioncache.CachedUser) *CurrentUser {
-	channels := make([]*sessioncache.ChannelPermissions, len(u.ChannelPermissions))
-	for i := range u.ChannelPermissions {
-		channels[i] = &u.ChannelPermissions[i]
+	channels := make([]*sessioncache.Channel, u.ChannelPermissions.Len())
+	for i := range channels {
+		channels[i] = u.ChannelPermissions.At(i)
 	}
 	return &CurrentUser{ID: u.ID, Identifier: u.Identifier, Channels: channels}
 }

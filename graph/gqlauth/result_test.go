@@ -16,14 +16,14 @@ func TestLoginResult(t *testing.T) {
 	t.Parallel()
 	cs := &sessioncache.CachedSession{User: &sessioncache.CachedUser{
 		ID: 7, Identifier: "walker@example.com",
-		ChannelPermissions: []sessioncache.ChannelPermissions{{Code: "__default_channel__"}},
+		ChannelPermissions: sessioncache.NewPermissionSet([]sessioncache.ChannelPermissions{{Code: "__default_channel__"}}),
 	}}
 	res, err := gqlauth.LoginResult(cs, nil)
 	require.NoError(t, err)
 	user, ok := res.(*gqlauth.CurrentUser)
 	require.True(t, ok)
 	require.Equal(t, "walker@example.com", user.Identifier)
-	require.Same(t, &cs.User.ChannelPermissions[0], user.Channels[0], "points at the cached channels, no copy")
+	require.Same(t, cs.User.ChannelPermissions.At(0), user.Channels[0], "points at the cached channels, no copy")
 
 	res, err = gqlauth.LoginResult(nil, fmt.Errorf("login: %w", &service.InvalidCredentialsError{AuthenticationError: "locked"}))
 	require.NoError(t, err)

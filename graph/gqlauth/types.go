@@ -30,7 +30,7 @@ type Result interface {
 type CurrentUser struct {
 	ID         entity.ID
 	Identifier string
-	Channels   []*sessioncache.ChannelPermissions
+	Channels   []*sessioncache.Channel
 }
 
 // IsNativeAuthenticationResult makes CurrentUser a member of that union.

@@ -20,7 +20,7 @@ func Allow(ctx context.Context, _ any, next graphql.Resolver, permissions []auth
 	if rc == nil {
 		return nil, service.ErrForbidden
 	}
-	var granted []auth.Permission
+	var granted auth.Granted
 	if s := rc.Session(); s != nil {
 		granted = s.PermissionsOn(rc.ChannelID())
 	}

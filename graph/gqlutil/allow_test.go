@@ -110,7 +110,7 @@ func TestAllowIsPerField(t *testing.T) {
 func TestAllowDecisions(t *testing.T) {
 	t.Parallel()
 	customer := &sessioncache.CachedSession{ID: 1, User: &sessioncache.CachedUser{
-		ID: 9, ChannelPermissions: []sessioncache.ChannelPermissions{{ID: 1, Permissions: []auth.Permission{auth.Authenticated}}},
+		ID: 9, ChannelPermissions: sessioncache.NewPermissionSet([]sessioncache.ChannelPermissions{{ID: 1, Permissions: []auth.Permission{auth.Authenticated}}}),
 	}}
 	sessions := &fakeSessions{sessions: map[string]*sessioncache.CachedSession{"cust": customer}}
 

@@ -436,8 +436,8 @@ func (ec *executionContext) _CurrentUser_channels(ctx context.Context, field gra
 			return obj.Channels, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*sessioncache.ChannelPermissions) graphql.Marshaler {
-			return ec.marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelPermissionsᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*sessioncache.Channel) graphql.Marshaler {
+			return ec.marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -456,7 +456,7 @@ func (ec *executionContext) fieldContext_CurrentUser_channels(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _CurrentUserChannel_id(ctx context.Context, field graphql.CollectedField, obj *sessioncache.ChannelPermissions) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUserChannel_id(ctx context.Context, field graphql.CollectedField, obj *sessioncache.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -465,7 +465,7 @@ func (ec *executionContext) _CurrentUserChannel_id(ctx context.Context, field gr
 			return ec.fieldContext_CurrentUserChannel_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return obj.ID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v entity.ID) graphql.Marshaler {
@@ -476,10 +476,10 @@ func (ec *executionContext) _CurrentUserChannel_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CurrentUserChannel_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("CurrentUserChannel", field, true, false, "ID")
 }
 
-func (ec *executionContext) _CurrentUserChannel_token(ctx context.Context, field graphql.CollectedField, obj *sessioncache.ChannelPermissions) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUserChannel_token(ctx context.Context, field graphql.CollectedField, obj *sessioncache.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -488,7 +488,7 @@ func (ec *executionContext) _CurrentUserChannel_token(ctx context.Context, field
 			return ec.fieldContext_CurrentUserChannel_token(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Token, nil
+			return obj.Token(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -499,10 +499,10 @@ func (ec *executionContext) _CurrentUserChannel_token(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CurrentUserChannel_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CurrentUserChannel", field, true, false, "String")
 }
 
-func (ec *executionContext) _CurrentUserChannel_code(ctx context.Context, field graphql.CollectedField, obj *sessioncache.ChannelPermissions) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUserChannel_code(ctx context.Context, field graphql.CollectedField, obj *sessioncache.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -511,7 +511,7 @@ func (ec *executionContext) _CurrentUserChannel_code(ctx context.Context, field 
 			return ec.fieldContext_CurrentUserChannel_code(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
+			return obj.Code(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -522,10 +522,10 @@ func (ec *executionContext) _CurrentUserChannel_code(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CurrentUserChannel_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CurrentUserChannel", field, true, false, "String")
 }
 
-func (ec *executionContext) _CurrentUserChannel_permissions(ctx context.Context, field graphql.CollectedField, obj *sessioncache.ChannelPermissions) (ret graphql.Marshaler) {
+func (ec *executionContext) _CurrentUserChannel_permissions(ctx context.Context, field graphql.CollectedField, obj *sessioncache.Channel) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -534,7 +534,7 @@ func (ec *executionContext) _CurrentUserChannel_permissions(ctx context.Context,
 			return ec.fieldContext_CurrentUserChannel_permissions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Permissions, nil
+			return obj.Permissions(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []auth.Permission) graphql.Marshaler {
@@ -545,7 +545,7 @@ func (ec *executionContext) _CurrentUserChannel_permissions(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CurrentUserChannel_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CurrentUserChannel", field, false, false, "Permission")
+	return graphql.NewScalarFieldContext("CurrentUserChannel", field, true, false, "Permission")
 }
 
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *entity.Customer) (ret graphql.Marshaler) {
@@ -2589,7 +2589,7 @@ func (ec *executionContext) _CurrentUser(ctx context.Context, sel ast.SelectionS
 
 var currentUserChannelImplementors = []string{"CurrentUserChannel"}
 
-func (ec *executionContext) _CurrentUserChannel(ctx context.Context, sel ast.SelectionSet, obj *sessioncache.ChannelPermissions) graphql.Marshaler {
+func (ec *executionContext) _CurrentUserChannel(ctx context.Context, sel ast.SelectionSet, obj *sessioncache.Channel) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, currentUserChannelImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -3124,11 +3124,11 @@ func (ec *executionContext) marshalNAuthenticationResult2githubᚗcomᚋshopsess
 	return ec._AuthenticationResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelPermissionsᚄ(ctx context.Context, sel ast.SelectionSet, v []*sessioncache.ChannelPermissions) graphql.Marshaler {
+func (ec *executionContext) marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []*sessioncache.Channel) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelPermissions(ctx, sel, v[i])
+		return ec.marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannel(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -3140,7 +3140,7 @@ func (ec *executionContext) marshalNCurrentUserChannel2ᚕᚖgithubᚗcomᚋshop
 	return ret
 }
 
-func (ec *executionContext) marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannelPermissions(ctx context.Context, sel ast.SelectionSet, v *sessioncache.ChannelPermissions) graphql.Marshaler {
+func (ec *executionContext) marshalNCurrentUserChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋsessioncacheᚐChannel(ctx context.Context, sel ast.SelectionSet, v *sessioncache.Channel) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CurrentUserChannel!")
 		return graphql.Null

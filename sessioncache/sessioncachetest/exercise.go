@@ -161,11 +161,14 @@ func (x suite) snapshot(t *testing.T, s sessioncache.Strategy) {
 	v.User.Identifier = "changed"
 	v.User.Verified = false
 	v.User.IsAdministrator = false
-	v.User.ChannelPermissions[0].Code = "changed"
-	v.User.ChannelPermissions[0].Token = "changed"
-	v.User.ChannelPermissions[0].Permissions[0] = auth.Owner
-	v.User.ChannelPermissions[1].Permissions = append(v.User.ChannelPermissions[1].Permissions, auth.Owner)
-	v.User.ChannelPermissions = append(v.User.ChannelPermissions, sessioncache.ChannelPermissions{ID: 999})
+	// The permission set itself cannot be changed (see PermissionSet), only
+	// replaced; and what its Channels returns is the caller's own copy.
+	channels := v.User.ChannelPermissions.Channels()
+	channels[0].Code = "changed"
+	channels[0].Token = "changed"
+	channels[0].Permissions[0] = auth.Owner
+	channels[1].Permissions = append(channels[1].Permissions, auth.Owner)
+	v.User.ChannelPermissions = sessioncache.NewPermissionSet(append(channels, sessioncache.ChannelPermissions{ID: 999}))
 
 	x.requireStored(t, FullSession(), get(t, s, "k"), "after changing the caller's value")
 }

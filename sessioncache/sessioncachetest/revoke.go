@@ -134,7 +134,7 @@ func (x suite) concurrentWorker(ctx context.Context, s sessioncache.Strategy, g,
 		switch {
 		case x.storesNothing && got != nil:
 			return fmt.Errorf("Get(shared) = %+v from a strategy that stores nothing", got)
-		case !x.storesNothing && (got == nil || got.ID%1000 >= entity.ID(n) || len(got.User.ChannelPermissions) != 2):
+		case !x.storesNothing && (got == nil || got.ID%1000 >= entity.ID(n) || got.User.ChannelPermissions.Len() != 2):
 			return fmt.Errorf("Get(shared) = %+v, not a value any worker set", got)
 		}
 		if i%10 == 9 {

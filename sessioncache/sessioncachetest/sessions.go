@@ -24,16 +24,21 @@ func FullSession() *sessioncache.CachedSession {
 		ActiveChannelID:        &channel,
 		AuthenticationStrategy: "native",
 		User: &sessioncache.CachedUser{
-			ID:              3,
-			Identifier:      "admin@example.com",
-			Verified:        true,
-			IsAdministrator: true,
-			ChannelPermissions: []sessioncache.ChannelPermissions{
-				// Not in ID order: the order must be kept.
-				{ID: 2, Token: "second-token", Code: "second", Permissions: []auth.Permission{auth.Permission("ReadCatalog"), auth.Authenticated}},
-				{ID: 1, Token: "default-token", Code: "__default_channel__", Permissions: []auth.Permission{auth.SuperAdmin, auth.Authenticated, auth.UpdateGlobalSettings}},
-			},
+			ID:                 3,
+			Identifier:         "admin@example.com",
+			Verified:           true,
+			IsAdministrator:    true,
+			ChannelPermissions: sessioncache.NewPermissionSet(fullChannels()),
 		},
+	}
+}
+
+// fullChannels returns a new list of the channels of FullSession.
+func fullChannels() []sessioncache.ChannelPermissions {
+	return []sessioncache.ChannelPermissions{
+		// Not in ID order: the order must be kept.
+		{ID: 2, Token: "second-token", Code: "second", Permissions: []auth.Permission{auth.Permission("ReadCatalog"), auth.Authenticated}},
+		{ID: 1, Token: "default-token", Code: "__default_channel__", Permissions: []auth.Permission{auth.SuperAdmin, auth.Authenticated, auth.UpdateGlobalSettings}},
 	}
 }
 
@@ -50,12 +55,14 @@ func AnonymousSession() *sessioncache.CachedSession {
 // of every optional field, by name.
 func sampleSessions() map[string]*sessioncache.CachedSession {
 	noChannels := FullSession()
-	noChannels.User.ChannelPermissions = nil
+	noChannels.User.ChannelPermissions = sessioncache.PermissionSet{}
 	emptyChannels := FullSession()
-	emptyChannels.User.ChannelPermissions = []sessioncache.ChannelPermissions{}
+	emptyChannels.User.ChannelPermissions = sessioncache.NewPermissionSet([]sessioncache.ChannelPermissions{})
 	emptyPerms := FullSession()
-	emptyPerms.User.ChannelPermissions[0].Permissions = []auth.Permission{}
-	emptyPerms.User.ChannelPermissions[1].Permissions = nil
+	channels := fullChannels()
+	channels[0].Permissions = []auth.Permission{}
+	channels[1].Permissions = nil
+	emptyPerms.User.ChannelPermissions = sessioncache.NewPermissionSet(channels)
 	onlyChannel := AnonymousSession()
 	channel := entity.ID(5)
 	onlyChannel.ActiveChannelID = &channel
