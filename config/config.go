@@ -306,7 +306,9 @@ type Config struct {
 	// Must be at least 1. Only the "memory" strategy uses it. Read from
 	// SESSION_CACHE_SIZE.
 	//
-	// Defaults to 10000.
+	// Defaults to 100000 (~30 MB at most): with lazy guest sessions the
+	// cache is where a guest that holds nothing lives, and an evicted one
+	// gets a new token, so it should outlast a burst of new visitors.
 	SessionCacheSize int
 
 	// SessionCacheMaxBytes, when positive, also bounds the in-memory
@@ -317,8 +319,8 @@ type Config struct {
 	// the "memory" strategy uses it. Read from SESSION_CACHE_MAX_BYTES, as
 	// bytes or a size such as 256MiB or 1GB.
 	//
-	// Defaults to 0: SessionCacheSize already bounds the memory (10,000
-	// entries are ~3 MB), and a default byte bound would silently cap a
+	// Defaults to 0: SessionCacheSize already bounds the memory (100,000
+	// entries are ~30 MB), and a default byte bound would silently cap a
 	// SESSION_CACHE_SIZE an operator raised on purpose.
 	SessionCacheMaxBytes int64
 

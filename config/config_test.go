@@ -71,7 +71,7 @@ func TestDefaults(t *testing.T) {
 		RememberMeDuration:         31557600000 * time.Millisecond,
 		RequestTimeout:             15 * time.Second,
 		RequireVerification:        true,
-		SessionCacheSize:           10000,
+		SessionCacheSize:           100000,
 		SessionCacheStrategy:       "memory",
 		SessionCacheTTL:            300 * time.Second,
 		SessionCacheTimeout:        50 * time.Millisecond,

@@ -63,7 +63,7 @@ func Defaults() Config {
 		RememberMeDuration:         auth.DefaultRememberMeDuration,
 		RequestTimeout:             15 * time.Second,
 		RequireVerification:        true,
-		SessionCacheSize:           10000,
+		SessionCacheSize:           100000,
 		SessionCacheMaxBytes:       0,
 		SessionCacheStrategy:       CacheMemory,
 		SessionCacheTTL:            auth.DefaultSessionCacheTTL,
