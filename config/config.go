@@ -160,12 +160,9 @@ type Config struct {
 
 	// GuestSessions says when a guest session gets its database row:
 	// "lazy" when it first holds something (an active order, another
-	// channel), living in the session cache only until then, so requests
-	// that never put anything in a cart write no rows; "eager" at once, as
-	// Vendure. Lazy needs a cache that stores: with the noop strategy
-	// guests are eager. With the memory strategy and several instances a
-	// guest's entry lives in one instance only (see README). Read from
-	// GUEST_SESSIONS.
+	// channel), living in the session cache only until then; "eager" at
+	// once, as Vendure. With the noop cache guests are eager (see README
+	// for several instances on the memory cache). Read from GUEST_SESSIONS.
 	//
 	// Defaults to "lazy".
 	GuestSessions string
@@ -306,9 +303,8 @@ type Config struct {
 	// Must be at least 1. Only the "memory" strategy uses it. Read from
 	// SESSION_CACHE_SIZE.
 	//
-	// Defaults to 100000 (~30 MB at most): with lazy guest sessions the
-	// cache is where a guest that holds nothing lives, and an evicted one
-	// gets a new token, so it should outlast a burst of new visitors.
+	// Defaults to 100000 (~30 MB at most): lazy guests live in it, and an
+	// evicted one gets a new token.
 	SessionCacheSize int
 
 	// SessionCacheMaxBytes, when positive, also bounds the in-memory

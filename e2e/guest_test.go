@@ -55,10 +55,8 @@ func TestFirstCartWriteStoresTheGuest(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
 		v := seedVariants(t, e, 2)
-		shop := e.shop(testenv.Bearer)
-		require.Empty(t, shop.Do(`{ activeCustomer { id } }`, nil).Errors)
+		shop := newGuest(t, e)
 		token := shop.Token
-		require.NotEmpty(t, token)
 
 		r := shop.Do(addItemMutation, map[string]any{"productVariantId": "999999", "quantity": 1})
 		require.Equal(t, "USER_INPUT_ERROR", r.ErrorCode())
@@ -92,8 +90,7 @@ func TestConcurrentFirstCartWritesOfOneGuest(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
 		v := seedVariants(t, e, 1)
-		shop := e.shop(testenv.Bearer)
-		require.Empty(t, shop.Do(`{ activeCustomer { id } }`, nil).Errors)
+		shop := newGuest(t, e)
 		token := shop.Token
 
 		const n = 8
@@ -119,6 +116,15 @@ func TestConcurrentFirstCartWritesOfOneGuest(t *testing.T) {
 		got := orderField(t, shop.Do(activeOrderQuery, nil), "activeOrder")
 		require.Equal(t, n, got.TotalQuantity)
 	})
+}
+
+// newGuest returns a Shop API client holding a new guest token.
+func newGuest(t *testing.T, e *env) *testenv.Client {
+	t.Helper()
+	shop := e.shop(testenv.Bearer)
+	require.Empty(t, shop.Do(`{ activeCustomer { id } }`, nil).Errors)
+	require.NotEmpty(t, shop.Token)
+	return shop
 }
 
 func countSessionRows(t *testing.T, e *env) int {
