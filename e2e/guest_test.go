@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -72,6 +73,8 @@ func TestFirstCartWriteStoresTheGuest(t *testing.T) {
 		require.Equal(t, entity.SessionAnonymous, row.Type)
 		require.NotNil(t, row.ActiveOrderID)
 		require.Equal(t, cart.ID, row.ActiveOrderID.String(), "the row holds the order")
+		require.True(t, row.Expires.After(e.clock.Now().Add(300*24*time.Hour)),
+			"a guest with a cart lives SESSION_DURATION, not the 30 days of one without: %v", row.Expires)
 
 		cart = orderField(t, shop.Do(addItemMutation, map[string]any{"productVariantId": v[1], "quantity": 1}), "addItemToOrder")
 		require.Equal(t, 3, cart.TotalQuantity)

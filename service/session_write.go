@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -123,12 +124,7 @@ func (s *SessionService) setRef(ctx context.Context, session *sessioncache.Cache
 			Set("updated_at = ?", now).Where("id = ?", sessionID)
 		switch ref {
 		case activeOrder:
-			lifetime := s.anonDuration
-			if id != nil {
-				lifetime = s.duration
-			}
-			q = q.Set("active_order_id = ?", id).
-				Set("expires = CASE WHEN user_id IS NULL THEN ? ELSE expires END", now.Add(lifetime))
+			q = s.setActiveOrderColumns(q, id, now)
 		case activeChannel:
 			q = q.Set("active_channel_id = ?", id)
 		}
@@ -195,14 +191,26 @@ func (s *SessionService) EnsureActiveChannel(ctx context.Context, session *sessi
 	return updated, nil
 }
 
+// setActiveOrderColumns adds to q the active order id (nil clears it) and,
+// for a guest, the expiry that goes with it (see renewal): SessionDuration
+// from now with an order, AnonymousSessionDuration without.
+func (s *SessionService) setActiveOrderColumns(q *bun.UpdateQuery, id *entity.ID, now time.Time) *bun.UpdateQuery {
+	lifetime := s.anonDuration
+	if id != nil {
+		lifetime = s.duration
+	}
+	return q.Set("active_order_id = ?", id).
+		Set("expires = CASE WHEN user_id IS NULL THEN ? ELSE expires END", now.Add(lifetime))
+}
+
 // setActiveOrderInTx points a session at orderID (nil clears it) in t and
 // re-caches the session after commit, read afresh then, so the cache holds
 // what was committed. The generation is taken before that read: a logout
 // that deletes the session meanwhile revokes the write (cachesync.go).
 func (s *SessionService) setActiveOrderInTx(ctx context.Context, t *tx, sessionID entity.ID, orderID *entity.ID) error {
-	if _, err := t.NewUpdate().Model((*entity.Session)(nil)).
-		Set("active_order_id = ?", orderID).Set("updated_at = ?", s.nowUTC()).
-		Where("id = ?", sessionID).Exec(ctx); err != nil {
+	now := s.nowUTC()
+	q := t.NewUpdate().Model((*entity.Session)(nil)).Set("updated_at = ?", now).Where("id = ?", sessionID)
+	if _, err := s.setActiveOrderColumns(q, orderID, now).Exec(ctx); err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
 	t.onCommit(func(ctx context.Context) { s.recache(ctx, sessionID) })
