@@ -106,4 +106,8 @@ type CustomerToken struct {
 	Kind      string    `bun:"kind,notnull"`
 	TokenHash string    `bun:"token_hash,notnull"`
 	Expires   time.Time `bun:"expires,notnull"`
+	// PasswordHash is the password chosen at the registration a
+	// verification token was sent for: the token that verifies sets it.
+	// Nil for a registration without a password and for other kinds.
+	PasswordHash *string `bun:"password_hash"`
 }

@@ -122,13 +122,18 @@ type Registration struct {
 // token. Expected failures are *MissingPasswordError (no password while
 // verification is off) and *PasswordValidationError.
 //
-// An address that is already registered gets the same answer, nil, and no
-// change: a verified account is left alone, an unverified one gets a fresh
-// verification token (as refreshCustomerVerification). The password is
-// hashed whenever one is given, so the answer takes as long either way.
-// Two registrations of one address at once create one customer (a unique
+// While verification is required, the password belongs to the
+// registration, not to the account: its hash is stored with the
+// verification token, and the token that verifies sets it. An address that
+// is registered but not verified is registered again: the newest
+// registration's password, profile and token replace the older ones (the
+// older token stops working), so whoever registered the address first
+// without its mailbox cannot keep a password on it. A verified account is
+// left alone. Either way the answer is nil and the password is hashed
+// whenever one is given, so it takes as long for every address. Two
+// registrations of one address at once create one customer (a unique
 // index; the loser answers nil too). A guest customer with the address,
-// from a guest checkout, becomes the account's profile.
+// from a guest checkout, becomes the account's profile (adoptGuestCustomer).
 func (s *AccountService) RegisterCustomerAccount(ctx context.Context, in Registration) error {
 	email := NormalizeIdentifier(in.EmailAddress)
 	if err := checkFields([]field{
@@ -159,16 +164,24 @@ func (s *AccountService) RegisterCustomerAccount(ctx context.Context, in Registr
 			return err
 		}
 		if acct != nil {
-			if !acct.Verified {
-				return s.issueToken(ctx, t, acct, entity.TokenVerification)
+			if acct.Verified {
+				return nil
 			}
-			return nil
+			if err := s.reregister(ctx, t, acct, in); err != nil {
+				return err
+			}
+			return s.issueToken(ctx, t, acct, entity.TokenVerification, pendingPassword{set: true, hash: hash})
 		}
-		acct, err = s.createAccount(ctx, t, email, in, hash)
+		accountHash := hash
+		if s.requireVerification {
+			// Set by the verification, from the token.
+			accountHash = nil
+		}
+		acct, err = s.createAccount(ctx, t, email, in, accountHash)
 		if err != nil || acct.Verified {
 			return err
 		}
-		return s.issueToken(ctx, t, acct, entity.TokenVerification)
+		return s.issueToken(ctx, t, acct, entity.TokenVerification, pendingPassword{set: true, hash: hash})
 	})
 	if database.IsUniqueViolation(err) {
 		// A concurrent registration of the address committed first.
@@ -201,7 +214,7 @@ func (s *AccountService) sendToken(ctx context.Context, emailAddress, kind strin
 		if err != nil || acct == nil || (kind == entity.TokenVerification && acct.Verified) {
 			return err
 		}
-		return s.issueToken(ctx, t, acct, kind)
+		return s.issueToken(ctx, t, acct, kind, pendingPassword{})
 	})
 }
 
@@ -292,6 +305,27 @@ LIMIT 1`, strings.ToLower(email)).Scan(ctx, &rows)
 	return &rows[0], nil
 }
 
+// reregister gives an unverified account the profile of a new registration
+// and takes away any password stored on the account itself (by an earlier
+// build, or an administrator): until the address is verified, the only
+// password that can become the account's is the newest registration's,
+// kept with its token.
+func (s *AccountService) reregister(ctx context.Context, t *tx, acct *account, in Registration) error {
+	now := s.now().UTC()
+	if _, err := t.NewUpdate().Model((*entity.AuthenticationMethod)(nil)).
+		Set("password_hash = NULL").Set("updated_at = ?", now).
+		Where("user_id = ? AND type = ?", acct.UserID, entity.AuthMethodNative).Exec(ctx); err != nil {
+		return fmt.Errorf("clear unverified password: %w", err)
+	}
+	if _, err := t.NewUpdate().Model((*entity.Customer)(nil)).
+		Set("title = ?", in.Title).Set("first_name = ?", in.FirstName).Set("last_name = ?", in.LastName).
+		Set("phone_number = ?", in.PhoneNumber).Set("updated_at = ?", now).
+		Where("user_id = ? AND deleted_at IS NULL", acct.UserID).Exec(ctx); err != nil {
+		return fmt.Errorf("update unverified customer: %w", err)
+	}
+	return nil
+}
+
 // createAccount creates the user, its native authentication method (hash
 // nil: no password yet) and its customer profile on the registration's
 // channel. A guest customer with the address becomes that profile.
@@ -329,12 +363,21 @@ func (s *AccountService) createAccount(ctx context.Context, t *tx, email string,
 
 // adoptGuestCustomer gives the oldest live guest customer with the address
 // to the new user, with the registration's non-empty fields, and returns
-// its id (0: there is none, or a concurrent registration took it).
+// its id (0: there is none, or a concurrent registration took it). The
+// orders of every other guest customer with the address join it, and
+// those customers are retired, so the account holds the address's whole
+// guest history.
+//
+// An order that was a guest's cart becomes the account's: every session
+// that holds one of them loses it here, in t, through the session owner,
+// as a login takes the cart from the guest session it merges. Otherwise
+// whoever named the address at a guest checkout (anyone can) would keep a
+// session on an order that is now the account's.
 func (s *AccountService) adoptGuestCustomer(ctx context.Context, t *tx, now time.Time, userID entity.ID, email string, in Registration) (entity.ID, error) {
 	var ids []entity.ID
 	if err := t.NewSelect().Model((*entity.Customer)(nil)).Column("id").
 		Where("deleted_at IS NULL AND user_id IS NULL AND lower(email_address) = ?", strings.ToLower(email)).
-		Order("id").Limit(1).Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		Order("id").Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("find guest customer: %w", err)
 	}
 	if len(ids) == 0 {
@@ -354,6 +397,24 @@ func (s *AccountService) adoptGuestCustomer(ctx context.Context, t *tx, now time
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return 0, nil
+	}
+	if others := ids[1:]; len(others) > 0 {
+		if _, err := t.NewUpdate().Model((*entity.Order)(nil)).Set("customer_id = ?", ids[0]).Set("updated_at = ?", now).
+			Where("customer_id IN (?)", bun.List(others)).Exec(ctx); err != nil {
+			return 0, fmt.Errorf("adopt guest orders: %w", err)
+		}
+		if _, err := t.NewUpdate().Model((*entity.Customer)(nil)).Set("deleted_at = ?", now).Set("updated_at = ?", now).
+			Where("id IN (?) AND user_id IS NULL", bun.List(others)).Exec(ctx); err != nil {
+			return 0, fmt.Errorf("retire guest customers: %w", err)
+		}
+	}
+	var carts []entity.ID
+	if err := t.NewSelect().Model((*entity.Order)(nil)).Column("id").
+		Where("customer_id = ? AND active = TRUE", ids[0]).Scan(ctx, &carts); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("find adopted carts: %w", err)
+	}
+	if err := s.auth.sessions.releaseOrders(ctx, t, carts...); err != nil {
+		return 0, err
 	}
 	return ids[0], nil
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // VerifyCustomerAccount verifies the account that holds a verification
-// token, sets its password when it was registered without one, and logs
+// token, sets its password (the one its registration chose, kept with the
+// token, or pw when it chose none), voids its other one-time tokens, and logs
 // it in as a login would (req: the request's session, whose guest order
 // passes to the new one, and channel). Expected failures, in Vendure's
 // order: *VerificationTokenInvalidError, *VerificationTokenExpiredError,
@@ -49,6 +50,12 @@ func (s *AccountService) VerifyCustomerAccount(ctx context.Context, token, pw st
 		// since the lookup.
 		if err := verifyPasswordRule(o.hasPassword(), pw); err != nil {
 			return err
+		}
+		// The registration's password, kept with the token, becomes the
+		// account's; otherwise the one given here (the rule above allows
+		// one of them at most).
+		if pending := o.pending(); pending != "" {
+			hash = pending
 		}
 		if hash != "" {
 			if err := s.setPassword(ctx, t, o.UserID, hash); err != nil {
@@ -133,7 +140,9 @@ func (s *AccountService) ResetPassword(ctx context.Context, token, pw string, re
 // nobody is logged in) after checking the current one. Expected failures
 // are *PasswordValidationError (checked first, as Vendure) and
 // *InvalidCredentialsError; a user without a live customer profile gets
-// ErrForbidden. Other sessions of the user are left alone, as in Vendure.
+// ErrForbidden. The user's outstanding one-time tokens (a password reset
+// requested before) are voided. Other sessions of the user are left alone,
+// as in Vendure.
 func (s *AccountService) UpdateCustomerPassword(ctx context.Context, userID entity.ID, current, newPassword string) error {
 	if err := validatePassword(newPassword); err != nil {
 		return err
@@ -175,14 +184,17 @@ LIMIT 1`, entity.AuthMethodNative, userID).Scan(ctx, &rows)
 	}
 	// Only while the hash is still the one checked: of two changes at once
 	// with the same current password, one wins and the other is refused.
-	res, err := s.db.NewUpdate().Model((*entity.AuthenticationMethod)(nil)).
-		Set("password_hash = ?", hash).Set("updated_at = ?", s.now().UTC()).
-		Where("user_id = ? AND type = ? AND password_hash = ?", userID, entity.AuthMethodNative, *old).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("set password: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return &InvalidCredentialsError{}
-	}
-	return nil
+	// Tokens sent before the change stop working with it.
+	return runInTx(ctx, s.db, func(ctx context.Context, t *tx) error {
+		res, err := t.NewUpdate().Model((*entity.AuthenticationMethod)(nil)).
+			Set("password_hash = ?", hash).Set("updated_at = ?", s.now().UTC()).
+			Where("user_id = ? AND type = ? AND password_hash = ?", userID, entity.AuthMethodNative, *old).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return &InvalidCredentialsError{}
+		}
+		return voidTokens(ctx, t, userID)
+	})
 }

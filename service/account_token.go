@@ -19,9 +19,21 @@ import (
 // deletes it in the transaction that applies it, so it works once even
 // when two requests race with it.
 
-// issueToken stores a new token of a kind for an account and, once the
-// transaction commits, hands the raw token to the notifier.
-func (s *AccountService) issueToken(ctx context.Context, t *tx, acct *account, kind string) error {
+// pendingPassword is what a new verification token does with the password
+// of the registration it is sent for (entity.CustomerToken.PasswordHash):
+// with set, the token carries hash (nil: none was chosen); without, a
+// token that replaces another keeps its password (a refresh sends the same
+// registration again, as Vendure's refreshCustomerVerification does, even
+// after the old token expired), and a new one starts without.
+type pendingPassword struct {
+	set  bool
+	hash *string
+}
+
+// issueToken stores a new token of a kind for an account, replacing its
+// previous one of that kind, and, once the transaction commits, hands the
+// raw token to the notifier.
+func (s *AccountService) issueToken(ctx context.Context, t *tx, acct *account, kind string, pw pendingPassword) error {
 	token, err := generateToken()
 	if err != nil {
 		return err
@@ -32,12 +44,16 @@ func (s *AccountService) issueToken(ctx context.Context, t *tx, acct *account, k
 	}
 	now := s.now().UTC()
 	row := &entity.CustomerToken{CreatedAt: now, UserID: acct.UserID, Kind: kind, TokenHash: HashToken(token), Expires: now.Add(ttl)}
-	if _, err := t.NewInsert().Model(row).
+	q := t.NewInsert().Model(row).
 		On("CONFLICT (user_id, kind) DO UPDATE").
 		Set("created_at = EXCLUDED.created_at").
 		Set("token_hash = EXCLUDED.token_hash").
-		Set("expires = EXCLUDED.expires").
-		Exec(ctx); err != nil {
+		Set("expires = EXCLUDED.expires")
+	if pw.set {
+		row.PasswordHash = pw.hash
+		q = q.Set("password_hash = EXCLUDED.password_hash")
+	}
+	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("store %s token: %w", kind, err)
 	}
 	email := acct.Identifier
@@ -67,10 +83,25 @@ type tokenOwner struct {
 	Identifier   string    `bun:"identifier"`
 	Verified     bool      `bun:"verified"`
 	PasswordHash *string   `bun:"password_hash"`
+	// PendingHash is the password of the registration a verification
+	// token was sent for (nil: none).
+	PendingHash *string `bun:"pending_hash"`
 }
 
-// hasPassword reports whether the account has a native password.
-func (o *tokenOwner) hasPassword() bool { return o.PasswordHash != nil && *o.PasswordHash != "" }
+// hasPassword reports whether the account has a native password, or its
+// verification token carries the registration's.
+func (o *tokenOwner) hasPassword() bool {
+	return (o.PasswordHash != nil && *o.PasswordHash != "") || o.pending() != ""
+}
+
+// pending returns the registration's password hash a verification token
+// carries, or "".
+func (o *tokenOwner) pending() string {
+	if o.PendingHash == nil {
+		return ""
+	}
+	return *o.PendingHash
+}
 
 // tokenErrors are the invalid and expired errors of each kind.
 var tokenErrors = map[string]struct{ invalid, expired error }{
@@ -85,7 +116,8 @@ func lookupToken(ctx context.Context, db bun.IDB, kind, token string) (*tokenOwn
 		return nil, tokenErrors[kind].invalid
 	}
 	var rows []tokenOwner
-	err := db.NewRaw(`SELECT ct.id AS token_id, ct.expires, u.id AS user_id, u.identifier, u.verified, am.password_hash
+	err := db.NewRaw(`SELECT ct.id AS token_id, ct.expires, ct.password_hash AS pending_hash,
+	u.id AS user_id, u.identifier, u.verified, am.password_hash
 FROM customer_token AS ct
 JOIN "user" AS u ON u.id = ct.user_id AND u.deleted_at IS NULL
 JOIN customer AS c ON c.user_id = u.id AND c.deleted_at IS NULL
@@ -134,12 +166,23 @@ func (s *AccountService) redeemToken(ctx context.Context, t *tx, kind, token str
 	return o, nil
 }
 
-// setPassword replaces an account's native password hash.
-func (s *AccountService) setPassword(ctx context.Context, db bun.IDB, userID entity.ID, hash string) error {
-	if _, err := db.NewUpdate().Model((*entity.AuthenticationMethod)(nil)).
+// setPassword replaces an account's native password hash and voids every
+// one-time token the account still holds (verification, password reset,
+// and any other kind): a token sent before the password changed must not
+// work after it.
+func (s *AccountService) setPassword(ctx context.Context, t *tx, userID entity.ID, hash string) error {
+	if _, err := t.NewUpdate().Model((*entity.AuthenticationMethod)(nil)).
 		Set("password_hash = ?", hash).Set("updated_at = ?", s.now().UTC()).
 		Where("user_id = ? AND type = ?", userID, entity.AuthMethodNative).Exec(ctx); err != nil {
 		return fmt.Errorf("set password: %w", err)
+	}
+	return voidTokens(ctx, t, userID)
+}
+
+// voidTokens deletes every one-time token of a user.
+func voidTokens(ctx context.Context, t *tx, userID entity.ID) error {
+	if _, err := t.NewDelete().Model((*entity.CustomerToken)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("void tokens: %w", err)
 	}
 	return nil
 }

@@ -129,7 +129,11 @@ type nativeUser struct {
 	ID           entity.ID `bun:"id"`
 	Verified     bool      `bun:"verified"`
 	PasswordHash *string   `bun:"password_hash"`
-	HasExternal  bool      `bun:"has_external"`
+	// PendingHash is the password of an unverified registration, kept
+	// with its unexpired verification token: it never logs in, it only
+	// tells its owner that the address waits for verification.
+	PendingHash *string `bun:"pending_hash"`
+	HasExternal bool    `bun:"has_external"`
 }
 
 // authenticateNative finds a non-deleted administrator (Admin API) or
@@ -159,13 +163,14 @@ func (s *AuthService) authenticateNative(ctx context.Context, req LoginRequest) 
 		match, args = match+" AND u.identifier = ?", append(args, identifier)
 	}
 	var users []nativeUser
-	err := s.db.NewRaw(`SELECT u.id, u.verified, am.password_hash,
+	err := s.db.NewRaw(`SELECT u.id, u.verified, am.password_hash, pt.password_hash AS pending_hash,
 	EXISTS (SELECT 1 FROM authentication_method AS ext WHERE ext.user_id = u.id AND ext.type = ?) AS has_external
 FROM "user" AS u
 JOIN `+profile+` AS p ON p.user_id = u.id AND p.deleted_at IS NULL
 LEFT JOIN authentication_method AS am ON am.user_id = u.id AND am.type = ?
+LEFT JOIN customer_token AS pt ON pt.user_id = u.id AND pt.kind = ? AND NOT u.verified AND pt.expires > ?
 WHERE u.deleted_at IS NULL AND `+match+`
-ORDER BY u.id DESC LIMIT 1`, append([]any{entity.AuthMethodExternal, entity.AuthMethodNative}, args...)...).Scan(ctx, &users)
+ORDER BY u.id DESC LIMIT 1`, append([]any{entity.AuthMethodExternal, entity.AuthMethodNative, entity.TokenVerification, s.now().UTC()}, args...)...).Scan(ctx, &users)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("find user: %w", err)
 	}
@@ -173,6 +178,19 @@ ORDER BY u.id DESC LIMIT 1`, append([]any{entity.AuthMethodExternal, entity.Auth
 		return nil, s.failNative(ctx, req, reasonUnknownUser, s.dummyCheck(ctx, c.Password))
 	}
 	u := &users[0]
+	if (u.PasswordHash == nil || *u.PasswordHash == "") && u.PendingHash != nil && *u.PendingHash != "" {
+		// Registered, not verified: the right password is told so, as
+		// Vendure does, and logs in nobody.
+		ok, err := s.hasher.Check(ctx, *u.PendingHash, c.Password)
+		if err != nil {
+			return nil, fmt.Errorf("check password: %w", err)
+		}
+		if !ok {
+			return nil, s.failNative(ctx, req, reasonWrongPassword, nil)
+		}
+		s.logLoginFailure(ctx, req, reasonNotVerified)
+		return nil, &NotVerifiedError{}
+	}
 	if u.PasswordHash == nil || *u.PasswordHash == "" {
 		return nil, s.failNative(ctx, req, reasonNoPassword, s.dummyCheck(ctx, c.Password))
 	}

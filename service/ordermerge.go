@@ -189,13 +189,11 @@ func mergeLines(o *entity.Order) []MergeLine {
 }
 
 // deleteOrder deletes an order and its lines. Sessions that still point
-// at it are cleared first, in the same transaction (vendure#1454); their
-// cached copies keep the id until re-read, and a missing order reads as
-// none.
+// at it lose it first, in the same transaction, through the session owner
+// (vendure#1454), which revokes their cached copies after commit.
 func (s *OrderService) deleteOrder(ctx context.Context, t *tx, id entity.ID) error {
-	if _, err := t.NewUpdate().Model((*entity.Session)(nil)).Set("active_order_id = NULL").
-		Where("active_order_id = ?", id).Exec(ctx); err != nil {
-		return fmt.Errorf("clear sessions of order: %w", err)
+	if err := s.sessions.releaseOrders(ctx, t, id); err != nil {
+		return err
 	}
 	if _, err := t.NewDelete().Model((*entity.Order)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 		return fmt.Errorf("delete order: %w", err)

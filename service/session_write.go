@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -229,4 +230,24 @@ func (s *SessionService) recache(ctx context.Context, sessionID entity.ID) {
 		return
 	}
 	s.cache.set(ctx, hash, cs, gen)
+}
+
+// releaseOrders takes orders away from every session that holds one of
+// them as its active order, in t: the rows lose the order (a guest's expiry
+// goes back to the guest lifetime, as UnsetActiveOrder), and every cached
+// copy is revoked after commit on every instance (the outbox, as a
+// deletion), so no instance can serve the old order id from its cache.
+// Their next request reads the row afresh.
+func (s *SessionService) releaseOrders(ctx context.Context, t *tx, orderIDs ...entity.ID) error {
+	if len(orderIDs) == 0 {
+		return nil
+	}
+	now := s.nowUTC()
+	q := t.NewUpdate().Model((*entity.Session)(nil)).Set("updated_at = ?", now).
+		Where("active_order_id IN (?)", bun.List(orderIDs))
+	var hashes []string
+	if err := s.setActiveOrderColumns(q, nil, now).Returning("token_hash").Scan(ctx, &hashes); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("release orders from sessions: %w", err)
+	}
+	return s.revoke(ctx, t, hashes)
 }

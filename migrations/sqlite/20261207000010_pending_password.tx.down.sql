@@ -1,0 +1,1 @@
+ALTER TABLE customer_token DROP COLUMN password_hash;
