@@ -316,8 +316,8 @@ func MaskIdentifier(identifier string) string {
 	return strings.ToValidUTF8(identifier[:i]+stars+identifier[j:], "?")
 }
 
-// createAuthenticatedSessionForUser deletes the sessions that hold the
-// request's active order, records the login, merges that order with the
+// createAuthenticatedSessionForUser deletes the guest sessions (and the
+// user's own) that hold the request's active order, records the login, merges that order with the
 // customer's active order (OrderService, Vendure's mergeOrders) and creates
 // the session holding the result, all in one transaction: concurrent logins
 // with one guest cart cannot lose or duplicate its lines (vendure#4481).
@@ -329,7 +329,7 @@ func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *
 		var activeOrderID *entity.ID
 		if req.Current != nil && req.Current.ActiveOrderID != nil {
 			activeOrderID = req.Current.ActiveOrderID
-			if err := s.sessions.deleteByActiveOrder(ctx, t, *activeOrderID); err != nil {
+			if err := s.sessions.deleteOrderHolders(ctx, t, *activeOrderID, u.ID); err != nil {
 				return err
 			}
 		}

@@ -257,11 +257,16 @@ func TestAuthService_Authenticate(t *testing.T) {
 
 	t.Run("ActiveOrderPassesToNewSession", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
-			b.createCustomer(t, "c@example.com", "secret", true)
+			uid := b.createCustomer(t, "c@example.com", "secret", true)
 			guest, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 55)
 			require.NoError(t, err)
-			// Another session that holds the same order (e.g. a previous login).
-			sameOrder, err := b.sessions.SetActiveOrder(b.ctx, b.newSession(t, b.superadminUserID), 55)
+			// Another session of the user that holds the same order (a
+			// previous login).
+			sameOrder, err := b.sessions.SetActiveOrder(b.ctx, b.newSession(t, uid), 55)
+			require.NoError(t, err)
+			// Another account's session pointing at it is not the login's
+			// to end (Vendure ends it too).
+			foreign, err := b.sessions.SetActiveOrder(b.ctx, b.newSession(t, b.superadminUserID), 55)
 			require.NoError(t, err)
 			otherOrder, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 56)
 			require.NoError(t, err)
@@ -276,6 +281,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 			require.Nil(t, b.sessionRow(t, guest.Token))
 			require.Nil(t, b.sessionRow(t, sameOrder.Token))
 			require.NotNil(t, b.sessionRow(t, otherOrder.Token))
+			require.NotNil(t, b.sessionRow(t, foreign.Token))
 			require.ElementsMatch(t, []string{service.HashToken(guest.Token), service.HashToken(sameOrder.Token)},
 				b.cache.DeleteKeys())
 			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(guest.Token)))

@@ -103,6 +103,21 @@ type Shopper struct {
 	ChannelID entity.ID
 }
 
+// reaches reports whether the shopper's session may reach an order it
+// holds: an order of a customer with an account only from that account's
+// sessions; a guest order (no customer, or a guest customer) from the
+// session that holds it, which is the only way a caller finds one. Every
+// path from a session to its active order checks it, so a session left
+// pointing at an order that has since become an account's (a guest
+// customer adopted at registration) reads and writes nothing of it.
+func (p Shopper) reaches(o *entity.Order) bool {
+	if o.Customer == nil || o.Customer.UserID == nil {
+		return true
+	}
+	uid := p.userID()
+	return uid != nil && *uid == *o.Customer.UserID
+}
+
 func (p Shopper) userID() *entity.ID {
 	if p.Session == nil || p.Session.User == nil {
 		return nil
@@ -126,11 +141,12 @@ func (s *OrderService) ActiveOrder(ctx context.Context, p Shopper) (*entity.Orde
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, cs, err
 		}
-		if o != nil && o.Active {
+		if o != nil && o.Active && p.reaches(o) {
 			return o, cs, nil
 		}
 		if o != nil {
-			// Paid (or cancelled): no longer the cart.
+			// Paid (or cancelled), or another account's: not this
+			// session's cart.
 			if cs, err = s.sessions.UnsetActiveOrder(ctx, cs); err != nil {
 				return nil, p.Session, err
 			}

@@ -85,7 +85,7 @@ func (s *OrderService) findActiveForWrite(ctx context.Context, t *tx, p Shopper,
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		if o != nil && o.Active {
+		if o != nil && o.Active && p.reaches(o) {
 			return o, nil
 		}
 	}
@@ -101,7 +101,7 @@ func (s *OrderService) findActiveForWrite(ctx context.Context, t *tx, p Shopper,
 		if o, err = s.lockAndLoad(ctx, t, *dbActive, p.ChannelID); err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		if o != nil && !o.Active {
+		if o != nil && (!o.Active || !p.reaches(o)) {
 			o = nil
 		}
 	}

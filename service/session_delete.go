@@ -46,6 +46,15 @@ func (s *SessionService) deleteByActiveOrder(ctx context.Context, t *tx, orderID
 	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("active_order_id = ?", orderID))
 }
 
+// deleteOrderHolders deletes, in t, the sessions whose active order is
+// orderID that are guests or userID's own, and revokes them after commit:
+// what a login does to the sessions sharing the cart it takes. Another
+// account's session is never ended by it.
+func (s *SessionService) deleteOrderHolders(ctx context.Context, t *tx, orderID, userID entity.ID) error {
+	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).
+		Where("active_order_id = ? AND (user_id IS NULL OR user_id = ?)", orderID, userID))
+}
+
 // deleteByIDs deletes the sessions with the given ids in t and revokes them
 // after commit.
 func (s *SessionService) deleteByIDs(ctx context.Context, t *tx, ids ...entity.ID) error {
