@@ -224,7 +224,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 // SHUTDOWN_TIMEOUT to finish before cancelling them (they are retried).
 func (a *App) startJobs(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (err error) {
 	if a.Jobs, err = jobs.New(jobs.Config{
-		DB: a.DB, Cleaner: a.Sessions, Logger: log, NowFunc: now,
+		DB: a.DB, Cleaner: a.Sessions, Registrations: a.Accounts, Logger: log, NowFunc: now,
 		Schedule: cfg.CleanSessionsSchedule, BatchSize: cfg.CleanSessionsBatchSize,
 		TimeBudget: cfg.CleanSessionsTimeBudget, QueryTimeout: cfg.DBQueryTimeout,
 	}); err != nil {

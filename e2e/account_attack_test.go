@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -213,5 +214,53 @@ func TestPlantedCartAfterAdoption(t *testing.T) {
 			require.NotEqual(t, planted.ID, o.ID)
 		}
 		victimCart(again)
+	})
+}
+
+// A registration nobody verifies expires: once its token has been expired
+// for as long again as it lived, the clean-sessions job removes the
+// account, its customer goes back to being a guest customer, and the
+// address is free.
+func TestUnverifiedRegistrationExpires(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		ctx := context.Background()
+		const victim = "expiring@example.com"
+		attacker := e.shop(testenv.Bearer)
+		require.True(t, do(t, attacker, registerMutation, register(victim, "attacker-pw")).Success)
+		users := func() int {
+			t.Helper()
+			n, err := e.db.NewSelect().Model((*entity.User)(nil)).Where("identifier = ?", victim).Count(ctx)
+			require.NoError(t, err)
+			return int(n)
+		}
+		admin := e.admin(testenv.Bearer)
+		require.Equal(t, "CurrentUser", decodeLogin(t, admin.Do(loginMutation, creds("superadmin", "superadmin"))).Login.Typename)
+		clean := func() {
+			t.Helper()
+			r := admin.Do(`mutation { triggerCleanSessionsJob { `+jobFields+` } }`, nil)
+			require.Empty(t, r.Errors)
+			var trig struct{ TriggerCleanSessionsJob jobView }
+			r.Decode(t, &trig)
+			require.Equal(t, "COMPLETED", waitSettled(t, admin, trig.TriggerCleanSessionsJob.ID).State)
+		}
+
+		// Expired, but refreshCustomerVerification may still revive it.
+		e.clock.Advance(8 * 24 * time.Hour)
+		clean()
+		require.Equal(t, 1, users())
+
+		e.clock.Advance(7 * 24 * time.Hour)
+		clean()
+		require.Zero(t, users(), "the unverified registration expired")
+		guests, err := e.db.NewSelect().Model((*entity.Customer)(nil)).Where("email_address = ? AND user_id IS NULL", victim).Count(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, guests, "its profile is a guest customer again")
+
+		owner := e.shop(testenv.Bearer)
+		require.True(t, do(t, owner, registerMutation, register(victim, "victim-pw")).Success)
+		require.Equal(t, "CurrentUser", do(t, owner, verifyMutation, map[string]any{"token": e.tokens.last(t, entity.TokenVerification, victim)}).Typename)
+		require.Equal(t, "CurrentUser", decodeLogin(t, e.shop(testenv.Bearer).Do(loginMutation, creds(victim, "victim-pw"))).Login.Typename)
 	})
 }

@@ -137,6 +137,13 @@ type Cleaner interface {
 	CleanExpiredSessionsUntil(ctx context.Context, batchSize int, deadline time.Time) (removed int, done bool, err error)
 }
 
+// RegistrationExpirer is what the clean-sessions worker calls once the
+// sessions due are gone: AccountService's ExpireRegistrations. It returns
+// how many registrations it removed.
+type RegistrationExpirer interface {
+	ExpireRegistrations(ctx context.Context) (int, error)
+}
+
 // Queries is what the Admin API reads and triggers; *Runner implements it.
 type Queries interface {
 	EnqueueCleanSessions(ctx context.Context, batchSize int) (*Job, error)

@@ -35,6 +35,10 @@ type Config struct {
 	DB *bun.DB
 	// Cleaner removes expired sessions (SessionService).
 	Cleaner Cleaner
+	// Registrations removes the registrations that expired unverified
+	// (AccountService), once per clean-sessions job that finishes.
+	// Defaults to none.
+	Registrations RegistrationExpirer
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// NowFunc is the application's clock: the worker's deadline and the
@@ -153,7 +157,7 @@ func newClient[TTx any](r *Runner, driver riverdriver.Driver[TTx]) (riverClient,
 	cfg := r.cfg
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &cleanWorker[TTx]{
-		cleaner: cfg.Cleaner, budget: cfg.TimeBudget, queryTimeout: cfg.QueryTimeout,
+		cleaner: cfg.Cleaner, registrations: cfg.Registrations, budget: cfg.TimeBudget, queryTimeout: cfg.QueryTimeout,
 		now: cfg.NowFunc, log: r.log,
 	}); err != nil {
 		return nil, err

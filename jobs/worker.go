@@ -28,11 +28,12 @@ func (CleanSessionsArgs) InsertOpts() river.InsertOpts {
 // transaction type, which River's client in the work context carries.
 type cleanWorker[TTx any] struct {
 	river.WorkerDefaults[CleanSessionsArgs]
-	cleaner      Cleaner
-	budget       time.Duration
-	queryTimeout time.Duration
-	now          func() time.Time
-	log          *slog.Logger
+	cleaner       Cleaner
+	registrations RegistrationExpirer
+	budget        time.Duration
+	queryTimeout  time.Duration
+	now           func() time.Time
+	log           *slog.Logger
 }
 
 // Work cleans until the sessions due are gone or the time budget is
@@ -60,6 +61,15 @@ func (w *cleanWorker[TTx]) Work(ctx context.Context, job *river.Job[CleanSession
 		}
 		w.log.InfoContext(ctx, "clean-sessions: time budget spent, follow-up job enqueued",
 			"job", job.ID, "removed", removed, "followUp", next.Job.ID)
+	}
+	if done && w.registrations != nil {
+		n, err := w.registrations.ExpireRegistrations(ctx)
+		if err != nil {
+			return fmt.Errorf("expire unverified registrations (%d removed before the error): %w", n, err)
+		}
+		if n > 0 {
+			w.log.InfoContext(ctx, "clean-sessions: unverified registrations expired", "job", job.ID, "removed", n)
+		}
 	}
 	w.log.DebugContext(ctx, "clean-sessions: done", "job", job.ID, "removed", removed)
 	return river.RecordOutput(ctx, CleanSessionsResult{BatchSize: batch, SessionsRemoved: removed})
