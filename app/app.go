@@ -191,6 +191,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	mergeStrategy, _ := service.MergeStrategyNamed(cfg.OrderMergeStrategy) // validated by config
 	if a.Orders, err = service.NewOrderService(service.OrderConfig{
 		DB: a.DB, Sessions: a.Sessions, MergeStrategy: mergeStrategy, Logger: log, NowFunc: now,
+		RequireVerification: cfg.RequireVerification,
 	}); err != nil {
 		return nil, err
 	}

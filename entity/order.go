@@ -33,6 +33,11 @@ type Order struct {
 	ChannelID     ID           `bun:"channel_id,notnull"`
 	CurrencyCode  CurrencyCode `bun:"currency_code,notnull"`
 	Lines         []*OrderLine `bun:"rel:has-many,join:id=order_id"`
+
+	// AccountCustomerID is set on a placed guest order whose guest
+	// customer's address is a verified account's: the order is in that
+	// account's order history. Customer stays the guest customer.
+	AccountCustomerID *ID `bun:"account_customer_id"`
 }
 
 // TotalQuantity is the number of items in the order.

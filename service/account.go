@@ -422,11 +422,11 @@ func (s *AccountService) adoptGuestCustomer(ctx context.Context, t *tx, now time
 // field is a named text field of a customer.
 type field struct{ name, value string }
 
-// checkFields refuses a field longer than maxFieldLength.
+// checkFields refuses a field that breaks its rule (checkField).
 func checkFields(fields []field) error {
 	for _, f := range fields {
-		if utf8.RuneCountInString(f.value) > maxFieldLength {
-			return fmt.Errorf("%w: %s must be at most %d characters long", ErrInvalidInput, f.name, maxFieldLength)
+		if err := checkField(f); err != nil { // the rules: customer_fields.go
+			return err
 		}
 	}
 	return nil

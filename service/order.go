@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -44,6 +45,12 @@ type OrderConfig struct {
 	// OrderLineItemsLimit caps the quantity of one line. Defaults to
 	// DefaultOrderLineItemsLimit.
 	OrderLineItemsLimit int
+	// RequireVerification says that accounts prove their address by
+	// verification: only then does a placed guest order join the verified
+	// account with its address (order_history.go). Defaults to false here
+	// (guest orders stay guest orders); the server passes the configured
+	// value.
+	RequireVerification bool
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// NowFunc returns the current time. Defaults to time.Now.
@@ -69,6 +76,8 @@ type OrderService struct {
 	log        *slog.Logger
 	now        func() time.Time
 	forUpdate  bool
+	// requireVerification: see OrderConfig.RequireVerification.
+	requireVerification bool
 }
 
 // NewOrderService returns an OrderService. A missing required field is an
@@ -93,7 +102,8 @@ func NewOrderService(cfg OrderConfig) (*OrderService, error) {
 		db: cfg.DB, sessions: cfg.Sessions, merge: cfg.MergeStrategy,
 		itemsLimit: cfg.OrderItemsLimit, lineLimit: cfg.OrderLineItemsLimit,
 		log: defaultLogger(cfg.Logger), now: defaultNow(cfg.NowFunc),
-		forUpdate: cfg.DB.Dialect().Name() == dialect.PG,
+		forUpdate:           cfg.DB.Dialect().Name() == dialect.PG,
+		requireVerification: cfg.RequireVerification,
 	}, nil
 }
 
@@ -169,7 +179,8 @@ func (s *OrderService) ActiveOrder(ctx context.Context, p Shopper) (*entity.Orde
 }
 
 // OrderForUser returns the order with that id when it belongs to the
-// logged-in user (Shop API order(id)), else nil.
+// logged-in user (Shop API order(id)), a placed guest order linked to
+// their account included (order_history.go), else nil.
 func (s *OrderService) OrderForUser(ctx context.Context, p Shopper, id entity.ID) (*entity.Order, error) {
 	uid := p.userID()
 	if uid == nil {
@@ -182,14 +193,15 @@ func (s *OrderService) OrderForUser(ctx context.Context, p Shopper, id entity.ID
 	if err != nil {
 		return nil, err
 	}
-	if o.Customer == nil || o.Customer.UserID == nil || *o.Customer.UserID != *uid {
-		return nil, nil
+	if ok, err := s.ownedBy(ctx, o, *uid); err != nil || !ok {
+		return nil, err
 	}
 	return o, nil
 }
 
 // OrderByCode is Vendure's orderByCode with its default access strategy:
-// a logged-in user reads their own orders; a guest reads a guest order
+// a logged-in user reads their own orders (a placed guest order linked to
+// their account included); a guest reads a guest order
 // (one whose customer has no account) placed less than
 // GuestOrderAccessDuration ago, for its confirmation page. Anything else,
 // an unknown code included, is ErrForbidden, so codes cannot be probed.
@@ -214,10 +226,10 @@ func (s *OrderService) OrderByCode(ctx context.Context, p Shopper, code string) 
 		owner = o.Customer.UserID
 	}
 	if uid := p.userID(); uid != nil {
-		if owner != nil && *owner == *uid {
-			return o, nil
+		if ok, err := s.ownedBy(ctx, o, *uid); err != nil || !ok {
+			return nil, cmp.Or(err, ErrForbidden)
 		}
-		return nil, ErrForbidden
+		return o, nil
 	}
 	if owner == nil && o.OrderPlacedAt != nil && s.now().Sub(*o.OrderPlacedAt) < GuestOrderAccessDuration {
 		return o, nil

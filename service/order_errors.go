@@ -66,8 +66,9 @@ func (*AlreadyLoggedInError) Error() string {
 	return "Cannot set a Customer for the Order when already logged in"
 }
 
-// EmailAddressConflictError: setCustomerForOrder with the address of a
-// registered customer.
+// EmailAddressConflictError is a member of Vendure's
+// SetCustomerForOrderResult. SetCustomerForOrder never returns it: a
+// registered address gets the same answer as an unknown one.
 type EmailAddressConflictError struct{}
 
 func (*EmailAddressConflictError) Error() string { return "The email address is not available." }

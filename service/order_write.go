@@ -145,26 +145,39 @@ type GuestCustomer struct {
 	EmailAddress string
 }
 
-// SetCustomerForOrder is Vendure's setCustomerForOrder with its default
-// guest-checkout strategy: a guest names the customer of the active order.
-// A guest customer with that address is updated and reused; the address of
-// a registered customer is refused; otherwise a guest customer is created
-// on the channel.
+// SetCustomerForOrder is Vendure's setCustomerForOrder: a guest names the
+// customer of the active order. A logged-in customer gets
+// *AlreadyLoggedInError.
+//
+// The address is never looked up: a registered address (verified or not,
+// any letter case) gets the same answer, the same work and the same
+// queries as an unknown one, so the mutation tells nobody whether an
+// address has an account (Vendure's default answers
+// EMAIL_ADDRESS_CONFLICT_ERROR for a registered one). Guest checkout with
+// a registered address is allowed (Vendure's
+// allowGuestCheckoutForRegisteredCustomers), but the order keeps its own
+// guest customer: it never becomes the account's cart, and it joins the
+// account's order history only once placed (setState).
+//
+// One guest customer per order: the first call creates it, later calls
+// update it in place. A guest customer is never shared between orders, so
+// nothing one guest enters reaches another order.
+//
+// The fields follow the customer field rules (customer_fields.go); a
+// refusal is ErrInvalidInput and stores nothing.
 func (s *OrderService) SetCustomerForOrder(ctx context.Context, p Shopper, in GuestCustomer) (*entity.Order, *sessioncache.CachedSession, error) {
+	in.EmailAddress = NormalizeIdentifier(in.EmailAddress)
+	if err := checkFields([]field{
+		{"emailAddress", in.EmailAddress}, {"title", deref(in.Title)}, {"firstName", in.FirstName},
+		{"lastName", in.LastName}, {"phoneNumber", deref(in.PhoneNumber)},
+	}); err != nil {
+		return nil, p.Session, err
+	}
 	o, cs, err := s.writeActiveOrder(ctx, p, false, func(ctx context.Context, ot *orderTx) error {
 		if p.userID() != nil {
 			return &AlreadyLoggedInError{}
 		}
-		cust, err := s.upsertGuestCustomer(ctx, ot.t, p.ChannelID, in)
-		if err != nil {
-			return err
-		}
-		if _, err := ot.t.NewUpdate().Model((*entity.Order)(nil)).Set("customer_id = ?", cust.ID).
-			Set("updated_at = ?", s.now().UTC()).Where("id = ?", ot.order.ID).Exec(ctx); err != nil {
-			return fmt.Errorf("set order customer: %w", err)
-		}
-		ot.order.CustomerID, ot.order.Customer = &cust.ID, cust
-		return nil
+		return s.saveGuestCustomer(ctx, ot, p.ChannelID, in)
 	})
 	if err == nil && o == nil {
 		return nil, cs, &NoActiveOrderError{}
@@ -172,39 +185,47 @@ func (s *OrderService) SetCustomerForOrder(ctx context.Context, p Shopper, in Gu
 	return o, cs, err
 }
 
-func (s *OrderService) upsertGuestCustomer(ctx context.Context, t *tx, channelID entity.ID, in GuestCustomer) (*entity.Customer, error) {
-	email := NormalizeIdentifier(in.EmailAddress)
-	if email == "" {
-		return nil, fmt.Errorf("%w: emailAddress must not be empty", ErrInvalidInput)
-	}
+// saveGuestCustomer updates the order's guest customer in place, or, when
+// the order has none of its own (none yet, a customer with an account, or
+// a row another order also names), creates one and makes it the order's.
+func (s *OrderService) saveGuestCustomer(ctx context.Context, ot *orderTx, channelID entity.ID, in GuestCustomer) error {
 	now := s.now().UTC()
-	c := new(entity.Customer)
-	err := t.NewSelect().Model(c).Where("LOWER(email_address) = LOWER(?) AND deleted_at IS NULL", email).
-		OrderExpr("id DESC").Limit(1).Scan(ctx)
-	switch {
-	case err == nil && c.UserID != nil:
-		return nil, &EmailAddressConflictError{}
-	case err == nil:
-		c.Title, c.FirstName, c.LastName, c.PhoneNumber, c.UpdatedAt = in.Title, in.FirstName, in.LastName, in.PhoneNumber, now
-		if _, err := t.NewUpdate().Model(c).WherePK().Exec(ctx); err != nil {
-			return nil, fmt.Errorf("update guest customer: %w", err)
-		}
-	case errors.Is(err, sql.ErrNoRows):
-		c = &entity.Customer{
-			CreatedAt: now, UpdatedAt: now, Title: in.Title, FirstName: in.FirstName, LastName: in.LastName,
-			PhoneNumber: in.PhoneNumber, EmailAddress: email,
-		}
-		if _, err := t.NewInsert().Model(c).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("create guest customer: %w", err)
-		}
-	default:
-		return nil, fmt.Errorf("find customer: %w", err)
+	c := &entity.Customer{
+		CreatedAt: now, UpdatedAt: now, Title: in.Title, FirstName: in.FirstName, LastName: in.LastName,
+		PhoneNumber: in.PhoneNumber, EmailAddress: in.EmailAddress,
 	}
-	if _, err := t.NewRaw("INSERT INTO customer_channel (customer_id, channel_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+	updated := false
+	if id := ot.order.CustomerID; id != nil {
+		res, err := ot.t.NewUpdate().Model(c).
+			Column("title", "first_name", "last_name", "phone_number", "email_address", "updated_at").
+			Where("id = ? AND user_id IS NULL AND deleted_at IS NULL", *id).
+			Where(`NOT EXISTS (SELECT 1 FROM "order" AS other WHERE other.customer_id = ? AND other.id <> ?)`, *id, ot.order.ID).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("update guest customer: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			c.ID, updated = *id, true
+			if ot.order.Customer != nil {
+				c.CreatedAt = ot.order.Customer.CreatedAt
+			}
+		}
+	}
+	if !updated {
+		if _, err := ot.t.NewInsert().Model(c).Exec(ctx); err != nil {
+			return fmt.Errorf("create guest customer: %w", err)
+		}
+	}
+	if _, err := ot.t.NewRaw("INSERT INTO customer_channel (customer_id, channel_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
 		c.ID, channelID).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("add customer to channel: %w", err)
+		return fmt.Errorf("add customer to channel: %w", err)
 	}
-	return c, nil
+	if _, err := ot.t.NewUpdate().Model((*entity.Order)(nil)).Set("customer_id = ?", c.ID).
+		Set("updated_at = ?", now).Where("id = ?", ot.order.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("set order customer: %w", err)
+	}
+	ot.order.CustomerID, ot.order.Customer, ot.order.UpdatedAt = &c.ID, c, now
+	return nil
 }
 
 func checkModifiable(o *entity.Order) error {
@@ -285,7 +306,9 @@ func (s *OrderService) touch(ctx context.Context, ot *orderTx) error {
 }
 
 // setState moves the order to state; PaymentSettled and Cancelled end its
-// life as a cart (active false), and a settled order is placed now.
+// life as a cart (active false), and a settled order is placed now (and a
+// guest order joins the verified account with its address:
+// order_history.go).
 func (s *OrderService) setState(ctx context.Context, ot *orderTx, state string) error {
 	now := s.now().UTC()
 	o := ot.order
@@ -299,6 +322,9 @@ func (s *OrderService) setState(ctx context.Context, ot *orderTx, state string) 
 	if _, err := ot.t.NewUpdate().Model(o).Column("state", "active", "order_placed_at", "updated_at").
 		WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update order state: %w", err)
+	}
+	if state == entity.OrderPaymentSettled {
+		return s.linkPlacedToAccount(ctx, ot.t, o)
 	}
 	return nil
 }
