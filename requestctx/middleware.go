@@ -264,4 +264,3 @@ func (w *tokenWriter) flush() {
 		http.SetCookie(w, c)
 	}
 }
-
