@@ -159,10 +159,16 @@ func (r *Redis) run(ctx context.Context, rule Rule, key, mode string) (Decision,
 	return Decision{RetryAfter: time.Duration(res[1]) * time.Microsecond}, nil
 }
 
-// redisError wraps err from the Redis operation op; when ctx has ended it
-// also wraps ctx.Err(), which go-redis does not always do.
+// redisError wraps err from the Redis operation op; when ctx has ended, or
+// its deadline has passed (the socket's deadline, the same instant, may
+// fire before the context's timer does), it also wraps ctx.Err() or
+// context.DeadlineExceeded, which go-redis does not always do.
 func redisError(ctx context.Context, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+	ctxErr := ctx.Err()
+	if deadline, ok := ctx.Deadline(); ok && ctxErr == nil && !time.Now().Before(deadline) {
+		ctxErr = context.DeadlineExceeded
+	}
+	if ctxErr != nil && !errors.Is(err, ctxErr) {
 		return fmt.Errorf("throttle: redis %s: %w (%w)", op, err, ctxErr)
 	}
 	return fmt.Errorf("throttle: redis %s: %w", op, err)
