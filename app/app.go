@@ -330,7 +330,7 @@ func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, 
 			prefix = opts.RedisKeyPrefix + prefix
 		}
 		limiter = &throttle.Fallback{
-			Primary:   throttle.NewRedis(client, throttle.RedisOptions{KeyPrefix: prefix, NowFunc: now}),
+			Primary:   throttle.NewRedis(client, throttle.RedisOptions{KeyPrefix: prefix, NowFunc: now, Timeout: cfg.Throttle.RedisTimeout}),
 			Secondary: limiter,
 			OnError: func(err error) {
 				log.Warn("throttle: redis failed; counting in this instance's memory", "err", err)

@@ -28,6 +28,7 @@ import (
 //	THROTTLE_CHECKOUT_PER_EMAIL             setCustomerForOrder per e-mail      20/15m
 //	THROTTLE_CHECKOUT_PER_ADDRESS           setCustomerForOrder per client address  60/15m
 //	THROTTLE_MEMORY_KEYS                    keys the in-memory limiter holds    100000
+//	THROTTLE_REDIS_TIMEOUT                  bound on each Redis call            100ms
 //
 // The counts live in Redis when REDIS_URL is set (shared by every
 // instance; during a Redis outage each instance counts in its own memory),
@@ -48,11 +49,17 @@ type ThrottleConfig struct {
 	//
 	// Defaults to throttle.DefaultMaxKeys (100000).
 	MemoryKeys int
+	// RedisTimeout bounds each Redis call of the limiter; a slower call
+	// counts in this instance's memory instead. Must be positive. Read from
+	// THROTTLE_REDIS_TIMEOUT; a bare number is milliseconds.
+	//
+	// Defaults to throttle.DefaultRedisTimeout (100ms).
+	RedisTimeout time.Duration
 }
 
 // DefaultThrottle is ThrottleConfig's default.
 func DefaultThrottle() ThrottleConfig {
-	return ThrottleConfig{Enabled: true, Limits: service.DefaultLimits(), MemoryKeys: throttle.DefaultMaxKeys}
+	return ThrottleConfig{Enabled: true, Limits: service.DefaultLimits(), MemoryKeys: throttle.DefaultMaxKeys, RedisTimeout: throttle.DefaultRedisTimeout}
 }
 
 // rates names each rate of Limits by its variable.
@@ -118,6 +125,7 @@ func (r *envReader) readThrottle(c *Config) {
 		*v.rate = rate
 	}
 	r.int("THROTTLE_MEMORY_KEYS", limitHint, &c.Throttle.MemoryKeys)
+	r.duration("THROTTLE_REDIS_TIMEOUT", time.Millisecond, &c.Throttle.RedisTimeout)
 	if v, ok := r.lookup("TRUSTED_PROXIES"); ok {
 		c.TrustedProxies = nil
 		for p := range strings.SplitSeq(v, ",") {
@@ -138,6 +146,9 @@ func (c Config) throttleProblems() []error {
 	}
 	if c.Throttle.MemoryKeys < 1 {
 		errs = append(errs, fmt.Errorf("THROTTLE_MEMORY_KEYS: %d is too small (%s)", c.Throttle.MemoryKeys, limitHint))
+	}
+	if c.Throttle.RedisTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("THROTTLE_REDIS_TIMEOUT: %s is not positive (use a duration greater than zero, such as 100ms)", FormatDuration(c.Throttle.RedisTimeout)))
 	}
 	if _, err := requestctx.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %v (use CIDRs such as 10.0.0.0/8 or 2001:db8::/32, or single addresses, comma-separated)", err))

@@ -38,7 +38,8 @@ func TestThrottleDefaults(t *testing.T) {
 			CheckoutPerEmailAddress:    throttle.Rate{Limit: 20, Window: minute(15)},
 			CheckoutPerAddress:         throttle.Rate{Limit: 60, Window: minute(15)},
 		},
-		MemoryKeys: 100000,
+		MemoryKeys:   100000,
+		RedisTimeout: 100 * time.Millisecond,
 	}, Defaults().Throttle)
 	require.Empty(t, Defaults().TrustedProxies)
 }

@@ -27,6 +27,13 @@ func withTrustedProxies() envOption {
 	return func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1", "::1"} }
 }
 
+// throttled is the configuration of these tests: the defaults, with a
+// Redis deadline long enough that a loaded machine never sends a count to
+// the in-memory fallback (which would make the counts depend on load).
+func throttled(opts ...envOption) []envOption {
+	return append(opts, func(c *config.Config) { c.Throttle.RedisTimeout = 10 * time.Second })
+}
+
 func withThrottle(on bool) envOption {
 	return func(c *config.Config) { c.Throttle.Enabled = on }
 }
@@ -77,7 +84,7 @@ func requireLoginOutcome(t *testing.T, r *testenv.Response, typename string) {
 func TestThrottleLoginGuessing(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, withTrustedProxies())
+		e := newEnv(t, b, throttled(withTrustedProxies())...)
 		const victim = "victim@example.com"
 		newCustomer(t, e, victim)
 		attacker := from(e.shop(testenv.Bearer), "198.51.100.7")
@@ -127,7 +134,7 @@ func TestThrottleLoginGuessing(t *testing.T) {
 func TestThrottleAdminLogin(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b)
+		e := newEnv(t, b, throttled()...)
 		admin := e.admin(testenv.Bearer)
 		for range 10 {
 			requireLoginOutcome(t, loginAs(admin, "superadmin", "wrong"), "InvalidCredentialsError")
@@ -156,7 +163,7 @@ func TestThrottleSpoofedForwardedFor(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
 		t.Run("Untrusted", func(t *testing.T) {
-			e := newEnv(t, b)
+			e := newEnv(t, b, throttled()...)
 			newCustomer(t, e, "victim@example.com")
 			c := e.shop(testenv.Bearer)
 			for i := 1; i <= 11; i++ {
@@ -169,7 +176,7 @@ func TestThrottleSpoofedForwardedFor(t *testing.T) {
 			}
 		})
 		t.Run("Trusted", func(t *testing.T) {
-			e := newEnv(t, b, withTrustedProxies())
+			e := newEnv(t, b, throttled(withTrustedProxies())...)
 			newCustomer(t, e, "victim@example.com")
 			c := e.shop(testenv.Bearer)
 			for i := 1; i <= 30; i++ {
@@ -192,7 +199,7 @@ func TestThrottleSpoofedForwardedFor(t *testing.T) {
 func TestThrottleResetMails(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b)
+		e := newEnv(t, b, throttled()...)
 		const victim = "victim@example.com"
 		newCustomer(t, e, victim)
 		shop := e.shop(testenv.Bearer)
@@ -219,7 +226,7 @@ func TestThrottleResetMails(t *testing.T) {
 func TestThrottleVerificationMails(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, withTrustedProxies())
+		e := newEnv(t, b, throttled(withTrustedProxies())...)
 		const email = "new@example.com"
 		require.True(t, do(t, e.shop(testenv.Bearer), registerMutation, register(email, "pw-1234")).Success)
 		for i := range 50 {
@@ -244,7 +251,7 @@ func TestThrottleVerificationMails(t *testing.T) {
 func TestThrottleTokenGuessing(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, withTrustedProxies())
+		e := newEnv(t, b, throttled(withTrustedProxies())...)
 		require.True(t, do(t, e.shop(testenv.Bearer), registerMutation, register("new@example.com", "pw-1234")).Success)
 		attacker := from(e.shop(testenv.Bearer), "198.51.100.7")
 		random := func() string {
@@ -272,7 +279,7 @@ func TestThrottleTokenGuessing(t *testing.T) {
 func TestThrottleRegistrations(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b)
+		e := newEnv(t, b, throttled()...)
 		shop := e.shop(testenv.Bearer)
 		for i := range 10 {
 			require.True(t, do(t, shop, registerMutation, register(fmt.Sprintf("r%d@example.com", i), "pw-1234")).Success)
@@ -288,7 +295,7 @@ func TestThrottleRegistrations(t *testing.T) {
 func TestThrottleCheckout(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b)
+		e := newEnv(t, b, throttled()...)
 		v := seedVariants(t, e, 1)
 		shop := e.shop(testenv.Bearer)
 		orderField(t, shop.Do(addItemMutation, map[string]any{"productVariantId": v[0], "quantity": 1}), "addItemToOrder")
