@@ -30,6 +30,7 @@ import (
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/throttle"
 )
 
 // Paths of the two APIs.
@@ -78,6 +79,8 @@ type App struct {
 
 	handler http.Handler
 	closers []func() error
+	// redis is the client redisClient connected, if any.
+	redis redis.UniversalClient
 }
 
 // New builds the server: it opens and migrates the database, seeds it, and
@@ -188,15 +191,21 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
+	limits, err := a.newThrottle(ctx, cfg, opts, log, now)
+	if err != nil {
+		return nil, err
+	}
 	mergeStrategy, _ := service.MergeStrategyNamed(cfg.OrderMergeStrategy) // validated by config
 	if a.Orders, err = service.NewOrderService(service.OrderConfig{
 		DB: a.DB, Sessions: a.Sessions, MergeStrategy: mergeStrategy, Logger: log, NowFunc: now,
 		RequireVerification: cfg.RequireVerification,
+		Throttle:            limits,
 	}); err != nil {
 		return nil, err
 	}
 	if a.Auth, err = service.NewAuthService(service.AuthConfig{
 		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now, Orders: a.Orders,
+		Throttle:                 limits,
 		RequireVerification:      cfg.RequireVerification,
 		LogoutCurrentSessionOnly: cfg.LogoutScope == config.LogoutSession,
 	}); err != nil {
@@ -254,21 +263,9 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 	case config.CacheNoop:
 		return sessioncache.Noop{}, nil
 	case config.CacheRedis:
-		client := opts.Redis
-		if client == nil {
-			ropts, err := sessioncache.ParseRedisURL(cfg.RedisURL)
-			if err != nil {
-				return nil, fmt.Errorf("REDIS_URL: %w", err)
-			}
-			// go-redis logs each failed dial on its own; through slog, once a second.
-			redis.SetLogger(sessioncache.NewRedisLogger(log, time.Second))
-			client = ropts.NewClient()
-			a.closers = append(a.closers, client.Close)
-			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			defer cancel()
-			if err := client.Ping(pctx).Err(); err != nil {
-				return nil, fmt.Errorf("redis at %v is not reachable: %w", ropts.Addrs(), err)
-			}
+		client, err := a.redisClient(ctx, cfg, opts, log)
+		if err != nil {
+			return nil, err
 		}
 		return sessioncache.NewRedis(client, sessioncache.RedisOptions{
 			KeyPrefix: opts.RedisKeyPrefix,
@@ -286,9 +283,68 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 	}
 }
 
+// redisClient returns the one Redis client of the server (opts.Redis, or
+// one connected to REDIS_URL on first use), or nil without Redis.
+func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (redis.UniversalClient, error) {
+	if a.redis != nil {
+		return a.redis, nil
+	}
+	if opts.Redis != nil {
+		return opts.Redis, nil
+	}
+	if cfg.RedisURL == "" {
+		return nil, nil
+	}
+	ropts, err := sessioncache.ParseRedisURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	// go-redis logs each failed dial on its own; through slog, once a second.
+	redis.SetLogger(sessioncache.NewRedisLogger(log, time.Second))
+	client := ropts.NewClient()
+	a.closers = append(a.closers, client.Close)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		return nil, fmt.Errorf("redis at %v is not reachable: %w", ropts.Addrs(), err)
+	}
+	a.redis = client
+	return client, nil
+}
+
+// newThrottle builds the limits of THROTTLE_*: counted in Redis when there
+// is one, falling back to this instance's memory while Redis fails (see
+// throttle.Fallback), in memory otherwise; nil with THROTTLE=off.
+func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger, now func() time.Time) (*service.Throttle, error) {
+	if !cfg.Throttle.Enabled {
+		return nil, nil
+	}
+	var limiter service.Limiter = throttle.NewMemory(throttle.MemoryOptions{MaxKeys: cfg.Throttle.MemoryKeys, NowFunc: now})
+	client, err := a.redisClient(ctx, cfg, opts, log)
+	if err != nil {
+		return nil, err
+	}
+	if client != nil {
+		prefix := throttle.DefaultRedisKeyPrefix
+		if opts.RedisKeyPrefix != "" {
+			prefix = opts.RedisKeyPrefix + prefix
+		}
+		limiter = &throttle.Fallback{
+			Primary:   throttle.NewRedis(client, throttle.RedisOptions{KeyPrefix: prefix, NowFunc: now, Timeout: cfg.Throttle.RedisTimeout}),
+			Secondary: limiter,
+			OnError: func(err error) {
+				log.Warn("throttle: redis failed; counting in this instance's memory", "err", err)
+			},
+		}
+	}
+	return service.NewThrottle(service.ThrottleConfig{Limiter: limiter, Limits: cfg.Throttle.Limits, Logger: log})
+}
+
 func (a *App) newHandler(log *slog.Logger) http.Handler {
 	cfg := a.Config
 
+	// Validated by config.
+	trustedProxies, _ := requestctx.ParseTrustedProxies(cfg.TrustedProxies)
 	mw := func(api auth.APIType) func(http.Handler) http.Handler {
 		return requestctx.Middleware(requestctx.Config{
 			APIType: api, Sessions: a.Sessions, Channels: a.Channels, Logger: log,
@@ -304,7 +360,8 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 			// The lookup may read and renew the session: one database
 			// call's bound (each statement also has its own, see
 			// database.Open).
-			LookupTimeout: cfg.DBQueryTimeout,
+			LookupTimeout:  cfg.DBQueryTimeout,
+			TrustedProxies: trustedProxies,
 		})
 	}
 	limits := gqlutil.Limits{

@@ -376,6 +376,13 @@ type Config struct {
 	// Defaults to "superadmin", as in Vendure.
 	SuperadminPassword string
 
+	// Throttle limits failed logins, unknown tokens, account mails,
+	// registrations and guest checkout per client address and per
+	// identifier: THROTTLE and THROTTLE_* (see ThrottleConfig).
+	//
+	// Defaults to DefaultThrottle() (on).
+	Throttle ThrottleConfig
+
 	// TokenMethods are the ways a client may send its session token, in order
 	// of preference: "cookie" (the session cookie), "bearer" (an
 	// "Authorization: Bearer" header, with new tokens returned in the
@@ -386,6 +393,14 @@ type Config struct {
 	//
 	// Defaults to cookie, bearer.
 	TokenMethods []string
+
+	// TrustedProxies are the proxies (CIDRs, or single addresses) whose
+	// X-Forwarded-For header names the client; from any other peer the
+	// header is ignored and the client is the connection's peer. Read from
+	// TRUSTED_PROXIES as a comma-separated list.
+	//
+	// Defaults to empty (no proxy is trusted).
+	TrustedProxies []string
 
 	// VerificationTokenDuration is how long the token that verifies a new
 	// customer account (from registerCustomerAccount or

@@ -79,6 +79,7 @@ func TestDefaults(t *testing.T) {
 		ShutdownTimeout:            10 * time.Second,
 		SuperadminIdentifier:       "superadmin",
 		SuperadminPassword:         "superadmin",
+		Throttle:                   DefaultThrottle(),
 		TokenMethods:               []string{"cookie", "bearer"},
 		VerificationTokenDuration:  7 * 24 * time.Hour,
 	}, c)
@@ -154,7 +155,13 @@ func TestLoad(t *testing.T) {
 			"SHUTDOWN_TIMEOUT":              "30s",
 			"SUPERADMIN_IDENTIFIER":         "admin@example.com",
 			"SUPERADMIN_PASSWORD":           "correct horse battery staple",
+			"THROTTLE":                      "off",
+			"THROTTLE_LOGIN_FAILURES":       " 5/30s ",
+			"THROTTLE_MAILS_PER_EMAIL":      "off",
+			"THROTTLE_REGISTRATIONS":        "2/3600",
+			"THROTTLE_MEMORY_KEYS":          "1000",
 			"TOKEN_METHOD":                  "bearer, cookie",
+			"TRUSTED_PROXIES":               "10.0.0.0/8, 2001:db8::/32,192.0.2.1",
 			"VERIFICATION_TOKEN_DURATION":   "86400000",
 		}))
 		require.NoError(t, err)
@@ -202,7 +209,9 @@ func TestLoad(t *testing.T) {
 			ShutdownTimeout:            30 * time.Second,
 			SuperadminIdentifier:       "admin@example.com",
 			SuperadminPassword:         "correct horse battery staple",
+			Throttle:                   throttleOverridden,
 			TokenMethods:               []string{"bearer", "cookie"},
+			TrustedProxies:             []string{"10.0.0.0/8", "2001:db8::/32", "192.0.2.1"},
 			VerificationTokenDuration:  24 * time.Hour,
 		}, c)
 		require.Equal(t, "postgres", c.DatabaseDialect())
@@ -527,7 +536,7 @@ func TestValidate(t *testing.T) {
 			"SESSION_CACHE_TTL", "SESSION_CACHE_TIMEOUT", "SESSION_DURATION", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
 			"COOKIE_SAMESITE", "DB_QUERY_TIMEOUT", "MAX_QUERY_ALIASES", "MAX_QUERY_DEPTH", "MAX_QUERY_FIELDS",
-			"MAX_QUERY_FRAGMENTS", "MAX_QUERY_TOKENS", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",
+			"MAX_QUERY_FRAGMENTS", "MAX_QUERY_TOKENS", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT", "THROTTLE_MEMORY_KEYS", "THROTTLE_REDIS_TIMEOUT",
 			"PASSWORD_RESET_TOKEN_DURATION", "VERIFICATION_TOKEN_DURATION",
 		}, names)
 	})

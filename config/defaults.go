@@ -72,7 +72,9 @@ func Defaults() Config {
 		ShutdownTimeout:            10 * time.Second,
 		SuperadminIdentifier:       "superadmin",
 		SuperadminPassword:         "superadmin",
+		Throttle:                   DefaultThrottle(),
 		TokenMethods:               []string{TokenCookie, TokenBearer},
+		TrustedProxies:             nil,
 		VerificationTokenDuration:  service.DefaultVerificationTokenDuration,
 	}
 }

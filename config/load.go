@@ -97,6 +97,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("SHUTDOWN_TIMEOUT", time.Millisecond, &c.ShutdownTimeout)
 	r.string("SUPERADMIN_IDENTIFIER", &c.SuperadminIdentifier)
 	r.string("SUPERADMIN_PASSWORD", &c.SuperadminPassword)
+	r.readThrottle(&c) // THROTTLE, THROTTLE_*, TRUSTED_PROXIES
 	if v, ok := r.lookup("TOKEN_METHOD"); ok {
 		c.TokenMethods = nil
 		for method := range strings.SplitSeq(v, ",") {

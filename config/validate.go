@@ -164,6 +164,7 @@ func (c Config) problems() []error {
 	if !validTokenMethods(c.TokenMethods) {
 		fail("TOKEN_METHOD", "%q is not a token method (use cookie, bearer, or both as cookie,bearer or bearer,cookie)", strings.Join(c.TokenMethods, ","))
 	}
+	errs = append(errs, c.throttleProblems()...)
 	positive("VERIFICATION_TOKEN_DURATION", c.VerificationTokenDuration)
 	return errs
 }

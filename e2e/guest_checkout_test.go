@@ -169,7 +169,8 @@ func TestGuestCustomerFieldsAreBounded(t *testing.T) {
 func TestOneGuestCustomerPerOrder(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b)
+		// Throttling (20 calls per session) is TestThrottleCheckout's.
+		e := newEnv(t, b, withThrottle(false))
 		v := seedVariants(t, e, 1)
 		shop := guestWithCart(t, e, v[0])
 		var first string

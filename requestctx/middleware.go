@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +76,10 @@ type Config struct {
 	// RememberMeMaxAge is the cookie lifetime when rememberMe is true (and for
 	// anonymous sessions). Defaults to 1 year.
 	RememberMeMaxAge time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For header names the
+	// client (TRUSTED_PROXIES); see RequestContext.ClientAddress. Empty:
+	// the header is ignored.
+	TrustedProxies []netip.Prefix
 	// LookupTimeout bounds the session lookup, which runs detached from the
 	// client's cancellation so a client hanging up cannot make the database
 	// driver drop a pooled connection. Defaults to 5 s.
@@ -113,7 +119,8 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 				gqlerr.Write(tw, r, status, gqlErr)
 				return
 			}
-			next.ServeHTTP(tw, r.WithContext(withContext(r.Context(), rc)))
+			ctx := service.WithClientAddress(withContext(r.Context(), rc), rc.clientAddress)
+			next.ServeHTTP(tw, r.WithContext(ctx))
 			tw.flush()
 		})
 	}
@@ -122,7 +129,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 // build makes the RequestContext. On failure it returns the GraphQL error
 // to answer with; rc is still usable for sending a cleared token.
 func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error) {
-	rc := &RequestContext{apiType: cfg.APIType, sessions: detached{cfg.Sessions}, clientAddress: clientAddress(r.RemoteAddr)}
+	rc := &RequestContext{apiType: cfg.APIType, sessions: detached{cfg.Sessions}, clientAddress: clientAddressOf(r, cfg.TrustedProxies)}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.LookupTimeout)
 	defer cancel()
 
@@ -225,6 +232,9 @@ func (w *tokenWriter) flush() {
 		return
 	}
 	w.flushed = true
+	if d := w.rc.takeRetryAfter(); d > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(d, 10))
+	}
 	p := w.rc.takePending()
 	if p == nil {
 		return

@@ -6,7 +6,6 @@ package requestctx
 
 import (
 	"context"
-	"net"
 	"sync"
 
 	"github.com/shopsession/sessionserver/auth"
@@ -20,7 +19,7 @@ import (
 type RequestContext struct {
 	apiType auth.APIType
 	channel *entity.Channel
-	// clientAddress is the IP address of the connection's peer.
+	// clientAddress is the client's IP address (clientAddressOf).
 	clientAddress string
 
 	sessions sessionCreator
@@ -29,6 +28,9 @@ type RequestContext struct {
 	token   string // the token the client sent, "" if none
 	session *sessioncache.CachedSession
 	pending *tokenUpdate
+	// retryAfter, when positive, goes back as a Retry-After header
+	// (seconds).
+	retryAfter int64
 }
 
 // sessionCreator is what EnsureSession needs of the session service.
@@ -51,19 +53,26 @@ func (rc *RequestContext) Channel() *entity.Channel { return rc.channel }
 // ChannelID returns the id of the request's channel.
 func (rc *RequestContext) ChannelID() entity.ID { return rc.channel.ID }
 
-// ClientAddress returns the IP address of the client as the connection shows
-// it (http.Request.RemoteAddr without the port). Headers such as
-// X-Forwarded-For are not trusted: any client can send them. Behind a proxy
-// this is the proxy's address.
+// ClientAddress returns the IP address of the client: the connection's
+// peer (http.Request.RemoteAddr without the port), or, when that peer is
+// one of Config.TrustedProxies (TRUSTED_PROXIES), the address its
+// X-Forwarded-For names (see clientAddressOf). A header from any other peer
+// is ignored: any client can send one.
 func (rc *RequestContext) ClientAddress() string { return rc.clientAddress }
 
-// clientAddress strips the port from a RemoteAddr ("203.0.113.7:51234",
-// "[2001:db8::1]:443"); a value without a port is kept as is.
-func clientAddress(remoteAddr string) string {
-	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		return host
-	}
-	return remoteAddr
+// SetRetryAfter asks for a Retry-After header of this many seconds on the
+// response: a throttled field does this. The longest asked for wins.
+func (rc *RequestContext) SetRetryAfter(seconds int64) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.retryAfter = max(rc.retryAfter, seconds)
+}
+
+// takeRetryAfter returns the Retry-After to send, 0 for none.
+func (rc *RequestContext) takeRetryAfter() int64 {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.retryAfter
 }
 
 // Session returns the current session, or nil.

@@ -61,6 +61,11 @@ type AccountConfig struct {
 // verification, profile and password changes, password reset (Vendure's
 // CustomerService and UserService, for customers with the native
 // strategy). No flow tells a caller whether an address is registered.
+//
+// Its flows are throttled by the AuthService's Throttle (registrations,
+// mail requests and unknown tokens per client address, mails per e-mail
+// address): a refused call gets *TooManyRequestsError before any lookup,
+// hash or mail.
 type AccountService struct {
 	db                  *bun.DB
 	auth                *AuthService
@@ -135,6 +140,9 @@ type Registration struct {
 // index; the loser answers nil too). A guest customer with the address,
 // from a guest checkout, becomes the account's profile (adoptGuestCustomer).
 func (s *AccountService) RegisterCustomerAccount(ctx context.Context, in Registration) error {
+	if err := s.auth.throttle.TakeRegistration(ctx); err != nil {
+		return err
+	}
 	email := NormalizeIdentifier(in.EmailAddress)
 	if err := checkFields([]field{
 		{"emailAddress", email}, {"title", in.Title}, {"firstName", in.FirstName}, {"lastName", in.LastName}, {"phoneNumber", in.PhoneNumber},
@@ -194,6 +202,9 @@ func (s *AccountService) RegisterCustomerAccount(ctx context.Context, in Registr
 // unverified account, replacing the previous one. Any other address is
 // silently ignored.
 func (s *AccountService) RefreshCustomerVerification(ctx context.Context, emailAddress string) error {
+	if err := s.auth.throttle.TakeMailRequest(ctx); err != nil {
+		return err
+	}
 	return s.sendToken(ctx, emailAddress, entity.TokenVerification)
 }
 
@@ -201,6 +212,9 @@ func (s *AccountService) RefreshCustomerVerification(ctx context.Context, emailA
 // address, replacing the previous one. Any other address is silently
 // ignored.
 func (s *AccountService) RequestPasswordReset(ctx context.Context, emailAddress string) error {
+	if err := s.auth.throttle.TakeMailRequest(ctx); err != nil {
+		return err
+	}
 	return s.sendToken(ctx, emailAddress, entity.TokenPasswordReset)
 }
 

@@ -25,9 +25,13 @@ import (
 // token costs no hash. The verification commits before the session is
 // created: if that fails, the account is verified and can log in.
 func (s *AccountService) VerifyCustomerAccount(ctx context.Context, token, pw string, req LoginRequest) (*sessioncache.CachedSession, error) {
+	if err := s.auth.throttle.CheckToken(ctx); err != nil {
+		return nil, err
+	}
 	const kind = entity.TokenVerification
 	o, err := lookupToken(ctx, s.db, kind, token)
 	if err != nil {
+		s.auth.throttle.TokenDone(ctx, err)
 		return nil, err
 	}
 	if err := s.checkExpiry(o, kind); err != nil {
@@ -103,9 +107,13 @@ func verifyPasswordRule(hasPassword bool, pw string) error {
 // (revoked as a logout is): a reset is what a customer does when someone
 // else may know the old password, and that someone must not stay logged in.
 func (s *AccountService) ResetPassword(ctx context.Context, token, pw string, req LoginRequest) (*sessioncache.CachedSession, error) {
+	if err := s.auth.throttle.CheckToken(ctx); err != nil {
+		return nil, err
+	}
 	const kind = entity.TokenPasswordReset
 	o, err := lookupToken(ctx, s.db, kind, token)
 	if err != nil {
+		s.auth.throttle.TokenDone(ctx, err)
 		return nil, err
 	}
 	if err := validatePassword(pw); err != nil {

@@ -32,8 +32,14 @@ type pendingPassword struct {
 
 // issueToken stores a new token of a kind for an account, replacing its
 // previous one of that kind, and, once the transaction commits, hands the
-// raw token to the notifier.
+// raw token to the notifier. Beyond the Throttle's mails per e-mail address
+// it does nothing, silently: the account's previous token (and the password
+// it carries) stays valid, so that a stranger's requests cannot void the one
+// its owner received, and the caller's answer stays the same.
 func (s *AccountService) issueToken(ctx context.Context, t *tx, acct *account, kind string, pw pendingPassword) error {
+	if !s.auth.throttle.TakeMail(ctx, acct.Identifier) {
+		return nil
+	}
 	token, err := generateToken()
 	if err != nil {
 		return err

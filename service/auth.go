@@ -49,6 +49,9 @@ type AuthConfig struct {
 	// login's transaction. Defaults to none: the guest's active order then
 	// passes to the new session unchanged.
 	Orders *OrderService
+	// Throttle limits failed logins, and the account flows' tokens and
+	// mails (AccountService uses this one). Defaults to none: no limits.
+	Throttle *Throttle
 }
 
 // AuthService logs users in and out (Vendure's AuthService with the native
@@ -63,6 +66,7 @@ type AuthService struct {
 	logoutSessionOnly   bool
 	orders              *OrderService
 	dummyHash           string
+	throttle            *Throttle
 }
 
 // NewAuthService returns an AuthService. It hashes a dummy password once, so
@@ -85,7 +89,7 @@ func NewAuthService(cfg AuthConfig) (*AuthService, error) {
 	return &AuthService{
 		db: cfg.DB, sessions: cfg.Sessions, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.NowFunc,
 		requireVerification: cfg.RequireVerification, logoutSessionOnly: cfg.LogoutCurrentSessionOnly,
-		orders: cfg.Orders, dummyHash: dummy,
+		orders: cfg.Orders, dummyHash: dummy, throttle: cfg.Throttle,
 	}, nil
 }
 
@@ -112,12 +116,18 @@ type LoginRequest struct {
 }
 
 // Authenticate checks credentials and creates an authenticated session. Expected
-// failures are *InvalidCredentialsError and *NotVerifiedError.
+// failures are *InvalidCredentialsError and *NotVerifiedError, and
+// *TooManyRequestsError when the Throttle refuses the attempt: then before
+// the user's lookup and any hash.
 func (s *AuthService) Authenticate(ctx context.Context, req LoginRequest) (*sessioncache.CachedSession, error) {
 	if req.Method != NativeStrategyName || req.Native == nil {
 		return nil, &InvalidCredentialsError{}
 	}
+	if err := s.throttle.CheckLogin(ctx, req.API, req.Native.Username); err != nil {
+		return nil, err
+	}
 	user, err := s.authenticateNative(ctx, req)
+	s.throttle.LoginDone(ctx, req.API, req.Native.Username, err)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,9 @@ type OrderConfig struct {
 	Logger *slog.Logger
 	// NowFunc returns the current time. Defaults to time.Now.
 	NowFunc func() time.Time
+	// Throttle limits setCustomerForOrder per session, e-mail address and
+	// client address. Defaults to none: no limits.
+	Throttle *Throttle
 }
 
 // OrderService keeps carts: the active order of a session (Vendure's
@@ -78,6 +81,7 @@ type OrderService struct {
 	forUpdate  bool
 	// requireVerification: see OrderConfig.RequireVerification.
 	requireVerification bool
+	throttle            *Throttle
 }
 
 // NewOrderService returns an OrderService. A missing required field is an
@@ -104,6 +108,7 @@ func NewOrderService(cfg OrderConfig) (*OrderService, error) {
 		log: defaultLogger(cfg.Logger), now: defaultNow(cfg.NowFunc),
 		forUpdate:           cfg.DB.Dialect().Name() == dialect.PG,
 		requireVerification: cfg.RequireVerification,
+		throttle:            cfg.Throttle,
 	}, nil
 }
 

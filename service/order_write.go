@@ -166,6 +166,9 @@ type GuestCustomer struct {
 // The fields follow the customer field rules (customer_fields.go); a
 // refusal is ErrInvalidInput and stores nothing.
 func (s *OrderService) SetCustomerForOrder(ctx context.Context, p Shopper, in GuestCustomer) (*entity.Order, *sessioncache.CachedSession, error) {
+	if err := s.throttle.TakeCheckout(ctx, p.sessionToken(), in.EmailAddress); err != nil {
+		return nil, p.Session, err
+	}
 	in.EmailAddress = NormalizeIdentifier(in.EmailAddress)
 	if err := checkFields([]field{
 		{"emailAddress", in.EmailAddress}, {"title", deref(in.Title)}, {"firstName", in.FirstName},

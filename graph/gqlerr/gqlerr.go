@@ -31,6 +31,9 @@ const (
 	// CodeRequestTimeout marks a request stopped by its deadline (or because
 	// its client left).
 	CodeRequestTimeout = "REQUEST_TIMEOUT"
+	// CodeTooManyRequests marks a throttled call; extensions.retryAfter
+	// holds the seconds to wait, as the response's Retry-After header does.
+	CodeTooManyRequests = "TOO_MANY_REQUESTS"
 )
 
 // The codes of the document limits' refusals (see gqlutil.Limits).

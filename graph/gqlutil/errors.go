@@ -23,6 +23,10 @@ import (
 // inside:
 //   - service errors with a Vendure code (FORBIDDEN, CHANNEL_NOT_FOUND) keep
 //     their code and message;
+//   - a throttled call (service.TooManyRequestsError) is TOO_MANY_REQUESTS
+//     with extensions.retryAfter (whole seconds, at least 1), and the
+//     response gets a Retry-After header of the same value; the HTTP status
+//     stays 200, as for every other GraphQL error of an executed operation;
 //   - gqlgen's own errors (parsing, validation, the limits, "must not be
 //     null"), which wrap nothing, pass as they are, and so do input
 //     coercion errors, which gqlgen attaches below the field, at the
@@ -37,9 +41,12 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var (
 			gqlErr   *gqlerror.Error
 			notFound *service.ChannelNotFoundError
+			tooMany  *service.TooManyRequestsError
 			panicked *panicError
 		)
 		switch {
+		case errors.As(err, &tooMany):
+			return tooManyRequests(ctx, tooMany)
 		case errors.Is(err, service.ErrForbidden):
 			return coded(ctx, gqlerr.CodeForbidden, gqlerr.MsgForbidden)
 		case errors.As(err, &notFound):
@@ -114,6 +121,18 @@ func coded(ctx context.Context, code, msg string) *gqlerror.Error {
 	e := gqlerr.New(code, msg)
 	e.Path = graphql.GetPath(ctx)
 	return e
+}
+
+// tooManyRequests is the error of a throttled field, and asks for its
+// Retry-After header.
+func tooManyRequests(ctx context.Context, e *service.TooManyRequestsError) *gqlerror.Error {
+	seconds := e.Seconds()
+	if rc := requestctx.FromContext(ctx); rc != nil {
+		rc.SetRetryAfter(seconds)
+	}
+	out := coded(ctx, gqlerr.CodeTooManyRequests, e.Error())
+	out.Extensions["retryAfter"] = seconds
+	return out
 }
 
 // panicError is what NewRecoverFunc returns: the panic is logged already.

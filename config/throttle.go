@@ -1,0 +1,157 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopsession/sessionserver/requestctx"
+	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/throttle"
+)
+
+// ThrottleConfig is Config.Throttle: the limits on guessing and mail (see
+// service.Limits for what each rule counts). Each rate is read as
+// "LIMIT/WINDOW", such as "10/1m" (10 per sliding minute; a bare window is
+// seconds), or "off" (the rule allows everything):
+//
+//	THROTTLE                                on|off   Enabled            default on
+//	THROTTLE_LOGIN_FAILURES                 per identifier and client address   10/1m
+//	THROTTLE_LOGIN_FAILURES_PER_IDENTIFIER  per identifier, all addresses       100/15m
+//	THROTTLE_LOGIN_FAILURES_PER_ADDRESS     per client address                  50/15m
+//	THROTTLE_TOKEN_FAILURES                 unknown tokens per client address   10/15m
+//	THROTTLE_MAIL_REQUESTS                  reset/verification requests per client address  20/15m
+//	THROTTLE_MAILS_PER_EMAIL                mails per e-mail address            3/1h
+//	THROTTLE_REGISTRATIONS                  registrations per client address    10/1h
+//	THROTTLE_CHECKOUT_PER_SESSION           setCustomerForOrder per session     20/15m
+//	THROTTLE_CHECKOUT_PER_EMAIL             setCustomerForOrder per e-mail      20/15m
+//	THROTTLE_CHECKOUT_PER_ADDRESS           setCustomerForOrder per client address  60/15m
+//	THROTTLE_MEMORY_KEYS                    keys the in-memory limiter holds    100000
+//	THROTTLE_REDIS_TIMEOUT                  bound on each Redis call            100ms
+//
+// The counts live in Redis when REDIS_URL is set (shared by every
+// instance; during a Redis outage each instance counts in its own memory),
+// otherwise in this process's memory.
+type ThrottleConfig struct {
+	// Enabled turns every rule on or off; off is meant for load tests.
+	// Read from THROTTLE.
+	//
+	// Defaults to true.
+	Enabled bool
+	// Limits are the rules' rates. Read from the THROTTLE_* variables above.
+	//
+	// Defaults to service.DefaultLimits().
+	Limits service.Limits
+	// MemoryKeys bounds the keys of the in-memory limiter (the only one
+	// without Redis, the fallback with it); the least recently used are
+	// dropped beyond it. Must be at least 1. Read from THROTTLE_MEMORY_KEYS.
+	//
+	// Defaults to throttle.DefaultMaxKeys (100000).
+	MemoryKeys int
+	// RedisTimeout bounds each Redis call of the limiter; a slower call
+	// counts in this instance's memory instead. Must be positive. Read from
+	// THROTTLE_REDIS_TIMEOUT; a bare number is milliseconds.
+	//
+	// Defaults to throttle.DefaultRedisTimeout (100ms).
+	RedisTimeout time.Duration
+}
+
+// DefaultThrottle is ThrottleConfig's default.
+func DefaultThrottle() ThrottleConfig {
+	return ThrottleConfig{Enabled: true, Limits: service.DefaultLimits(), MemoryKeys: throttle.DefaultMaxKeys, RedisTimeout: throttle.DefaultRedisTimeout}
+}
+
+// rates names each rate of Limits by its variable.
+func (t *ThrottleConfig) rates() []struct {
+	name string
+	rate *throttle.Rate
+} {
+	l := &t.Limits
+	return []struct {
+		name string
+		rate *throttle.Rate
+	}{
+		{"THROTTLE_LOGIN_FAILURES", &l.LoginFailures},
+		{"THROTTLE_LOGIN_FAILURES_PER_IDENTIFIER", &l.LoginFailuresPerIdentifier},
+		{"THROTTLE_LOGIN_FAILURES_PER_ADDRESS", &l.LoginFailuresPerAddress},
+		{"THROTTLE_TOKEN_FAILURES", &l.TokenFailures},
+		{"THROTTLE_MAIL_REQUESTS", &l.MailRequests},
+		{"THROTTLE_MAILS_PER_EMAIL", &l.MailsPerEmailAddress},
+		{"THROTTLE_REGISTRATIONS", &l.Registrations},
+		{"THROTTLE_CHECKOUT_PER_SESSION", &l.CheckoutPerSession},
+		{"THROTTLE_CHECKOUT_PER_EMAIL", &l.CheckoutPerEmailAddress},
+		{"THROTTLE_CHECKOUT_PER_ADDRESS", &l.CheckoutPerAddress},
+	}
+}
+
+const rateHint = `use LIMIT/WINDOW such as 10/1m or 3/1h, or off`
+
+// ParseRate reads "LIMIT/WINDOW" ("10/1m", "3/1h"; a bare window is
+// seconds) or "off" (the zero Rate).
+func ParseRate(s string) (throttle.Rate, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "off") {
+		return throttle.Rate{}, nil
+	}
+	limit, window, ok := strings.Cut(s, "/")
+	if !ok {
+		return throttle.Rate{}, fmt.Errorf("%q is not a rate", s)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(limit))
+	if err != nil || n < 1 {
+		return throttle.Rate{}, fmt.Errorf("%q: %q is not a limit of 1 or more", s, limit)
+	}
+	d, err := ParseDuration(window, time.Second)
+	if err != nil || d <= 0 {
+		return throttle.Rate{}, fmt.Errorf("%q: %q is not a positive window", s, window)
+	}
+	return throttle.Rate{Limit: n, Window: d}, nil
+}
+
+// readThrottle reads THROTTLE, THROTTLE_* and TRUSTED_PROXIES.
+func (r *envReader) readThrottle(c *Config) {
+	r.bool("THROTTLE", &c.Throttle.Enabled)
+	for _, v := range c.Throttle.rates() {
+		s, ok := r.lookup(v.name)
+		if !ok {
+			continue
+		}
+		rate, err := ParseRate(s)
+		if err != nil {
+			r.fail(v.name, "%v (%s)", err, rateHint)
+			continue
+		}
+		*v.rate = rate
+	}
+	r.int("THROTTLE_MEMORY_KEYS", limitHint, &c.Throttle.MemoryKeys)
+	r.duration("THROTTLE_REDIS_TIMEOUT", time.Millisecond, &c.Throttle.RedisTimeout)
+	if v, ok := r.lookup("TRUSTED_PROXIES"); ok {
+		c.TrustedProxies = nil
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
+	}
+}
+
+// throttleProblems checks the throttle settings and TRUSTED_PROXIES.
+func (c Config) throttleProblems() []error {
+	var errs []error
+	for _, v := range c.Throttle.rates() {
+		if r := *v.rate; r.Limit < 0 || (r.Limit > 0 && r.Window <= 0) {
+			errs = append(errs, fmt.Errorf("%s: %d/%s is not a rate (%s)", v.name, r.Limit, FormatDuration(r.Window), rateHint))
+		}
+	}
+	if c.Throttle.MemoryKeys < 1 {
+		errs = append(errs, fmt.Errorf("THROTTLE_MEMORY_KEYS: %d is too small (%s)", c.Throttle.MemoryKeys, limitHint))
+	}
+	if c.Throttle.RedisTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("THROTTLE_REDIS_TIMEOUT: %s is not positive (use a duration greater than zero, such as 100ms)", FormatDuration(c.Throttle.RedisTimeout)))
+	}
+	if _, err := requestctx.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %v (use CIDRs such as 10.0.0.0/8 or 2001:db8::/32, or single addresses, comma-separated)", err))
+	}
+	return errs
+}
