@@ -264,3 +264,35 @@ func TestUnverifiedRegistrationExpires(t *testing.T) {
 		require.Equal(t, "CurrentUser", decodeLogin(t, e.shop(testenv.Bearer).Do(loginMutation, creds(victim, "victim-pw"))).Login.Typename)
 	})
 }
+
+// Pre-hijacking through the mail cap: the attacker registers the victim's
+// address until the address's mails run out, so that the victim's own
+// registration sends nothing. The victim's registration still replaces the
+// attacker's password and voids the links the attacker's registrations put
+// in the victim's mailbox; a refresh once the cap allows it verifies the
+// victim's password.
+func TestPreHijackedRegistrationOverTheMailCap(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		const victim = "capped@example.com"
+		attacker, owner := e.shop(testenv.Bearer), e.shop(testenv.Bearer)
+		for range 3 {
+			require.True(t, do(t, attacker, registerMutation, register(victim, "attacker-pw")).Success)
+		}
+		inMailbox := e.tokens.last(t, entity.TokenVerification, victim)
+		sent := e.tokens.count()
+
+		require.True(t, do(t, owner, registerMutation, register(victim, "victim-pw")).Success)
+		require.Equal(t, sent, e.tokens.count(), "the address's mails ran out")
+		requireError(t, do(t, owner, verifyMutation, map[string]any{"token": inMailbox}),
+			"VERIFICATION_TOKEN_INVALID_ERROR", "Verification token not recognized")
+
+		e.clock.Advance(time.Hour + time.Minute)
+		require.True(t, do(t, owner, refreshVerificationMutation, map[string]any{"emailAddress": victim}).Success)
+		require.Equal(t, sent+1, e.tokens.count())
+		require.Equal(t, "CurrentUser", do(t, owner, verifyMutation, map[string]any{"token": e.tokens.last(t, entity.TokenVerification, victim)}).Typename)
+		require.Equal(t, "INVALID_CREDENTIALS_ERROR", decodeLogin(t, attacker.Do(loginMutation, creds(victim, "attacker-pw"))).Login.ErrorCode)
+		require.Equal(t, "CurrentUser", decodeLogin(t, e.shop(testenv.Bearer).Do(loginMutation, creds(victim, "victim-pw"))).Login.Typename)
+	})
+}

@@ -37,9 +37,15 @@ type pendingPassword struct {
 // it carries) stays valid, so that a stranger's requests cannot void the one
 // its owner received, and the caller's answer stays the same.
 func (s *AccountService) issueToken(ctx context.Context, t *tx, acct *account, kind string, pw pendingPassword) error {
-	if !s.auth.throttle.TakeMail(ctx, acct.Identifier) {
+	send := s.auth.throttle.TakeMail(ctx, acct.Identifier)
+	if !send && !pw.set {
+		// Over the address's mail cap: a refresh or a reset request sends
+		// nothing and the previous token stays valid.
 		return nil
 	}
+	// A registration over the cap still replaces the pending one (its
+	// password and token), unsent: the links already in the mailbox must
+	// not verify a password that an earlier registration chose.
 	token, err := generateToken()
 	if err != nil {
 		return err
@@ -62,8 +68,10 @@ func (s *AccountService) issueToken(ctx context.Context, t *tx, acct *account, k
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("store %s token: %w", kind, err)
 	}
-	email := acct.Identifier
-	t.onCommit(func(ctx context.Context) { s.deliver(ctx, kind, email, token) })
+	if send {
+		email := acct.Identifier
+		t.onCommit(func(ctx context.Context) { s.deliver(ctx, kind, email, token) })
+	}
 	return nil
 }
 
