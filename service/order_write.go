@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -16,6 +17,11 @@ import (
 // StandardPaymentMethod is the code of the one built-in payment method: a
 // test method that settles at once, like Vendure's testing handler.
 const StandardPaymentMethod = "standard-payment"
+
+// maxOrderStateLength bounds the state transitionOrderToState takes (the
+// longest of Vendure's state names is 26 characters); a longer one is
+// refused rather than repeated back in a transition error.
+const maxOrderStateLength = 64
 
 // AddItemToOrder adds quantity of a variant to the active order, creating
 // the order (and storing it on the session) when there is none. A line for
@@ -108,6 +114,9 @@ func (s *OrderService) RemoveAllOrderLines(ctx context.Context, p Shopper) (*ent
 // TransitionOrderToState moves the active order to state, if the order
 // process allows it. Without an active order the order is nil.
 func (s *OrderService) TransitionOrderToState(ctx context.Context, p Shopper, state string) (*entity.Order, *sessioncache.CachedSession, error) {
+	if len(state) > maxOrderStateLength {
+		return nil, p.Session, fmt.Errorf("%w: state must be at most %d characters long", ErrInvalidInput, maxOrderStateLength)
+	}
 	return s.writeActiveOrder(ctx, p, false, func(ctx context.Context, ot *orderTx) error {
 		if reason := transitionRefusal(ot.order, state); reason != "" {
 			return &OrderStateTransitionError{FromState: ot.order.State, ToState: state, TransitionError: reason}
@@ -121,6 +130,9 @@ func (s *OrderService) TransitionOrderToState(ctx context.Context, p Shopper, st
 // the order moves to PaymentSettled, stops being active and leaves the
 // session. The metadata is not used.
 func (s *OrderService) AddPaymentToOrder(ctx context.Context, p Shopper, method string) (*entity.Order, *sessioncache.CachedSession, error) {
+	if utf8.RuneCountInString(method) > maxFieldLength {
+		return nil, p.Session, fmt.Errorf("%w: method must be at most %d characters long", ErrInvalidInput, maxFieldLength)
+	}
 	o, cs, err := s.writeActiveOrder(ctx, p, false, func(ctx context.Context, ot *orderTx) error {
 		if ot.order.State != entity.OrderArrangingPayment {
 			return &OrderPaymentStateError{}
