@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/app"
-	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/config"
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
 )
