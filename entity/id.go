@@ -4,9 +4,12 @@ package entity
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // ID is a primary key. It is an integer in the database and a string on the
@@ -35,11 +38,21 @@ func (id *ID) UnmarshalGQL(v any) error {
 	case int64:
 		n = x
 	default:
-		return fmt.Errorf("ID must be a string or an integer, got %T", v)
+		return errors.New("ID must be a string or an integer")
 	}
 	if err != nil || n <= 0 {
-		return fmt.Errorf("%v is not a valid ID", v)
+		return fmt.Errorf("%s is not a valid ID", echoID(v))
 	}
 	*id = ID(n)
 	return nil
+}
+
+// echoID shows a refused ID in its message: short printable text as it
+// came, anything else (long, NUL, invalid UTF-8) as "the value".
+func echoID(v any) string {
+	s := fmt.Sprint(v)
+	if len(s) > 24 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "the value"
+	}
+	return s
 }

@@ -1,6 +1,9 @@
 package entity
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -40,23 +43,48 @@ type Order struct {
 	AccountCustomerID *ID `bun:"account_customer_id"`
 }
 
-// TotalQuantity is the number of items in the order.
-func (o *Order) TotalQuantity() int {
-	n := 0
+// MaxMoney is the largest amount, in minor units, that the server computes:
+// 2^53−1, the largest integer a JavaScript client (every Vendure
+// storefront) reads exactly from JSON. A line price or an order total beyond
+// it is an error (ErrOutOfRange), never a wrapped or rounded number.
+const MaxMoney = 1<<53 - 1
+
+// ErrOutOfRange is the error of an order whose figures do not fit: a line
+// price or a total beyond MaxMoney, or a total quantity beyond a GraphQL
+// Int. Rows written before prices were bounded can hold such figures.
+var ErrOutOfRange = errors.New("out of range")
+
+// TotalQuantity is the number of items in the order. A total beyond a
+// 32-bit GraphQL Int is ErrOutOfRange.
+func (o *Order) TotalQuantity() (int, error) {
+	var n int64
 	for _, l := range o.Lines {
-		n += l.Quantity
+		if l.Quantity < 0 {
+			return 0, fmt.Errorf("%w: a line has a negative quantity", ErrOutOfRange)
+		}
+		if n += int64(l.Quantity); n > math.MaxInt32 {
+			return 0, fmt.Errorf("%w: the order holds more than %d items", ErrOutOfRange, math.MaxInt32)
+		}
 	}
-	return n
+	return int(n), nil
 }
 
 // SubTotal is the sum of the line prices. With no tax, shipping or
-// promotions it is also the total, with and without tax.
-func (o *Order) SubTotal() int64 {
+// promotions it is also the total, with and without tax. A sum beyond
+// MaxMoney is ErrOutOfRange: each line price is within ±MaxMoney, so no
+// partial sum can overflow before it is checked.
+func (o *Order) SubTotal() (int64, error) {
 	var sum int64
 	for _, l := range o.Lines {
-		sum += l.LinePrice()
+		p, err := l.LinePrice()
+		if err != nil {
+			return 0, err
+		}
+		if sum += p; sum > MaxMoney || sum < -MaxMoney {
+			return 0, fmt.Errorf("%w: the order total is beyond %d minor units", ErrOutOfRange, int64(MaxMoney))
+		}
 	}
-	return sum
+	return sum, nil
 }
 
 // OrderLine is a quantity of one product variant in an order, at the unit
@@ -74,8 +102,21 @@ type OrderLine struct {
 	UnitPrice        int64           `bun:"unit_price,notnull"`
 }
 
-// LinePrice is UnitPrice times Quantity.
-func (l *OrderLine) LinePrice() int64 { return l.UnitPrice * int64(l.Quantity) }
+// LinePrice is UnitPrice times Quantity, or ErrOutOfRange when the product
+// is beyond ±MaxMoney (checked before multiplying, so it cannot wrap) or
+// the quantity is negative.
+func (l *OrderLine) LinePrice() (int64, error) {
+	q := int64(l.Quantity)
+	switch {
+	case q < 0:
+		return 0, fmt.Errorf("%w: a line has a negative quantity", ErrOutOfRange)
+	case q == 0:
+		return 0, nil
+	case l.UnitPrice > MaxMoney/q || l.UnitPrice < -MaxMoney/q:
+		return 0, fmt.Errorf("%w: a line price is beyond %d minor units", ErrOutOfRange, int64(MaxMoney))
+	}
+	return l.UnitPrice * q, nil
+}
 
 // The Shop API's result unions that have Order as a member: gqlgen
 // generates each union as an interface of its Is<Union> method, and binds

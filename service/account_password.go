@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/password"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -154,6 +155,10 @@ func (s *AccountService) ResetPassword(ctx context.Context, token, pw string, re
 func (s *AccountService) UpdateCustomerPassword(ctx context.Context, userID entity.ID, current, newPassword string) error {
 	if err := validatePassword(newPassword); err != nil {
 		return err
+	}
+	if len(current) > password.MaxLength {
+		// No stored password is longer: refused without a hash or a read.
+		return &InvalidCredentialsError{}
 	}
 	var rows []struct {
 		PasswordHash *string `bun:"password_hash"`

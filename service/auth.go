@@ -126,6 +126,14 @@ func (s *AuthService) Authenticate(ctx context.Context, req LoginRequest) (*sess
 	if err := s.throttle.CheckLogin(ctx, req.API, req.Native.Username); err != nil {
 		return nil, err
 	}
+	if tooLong(*req.Native) {
+		// No account has such an identifier or password (registration
+		// refuses them): refused before any read or hash, so a megabyte of
+		// password costs nothing. The answer does not depend on the
+		// account, so it tells nothing about it.
+		s.logLoginFailure(ctx, req, reasonTooLong)
+		return nil, &InvalidCredentialsError{}
+	}
 	user, err := s.authenticateNative(ctx, req)
 	s.throttle.LoginDone(ctx, req.API, req.Native.Username, err)
 	if err != nil {
@@ -231,7 +239,15 @@ const (
 	reasonNoPassword    = "no password"
 	reasonWrongPassword = "wrong password"
 	reasonNotVerified   = "not verified"
+	reasonTooLong       = "identifier or password too long"
 )
+
+// tooLong reports credentials longer than any account's: an identifier of
+// more than maxFieldLength characters or a password of more than
+// password.MaxLength bytes (bcrypt's limit).
+func tooLong(c Credentials) bool {
+	return len(c.Password) > password.MaxLength || utf8.RuneCountInString(c.Username) > maxFieldLength
+}
 
 // dummyCheck compares password with the dummy hash: the cost of a check at
 // the configured cost, for a failure that would otherwise be cheaper. Its

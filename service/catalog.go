@@ -26,6 +26,13 @@ const (
 	maxVariantNameLength = 255
 )
 
+// MaxPrice is the largest price a variant may have, in minor units
+// (10^12: ten billion in a currency of two decimals). It keeps a line at
+// the default order limits (999 items) three orders of magnitude inside
+// entity.MaxMoney, the largest amount the server computes; orders check
+// their arithmetic against that bound as well, whatever the limits.
+const MaxPrice = 1_000_000_000_000
+
 // CatalogService keeps the one catalogue entity of this server, the product
 // variant: something a cart can hold, with a SKU, a name and a price in
 // minor units of one currency. There is no tax engine: a price with tax is
@@ -75,7 +82,7 @@ type NewProductVariant struct {
 // CreateProductVariants creates variants, all or none, in one transaction,
 // and returns them in the order given. Input is refused (ErrInvalidInput,
 // with a message for the client naming the variant) when a SKU or a name is
-// empty or too long, a price is negative, a currency is not one of
+// empty or too long, a price is negative or above MaxPrice, a currency is not one of
 // Vendure's codes, or a SKU is taken, by a live variant or by another
 // variant of the same call.
 func (s *CatalogService) CreateProductVariants(ctx context.Context, in []NewProductVariant) ([]*entity.ProductVariant, error) {
@@ -122,6 +129,8 @@ func newProductVariant(v NewProductVariant, now time.Time) (*entity.ProductVaria
 		return nil, fmt.Errorf("the name must be at most %d characters", maxVariantNameLength)
 	case v.Price < 0:
 		return nil, fmt.Errorf("the price must not be negative, got %d", v.Price)
+	case v.Price > MaxPrice:
+		return nil, fmt.Errorf("the price must be at most %d minor units, got %d", int64(MaxPrice), v.Price)
 	case !v.CurrencyCode.IsValid():
 		return nil, fmt.Errorf("%q is not a CurrencyCode", v.CurrencyCode)
 	}

@@ -24,6 +24,10 @@ const (
 	DefaultOrderLineItemsLimit = 999
 )
 
+// maxOrderCodeLength bounds the code orderByCode looks up: every order code
+// is shorter (newOrderCode: 16 characters).
+const maxOrderCodeLength = 64
+
 // GuestOrderAccessDuration is how long after it was placed a guest order
 // can be read by code without logging in (Vendure's
 // DefaultOrderByCodeAccessStrategy, '2h').
@@ -213,6 +217,9 @@ func (s *OrderService) OrderForUser(ctx context.Context, p Shopper, id entity.ID
 // Vendure also lets a guest read a registered customer's recent order by
 // code; we do not.
 func (s *OrderService) OrderByCode(ctx context.Context, p Shopper, code string) (*entity.Order, error) {
+	if len(code) > maxOrderCodeLength {
+		return nil, ErrForbidden // no order has such a code
+	}
 	var id entity.ID
 	err := s.db.NewSelect().Model((*entity.Order)(nil)).Column("id").
 		Where("code = ? AND channel_id = ?", code, p.ChannelID).Limit(1).Scan(ctx, &id)

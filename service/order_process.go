@@ -29,6 +29,12 @@ func transitionRefusal(o *entity.Order, state string) string {
 			}
 		}
 	}
+	if state != entity.OrderCancelled {
+		if _, err := o.SubTotal(); err != nil {
+			return fmt.Sprintf("Cannot transition Order to %q because its total is beyond %d minor units, the largest amount this server computes",
+				state, int64(entity.MaxMoney))
+		}
+	}
 	switch state {
 	case entity.OrderArrangingPayment:
 		if len(o.Lines) == 0 {

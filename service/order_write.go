@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -16,6 +17,11 @@ import (
 // StandardPaymentMethod is the code of the one built-in payment method: a
 // test method that settles at once, like Vendure's testing handler.
 const StandardPaymentMethod = "standard-payment"
+
+// maxOrderStateLength bounds the state transitionOrderToState takes (the
+// longest of Vendure's state names is 26 characters); a longer one is
+// refused rather than repeated back in a transition error.
+const maxOrderStateLength = 64
 
 // AddItemToOrder adds quantity of a variant to the active order, creating
 // the order (and storing it on the session) when there is none. A line for
@@ -41,13 +47,13 @@ func (s *OrderService) AddItemToOrder(ctx context.Context, p Shopper, variantID 
 		}
 		i := slices.IndexFunc(ot.order.Lines, func(l *entity.OrderLine) bool { return l.ProductVariantID == variantID })
 		if i < 0 {
-			if err := s.checkLimits(ot.order, nil, quantity); err != nil {
+			if err := s.checkLimits(ot.order, nil, v.Price, quantity); err != nil {
 				return err
 			}
 			return s.insertLine(ctx, ot, v, quantity)
 		}
 		line := ot.order.Lines[i]
-		if err := s.checkLimits(ot.order, line, line.Quantity+quantity); err != nil {
+		if err := s.checkLimits(ot.order, line, 0, line.Quantity+quantity); err != nil {
 			return err
 		}
 		return s.setLineQuantity(ctx, ot, line, line.Quantity+quantity)
@@ -70,7 +76,7 @@ func (s *OrderService) AdjustOrderLine(ctx context.Context, p Shopper, lineID en
 		if quantity == 0 {
 			return s.deleteLines(ctx, ot, line.ID)
 		}
-		if err := s.checkLimits(ot.order, line, quantity); err != nil {
+		if err := s.checkLimits(ot.order, line, 0, quantity); err != nil {
 			return err
 		}
 		return s.setLineQuantity(ctx, ot, line, quantity)
@@ -108,6 +114,9 @@ func (s *OrderService) RemoveAllOrderLines(ctx context.Context, p Shopper) (*ent
 // TransitionOrderToState moves the active order to state, if the order
 // process allows it. Without an active order the order is nil.
 func (s *OrderService) TransitionOrderToState(ctx context.Context, p Shopper, state string) (*entity.Order, *sessioncache.CachedSession, error) {
+	if len(state) > maxOrderStateLength {
+		return nil, p.Session, fmt.Errorf("%w: state must be at most %d characters long", ErrInvalidInput, maxOrderStateLength)
+	}
 	return s.writeActiveOrder(ctx, p, false, func(ctx context.Context, ot *orderTx) error {
 		if reason := transitionRefusal(ot.order, state); reason != "" {
 			return &OrderStateTransitionError{FromState: ot.order.State, ToState: state, TransitionError: reason}
@@ -121,12 +130,19 @@ func (s *OrderService) TransitionOrderToState(ctx context.Context, p Shopper, st
 // the order moves to PaymentSettled, stops being active and leaves the
 // session. The metadata is not used.
 func (s *OrderService) AddPaymentToOrder(ctx context.Context, p Shopper, method string) (*entity.Order, *sessioncache.CachedSession, error) {
+	if utf8.RuneCountInString(method) > maxFieldLength {
+		return nil, p.Session, fmt.Errorf("%w: method must be at most %d characters long", ErrInvalidInput, maxFieldLength)
+	}
 	o, cs, err := s.writeActiveOrder(ctx, p, false, func(ctx context.Context, ot *orderTx) error {
 		if ot.order.State != entity.OrderArrangingPayment {
 			return &OrderPaymentStateError{}
 		}
 		if method != StandardPaymentMethod {
 			return &IneligiblePaymentMethodError{}
+		}
+		if _, err := ot.order.SubTotal(); err != nil {
+			// Never settle an amount that cannot be computed.
+			return err
 		}
 		return s.setState(ctx, ot, entity.OrderPaymentSettled)
 	})
@@ -238,18 +254,31 @@ func checkModifiable(o *entity.Order) error {
 	return nil
 }
 
-// checkLimits checks the order and line caps with line (nil for a new one)
-// at quantity.
-func (s *OrderService) checkLimits(o *entity.Order, line *entity.OrderLine, quantity int) error {
-	total := o.TotalQuantity() + quantity
-	if line != nil {
-		total -= line.Quantity
+// checkLimits checks the order and line caps with line (nil for a new one
+// at unitPrice) at quantity, and that the order's figures stay in range:
+// the line price and the order total within entity.MaxMoney. A figure out
+// of range is refused (ErrInvalidInput), never computed with a wrap.
+func (s *OrderService) checkLimits(o *entity.Order, line *entity.OrderLine, unitPrice int64, quantity int) error {
+	next := &entity.Order{Lines: make([]*entity.OrderLine, 0, len(o.Lines)+1)}
+	for _, l := range o.Lines {
+		if l != line {
+			next.Lines = append(next.Lines, l)
+		}
 	}
-	if total > s.itemsLimit {
+	if line != nil {
+		unitPrice = line.UnitPrice
+	}
+	next.Lines = append(next.Lines, &entity.OrderLine{UnitPrice: unitPrice, Quantity: quantity})
+	total, err := next.TotalQuantity()
+	if err != nil || total > s.itemsLimit {
 		return &OrderLimitError{MaxItems: s.itemsLimit}
 	}
 	if quantity > s.lineLimit {
 		return &OrderLimitError{MaxItems: s.lineLimit}
+	}
+	if _, err := next.SubTotal(); err != nil {
+		return fmt.Errorf("%w: the order total would be more than %d minor units, the largest amount this server handles",
+			ErrInvalidInput, int64(entity.MaxMoney))
 	}
 	return nil
 }

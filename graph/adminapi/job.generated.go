@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
+	"github.com/shopsession/sessionserver/graph/gqlscalar"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -1001,14 +1002,14 @@ func (ec *executionContext) marshalNJobQueue2ᚖgithubᚗcomᚋshopsessionᚋses
 }
 
 func (ec *executionContext) unmarshalNJobState2githubᚗcomᚋshopsessionᚋsessionserverᚋjobsᚐState(ctx context.Context, v any) (jobs.State, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := gqlscalar.UnmarshalString(v)
 	res := unmarshalNJobState2githubᚗcomᚋshopsessionᚋsessionserverᚋjobsᚐState[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNJobState2githubᚗcomᚋshopsessionᚋsessionserverᚋjobsᚐState(ctx context.Context, sel ast.SelectionSet, v jobs.State) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNJobState2githubᚗcomᚋshopsessionᚋsessionserverᚋjobsᚐState[v])
+	res := gqlscalar.MarshalString(marshalNJobState2githubᚗcomᚋshopsessionᚋsessionserverᚋjobsᚐState[v])
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "JobState!")
 	}

@@ -123,6 +123,9 @@ func stringFilter(field string, o *model.StringOperators) ([]string, error) {
 	); len(ops) > 0 {
 		return nil, inputError("options.filter.%s.%s is not supported: jobs can be filtered by %s", field, ops[0], supportedJobFilters)
 	}
+	if err := checkFilterValues("options.filter."+field, o); err != nil {
+		return nil, err
+	}
 	switch {
 	case o.Eq != nil && o.In != nil:
 		return nil, inputError("options.filter.%s: give eq or in, not both", field)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/graph/gqlscalar"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -293,13 +294,13 @@ func (ec *executionContext) _ProductVariant(ctx context.Context, sel ast.Selecti
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) unmarshalNMoney2int64(ctx context.Context, v any) (int64, error) {
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := gqlscalar.UnmarshalMoney(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMoney2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt64(v)
+	res := gqlscalar.MarshalMoney(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Money!")
 	}
@@ -344,7 +345,7 @@ func (ec *executionContext) unmarshalOMoney2ᚖint64(ctx context.Context, v any)
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt64(v)
+	res, err := gqlscalar.UnmarshalMoney(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -354,7 +355,7 @@ func (ec *executionContext) marshalOMoney2ᚖint64(ctx context.Context, sel ast.
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt64(*v)
+	res := gqlscalar.MarshalMoney(*v)
 	return res
 }
 

@@ -1839,7 +1839,8 @@ enum Permission {
 """
 The ` + "`" + `Money` + "`" + ` scalar type represents monetary values in minor units of a
 currency (cents for USD). Vendure's Money accepts any number; this server
-keeps whole minor units, so it sends and accepts integers.
+keeps whole minor units, so it sends and accepts integers, within
+±9007199254740991 (2^53−1, the largest integer JavaScript reads exactly).
 """
 scalar Money
 
@@ -1934,8 +1935,8 @@ extend type Mutation {
     Create a set of ProductVariants, all or none. Each takes its name from the
     translation in the channel's default language (else the first one that names
     it) and its price, in minor units, in the channel's default currency. An empty
-    SKU or name, a negative price or a SKU already taken is refused with
-    USER_INPUT_ERROR.
+    SKU or name, a negative price, a price above 1000000000000 minor units or a SKU
+    already taken is refused with USER_INPUT_ERROR.
     """
     createProductVariants(input: [CreateProductVariantInput!]!): [ProductVariant]! @allow(permissions: [UpdateCatalog, UpdateProduct])
 }
@@ -1958,7 +1959,7 @@ input CreateProductVariantInput {
     productId: ID
     translations: [ProductVariantTranslationInput!]!
     sku: String!
-    "In minor units of the channel's default currency. Defaults to 0, as in Vendure."
+    "In minor units of the channel's default currency, 0 to 1000000000000. Defaults to 0, as in Vendure."
     price: Money
 }
 

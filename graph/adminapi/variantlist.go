@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
@@ -88,6 +89,9 @@ func variantListOptions(in *model.ProductVariantListOptions) (service.ProductVar
 		if ops := setNames(flag{"notEq", o.NotEq != nil}, flag{"notIn", o.NotIn != nil}, flag{"isNull", o.IsNull != nil}); len(ops) > 0 {
 			return out, inputError("options.filter.id.%s is not supported: product variants can be filtered by %s", ops[0], supportedVariantFilters)
 		}
+		if len(o.In) > maxFilterValues {
+			return out, inputError("options.filter.id.in may hold at most %d values, got %d", maxFilterValues, len(o.In))
+		}
 		out.IDs = variantIDs(o)
 	}
 	var err error
@@ -143,5 +147,39 @@ func variantStringFilter(field string, o *model.StringOperators) (*service.Strin
 	); len(ops) > 0 {
 		return nil, inputError("options.filter.%s.%s is not supported: product variants can be filtered by %s", field, ops[0], supportedVariantFilters)
 	}
+	if err := checkFilterValues("options.filter."+field, o); err != nil {
+		return nil, err
+	}
 	return &service.StringFilter{Eq: o.Eq, Contains: o.Contains, In: o.In}, nil
+}
+
+// Bounds of a list filter's values: no SKU, name, queue name or state is
+// longer than maxFilterValueLength characters (the columns' limit), and an
+// "in" list holds at most maxFilterValues of them.
+const (
+	maxFilterValueLength = 255
+	maxFilterValues      = 1000
+)
+
+// checkFilterValues refuses a StringOperators filter (at path) whose eq,
+// contains or in values are longer than maxFilterValueLength, or whose in
+// list holds more than maxFilterValues.
+func checkFilterValues(path string, o *model.StringOperators) error {
+	if len(o.In) > maxFilterValues {
+		return inputError("%s.in may hold at most %d values, got %d", path, maxFilterValues, len(o.In))
+	}
+	for _, v := range []struct {
+		op string
+		s  *string
+	}{{"eq", o.Eq}, {"contains", o.Contains}} {
+		if v.s != nil && utf8.RuneCountInString(*v.s) > maxFilterValueLength {
+			return inputError("%s.%s must be at most %d characters long", path, v.op, maxFilterValueLength)
+		}
+	}
+	for _, s := range o.In {
+		if utf8.RuneCountInString(s) > maxFilterValueLength {
+			return inputError("%s.in: each value must be at most %d characters long", path, maxFilterValueLength)
+		}
+	}
+	return nil
 }

@@ -10,10 +10,15 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service"
 )
+
+// msgOutOfRange answers a read of an order whose figures are out of range.
+var msgOutOfRange = fmt.Sprintf("This order's figures are out of range: a line price or the total is beyond %d minor units, "+
+	"the largest amount this server computes; remove the line that holds them", int64(entity.MaxMoney))
 
 // NewErrorPresenter maps errors to what a client may see.
 //
@@ -28,10 +33,13 @@ import (
 //     response gets a Retry-After header of the same value; the HTTP status
 //     stays 200, as for every other GraphQL error of an executed operation;
 //   - gqlgen's own errors (parsing, validation, the limits, "must not be
-//     null"), which wrap nothing, pass as they are, and so do input
-//     coercion errors, which gqlgen attaches below the field, at the
-//     argument that failed (our unmarshalers write those messages for
-//     clients);
+//     null"), which wrap nothing, pass as they are;
+//   - input coercion errors, which gqlgen attaches below the field, at the
+//     argument or input field that failed, keep their message (our
+//     unmarshalers, package gqlscalar and the enums', write those for
+//     clients) and get USER_INPUT_ERROR;
+//   - an order figure out of range (entity.ErrOutOfRange) is
+//     USER_INPUT_ERROR with a fixed message;
 //   - anything else after the request's deadline passed is REQUEST_TIMEOUT;
 //   - anything else is INTERNAL_SERVER_ERROR with the message "Internal
 //     server error". The real error is logged once, with the request id and
@@ -55,7 +63,21 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// A service refused the caller's input, in words written for
 			// the client.
 			return coded(ctx, gqlerr.CodeUserInput, cause(err).Error())
-		case errors.As(err, &gqlErr) && (gqlErr.Err == nil || isInputError(ctx, gqlErr)):
+		case errors.Is(err, entity.ErrOutOfRange):
+			// An order whose stored figures do not fit (rows from before
+			// prices were bounded): an error, never a wrapped number.
+			log.WarnContext(ctx, "order figures out of range", logAttrs(ctx, cause(err))...)
+			return coded(ctx, gqlerr.CodeUserInput, msgOutOfRange)
+		case errors.As(err, &gqlErr) && gqlErr.Err != nil && isInputError(ctx, gqlErr):
+			e := graphql.DefaultErrorPresenter(ctx, err)
+			if gqlerr.Code(e) == "" {
+				if e.Extensions == nil {
+					e.Extensions = map[string]any{}
+				}
+				e.Extensions["code"] = gqlerr.CodeUserInput
+			}
+			return e
+		case errors.As(err, &gqlErr) && gqlErr.Err == nil:
 			return graphql.DefaultErrorPresenter(ctx, err)
 		case errors.As(err, &panicked):
 			// The recover func logged it, with its stack.

@@ -3,6 +3,7 @@ package gqlutil_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/graph/gqlscalar"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service"
@@ -116,6 +119,26 @@ func TestErrorPresenterUnwrapsResolverErrors(t *testing.T) {
 		argCtx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 		e = present(ctx, graphql.ErrorOnPath(argCtx, errors.New("abc is not a valid ID")))
 		require.Equal(t, "abc is not a valid ID", e.Message)
+		require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
+
+		// The scalars' own refusals are such errors: USER_INPUT_ERROR, in
+		// words for clients, never strconv's (gqlgen's Int64 said
+		// `strconv.ParseInt: parsing "abc": invalid syntax`).
+		for _, in := range []any{"abc", json.Number("99999999999999999999"), json.Number("1.5")} {
+			_, err := gqlscalar.UnmarshalMoney(in)
+			e = present(ctx, graphql.ErrorOnPath(argCtx, err))
+			require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
+			require.NotContains(t, e.Message, "strconv")
+			require.NotContains(t, e.Message, "parsing")
+		}
+
+		// An order whose stored figures are out of range is an error with a
+		// fixed message, never a wrapped number or the arithmetic's text.
+		logs.Reset()
+		e = present(ctx, wrapped(ctx, fmt.Errorf("subTotal: %w: the order total is beyond 9007199254740991 minor units", entity.ErrOutOfRange)))
+		require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
+		require.True(t, strings.HasPrefix(e.Message, "This order's figures are out of range"), e.Message)
+		require.Contains(t, logs.String(), "level=WARN")
 
 		// A panic is logged by the recover func, with its stack, and not again.
 		logs.Reset()

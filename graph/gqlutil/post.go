@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -31,12 +32,16 @@ const msgBatch = "Batched requests are not supported; send one operation per req
 const msgContentType = "Unsupported Content-Type: a POST request must send its body as " + gqlerr.MediaTypeJSON +
 	" (the response is " + gqlerr.MediaTypeJSON + ", or " + gqlerr.MediaTypeGraphQLResponse + " when the Accept header asks for it)"
 
+// msgNotUTF8 answers a request body or URL query that is not valid UTF-8.
+const msgNotUTF8 = "The request is not valid UTF-8: a GraphQL document and its JSON must be UTF-8"
+
 // POST is gqlgen's POST transport, rewritten around one buffered response
 // (see execute) so that the HTTP status can follow the outcome:
 //   - a Content-Type other than application/json (or none) is a 415 with a
 //     GraphQL error, not gqlgen's untyped "transport not supported";
 //   - a body that is not exactly one JSON object (a batch array, trailing
 //     data, a field of the wrong type) is a 400 with a GraphQL error;
+//   - a body that is not valid UTF-8 is a 400 with USER_INPUT_ERROR;
 //   - parse, validation and limit errors are 422 (400 for clients that
 //     accept application/graphql-response+json), as in gqlgen;
 //   - a response carrying INTERNAL_SERVER_ERROR or REQUEST_TIMEOUT is a 503;
@@ -73,6 +78,13 @@ func (h POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 			status = http.StatusRequestEntityTooLarge
 		}
 		writeError(ctx, w, r, exec, status, gqlerror.Errorf("could not read request body: %v", err))
+		return
+	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn each invalid byte into U+FFFD,
+		// so a name or a password would be stored or checked as something
+		// the client never sent.
+		writeError(ctx, w, r, exec, http.StatusBadRequest, gqlerr.New(gqlerr.CodeUserInput, msgNotUTF8))
 		return
 	}
 	params, msg := decodeBody(body)
@@ -131,6 +143,14 @@ func (h GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 	if err != nil {
 		writeError(ctx, w, r, exec, http.StatusBadRequest, gqlerror.Errorf("the URL query could not be decoded: %v", err))
 		return
+	}
+	for name, values := range query {
+		for _, v := range values {
+			if !utf8.ValidString(name) || !utf8.ValidString(v) {
+				writeError(ctx, w, r, exec, http.StatusBadRequest, gqlerr.New(gqlerr.CodeUserInput, msgNotUTF8))
+				return
+			}
+		}
 	}
 	params := &graphql.RawParams{
 		Query:         query.Get("query"),

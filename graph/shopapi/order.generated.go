@@ -661,7 +661,7 @@ func (ec *executionContext) _Order_totalQuantity(ctx context.Context, field grap
 			return ec.fieldContext_Order_totalQuantity(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalQuantity(), nil
+			return obj.TotalQuantity()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -684,7 +684,7 @@ func (ec *executionContext) _Order_subTotal(ctx context.Context, field graphql.C
 			return ec.fieldContext_Order_subTotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubTotal(), nil
+			return obj.SubTotal()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
@@ -707,7 +707,7 @@ func (ec *executionContext) _Order_subTotalWithTax(ctx context.Context, field gr
 			return ec.fieldContext_Order_subTotalWithTax(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubTotal(), nil
+			return obj.SubTotal()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
@@ -730,7 +730,7 @@ func (ec *executionContext) _Order_total(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Order_total(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubTotal(), nil
+			return obj.SubTotal()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
@@ -753,7 +753,7 @@ func (ec *executionContext) _Order_totalWithTax(ctx context.Context, field graph
 			return ec.fieldContext_Order_totalWithTax(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubTotal(), nil
+			return obj.SubTotal()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
@@ -1015,7 +1015,7 @@ func (ec *executionContext) _OrderLine_linePrice(ctx context.Context, field grap
 			return ec.fieldContext_OrderLine_linePrice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LinePrice(), nil
+			return obj.LinePrice()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
@@ -1038,7 +1038,7 @@ func (ec *executionContext) _OrderLine_linePriceWithTax(ctx context.Context, fie
 			return ec.fieldContext_OrderLine_linePriceWithTax(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LinePrice(), nil
+			return obj.LinePrice()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {

@@ -2345,7 +2345,8 @@ enum Permission {
 """
 The ` + "`" + `Money` + "`" + ` scalar type represents monetary values in minor units of a
 currency (cents for USD). Vendure's Money accepts any number; this server
-keeps whole minor units, so it sends and accepts integers.
+keeps whole minor units, so it sends and accepts integers, within
+±9007199254740991 (2^53−1, the largest integer JavaScript reads exactly).
 """
 scalar Money
 

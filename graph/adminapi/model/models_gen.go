@@ -36,7 +36,7 @@ type CreateProductVariantInput struct {
 	ProductID    *entity.ID                        `json:"productId,omitempty"`
 	Translations []*ProductVariantTranslationInput `json:"translations"`
 	Sku          string                            `json:"sku"`
-	// In minor units of the channel's default currency. Defaults to 0, as in Vendure.
+	// In minor units of the channel's default currency, 0 to 1000000000000. Defaults to 0, as in Vendure.
 	Price *int64 `json:"price,omitempty"`
 }
 
