@@ -6,8 +6,10 @@ package requestctx
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
@@ -29,11 +31,13 @@ type RequestContext struct {
 	token   string // the token the client sent, "" if none
 	session *sessioncache.CachedSession
 	pending *tokenUpdate
+	// retryAfter is the Retry-After header to send, in seconds (0: none).
+	retryAfter int
 }
 
 // sessionCreator is what EnsureSession needs of the session service.
 type sessionCreator interface {
-	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error)
 }
 
 // tokenUpdate is a token to send back: "" clears the client's token.
@@ -124,6 +128,8 @@ func (rc *RequestContext) ClearSession() {
 // when there is none (Vendure does this for fields that allow Owner). Within
 // one request at most one anonymous session is created, even when several
 // fields ask at once. The new token goes back with a long-lived cookie.
+// A refusal that says when to retry (too many new guest sessions from the
+// client's address) also sets the response's Retry-After header.
 func (rc *RequestContext) EnsureSession(ctx context.Context) (*sessioncache.CachedSession, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -131,13 +137,33 @@ func (rc *RequestContext) EnsureSession(ctx context.Context) (*sessioncache.Cach
 		return rc.session, nil
 	}
 	channelID := rc.channel.ID
-	s, err := rc.sessions.CreateAnonymousSession(ctx, &channelID)
+	s, err := rc.sessions.CreateAnonymousSession(ctx, &channelID, rc.clientAddress)
 	if err != nil {
+		var retry interface{ RetryAfter() time.Duration }
+		if errors.As(err, &retry) {
+			rc.retryAfter = max(rc.retryAfter, RetryAfterSeconds(retry.RetryAfter()))
+		}
 		return nil, err
 	}
 	rc.session = s
 	rc.pending = &tokenUpdate{token: s.Token, rememberMe: true}
 	return s, nil
+}
+
+// RetryAfterSeconds is a wait in whole seconds, rounded up, at least 1: the
+// value of a Retry-After header and of extensions.retryAfter.
+func RetryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
+}
+
+// takeRetryAfter returns and forgets the Retry-After seconds to send (0:
+// none).
+func (rc *RequestContext) takeRetryAfter() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	s := rc.retryAfter
+	rc.retryAfter = 0
+	return s
 }
 
 // takePending returns and forgets the token update to send, if any.

@@ -31,6 +31,10 @@ const (
 	// CodeRequestTimeout marks a request stopped by its deadline (or because
 	// its client left).
 	CodeRequestTimeout = "REQUEST_TIMEOUT"
+	// CodeTooManyRequests marks a refusal of a client that asked too often;
+	// extensions.retryAfter says how many seconds to wait, as does the
+	// response's Retry-After header.
+	CodeTooManyRequests = "TOO_MANY_REQUESTS"
 )
 
 // The codes of the document limits' refusals (see gqlutil.Limits).

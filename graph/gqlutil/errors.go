@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -23,6 +24,10 @@ import (
 // inside:
 //   - service errors with a Vendure code (FORBIDDEN, CHANNEL_NOT_FOUND) keep
 //     their code and message;
+//   - a refusal that says when to retry (a RetryAfter() time.Duration
+//     method: too many new guest sessions from one address) is
+//     TOO_MANY_REQUESTS with extensions.retryAfter in seconds (the
+//     request context sends the same as the Retry-After header);
 //   - gqlgen's own errors (parsing, validation, the limits, "must not be
 //     null"), which wrap nothing, pass as they are, and so do input
 //     coercion errors, which gqlgen attaches below the field, at the
@@ -38,12 +43,17 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr   *gqlerror.Error
 			notFound *service.ChannelNotFoundError
 			panicked *panicError
+			retry    interface{ RetryAfter() time.Duration }
 		)
 		switch {
 		case errors.Is(err, service.ErrForbidden):
 			return coded(ctx, gqlerr.CodeForbidden, gqlerr.MsgForbidden)
 		case errors.As(err, &notFound):
 			return coded(ctx, gqlerr.CodeChannelNotFound, notFound.Error())
+		case errors.As(err, &retry):
+			e := coded(ctx, gqlerr.CodeTooManyRequests, msgTooManyRequests)
+			e.Extensions["retryAfter"] = requestctx.RetryAfterSeconds(retry.RetryAfter())
+			return e
 		case errors.Is(err, service.ErrInvalidInput):
 			// A service refused the caller's input, in words written for
 			// the client.
@@ -64,6 +74,9 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 	}
 }
+
+// msgTooManyRequests is the message of TOO_MANY_REQUESTS.
+const msgTooManyRequests = "Too many requests; try again after the number of seconds in extensions.retryAfter"
 
 // cause is the error gqlgen wrapped, for the log: its wrapper only adds the
 // source position.

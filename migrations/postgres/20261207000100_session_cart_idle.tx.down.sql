@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS session_anonymous_cart_idle_idx;
