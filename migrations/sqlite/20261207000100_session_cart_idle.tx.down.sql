@@ -1,1 +1,1 @@
-DROP INDEX IF EXISTS session_anonymous_cart_idle_idx;
+DROP INDEX session_anonymous_cart_idle_idx;
