@@ -193,12 +193,12 @@ type Config struct {
 	// Defaults to 5m.
 	GuestAddressWindow time.Duration
 
-	// GuestCacheLimit is how many cache-only guest sessions one instance
-	// writes to the session cache (new and renewed) in any
-	// SessionCacheTTL, which bounds the cache-only guests it keeps in
-	// Redis (n instances: n times this). Past it a new guest gets a token
-	// that is not cached (it works for its request; a cart stores it as
-	// usual). 0 turns the limit off. Read from GUEST_CACHE_LIMIT.
+	// GuestCacheLimit is how many new guest sessions (and renewals of
+	// cache-only ones) one instance writes to the session cache in any
+	// SessionCacheTTL, which bounds the guest keys it adds to Redis (n
+	// instances: n times this). Past it a new guest gets a token that is
+	// neither cached nor stored (it works for its request; a cart stores
+	// it as usual). 0 turns the limit off. Read from GUEST_CACHE_LIMIT.
 	//
 	// Defaults to 100000.
 	GuestCacheLimit int

@@ -97,9 +97,9 @@ type SessionConfig struct {
 	GuestAddressLimit int
 	// GuestAddressWindow is GuestAddressLimit's window. Required with it.
 	GuestAddressWindow time.Duration
-	// GuestCacheLimit is how many cache-only guest entries this instance
-	// writes (new and renewed) in any CacheTTL; past it a new guest gets
-	// a token that is not cached (see session_guest_limit.go). Zero (the
+	// GuestCacheLimit is how many new guest sessions (and renewals of
+	// cache-only ones) this instance writes to the cache in any CacheTTL;
+	// past it a new guest is not cached (see session_guest_limit.go). Zero (the
 	// default here; the server sets GUEST_CACHE_LIMIT) is no limit.
 	GuestCacheLimit int
 	// LazyGuestSessions keeps a guest session that holds nothing in the

@@ -39,11 +39,12 @@ import (
 //
 // A client past GuestAddressLimit gets *GuestLimitError and no session (see
 // session_guest_limit.go). With lazy guest sessions and a healthy cache it
-// is only cached (see above), within the instance's GuestCacheLimit: past
-// that its token is returned uncached. Otherwise, or when the cache does
-// not take it, its row is inserted, committing on its own, outside any
-// request transaction, so the guest keeps it even if the request fails
-// later.
+// is only cached (see above). Otherwise, or when the cache does not take
+// it, its row is inserted, committing on its own, outside any request
+// transaction, so the guest keeps it even if the request fails later, and
+// then cached. Each new guest counts against the instance's
+// GuestCacheLimit: past it the guest is not cached, and a lazy one gets
+// no row either (its token serves this request only).
 func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error) {
 	now := s.nowUTC()
 	if wait, ok := s.guests.admitAddress(client, now); !ok {
@@ -61,13 +62,17 @@ func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *
 		Expires:         now.Add(s.anonDuration),
 		ActiveChannelID: channelID,
 	}
-	if s.lazyGuests && s.cache.healthy() {
+	// Every new guest's cache write counts against the instance budget.
+	admitted := s.guests.admitCacheWrite(now)
+	if s.lazyGuests {
 		cs := s.serialize(row, nil, now)
-		if !s.guests.admitCacheWrite(now) {
-			// Over the instance budget: a guest of this request only.
+		if !admitted {
+			// Over the instance budget: a guest of this request only,
+			// neither cached nor stored (a slow cache under a flood must
+			// not turn the flood into rows instead).
 			return withToken(cs, token), nil
 		}
-		if s.cache.set(ctx, row.TokenHash, cs, gen) {
+		if s.cache.healthy() && s.cache.set(ctx, row.TokenHash, cs, gen) {
 			return withToken(cs, token), nil
 		}
 	}
@@ -75,7 +80,9 @@ func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *
 		return nil, fmt.Errorf("create anonymous session: %w", err)
 	}
 	cs := s.serialize(row, nil, now)
-	s.cache.set(ctx, row.TokenHash, cs, gen)
+	if admitted {
+		s.cache.set(ctx, row.TokenHash, cs, gen)
+	}
 	return withToken(cs, token), nil
 }
 

@@ -21,16 +21,20 @@ import (
 //     address not in it yet is not counted (it is still bounded by the
 //     instance budget below), so a flood from many addresses can neither
 //     grow the table nor make it refuse an address that sent nothing.
-//   - Per instance: at most GuestCacheLimit writes of cache-only guest
-//     entries (new ones and renewals, see session_guest.go) in any
-//     CacheTTL. A cache-only entry in Redis expires CacheTTL after its
-//     last write, so one instance never has more than GuestCacheLimit
-//     cache-only guests alive in Redis (n instances: n × GuestCacheLimit).
-//     A new guest past the budget gets a token that is not cached: it works
-//     for the request that made it (an addItemToOrder in it stores the
-//     session as usual) and, holding nothing, is simply replaced by the
-//     next request. A renewal past the budget is skipped: the entry lives
-//     until its key expires, then the guest starts over, losing nothing.
+//   - Per instance: at most GuestCacheLimit cache writes of new guest
+//     sessions (cache-only or not) and of renewals of cache-only ones (see
+//     session_guest.go) in any CacheTTL. Such an entry in Redis expires
+//     CacheTTL after its last write, so one instance never has more than
+//     GuestCacheLimit of them alive in Redis (n instances: n ×
+//     GuestCacheLimit). A new guest past the budget is not cached: a lazy
+//     one gets a token that is neither cached nor stored, which works for
+//     the request that made it (an addItemToOrder in it stores the session
+//     as usual) and, holding nothing, is simply replaced by the next
+//     request; the same holds when the cache is failing (a lazy guest then
+//     gets a row only within the budget, so a slow cache does not turn a
+//     flood into rows). A renewal past the budget is skipped: the entry
+//     lives until its key expires, then the guest starts over, losing
+//     nothing.
 
 // GuestLimitError refuses a new guest session to a client address that has
 // had GuestAddressLimit of them in the current window.

@@ -110,3 +110,24 @@ func TestGuestLimiterOff(t *testing.T) {
 	require.True(t, ok)
 	require.True(t, l.admitCacheWrite(limitT0))
 }
+
+// BenchmarkGuestLimiter is what a new guest session pays for both limits
+// (one address, as the flood from one client; parallel, as the HTTP
+// benchmark).
+func BenchmarkGuestLimiter(b *testing.B) {
+	for _, addr := range []string{"203.0.113.7", "2001:db8:1:2::7"} {
+		b.Run(addr, func(b *testing.B) {
+			l := newGuestLimiter(1<<30, 5*time.Minute, 1<<30, 5*time.Minute)
+			now := limitT0
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, ok := l.admitAddress(addr, now); !ok || !l.admitCacheWrite(now) {
+						b.Error("refused")
+						return
+					}
+				}
+			})
+		})
+	}
+}
