@@ -148,6 +148,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		DB: a.DB, Cache: a.Cache, Prober: prober, Logger: log, NowFunc: now,
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
 		AnonymousSessionDuration: cfg.AnonymousSessionDuration, AnonymousIdleTimeout: cfg.AnonymousIdleTimeout,
+		AnonymousCartIdleTimeout: cfg.AnonymousCartIdleTimeout,
+		GuestAddressLimit:        cfg.GuestAddressLimit, GuestAddressWindow: cfg.GuestAddressWindow,
+		GuestCacheLimit:   cfg.GuestCacheLimit,
 		LazyGuestSessions: cfg.GuestSessions == config.GuestLazy,
 		QueryTimeout:      cfg.DBQueryTimeout,
 		// The UserService owns customer writes but is built below (it

@@ -11,6 +11,15 @@ import (
 // Fields are in alphabetical order. Each one is read by Load from the
 // environment variable named in its comment.
 type Config struct {
+	// AnonymousCartIdleTimeout is AnonymousIdleTimeout for a guest session
+	// with an active order (a cart): not written for this long, it is no
+	// longer found and the session clean-up removes it. A cart in use is
+	// written at least every half of it. Must be positive. Read from
+	// ANONYMOUS_CART_IDLE_TIMEOUT; a bare number is milliseconds.
+	//
+	// Defaults to 30d (Vendure keeps a guest's cart for SessionDuration).
+	AnonymousCartIdleTimeout time.Duration
+
 	// AnonymousIdleTimeout is how long an anonymous (guest) session without
 	// an active order survives without a write before the session clean-up
 	// removes it (Vendure hard-codes 7 days). A guest in use is written at
@@ -166,6 +175,33 @@ type Config struct {
 	//
 	// Defaults to "lazy".
 	GuestSessions string
+
+	// GuestAddressLimit is how many new guest sessions one client address
+	// (an IPv6 /64) may get per GuestAddressWindow, per instance; a
+	// request past it that needs a new session is refused with
+	// TOO_MANY_REQUESTS and Retry-After (sessions it holds keep working).
+	// Behind a proxy, every client has the proxy's address unless it is a
+	// trusted proxy. 0 turns the limit off. Read from GUEST_ADDRESS_LIMIT.
+	//
+	// Defaults to 300.
+	GuestAddressLimit int
+
+	// GuestAddressWindow is GuestAddressLimit's window (fixed windows on
+	// the clock). Must be positive. Read from GUEST_ADDRESS_WINDOW; a bare
+	// number is milliseconds.
+	//
+	// Defaults to 5m.
+	GuestAddressWindow time.Duration
+
+	// GuestCacheLimit is how many new guest sessions (and renewals of
+	// cache-only ones) one instance writes to the session cache in any
+	// SessionCacheTTL, which bounds the guest keys it adds to Redis (n
+	// instances: n times this). Past it a new guest gets a token that is
+	// neither cached nor stored (it works for its request; a cart stores
+	// it as usual). 0 turns the limit off. Read from GUEST_CACHE_LIMIT.
+	//
+	// Defaults to 100000.
+	GuestCacheLimit int
 
 	// Introspection enables GraphQL introspection queries on both APIs. Turn
 	// it off in production if the schema should not be discoverable. Read

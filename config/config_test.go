@@ -39,6 +39,7 @@ func TestDefaults(t *testing.T) {
 	require.NoError(t, c.Validate())
 	require.Equal(t, Config{
 
+		AnonymousCartIdleTimeout:   30 * 24 * time.Hour,
 		AnonymousIdleTimeout:       7 * 24 * time.Hour,
 		AnonymousSessionDuration:   30 * 24 * time.Hour,
 		AuthTokenHeaderKey:         "vendure-auth-token",
@@ -54,6 +55,9 @@ func TestDefaults(t *testing.T) {
 		DBQueryTimeout:             5 * time.Second,
 		DefaultChannelToken:        "",
 		GuestSessions:              "lazy",
+		GuestAddressLimit:          300,
+		GuestAddressWindow:         5 * time.Minute,
+		GuestCacheLimit:            100000,
 		Introspection:              true,
 		LogLevel:                   slog.LevelInfo,
 		LogoutScope:                "all",
@@ -138,6 +142,10 @@ func TestLoad(t *testing.T) {
 			"REQUEST_TIMEOUT":               "20s",
 			"DEFAULT_CHANNEL_TOKEN":         "default-token",
 			"GUEST_SESSIONS":                "Eager",
+			"GUEST_ADDRESS_LIMIT":           "0",
+			"GUEST_ADDRESS_WINDOW":          "1h",
+			"GUEST_CACHE_LIMIT":             " 5000 ",
+			"ANONYMOUS_CART_IDLE_TIMEOUT":   "14d",
 			"INTROSPECTION":                 "off",
 			"LOG_LEVEL":                     "DEBUG",
 			"LOGOUT_SCOPE":                  "Session",
@@ -166,6 +174,7 @@ func TestLoad(t *testing.T) {
 		}))
 		require.NoError(t, err)
 		require.Equal(t, Config{
+			AnonymousCartIdleTimeout:   14 * 24 * time.Hour,
 			AnonymousIdleTimeout:       2 * 24 * time.Hour,
 			AnonymousSessionDuration:   14 * 24 * time.Hour,
 			AuthTokenHeaderKey:         "x-auth-token",
@@ -183,6 +192,9 @@ func TestLoad(t *testing.T) {
 			DBQueryTimeout:             2 * time.Second,
 			DefaultChannelToken:        "default-token",
 			GuestSessions:              "eager",
+			GuestAddressLimit:          0,
+			GuestAddressWindow:         time.Hour,
+			GuestCacheLimit:            5000,
 			Introspection:              false,
 			LogLevel:                   slog.LevelDebug,
 			LogoutScope:                "session",
@@ -292,6 +304,11 @@ func TestLoad(t *testing.T) {
 			{"LOG_LEVEL", "4", `LOG_LEVEL: "4" is not a log level`},
 			{"LOG_LEVEL", "", `LOG_LEVEL: "" is not a log level`},
 			{"GUEST_SESSIONS", "never", `GUEST_SESSIONS: "never" is not a guest-session mode (use lazy or eager)`},
+			{"GUEST_ADDRESS_LIMIT", "-1", `GUEST_ADDRESS_LIMIT: -1 is negative (use 0 (no limit) or more)`},
+			{"GUEST_ADDRESS_LIMIT", "many", `GUEST_ADDRESS_LIMIT: "many" is not a whole number`},
+			{"GUEST_ADDRESS_WINDOW", "0", `GUEST_ADDRESS_WINDOW: 0s is not positive`},
+			{"GUEST_CACHE_LIMIT", "-5", `GUEST_CACHE_LIMIT: -5 is negative`},
+			{"ANONYMOUS_CART_IDLE_TIMEOUT", "0", `ANONYMOUS_CART_IDLE_TIMEOUT: 0s is not positive`},
 			{"LOGOUT_SCOPE", "device", `LOGOUT_SCOPE: "device" is not a logout scope (use all or session)`},
 			{"PLAYGROUND", "nope", `PLAYGROUND: "nope" is not a boolean`},
 			{"PASSWORD_RESET_TOKEN_DURATION", "soon", `PASSWORD_RESET_TOKEN_DURATION: "soon" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
@@ -529,7 +546,7 @@ func TestValidate(t *testing.T) {
 		}
 		// LOG_LEVEL is not among them: the zero slog.Level is slog.LevelInfo.
 		require.ElementsMatch(t, []string{
-			"ANONYMOUS_IDLE_TIMEOUT", "ANONYMOUS_SESSION_DURATION",
+			"ANONYMOUS_CART_IDLE_TIMEOUT", "ANONYMOUS_IDLE_TIMEOUT", "ANONYMOUS_SESSION_DURATION", "GUEST_ADDRESS_WINDOW",
 			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "GUEST_SESSIONS", "LOGOUT_SCOPE", "ORDER_MERGE_STRATEGY",
 			"CLEAN_SESSIONS_BATCH_SIZE", "CLEAN_SESSIONS_SCHEDULE", "CLEAN_SESSIONS_TIME_BUDGET",
 			"PORT", "REMEMBER_ME_DURATION", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY",

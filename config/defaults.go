@@ -22,6 +22,19 @@ const DefaultSQLitePath = "./data/sessionserver.db"
 // the job (SHUTDOWN_TIMEOUT cancels it sooner, and it is retried).
 const DefaultCleanSessionsTimeBudget = time.Minute
 
+// Defaults of the guest-session limits. 300 new sessions per 5 minutes is
+// one a second from one address, sustained: far more than a household or
+// an office makes (a new session is a first visit without a cookie), and
+// a flood from one address is refused after it. 100,000 cache-only guests
+// per instance bound its share of Redis to 100,000 guest keys, while a
+// real shop seldom has that many guests browsing within one
+// SESSION_CACHE_TTL (5 minutes) on one instance.
+const (
+	DefaultGuestAddressLimit  = 300
+	DefaultGuestAddressWindow = 5 * time.Minute
+	DefaultGuestCacheLimit    = 100000
+)
+
 // Defaults returns the configuration used when no environment variable is
 // set. It is valid as it stands.
 func Defaults() Config {
@@ -29,6 +42,7 @@ func Defaults() Config {
 		// Guest sessions (a group of their own, so that adding them did
 		// not realign every line below).
 
+		AnonymousCartIdleTimeout:   service.DefaultAnonymousCartIdleTimeout,
 		AnonymousIdleTimeout:       service.DefaultAnonymousIdleTimeout,
 		AnonymousSessionDuration:   service.DefaultAnonymousSessionDuration,
 		AuthTokenHeaderKey:         auth.DefaultAuthTokenHeaderKey,
@@ -49,6 +63,9 @@ func Defaults() Config {
 		LogLevel:                   slog.LevelInfo,
 		LogoutScope:                LogoutAll,
 		GuestSessions:              GuestLazy,
+		GuestAddressLimit:          DefaultGuestAddressLimit,
+		GuestAddressWindow:         DefaultGuestAddressWindow,
+		GuestCacheLimit:            DefaultGuestCacheLimit,
 		MaxQueryAliases:            gqlutil.DefaultMaxAliases,
 		MaxQueryDepth:              gqlutil.DefaultMaxDepth,
 		MaxQueryFields:             gqlutil.DefaultMaxFields,

@@ -36,6 +36,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c := Defaults()
 	r := envReader{lookup: lookup}
 
+	r.duration("ANONYMOUS_CART_IDLE_TIMEOUT", time.Millisecond, &c.AnonymousCartIdleTimeout)
 	r.duration("ANONYMOUS_IDLE_TIMEOUT", time.Millisecond, &c.AnonymousIdleTimeout)
 	r.duration("ANONYMOUS_SESSION_DURATION", time.Millisecond, &c.AnonymousSessionDuration)
 	r.string("AUTH_TOKEN_HEADER_KEY", &c.AuthTokenHeaderKey)
@@ -67,6 +68,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.logLevel("LOG_LEVEL", &c.LogLevel)
 	r.word("LOGOUT_SCOPE", &c.LogoutScope)
 	r.word("GUEST_SESSIONS", &c.GuestSessions)
+	r.int("GUEST_ADDRESS_LIMIT", guestLimitHint, &c.GuestAddressLimit)
+	r.duration("GUEST_ADDRESS_WINDOW", time.Millisecond, &c.GuestAddressWindow)
+	r.int("GUEST_CACHE_LIMIT", guestLimitHint, &c.GuestCacheLimit)
 	r.string("ORDER_MERGE_STRATEGY", &c.OrderMergeStrategy)
 	r.int("MAX_QUERY_ALIASES", limitHint, &c.MaxQueryAliases)
 	r.int("MAX_QUERY_DEPTH", limitHint, &c.MaxQueryDepth)

@@ -38,6 +38,7 @@ const (
 	cacheSizeHint  = "use 1 or more"
 	cacheBytesHint = "use bytes or a size such as 256MiB or 1GB, or 0 for no bound in bytes"
 	limitHint      = "use 1 or more"
+	guestLimitHint = "use 0 (no limit) or more"
 )
 
 // Validate checks every field and reports every problem at once, joined with
@@ -59,6 +60,7 @@ func (c Config) problems() []error {
 		}
 	}
 
+	positive("ANONYMOUS_CART_IDLE_TIMEOUT", c.AnonymousCartIdleTimeout)
 	positive("ANONYMOUS_IDLE_TIMEOUT", c.AnonymousIdleTimeout)
 	positive("ANONYMOUS_SESSION_DURATION", c.AnonymousSessionDuration)
 	if !isToken(c.AuthTokenHeaderKey) {
@@ -114,6 +116,13 @@ func (c Config) problems() []error {
 	atLeastOne("PASSWORD_HASH_CONCURRENCY", c.PasswordHashConcurrency)
 	if !slices.Contains([]string{GuestLazy, GuestEager}, c.GuestSessions) {
 		fail("GUEST_SESSIONS", "%q is not a guest-session mode (use lazy or eager)", c.GuestSessions)
+	}
+	if c.GuestAddressLimit < 0 {
+		fail("GUEST_ADDRESS_LIMIT", "%d is negative (%s)", c.GuestAddressLimit, guestLimitHint)
+	}
+	positive("GUEST_ADDRESS_WINDOW", c.GuestAddressWindow)
+	if c.GuestCacheLimit < 0 {
+		fail("GUEST_CACHE_LIMIT", "%d is negative (%s)", c.GuestCacheLimit, guestLimitHint)
 	}
 	if !slices.Contains([]string{LogoutAll, LogoutSession}, c.LogoutScope) {
 		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)

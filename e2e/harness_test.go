@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -61,6 +62,10 @@ type env struct {
 	// tokens receives the verification and password reset tokens the
 	// server sends (account_test.go).
 	tokens *tokenBox
+	// redis and redisPrefix are the Redis client and key prefix of a
+	// Redis backend whose client the harness made (nil otherwise).
+	redis       redis.UniversalClient
+	redisPrefix string
 }
 
 // envOption changes the test configuration.
@@ -111,6 +116,7 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 	// request is tested on purpose (instances_test.go, resilience_test.go).
 	cfg.SessionCacheTimeout = testCacheTimeout
 	appOpts := app.Options{}
+	e := &env{t: t, clock: testenv.NewClock(), tokens: &tokenBox{}}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -121,12 +127,12 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 		client, mr := testenv.Redis(t)
 		appOpts.Redis = client
 		appOpts.RedisKeyPrefix = testenv.RandomPrefix()
+		e.redis, e.redisPrefix = client, appOpts.RedisKeyPrefix
 		cfg.RedisURL = os.Getenv(testenv.RedisURLEnv)
 		if mr != nil {
 			cfg.RedisURL = "redis://" + mr.Addr() + "/0"
 		}
 	}
-	e := &env{t: t, clock: testenv.NewClock(), tokens: &tokenBox{}}
 	appOpts.Notifier = e.tokens
 	e.db = testenv.DialectDB(t, b.dialect)
 	appOpts.DB = e.db

@@ -24,9 +24,10 @@ import (
 
 // Sessions is what the middleware needs of the session service.
 type Sessions interface {
-	// CreateAnonymousSession creates a guest session on a channel
-	// (RequestContext.EnsureSession).
-	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
+	// CreateAnonymousSession creates a guest session on a channel for a
+	// client address (RequestContext.EnsureSession), or refuses it with an
+	// error that has a RetryAfter() time.Duration method.
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error)
 	// GetSessionFromToken returns the session of a token, or service.ErrNotFound.
 	GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error)
 	// EnsureActiveChannel records the request's channel on the session.
@@ -201,8 +202,8 @@ func extractToken(r *http.Request, cfg *Config) string {
 // cancellation, for the same reason as the lookup.
 type detached struct{ Sessions }
 
-func (d detached) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
-	return d.Sessions.CreateAnonymousSession(context.WithoutCancel(ctx), channelID)
+func (d detached) CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error) {
+	return d.Sessions.CreateAnonymousSession(context.WithoutCancel(ctx), channelID, client)
 }
 
 // tokenWriter writes a pending token change into the headers just before the

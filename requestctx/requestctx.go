@@ -35,7 +35,7 @@ type RequestContext struct {
 
 // sessionCreator is what EnsureSession needs of the session service.
 type sessionCreator interface {
-	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error)
 }
 
 // tokenUpdate is a token to send back: "" clears the client's token.
@@ -133,6 +133,8 @@ func (rc *RequestContext) ClearSession() {
 // when there is none (Vendure does this for fields that allow Owner). Within
 // one request at most one anonymous session is created, even when several
 // fields ask at once. The new token goes back with a long-lived cookie.
+// Too many new guest sessions from the client's address is a
+// *service.TooManyRequestsError, sent as any throttled call's.
 func (rc *RequestContext) EnsureSession(ctx context.Context) (*sessioncache.CachedSession, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -140,7 +142,7 @@ func (rc *RequestContext) EnsureSession(ctx context.Context) (*sessioncache.Cach
 		return rc.session, nil
 	}
 	channelID := rc.channel.ID
-	s, err := rc.sessions.CreateAnonymousSession(ctx, &channelID)
+	s, err := rc.sessions.CreateAnonymousSession(ctx, &channelID, rc.clientAddress)
 	if err != nil {
 		return nil, err
 	}

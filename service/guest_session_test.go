@@ -19,6 +19,75 @@ func TestGuestSessionDefaults(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, 30*day, service.DefaultAnonymousSessionDuration)
 	require.Equal(t, 7*day, service.DefaultAnonymousIdleTimeout)
+	require.Equal(t, 30*day, service.DefaultAnonymousCartIdleTimeout)
+}
+
+// A guest's cart is not kept for a year: unused for
+// AnonymousCartIdleTimeout, the session is not found any more (whether or
+// not the clean-up has run) and the clean-up removes it; a cart in use is
+// written every half of it and kept.
+func TestGuestCartIdle(t *testing.T) {
+	t.Parallel()
+
+	t.Run("IdleCartRefusedThenRemoved", func(t *testing.T) {
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
+			cs, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 42)
+			require.NoError(t, err)
+
+			b.clock.Advance(30*day + time.Second)
+			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+			require.ErrorIs(t, err, service.ErrNotFound, "refused before the clean-up runs")
+			require.NotNil(t, b.sessionRow(t, cs.Token))
+
+			n, err := b.sessions.CleanExpiredSessions(b.ctx, 1000)
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
+			require.Nil(t, b.sessionRow(t, cs.Token))
+		})
+	})
+
+	t.Run("CartInUseKept", func(t *testing.T) {
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
+			cs, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 42)
+			require.NoError(t, err)
+			// A visit every 20 days for 200 days, the clean-up running
+			// daily: never 30 days without a write.
+			for d := 1; d <= 200; d++ {
+				b.clock.Advance(day)
+				_, err := b.sessions.CleanExpiredSessions(b.ctx, 1000)
+				require.NoError(t, err)
+				if d%20 == 0 {
+					got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+					require.NoError(t, err, "day %d", d)
+					require.Equal(t, entity.ID(42), *got.ActiveOrderID)
+				}
+			}
+			require.NotNil(t, b.sessionRow(t, cs.Token))
+		})
+	})
+
+	t.Run("OwnSetting", func(t *testing.T) {
+		eachDB(t, bundleOpts{AnonymousCartIdleTimeout: 2 * day}, func(t *testing.T, b *testBundle) {
+			cs, err := b.sessions.SetActiveOrder(b.ctx, b.anonymous(t), 42)
+			require.NoError(t, err)
+			b.clock.Advance(day + time.Minute) // renewed: half of 2 days has passed
+			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+			require.NoError(t, err)
+			requireTimeEqual(t, b.clock.Now(), b.sessionRow(t, cs.Token).UpdatedAt)
+			b.clock.Advance(2*day + time.Second)
+			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+			require.ErrorIs(t, err, service.ErrNotFound)
+		})
+	})
+
+	t.Run("IdleGuestWithoutOrderRefusedToo", func(t *testing.T) {
+		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
+			cs := b.anonymous(t)
+			b.clock.Advance(7*day + time.Second)
+			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+			require.ErrorIs(t, err, service.ErrNotFound)
+		})
+	})
 }
 
 // A guest session that holds nothing lives 30 days and is renewed while in
@@ -103,12 +172,21 @@ func TestGuestSessionLifetime(t *testing.T) {
 			requireTimeEqual(t, now.Add(oneYear), b.sessionRow(t, cs.Token).Expires)
 			requireTimeEqual(t, now.Add(oneYear), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).Expires)
 
-			// Renewed by the one-year rule: nothing for months.
-			b.clock.Advance(100 * day)
+			// A cart is written once half of the cart idle timeout (15
+			// days) has passed: not before.
+			b.clock.Advance(14 * day)
 			got, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 			require.NoError(t, err)
 			requireTimeEqual(t, now.Add(oneYear), got.Expires)
 			requireTimeEqual(t, now, b.sessionRow(t, cs.Token).UpdatedAt, "no write")
+
+			// Past it (and past the entry cached above): renewed.
+			b.clock.Advance(day + time.Hour)
+			now = b.clock.Now()
+			got, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
+			require.NoError(t, err)
+			requireTimeEqual(t, now.Add(oneYear), got.Expires)
+			requireTimeEqual(t, now, b.sessionRow(t, cs.Token).UpdatedAt)
 
 			// The order is gone (paid): a guest holding nothing again.
 			b.clock.Advance(time.Hour)

@@ -113,6 +113,14 @@ type bundleOpts struct {
 	HookClearsCache bool
 	// LazyGuests sets SessionConfig.LazyGuestSessions.
 	LazyGuests bool
+	// AnonymousCartIdleTimeout is the SessionService's (zero: its
+	// default).
+	AnonymousCartIdleTimeout time.Duration
+	// GuestAddressLimit, GuestAddressWindow and GuestCacheLimit are the
+	// SessionService's guest limits (zero: none).
+	GuestAddressLimit  int
+	GuestAddressWindow time.Duration
+	GuestCacheLimit    int
 }
 
 // noopCache is a bundleOpts.NewCache for tests that must read the database
@@ -170,7 +178,10 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	b.sessions, err = service.NewSessionService(service.SessionConfig{
 		DB: db, Cache: b.cache, Prober: prober, Logger: discardLog, NowFunc: clock.Now,
 		SessionDuration: opts.SessionDuration, CacheTTL: opts.CacheTTL, QueryTimeout: opts.QueryTimeout,
-		LazyGuestSessions: opts.LazyGuests,
+		LazyGuestSessions:        opts.LazyGuests,
+		AnonymousCartIdleTimeout: opts.AnonymousCartIdleTimeout,
+		GuestAddressLimit:        opts.GuestAddressLimit, GuestAddressWindow: opts.GuestAddressWindow,
+		GuestCacheLimit: opts.GuestCacheLimit,
 		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
 			return b.users.AddCustomerToChannel(ctx, userID, channelID)
 		},
@@ -288,7 +299,7 @@ func (b *testBundle) newSession(t *testing.T, userID entity.ID) *sessioncache.Ca
 func (b *testBundle) anonymous(t *testing.T) *sessioncache.CachedSession {
 	t.Helper()
 	ch := b.defaultChannel.ID
-	cs, err := b.sessions.CreateAnonymousSession(b.ctx, &ch)
+	cs, err := b.sessions.CreateAnonymousSession(b.ctx, &ch, "")
 	require.NoError(t, err)
 	return cs
 }

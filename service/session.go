@@ -27,6 +27,13 @@ const (
 	// CleanExpiredSessions removes it (ANONYMOUS_IDLE_TIMEOUT; Vendure's
 	// hard-coded 7 days).
 	DefaultAnonymousIdleTimeout = 7 * 24 * time.Hour
+	// DefaultAnonymousCartIdleTimeout is how long an anonymous session with
+	// an active order (a guest's cart) survives without a row write
+	// (ANONYMOUS_CART_IDLE_TIMEOUT). Vendure keeps it for sessionDuration
+	// (1 y). A month lets a shopper come back to a cart after a few weeks
+	// (a pay day, a reminder mail) at one write per cart per 15 days of
+	// use, and ends a cart nobody came back to within 30 days.
+	DefaultAnonymousCartIdleTimeout = 30 * 24 * time.Hour
 )
 
 // AssignCustomerFunc makes the customer profile of a user visible on a
@@ -78,6 +85,23 @@ type SessionConfig struct {
 	// removes it; such a session in use is renewed (written) at least every
 	// half of it, so only an unused one reaches it. Defaults to 7 days.
 	AnonymousIdleTimeout time.Duration
+	// AnonymousCartIdleTimeout is AnonymousIdleTimeout for an anonymous
+	// session with an active order: a guest's cart not used for this long
+	// is removed by CleanExpiredSessions, and refused by the lookup before
+	// that. Defaults to 30 days.
+	AnonymousCartIdleTimeout time.Duration
+	// GuestAddressLimit is how many new guest sessions one client address
+	// may have per GuestAddressWindow; past it CreateAnonymousSession
+	// returns *TooManyRequestsError (see session_guest_limit.go). Zero (the
+	// default here; the server sets GUEST_ADDRESS_LIMIT) is no limit.
+	GuestAddressLimit int
+	// GuestAddressWindow is GuestAddressLimit's window. Required with it.
+	GuestAddressWindow time.Duration
+	// GuestCacheLimit is how many new guest sessions (and renewals of
+	// cache-only ones) this instance writes to the cache in any CacheTTL;
+	// past it a new guest is not cached (see session_guest_limit.go). Zero (the
+	// default here; the server sets GUEST_CACHE_LIMIT) is no limit.
+	GuestCacheLimit int
 	// LazyGuestSessions keeps a guest session that holds nothing in the
 	// cache only, and writes its row when it first holds something (see
 	// session_guest.go). It needs a cache that stores: with
@@ -110,8 +134,10 @@ type SessionService struct {
 	duration       time.Duration
 	cacheTTL       time.Duration
 	anonDuration   time.Duration // at most duration
-	anonIdle       time.Duration
-	lazyGuests     bool // LazyGuestSessions, with a cache that stores
+	anonIdle       time.Duration // of a guest without an active order
+	cartIdle       time.Duration // of a guest with one
+	guests         *guestLimiter // nil: no guest limits
+	lazyGuests     bool          // LazyGuestSessions, with a cache that stores
 	queryTimeout   time.Duration
 	queries        sessionQueries
 
@@ -145,6 +171,9 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 	if cfg.AnonymousIdleTimeout <= 0 {
 		cfg.AnonymousIdleTimeout = DefaultAnonymousIdleTimeout
 	}
+	if cfg.AnonymousCartIdleTimeout <= 0 {
+		cfg.AnonymousCartIdleTimeout = DefaultAnonymousCartIdleTimeout
+	}
 	if cfg.CleanSessionsBatchSize <= 0 {
 		cfg.CleanSessionsBatchSize = DefaultCleanSessionsBatchSize
 	}
@@ -169,6 +198,8 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 		anonDuration: min(cfg.AnonymousSessionDuration, cfg.SessionDuration),
 		anonIdle:     cfg.AnonymousIdleTimeout,
+		cartIdle:     cfg.AnonymousCartIdleTimeout,
+		guests:       newGuestLimiter(cfg.GuestAddressLimit, cfg.GuestAddressWindow, cfg.GuestCacheLimit, cfg.CacheTTL),
 		lazyGuests:   cfg.LazyGuestSessions && !noop,
 		queryTimeout: cfg.QueryTimeout, queries: queries,
 	}, nil

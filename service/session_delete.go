@@ -88,10 +88,11 @@ func (s *SessionService) evictUserOnCommit(ctx context.Context, t *tx, userID en
 }
 
 // CleanExpiredSessions is Vendure's cleanExpiredSessions: it deletes expired
-// sessions, and anonymous sessions with no active order whose row has not
-// been written for AnonymousIdleTimeout, in batches of batchSize until none
-// remain (Vendure deletes one batch per run, so a busy site never catches
-// up). It revokes each in the cache and returns how many it deleted. It is
+// sessions, anonymous sessions with no active order whose row has not been
+// written for AnonymousIdleTimeout, and anonymous sessions with an active
+// order (a guest's cart) not written for AnonymousCartIdleTimeout, in
+// batches of batchSize until none remain (Vendure deletes one batch per
+// run, so a busy site never catches up). It revokes each in the cache and returns how many it deleted. It is
 // CleanExpiredSessionsUntil without a deadline.
 func (s *SessionService) CleanExpiredSessions(ctx context.Context, batchSize int) (int, error) {
 	removed, _, err := s.CleanExpiredSessionsUntil(ctx, batchSize, time.Time{})
@@ -107,9 +108,10 @@ var _ jobs.Cleaner = (*SessionService)(nil)
 // remain (done is false when it stopped at the deadline). The
 // clean-sessions job calls it (jobs.Cleaner).
 //
-// It makes two passes, expired sessions then idle guests, each one index
-// range in order (session_expires_idx, then the partial
-// session_anonymous_idle_idx): one OR of both plans as a bitmap OR on
+// It makes three passes, expired sessions, idle guests, then idle guests
+// with an order, each one index range in order (session_expires_idx, then
+// the partial session_anonymous_idle_idx and
+// session_anonymous_cart_idle_idx; one OR of the plans is a a bitmap OR on
 // PostgreSQL, which collects every match before the LIMIT, each batch.
 // Each batch is its own short transaction (live traffic keeps working
 // between them; every statement is bounded by the database's query
@@ -130,6 +132,11 @@ func (s *SessionService) CleanExpiredSessionsUntil(ctx context.Context, batchSiz
 			name: "idle anonymous", column: "updated_at", index: "session_anonymous_idle_idx",
 			where:  "user_id IS NULL AND active_order_id IS NULL AND updated_at < ?",
 			before: now.Add(-s.anonIdle),
+		},
+		{
+			name: "idle anonymous with an order", column: "updated_at", index: "session_anonymous_cart_idle_idx",
+			where:  "user_id IS NULL AND active_order_id IS NOT NULL AND updated_at < ?",
+			before: now.Add(-s.cartIdle),
 		},
 	}
 	started := false

@@ -32,21 +32,29 @@ import (
 // for that long therefore starts over.
 
 // CreateAnonymousSession is Vendure's createAnonymousSession: it creates a
-// guest session on channelID (nil for none). It lives
-// AnonymousSessionDuration (Vendure: sessionDuration) until it gets an
-// active order.
+// guest session on channelID (nil for none) for the client at address
+// client (requestctx's ClientAddress; "" for an in-process caller, which is
+// not counted). It lives AnonymousSessionDuration (Vendure:
+// sessionDuration) until it gets an active order.
 //
-// With lazy guest sessions and a healthy cache it is only cached (see
-// above); otherwise, or when the cache does not take it, its row is
-// inserted, committing on its own, outside any request transaction, so the
-// guest keeps it even if the request fails later.
-func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
+// A client past GuestAddressLimit gets *TooManyRequestsError and no session (see
+// session_guest_limit.go). With lazy guest sessions and a healthy cache it
+// is only cached (see above). Otherwise, or when the cache does not take
+// it, its row is inserted, committing on its own, outside any request
+// transaction, so the guest keeps it even if the request fails later, and
+// then cached. Each new guest counts against the instance's
+// GuestCacheLimit: past it the guest is not cached, and a lazy one gets
+// no row either (its token serves this request only).
+func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error) {
+	now := s.nowUTC()
+	if wait, ok := s.guests.admitAddress(client, now); !ok {
+		return nil, &TooManyRequestsError{RetryAfter: wait}
+	}
 	token, err := generateToken()
 	if err != nil {
 		return nil, err
 	}
 	gen := s.cache.generation()
-	now := s.nowUTC()
 	row := &entity.Session{
 		CreatedAt: now, UpdatedAt: now,
 		TokenHash:       HashToken(token),
@@ -54,9 +62,17 @@ func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *
 		Expires:         now.Add(s.anonDuration),
 		ActiveChannelID: channelID,
 	}
-	if s.lazyGuests && s.cache.healthy() {
+	// Every new guest's cache write counts against the instance budget.
+	admitted := s.guests.admitCacheWrite(now)
+	if s.lazyGuests {
 		cs := s.serialize(row, nil, now)
-		if s.cache.set(ctx, row.TokenHash, cs, gen) {
+		if !admitted {
+			// Over the instance budget: a guest of this request only,
+			// neither cached nor stored (a slow cache under a flood must
+			// not turn the flood into rows instead).
+			return withToken(cs, token), nil
+		}
+		if s.cache.healthy() && s.cache.set(ctx, row.TokenHash, cs, gen) {
 			return withToken(cs, token), nil
 		}
 	}
@@ -64,7 +80,9 @@ func (s *SessionService) CreateAnonymousSession(ctx context.Context, channelID *
 		return nil, fmt.Errorf("create anonymous session: %w", err)
 	}
 	cs := s.serialize(row, nil, now)
-	s.cache.set(ctx, row.TokenHash, cs, gen)
+	if admitted {
+		s.cache.set(ctx, row.TokenHash, cs, gen)
+	}
 	return withToken(cs, token), nil
 }
 
@@ -74,12 +92,26 @@ func (s *SessionService) guestDue(cs *sessioncache.CachedSession, now time.Time)
 	return cs.IsStale(now.Add(s.cacheTTL / 2))
 }
 
+// cachedGuestIdle reports whether a cache-only guest entry has gone
+// AnonymousIdleTimeout without a renewal (its expiry was last set
+// AnonymousSessionDuration ahead): the idle rule of a guest's row (see
+// renewal), for an entry that outlived it in a cache that does not expire
+// it (the memory LRU; Redis keys expire after SESSION_CACHE_TTL).
+func (s *SessionService) cachedGuestIdle(cs *sessioncache.CachedSession, now time.Time) bool {
+	return !now.Before(cs.Expires.Add(s.anonIdle - s.anonDuration))
+}
+
 // renewGuest writes a cache-only guest entry again under key with a new
 // cacheExpiry and, by the sliding-expiry rule, a new expiry, and returns it
 // for the request. gen was taken before the row was looked for: a
-// revocation since then keeps the write out.
+// revocation since then keeps the write out. Past the instance's
+// GuestCacheLimit the write is skipped (session_guest_limit.go): the entry
+// serves until it expires from the cache.
 func (s *SessionService) renewGuest(ctx context.Context, key, token string, cached *sessioncache.CachedSession, gen sessioncache.Generation) *sessioncache.CachedSession {
 	now := s.nowUTC()
+	if !s.guests.admitCacheWrite(now) {
+		return withToken(cached, token)
+	}
 	c := *cached
 	c.CacheExpiry = float64(now.Add(s.cacheTTL).UnixNano()) / 1e9
 	if lifetime, renew := s.renewal(&c, c.Expires.Sub(now)); renew {

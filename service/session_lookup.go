@@ -42,7 +42,7 @@ func (s *SessionService) GetSessionFromToken(ctx context.Context, token string) 
 	gen := s.cache.generation() // before the read: see the revocation invariant
 	cs, err := s.findSessionByTokenHash(ctx, key)
 	if errors.Is(err, ErrNotFound) {
-		if cached != nil && !cached.Stored() && !cached.IsExpired(now) {
+		if cached != nil && !cached.Stored() && !cached.IsExpired(now) && !s.cachedGuestIdle(cached, now) {
 			return s.renewGuest(ctx, key, token, cached, gen), nil
 		}
 		if cached != nil {
@@ -98,9 +98,15 @@ func (s *SessionService) updateSessionExpiry(ctx context.Context, cs *sessioncac
 // what cs holds, and whether a session with left before it expires is
 // renewed to it now.
 //
-//   - A logged-in session, or a guest with an active order (a cart worth
-//     keeping), lives SessionDuration and is renewed when less than half of
-//     it is left: Vendure's rule, at most one write per half lifetime.
+//   - A logged-in session lives SessionDuration and is renewed when less
+//     than half of it is left: Vendure's rule, at most one write per half
+//     lifetime.
+//   - A guest with an active order (a cart worth keeping) lives
+//     SessionDuration too, but is renewed once half of
+//     AnonymousCartIdleTimeout has passed since its last renewal, so a
+//     cart in use is written at least that often and the idle rule (see
+//     idleFor) only ends one unused for between half the cart idle timeout
+//     and all of it (15 to 30 days by default).
 //   - A guest without an active order lives AnonymousSessionDuration. It is
 //     renewed once half of AnonymousIdleTimeout (or of its lifetime, if
 //     shorter) has passed since its last renewal, so a guest in use is
@@ -110,11 +116,32 @@ func (s *SessionService) updateSessionExpiry(ctx context.Context, cs *sessioncac
 //     longer expiry (its order was cleared, or it predates the setting) is
 //     brought back to AnonymousSessionDuration.
 func (s *SessionService) renewal(cs *sessioncache.CachedSession, left time.Duration) (lifetime time.Duration, renew bool) {
-	if cs.User != nil || cs.ActiveOrderID != nil {
+	if cs.User != nil {
 		return s.duration, left < s.duration/2
+	}
+	if cs.ActiveOrderID != nil {
+		every := min(s.cartIdle, s.duration) / 2
+		return s.duration, left < s.duration-every || left > s.duration
 	}
 	every := min(s.anonIdle, s.anonDuration) / 2
 	return s.anonDuration, left < s.anonDuration-every || left > s.anonDuration
+}
+
+// idleFor is how long a session holding what row holds may go without a
+// row write: AnonymousIdleTimeout for a guest without an active order,
+// AnonymousCartIdleTimeout for one with, no limit (0) for a logged-in
+// session. The lookup does not find a guest idle longer (an idle session
+// is gone whether or not the clean-up has run yet), and the clean-up
+// removes it.
+func (s *SessionService) idleFor(userID, activeOrderID *entity.ID) time.Duration {
+	switch {
+	case userID != nil:
+		return 0
+	case activeOrderID != nil:
+		return s.cartIdle
+	default:
+		return s.anonIdle
+	}
 }
 
 // sessionRow is one row of the session lookup: a session with one
@@ -123,6 +150,7 @@ type sessionRow struct {
 	ID                     entity.ID  `bun:"id"`
 	TokenHash              string     `bun:"token_hash"`
 	Expires                time.Time  `bun:"expires"`
+	UpdatedAt              time.Time  `bun:"updated_at"`
 	ActiveOrderID          *entity.ID `bun:"active_order_id"`
 	ActiveChannelID        *entity.ID `bun:"active_channel_id"`
 	SessionUserID          *entity.ID `bun:"session_user_id"`
@@ -147,6 +175,9 @@ func (s *SessionService) sessionOfRows(rows []sessionRow) (*sessioncache.CachedS
 	first := rows[0]
 	if first.SessionUserID != nil && first.UserID == nil {
 		return nil, "", ErrNotFound // the user was deleted
+	}
+	if idle := s.idleFor(first.SessionUserID, first.ActiveOrderID); idle > 0 && s.nowUTC().After(first.UpdatedAt.Add(idle)) {
+		return nil, "", ErrNotFound // an idle guest (see idleFor)
 	}
 	row := &entity.Session{
 		ID: first.ID, TokenHash: first.TokenHash, Expires: first.Expires,

@@ -38,11 +38,12 @@ import (
 // hooks, database.timeoutHook among them, so querySession sets its own
 // deadline: SessionConfig.QueryTimeout, the same DB_QUERY_TIMEOUT.
 
-// sessionSelect reads a live (not invalidated) session, its user, whether
+// sessionSelect reads a live (not invalidated) session, when its row was
+// last written (the idle rule, see idleFor), its user, whether
 // the user is an administrator, and every (role, channel) pair of the
 // user, in one query. sessionQueries completes it with its key and
 // sessionOrder.
-const sessionSelect = `SELECT s.id, s.token_hash, s.expires, s.active_order_id, s.active_channel_id,
+const sessionSelect = `SELECT s.id, s.token_hash, s.expires, s.updated_at, s.active_order_id, s.active_channel_id,
 	s.user_id AS session_user_id, s.authentication_strategy,
 	u.id AS user_id, u.identifier, u.verified, adm.id AS administrator_id,
 	r.id AS role_id, r.permissions, ch.id AS channel_id, ch.token AS channel_token, ch.code AS channel_code
@@ -90,14 +91,15 @@ type querier interface {
 
 // loadByID reads the session with id (not checking expiry), serialized,
 // with its token hash (its cache key), through q: s.db.DB, or a
-// transaction's sqlTx to see what it wrote. A session whose user is gone
-// is not found.
+// transaction's sqlTx to see what it wrote. A session whose user is gone,
+// or an idle guest (see idleFor), is not found.
 func (s *SessionService) loadByID(ctx context.Context, q querier, id entity.ID) (*sessioncache.CachedSession, string, error) {
 	return s.querySession(ctx, q, s.queries.byID, int64(id))
 }
 
 // loadByTokenHash reads the session whose token hashes to hash (not
-// checking expiry), serialized. A session whose user is gone is not found.
+// checking expiry), serialized. A session whose user is gone, or an idle
+// guest (see idleFor), is not found.
 func (s *SessionService) loadByTokenHash(ctx context.Context, hash string) (*sessioncache.CachedSession, error) {
 	cs, _, err := s.querySession(ctx, s.db.DB, s.queries.byTokenHash, hash)
 	return cs, err

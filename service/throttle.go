@@ -165,18 +165,14 @@ func ClientAddress(ctx context.Context) string {
 	return addr
 }
 
-// addressKey is the key of a client address: an IPv6 address by its /64.
+// addressKey is the key of the client address in ctx (addressBlock).
 func addressKey(ctx context.Context) string {
 	addr := ClientAddress(ctx)
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
 		return addr
 	}
-	if a = a.Unmap(); a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
+	return addressBlock(a).String()
 }
 
 // identifierKey is the key of a login identifier: logins match

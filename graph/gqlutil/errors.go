@@ -94,6 +94,8 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
+// msgTooManyRequests is the message of TOO_MANY_REQUESTS.
+
 // cause is the error gqlgen wrapped, for the log: its wrapper only adds the
 // source position.
 func cause(err error) error {

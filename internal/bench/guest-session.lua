@@ -3,6 +3,11 @@
 -- guest session (a cache entry; with GUEST_SESSIONS=eager also a row) and
 -- returns its token, as it does for activeOrder. No token is ever sent back.
 --
+-- Every request comes from one address: past GUEST_ADDRESS_LIMIT (300 per
+-- GUEST_ADDRESS_WINDOW) the server answers TOO_MANY_REQUESTS. To measure
+-- throughput, start it with GUEST_ADDRESS_LIMIT=0 (and GUEST_CACHE_LIMIT=0
+-- for no instance budget); docs/guest-bounds.md measures the limits.
+--
 --   wrk -t1 -c50 -d30s --latency -s internal/bench/guest-session.lua http://127.0.0.1:3111/shop-api
 wrk.method = "POST"
 wrk.body   = '{"query":"{ activeCustomer { id } }"}'

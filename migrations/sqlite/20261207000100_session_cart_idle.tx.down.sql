@@ -1,0 +1,1 @@
+DROP INDEX session_anonymous_cart_idle_idx;
