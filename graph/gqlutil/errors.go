@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -37,7 +38,8 @@ var msgOutOfRange = fmt.Sprintf("This order's figures are out of range: a line p
 //   - input coercion errors, which gqlgen attaches below the field, at the
 //     argument or input field that failed, keep their message (our
 //     unmarshalers, package gqlscalar and the enums', write those for
-//     clients) and get USER_INPUT_ERROR;
+//     clients), prefixed with that argument's path ("input.firstName: "),
+//     and get USER_INPUT_ERROR;
 //   - an order figure out of range (entity.ErrOutOfRange) is
 //     USER_INPUT_ERROR with a fixed message;
 //   - anything else after the request's deadline passed is REQUEST_TIMEOUT;
@@ -70,6 +72,11 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return coded(ctx, gqlerr.CodeUserInput, msgOutOfRange)
 		case errors.As(err, &gqlErr) && gqlErr.Err != nil && isInputError(ctx, gqlErr):
 			e := graphql.DefaultErrorPresenter(ctx, err)
+			// The message names the argument or input field it is about
+			// ("input.firstName: …"): a client reads messages, not paths.
+			if arg := gqlErr.Path[len(graphql.GetPath(ctx)):].String(); arg != "" && !strings.HasPrefix(e.Message, arg+": ") {
+				e.Message = arg + ": " + e.Message
+			}
 			if gqlerr.Code(e) == "" {
 				if e.Extensions == nil {
 					e.Extensions = map[string]any{}

@@ -118,7 +118,7 @@ func TestErrorPresenterUnwrapsResolverErrors(t *testing.T) {
 		// the field: its message (written by an unmarshaler for clients) passes.
 		argCtx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
 		e = present(ctx, graphql.ErrorOnPath(argCtx, errors.New("abc is not a valid ID")))
-		require.Equal(t, "abc is not a valid ID", e.Message)
+		require.Equal(t, "id: abc is not a valid ID", e.Message)
 		require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
 
 		// The scalars' own refusals are such errors: USER_INPUT_ERROR, in
