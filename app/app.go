@@ -84,7 +84,9 @@ type App struct {
 }
 
 // New builds the server: it opens and migrates the database, seeds it, and
-// builds the services and the HTTP handler.
+// builds the services and the HTTP handler. Migrating and seeding hold the
+// migration lock (migrations.Lock), so instances started together on one
+// database all come up: they migrate and seed one at a time.
 func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -117,7 +119,27 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		}
 		a.closers = append(a.closers, a.DB.Close)
 	}
-	if err := migrations.Run(ctx, a.DB); err != nil {
+	bcryptHasher, err := password.NewBcrypt(cfg.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	// Every hash and check, seed and login alike, waits for one of
+	// PASSWORD_HASH_CONCURRENCY slots within its request's deadline.
+	hasher := password.NewPool(bcryptHasher, cfg.PasswordHashConcurrency)
+	// Seeding runs under the migration lock too: instances starting
+	// together on an empty database seed it one after the other, and each
+	// but the first finds the rows there.
+	seed := func(ctx context.Context) error {
+		if err := service.Seed(ctx, a.DB, hasher, now(), service.SeedConfig{
+			DefaultChannelToken:  cfg.DefaultChannelToken,
+			SuperadminIdentifier: cfg.SuperadminIdentifier,
+			SuperadminPassword:   cfg.SuperadminPassword,
+		}); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		return nil
+	}
+	if err := migrations.RunWith(ctx, a.DB, migrations.Options{After: seed, Logger: log}); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 
@@ -127,21 +149,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	prober, _ := a.Cache.(sessioncache.Prober) // a shared cache, probed in the background
 	if opts.Cache != nil {
 		a.Cache = opts.Cache(a.Cache)
-	}
-
-	bcryptHasher, err := password.NewBcrypt(cfg.BcryptCost)
-	if err != nil {
-		return nil, err
-	}
-	// Every hash and check, seed and login alike, waits for one of
-	// PASSWORD_HASH_CONCURRENCY slots within its request's deadline.
-	hasher := password.NewPool(bcryptHasher, cfg.PasswordHashConcurrency)
-	if err := service.Seed(ctx, a.DB, hasher, now(), service.SeedConfig{
-		DefaultChannelToken:  cfg.DefaultChannelToken,
-		SuperadminIdentifier: cfg.SuperadminIdentifier,
-		SuperadminPassword:   cfg.SuperadminPassword,
-	}); err != nil {
-		return nil, fmt.Errorf("seed: %w", err)
 	}
 
 	if a.Sessions, err = service.NewSessionService(service.SessionConfig{

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -90,33 +91,53 @@ func DialectOf(db *bun.DB) (string, error) {
 	}
 }
 
+// Options tunes RunWith. The zero value is ready to use.
+type Options struct {
+	// After, when set, runs once the migrations are applied, under the
+	// same hold of the lock (app.New seeds the database there), so that
+	// instances starting together run it one at a time, each after the
+	// previous one's changes committed.
+	After func(ctx context.Context) error
+	// Logger is told when the lock is waited for. Defaults to
+	// slog.Default().
+	Logger *slog.Logger
+}
+
 // Run applies every migration not yet applied to db, choosing the folder by
-// db's dialect, then River's own migrations (see River). It takes bun's migration lock for the duration, so two
-// processes starting together do not migrate twice; the second one fails
-// with a lock error instead. Running it on an up-to-date database does
-// nothing.
-func Run(ctx context.Context, db *bun.DB) (err error) {
+// db's dialect, then River's own migrations (see River), holding the
+// schema lock (see Lock) throughout. Instances starting together on one
+// database all succeed: one migrates while the others wait for the lock,
+// then find nothing left to apply. Running it on an up-to-date database
+// does nothing.
+func Run(ctx context.Context, db *bun.DB) error {
+	return RunWith(ctx, db, Options{})
+}
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, db *bun.DB, opts Options) (err error) {
 	m, err := NewMigrator(db)
 	if err != nil {
 		return err
 	}
+	release, err := Lock(ctx, db, opts.Logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, release()) }()
+	// Init creates bun's tables if missing; under the lock, so that two
+	// instances do not race on creating them.
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("migrations: init: %w", err)
 	}
-	if err := m.Lock(ctx); err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	defer func() {
-		// Unlock with a context that survives the caller's cancellation, or
-		// a cancelled migration would leave the lock behind.
-		if uerr := m.Unlock(context.WithoutCancel(ctx)); uerr != nil {
-			err = errors.Join(err, fmt.Errorf("migrations: unlock: %w", uerr))
-		}
-	}()
 	if _, err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrations: migrate: %w", err)
 	}
-	// River's tables follow ours, under the same lock, so two instances
-	// starting together do not race on them either.
-	return runRiver(ctx, db)
+	// River's tables follow ours, under the same lock.
+	if err := runRiver(ctx, db); err != nil {
+		return err
+	}
+	if opts.After != nil {
+		return opts.After(ctx)
+	}
+	return nil
 }

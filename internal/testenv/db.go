@@ -106,6 +106,27 @@ func PostgresURL(t testing.TB) string {
 	return withDatabase(srv.url, name)
 }
 
+// EmptyPostgresURL returns the connection URL of an empty PostgreSQL
+// database of its own (no migrations applied), named and dropped as
+// PostgresURL's are, for tests of what happens on a first start. It skips
+// the test when TEST_DATABASE_URL is unset.
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	srv := postgresServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	name := fmt.Sprintf("t_%d_%s", time.Now().Unix(), randomHex(6))
+	if _, err := srv.admin.ExecContext(ctx, "CREATE DATABASE ?", bun.Ident(name)); err != nil {
+		t.Fatalf("testenv: create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := srv.drop(name); err != nil {
+			t.Errorf("testenv: %v", err)
+		}
+	})
+	return withDatabase(srv.url, name)
+}
+
 // EachDB runs f as the parallel subtest "sqlite" and, when
 // TEST_DATABASE_URL is set, as the parallel subtest "postgres", each with a
 // fresh migrated database. The subtests call t.Parallel before the database
