@@ -4,6 +4,11 @@
 // tables come from River's own migrations (rivermigrate), which Run applies
 // after ours.
 //
+// Run holds a lock (see Lock) while it migrates, so that instances starting
+// together on one database migrate it one at a time, and a holder that dies
+// leaves no lock behind. Migrations are written expand-then-contract: the
+// previous release must keep working on the new schema (docs/migrations.md).
+//
 // Every migration is a pair of .tx.up.sql / .tx.down.sql files, so it runs in
 // a transaction and a failing migration leaves nothing behind. Statements are
 // separated by --bun:split lines. The files must not contain a question mark:
