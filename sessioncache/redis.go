@@ -1,6 +1,7 @@
 package sessioncache
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,8 +29,12 @@ type RedisOptions struct {
 	// with this prefix. It may contain glob characters: they are escaped in the
 	// SCAN pattern.
 	//
+	// On a cluster, a "}" in it must close a hash tag ("{sessions}:" puts
+	// every key in one slot): the revocation key of each entry must hash
+	// like the entry, and a key with a "}" outside a tag hashes whole.
+	//
 	// Defaults to "vendure-session-cache:" (Vendure's prefix). An empty
-	// prefix is not possible, so Clear never removes a whole database.
+	// prefix is not possible, so Purge never removes a whole database.
 	KeyPrefix string
 
 	// TTL is the expiry set on each key, entry or tombstone. It bounds the
@@ -48,29 +53,50 @@ type RedisOptions struct {
 	//
 	// Defaults to 50 milliseconds. Zero or a negative value means the default.
 	OperationTimeout time.Duration
+
+	// Codec encodes the entries, and its ID names each of them: an entry
+	// written under another codec (another build's permission list or
+	// layout) is a miss.
+	//
+	// Defaults to DefaultCodec(), this build's.
+	Codec *Codec
 }
 
 // Redis is a Strategy that stores sessions in Redis (or a cluster), shared by
-// every server process.
+// every server process, and by processes of different builds during a
+// rolling deploy.
 //
-// Layout: each session is one string key, KeyPrefix + key, holding
-// "<generation>|<JSON of the CachedSession>" (Token is never stored), with
-// the TTL. The key KeyPrefix + "generation" holds the cache's generation, a
-// counter that Clear increments: an entry is read only while its generation
-// is the current one, so Clear is one INCR however many keys there are, and
-// the old entries expire with their TTL. A revoked key holds the tombstone
-// "!" for the TTL.
+// Layout, under KeyPrefix (docs/cache-format.md explains the design):
+//   - KeyPrefix + key holds an entry, "<codec ID>|<generation>|<encoded
+//     CachedSession>" (Token is never stored), or the tombstone "!" once
+//     the key is revoked. A value of another codec is a miss.
+//   - "{" + KeyPrefix + key + "}:revoked" (the same hash slot) holds the
+//     revocation clock's value at the key's last Delete.
+//   - KeyPrefix + "{meta}clock" is the revocation clock: Delete and Clear
+//     advance it to at least Redis's TIME in microseconds (so it keeps
+//     growing across a failover that loses its last increments), and
+//     Generation returns the last value this process read.
+//   - KeyPrefix + "{meta}floor" is the clock's value at the last Clear: an
+//     entry of an older generation is not read, so Clear is one script
+//     however many keys there are, and the old entries expire with the TTL.
 //
-// Commands: Get is one pipelined round trip (GET of the generation and of the
-// key); Set is one EVALSHA of a script that writes the entry unless the key
-// holds a tombstone (so a write that was in flight when a logout revoked the
-// key cannot bring it back); Delete is one pipeline of SETs of tombstones;
-// Clear one INCR. Every script touches one key, so all of it works on a
-// cluster.
+// Every key expires with the TTL, except the clock and the floor.
 //
-// Generation returns the last generation this process read (every Get and
+// Set writes unless the key was revoked at a clock value newer than the
+// generation it is given (or holds a tombstone with no clock value): a
+// write whose data was read before a revocation never lands after it, and
+// one read after it does, as with Memory.
+//
+// Commands: Get is one MGET (of the floor, the clock and the key; on a
+// cluster a pipeline of three GETs); Set is one EVALSHA; Delete one EVALSHA
+// that advances the clock, then one pipeline of two SETs per key; Clear one
+// EVALSHA. Every script touches keys of one hash slot, so all of it works
+// on a cluster. KeyPrefix may hold a hash tag; other braces in it break
+// that on a cluster.
+//
+// Generation returns the clock value this process last read (every Get and
 // Probe reads it) or wrote; it may be older than the current one, which
-// only makes a Set unreadable, never a stale one readable.
+// only makes a Set refused or unreadable, never a stale one readable.
 //
 // Timeouts: every call runs under a context deadline (OperationTimeout).
 // go-redis applies a context deadline to socket reads and writes only when
@@ -87,11 +113,14 @@ type RedisOptions struct {
 // A Redis is safe for concurrent use.
 type Redis struct {
 	client           redis.UniversalClient
+	codec            *Codec
+	valuePrefix      string // codec ID + "|"
 	keyPrefix        string
-	genKey           string
+	clockKey         string
+	floorKey         string
 	ttl              time.Duration
 	operationTimeout time.Duration
-	observed         atomic.Uint64 // the last generation read or written
+	observed         atomic.Uint64 // the last clock value read or written
 }
 
 var (
@@ -105,14 +134,14 @@ var (
 func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 	r := &Redis{
 		client:           client,
-		keyPrefix:        opts.KeyPrefix,
+		codec:            cmp.Or(opts.Codec, defaultCodec),
+		keyPrefix:        cmp.Or(opts.KeyPrefix, defaultRedisKeyPrefix),
 		ttl:              opts.TTL,
 		operationTimeout: opts.OperationTimeout,
 	}
-	if r.keyPrefix == "" {
-		r.keyPrefix = defaultRedisKeyPrefix
-	}
-	r.genKey = r.keyPrefix + "generation"
+	r.valuePrefix = r.codec.ID() + "|"
+	r.clockKey = r.keyPrefix + "{meta}clock"
+	r.floorKey = r.keyPrefix + "{meta}floor"
 	if r.ttl <= 0 {
 		r.ttl = defaultRedisTTL
 	}

@@ -3,6 +3,7 @@ package sessioncache_test
 import (
 	"context"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
@@ -112,44 +114,55 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		require.Nil(t, got, "key outlived the default TTL")
 	})
 
-	t.Run("OneRoundTripPerOperation", func(t *testing.T) {
+	t.Run("RoundTripsPerOperation", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
 		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
 		require.NoError(t, client.Ping(ctx).Err())                                                  // connect before recording
-		require.NoError(t, s.Set(ctx, "warm", sessioncachetest.AnonymousSession(), s.Generation())) // loads the script
+		require.NoError(t, s.Set(ctx, "warm", sessioncachetest.AnonymousSession(), s.Generation())) // loads the scripts
 		_, err := s.Get(ctx, "warm")
 		require.NoError(t, err)
 		require.NoError(t, s.Delete(ctx, "warm")) // opens the pipeline's connection
+		require.NoError(t, s.Clear(ctx))
 		rec := recordCommands(client)
-		key := s.KeyPrefix() + "k"
+		key, revoked := s.KeyPrefix()+"k", "{"+s.KeyPrefix()+"k}:revoked"
+		clock, floor := s.KeyPrefix()+"{meta}clock", s.KeyPrefix()+"{meta}floor"
 
 		require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), s.Generation()))
 		cmds := rec.take()
 		require.Len(t, cmds, 1, "Set")
-		require.Equal(t, []string{"evalsha", "1", key}, []string{cmds[0][0], cmds[0][2], cmds[0][3]})
-		require.Equal(t, "86400000", cmds[0][5], "PX of the TTL")
+		require.Equal(t, []string{"evalsha", "2", key, revoked}, []string{cmds[0][0], cmds[0][2], cmds[0][3], cmds[0][4]})
+		require.Equal(t, "86400000", cmds[0][6], "PX of the TTL")
+		require.Equal(t, strconv.FormatUint(uint64(s.Generation()), 10), cmds[0][7], "the generation")
 
 		_, err = s.Get(ctx, "k")
 		require.NoError(t, err)
-		require.Equal(t, [][]string{{"mget", s.KeyPrefix() + "generation", key}}, rec.take(), "Get: one MGET")
+		require.Equal(t, [][]string{{"mget", floor, clock, key}}, rec.take(), "Get: one MGET")
 
 		require.NoError(t, s.Delete(ctx, "k", "k2"))
+		cmds = rec.take()
+		require.Len(t, cmds, 5, "Delete")
+		require.Equal(t, []string{"evalsha", "1", clock}, []string{cmds[0][0], cmds[0][2], cmds[0][3]}, "Delete: the clock")
+		now := strconv.FormatUint(uint64(s.Generation()), 10)
 		require.Equal(t, [][]string{
-			{"set", key, "!", "ex", "86400"}, {"set", s.KeyPrefix() + "k2", "!", "ex", "86400"},
-		}, rec.take(), "Delete: one pipeline of tombstones")
+			{"set", revoked, now, "ex", "86400"}, {"set", key, "!", "ex", "86400"},
+			{"set", "{" + s.KeyPrefix() + "k2}:revoked", now, "ex", "86400"}, {"set", s.KeyPrefix() + "k2", "!", "ex", "86400"},
+		}, cmds[1:], "Delete: then one pipeline of tombstones")
 
 		require.NoError(t, s.Clear(ctx))
-		require.Equal(t, [][]string{{"incr", s.KeyPrefix() + "generation"}}, rec.take(), "Clear")
+		cmds = rec.take()
+		require.Len(t, cmds, 1, "Clear")
+		require.Equal(t, []string{"evalsha", "2", clock, floor}, []string{cmds[0][0], cmds[0][2], cmds[0][3], cmds[0][4]})
 	})
 
-	// Clear is one INCR whatever the size of the cache: a million entries
+	// Clear is one script whatever the size of the cache: a million entries
 	// are as quick to clear as one. The old entries stay until their TTL but
 	// are never read.
 	t.Run("ClearManyKeys", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
 		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		require.NoError(t, s.Clear(ctx)) // loads the script
 		const n = 1200
 		gen := s.Generation()
 		for i := range n {
@@ -163,26 +176,96 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 			require.NoError(t, err)
 			require.Nil(t, got)
 		}
-		require.Len(t, scanKeys(t, client, s.KeyPrefix()), n+1, "entries stay until their TTL")
+		require.Len(t, scanKeys(t, client, s.KeyPrefix()), n+2, "entries stay until their TTL, with the clock and the floor")
 
 		require.NoError(t, s.Purge(ctx))
 		require.Empty(t, scanKeys(t, client, s.KeyPrefix()))
 	})
 
-	// A tombstone outlives a write that was in flight: Set never replaces it.
-	t.Run("TombstoneRefusesEveryWrite", func(t *testing.T) {
+	// A tombstone refuses the writes in flight when it was written, for the
+	// TTL, and lets through the writes whose data was read after it; its
+	// revocation key outlives the newer entry that replaces it, so a write
+	// in flight still cannot land after that one.
+	t.Run("TombstoneRefusesOlderWrites", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
 		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{TTL: time.Minute})
+		key, revoked := s.KeyPrefix()+"k", "{"+s.KeyPrefix()+"k}:revoked"
+		before := s.Generation()
 		require.NoError(t, s.Delete(ctx, "k"))
-		require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), s.Generation()))
-		require.Equal(t, "!", client.Get(ctx, s.KeyPrefix()+"k").Val())
+		require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), before))
+		require.Equal(t, "!", client.Get(ctx, key).Val())
 		got, err := s.Get(ctx, "k")
 		require.NoError(t, err)
 		require.Nil(t, got)
-		ttl := client.TTL(ctx, s.KeyPrefix()+"k").Val()
-		require.Greater(t, ttl, 50*time.Second)
-		require.LessOrEqual(t, ttl, time.Minute)
+		for _, k := range []string{key, revoked} {
+			ttl := client.TTL(ctx, k).Val()
+			require.Greater(t, ttl, 50*time.Second, k)
+			require.LessOrEqual(t, ttl, time.Minute, k)
+		}
+
+		require.NoError(t, s.Set(ctx, "k", sessioncachetest.AnonymousSession(), s.Generation()))
+		require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), before))
+		got, err = s.Get(ctx, "k")
+		require.NoError(t, err)
+		sessioncachetest.RequireSessionEqual(t, sessioncachetest.AnonymousSession(), got, "the newer write stays")
+	})
+
+	// A tombstone without a revocation key (written by a build before the
+	// revocation clock) refuses every write, as that build's Set does.
+	t.Run("BareTombstoneRefusesEveryWrite", func(t *testing.T) {
+		t.Parallel()
+		client, mr := newClient(t)
+		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		require.NoError(t, s.Delete(ctx, "other")) // the clock moves on
+		require.NoError(t, client.Set(ctx, s.KeyPrefix()+"k", "!", time.Minute).Err())
+		require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), s.Generation()))
+		require.Equal(t, "!", client.Get(ctx, s.KeyPrefix()+"k").Val())
+	})
+
+	// A revocation made by one process refuses the other processes' writes
+	// from before it, and each of them stores again once it has read the
+	// clock (its next Get of any key, or its Probe).
+	t.Run("RevocationAcrossProcesses", func(t *testing.T) {
+		t.Parallel()
+		client, mr := newClient(t)
+		a := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		b := sessioncache.NewRedis(client, sessioncache.RedisOptions{KeyPrefix: a.KeyPrefix(), OperationTimeout: testOperationTimeout})
+		_, err := b.Get(ctx, "k")
+		require.NoError(t, err)
+		before := b.Generation()
+		require.NoError(t, a.Delete(ctx, "k"))
+		require.NoError(t, b.Set(ctx, "k", sessioncachetest.FullSession(), before))
+		got, err := a.Get(ctx, "k")
+		require.NoError(t, err)
+		require.Nil(t, got, "b's write from before a's Delete")
+
+		_, err = b.Get(ctx, "unrelated")
+		require.NoError(t, err)
+		require.Equal(t, a.Generation(), b.Generation())
+		require.NoError(t, b.Set(ctx, "k", sessioncachetest.AnonymousSession(), b.Generation()))
+		got, err = a.Get(ctx, "k")
+		require.NoError(t, err)
+		sessioncachetest.RequireSessionEqual(t, sessioncachetest.AnonymousSession(), got, "b's write after a's Delete")
+	})
+
+	// A failover can lose the clock's last increments. A generation read
+	// before it still cannot pass a revocation made after it: the clock
+	// starts again from the server's time, past every value read before.
+	t.Run("RevocationAfterTheClockIsLost", func(t *testing.T) {
+		t.Parallel()
+		client, mr := newClient(t)
+		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		require.NoError(t, s.Delete(ctx, "earlier"))
+		require.NoError(t, s.Delete(ctx, "earlier"))
+		before := s.Generation()
+		require.NoError(t, client.Del(ctx, s.KeyPrefix()+"{meta}clock").Err()) // lost with the old master
+		require.NoError(t, s.Delete(ctx, "k"))
+		require.Greater(t, s.Generation(), before)
+		require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), before))
+		got, err := s.Get(ctx, "k")
+		require.NoError(t, err)
+		require.Nil(t, got, "a write from before the revocation")
 	})
 
 	// Another process's Clear is seen by this one's next Get or Probe.
@@ -196,7 +279,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		require.NoError(t, err)
 		require.NotNil(t, got)
 		require.NoError(t, a.Clear(ctx))
-		require.Equal(t, a.Generation()-1, b.Generation(), "b has not read since")
+		require.Less(t, b.Generation(), a.Generation(), "b has not read since")
 		require.NoError(t, b.Set(ctx, "k", sessioncachetest.FullSession(), b.Generation()))
 		got, err = a.Get(ctx, "k")
 		require.NoError(t, err)
@@ -209,13 +292,61 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		require.Equal(t, a.Generation(), b.Generation())
 	})
 
+	// A rolling deploy that adds a permission in the middle of the list: the
+	// two builds share the keys (so revocations reach both) but never read
+	// each other's entries, which would grant shifted permissions.
+	t.Run("AnotherBuildsEntryIsAMiss", func(t *testing.T) {
+		t.Parallel()
+		client, mr := newClient(t)
+		oldBuild := newTestRedis(t, client, mr, sessioncache.RedisOptions{Codec: sessioncache.NewCodec(auth.All())})
+		newBuild := sessioncache.NewRedis(client, sessioncache.RedisOptions{
+			KeyPrefix: oldBuild.KeyPrefix(), OperationTimeout: testOperationTimeout,
+			Codec: sessioncache.NewCodec(insertPermission(auth.All(), 2, "ReadWidget")),
+		})
+		for _, w := range []struct {
+			name          string
+			writer, other *sessioncache.Redis
+		}{{"old writes", oldBuild, newBuild}, {"new writes", newBuild, oldBuild}} {
+			require.NoError(t, w.writer.Set(ctx, "k", sessioncachetest.FullSession(), w.writer.Generation()), w.name)
+			got, err := w.other.Get(ctx, "k")
+			require.NoError(t, err, w.name)
+			require.Nil(t, got, "%s: the other build's entry is a miss", w.name)
+			got, err = w.writer.Get(ctx, "k")
+			require.NoError(t, err, w.name)
+			sessioncachetest.RequireSessionEqual(t, sessioncachetest.FullSession(), got, w.name)
+		}
+
+		// A revocation by either build refuses the other's writes in flight.
+		before := oldBuild.Generation()
+		require.NoError(t, newBuild.Delete(ctx, "k"))
+		require.NoError(t, oldBuild.Set(ctx, "k", sessioncachetest.FullSession(), before))
+		require.Equal(t, "!", client.Get(ctx, oldBuild.KeyPrefix()+"k").Val())
+	})
+
+	// An entry of the format before codecs ("<generation>|<JSON>") is a miss.
+	t.Run("UnversionedEntryIsAMiss", func(t *testing.T) {
+		t.Parallel()
+		client, mr := newClient(t)
+		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		require.NoError(t, client.Set(ctx, s.KeyPrefix()+"k", `0|{"cacheExpiry":1,"id":7,"user":{"id":3,"channelPermissions":[{"id":1,"permissions":"i:0001"}]}}`, time.Hour).Err())
+		got, err := s.Get(ctx, "k")
+		require.NoError(t, err)
+		require.Nil(t, got)
+	})
+
 	t.Run("UndecodableValue", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
 		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
-		require.NoError(t, client.Set(ctx, s.KeyPrefix()+"k", "not json", time.Hour).Err())
+		require.NoError(t, client.Set(ctx, s.KeyPrefix()+"k", sessioncache.DefaultCodec().ID()+"|0|not json", time.Hour).Err())
 		got, err := s.Get(ctx, "k")
 		require.Error(t, err)
 		require.Nil(t, got)
 	})
+}
+
+// insertPermission returns a copy of perms with p inserted at i, as a
+// release of Vendure adds a permission in the middle of the list.
+func insertPermission(perms []auth.Permission, i int, p auth.Permission) []auth.Permission {
+	return slices.Insert(slices.Clone(perms), i, p)
 }

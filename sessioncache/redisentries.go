@@ -2,7 +2,6 @@ package sessioncache
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,154 +10,219 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// How the Redis strategy writes and reads entries: the generation stamp
-// that makes Clear one INCR, and the tombstone that makes Delete final.
+// How the Redis strategy writes and reads entries: the codec ID that makes
+// another build's entry a miss, the floor that makes Clear one script, and
+// the tombstone and revocation clock that make Delete final without
+// refusing the writes that come after it.
 
-// tombstone is the value of a revoked key. An entry always starts with a
-// digit.
+// tombstone is the value of a revoked key. An entry always starts with its
+// codec's ID.
 const tombstone = "!"
 
-// setScript writes an entry unless its key is revoked.
-var setScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == '!' then return 0 end
+// tickScript advances the revocation clock (KEYS[1]) to the larger of its
+// value + 1 and Redis's TIME in microseconds, and returns it. After a
+// failover that lost the clock's last increments, the new master's time
+// (seconds later, on a clock in step with the old one's) is still past
+// every value handed out before, so a generation read from the old master
+// cannot pass a revocation made on the new one. TIME in microseconds stays
+// below 2^53, where Lua's numbers are exact.
+var tickScript = redis.NewScript(`local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+local step = 1
+if now > c then step = now - c end
+return redis.call('INCRBY', KEYS[1], string.format('%d', step))`)
+
+// clearScript advances the clock (KEYS[1]) as tickScript does and raises
+// the floor (KEYS[2]) to it.
+var clearScript = redis.NewScript(`local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+local step = 1
+if now > c then step = now - c end
+local n = redis.call('INCRBY', KEYS[1], string.format('%d', step))
+if n > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], n) end
+return n`)
+
+// setScript writes the entry ARGV[1] under KEYS[1] with PX ARGV[2] unless
+// the key was revoked at a clock value (KEYS[2]) newer than the write's
+// generation ARGV[3], or holds a tombstone without a clock value (written
+// by a build before the revocation clock: it refuses every write).
+var setScript = redis.NewScript(`local t = redis.call('GET', KEYS[2])
+if t then
+  if tonumber(ARGV[3]) < tonumber(t) then return 0 end
+elseif redis.call('GET', KEYS[1]) == '!' then
+  return 0
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`)
 
-// Generation returns the last generation this process saw.
+// revokedKey returns the key that holds the clock value of the last
+// revocation of the entry key k, in k's hash slot (Redis Cluster hashes
+// only the part between the first "{" and the next "}", when there is
+// one): k's own hash tag when it has one, else all of k as the tag.
+func revokedKey(k string) string {
+	if open := strings.IndexByte(k, '{'); open >= 0 {
+		if end := strings.IndexByte(k[open+1:], '}'); end > 0 {
+			return k + ":revoked"
+		}
+	}
+	return "{" + k + "}:revoked"
+}
+
+// Generation returns the last value of the revocation clock this process
+// saw.
 func (r *Redis) Generation() Generation { return Generation(r.observed.Load()) }
 
 // Set stores s under key with the TTL, replacing any entry there, unless
-// the key is revoked. The entry is readable only while gen is the cache's
-// generation. s must not be nil.
+// the key was revoked after gen was taken. The entry is readable only while
+// gen is not older than the last Clear. s must not be nil.
 func (r *Redis) Set(ctx context.Context, key string, s *CachedSession, gen Generation) error {
 	if s == nil {
 		return errNilSession
 	}
-	data, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("sessioncache: encoding session: %w", err)
-	}
-	value := make([]byte, 0, len(data)+21)
+	value := make([]byte, 0, 1024)
+	value = append(value, r.valuePrefix...)
 	value = strconv.AppendUint(value, uint64(gen), 10)
 	value = append(value, '|')
-	value = append(value, data...)
+	value, err := r.codec.appendSession(value, s)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	if err := setScript.Run(ctx, r.client, []string{r.keyPrefix + key}, value, r.ttl.Milliseconds()).Err(); err != nil {
+	k := r.keyPrefix + key
+	if err := setScript.Run(ctx, r.client, []string{k, revokedKey(k)}, value, r.ttl.Milliseconds(), uint64(gen)).Err(); err != nil {
 		return redisError(ctx, "SET", err)
 	}
 	return nil
 }
 
 // Get returns the session stored under key, or (nil, nil) if there is none,
-// it is revoked, or it belongs to an older generation. Each call returns a
-// new value.
+// it is revoked, it was written by another codec, or it is older than the
+// last Clear. Each call returns a new value.
 func (r *Redis) Get(ctx context.Context, key string) (*CachedSession, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	current, data, found, err := r.fetch(ctx, key)
-	if err != nil {
+	floor, data, found, err := r.fetch(ctx, key)
+	if err != nil || !found {
 		return nil, err
 	}
-	if !found {
-		return nil, nil
-	}
-	gen, payload, ok := strings.Cut(data, "|")
+	rest, ok := strings.CutPrefix(data, r.valuePrefix)
 	if !ok {
-		if data == tombstone {
-			return nil, nil
-		}
+		return nil, nil // a tombstone, or another codec's entry
+	}
+	gen, payload, ok := strings.Cut(rest, "|")
+	if !ok {
 		return nil, errors.New("sessioncache: decoding cached session: no generation")
 	}
-	if g, err := strconv.ParseUint(gen, 10, 64); err != nil || Generation(g) != current {
-		return nil, nil // an older generation: cleared
+	g, err := strconv.ParseUint(gen, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("sessioncache: decoding cached session: generation: %w", err)
 	}
-	s := new(CachedSession)
-	if err := json.Unmarshal([]byte(payload), s); err != nil {
-		return nil, fmt.Errorf("sessioncache: decoding cached session: %w", err)
+	if g < floor {
+		return nil, nil // cleared
 	}
-	return s, nil
+	return r.codec.decodeSession([]byte(payload))
 }
 
-// fetch reads the generation and the value under key in one round trip:
-// one MGET, or on a cluster (where the two keys live in different slots) a
-// pipeline of two GETs. found is false when the key holds nothing.
-func (r *Redis) fetch(ctx context.Context, key string) (current Generation, value string, found bool, err error) {
+// fetch reads the floor, the clock (recorded as observed) and the value
+// under key in one round trip: one MGET, or on a cluster (where the keys
+// live in different slots) a pipeline of GETs. found is false when the key
+// holds nothing.
+func (r *Redis) fetch(ctx context.Context, key string) (floor uint64, value string, found bool, err error) {
+	var vals [3]any
 	if _, cluster := r.client.(*redis.ClusterClient); cluster {
 		pipe := r.client.Pipeline()
-		genCmd := pipe.Get(ctx, r.genKey)
-		valCmd := pipe.Get(ctx, r.keyPrefix+key)
+		cmds := [3]*redis.StringCmd{pipe.Get(ctx, r.floorKey), pipe.Get(ctx, r.clockKey), pipe.Get(ctx, r.keyPrefix+key)}
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return 0, "", false, redisError(ctx, "GET", err)
 		}
-		if current, err = r.readGeneration(genCmd); err != nil {
-			return 0, "", false, err
+		for i, c := range cmds {
+			v, err := c.Result()
+			switch {
+			case errors.Is(err, redis.Nil):
+			case err != nil:
+				return 0, "", false, redisError(ctx, "GET", err)
+			default:
+				vals[i] = v
+			}
 		}
-		value, err = valCmd.Result()
-		if errors.Is(err, redis.Nil) {
-			return current, "", false, nil
-		}
+	} else {
+		res, err := r.client.MGet(ctx, r.floorKey, r.clockKey, r.keyPrefix+key).Result()
 		if err != nil {
-			return 0, "", false, redisError(ctx, "GET", err)
+			return 0, "", false, redisError(ctx, "MGET", err)
 		}
-		return current, value, true, nil
+		if len(res) != len(vals) {
+			return 0, "", false, fmt.Errorf("sessioncache: redis MGET: %d values for %d keys", len(res), len(vals))
+		}
+		copy(vals[:], res)
 	}
-	vals, err := r.client.MGet(ctx, r.genKey, r.keyPrefix+key).Result()
+	if floor, err = parseCounter("floor", vals[0]); err != nil {
+		return 0, "", false, err
+	}
+	clock, err := parseCounter("clock", vals[1])
 	if err != nil {
-		return 0, "", false, redisError(ctx, "MGET", err)
+		return 0, "", false, err
 	}
-	var n uint64
-	if g, ok := vals[0].(string); ok {
-		if n, err = strconv.ParseUint(g, 10, 64); err != nil {
-			return 0, "", false, fmt.Errorf("sessioncache: redis generation: %w", err)
-		}
-	}
-	r.observed.Store(n)
-	value, found = vals[1].(string)
-	return Generation(n), value, found, nil
+	r.observed.Store(clock)
+	value, found = vals[2].(string)
+	return floor, value, found, nil
 }
 
-// readGeneration reads the result of a GET of the generation key (a
-// missing key is generation 0) and records it as observed.
-func (r *Redis) readGeneration(cmd *redis.StringCmd) (Generation, error) {
-	n, err := cmd.Uint64()
-	if errors.Is(err, redis.Nil) {
-		n, err = 0, nil
+// parseCounter reads the clock or the floor from an MGET or GET result: a
+// missing key is 0.
+func parseCounter(name string, v any) (uint64, error) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, nil
 	}
+	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("sessioncache: redis generation: %w", err)
+		return 0, fmt.Errorf("sessioncache: redis %s: %w", name, err)
 	}
-	r.observed.Store(n)
-	return Generation(n), nil
+	return n, nil
 }
 
-// Delete revokes keys: each holds a tombstone for the TTL, which Set does
-// not overwrite. It is one pipelined round trip.
+// Delete revokes keys: it advances the revocation clock, then each key
+// holds the tombstone, and its revocation key the clock's new value, for
+// the TTL. Two round trips.
 func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	t, err := tickScript.Run(ctx, r.client, []string{r.clockKey}).Uint64()
+	if err != nil {
+		return redisError(ctx, "advance the revocation clock", err)
+	}
+	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, k := range keys {
-			p.Set(ctx, r.keyPrefix+k, tombstone, r.ttl)
+			k = r.keyPrefix + k
+			// The clock value first: while a key holds a tombstone, its
+			// revocation key is never older than that tombstone.
+			p.Set(ctx, revokedKey(k), t, r.ttl)
+			p.Set(ctx, k, tombstone, r.ttl)
 		}
 		return nil
 	})
 	if err != nil {
 		return redisError(ctx, "SET tombstone", err)
 	}
+	r.observed.Store(t)
 	return nil
 }
 
-// Clear increments the cache's generation: no entry written before is read
-// again, and they expire with their TTL. It is one INCR.
+// Clear advances the revocation clock and raises the floor to it: no entry
+// written before with an older generation is read again, and they expire
+// with their TTL. It is one script.
 func (r *Redis) Clear(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	n, err := r.client.Incr(ctx, r.genKey).Uint64()
+	n, err := clearScript.Run(ctx, r.client, []string{r.clockKey, r.floorKey}).Uint64()
 	if err != nil {
-		return redisError(ctx, "INCR", err)
+		return redisError(ctx, "clear", err)
 	}
 	r.observed.Store(n)
 	return nil

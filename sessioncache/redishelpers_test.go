@@ -51,18 +51,21 @@ func cleanupKeys(t testing.TB, client redis.UniversalClient, mr *miniredis.Minir
 	}
 }
 
-// scanKeys returns the keys that start with prefix (a literal prefix
-// without glob characters other than those escapeGlob handles), without
-// using the code under test's Clear.
+// scanKeys returns the keys of a strategy with prefix (a literal prefix
+// without glob characters other than those escapeGlob handles): those that
+// start with it and the revocation keys ("{" + prefix + …), without using
+// the code under test's Purge.
 func scanKeys(t testing.TB, client redis.UniversalClient, prefix string) []string {
 	t.Helper()
 	// SCAN may return a key more than once: the set counts it once.
 	keys := map[string]struct{}{}
-	iter := client.Scan(context.Background(), 0, sessioncache.EscapeGlob(prefix)+"*", 1000).Iterator()
-	for iter.Next(context.Background()) {
-		keys[iter.Val()] = struct{}{}
+	for _, p := range []string{prefix, "{" + prefix} {
+		iter := client.Scan(context.Background(), 0, sessioncache.EscapeGlob(p)+"*", 1000).Iterator()
+		for iter.Next(context.Background()) {
+			keys[iter.Val()] = struct{}{}
+		}
+		require.NoError(t, iter.Err())
 	}
-	require.NoError(t, iter.Err())
 	return slices.Sorted(maps.Keys(keys))
 }
 
