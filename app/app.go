@@ -55,6 +55,9 @@ type Options struct {
 	// RedisKeyPrefix defaults to sessioncache's "vendure-session-cache:";
 	// tests sharing one Redis give each server its own.
 	RedisKeyPrefix string
+	// RedisCodec defaults to sessioncache.DefaultCodec(), this build's; a
+	// test gives another build's to play a rolling deploy.
+	RedisCodec *sessioncache.Codec
 	// Notifier delivers customer verification and password reset tokens.
 	// Defaults to writing them to the log (service.LogNotifier).
 	Notifier service.Notifier
@@ -272,6 +275,7 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 		}
 		return sessioncache.NewRedis(client, sessioncache.RedisOptions{
 			KeyPrefix: opts.RedisKeyPrefix,
+			Codec:     opts.RedisCodec,
 			// An entry is stale after SESSION_CACHE_TTL and then only causes a
 			// database read, exactly as a missing one does; expiring the key
 			// then frees its memory (Vendure keeps it for 24 h).
