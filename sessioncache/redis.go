@@ -89,8 +89,8 @@ type RedisOptions struct {
 //
 // Commands: Get is one MGET (of the floor, the clock and the key; on a
 // cluster a pipeline of three GETs); Set is one EVALSHA; Delete one EVALSHA
-// that advances the clock, then one pipeline of two SETs per key; Clear one
-// EVALSHA. Every script touches keys of one hash slot, so all of it works
+// that advances the clock, then one pipeline of one EVALSHA per key (the
+// tombstone and the revocation key); Clear one EVALSHA. Every script touches keys of one hash slot, so all of it works
 // on a cluster. KeyPrefix may hold a hash tag; other braces in it break
 // that on a cluster.
 //

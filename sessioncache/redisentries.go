@@ -57,6 +57,15 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`)
 
+// revokeScript writes the tombstone under KEYS[1] and the clock value
+// ARGV[1] of the revocation under KEYS[2], both with PX ARGV[2], unless
+// KEYS[2] holds a newer value already: two revocations of one key that
+// land in the other order leave the newer value in place.
+var revokeScript = redis.NewScript(`local t = redis.call('GET', KEYS[2])
+if not t or tonumber(ARGV[1]) > tonumber(t) then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
+redis.call('SET', KEYS[1], '!', 'PX', ARGV[2])
+return 1`)
+
 // revokedKey returns the key that holds the clock value of the last
 // revocation of the entry key k, in k's hash slot (Redis Cluster hashes
 // only the part between the first "{" and the next "}", when there is
@@ -185,8 +194,9 @@ func parseCounter(name string, v any) (uint64, error) {
 }
 
 // Delete revokes keys: it advances the revocation clock, then each key
-// holds the tombstone, and its revocation key the clock's new value, for
-// the TTL. Two round trips.
+// holds the tombstone, and its revocation key the clock's new value (or a
+// newer one), for the TTL. Two round trips: one script, then a pipeline of
+// one script per key.
 func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
@@ -197,16 +207,24 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 	if err != nil {
 		return redisError(ctx, "advance the revocation clock", err)
 	}
-	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range keys {
-			k = r.keyPrefix + k
-			// The clock value first: while a key holds a tombstone, its
-			// revocation key is never older than that tombstone.
-			p.Set(ctx, revokedKey(k), t, r.ttl)
-			p.Set(ctx, k, tombstone, r.ttl)
-		}
-		return nil
-	})
+	revoke := func(load bool) error {
+		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				k = r.keyPrefix + k
+				if load {
+					revokeScript.Eval(ctx, p, []string{k, revokedKey(k)}, t, r.ttl.Milliseconds())
+				} else {
+					revokeScript.EvalSha(ctx, p, []string{k, revokedKey(k)}, t, r.ttl.Milliseconds())
+				}
+			}
+			return nil
+		})
+		return err
+	}
+	err = revoke(false)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		err = revoke(true) // the server had not loaded the script; it is idempotent
+	}
 	if err != nil {
 		return redisError(ctx, "SET tombstone", err)
 	}
