@@ -34,7 +34,11 @@ import (
 //     with a Generation taken before that Delete returned stores nothing
 //     readable, however late it arrives. This is what keeps a logout from
 //     losing a race with a login's or a lookup's cache write that was
-//     already in flight. Delete of a missing key is not an error.
+//     already in flight. A Set with a Generation taken after the Delete
+//     returned is stored (a strategy shared between processes may refuse
+//     it until it has seen the Delete, never store an older one): the
+//     revoked key's next lookup caches it again. Delete of a missing key is
+//     not an error.
 //   - Clear makes every entry of this cache (and only of this cache)
 //     unreadable, in constant time, and a Set with a Generation taken before
 //     Clear returned stores nothing readable either (the data it carries may
