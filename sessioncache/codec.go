@@ -125,9 +125,10 @@ type (
 	}
 )
 
-// appendSession appends the codec's encoding of s (without its Token) to
-// dst: the JSON of s, with compact permission lists.
-func (c *Codec) appendSession(dst []byte, s *CachedSession) ([]byte, error) {
+// AppendSession appends the codec's encoding of s (without its Token) to
+// dst: the JSON of s, with compact permission lists. The caller stores it
+// with the codec's ID, and decodes it with this codec only.
+func (c *Codec) AppendSession(dst []byte, s *CachedSession) ([]byte, error) {
 	out := sessionOut{CachedSession: s}
 	if s.User != nil {
 		out.User = &userOut{CachedUser: s.User, ChannelPermissions: setOut{c: c, set: s.User.ChannelPermissions}}
@@ -139,8 +140,9 @@ func (c *Codec) appendSession(dst []byte, s *CachedSession) ([]byte, error) {
 	return append(dst, b...), nil
 }
 
-// decodeSession decodes what appendSession wrote.
-func (c *Codec) decodeSession(data []byte) (*CachedSession, error) {
+// DecodeSession decodes what AppendSession wrote: a new value, whose
+// permission set is the interned one of its content.
+func (c *Codec) DecodeSession(data []byte) (*CachedSession, error) {
 	in := new(sessionIn)
 	if err := json.Unmarshal(data, in); err != nil {
 		return nil, fmt.Errorf("sessioncache: decoding cached session: %w", err)

@@ -36,9 +36,9 @@ func TestCodecIndexesShiftWithTheList(t *testing.T) {
 	newBuild := NewCodec(slices.Insert(auth.All(), 2, "ReadWidget"))
 	granted := []auth.Permission{auth.Authenticated, auth.UpdateGlobalSettings, "ReadCatalog"}
 	s := &CachedSession{ID: 1, User: &CachedUser{ID: 2, ChannelPermissions: NewPermissionSet([]ChannelPermissions{{ID: 1, Permissions: granted}})}}
-	b, err := oldBuild.appendSession(nil, s)
+	b, err := oldBuild.AppendSession(nil, s)
 	require.NoError(t, err)
-	got, err := newBuild.decodeSession(b)
+	got, err := newBuild.DecodeSession(b)
 	require.NoError(t, err)
 	require.NotEqual(t, granted, got.User.ChannelPermissions.At(0).Permissions())
 	require.Equal(t, []auth.Permission{auth.Authenticated, auth.Public, "CreateCatalog"}, got.User.ChannelPermissions.At(0).Permissions())
@@ -70,9 +70,9 @@ func TestCodecRoundTrip(t *testing.T) {
 			{ID: 3, User: &CachedUser{ID: 3, ChannelPermissions: NewPermissionSet([]ChannelPermissions{})}},
 			{ID: 4, User: &CachedUser{ID: 3, Verified: true, ChannelPermissions: set}},
 		} {
-			b, err := c.appendSession(nil, s)
+			b, err := c.AppendSession(nil, s)
 			require.NoError(t, err, name)
-			got, err := c.decodeSession(b)
+			got, err := c.DecodeSession(b)
 			require.NoError(t, err, name)
 			require.Equal(t, s, got, "%s: %s", name, b)
 			if s.User != nil {
@@ -97,11 +97,11 @@ func TestCodecPermissionsForm(t *testing.T) {
 	short := NewCodec(auth.All()[:3])
 	for _, bad := range []string{`"i:0"`, `"i:zz"`, `"i:ff"`} {
 		for _, c := range []*Codec{c, short} {
-			_, err := c.decodeSession([]byte(`{"user":{"channelPermissions":[{"permissions":` + bad + `}]}}`))
+			_, err := c.DecodeSession([]byte(`{"user":{"channelPermissions":[{"permissions":` + bad + `}]}}`))
 			require.Error(t, err, bad)
 		}
 	}
-	_, err = short.decodeSession([]byte(`{"user":{"channelPermissions":[{"permissions":"i:03"}]}}`))
+	_, err = short.DecodeSession([]byte(`{"user":{"channelPermissions":[{"permissions":"i:03"}]}}`))
 	require.Error(t, err, "an index past the codec's list")
 }
 

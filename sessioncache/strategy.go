@@ -1,9 +1,10 @@
 // Package sessioncache holds the session cache: the Strategy interface that
-// SessionService uses, the CachedSession it stores, and three strategies
-// (memory LRU, Redis, noop) that pass one conformance suite,
-// sessioncachetest.Exercise: Memory and Redis all of it, Noop, which stores
-// nothing, the part of it that a strategy storing nothing can meet (see
-// Noop).
+// SessionService uses, the CachedSession it stores, the Codec that
+// serializes it for a shared cache, and three strategies that pass one
+// conformance suite, sessioncachetest.Exercise: Memory (an LRU) and the
+// Redis store (package redisstore, kept apart so that these core types
+// compile without go-redis) all of it, Noop, which stores nothing, the
+// part of it that a strategy storing nothing can meet (see Noop).
 //
 // Keys are chosen by the caller. SessionService keys entries by the hex
 // SHA-256 of the session token, so no strategy ever sees a raw token.

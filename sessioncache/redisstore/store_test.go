@@ -1,4 +1,4 @@
-package sessioncache_test
+package redisstore_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
@@ -43,7 +44,7 @@ func TestRedisReal(t *testing.T) {
 func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	sessioncachetest.Exercise(t, func(t *testing.T) sessioncache.Strategy {
 		client, mr := newClient(t)
-		return newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		return newTestRedis(t, client, mr, redisstore.Options{})
 	})
 
 	ctx := context.Background()
@@ -54,10 +55,10 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		base := testenv.RandomPrefix()
 		// The glob characters in a's prefix must be matched literally: the
 		// unescaped pattern "<base>a[bc]*:*" would match b's keys too.
-		a := newTestRedis(t, client, mr, sessioncache.RedisOptions{KeyPrefix: base + "a[bc]*:"})
-		b := newTestRedis(t, client, mr, sessioncache.RedisOptions{KeyPrefix: base + "ab:"})
-		c := newTestRedis(t, client, mr, sessioncache.RedisOptions{KeyPrefix: base + "a"})
-		for _, s := range []*sessioncache.Redis{a, b, c} {
+		a := newTestRedis(t, client, mr, redisstore.Options{KeyPrefix: base + "a[bc]*:"})
+		b := newTestRedis(t, client, mr, redisstore.Options{KeyPrefix: base + "ab:"})
+		c := newTestRedis(t, client, mr, redisstore.Options{KeyPrefix: base + "a"})
+		for _, s := range []*redisstore.Store{a, b, c} {
 			require.NoError(t, s.Set(ctx, "k1", sessioncachetest.FullSession(), s.Generation()))
 			require.NoError(t, s.Set(ctx, "k2", sessioncachetest.AnonymousSession(), s.Generation()))
 		}
@@ -70,7 +71,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 			got, err := a.Get(ctx, k)
 			require.NoError(t, err)
 			require.Nil(t, got, "cleared strategy still has %s", k)
-			for _, other := range []*sessioncache.Redis{b, c} {
+			for _, other := range []*redisstore.Store{b, c} {
 				got, err := other.Get(ctx, k)
 				require.NoError(t, err)
 				require.NotNil(t, got, "Clear removed %s of prefix %q", k, other.KeyPrefix())
@@ -82,8 +83,8 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("KeyTTL", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
-		short := newTestRedis(t, client, mr, sessioncache.RedisOptions{TTL: 10 * time.Minute})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
+		short := newTestRedis(t, client, mr, redisstore.Options{TTL: 10 * time.Minute})
 		require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), s.Generation()))
 		require.NoError(t, short.Set(ctx, "k", sessioncachetest.FullSession(), short.Generation()))
 
@@ -117,7 +118,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("RoundTripsPerOperation", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
 		require.NoError(t, client.Ping(ctx).Err())                                                  // connect before recording
 		require.NoError(t, s.Set(ctx, "warm", sessioncachetest.AnonymousSession(), s.Generation())) // loads the scripts
 		_, err := s.Get(ctx, "warm")
@@ -162,7 +163,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("ClearManyKeys", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
 		require.NoError(t, s.Clear(ctx)) // loads the script
 		const n = 1200
 		gen := s.Generation()
@@ -190,7 +191,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("TombstoneRefusesOlderWrites", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{TTL: time.Minute})
+		s := newTestRedis(t, client, mr, redisstore.Options{TTL: time.Minute})
 		key, revoked := s.KeyPrefix()+"k", "{"+s.KeyPrefix()+"k}:revoked"
 		before := s.Generation()
 		require.NoError(t, s.Delete(ctx, "k"))
@@ -218,7 +219,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("RevocationValueOnlyGrows", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
 		revoked := "{" + s.KeyPrefix() + "k}:revoked"
 		later := strconv.FormatUint(uint64(1)<<52, 10) // past any clock value of this test
 		require.NoError(t, client.Set(ctx, revoked, later, time.Minute).Err())
@@ -237,7 +238,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		if mr == nil {
 			t.Skip("SCRIPT FLUSH is not sent to a shared server")
 		}
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
 		require.NoError(t, s.Delete(ctx, "k"))
 		require.NoError(t, s.Clear(ctx))
 		require.NoError(t, client.ScriptFlush(ctx).Err())
@@ -257,7 +258,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("BareTombstoneRefusesEveryWrite", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
 		require.NoError(t, s.Delete(ctx, "other")) // the clock moves on
 		require.NoError(t, client.Set(ctx, s.KeyPrefix()+"k", "!", time.Minute).Err())
 		require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), s.Generation()))
@@ -270,8 +271,8 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("RevocationAcrossProcesses", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		a := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
-		b := sessioncache.NewRedis(client, sessioncache.RedisOptions{KeyPrefix: a.KeyPrefix(), OperationTimeout: testOperationTimeout})
+		a := newTestRedis(t, client, mr, redisstore.Options{})
+		b := redisstore.New(client, redisstore.Options{KeyPrefix: a.KeyPrefix(), OperationTimeout: testOperationTimeout})
 		_, err := b.Get(ctx, "k")
 		require.NoError(t, err)
 		before := b.Generation()
@@ -296,7 +297,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("RevocationAfterTheClockIsLost", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
 		require.NoError(t, s.Delete(ctx, "earlier"))
 		require.NoError(t, s.Delete(ctx, "earlier"))
 		before := s.Generation()
@@ -313,8 +314,8 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("GenerationFollowsOtherProcesses", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		a := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
-		b := sessioncache.NewRedis(client, sessioncache.RedisOptions{KeyPrefix: a.KeyPrefix(), OperationTimeout: testOperationTimeout})
+		a := newTestRedis(t, client, mr, redisstore.Options{})
+		b := redisstore.New(client, redisstore.Options{KeyPrefix: a.KeyPrefix(), OperationTimeout: testOperationTimeout})
 		require.NoError(t, a.Set(ctx, "k", sessioncachetest.FullSession(), a.Generation()))
 		got, err := b.Get(ctx, "k")
 		require.NoError(t, err)
@@ -339,14 +340,14 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("AnotherBuildsEntryIsAMiss", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		oldBuild := newTestRedis(t, client, mr, sessioncache.RedisOptions{Codec: sessioncache.NewCodec(auth.All())})
-		newBuild := sessioncache.NewRedis(client, sessioncache.RedisOptions{
+		oldBuild := newTestRedis(t, client, mr, redisstore.Options{Codec: sessioncache.NewCodec(auth.All())})
+		newBuild := redisstore.New(client, redisstore.Options{
 			KeyPrefix: oldBuild.KeyPrefix(), OperationTimeout: testOperationTimeout,
 			Codec: sessioncache.NewCodec(insertPermission(auth.All(), 2, "ReadWidget")),
 		})
 		for _, w := range []struct {
 			name          string
-			writer, other *sessioncache.Redis
+			writer, other *redisstore.Store
 		}{{"old writes", oldBuild, newBuild}, {"new writes", newBuild, oldBuild}} {
 			require.NoError(t, w.writer.Set(ctx, "k", sessioncachetest.FullSession(), w.writer.Generation()), w.name)
 			got, err := w.other.Get(ctx, "k")
@@ -368,7 +369,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("UnversionedEntryIsAMiss", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
 		require.NoError(t, client.Set(ctx, s.KeyPrefix()+"k", `0|{"cacheExpiry":1,"id":7,"user":{"id":3,"channelPermissions":[{"id":1,"permissions":"i:0001"}]}}`, time.Hour).Err())
 		got, err := s.Get(ctx, "k")
 		require.NoError(t, err)
@@ -378,7 +379,7 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 	t.Run("UndecodableValue", func(t *testing.T) {
 		t.Parallel()
 		client, mr := newClient(t)
-		s := newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		s := newTestRedis(t, client, mr, redisstore.Options{})
 		require.NoError(t, client.Set(ctx, s.KeyPrefix()+"k", sessioncache.DefaultCodec().ID()+"|0|not json", time.Hour).Err())
 		got, err := s.Get(ctx, "k")
 		require.Error(t, err)

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // clock. A different answer than before means the master changed (a
 // Sentinel or Cluster failover, or a restart) and acknowledged writes may
 // be lost.
-func (r *Redis) Probe(ctx context.Context) (string, error) {
+func (r *Store) Probe(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
 	var (

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"strings"
@@ -8,24 +8,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/sessioncache"
 )
 
 func TestRedisDefaults(t *testing.T) {
 	t.Parallel()
-	r := NewRedis(nil, RedisOptions{})
+	r := New(nil, Options{})
 	require.Equal(t, "vendure-session-cache:", r.keyPrefix)
 	require.Equal(t, 24*time.Hour, r.ttl)
 	require.Equal(t, 50*time.Millisecond, r.operationTimeout)
 	require.Equal(t, "vendure-session-cache:{meta}clock", r.clockKey)
 	require.Equal(t, "vendure-session-cache:{meta}floor", r.floorKey)
-	require.Same(t, DefaultCodec(), r.codec)
+	require.Same(t, sessioncache.DefaultCodec(), r.codec)
 
-	opts := RedisOptions{KeyPrefix: "p:", TTL: time.Hour, OperationTimeout: time.Second}
-	r = NewRedis(nil, opts)
-	require.Equal(t, RedisOptions{KeyPrefix: r.keyPrefix, TTL: r.ttl, OperationTimeout: r.operationTimeout}, opts)
+	opts := Options{KeyPrefix: "p:", TTL: time.Hour, OperationTimeout: time.Second}
+	r = New(nil, opts)
+	require.Equal(t, Options{KeyPrefix: r.keyPrefix, TTL: r.ttl, OperationTimeout: r.operationTimeout}, opts)
 
-	codec := NewCodec(auth.All()[1:])
-	require.Same(t, codec, NewRedis(nil, RedisOptions{Codec: codec}).codec)
+	codec := sessioncache.NewCodec(auth.All()[1:])
+	require.Same(t, codec, New(nil, Options{Codec: codec}).codec)
 }
 
 func TestEscapeGlob(t *testing.T) {
@@ -37,7 +38,7 @@ func TestEscapeGlob(t *testing.T) {
 // The revocation key of an entry is in the entry's hash slot, whatever
 // braces the prefix holds, except a "}" outside a hash tag (as in "a{}b",
 // whose empty tag is no tag): no other key can hash like that one, which
-// is why RedisOptions.KeyPrefix rules it out.
+// is why Options.KeyPrefix rules it out.
 func TestRevokedKeySlot(t *testing.T) {
 	t.Parallel()
 	for _, k := range []string{

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"context"
@@ -17,7 +17,7 @@ const redisScanCount = 500
 // every master of a cluster. It is not part of
 // Strategy: Clear is instant and needs no scan. Tests and maintenance use
 // it to free memory at once. Keys written while it runs may survive it.
-func (r *Redis) Purge(ctx context.Context) error {
+func (r *Store) Purge(ctx context.Context) error {
 	var err error
 	switch c := r.client.(type) {
 	case *redis.ClusterClient:
@@ -41,7 +41,7 @@ func (r *Redis) Purge(ctx context.Context) error {
 // perKeyUnlink (a cluster node, where one UNLINK of keys in different hash
 // slots fails with CROSSSLOT), each page is removed as a pipeline of
 // single-key UNLINKs, still one round trip.
-func (r *Redis) purgeNode(ctx context.Context, c redis.Cmdable, perKeyUnlink bool) error {
+func (r *Store) purgeNode(ctx context.Context, c redis.Cmdable, perKeyUnlink bool) error {
 	for _, p := range []string{r.keyPrefix, "{" + r.keyPrefix} {
 		if err := purgeMatch(ctx, c, escapeGlob(p)+"*", perKeyUnlink); err != nil {
 			return err

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"cmp"
@@ -9,21 +9,23 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shopsession/sessionserver/sessioncache"
 )
 
-// DefaultOperationTimeout bounds each Redis call unless RedisOptions (or
+// DefaultOperationTimeout bounds each Redis call unless Options (or
 // SESSION_CACHE_TIMEOUT) says otherwise: a slow cache must cost a request
 // less than the database lookup it saves.
 const DefaultOperationTimeout = 50 * time.Millisecond
 
-// Defaults of RedisOptions.
+// Defaults of Options.
 const (
 	defaultRedisKeyPrefix = "vendure-session-cache:"
 	defaultRedisTTL       = 24 * time.Hour
 )
 
-// RedisOptions configures a Redis strategy. The zero value uses every default.
-type RedisOptions struct {
+// Options configures a Redis strategy. The zero value uses every default.
+type Options struct {
 	// KeyPrefix is put in front of every key, so that several caches (or
 	// other data) can share a Redis database; Clear and Purge touch only keys
 	// with this prefix. It may contain glob characters: they are escaped in the
@@ -58,11 +60,12 @@ type RedisOptions struct {
 	// written under another codec (another build's permission list or
 	// layout) is a miss.
 	//
-	// Defaults to DefaultCodec(), this build's.
-	Codec *Codec
+	// Defaults to sessioncache.DefaultCodec(), this build's.
+	Codec *sessioncache.Codec
 }
 
-// Redis is a Strategy that stores sessions in Redis (or a cluster), shared by
+// Store is a sessioncache.Strategy that stores sessions in Redis (or a
+// cluster), shared by
 // every server process, and by processes of different builds during a
 // rolling deploy.
 //
@@ -103,7 +106,7 @@ type RedisOptions struct {
 // the client was created with ContextTimeoutEnabled: true; without it the
 // deadline only bounds waiting for a pooled connection, and a stalled
 // server holds the call for the client's ReadTimeout (default 5s). Create
-// the client with ContextTimeoutEnabled (a client made by ParseRedisURL's
+// the client with ContextTimeoutEnabled (a client made by ParseURL's
 // options has it).
 //
 // Errors are returned wrapped; when the deadline or the caller's context
@@ -111,9 +114,9 @@ type RedisOptions struct {
 // context.Canceled with errors.Is.
 //
 // A Redis is safe for concurrent use.
-type Redis struct {
+type Store struct {
 	client           redis.UniversalClient
-	codec            *Codec
+	codec            *sessioncache.Codec
 	valuePrefix      string // codec ID + "|"
 	keyPrefix        string
 	clockKey         string
@@ -124,17 +127,17 @@ type Redis struct {
 }
 
 var (
-	_ Strategy = (*Redis)(nil)
-	_ Prober   = (*Redis)(nil)
+	_ sessioncache.Strategy = (*Store)(nil)
+	_ sessioncache.Prober   = (*Store)(nil)
 )
 
-// NewRedis returns a Redis strategy that uses client, which the caller keeps
+// New returns a Redis strategy that uses client, which the caller keeps
 // ownership of (and closes). See Redis for how the client should be
 // configured.
-func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
-	r := &Redis{
+func New(client redis.UniversalClient, opts Options) *Store {
+	r := &Store{
 		client:           client,
-		codec:            cmp.Or(opts.Codec, defaultCodec),
+		codec:            cmp.Or(opts.Codec, sessioncache.DefaultCodec()),
 		keyPrefix:        cmp.Or(opts.KeyPrefix, defaultRedisKeyPrefix),
 		ttl:              opts.TTL,
 		operationTimeout: opts.OperationTimeout,

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/shopsession/sessionserver/sessioncache"
 )
 
 // How the Redis strategy writes and reads entries: the codec ID that makes
@@ -81,20 +83,22 @@ func revokedKey(k string) string {
 
 // Generation returns the last value of the revocation clock this process
 // saw.
-func (r *Redis) Generation() Generation { return Generation(r.observed.Load()) }
+func (r *Store) Generation() sessioncache.Generation {
+	return sessioncache.Generation(r.observed.Load())
+}
 
 // Set stores s under key with the TTL, replacing any entry there, unless
 // the key was revoked after gen was taken. The entry is readable only while
 // gen is not older than the last Clear. s must not be nil.
-func (r *Redis) Set(ctx context.Context, key string, s *CachedSession, gen Generation) error {
+func (r *Store) Set(ctx context.Context, key string, s *sessioncache.CachedSession, gen sessioncache.Generation) error {
 	if s == nil {
-		return errNilSession
+		return sessioncache.ErrNilSession
 	}
 	value := make([]byte, 0, 1024)
 	value = append(value, r.valuePrefix...)
 	value = strconv.AppendUint(value, uint64(gen), 10)
 	value = append(value, '|')
-	value, err := r.codec.appendSession(value, s)
+	value, err := r.codec.AppendSession(value, s)
 	if err != nil {
 		return err
 	}
@@ -110,7 +114,7 @@ func (r *Redis) Set(ctx context.Context, key string, s *CachedSession, gen Gener
 // Get returns the session stored under key, or (nil, nil) if there is none,
 // it is revoked, it was written by another codec, or it is older than the
 // last Clear. Each call returns a new value.
-func (r *Redis) Get(ctx context.Context, key string) (*CachedSession, error) {
+func (r *Store) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
 	floor, data, found, err := r.fetch(ctx, key)
@@ -132,14 +136,14 @@ func (r *Redis) Get(ctx context.Context, key string) (*CachedSession, error) {
 	if g < floor {
 		return nil, nil // cleared
 	}
-	return r.codec.decodeSession([]byte(payload))
+	return r.codec.DecodeSession([]byte(payload))
 }
 
 // fetch reads the floor, the clock (recorded as observed) and the value
 // under key in one round trip: one MGET, or on a cluster (where the keys
 // live in different slots) a pipeline of GETs. found is false when the key
 // holds nothing.
-func (r *Redis) fetch(ctx context.Context, key string) (floor uint64, value string, found bool, err error) {
+func (r *Store) fetch(ctx context.Context, key string) (floor uint64, value string, found bool, err error) {
 	var vals [3]any
 	if _, cluster := r.client.(*redis.ClusterClient); cluster {
 		pipe := r.client.Pipeline()
@@ -197,7 +201,7 @@ func parseCounter(name string, v any) (uint64, error) {
 // holds the tombstone, and its revocation key the clock's new value (or a
 // newer one), for the TTL. Two round trips: one script, then a pipeline of
 // one script per key.
-func (r *Redis) Delete(ctx context.Context, keys ...string) error {
+func (r *Store) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -235,7 +239,7 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 // Clear advances the revocation clock and raises the floor to it: no entry
 // written before with an older generation is read again, and they expire
 // with their TTL. It is one script.
-func (r *Redis) Clear(ctx context.Context) error {
+func (r *Store) Clear(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
 	n, err := clearScript.Run(ctx, r.client, []string{r.clockKey, r.floorKey}).Uint64()
