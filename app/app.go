@@ -30,6 +30,7 @@ import (
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 	"github.com/shopsession/sessionserver/throttle"
 )
 
@@ -55,6 +56,9 @@ type Options struct {
 	// RedisKeyPrefix defaults to sessioncache's "vendure-session-cache:";
 	// tests sharing one Redis give each server its own.
 	RedisKeyPrefix string
+	// RedisCodec defaults to sessioncache.DefaultCodec(), this build's; a
+	// test gives another build's to play a rolling deploy.
+	RedisCodec *sessioncache.Codec
 	// Notifier delivers customer verification and password reset tokens.
 	// Defaults to writing them to the log (service.LogNotifier).
 	Notifier service.Notifier
@@ -277,8 +281,9 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 		if err != nil {
 			return nil, err
 		}
-		return sessioncache.NewRedis(client, sessioncache.RedisOptions{
+		return redisstore.New(client, redisstore.Options{
 			KeyPrefix: opts.RedisKeyPrefix,
+			Codec:     opts.RedisCodec,
 			// An entry is stale after SESSION_CACHE_TTL and then only causes a
 			// database read, exactly as a missing one does; expiring the key
 			// then frees its memory (Vendure keeps it for 24 h).
@@ -305,12 +310,12 @@ func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, 
 	if cfg.RedisURL == "" {
 		return nil, nil
 	}
-	ropts, err := sessioncache.ParseRedisURL(cfg.RedisURL)
+	ropts, err := redisstore.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	// go-redis logs each failed dial on its own; through slog, once a second.
-	redis.SetLogger(sessioncache.NewRedisLogger(log, time.Second))
+	redis.SetLogger(redisstore.NewLogger(log, time.Second))
 	client := ropts.NewClient()
 	a.closers = append(a.closers, client.Close)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -10,7 +10,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/service"
-	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 )
 
 // DefaultSQLitePath is the database used when DatabaseURL is empty.
@@ -84,7 +84,7 @@ func Defaults() Config {
 		SessionCacheMaxBytes:       0,
 		SessionCacheStrategy:       CacheMemory,
 		SessionCacheTTL:            auth.DefaultSessionCacheTTL,
-		SessionCacheTimeout:        sessioncache.DefaultOperationTimeout,
+		SessionCacheTimeout:        redisstore.DefaultOperationTimeout,
 		SessionDuration:            auth.DefaultSessionDuration,
 		ShutdownTimeout:            10 * time.Second,
 		SuperadminIdentifier:       "superadmin",

@@ -19,6 +19,7 @@ import (
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
@@ -144,7 +145,7 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 	a, err := app.New(context.Background(), cfg, appOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
-	if r, ok := e.spy.Next().(*sessioncache.Redis); ok {
+	if r, ok := e.spy.Next().(*redisstore.Store); ok {
 		t.Cleanup(func() { _ = r.Purge(context.Background()) })
 	}
 	e.app = a

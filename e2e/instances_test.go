@@ -35,6 +35,12 @@ type instance struct {
 // everything that matters.
 func newInstance(t *testing.T, db *bun.DB, client redis.UniversalClient, prefix string, opts ...envOption) *instance {
 	t.Helper()
+	return newInstanceWith(t, app.Options{DB: db, Redis: client, RedisKeyPrefix: prefix}, opts...)
+}
+
+// newInstanceWith is newInstance with the app options given whole.
+func newInstanceWith(t *testing.T, appOpts app.Options, opts ...envOption) *instance {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.BcryptCost = 4
 	cfg.DefaultChannelToken = "e2e-default-channel"
@@ -44,7 +50,7 @@ func newInstance(t *testing.T, db *bun.DB, client redis.UniversalClient, prefix 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db, Redis: client, RedisKeyPrefix: prefix})
+	a, err := app.New(context.Background(), cfg, appOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	srv := httptest.NewServer(a.Handler())

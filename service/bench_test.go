@@ -14,6 +14,7 @@ import (
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 )
 
 // benchSessions is how many sessions a distinct-token miss rotates
@@ -40,12 +41,12 @@ func BenchmarkGetSessionFromToken(b *testing.B) {
 	})
 	b.Run("hit/miniredis", func(b *testing.B) {
 		client, _ := testenv.Miniredis(b)
-		benchLookup(b, testenv.SQLiteDB(b), sessioncache.NewRedis(client, sessioncache.RedisOptions{KeyPrefix: testenv.RandomPrefix()}), 1)
+		benchLookup(b, testenv.SQLiteDB(b), redisstore.New(client, redisstore.Options{KeyPrefix: testenv.RandomPrefix()}), 1)
 	})
 	if os.Getenv(testenv.RedisURLEnv) != "" {
 		b.Run("hit/redis", func(b *testing.B) {
 			client, _ := testenv.Redis(b)
-			cache := sessioncache.NewRedis(client, sessioncache.RedisOptions{KeyPrefix: testenv.RandomPrefix()})
+			cache := redisstore.New(client, redisstore.Options{KeyPrefix: testenv.RandomPrefix()})
 			b.Cleanup(func() { _ = cache.Clear(context.Background()) })
 			benchLookup(b, testenv.SQLiteDB(b), cache, 1)
 		})

@@ -22,9 +22,11 @@ import (
 //   - A cache write can never bring a removed session back. Every write
 //     carries the cache Generation taken before the data it writes was read
 //     from the database, and the strategies refuse a write of a revoked key
-//     with an older generation (a tombstone in Redis, a revocation counter in
-//     memory; see sessioncache.Strategy). So a login's or a lookup's write
-//     that was in flight while the logout ran cannot land after it.
+//     with an older generation (a tombstone with the revocation clock's value
+//     in Redis, a revocation counter in memory; see sessioncache.Strategy).
+//     So a login's or a lookup's write that was in flight while the logout
+//     ran cannot land after it, while a write whose data was read after it
+//     is stored (docs/cache-format.md).
 //   - An eviction is never lost. With a cache shared between instances
 //     (Redis), the evictions are written to session_cache_outbox in the same
 //     transaction as the delete. The deleting instance applies them after
@@ -35,8 +37,10 @@ import (
 //     answer a removed token from Redis: that second is the whole window.
 //   - A master switch (Sentinel or Cluster failover, a restart) may lose
 //     evictions Redis had acknowledged. SyncCache notices the change of
-//     master, clears the cache (one INCR of its generation) and applies
-//     again every eviction of the last cacheReplayWindow, reading nothing
+//     master, clears the cache (on Redis the floor rises to the revocation
+//     clock, which keeps growing across a switch that lost its last
+//     increments) and applies again every eviction of the last
+//     cacheReplayWindow, reading nothing
 //     from the cache until it has. Between the switch and that sync (about
 //     a second, plus go-redis's own move to the new master) an eviction
 //     the switch lost can show: that is the second window.
@@ -85,7 +89,7 @@ func (s *SessionService) revoke(ctx context.Context, t *tx, hashes []string) err
 	return nil
 }
 
-// ClearCache makes every cached session unreadable (one INCR on Redis).
+// ClearCache makes every cached session unreadable (one script on Redis).
 // Channel and role changes call it after commit. With a shared cache the
 // clear is recorded in the outbox first, so it is applied even if this
 // process cannot reach the cache.

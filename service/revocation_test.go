@@ -14,6 +14,7 @@ import (
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 )
 
 // revocationCaches are the cache strategies the revocation tests run on:
@@ -28,7 +29,7 @@ func revocationCaches(t *testing.T) map[string]func(t *testing.T) sessioncache.S
 		},
 		"redis": func(t *testing.T) sessioncache.Strategy {
 			client, _ := testenv.Redis(t)
-			r := sessioncache.NewRedis(client, sessioncache.RedisOptions{KeyPrefix: testenv.RandomPrefix(), OperationTimeout: 5 * time.Second}) // generous under -race: a timed-out write would only be a miss
+			r := redisstore.New(client, redisstore.Options{KeyPrefix: testenv.RandomPrefix(), OperationTimeout: 5 * time.Second}) // generous under -race: a timed-out write would only be a miss
 			t.Cleanup(func() { _ = r.Purge(context.Background()) })
 			return r
 		},

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"weak"
 
@@ -45,7 +44,7 @@ func (t *internTable) lookup(key []byte) (PermissionSet, bool) {
 // insert interns channels (which the caller hands over and must not keep)
 // under key, unless another caller got there first: then that set wins.
 func (t *internTable) insert(key []byte, channels []Channel) PermissionSet {
-	s := &permissionSet{channels: channels, json: encodeSet(channels)}
+	s := &permissionSet{channels: channels, compact: defaultCodec.encodeChannels(channels)}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if wp, ok := t.sets[string(key)]; ok {
@@ -125,36 +124,24 @@ func appendNamedPermissionsKey(key []byte, perms []auth.Permission) []byte {
 	return key
 }
 
-// appendEncodedPermissionsKey appends the key of a permission list in its
-// cached form (see channelPermissionsJSON) without building the list: the
-// index form, the normal case, maps byte for byte. It checks the form as
-// decodePermissions does.
-func appendEncodedPermissionsKey(key []byte, enc *string) ([]byte, error) {
-	if enc == nil {
-		return append(key, keyNilPermissions), nil
-	}
-	hexs, ok := strings.CutPrefix(*enc, indexPrefix)
-	if !ok {
-		perms, err := decodePermissions([]byte(*enc))
-		if err != nil {
-			return nil, err
-		}
-		return appendPermissionsKey(key, perms), nil
-	}
+// appendIndexKey appends the key of a permission list in the compact
+// index form (hexs, the hex digits after "i:") whose indexes are those of
+// auth.All(): byte for byte. n is the length of the list they index.
+func appendIndexKey(key []byte, hexs string, n int) ([]byte, error) {
 	if len(hexs)%2 != 0 {
-		return nil, fmt.Errorf("cached permissions: odd index list %q", *enc)
+		return nil, fmt.Errorf("cached permissions: odd index list %q", hexs)
 	}
 	key = append(key, keyIndexPermissions)
 	key = binary.AppendUvarint(key, uint64(len(hexs)/2))
 	for i := 0; i < len(hexs); i += 2 {
-		var n [1]byte
-		if _, err := hex.Decode(n[:], []byte(hexs[i:i+2])); err != nil {
+		var b [1]byte
+		if _, err := hex.Decode(b[:], []byte(hexs[i:i+2])); err != nil {
 			return nil, fmt.Errorf("cached permissions: %w", err)
 		}
-		if _, ok := auth.ByIndex(int(n[0])); !ok {
-			return nil, fmt.Errorf("cached permissions: unknown index %d", n[0])
+		if int(b[0]) >= n {
+			return nil, fmt.Errorf("cached permissions: unknown index %d", b[0])
 		}
-		key = append(key, n[0])
+		key = append(key, b[0])
 	}
 	return key, nil
 }

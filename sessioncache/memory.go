@@ -96,7 +96,7 @@ func (m *Memory) Generation() Generation {
 // the cache cleared, after gen was taken. s must not be nil.
 func (m *Memory) Set(_ context.Context, key string, s *CachedSession, gen Generation) error {
 	if s == nil {
-		return errNilSession
+		return ErrNilSession
 	}
 	n := &lruNode[CachedSession]{key: memoryKey(key), val: cloneSession(s)}
 	size := EntryBytes(&n.val)
@@ -246,8 +246,8 @@ var hexValue = func() (t [256]byte) {
 	return t
 }()
 
-// errNilSession is returned by Set when given a nil session.
-var errNilSession = errors.New("sessioncache: Set of a nil session")
+// ErrNilSession is returned by a strategy's Set when given a nil session.
+var ErrNilSession = errors.New("sessioncache: Set of a nil session")
 
 // cloneSession copies s deeply enough that no later change to s, its user or
 // their pointers is visible in the copy; the user's PermissionSet is

@@ -1,9 +1,7 @@
 package sessioncache
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
@@ -33,7 +31,7 @@ type PermissionSet struct {
 // permissionSet is the shared, never modified value behind a PermissionSet.
 type permissionSet struct {
 	channels []Channel
-	json     []byte // the set's JSON, encoded once
+	compact  []byte // the set in DefaultCodec's form, encoded once
 }
 
 // Channel is one channel of a PermissionSet, read-only. The GraphQL type
@@ -125,70 +123,21 @@ func (p PermissionSet) Channels() []ChannelPermissions {
 	return out
 }
 
-// MarshalJSON implements json.Marshaler: the list of ChannelPermissions
-// (with their compact permissions), or null for the nil set. The encoding
-// is made once per interned set; the caller gets its own copy.
+// MarshalJSON implements json.Marshaler: the list of ChannelPermissions,
+// each permission by name, or null for the nil set. It is the
+// self-describing form, for any reader; a cache stores the compact form of
+// its Codec instead.
 func (p PermissionSet) MarshalJSON() ([]byte, error) {
-	if p.set == nil {
-		return []byte("null"), nil
-	}
-	return bytes.Clone(p.set.json), nil
+	return json.Marshal(p.Channels())
 }
 
-// UnmarshalJSON implements json.Unmarshaler. Sets already interned are
-// found from the encoded form alone: the permission lists are decoded only
-// for a set not in use yet, so a cache hit allocates no permission list.
+// UnmarshalJSON implements json.Unmarshaler: it decodes what MarshalJSON
+// wrote into the interned set of that content.
 func (p *PermissionSet) UnmarshalJSON(data []byte) error {
-	if string(data) == "null" {
-		*p = PermissionSet{}
-		return nil
-	}
-	var raw []channelPermissionsJSON
-	if err := json.Unmarshal(data, &raw); err != nil {
+	var list []ChannelPermissions
+	if err := json.Unmarshal(data, &list); err != nil {
 		return err
 	}
-	if raw == nil {
-		*p = PermissionSet{}
-		return nil
-	}
-	var buf [512]byte
-	key := buf[:0]
-	for _, c := range raw {
-		key = appendChannelKey(key, c.ID, c.Token, c.Code)
-		var err error
-		if key, err = appendEncodedPermissionsKey(key, c.Permissions); err != nil {
-			return err
-		}
-	}
-	if set, ok := permissionSets.lookup(key); ok {
-		*p = set
-		return nil
-	}
-	channels := make([]Channel, len(raw))
-	for i, c := range raw {
-		channels[i] = Channel{id: c.ID, token: c.Token, code: c.Code}
-		if c.Permissions == nil {
-			continue
-		}
-		perms, err := decodePermissions([]byte(*c.Permissions))
-		if err != nil {
-			return err
-		}
-		channels[i].granted = auth.Grant(perms)
-	}
-	*p = permissionSets.insert(key, channels)
+	*p = NewPermissionSet(list)
 	return nil
-}
-
-// encodeSet is the JSON of channels, made once when a set is interned.
-func encodeSet(channels []Channel) []byte {
-	list := make([]ChannelPermissions, len(channels))
-	for i, c := range channels {
-		list[i] = ChannelPermissions{ID: c.id, Token: c.token, Code: c.code, Permissions: c.granted.List()}
-	}
-	b, err := json.Marshal(list)
-	if err != nil { // cannot happen: strings, numbers and ChannelPermissions' own encoding
-		panic(fmt.Sprintf("sessioncache: encoding a permission set: %v", err))
-	}
-	return b
 }

@@ -1,9 +1,10 @@
 // Package sessioncache holds the session cache: the Strategy interface that
-// SessionService uses, the CachedSession it stores, and three strategies
-// (memory LRU, Redis, noop) that pass one conformance suite,
-// sessioncachetest.Exercise: Memory and Redis all of it, Noop, which stores
-// nothing, the part of it that a strategy storing nothing can meet (see
-// Noop).
+// SessionService uses, the CachedSession it stores, the Codec that
+// serializes it for a shared cache, and three strategies that pass one
+// conformance suite, sessioncachetest.Exercise: Memory (an LRU) and the
+// Redis store (package redisstore, kept apart so that these core types
+// compile without go-redis) all of it, Noop, which stores nothing, the
+// part of it that a strategy storing nothing can meet (see Noop).
 //
 // Keys are chosen by the caller. SessionService keys entries by the hex
 // SHA-256 of the session token, so no strategy ever sees a raw token.
@@ -34,7 +35,11 @@ import (
 //     with a Generation taken before that Delete returned stores nothing
 //     readable, however late it arrives. This is what keeps a logout from
 //     losing a race with a login's or a lookup's cache write that was
-//     already in flight. Delete of a missing key is not an error.
+//     already in flight. A Set with a Generation taken after the Delete
+//     returned is stored (a strategy shared between processes may refuse
+//     it until it has seen the Delete, never store an older one): the
+//     revoked key's next lookup caches it again. Delete of a missing key is
+//     not an error.
 //   - Clear makes every entry of this cache (and only of this cache)
 //     unreadable, in constant time, and a Set with a Generation taken before
 //     Clear returned stores nothing readable either (the data it carries may

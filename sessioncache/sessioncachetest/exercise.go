@@ -24,6 +24,9 @@ import (
 //     no key succeeds; Clear removes every entry.
 //   - A Set with a Generation taken before a Delete of its key, or before a
 //     Clear, stores nothing readable; other keys are not affected.
+//   - A Set with a Generation taken after a Delete of its key is stored, and
+//     a later Set with a Generation from before that Delete does not
+//     replace it.
 //   - 16 goroutines setting, getting and deleting at once see only values
 //     that were set (run it with -race to check the locking too).
 //
@@ -50,6 +53,7 @@ func Exercise(t *testing.T, newStrategy func(t *testing.T) sessioncache.Strategy
 		{"DeleteMany", x.deleteMany},
 		{"Clear", x.clear},
 		{"SetAfterDeleteWithOlderGeneration", x.setAfterDeleteWithOlderGeneration},
+		{"SetAfterDeleteWithNewerGeneration", x.setAfterDeleteWithNewerGeneration},
 		{"SetAfterClearWithOlderGeneration", x.setAfterClearWithOlderGeneration},
 		{"Concurrent", x.concurrent},
 	}

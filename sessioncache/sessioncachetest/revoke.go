@@ -74,6 +74,31 @@ func (x suite) setAfterDeleteWithOlderGeneration(t *testing.T, s sessioncache.St
 	x.requireStored(t, AnonymousSession(), get(t, s, "other"), "another key")
 }
 
+// A write whose generation was taken after a Delete of its key (the
+// revoked user's next request, which reads the session again) is stored:
+// a revocation does not turn the key into a permanent miss. A write in
+// flight from before the Delete still cannot replace it, however late it
+// arrives.
+func (x suite) setAfterDeleteWithNewerGeneration(t *testing.T, s sessioncache.Strategy) {
+	ctx := t.Context()
+	set(t, s, "k", FullSession())
+	before := s.Generation()
+	require.NoError(t, s.Delete(ctx, "k"))
+	require.NoError(t, s.Set(ctx, "k", AnonymousSession(), s.Generation()))
+	x.requireStored(t, AnonymousSession(), get(t, s, "k"), "a write whose data was read after Delete")
+
+	require.NoError(t, s.Set(ctx, "k", FullSession(), before))
+	x.requireStored(t, AnonymousSession(), get(t, s, "k"), "a write in flight during Delete, arriving after a newer one")
+
+	// A second Delete revokes the key again, for writes from before it.
+	between := s.Generation()
+	require.NoError(t, s.Delete(ctx, "k"))
+	require.NoError(t, s.Set(ctx, "k", FullSession(), between))
+	require.Nil(t, get(t, s, "k"), "a write from before the second Delete")
+	require.NoError(t, s.Set(ctx, "k", FullSession(), s.Generation()))
+	x.requireStored(t, FullSession(), get(t, s, "k"), "a write after the second Delete")
+}
+
 // Clear is a generation change: entries written before are gone, and a
 // write whose generation was taken before the Clear is not readable.
 func (x suite) setAfterClearWithOlderGeneration(t *testing.T, s sessioncache.Strategy) {

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 // Internals the external tests (package sessioncache_test, which can
 // import the conformance kit without an import cycle) need to see.
@@ -7,4 +7,4 @@ package sessioncache
 var EscapeGlob = escapeGlob
 
 // KeyPrefix returns the prefix r puts in front of every key.
-func (r *Redis) KeyPrefix() string { return r.keyPrefix }
+func (r *Store) KeyPrefix() string { return r.keyPrefix }

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"context"
@@ -11,10 +11,11 @@ import (
 )
 
 // Probe answers the run ids of the Redis masters holding the data (every
-// master of a cluster, in order), and refreshes the observed generation. A
-// different answer than before means the master changed (a Sentinel or
-// Cluster failover, or a restart) and acknowledged writes may be lost.
-func (r *Redis) Probe(ctx context.Context) (string, error) {
+// master of a cluster, in order), and refreshes the observed revocation
+// clock. A different answer than before means the master changed (a
+// Sentinel or Cluster failover, or a restart) and acknowledged writes may
+// be lost.
+func (r *Store) Probe(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
 	var (
@@ -46,13 +47,18 @@ func (r *Redis) Probe(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", redisError(ctx, "INFO", err)
 	}
-	genCmd := r.client.Get(ctx, r.genKey)
-	if err := genCmd.Err(); err != nil && !errors.Is(err, redis.Nil) {
+	var clock any
+	switch v, err := r.client.Get(ctx, r.clockKey).Result(); {
+	case err == nil:
+		clock = v
+	case !errors.Is(err, redis.Nil):
 		return "", redisError(ctx, "GET", err)
 	}
-	if _, err := r.readGeneration(genCmd); err != nil {
+	n, err := parseCounter("clock", clock)
+	if err != nil {
 		return "", err
 	}
+	r.observed.Store(n)
 	slices.Sort(ids)
 	return strings.Join(ids, ","), nil
 }

@@ -1,4 +1,4 @@
-package sessioncache_test
+package redisstore_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
@@ -22,7 +22,7 @@ func TestRedisUnreachable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	client, mr := testenv.Miniredis(t)
-	s := sessioncache.NewRedis(client, sessioncache.RedisOptions{OperationTimeout: 200 * time.Millisecond})
+	s := redisstore.New(client, redisstore.Options{OperationTimeout: 200 * time.Millisecond})
 	require.NoError(t, s.Set(ctx, "k", sessioncachetest.FullSession(), s.Generation()))
 	mr.Close()
 
@@ -52,7 +52,7 @@ func TestRedisStalledServer(t *testing.T) {
 		PoolTimeout:           time.Hour,
 	})
 	t.Cleanup(func() { _ = client.Close() })
-	s := sessioncache.NewRedis(client, sessioncache.RedisOptions{OperationTimeout: 100 * time.Millisecond})
+	s := redisstore.New(client, redisstore.Options{OperationTimeout: 100 * time.Millisecond})
 
 	calls := map[string]func(ctx context.Context) error{
 		"Set": func(ctx context.Context) error {

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 func TestRedisLoggerRateLimits(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	l := NewRedisLogger(slog.New(slog.NewTextHandler(&buf, nil)), time.Hour)
+	l := NewLogger(slog.New(slog.NewTextHandler(&buf, nil)), time.Hour)
 	for i := range 100 {
 		l.Printf(context.Background(), "dial tcp 127.0.0.1:6379: connect: connection refused (%d)", i)
 	}

@@ -1,4 +1,4 @@
-package sessioncache_test
+package redisstore_test
 
 import (
 	"crypto/tls"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
@@ -20,12 +21,12 @@ func TestParseRedisURL(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name, url string
-		want      sessioncache.RedisClientOptions
+		want      redisstore.ClientOptions
 		client    redis.UniversalClient // the type NewClient returns
 	}{{
 		name: "Single",
 		url:  "redis://user:secret@cache.internal:6380/3",
-		want: sessioncache.RedisClientOptions{Single: &redis.Options{
+		want: redisstore.ClientOptions{Single: &redis.Options{
 			Network: "tcp", Addr: "cache.internal:6380", DB: 3, Username: "user", Password: "secret",
 			ContextTimeoutEnabled: true,
 		}},
@@ -33,14 +34,14 @@ func TestParseRedisURL(t *testing.T) {
 	}, {
 		name: "SingleDefaults",
 		url:  "redis://",
-		want: sessioncache.RedisClientOptions{Single: &redis.Options{
+		want: redisstore.ClientOptions{Single: &redis.Options{
 			Network: "tcp", Addr: "localhost:6379", ContextTimeoutEnabled: true,
 		}},
 		client: &redis.Client{},
 	}, {
 		name: "SingleTLS",
 		url:  "rediss://cache:6379?skip_verify=true",
-		want: sessioncache.RedisClientOptions{Single: &redis.Options{
+		want: redisstore.ClientOptions{Single: &redis.Options{
 			Network: "tcp", Addr: "cache:6379", ContextTimeoutEnabled: true,
 			TLSConfig: &tls.Config{ServerName: "cache", MinVersion: tls.VersionTLS12, InsecureSkipVerify: true},
 		}},
@@ -51,7 +52,7 @@ func TestParseRedisURL(t *testing.T) {
 		url: "redis://cache:6379/1?pool_timeout=2s&conn_max_idle_time=5m&client_name=shop&protocol=2" +
 			"&dial_timeout=3&read_timeout=250ms&write_timeout=-1&max_retries=5&pool_size=20" +
 			"&min_idle_conns=2&max_idle_conns=8&conn_max_lifetime=1h&pool_fifo=true&context_timeout_enabled=true",
-		want: sessioncache.RedisClientOptions{Single: &redis.Options{
+		want: redisstore.ClientOptions{Single: &redis.Options{
 			Network: "tcp", Addr: "cache:6379", DB: 1, ContextTimeoutEnabled: true,
 			PoolTimeout: 2 * time.Second, ConnMaxIdleTime: 5 * time.Minute, ClientName: "shop", Protocol: 2,
 			DialTimeout: 3 * time.Second, ReadTimeout: 250 * time.Millisecond, WriteTimeout: -1, MaxRetries: 5,
@@ -61,7 +62,7 @@ func TestParseRedisURL(t *testing.T) {
 	}, {
 		name: "ClusterNodes",
 		url:  "redis://user:secret@n1:6379?addr=n2:6379&addr=n3:6379&read_timeout=1s&client_name=shop&max_redirects=5",
-		want: sessioncache.RedisClientOptions{Cluster: &redis.ClusterOptions{
+		want: redisstore.ClientOptions{Cluster: &redis.ClusterOptions{
 			Addrs: []string{"n1:6379", "n2:6379", "n3:6379"}, Username: "user", Password: "secret",
 			ReadTimeout: time.Second, ClientName: "shop", MaxRedirects: 5, ContextTimeoutEnabled: true,
 		}},
@@ -69,7 +70,7 @@ func TestParseRedisURL(t *testing.T) {
 	}, {
 		name: "ClusterEndpoint",
 		url:  "rediss://:secret@endpoint:6379/0?cluster=true&pool_timeout=1s&conn_max_idle_time=30s",
-		want: sessioncache.RedisClientOptions{Cluster: &redis.ClusterOptions{
+		want: redisstore.ClientOptions{Cluster: &redis.ClusterOptions{
 			Addrs: []string{"endpoint:6379"}, Password: "secret", TLSConfig: &tls.Config{ServerName: "endpoint"},
 			PoolTimeout: time.Second, ConnMaxIdleTime: 30 * time.Second, ContextTimeoutEnabled: true,
 		}},
@@ -78,7 +79,7 @@ func TestParseRedisURL(t *testing.T) {
 		// The form REDIS_URL has always had: the user info is the master's.
 		name: "Sentinel",
 		url:  "redis://user:secret@s1:26379/2?addr=s2:26379&master_name=mymaster&dial_timeout=1s&protocol=3",
-		want: sessioncache.RedisClientOptions{Failover: &redis.FailoverOptions{
+		want: redisstore.ClientOptions{Failover: &redis.FailoverOptions{
 			MasterName: "mymaster", SentinelAddrs: []string{"s1:26379", "s2:26379"}, DB: 2,
 			Username: "user", Password: "secret", DialTimeout: time.Second, Protocol: 3, ContextTimeoutEnabled: true,
 		}},
@@ -88,7 +89,7 @@ func TestParseRedisURL(t *testing.T) {
 		// sentinels' in the user info.
 		name: "SentinelWithSentinelCredentials",
 		url:  "rediss://sentuser:sentpw@s1:26379?master_name=m&password=datapw&skip_verify=1",
-		want: sessioncache.RedisClientOptions{Failover: &redis.FailoverOptions{
+		want: redisstore.ClientOptions{Failover: &redis.FailoverOptions{
 			MasterName: "m", SentinelAddrs: []string{"s1:26379"},
 			SentinelUsername: "sentuser", SentinelPassword: "sentpw", Password: "datapw",
 			TLSConfig:             &tls.Config{ServerName: "s1", MinVersion: tls.VersionTLS12, InsecureSkipVerify: true},
@@ -99,7 +100,7 @@ func TestParseRedisURL(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := sessioncache.ParseRedisURL(c.url)
+			got, err := redisstore.ParseURL(c.url)
 			require.NoError(t, err)
 			require.Equal(t, c.want, *got)
 			client := got.NewClient()
@@ -133,7 +134,7 @@ func TestParseRedisURLErrors(t *testing.T) {
 		{"redis://s1?master_name=m&cluster=true", "cluster=true and master_name cannot be combined"},
 	}
 	for _, c := range cases {
-		_, err := sessioncache.ParseRedisURL(c.url)
+		_, err := redisstore.ParseURL(c.url)
 		require.Error(t, err, c.url)
 		require.ErrorContains(t, err, c.want, c.url)
 		require.Regexp(t, "^redis URL: ", err.Error())
@@ -148,11 +149,11 @@ func TestRedisFromURL(t *testing.T) {
 	sessioncachetest.Exercise(t, func(t *testing.T) sessioncache.Strategy {
 		mr := miniredis.RunT(t)
 		mr.RequireUserAuth("shop", "secret")
-		o, err := sessioncache.ParseRedisURL("redis://shop:secret@" + mr.Addr() + "/2?client_name=sessions&pool_timeout=2s&conn_max_idle_time=1m&protocol=2")
+		o, err := redisstore.ParseURL("redis://shop:secret@" + mr.Addr() + "/2?client_name=sessions&pool_timeout=2s&conn_max_idle_time=1m&protocol=2")
 		require.NoError(t, err)
 		client := o.NewClient()
 		t.Cleanup(func() { _ = client.Close() })
-		return newTestRedis(t, client, mr, sessioncache.RedisOptions{})
+		return newTestRedis(t, client, mr, redisstore.Options{})
 	})
 }
 
@@ -161,11 +162,11 @@ func TestRedisFromURLSelectsDatabase(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	mr.RequireUserAuth("shop", "secret")
-	o, err := sessioncache.ParseRedisURL("redis://shop:secret@" + mr.Addr() + "/2")
+	o, err := redisstore.ParseURL("redis://shop:secret@" + mr.Addr() + "/2")
 	require.NoError(t, err)
 	client := o.NewClient()
 	t.Cleanup(func() { _ = client.Close() })
-	s := sessioncache.NewRedis(client, sessioncache.RedisOptions{KeyPrefix: "p:", OperationTimeout: testOperationTimeout})
+	s := redisstore.New(client, redisstore.Options{KeyPrefix: "p:", OperationTimeout: testOperationTimeout})
 	require.NoError(t, s.Set(t.Context(), "k", sessioncachetest.FullSession(), s.Generation()))
 	require.Equal(t, []string{"p:k"}, mr.DB(2).Keys())
 	require.Empty(t, mr.DB(0).Keys())
@@ -177,11 +178,11 @@ func TestRedisFromURLSelectsDatabase(t *testing.T) {
 func TestRedisFromSentinelURL(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartSentinel(t)
-	o, err := sessioncache.ParseRedisURL(s.URL())
+	o, err := redisstore.ParseURL(s.URL())
 	require.NoError(t, err)
 	client := o.NewClient()
 	t.Cleanup(func() { _ = client.Close() })
 	sessioncachetest.Exercise(t, func(t *testing.T) sessioncache.Strategy {
-		return newTestRedis(t, client, nil, sessioncache.RedisOptions{})
+		return newTestRedis(t, client, nil, redisstore.Options{})
 	})
 }

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 // keys Purge removes with one UNLINK.
 const redisScanCount = 500
 
-// Purge removes every key with the prefix, with SCAN (MATCH prefix*, COUNT
-// 500) and UNLINK, on every master of a cluster. It is not part of
+// Purge removes every key with the prefix, and every revocation key of
+// one ("{" + prefix + …), with SCAN (MATCH, COUNT 500) and UNLINK, on
+// every master of a cluster. It is not part of
 // Strategy: Clear is instant and needs no scan. Tests and maintenance use
 // it to free memory at once. Keys written while it runs may survive it.
-func (r *Redis) Purge(ctx context.Context) error {
+func (r *Store) Purge(ctx context.Context) error {
 	var err error
 	switch c := r.client.(type) {
 	case *redis.ClusterClient:
@@ -40,8 +41,17 @@ func (r *Redis) Purge(ctx context.Context) error {
 // perKeyUnlink (a cluster node, where one UNLINK of keys in different hash
 // slots fails with CROSSSLOT), each page is removed as a pipeline of
 // single-key UNLINKs, still one round trip.
-func (r *Redis) purgeNode(ctx context.Context, c redis.Cmdable, perKeyUnlink bool) error {
-	match := escapeGlob(r.keyPrefix) + "*"
+func (r *Store) purgeNode(ctx context.Context, c redis.Cmdable, perKeyUnlink bool) error {
+	for _, p := range []string{r.keyPrefix, "{" + r.keyPrefix} {
+		if err := purgeMatch(ctx, c, escapeGlob(p)+"*", perKeyUnlink); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// purgeMatch removes the keys of one server that match the pattern.
+func purgeMatch(ctx context.Context, c redis.Cmdable, match string, perKeyUnlink bool) error {
 	var cursor uint64
 	for {
 		keys, next, err := c.Scan(ctx, cursor, match, redisScanCount).Result()

@@ -1,4 +1,4 @@
-package sessioncache
+package redisstore
 
 import (
 	"errors"
@@ -10,15 +10,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisClientOptions is a REDIS_URL parsed by go-redis's own URL parsers.
+// ClientOptions is a REDIS_URL parsed by go-redis's own URL parsers.
 // Exactly one field is set, and NewClient makes the matching client.
-type RedisClientOptions struct {
+type ClientOptions struct {
 	Single   *redis.Options         // from redis.ParseURL
 	Cluster  *redis.ClusterOptions  // from redis.ParseClusterURL
 	Failover *redis.FailoverOptions // from redis.ParseFailoverURL (Sentinel)
 }
 
-// ParseRedisURL turns REDIS_URL into client options, so one setting covers
+// ParseURL turns REDIS_URL into client options, so one setting covers
 // a single node, Sentinel and Cluster:
 //
 //	redis://[user:pass@]host:6379/0                       one node (rediss:// for TLS)
@@ -47,7 +47,7 @@ type RedisClientOptions struct {
 //     tombstone yet, and would answer a revoked session.
 //
 // No error message contains the URL, so none contains its password.
-func ParseRedisURL(raw string) (*RedisClientOptions, error) {
+func ParseURL(raw string) (*ClientOptions, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// A *url.Error quotes the whole URL; its cause does not.
@@ -87,7 +87,7 @@ func redactSecrets(err error, secrets []string) error {
 
 // parseRedisURL takes our own parameters out of u's query, then hands the
 // rest to go-redis's parser for the form they select.
-func parseRedisURL(u *url.URL) (*RedisClientOptions, error) {
+func parseRedisURL(u *url.URL) (*ClientOptions, error) {
 	q := u.Query()
 	cluster, err := takeBool(q, "cluster", false)
 	if err != nil {
@@ -117,11 +117,11 @@ func parseRedisURL(u *url.URL) (*RedisClientOptions, error) {
 			return nil, err
 		}
 		o.ContextTimeoutEnabled = true
-		return &RedisClientOptions{Single: o}, nil
+		return &ClientOptions{Single: o}, nil
 	}
 }
 
-func parseCluster(u *url.URL) (*RedisClientOptions, error) {
+func parseCluster(u *url.URL) (*ClientOptions, error) {
 	// ParseClusterURL ignores the path; the single-node parser reads the
 	// database number from it (and refuses a malformed one).
 	base := *u
@@ -139,12 +139,12 @@ func parseCluster(u *url.URL) (*RedisClientOptions, error) {
 		return nil, errors.New("read_only, route_by_latency and route_randomly read from replicas, which may answer a revoked session: leave them out")
 	}
 	o.ContextTimeoutEnabled = true
-	return &RedisClientOptions{Cluster: o}, nil
+	return &ClientOptions{Cluster: o}, nil
 }
 
 // parseFailover parses the Sentinel form; masterCredsInQuery says whether
-// the query names the master's credentials (see ParseRedisURL).
-func parseFailover(u *url.URL, masterCredsInQuery bool) (*RedisClientOptions, error) {
+// the query names the master's credentials (see ParseURL).
+func parseFailover(u *url.URL, masterCredsInQuery bool) (*ClientOptions, error) {
 	o, err := redis.ParseFailoverURL(u.String())
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func parseFailover(u *url.URL, masterCredsInQuery bool) (*RedisClientOptions, er
 		o.SentinelUsername, o.SentinelPassword = "", ""
 	}
 	o.ContextTimeoutEnabled = true
-	return &RedisClientOptions{Failover: o}, nil
+	return &ClientOptions{Failover: o}, nil
 }
 
 // takeBool removes the parameter name from q and returns its value, or def
@@ -178,7 +178,7 @@ func takeBool(q url.Values, name string, def bool) (bool, error) {
 // NewClient returns a new client for the options: a *redis.Client for a
 // single node or Sentinel (a failover client), a *redis.ClusterClient for a
 // cluster. The caller closes it.
-func (o *RedisClientOptions) NewClient() redis.UniversalClient {
+func (o *ClientOptions) NewClient() redis.UniversalClient {
 	switch {
 	case o.Cluster != nil:
 		return redis.NewClusterClient(o.Cluster)
@@ -191,7 +191,7 @@ func (o *RedisClientOptions) NewClient() redis.UniversalClient {
 
 // Addrs returns the addresses the client starts from (the sentinels' for
 // Sentinel), for messages.
-func (o *RedisClientOptions) Addrs() []string {
+func (o *ClientOptions) Addrs() []string {
 	switch {
 	case o.Cluster != nil:
 		return o.Cluster.Addrs

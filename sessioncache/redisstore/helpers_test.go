@@ -1,4 +1,4 @@
-package sessioncache_test
+package redisstore_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/sessioncache"
+	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 )
 
 // testOperationTimeout replaces the 50ms default in tests: parallel tests
@@ -26,7 +26,7 @@ const testOperationTimeout = 5 * time.Second
 // newTestRedis returns a Redis strategy on client with a random key prefix
 // (unless opts has one) and the test operation timeout; on a real server it
 // removes the prefix's keys when the test ends.
-func newTestRedis(t testing.TB, client redis.UniversalClient, mr *miniredis.Miniredis, opts sessioncache.RedisOptions) *sessioncache.Redis {
+func newTestRedis(t testing.TB, client redis.UniversalClient, mr *miniredis.Miniredis, opts redisstore.Options) *redisstore.Store {
 	t.Helper()
 	if opts.KeyPrefix == "" {
 		opts.KeyPrefix = testenv.RandomPrefix()
@@ -41,7 +41,7 @@ func newTestRedis(t testing.TB, client redis.UniversalClient, mr *miniredis.Mini
 			}
 		})
 	}
-	return sessioncache.NewRedis(client, opts)
+	return redisstore.New(client, opts)
 }
 
 // cleanupKeys removes keys from a real server when the test ends.
@@ -51,18 +51,21 @@ func cleanupKeys(t testing.TB, client redis.UniversalClient, mr *miniredis.Minir
 	}
 }
 
-// scanKeys returns the keys that start with prefix (a literal prefix
-// without glob characters other than those escapeGlob handles), without
-// using the code under test's Clear.
+// scanKeys returns the keys of a strategy with prefix (a literal prefix
+// without glob characters other than those escapeGlob handles): those that
+// start with it and the revocation keys ("{" + prefix + …), without using
+// the code under test's Purge.
 func scanKeys(t testing.TB, client redis.UniversalClient, prefix string) []string {
 	t.Helper()
 	// SCAN may return a key more than once: the set counts it once.
 	keys := map[string]struct{}{}
-	iter := client.Scan(context.Background(), 0, sessioncache.EscapeGlob(prefix)+"*", 1000).Iterator()
-	for iter.Next(context.Background()) {
-		keys[iter.Val()] = struct{}{}
+	for _, p := range []string{prefix, "{" + prefix} {
+		iter := client.Scan(context.Background(), 0, redisstore.EscapeGlob(p)+"*", 1000).Iterator()
+		for iter.Next(context.Background()) {
+			keys[iter.Val()] = struct{}{}
+		}
+		require.NoError(t, iter.Err())
 	}
-	require.NoError(t, iter.Err())
 	return slices.Sorted(maps.Keys(keys))
 }
 

@@ -1,0 +1,251 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// How the Redis strategy writes and reads entries: the codec ID that makes
+// another build's entry a miss, the floor that makes Clear one script, and
+// the tombstone and revocation clock that make Delete final without
+// refusing the writes that come after it.
+
+// tombstone is the value of a revoked key. An entry always starts with its
+// codec's ID.
+const tombstone = "!"
+
+// tickScript advances the revocation clock (KEYS[1]) to the larger of its
+// value + 1 and Redis's TIME in microseconds, and returns it. After a
+// failover that lost the clock's last increments, the new master's time
+// (seconds later, on a clock in step with the old one's) is still past
+// every value handed out before, so a generation read from the old master
+// cannot pass a revocation made on the new one. TIME in microseconds stays
+// below 2^53, where Lua's numbers are exact.
+var tickScript = redis.NewScript(`local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+local step = 1
+if now > c then step = now - c end
+return redis.call('INCRBY', KEYS[1], string.format('%d', step))`)
+
+// clearScript advances the clock (KEYS[1]) as tickScript does and raises
+// the floor (KEYS[2]) to it.
+var clearScript = redis.NewScript(`local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+local step = 1
+if now > c then step = now - c end
+local n = redis.call('INCRBY', KEYS[1], string.format('%d', step))
+if n > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], n) end
+return n`)
+
+// setScript writes the entry ARGV[1] under KEYS[1] with PX ARGV[2] unless
+// the key was revoked at a clock value (KEYS[2]) newer than the write's
+// generation ARGV[3], or holds a tombstone without a clock value (written
+// by a build before the revocation clock: it refuses every write).
+var setScript = redis.NewScript(`local t = redis.call('GET', KEYS[2])
+if t then
+  if tonumber(ARGV[3]) < tonumber(t) then return 0 end
+elseif redis.call('GET', KEYS[1]) == '!' then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`)
+
+// revokeScript writes the tombstone under KEYS[1] and the clock value
+// ARGV[1] of the revocation under KEYS[2], both with PX ARGV[2], unless
+// KEYS[2] holds a newer value already: two revocations of one key that
+// land in the other order leave the newer value in place.
+var revokeScript = redis.NewScript(`local t = redis.call('GET', KEYS[2])
+if not t or tonumber(ARGV[1]) > tonumber(t) then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
+redis.call('SET', KEYS[1], '!', 'PX', ARGV[2])
+return 1`)
+
+// revokedKey returns the key that holds the clock value of the last
+// revocation of the entry key k, in k's hash slot (Redis Cluster hashes
+// only the part between the first "{" and the next "}", when there is
+// one): k's own hash tag when it has one, else all of k as the tag.
+func revokedKey(k string) string {
+	if open := strings.IndexByte(k, '{'); open >= 0 {
+		if end := strings.IndexByte(k[open+1:], '}'); end > 0 {
+			return k + ":revoked"
+		}
+	}
+	return "{" + k + "}:revoked"
+}
+
+// Generation returns the last value of the revocation clock this process
+// saw.
+func (r *Store) Generation() sessioncache.Generation {
+	return sessioncache.Generation(r.observed.Load())
+}
+
+// Set stores s under key with the TTL, replacing any entry there, unless
+// the key was revoked after gen was taken. The entry is readable only while
+// gen is not older than the last Clear. s must not be nil.
+func (r *Store) Set(ctx context.Context, key string, s *sessioncache.CachedSession, gen sessioncache.Generation) error {
+	if s == nil {
+		return sessioncache.ErrNilSession
+	}
+	value := make([]byte, 0, 1024)
+	value = append(value, r.valuePrefix...)
+	value = strconv.AppendUint(value, uint64(gen), 10)
+	value = append(value, '|')
+	value, err := r.codec.AppendSession(value, s)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
+	defer cancel()
+	k := r.keyPrefix + key
+	if err := setScript.Run(ctx, r.client, []string{k, revokedKey(k)}, value, r.ttl.Milliseconds(), uint64(gen)).Err(); err != nil {
+		return redisError(ctx, "SET", err)
+	}
+	return nil
+}
+
+// Get returns the session stored under key, or (nil, nil) if there is none,
+// it is revoked, it was written by another codec, or it is older than the
+// last Clear. Each call returns a new value.
+func (r *Store) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
+	defer cancel()
+	floor, data, found, err := r.fetch(ctx, key)
+	if err != nil || !found {
+		return nil, err
+	}
+	rest, ok := strings.CutPrefix(data, r.valuePrefix)
+	if !ok {
+		return nil, nil // a tombstone, or another codec's entry
+	}
+	gen, payload, ok := strings.Cut(rest, "|")
+	if !ok {
+		return nil, errors.New("sessioncache: decoding cached session: no generation")
+	}
+	g, err := strconv.ParseUint(gen, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("sessioncache: decoding cached session: generation: %w", err)
+	}
+	if g < floor {
+		return nil, nil // cleared
+	}
+	return r.codec.DecodeSession([]byte(payload))
+}
+
+// fetch reads the floor, the clock (recorded as observed) and the value
+// under key in one round trip: one MGET, or on a cluster (where the keys
+// live in different slots) a pipeline of GETs. found is false when the key
+// holds nothing.
+func (r *Store) fetch(ctx context.Context, key string) (floor uint64, value string, found bool, err error) {
+	var vals [3]any
+	if _, cluster := r.client.(*redis.ClusterClient); cluster {
+		pipe := r.client.Pipeline()
+		cmds := [3]*redis.StringCmd{pipe.Get(ctx, r.floorKey), pipe.Get(ctx, r.clockKey), pipe.Get(ctx, r.keyPrefix+key)}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return 0, "", false, redisError(ctx, "GET", err)
+		}
+		for i, c := range cmds {
+			v, err := c.Result()
+			switch {
+			case errors.Is(err, redis.Nil):
+			case err != nil:
+				return 0, "", false, redisError(ctx, "GET", err)
+			default:
+				vals[i] = v
+			}
+		}
+	} else {
+		res, err := r.client.MGet(ctx, r.floorKey, r.clockKey, r.keyPrefix+key).Result()
+		if err != nil {
+			return 0, "", false, redisError(ctx, "MGET", err)
+		}
+		if len(res) != len(vals) {
+			return 0, "", false, fmt.Errorf("sessioncache: redis MGET: %d values for %d keys", len(res), len(vals))
+		}
+		copy(vals[:], res)
+	}
+	if floor, err = parseCounter("floor", vals[0]); err != nil {
+		return 0, "", false, err
+	}
+	clock, err := parseCounter("clock", vals[1])
+	if err != nil {
+		return 0, "", false, err
+	}
+	r.observed.Store(clock)
+	value, found = vals[2].(string)
+	return floor, value, found, nil
+}
+
+// parseCounter reads the clock or the floor from an MGET or GET result: a
+// missing key is 0.
+func parseCounter(name string, v any) (uint64, error) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("sessioncache: redis %s: %w", name, err)
+	}
+	return n, nil
+}
+
+// Delete revokes keys: it advances the revocation clock, then each key
+// holds the tombstone, and its revocation key the clock's new value (or a
+// newer one), for the TTL. Two round trips: one script, then a pipeline of
+// one script per key.
+func (r *Store) Delete(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
+	defer cancel()
+	t, err := tickScript.Run(ctx, r.client, []string{r.clockKey}).Uint64()
+	if err != nil {
+		return redisError(ctx, "advance the revocation clock", err)
+	}
+	revoke := func(load bool) error {
+		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				k = r.keyPrefix + k
+				if load {
+					revokeScript.Eval(ctx, p, []string{k, revokedKey(k)}, t, r.ttl.Milliseconds())
+				} else {
+					revokeScript.EvalSha(ctx, p, []string{k, revokedKey(k)}, t, r.ttl.Milliseconds())
+				}
+			}
+			return nil
+		})
+		return err
+	}
+	err = revoke(false)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		err = revoke(true) // the server had not loaded the script; it is idempotent
+	}
+	if err != nil {
+		return redisError(ctx, "SET tombstone", err)
+	}
+	r.observed.Store(t)
+	return nil
+}
+
+// Clear advances the revocation clock and raises the floor to it: no entry
+// written before with an older generation is read again, and they expire
+// with their TTL. It is one script.
+func (r *Store) Clear(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
+	defer cancel()
+	n, err := clearScript.Run(ctx, r.client, []string{r.clockKey, r.floorKey}).Uint64()
+	if err != nil {
+		return redisError(ctx, "clear", err)
+	}
+	r.observed.Store(n)
+	return nil
+}
