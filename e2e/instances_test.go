@@ -124,8 +124,8 @@ func TestEvictionIsNotLostBetweenInstances(t *testing.T) {
 		"B still answers a logged-out token from Redis")
 	require.Eventually(t, func() bool {
 		var pending int
-		require.NoError(t, db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(context.Background(), &pending))
-		return pending == 0
+		err := db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(context.Background(), &pending)
+		return err == nil && pending == 0
 	}, 30*time.Second, 50*time.Millisecond, "B applied and stamped the eviction")
 
 	proxy.Resume()
