@@ -175,26 +175,29 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return a.Jobs.EnqueueCleanSessions(ctx, batchSize)
 		}),
 		CleanSessionsBatchSize: cfg.CleanSessionsBatchSize,
+		// The same holds for the ChannelService: the sync loop starts once
+		// it is built.
+		AccessSyncFunc: func(ctx context.Context) (bool, error) { return a.Channels.Sync(ctx) },
 	}); err != nil {
 		return nil, err
 	}
-	// The background cache sync (outbox, recovery, failover replay) runs
-	// until Close.
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	runDone := make(chan struct{})
-	go func() { defer close(runDone); a.Sessions.Run(runCtx) }()
-	a.closers = append(a.closers, func() error { stopRun(); <-runDone; return nil })
 	// The one access-change hook: any committed channel or role change
 	// clears the session cache, since cached sessions carry permissions.
 	accessChanged := a.Sessions.ClearCache
 	if a.Channels, err = service.NewChannelService(service.ChannelConfig{
-		DB: a.DB, AccessChangeFunc: accessChanged, Logger: log, NowFunc: now,
+		DB: a.DB, Sessions: a.Sessions, AccessChangeFunc: accessChanged, Logger: log, NowFunc: now,
 	}); err != nil {
 		return nil, err
 	}
 	if err := a.Channels.Reload(ctx); err != nil {
 		return nil, err
 	}
+	// The background cache sync (outbox, recovery, failover replay, and
+	// the channel and role changes of other instances) runs until Close.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	runDone := make(chan struct{})
+	go func() { defer close(runDone); a.Sessions.Run(runCtx) }()
+	a.closers = append(a.closers, func() error { stopRun(); <-runDone; return nil })
 	if a.Roles, err = service.NewRoleService(service.RoleConfig{
 		DB: a.DB, AccessChangeFunc: accessChanged, NowFunc: now,
 	}); err != nil {

@@ -105,6 +105,13 @@ func withRequireVerification(on bool) envOption {
 // channel token "e2e-default-channel", superadmin/superadmin.
 func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 	t.Helper()
+	return newEnvOn(t, b, testenv.DialectDB(t, b.dialect), opts...)
+}
+
+// newEnvOn is newEnv on a given database of b's dialect (one with a query
+// hook, for a test that counts or holds queries).
+func newEnvOn(t testing.TB, b backend, db *bun.DB, opts ...envOption) *env {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.BcryptCost = 4
 	cfg.DefaultChannelToken = "e2e-default-channel"
@@ -135,7 +142,7 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 		}
 	}
 	appOpts.Notifier = e.tokens
-	e.db = testenv.DialectDB(t, b.dialect)
+	e.db = db
 	appOpts.DB = e.db
 	appOpts.NowFunc = e.clock.Now
 	appOpts.Cache = func(s sessioncache.Strategy) sessioncache.Strategy {

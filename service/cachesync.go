@@ -158,6 +158,8 @@ func (s *SessionService) Run(ctx context.Context) {
 // SyncCache is one round of the background work that keeps the cache
 // trustworthy (see the revocation invariant above):
 //
+//   - Channel and role changes made on any instance are loaded
+//     (AccessSyncFunc); a cache that is not shared is cleared after one.
 //   - A shared cache is probed. If its master changed since the last probe,
 //     it is cleared and the evictions of the last cacheReplayWindow are
 //     applied again, with reads off meanwhile.
@@ -171,6 +173,7 @@ func (s *SessionService) Run(ctx context.Context) {
 func (s *SessionService) SyncCache(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	s.syncAccess(ctx)
 	g := s.cache
 	if s.prober == nil {
 		if g.state.Load() != cacheHealthy && g.cache.Clear(ctx) == nil {
@@ -211,6 +214,23 @@ func (s *SessionService) SyncCache(ctx context.Context) error {
 		return fmt.Errorf("remove old cache evictions: %w", err)
 	}
 	return nil
+}
+
+// syncAccess runs the AccessSyncFunc, and clears a cache that is not
+// shared when channels or roles changed. A failure is logged: the next
+// round tries again, and it must not stop the cache's own sync.
+func (s *SessionService) syncAccess(ctx context.Context) {
+	if s.accessSync == nil {
+		return
+	}
+	changed, err := s.accessSync(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "channel and role sync", "err", err)
+		return
+	}
+	if changed && s.prober == nil {
+		s.cache.clear(ctx)
+	}
 }
 
 // syncFailed puts the guard down when the sync could not finish: the cache

@@ -24,7 +24,7 @@ func TestChannelService(t *testing.T) {
 	// another server process would have.
 	otherInstance := func(t *testing.T, b *testBundle) *service.ChannelService {
 		t.Helper()
-		return newChannelService(t, service.ChannelConfig{DB: b.db, NowFunc: b.clock.Now})
+		return newChannelService(t, service.ChannelConfig{DB: b.db, Sessions: b.sessions, NowFunc: b.clock.Now})
 	}
 
 	requireChannelNotFound := func(t *testing.T, err error, token string) {
@@ -281,7 +281,7 @@ func TestChannelService(t *testing.T) {
 			require.NoError(t, b.db.NewSelect().Model((*entity.Channel)(nil)).Column("code").
 				Where("id = ?", b.defaultChannel.ID).Scan(b.ctx, &code))
 			require.Equal(t, entity.DefaultChannelCode, code)
-			newChannelService(t, service.ChannelConfig{DB: b.db, NowFunc: b.clock.Now}) // Reload succeeds
+			newChannelService(t, service.ChannelConfig{DB: b.db, Sessions: b.sessions, NowFunc: b.clock.Now}) // Reload succeeds
 		})
 	})
 
@@ -338,7 +338,9 @@ func TestChannelService(t *testing.T) {
 	t.Run("ReloadRequiresDefaultChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			s, err := service.NewChannelService(service.ChannelConfig{DB: db})
+			sessions, err := service.NewSessionService(service.SessionConfig{DB: db})
+			require.NoError(t, err)
+			s, err := service.NewChannelService(service.ChannelConfig{DB: db, Sessions: sessions})
 			require.NoError(t, err)
 			require.Error(t, s.Reload(context.Background()), "empty channel table")
 		})

@@ -24,7 +24,7 @@ func TestServiceConfigsRequireFields(t *testing.T) {
 	}{
 		{"Session", func() error { _, err := service.NewSessionService(service.SessionConfig{}); return err }, []string{"DB"}},
 		{"Auth", func() error { _, err := service.NewAuthService(service.AuthConfig{}); return err }, []string{"DB", "Sessions", "Hasher"}},
-		{"Channel", func() error { _, err := service.NewChannelService(service.ChannelConfig{}); return err }, []string{"DB"}},
+		{"Channel", func() error { _, err := service.NewChannelService(service.ChannelConfig{}); return err }, []string{"DB", "Sessions"}},
 		{"Role", func() error { _, err := service.NewRoleService(service.RoleConfig{}); return err }, []string{"DB"}},
 		{"User", func() error { _, err := service.NewUserService(service.UserConfig{}); return err }, []string{"DB", "Sessions", "Hasher"}},
 	} {
@@ -47,7 +47,9 @@ func TestServiceConfigDefaults(t *testing.T) {
 		ctx := context.Background()
 		require.NoError(t, service.Seed(ctx, db, newHasher(t), testenv.NewClock().Now(), seedConfig()))
 
-		channels := newChannelService(t, service.ChannelConfig{DB: db})
+		sessions, err := service.NewSessionService(service.SessionConfig{DB: db})
+		require.NoError(t, err)
+		channels := newChannelService(t, service.ChannelConfig{DB: db, Sessions: sessions})
 		ch, err := channels.Create(ctx, service.NewChannel{Code: "second"})
 		require.NoError(t, err)
 		require.False(t, ch.CreatedAt.IsZero())
@@ -58,8 +60,6 @@ func TestServiceConfigDefaults(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, role.CreatedAt.IsZero())
 
-		sessions, err := service.NewSessionService(service.SessionConfig{DB: db})
-		require.NoError(t, err)
 		users, err := service.NewUserService(service.UserConfig{DB: db, Sessions: sessions, Hasher: newHasher(t)})
 		require.NoError(t, err)
 		c, err := users.CreateCustomer(ctx, service.NewCustomer{EmailAddress: "c@example.com", ChannelIDs: []entity.ID{ch.ID}})

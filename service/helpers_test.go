@@ -190,7 +190,7 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	if opts.HookClearsCache {
 		b.hook.then = b.sessions.ClearCache
 	}
-	b.channels = newChannelService(t, service.ChannelConfig{DB: db, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
+	b.channels = newChannelService(t, service.ChannelConfig{DB: db, Sessions: b.sessions, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
 	b.roles, err = service.NewRoleService(service.RoleConfig{DB: db, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
 	require.NoError(t, err)
 	b.users, err = service.NewUserService(service.UserConfig{DB: db, Sessions: b.sessions, Hasher: hasher, NowFunc: clock.Now})

@@ -14,8 +14,9 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 )
 
-// RoleService creates, changes and deletes roles. Every committed change
-// runs the access-change hook, which clears the session cache.
+// RoleService creates, changes and deletes roles. Every change bumps the
+// access version in its transaction, and every committed change runs the
+// access-change hook, which clears the session cache.
 type RoleService struct {
 	db      *bun.DB
 	now     func() time.Time
@@ -63,8 +64,7 @@ func (s *RoleService) Create(ctx context.Context, in NewRole) (*entity.Role, err
 		if err != nil {
 			return err
 		}
-		t.onCommit(s.changed)
-		return nil
+		return s.changedOnCommit(ctx, t)
 	})
 	return role, err
 }
@@ -88,8 +88,7 @@ func (s *RoleService) UpdatePermissions(ctx context.Context, roleID entity.ID, p
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		t.onCommit(s.changed)
-		return nil
+		return s.changedOnCommit(ctx, t)
 	})
 }
 
@@ -102,9 +101,19 @@ func (s *RoleService) Delete(ctx context.Context, roleID entity.ID) error {
 		if _, err := t.NewDelete().Model((*entity.Role)(nil)).Where("id = ?", roleID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete role: %w", err)
 		}
-		t.onCommit(s.changed)
-		return nil
+		return s.changedOnCommit(ctx, t)
 	})
+}
+
+// changedOnCommit records a role change in t (the access version every
+// instance's sync reads: with a cache that is not shared, each clears its
+// own) and runs the access-change hook after commit.
+func (s *RoleService) changedOnCommit(ctx context.Context, t *tx) error {
+	if err := bumpAccessVersion(ctx, t); err != nil {
+		return err
+	}
+	t.onCommit(s.changed)
+	return nil
 }
 
 // rolePermissions validates perms and prepends Authenticated, de-duplicated.

@@ -58,6 +58,16 @@ type SessionConfig struct {
 	// so app.New passes a function that calls it. Defaults to doing
 	// nothing, for a SessionService used without users.
 	AssignCustomerFunc AssignCustomerFunc
+	// AccessSyncFunc runs first in every SyncCache: it reloads what this
+	// instance holds of channels and roles when they changed on any
+	// instance, and reports whether they had (app.New passes
+	// ChannelService.Sync; the ChannelService is built after the
+	// SessionService, so the function must not be called before New
+	// returns). When it reports a change and the cache is not shared, the
+	// cache is cleared: its entries carry the old permissions (a shared
+	// cache was cleared through the outbox by the instance that made the
+	// change). Defaults to nothing.
+	AccessSyncFunc func(ctx context.Context) (changed bool, err error)
 	// Jobs enqueues the clean-sessions job (package jobs' Runner; it is
 	// built after the SessionService, which its worker calls, so app.New
 	// passes a forwarder). Without it TriggerCleanSessionsJob fails.
@@ -127,6 +137,7 @@ type SessionService struct {
 	cache          *cacheGuard
 	prober         sessioncache.Prober // the cache, when it is shared (Redis); else nil
 	assignCustomer AssignCustomerFunc
+	accessSync     func(ctx context.Context) (bool, error)
 	jobs           CleanSessionsEnqueuer
 	cleanBatchSize int
 	log            *slog.Logger
@@ -194,6 +205,7 @@ func NewSessionService(cfg SessionConfig) (*SessionService, error) {
 		cache:          &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc},
 		prober:         prober,
 		assignCustomer: cfg.AssignCustomerFunc,
+		accessSync:     cfg.AccessSyncFunc,
 		jobs:           cfg.Jobs, cleanBatchSize: cfg.CleanSessionsBatchSize,
 		duration: cfg.SessionDuration, cacheTTL: cfg.CacheTTL,
 		anonDuration: min(cfg.AnonymousSessionDuration, cfg.SessionDuration),

@@ -46,6 +46,13 @@ func (s *SessionService) deleteByActiveOrder(ctx context.Context, t *tx, orderID
 	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("active_order_id = ?", orderID))
 }
 
+// deleteByActiveChannel deletes the sessions whose active channel is
+// channelID in t and revokes them after commit: what deleting a channel
+// does to the sessions on it (as Vendure).
+func (s *SessionService) deleteByActiveChannel(ctx context.Context, t *tx, channelID entity.ID) error {
+	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("active_channel_id = ?", channelID))
+}
+
 // deleteOrderHolders deletes, in t, the sessions whose active order is
 // orderID that are guests or userID's own, and revokes them after commit:
 // what a login does to the sessions sharing the cart it takes. Another
