@@ -123,6 +123,7 @@ func newEnvOn(t testing.TB, b backend, db *bun.DB, opts ...envOption) *env {
 	// 80 ms is not a failure here. What a slow or stalled cache does to a
 	// request is tested on purpose (instances_test.go, resilience_test.go).
 	cfg.SessionCacheTimeout = testCacheTimeout
+	cfg.Throttle.RedisTimeout = testCacheTimeout
 	appOpts := app.Options{}
 	e := &env{t: t, clock: testenv.NewClock(), tokens: &tokenBox{}}
 	for _, o := range opts {
