@@ -38,23 +38,19 @@ func main() {
 }
 
 // defaultGCPercent replaces Go's GOGC=100 unless GOGC is set. The live heap
-// is small (sessions live in the database, Redis or a bounded LRU) and each
-// request allocates ~25 KB, so the default collector runs hundreds of times
-// a second under load; 400 lets the heap grow to five times the live heap
-// between cycles. Measured with wrk on the admin `me`: 27k -> 39k requests/s.
+// is small (sessions live in the database, Redis or a bounded LRU) while
+// every request allocates, so the default collector would run very often
+// under load; 400 lets the heap grow to five times the live heap between
+// cycles. docs/benchmarks.md has the measurements.
 const defaultGCPercent = 400
 
 // defaultMemoryLimit replaces Go's default (no limit) unless GOMEMLIMIT is
 // set. GOGC=400 alone lets the heap grow to five times the live heap, and
-// the live heap is not always small: with the memory cache raised to a
-// million guest sessions, GOGC=400 alone took the process to 2.0 GB of RSS
-// under a cached `me` load; with this soft limit it stayed at 760 MiB, at
-// 34,200 instead of 40,700 requests/s (still above the 32,800 of the old
-// default on the old, larger entries, which took 2.8 GB; README,
-// Performance, "Memory per cached session"). The collector runs more often
-// only when the heap nears the limit: with a small live heap (the default
-// 10,000-entry cache is ~3 MB) it is never reached and GOGC=400 decides
-// alone, as before.
+// the live heap is not always small: the memory cache may be sized for
+// millions of sessions (SESSION_CACHE_SIZE). The soft limit keeps such a
+// process near it, and the collector runs more often only when the heap
+// nears the limit: while the live heap is well below it, GOGC=400 decides
+// alone (docs/benchmarks.md, "Memory per cached session").
 //
 // If the live heap itself outgrows the limit, Go does not fail: the limit
 // is soft, the heap exceeds it, and the collector is capped at about 50% of

@@ -70,7 +70,7 @@ func newCORSPolicy(cfg config.Config) *corsPolicy {
 	}
 	// Browser code can read only the response headers it is told it may.
 	// The token header matters only when tokens travel as bearer tokens
-	// (Vendure issue #137).
+	// (vendure#137).
 	if cfg.UsesBearer() {
 		p.exposeHeaders = append(p.exposeHeaders, cfg.AuthTokenHeaderKey)
 	}

@@ -170,8 +170,9 @@ type Config struct {
 	// GuestSessions says when a guest session gets its database row:
 	// "lazy" when it first holds something (an active order, another
 	// channel), living in the session cache only until then; "eager" at
-	// once, as Vendure. With the noop cache guests are eager (see README
-	// for several instances on the memory cache). Read from GUEST_SESSIONS.
+	// once, as Vendure. With the noop cache guests are eager (see the README,
+	// "Guest sessions written lazily", for several instances on the memory
+	// cache). Read from GUEST_SESSIONS.
 	//
 	// Defaults to "lazy".
 	GuestSessions string

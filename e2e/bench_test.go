@@ -13,7 +13,8 @@ import (
 // handler with a bearer token, on each backend (the cache is hit after the
 // first request): "full" is the admin UI's document with every channel's
 // permissions, "small" a storefront's. It calls the handler in-process; the
-// README's wrk command measures the same over loopback TCP.
+// wrk command of docs/benchmarks.md ("Cached `me`") measures the same over
+// loopback TCP.
 func BenchmarkMeHTTP(b *testing.B) {
 	documents := []struct{ name, body string }{
 		{"full", `{"query":"{ me { id identifier channels { id code token permissions } } }"}`},

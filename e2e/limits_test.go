@@ -18,7 +18,7 @@ import (
 	"github.com/shopsession/sessionserver/internal/testenv"
 )
 
-// fragmentBomb is the 1.6 KB document of issue 5: fragment F0 on Query
+// fragmentBomb is a 1.6 KB document: fragment F0 on Query
 // { me { id } }, F_n spreading F_(n-1) twice, 40 levels, `{ ...F39 }`.
 // Before the limits it never finished (the complexity limit walked all 2^39
 // expansions).

@@ -29,8 +29,8 @@ func guestCart(t *testing.T, e *env, v []string, items ...[2]int) *testenv.Clien
 }
 
 // Vendure §9.5 6, 7, 9, 10, 11: a guest cart survives login with every
-// strategy; a cart with a customer is never merged into another's (#263);
-// a session pointing at a deleted order does not break login (#1454).
+// strategy; a cart with a customer is never merged into another's (vendure#263);
+// a session pointing at a deleted order does not break login (vendure#1454).
 func TestMergeOnLogin(t *testing.T) {
 	t.Parallel()
 	type step struct {

@@ -73,7 +73,7 @@ type OrderConfig struct {
 // session row (SELECT … FOR UPDATE on PostgreSQL; SQLite has one writer),
 // then the order row, so concurrent requests of one session or on one
 // order are serialized and none loses another's update (vendure#2187,
-// #3398).
+// vendure#3398).
 type OrderService struct {
 	db         *bun.DB
 	sessions   *SessionService

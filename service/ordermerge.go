@@ -75,10 +75,10 @@ func UseGuestIfExistingEmpty(guest, existing []MergeLine) []MergeLine {
 //
 // A guest order that has a customer (a checkout in progress, or another
 // user's cart) is never merged (vendure#263). A guest order that is gone
-// or on another channel counts as none (#1454). Both orders are locked
+// or on another channel counts as none (vendure#1454). Both orders are locked
 // first, the guest's then the existing one, so concurrent logins with one
 // guest cart run one after the other, and the later ones find the cart
-// already merged (#4481).
+// already merged (vendure#4481).
 func (s *OrderService) mergeOnLogin(ctx context.Context, t *tx, userID, channelID entity.ID, guestOrderID *entity.ID) (*entity.ID, error) {
 	var guest *entity.Order
 	if guestOrderID != nil {

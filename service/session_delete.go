@@ -228,10 +228,9 @@ func (s *SessionService) cleanBatch(ctx context.Context, p cleanPass, from time.
 
 // deleteBatchPG deletes a batch on PostgreSQL in one statement, so one
 // implicit transaction, one round trip and one commit, which also writes
-// the outbox rows when the cache is shared (revoke's work). Measured per
-// batch of 1,000 with Redis on the 2-core machine (BUNDEBUG=2): the DELETE
-// and the outbox INSERT as two statements in BEGIN ... COMMIT took 15 +
-// 9 ms; as one, 15 ms.
+// the outbox rows when the cache is shared (revoke's work): as two
+// statements in BEGIN ... COMMIT the outbox INSERT would cost a round trip
+// of its own (docs/benchmarks.md, "Clean-up at scale").
 func (s *SessionService) deleteBatchPG(ctx context.Context, pick, remove string, args []any, rows *[]cleanedRow) error {
 	query := pick + ", gone AS (" + remove + ") SELECT token_hash, mark, 0 AS outbox_id FROM gone"
 	if s.prober != nil {
@@ -275,9 +274,8 @@ func (s *SessionService) deleteBatchSQLite(ctx context.Context, pick, remove str
 // evictCleaned evicts the keys of a committed batch, evictionChunk keys
 // per call, as revoke does after commit, then marks the outbox rows of the
 // keys it evicted applied, in one statement: each statement commits, and
-// a commit cost about 10 ms here (a million sessions in batches of 10,000
-// took 23.4 s with one mark per 1,000 keys, 14.3 s with one per batch). If
-// the cache is down, SyncCache applies the rest.
+// commits are most of a batch's cost with a shared cache (docs/benchmarks.md,
+// "Clean-up at scale"). If the cache is down, SyncCache applies the rest.
 //
 // The mark follows the eviction at once: every instance's SyncCache
 // applies whatever is pending, so a row left pending longer (when the
@@ -307,10 +305,10 @@ func (s *SessionService) evictCleaned(ctx context.Context, rows []cleanedRow) {
 
 // evictionChunk is how many keys one cache eviction of the clean-up sends
 // (one Redis pipeline). A batch of 1,000 is one eviction; a larger batch
-// is cut in pieces of this size, each within SESSION_CACHE_TIMEOUT: one
-// pipeline of 10,000 tombstones took more than the default 50 ms on the
-// project's loaded 2-core machine, and a timed-out eviction marks the
-// cache down (every request reads the database until the next sync).
+// is cut in pieces of this size, so that each stays within
+// SESSION_CACHE_TIMEOUT on a loaded machine (a pipeline ten times larger
+// can outlast the default), and a timed-out eviction marks the cache down
+// (every request reads the database until the next sync).
 const evictionChunk = 1000
 
 // cleanedRow is a session the clean-up deleted: its cache key, the value

@@ -17,10 +17,9 @@ import (
 // than through bun, which formats every argument into the SQL text.
 //
 // Why: PostgreSQL plans each new statement text, and planning the
-// seven-table join took 0.5 to 0.9 ms against 0.1 ms to run it. With the
+// seven-table join costs several times what running it does. With the
 // token hash in the text every lookup was a new text, planned again
-// (measured: 1,500 distinct-token `me` requests/s with the noop cache,
-// 9,000 with one token repeated). With a placeholder the text never
+// (docs/benchmarks.md, "Cache miss with distinct tokens"). With a placeholder the text never
 // changes, and pgx's stdlib driver (its default exec mode,
 // cache_statement) prepares it once per pooled connection and then only
 // binds and executes it; after five executions PostgreSQL settles on a

@@ -159,7 +159,7 @@ func (s *UserService) AddCustomerToChannel(ctx context.Context, userID, channelI
 // login). customer_channel's primary key (customer_id, channel_id) is the
 // unique constraint; ON CONFLICT DO NOTHING, on both dialects, makes a
 // concurrent duplicate a no-op instead of Vendure's duplicate-key error
-// (#834).
+// (vendure#834).
 func addCustomerToChannel(ctx context.Context, db bun.IDB, userID, channelID entity.ID) error {
 	if _, err := db.NewRaw(`INSERT INTO customer_channel (customer_id, channel_id)
 SELECT id, ? FROM customer WHERE user_id = ? AND deleted_at IS NULL

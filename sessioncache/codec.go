@@ -24,9 +24,9 @@ const codecFormat = 2
 // Codec is the serialized form of a CachedSession in a cache shared by
 // several processes (Redis), and its identity.
 //
-// A superadmin session holds ~90 permissions per channel, and decoding them
-// as a JSON array of names was ~40% of the CPU of a Redis cache hit. So a
-// channel's permission list travels as one short string: "i:" and two hex
+// A superadmin session holds every permission on each channel, and decoding
+// them as a JSON array of names was a large share of a Redis cache hit
+// (docs/benchmarks.md, "Cached `me`"). So a channel's permission list travels as one short string: "i:" and two hex
 // digits per permission, its index in the Codec's permission list (names
 // separated by commas when one of them is not in that list). An index means
 // something only to a process with the same list, and a new permission is

@@ -93,9 +93,9 @@ func liveBytesPerEntry(tb testing.TB, n int, build func(int) *sessioncache.Cache
 
 // TestMemoryLiveBytes bounds the live heap of a cached session in Memory.
 // Not parallel: it reads the whole heap, so it runs while the package's
-// parallel tests wait. The bounds are generous (measured: see README,
-// Performance, "Memory per cached session"); a regression that copies
-// permission lists per entry again costs ~3 KB and fails at once.
+// parallel tests wait. The bounds are generous (the measurements are in
+// docs/benchmarks.md, "Memory per cached session"); a regression that
+// copies permission lists per entry again costs kilobytes and fails at once.
 func TestMemoryLiveBytes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a cache with 100,000 entries")

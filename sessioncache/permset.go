@@ -11,10 +11,10 @@ import (
 // CachedUser holds them: immutable, and interned, so every cached session
 // with the same channels and permissions shares one value.
 //
-// Why: a superadmin holds 91 permissions on each channel, and a copy of
-// them per cached session was ~3.4 KB of the ~3.7 KB a logged-in entry cost
-// in the memory cache (measured by BenchmarkMemoryLiveBytes), while a shop
-// has only a handful of distinct sets (one per combination of roles).
+// Why: a superadmin holds every permission on each channel, and a copy of
+// them per cached session would be most of what a logged-in entry costs in
+// the memory cache (BenchmarkMemoryLiveBytes), while a shop has only a
+// handful of distinct sets (one per combination of roles).
 // Sharing is safe only if no holder can change the value, so nothing in it
 // is reachable for writing: channels are read through *Channel's methods,
 // permissions through auth.Granted, and Channels returns a copy.

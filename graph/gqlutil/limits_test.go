@@ -53,7 +53,7 @@ func TestLimitsFieldsAfterFragmentExpansion(t *testing.T) {
 	t.Parallel()
 	var l gqlutil.Limits
 
-	// The 1.6 KB bomb of issue 5: 2^39 expansions of two fields, counted
+	// The 1.6 KB fragment bomb: 2^39 expansions of two fields, counted
 	// once per fragment.
 	bomb := fragmentBomb(40)
 	require.Less(t, len(bomb), 1700)

@@ -11,8 +11,8 @@ import (
 )
 
 // Hasher hashes passwords and checks them against hashes. Hash and Check
-// may take a long time on purpose (bcrypt at cost 12 takes about 280 ms of
-// one core); ctx bounds how long they may wait before starting.
+// may take a long time on purpose (bcrypt at cost 12 takes a large fraction
+// of a second of one core); ctx bounds how long they may wait before starting.
 type Hasher interface {
 	// Hash returns a new hash of password. It refuses a password outside
 	// the length limits with ErrInvalid.

@@ -16,8 +16,8 @@ var ErrBusy = errors.New("password hashing: no free slot in time")
 // Pool bounds how many hashes and checks of the Hasher it wraps run at once
 // (PASSWORD_HASH_CONCURRENCY). Bcrypt is pure CPU: without a bound, a few
 // clients sending wrong passwords in a loop keep every core busy and starve
-// the cheap requests (measured on 2 cores: four such clients cut cached `me`
-// from 12,600 to 313 requests/s). Callers beyond the bound queue in arrival
+// the cheap requests (docs/benchmarks.md, "Under attack and outage").
+// Callers beyond the bound queue in arrival
 // order and give up with ErrBusy when their context ends (the client
 // hanging up), or when what remains before its deadline is shorter than a
 // typical hash: such a hash would end after the request anyway, so it
@@ -29,10 +29,7 @@ var ErrBusy = errors.New("password hashing: no free slot in time")
 // Each hash also runs on an OS thread of its own whose nice value is raised
 // by 5 (Linux): when the cores are contended, the scheduler serves request
 // handling (and the load balancer's health checks) first, and hashing takes
-// what is left; on an idle machine it runs at full speed. Measured on 2
-// cores with 8 clients sending wrong passwords, cached `me` kept about half
-// its throughput with the bound alone, and nearly all of it with the bound
-// and the lower priority.
+// what is left; on an idle machine it runs at full speed.
 type Pool struct {
 	next    Hasher
 	slots   chan struct{}

@@ -2,7 +2,7 @@
 // sessions: it POSTs `{ activeCustomer { id } }` without a token -n times,
 // -c at once, and fails if a response is not a new session. Each request
 // creates one guest session (a row, and a cache entry). It is what
-// README, Performance, "Memory per cached session" runs to put 1,000,000
+// docs/benchmarks.md, "Memory per cached session", runs to put 1,000,000
 // entries into the memory cache; wrk cannot stop after a number of
 // requests, only after a time.
 //

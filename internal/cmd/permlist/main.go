@@ -3,11 +3,10 @@
 //
 // gqlgen v0.17 marshals every element of a non-scalar list in its own
 // goroutine, enums included. CurrentUser.channels.permissions holds up to
-// ~90 enum values per channel, so an admin `me` started ~90 goroutines per
-// channel per request (BenchmarkMeHTTP on me { id identifier channels { code
-// permissions } }: 108 µs/op and 861 allocs before, 18 µs/op and 219 after).
-// Enum elements resolve nothing, so writing
-// them in one go is equivalent.
+// every permission per channel, so an admin `me` started a goroutine per
+// permission per channel per request (docs/benchmarks.md, "Cached `me`",
+// has what it cost). Enum elements resolve nothing, so writing them in one
+// go is equivalent.
 //
 // Usage (from tools.go, after gqlgen): go run ./internal/cmd/permlist DIR...
 // It rewrites DIR/*.generated.go in place, is idempotent, and fails when a
