@@ -199,18 +199,41 @@ func parseCounter(name string, v any) (uint64, error) {
 
 // Delete revokes keys: it advances the revocation clock, then each key
 // holds the tombstone, and its revocation key the clock's new value (or a
-// newer one), for the TTL. Two round trips: one script, then a pipeline of
-// one script per key.
+// newer one), for the TTL. One script, then pipelines of one script per
+// key, DeleteChunk keys each.
 func (r *Store) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	tctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
+	t, err := tickScript.Run(tctx, r.client, []string{r.clockKey}).Uint64()
+	if err != nil {
+		err = redisError(tctx, "advance the revocation clock", err)
+	}
+	cancel()
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(keys); start += DeleteChunk {
+		if err := r.revoke(ctx, keys[start:min(start+DeleteChunk, len(keys))], t); err != nil {
+			return err
+		}
+	}
+	r.observed.Store(t)
+	return nil
+}
+
+// DeleteChunk is how many keys one round trip of Delete revokes: a
+// revocation of a user's 10,000 sessions is 40 round trips, each under its
+// own SESSION_CACHE_TIMEOUT like any other cache call, never one call that
+// no timeout fits (which would mark the cache down).
+const DeleteChunk = 256
+
+// revoke writes the tombstones of keys at revocation time t, in one
+// pipelined round trip with its own deadline.
+func (r *Store) revoke(ctx context.Context, keys []string, t uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	t, err := tickScript.Run(ctx, r.client, []string{r.clockKey}).Uint64()
-	if err != nil {
-		return redisError(ctx, "advance the revocation clock", err)
-	}
 	revoke := func(load bool) error {
 		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, k := range keys {
@@ -225,14 +248,13 @@ func (r *Store) Delete(ctx context.Context, keys ...string) error {
 		})
 		return err
 	}
-	err = revoke(false)
+	err := revoke(false)
 	if redis.HasErrorPrefix(err, "NOSCRIPT") {
 		err = revoke(true) // the server had not loaded the script; it is idempotent
 	}
 	if err != nil {
 		return redisError(ctx, "SET tombstone", err)
 	}
-	r.observed.Store(t)
 	return nil
 }
 
