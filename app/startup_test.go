@@ -45,6 +45,9 @@ func TestInstancesStartTogether(t *testing.T) {
 			cfg.BcryptCost = 4
 			cfg.DatabaseURL = url
 			cfg.LogLevel = slog.LevelError
+			// Four processes' writers queue on one SQLite file: a wait a
+			// loaded machine meets (each statement's busy timeout is this).
+			cfg.DBQueryTimeout = 30 * time.Second
 
 			ctx, cancel := context.WithTimeout(t.Context(), startupWait)
 			defer cancel()
