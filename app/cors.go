@@ -45,7 +45,10 @@ type corsPolicy struct {
 	public       bool            // "*" listed: other origins read without credentials
 
 	allowHeaders  string
-	exposeHeaders []string
+	exposeHeaders string // one comma-separated list
+	// apiVary is the Vary of an API answer: Origin, and Cookie when the
+	// session may come from a cookie (TOKEN_METHOD has cookie).
+	apiVary string
 }
 
 func newCORSPolicy(cfg config.Config) *corsPolicy {
@@ -68,13 +71,18 @@ func newCORSPolicy(cfg config.Config) *corsPolicy {
 		}
 		p.credentialed[normalizeOrigin(o)] = true
 	}
-	// Browser code can read only the response headers it is told it may.
-	// The token header matters only when tokens travel as bearer tokens
-	// (vendure#137).
+	// Browser code can read only the response headers it is told it may:
+	// the token header, which matters only when tokens travel as bearer
+	// tokens; Retry-After, which a throttled answer carries; the request id.
+	var expose []string
 	if cfg.UsesBearer() {
-		p.exposeHeaders = append(p.exposeHeaders, cfg.AuthTokenHeaderKey)
+		expose = append(expose, cfg.AuthTokenHeaderKey)
 	}
-	p.exposeHeaders = append(p.exposeHeaders, "X-Request-Id")
+	p.exposeHeaders = strings.Join(append(expose, "Retry-After", "X-Request-Id"), ", ")
+	p.apiVary = "Origin"
+	if cfg.UsesCookie() {
+		p.apiVary = "Origin, Cookie"
+	}
 	return p
 }
 
@@ -103,17 +111,38 @@ func (p *corsPolicy) decide(origin string) corsAnswer {
 	}
 }
 
-// cors answers preflights and adds CORS headers per corsPolicy.
+// cors answers preflights, adds CORS headers per corsPolicy, and tells
+// caches what an answer depends on:
+//
+//   - every answer varies on Origin (Vary: Origin), with or without one: a
+//     shared cache must not serve one origin's answer to another;
+//   - every answer of the two APIs (ShopPath, AdminPath) — data, errors and
+//     refusals of any status alike, preflights included — is
+//     "Cache-Control: private, no-store": it may depend on the session,
+//     so no cache, shared or the browser's, keeps it; and, when the
+//     session may come from a cookie, an API answer that is not a preflight
+//     also varies on Cookie (Vary: Origin, Cookie);
+//   - other paths (/health, the playground's immutable assets) set their
+//     own Cache-Control.
+//
+// List-valued headers (Vary, Access-Control-Expose-Headers) are written as
+// one line each.
 func cors(cfg config.Config, next http.Handler) http.Handler {
 	p := newCORSPolicy(cfg)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		// The answer depends on Origin, with or without one: a shared cache
-		// must not serve one origin's answer to another.
-		h.Add("Vary", "Origin")
 		origin := r.Header.Get("Origin")
 		answer := p.decide(origin)
 		preflight := r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != ""
+		api := r.URL.Path == ShopPath || r.URL.Path == AdminPath
+		// Assigned, not Set: the keys are canonical already.
+		h["Vary"] = []string{"Origin"}
+		if api {
+			h["Cache-Control"] = []string{"private, no-store"}
+			if !preflight {
+				h["Vary"] = []string{p.apiVary}
+			}
+		}
 		switch answer {
 		case corsCredentialed:
 			h.Set("Access-Control-Allow-Origin", origin)
@@ -134,11 +163,7 @@ func cors(cfg config.Config, next http.Handler) http.Handler {
 			return
 		}
 		if answer != corsNone {
-			// One line per header name: a list-valued header may be split
-			// over several lines, and browsers join them.
-			for _, e := range p.exposeHeaders {
-				h.Add("Access-Control-Expose-Headers", e)
-			}
+			h.Set("Access-Control-Expose-Headers", p.exposeHeaders)
 		}
 		next.ServeHTTP(w, r)
 	})

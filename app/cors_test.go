@@ -96,7 +96,8 @@ func TestCORSDecisions(t *testing.T) {
 				w, reached := corsDo(t, corsConfig(tc.origins), method, tc.origin, nil)
 				require.True(t, reached, "a non-preflight request always reaches the API")
 				require.Equal(t, "ok", w.Body.String())
-				require.Equal(t, []string{"Origin"}, w.Header().Values("Vary"))
+				require.Equal(t, []string{"Origin, Cookie"}, w.Header().Values("Vary"), "the default TOKEN_METHOD has cookie")
+				require.Equal(t, []string{"private, no-store"}, w.Header().Values("Cache-Control"))
 				require.Equal(t, tc.wantACAO, w.Header().Get("Access-Control-Allow-Origin"))
 				if tc.credentials {
 					require.Equal(t, "true", w.Header().Get("Access-Control-Allow-Credentials"))
@@ -106,7 +107,7 @@ func TestCORSDecisions(t *testing.T) {
 				if tc.wantACAO == "" {
 					require.Empty(t, w.Header().Values("Access-Control-Expose-Headers"), "nothing is exposed to a refused origin")
 				} else {
-					require.Equal(t, []string{"vendure-auth-token", "X-Request-Id"}, w.Header().Values("Access-Control-Expose-Headers"))
+					require.Equal(t, []string{"vendure-auth-token, Retry-After, X-Request-Id"}, w.Header().Values("Access-Control-Expose-Headers"))
 				}
 				require.Empty(t, w.Header().Values("Access-Control-Allow-Headers"), "allow headers belong to preflights")
 				require.Empty(t, w.Header().Values("Access-Control-Max-Age"))
@@ -143,7 +144,8 @@ func TestCORSPreflight(t *testing.T) {
 			w, reached := corsDo(t, corsConfig(tc.origins), http.MethodOptions, tc.origin, preflightHeaders())
 			require.False(t, reached, "the API never sees a preflight")
 			require.Equal(t, http.StatusNoContent, w.Code)
-			require.Equal(t, []string{"Origin"}, w.Header().Values("Vary"))
+			require.Equal(t, []string{"Origin"}, w.Header().Values("Vary"), "a preflight carries no cookie")
+			require.Equal(t, []string{"private, no-store"}, w.Header().Values("Cache-Control"))
 			require.Equal(t, tc.wantACAO, w.Header().Get("Access-Control-Allow-Origin"))
 			require.Empty(t, w.Header().Values("Access-Control-Expose-Headers"))
 			if tc.wantACAO == "" {
@@ -176,10 +178,12 @@ func TestCORSHeaderNamesFollowConfig(t *testing.T) {
 	require.NotContains(t, allow, "vendure-token")
 
 	w, _ = corsDo(t, cfg, http.MethodPost, "http://localhost:3000", nil)
-	require.Equal(t, []string{"X-Auth-Token", "X-Request-Id"}, w.Header().Values("Access-Control-Expose-Headers"))
+	require.Equal(t, []string{"X-Auth-Token, Retry-After, X-Request-Id"}, w.Header().Values("Access-Control-Expose-Headers"))
+	require.Equal(t, []string{"Origin"}, w.Header().Values("Vary"), "bearer only: the cookie decides nothing")
 
 	w, _ = corsDo(t, corsConfig(nil, "cookie"), http.MethodPost, "http://localhost:3000", nil)
-	require.Equal(t, []string{"X-Request-Id"}, w.Header().Values("Access-Control-Expose-Headers"), "cookie mode sends no token header")
+	require.Equal(t, []string{"Retry-After, X-Request-Id"}, w.Header().Values("Access-Control-Expose-Headers"), "cookie mode sends no token header")
+	require.Equal(t, []string{"Origin, Cookie"}, w.Header().Values("Vary"))
 }
 
 // An OPTIONS request that is not a preflight (no Origin or no
@@ -197,4 +201,28 @@ func TestSameSite(t *testing.T) {
 	require.Equal(t, http.SameSiteLaxMode, sameSite("lax"))
 	require.Equal(t, http.SameSiteStrictMode, sameSite("strict"))
 	require.Equal(t, http.SameSiteNoneMode, sameSite("none"))
+}
+
+// Only the two APIs' answers are private: /health and the playground's
+// assets (which set their own Cache-Control) vary on Origin alone.
+func TestCORSCacheHeadersByPath(t *testing.T) {
+	t.Parallel()
+	h := cors(corsConfig(nil), http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	for path, want := range map[string][]string{
+		ShopPath:                           {"private, no-store"},
+		AdminPath:                          {"private, no-store"},
+		"/health":                          nil,
+		"/playground/assets/x/graphiql.js": nil,
+	} {
+		r := httptest.NewRequest(http.MethodGet, "http://api.example.com"+path, nil)
+		r.Header.Set("Origin", "http://localhost:4200")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		require.Equal(t, want, w.Header().Values("Cache-Control"), path)
+		if want == nil {
+			require.Equal(t, []string{"Origin"}, w.Header().Values("Vary"), path)
+		} else {
+			require.Equal(t, []string{"Origin, Cookie"}, w.Header().Values("Vary"), path)
+		}
+	}
 }

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	neturl "net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -78,7 +81,15 @@ func requireCredentialed(t *testing.T, r rawResponse, origin string) {
 	t.Helper()
 	require.Equal(t, origin, r.Header.Get("Access-Control-Allow-Origin"))
 	require.Equal(t, []string{"true"}, r.Header.Values("Access-Control-Allow-Credentials"))
-	require.Equal(t, []string{"Origin"}, r.Header.Values("Vary"))
+	requireVaryOrigin(t, r)
+}
+
+// requireVaryOrigin asserts one Vary line that names Origin.
+func requireVaryOrigin(t *testing.T, r rawResponse) {
+	t.Helper()
+	vary := r.Header.Values("Vary")
+	require.Len(t, vary, 1)
+	require.Contains(t, strings.Split(vary[0], ", "), "Origin")
 }
 
 // requireNoCORS asserts a response that no cross-origin page can read.
@@ -90,7 +101,7 @@ func requireNoCORS(t *testing.T, r rawResponse) {
 	} {
 		require.Empty(t, r.Header.Values(h), h)
 	}
-	require.Equal(t, []string{"Origin"}, r.Header.Values("Vary"))
+	requireVaryOrigin(t, r)
 }
 
 // CORS_ORIGINS on the real handler: a listed origin logs in with
@@ -115,7 +126,7 @@ func TestCORSListedOrigins(t *testing.T) {
 	r = rawRequest(t, http.MethodPost, admin, shop, gql(loginMutation, creds("superadmin", "superadmin")), nil)
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	requireCredentialed(t, r, shop)
-	require.Equal(t, []string{"X-Request-Id"}, r.Header.Values("Access-Control-Expose-Headers"), "cookie mode exposes no token header")
+	require.Equal(t, []string{"Retry-After, X-Request-Id"}, r.Header.Values("Access-Control-Expose-Headers"), "cookie mode exposes no token header")
 	require.Contains(t, string(r.body), `"identifier":"superadmin"`)
 	var session *http.Cookie
 	for _, c := range r.Cookies() {
@@ -156,7 +167,7 @@ func TestCORSLoopbackDefault(t *testing.T) {
 
 		r = rawRequest(t, http.MethodPost, shopAPI, origin, gql(`{ activeCustomer { id } }`, nil), nil)
 		requireCredentialed(t, r, origin)
-		require.Equal(t, []string{"vendure-auth-token", "X-Request-Id"}, r.Header.Values("Access-Control-Expose-Headers"))
+		require.Equal(t, []string{"vendure-auth-token, Retry-After, X-Request-Id"}, r.Header.Values("Access-Control-Expose-Headers"))
 		require.Regexp(t, `^[0-9a-f]{64}$`, r.Header.Get("vendure-auth-token"))
 	}
 	for _, origin := range []string{"https://shop.example.com", "http://localhost.example.com", "null"} {
@@ -184,7 +195,7 @@ func TestCORSStar(t *testing.T) {
 		r = rawRequest(t, http.MethodPost, shopAPI, origin, gql(`{ activeCustomer { id } }`, nil), nil)
 		require.Equal(t, "*", r.Header.Get("Access-Control-Allow-Origin"))
 		require.Empty(t, r.Header.Values("Access-Control-Allow-Credentials"))
-		require.Equal(t, []string{"vendure-auth-token", "X-Request-Id"}, r.Header.Values("Access-Control-Expose-Headers"),
+		require.Equal(t, []string{"vendure-auth-token, Retry-After, X-Request-Id"}, r.Header.Values("Access-Control-Expose-Headers"),
 			"a bearer client on any origin reads its token")
 	}
 }
@@ -257,4 +268,67 @@ func TestCookieAttributes(t *testing.T) {
 			check(stale.Do(activeChannel, nil), "unknown token cleared", true)
 		})
 	}
+}
+
+// The attack: a shared cache (a CDN, a corporate proxy) between browsers
+// and the server keeps one shopper's answer and serves it to the next.
+// Every answer of the two APIs — data, a GraphQL error, a refusal before
+// GraphQL ran, a throttled call, a preflight — says "private, no-store";
+// with cookie sessions it also varies on Cookie; the headers a page may
+// read are one list, Retry-After included.
+func TestAPIAnswersAreNotCached(t *testing.T) {
+	t.Parallel()
+	const origin = "http://localhost:4200"
+	e := newEnv(t, backends()[0], withGuestLimits(1, time.Hour, 0))
+	for _, path := range []string{app.ShopPath, app.AdminPath} {
+		url := e.srv.URL + path
+		check := func(r rawResponse, what string, status int, vary string) {
+			t.Helper()
+			require.Equal(t, status, r.StatusCode, "%s %s: %s", path, what, r.body)
+			require.Equal(t, []string{"private, no-store"}, r.Header.Values("Cache-Control"), "%s %s", path, what)
+			require.Equal(t, []string{vary}, r.Header.Values("Vary"), "%s %s", path, what)
+			if status != http.StatusNoContent {
+				require.Equal(t, []string{"vendure-auth-token, Retry-After, X-Request-Id"},
+					r.Header.Values("Access-Control-Expose-Headers"), "%s %s", path, what)
+			}
+		}
+		check(rawRequest(t, http.MethodPost, url, origin, gql(activeChannel, nil), nil), "data", http.StatusOK, "Origin, Cookie")
+		check(rawRequest(t, http.MethodPost, url, origin, gql(`{ activeChannel { nope } }`, nil), nil), "validation error", http.StatusUnprocessableEntity, "Origin, Cookie")
+		check(rawRequest(t, http.MethodGet, url+"?query="+neturl.QueryEscape(`mutation { logout { success } }`), origin, nil, nil), "mutation over GET", http.StatusNotAcceptable, "Origin, Cookie")
+		check(rawRequest(t, http.MethodPost, url, origin, gql(activeChannel, nil), map[string]string{"vendure-token": "no-such-channel", "Cookie": "session=" + strings.Repeat("ab", 32)}),
+			"unknown channel", http.StatusOK, "Origin, Cookie")
+		check(preflight(t, url, origin), "preflight", http.StatusNoContent, "Origin")
+	}
+	// A throttled answer: the second new guest from this address.
+	shop := e.srv.URL + app.ShopPath
+	r := rawRequest(t, http.MethodPost, shop, origin, gql(`{ activeCustomer { id } }`, nil), nil)
+	require.NotEmpty(t, r.Header.Get("vendure-auth-token"))
+	r = rawRequest(t, http.MethodPost, shop, origin, gql(`{ activeCustomer { id } }`, nil), nil)
+	require.Contains(t, string(r.body), "TOO_MANY_REQUESTS")
+	require.NotEmpty(t, r.Header.Get("Retry-After"))
+	require.Equal(t, []string{"private, no-store"}, r.Header.Values("Cache-Control"))
+	require.Contains(t, r.Header.Get("Access-Control-Expose-Headers"), "Retry-After", "the page can read how long to wait")
+
+	// The playground page is never kept either; its assets are immutable
+	// and public.
+	r = rawRequest(t, http.MethodGet, shop, "", nil, map[string]string{"Accept": "text/html"})
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Equal(t, []string{"private, no-store"}, r.Header.Values("Cache-Control"))
+	asset := regexp.MustCompile(`src="(playground/assets/[^"]+)"`).FindStringSubmatch(string(r.body))
+	require.NotNil(t, asset, "%s", r.body)
+	r = rawRequest(t, http.MethodGet, e.srv.URL+"/"+asset[1], "", nil, nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	require.Equal(t, []string{"public, max-age=31536000, immutable"}, r.Header.Values("Cache-Control"))
+	require.Equal(t, []string{"Origin"}, r.Header.Values("Vary"))
+
+	// Bearer tokens only: the cookie decides nothing, so nothing varies
+	// on it; cookies only: the token header is not exposed.
+	bearer := newEnv(t, backends()[0], withTokenMethods("bearer"))
+	r = rawRequest(t, http.MethodPost, bearer.srv.URL+app.ShopPath, origin, gql(activeChannel, nil), nil)
+	require.Equal(t, []string{"private, no-store"}, r.Header.Values("Cache-Control"))
+	require.Equal(t, []string{"Origin"}, r.Header.Values("Vary"))
+	cookie := newEnv(t, backends()[0], withTokenMethods("cookie"))
+	r = rawRequest(t, http.MethodPost, cookie.srv.URL+app.ShopPath, origin, gql(activeChannel, nil), nil)
+	require.Equal(t, []string{"Origin, Cookie"}, r.Header.Values("Vary"))
+	require.Equal(t, []string{"Retry-After, X-Request-Id"}, r.Header.Values("Access-Control-Expose-Headers"))
 }

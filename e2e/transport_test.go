@@ -134,11 +134,11 @@ func TestCORS(t *testing.T) {
 	shop := e.shop(testenv.Bearer)
 	shop.Header = map[string]string{"Origin": "http://localhost:4200"}
 	r := shop.Do(`{ activeCustomer { id } }`, nil)
-	require.Equal(t, "vendure-auth-token", r.Header.Get("Access-Control-Expose-Headers"))
-	require.Equal(t, "Origin", r.Header.Get("Vary"))
+	require.Equal(t, "vendure-auth-token, Retry-After, X-Request-Id", r.Header.Get("Access-Control-Expose-Headers"))
+	require.Equal(t, "Origin, Cookie", r.Header.Get("Vary"))
 
 	r = e.shop(testenv.Bearer).Do(activeChannel, nil)
-	require.Equal(t, "Origin", r.Header.Get("Vary"), "a response without CORS headers still varies on Origin")
+	require.Equal(t, "Origin, Cookie", r.Header.Get("Vary"), "a response without CORS headers still varies on Origin")
 	require.Empty(t, r.Header.Get("Access-Control-Allow-Origin"))
 }
 

@@ -222,8 +222,9 @@ func Page(cfg Config) http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", CSP(d.Nonce))
-		// A nonce is good for one response only.
-		h.Set("Cache-Control", "no-store")
+		// A nonce is good for one response only: no cache, shared or
+		// the browser's, keeps the page.
+		h.Set("Cache-Control", "private, no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		_, _ = w.Write([]byte(b.String()))

@@ -113,7 +113,7 @@ func TestPageIsSelfContained(t *testing.T) {
 	page := string(body)
 
 	require.Equal(t, "text/html; charset=utf-8", res.Header.Get("Content-Type"))
-	require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	require.Equal(t, "private, no-store", res.Header.Get("Cache-Control"))
 	// No URL with a host (or scheme-relative) anywhere in the page.
 	require.NotRegexp(t, `(?i)(https?:)?//[a-z0-9]`, page)
 	require.NotContains(t, page, "cdn")
