@@ -274,3 +274,37 @@ func TestPOSTBodyIsOneJSONObject(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// A mistake inside a fragment is one error, however many operations spread
+// the fragment (gqlparser's validator walks it for each of them and once on
+// its own); two mistakes stay two, and the same mistake in two places is
+// reported at each.
+func TestFragmentValidationErrorReportedOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends()[0])
+	const msg = `Cannot query field "nope" on type "Channel". Did you mean "code"?`
+	cases := []struct {
+		name  string
+		query string
+		want  []string
+	}{
+		{"in a fragment", `query { activeChannel { ...F } } fragment F on Channel { id nope }`, []string{msg}},
+		{"in a nested fragment", `query { activeChannel { ...F } } fragment F on Channel { ...G } fragment G on Channel { nope }`, []string{msg}},
+		{"spread twice", `query { a: activeChannel { ...F } b: activeChannel { ...F } } fragment F on Channel { nope }`, []string{msg}},
+		{"two mistakes", `query { activeChannel { ...F } } fragment F on Channel { nope code { x } }`,
+			[]string{msg, `Cannot query field "x" on type "String".`, `Field "code" must not have a selection since type "String" has no subfields.`}},
+		{"one in the fragment, one in the operation", `query { activeChannel { nope ...F } } fragment F on Channel { nope }`, []string{msg, msg}},
+	}
+	for _, c := range cases {
+		for _, api := range []*testenv.Client{e.shop(testenv.Bearer), e.admin(testenv.Bearer)} {
+			r := api.Do(c.query, nil)
+			require.Equal(t, http.StatusUnprocessableEntity, r.Status, c.name)
+			var got []string
+			for _, e := range r.Errors {
+				require.Equal(t, "GRAPHQL_VALIDATION_FAILED", e.Code(), c.name)
+				got = append(got, e.Message)
+			}
+			require.Equal(t, c.want, got, c.name)
+		}
+	}
+}

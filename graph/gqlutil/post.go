@@ -186,6 +186,7 @@ func (h GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 func execute(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, params *graphql.RawParams, queryOnly bool) {
 	rc, opErrs := exec.CreateOperationContext(ctx, params)
 	if opErrs != nil {
+		opErrs = uniqueErrors(opErrs)
 		status := statusForRequestErrors(opErrs, gqlerr.ResponseType(r) == gqlerr.MediaTypeGraphQLResponse)
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErrs)
 		gqlerr.Write(w, r, status, resp.Errors...)
@@ -206,6 +207,29 @@ func execute(ctx context.Context, w http.ResponseWriter, r *http.Request, exec g
 		return
 	}
 	writeResponse(w, r, statusForResponse(resp), resp)
+}
+
+// uniqueErrors returns errs without repeats: gqlparser's validator walks a
+// fragment's selections once for each operation that spreads it and once on
+// its own, so one mistake inside a fragment is reported as often. Errors
+// with the same rule, message, locations and path are one error; the first
+// is kept, in order.
+func uniqueErrors(errs gqlerror.List) gqlerror.List {
+	if len(errs) < 2 {
+		return errs
+	}
+	type key struct{ rule, message, locations, path string }
+	seen := make(map[key]bool, len(errs))
+	out := errs[:0:0]
+	for _, e := range errs {
+		k := key{e.Rule, e.Message, fmt.Sprint(e.Locations), e.Path.String()}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+	}
+	return out
 }
 
 // statusForRequestErrors is the status of errors raised before execution:
