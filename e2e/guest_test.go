@@ -60,7 +60,7 @@ func TestFirstCartWriteStoresTheGuest(t *testing.T) {
 		token := shop.Token
 
 		r := shop.Do(addItemMutation, map[string]any{"productVariantId": "999999", "quantity": 1})
-		require.Equal(t, "USER_INPUT_ERROR", r.ErrorCode())
+		require.Equal(t, "ENTITY_NOT_FOUND", r.ErrorCode())
 		require.Zero(t, countSessionRows(t, e), "rolled back with the order")
 		require.Zero(t, countOrders(t, e))
 

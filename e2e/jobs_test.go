@@ -117,7 +117,7 @@ func TestJobFieldsPermissions(t *testing.T) {
 		for _, perm := range updaters {
 			updater := e.adminWith(t, strings.ToLower(perm), auth.Permission(perm))
 			requireUserInputError(t, updater.Do(`mutation { triggerCleanSessionsJob(batchSize: 100001) { id } }`, nil),
-				"triggerCleanSessionsJob", "invalid input: batchSize must be at most 100000, got 100001")
+				"triggerCleanSessionsJob", "batchSize must be at most 100000, got 100001")
 			for _, f := range jobFieldDocuments[:5] {
 				requireForbidden(t, updater.Do(f.doc, nil), f.field)
 			}
@@ -168,5 +168,5 @@ func TestJobsOptionsRefused(t *testing.T) {
 	requireUserInputError(t, r, "jobs", "options.filter.startedAt is not supported")
 
 	requireUserInputError(t, admin.Do(`mutation { triggerCleanSessionsJob(batchSize: 100001) { id } }`, nil),
-		"triggerCleanSessionsJob", "invalid input: batchSize must be at most 100000, got 100001")
+		"triggerCleanSessionsJob", "batchSize must be at most 100000, got 100001")
 }

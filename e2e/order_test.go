@@ -184,7 +184,8 @@ func TestGuestCart(t *testing.T) {
 			require.Equal(t, 999, lim.MaxItems)
 			require.Equal(t, "Cannot add items. An order may consist of a maximum of 999 items", lim.Message)
 			r = shop.Do(addItemMutation, map[string]any{"productVariantId": "999999", "quantity": 1})
-			require.Equal(t, "USER_INPUT_ERROR", r.ErrorCode())
+			require.Equal(t, "ENTITY_NOT_FOUND", r.ErrorCode())
+			require.Equal(t, `No ProductVariant with the id "999999" could be found`, r.Errors[0].Message)
 
 			// Lines: adjust, remove.
 			line := got.Lines[1].ID

@@ -263,8 +263,9 @@ func TestZones(t *testing.T) {
 
 			missing := entity.ID(999999)
 			_, err = b.channels.Create(b.ctx, service.NewChannel{Code: "fourth", DefaultShippingZoneID: &missing})
-			require.ErrorIs(t, err, service.ErrInvalidInput)
-			require.EqualError(t, err, fmt.Sprintf("invalid input: no Zone with the id %d exists", missing))
+			var notFound *service.EntityNotFoundError
+			require.ErrorAs(t, err, &notFound, "Vendure's ENTITY_NOT_FOUND")
+			require.EqualError(t, err, fmt.Sprintf(`No Zone with the id "%d" could be found`, missing))
 		})
 	})
 }

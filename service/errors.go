@@ -44,6 +44,20 @@ func (e *NotVerifiedError) Error() string {
 	return "Please verify this email address before logging in"
 }
 
+// EntityNotFoundError is returned when a request names an entity by an id
+// that names none the caller can use (Vendure's EntityNotFoundError,
+// ENTITY_NOT_FOUND). It is also ErrNotFound (errors.Is).
+type EntityNotFoundError struct {
+	Entity string // the entity's GraphQL type name, e.g. "ProductVariant"
+	ID     string
+}
+
+func (e *EntityNotFoundError) Error() string {
+	return fmt.Sprintf("No %s with the id %q could be found", e.Entity, e.ID)
+}
+
+func (e *EntityNotFoundError) Unwrap() error { return ErrNotFound }
+
 // ChannelNotFoundError is returned when a request names a channel token that
 // matches no channel while several channels exist.
 type ChannelNotFoundError struct {

@@ -37,7 +37,7 @@ func (s *OrderService) AddItemToOrder(ctx context.Context, p Shopper, variantID 
 		v := new(entity.ProductVariant)
 		err := ot.t.NewSelect().Model(v).Where("id = ? AND deleted_at IS NULL", variantID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && v.CurrencyCode != ot.order.CurrencyCode) {
-			return fmt.Errorf("%w: No ProductVariant with the id %q could be found", ErrInvalidInput, variantID.String())
+			return &EntityNotFoundError{Entity: "ProductVariant", ID: variantID.String()}
 		}
 		if err != nil {
 			return fmt.Errorf("find variant: %w", err)

@@ -75,7 +75,7 @@ func defaultZones(ctx context.Context, db bun.IDB, in *NewChannel) error {
 			return fmt.Errorf("find zone: %w", err)
 		}
 		if n == 0 {
-			return fmt.Errorf("%w: no Zone with the id %d exists", ErrInvalidInput, *id)
+			return &EntityNotFoundError{Entity: "Zone", ID: id.String()}
 		}
 	}
 	return nil

@@ -17,12 +17,13 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// GraphQL error codes (extensions.code) clients rely on. The first four are
+// GraphQL error codes (extensions.code) clients rely on. The first five are
 // Vendure's; the others are ours, for refusals Vendure has no code for.
 const (
 	CodeForbidden       = "FORBIDDEN"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
 	CodeChannelNotFound = "CHANNEL_NOT_FOUND"
+	CodeEntityNotFound  = "ENTITY_NOT_FOUND"
 	CodeUserInput       = "USER_INPUT_ERROR"
 	// CodeBadRequest marks a request the transport cannot read: a body that
 	// is not one JSON object, a batch, an unsupported Content-Type,

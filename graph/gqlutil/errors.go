@@ -27,8 +27,8 @@ var msgOutOfRange = fmt.Sprintf("This order's figures are out of range: a line p
 // *gqlerror.Error (Err holds the resolver's error), so the wrapper says
 // nothing about whether the text is safe to show. The presenter looks
 // inside:
-//   - service errors with a Vendure code (FORBIDDEN, CHANNEL_NOT_FOUND) keep
-//     their code and message;
+//   - service errors with a Vendure code (FORBIDDEN, CHANNEL_NOT_FOUND,
+//     ENTITY_NOT_FOUND) keep their code and message;
 //   - a throttled call (service.TooManyRequestsError) is TOO_MANY_REQUESTS
 //     with extensions.retryAfter (whole seconds, at least 1), and the
 //     response gets a Retry-After header of the same value; the HTTP status
@@ -51,6 +51,7 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var (
 			gqlErr   *gqlerror.Error
 			notFound *service.ChannelNotFoundError
+			noEntity *service.EntityNotFoundError
 			tooMany  *service.TooManyRequestsError
 			panicked *panicError
 		)
@@ -61,10 +62,14 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return coded(ctx, gqlerr.CodeForbidden, gqlerr.MsgForbidden)
 		case errors.As(err, &notFound):
 			return coded(ctx, gqlerr.CodeChannelNotFound, notFound.Error())
+		case errors.As(err, &noEntity):
+			return coded(ctx, gqlerr.CodeEntityNotFound, noEntity.Error())
 		case errors.Is(err, service.ErrInvalidInput):
 			// A service refused the caller's input, in words written for
-			// the client.
-			return coded(ctx, gqlerr.CodeUserInput, cause(err).Error())
+			// the client after the sentinel's own ("invalid input: …"),
+			// which the client does not need.
+			msg := strings.TrimPrefix(cause(err).Error(), service.ErrInvalidInput.Error()+": ")
+			return coded(ctx, gqlerr.CodeUserInput, msg)
 		case errors.Is(err, entity.ErrOutOfRange):
 			// An order whose stored figures do not fit (rows from before
 			// prices were bounded): an error, never a wrapped number.
