@@ -31,6 +31,37 @@ import (
 // are skipped; when it is set, an unreachable server fails them.
 const PostgresURLEnv = "TEST_DATABASE_URL"
 
+// PostgresPrefixEnv names the environment variable holding the prefix of
+// every database the PostgreSQL tests create on the server of
+// TEST_DATABASE_URL (templates and per-test databases alike), so a shared
+// server's other databases are never touched, and `make test/clean` drops
+// only these. Letters, digits and underscores, starting with a letter and
+// ending with an underscore, at most 32 characters. Defaults to
+// DefaultPostgresPrefix.
+const PostgresPrefixEnv = "TEST_DATABASE_PREFIX"
+
+// DefaultPostgresPrefix is the prefix used when TEST_DATABASE_PREFIX is
+// unset.
+const DefaultPostgresPrefix = "t_"
+
+// validPrefix is what TEST_DATABASE_PREFIX may be: safe to write unquoted
+// in a regular expression and in SQL, and short enough that the longest
+// name made from it (<prefix>tmpl_<16 hex digits>_build) fits PostgreSQL's
+// 63-byte identifiers.
+var validPrefix = regexp.MustCompile(`^[a-z][a-z0-9_]{0,30}_$`)
+
+// postgresPrefix returns TEST_DATABASE_PREFIX, or DefaultPostgresPrefix.
+func postgresPrefix() (string, error) {
+	p := os.Getenv(PostgresPrefixEnv)
+	if p == "" {
+		return DefaultPostgresPrefix, nil
+	}
+	if !validPrefix.MatchString(p) {
+		return "", fmt.Errorf("%s=%q: use lower-case letters, digits and underscores, starting with a letter and ending with an underscore, at most 32 characters", PostgresPrefixEnv, p)
+	}
+	return p, nil
+}
+
 // setupTimeout bounds opening, migrating and cloning a test database.
 const setupTimeout = 2 * time.Minute
 
@@ -54,16 +85,18 @@ func SQLiteDB(t testing.TB) *bun.DB {
 }
 
 // PostgresDB returns a migrated PostgreSQL database of its own: a fresh
-// database named t_<unix time>_<random>, cloned from a template database that is
-// migrated once and then reused. The database is closed and dropped when the
+// database named <prefix><unix time>_<random>, cloned from a template
+// database that is migrated once and then reused; <prefix> is
+// TEST_DATABASE_PREFIX (PostgresPrefixEnv), "t_" by default. The database is closed and dropped when the
 // test ends.
 //
 // It skips the test when TEST_DATABASE_URL is unset and fails it when the
 // server cannot be reached, so CI never skips silently.
 //
 // The template is named after a hash of the PostgreSQL migration files and
-// River's migrations (t_tmpl_<hash>); it stays on the server between runs
-// and a change to any migration makes a new one. Old templates may be dropped by hand.
+// River's migrations (<prefix>tmpl_<hash>); it stays on the server between
+// runs and a change to any migration makes a new one. `make test/clean`
+// drops the templates and leftover databases of one prefix.
 func PostgresDB(t testing.TB) *bun.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
@@ -94,7 +127,7 @@ func PostgresURL(t testing.TB) string {
 
 	// The creation time in the name lets a later run drop what a killed
 	// run left behind.
-	name := fmt.Sprintf("t_%d_%s", time.Now().Unix(), randomHex(6))
+	name := fmt.Sprintf("%s%d_%s", srv.prefix, time.Now().Unix(), randomHex(6))
 	if err := srv.clone(ctx, name); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -166,6 +199,7 @@ func DialectDB(t testing.TB, dialect string) *bun.DB {
 // process.
 type pgServer struct {
 	url      string
+	prefix   string  // TEST_DATABASE_PREFIX: every database made here starts with it
 	admin    *bun.DB // connected to the URL's own database
 	template string  // migrated database that tests clone
 	force    bool    // DROP DATABASE ... WITH (FORCE) is available (PG 13+)
@@ -195,6 +229,10 @@ func postgresServer(t testing.TB) *pgServer {
 }
 
 func setupPostgres(ctx context.Context, rawURL string) (*pgServer, error) {
+	prefix, err := postgresPrefix()
+	if err != nil {
+		return nil, err
+	}
 	// Creating and dropping databases can take seconds on a busy machine:
 	// the admin connection's calls are bounded by the setup timeout, not
 	// by the application's query timeout.
@@ -202,7 +240,7 @@ func setupPostgres(ctx context.Context, rawURL string) (*pgServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &pgServer{url: rawURL, admin: admin}
+	srv := &pgServer{url: rawURL, prefix: prefix, admin: admin}
 	var version int
 	if err := admin.NewRaw("SELECT current_setting('server_version_num')::int").Scan(ctx, &version); err != nil {
 		return nil, fmt.Errorf("server version: %w", err)
@@ -213,7 +251,7 @@ func setupPostgres(ctx context.Context, rawURL string) (*pgServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv.template = "t_tmpl_" + hash
+	srv.template = prefix + "tmpl_" + hash
 	if err := srv.ensureTemplate(ctx); err != nil {
 		return nil, fmt.Errorf("template database %s: %w", srv.template, err)
 	}
@@ -225,15 +263,14 @@ func setupPostgres(ctx context.Context, rawURL string) (*pgServer, error) {
 // leftover of a killed run; no test run lasts that long.
 const staleAfter = 3 * time.Hour
 
-// staleName matches the names PostgresDB gives its databases.
-var staleName = regexp.MustCompile(`^t_(\d+)_[0-9a-f]+$`)
-
-// dropStale drops test databases that runs killed before their cleanup left
-// behind. It is best effort.
+// dropStale drops test databases of this prefix that runs killed before
+// their cleanup left behind. It is best effort.
 func (s *pgServer) dropStale(ctx context.Context) {
+	// The names PostgresURL gives its databases.
+	staleName := regexp.MustCompile(`^` + s.prefix + `(\d+)_[0-9a-f]+$`)
 	var names []string
 	if err := s.admin.NewSelect().Table("pg_database").Column("datname").
-		Where("datname LIKE 't\\_%'").Scan(ctx, &names); err != nil {
+		Where("starts_with(datname, ?)", s.prefix).Scan(ctx, &names); err != nil {
 		return
 	}
 	for _, name := range names {

@@ -1,0 +1,9 @@
+package jobs
+
+import (
+	"testing"
+
+	"github.com/shopsession/sessionserver/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m, testenv.PostgreSQL) }
