@@ -22,11 +22,11 @@ func TestPostgresPrefix(t *testing.T) {
 		{"", DefaultPostgresPrefix, true},
 		{"alice_", "alice_", true},
 		{"ci_1733580000_4242_", "ci_1733580000_4242_", true},
-		{"t", "", false},                      // no trailing underscore: t1… would be its
-		{"T_", "", false},                     // upper case
-		{"1_", "", false},                     // starts with a digit
-		{"a.*_", "", false},                   // not safe in a regular expression
-		{"x'; DROP _", "", false},             // nor in SQL
+		{"t", "", false},                                  // no trailing underscore: t1… would be its
+		{"T_", "", false},                                 // upper case
+		{"1_", "", false},                                 // starts with a digit
+		{"a.*_", "", false},                               // not safe in a regular expression
+		{"x'; DROP _", "", false},                         // nor in SQL
 		{"abcdefghijklmnopqrstuvwxyzabcdefg_", "", false}, // too long for the template's name
 	} {
 		t.Setenv(PostgresPrefixEnv, c.env)
