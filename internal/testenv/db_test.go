@@ -22,7 +22,7 @@ func TestPostgresPrefix(t *testing.T) {
 		{"", DefaultPostgresPrefix, true},
 		{"alice_", "alice_", true},
 		{"ci_1733580000_4242_", "ci_1733580000_4242_", true},
-		{"t", "", false},                                  // no trailing underscore: t1… would be its
+		{"t", "", false},                                  // no trailing underscore (it would own t1_… too)
 		{"T_", "", false},                                 // upper case
 		{"1_", "", false},                                 // starts with a digit
 		{"a.*_", "", false},                               // not safe in a regular expression
