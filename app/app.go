@@ -24,6 +24,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
 	"github.com/shopsession/sessionserver/graph/shopapi"
+	"github.com/shopsession/sessionserver/internal/redisurl"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
 	"github.com/shopsession/sessionserver/requestctx"
@@ -313,7 +314,7 @@ func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, 
 	if cfg.RedisURL == "" {
 		return nil, nil
 	}
-	ropts, err := redisstore.ParseURL(cfg.RedisURL)
+	ropts, err := redisurl.Parse(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}

@@ -1,4 +1,9 @@
-package redisstore
+// Package redisurl reads REDIS_URL: one URL for a single Redis node,
+// Sentinel or Cluster, parsed by go-redis's own parsers plus the rules this
+// server adds (see Parse). Configuration validation and the code that
+// connects both use it, so a URL that validates is one that connects. It
+// imports go-redis and the standard library only.
+package redisurl
 
 import (
 	"errors"
@@ -10,15 +15,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// ClientOptions is a REDIS_URL parsed by go-redis's own URL parsers.
+// Options is a REDIS_URL parsed by go-redis's own URL parsers.
 // Exactly one field is set, and NewClient makes the matching client.
-type ClientOptions struct {
+type Options struct {
 	Single   *redis.Options         // from redis.ParseURL
 	Cluster  *redis.ClusterOptions  // from redis.ParseClusterURL
 	Failover *redis.FailoverOptions // from redis.ParseFailoverURL (Sentinel)
 }
 
-// ParseURL turns REDIS_URL into client options, so one setting covers
+// Parse turns REDIS_URL into client options, so one setting covers
 // a single node, Sentinel and Cluster:
 //
 //	redis://[user:pass@]host:6379/0                       one node (rediss:// for TLS)
@@ -35,8 +40,8 @@ type ClientOptions struct {
 //   - cluster=true makes the Cluster form with one address (a cluster's
 //     configuration endpoint), as go-redis's UniversalOptions.IsClusterMode.
 //   - context_timeout_enabled is always on, so that the cache's operation
-//     timeout bounds socket I/O (see Redis); the parameter may say true, and
-//     saying false is an error.
+//     timeout bounds socket I/O (see redisstore.Store); the parameter may
+//     say true, and saying false is an error.
 //   - In the Sentinel form the user info is the master's credentials, as in
 //     the other forms and as REDIS_URL has always meant, unless the query
 //     sets username= or password=: then those are the master's and the user
@@ -47,7 +52,7 @@ type ClientOptions struct {
 //     tombstone yet, and would answer a revoked session.
 //
 // No error message contains the URL, so none contains its password.
-func ParseURL(raw string) (*ClientOptions, error) {
+func Parse(raw string) (*Options, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// A *url.Error quotes the whole URL; its cause does not.
@@ -87,7 +92,7 @@ func redactSecrets(err error, secrets []string) error {
 
 // parseRedisURL takes our own parameters out of u's query, then hands the
 // rest to go-redis's parser for the form they select.
-func parseRedisURL(u *url.URL) (*ClientOptions, error) {
+func parseRedisURL(u *url.URL) (*Options, error) {
 	q := u.Query()
 	cluster, err := takeBool(q, "cluster", false)
 	if err != nil {
@@ -117,11 +122,11 @@ func parseRedisURL(u *url.URL) (*ClientOptions, error) {
 			return nil, err
 		}
 		o.ContextTimeoutEnabled = true
-		return &ClientOptions{Single: o}, nil
+		return &Options{Single: o}, nil
 	}
 }
 
-func parseCluster(u *url.URL) (*ClientOptions, error) {
+func parseCluster(u *url.URL) (*Options, error) {
 	// ParseClusterURL ignores the path; the single-node parser reads the
 	// database number from it (and refuses a malformed one).
 	base := *u
@@ -139,12 +144,12 @@ func parseCluster(u *url.URL) (*ClientOptions, error) {
 		return nil, errors.New("read_only, route_by_latency and route_randomly read from replicas, which may answer a revoked session: leave them out")
 	}
 	o.ContextTimeoutEnabled = true
-	return &ClientOptions{Cluster: o}, nil
+	return &Options{Cluster: o}, nil
 }
 
 // parseFailover parses the Sentinel form; masterCredsInQuery says whether
-// the query names the master's credentials (see ParseURL).
-func parseFailover(u *url.URL, masterCredsInQuery bool) (*ClientOptions, error) {
+// the query names the master's credentials (see Parse).
+func parseFailover(u *url.URL, masterCredsInQuery bool) (*Options, error) {
 	o, err := redis.ParseFailoverURL(u.String())
 	if err != nil {
 		return nil, err
@@ -157,7 +162,7 @@ func parseFailover(u *url.URL, masterCredsInQuery bool) (*ClientOptions, error) 
 		o.SentinelUsername, o.SentinelPassword = "", ""
 	}
 	o.ContextTimeoutEnabled = true
-	return &ClientOptions{Failover: o}, nil
+	return &Options{Failover: o}, nil
 }
 
 // takeBool removes the parameter name from q and returns its value, or def
@@ -178,7 +183,7 @@ func takeBool(q url.Values, name string, def bool) (bool, error) {
 // NewClient returns a new client for the options: a *redis.Client for a
 // single node or Sentinel (a failover client), a *redis.ClusterClient for a
 // cluster. The caller closes it.
-func (o *ClientOptions) NewClient() redis.UniversalClient {
+func (o *Options) NewClient() redis.UniversalClient {
 	switch {
 	case o.Cluster != nil:
 		return redis.NewClusterClient(o.Cluster)
@@ -191,7 +196,7 @@ func (o *ClientOptions) NewClient() redis.UniversalClient {
 
 // Addrs returns the addresses the client starts from (the sentinels' for
 // Sentinel), for messages.
-func (o *ClientOptions) Addrs() []string {
+func (o *Options) Addrs() []string {
 	switch {
 	case o.Cluster != nil:
 		return o.Cluster.Addrs
