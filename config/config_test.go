@@ -297,6 +297,14 @@ func TestLoad(t *testing.T) {
 			{"DATABASE_URL", "file://remote/app.db", `DATABASE_URL: "file://remote/app.db" is not a local file URL`},
 			{"DATABASE_URL", "postgres:app", `DATABASE_URL: "postgres:app" is not a PostgreSQL URL`},
 			{"DATABASE_URL", "postgres://u:p@h:port/db", `DATABASE_URL: "postgres://xxxxx@h:port/db" is not a valid URL`},
+			// What the driver would refuse, and what the server would, now.
+			{"DATABASE_URL", "postgres://u@h/db?bogus=1", `DATABASE_URL: "postgres://u@h/db?bogus=1" has an unknown parameter "bogus": neither a connection parameter nor a PostgreSQL setting a client may set (check its spelling; pass a setting this list lacks as options=-c bogus=…)`},
+			{"DATABASE_URL", "postgres://u:pw@h/db?sslmdoe=require", `DATABASE_URL: "postgres://u:xxxxx@h/db?sslmdoe=require" has an unknown parameter "sslmdoe"`},
+			{"DATABASE_URL", "postgres://u@h/db?sslmode=sometimes", `DATABASE_URL: "postgres://u@h/db?sslmode=sometimes" cannot be used: failed to configure TLS (sslmode is invalid)`},
+			{"DATABASE_URL", "postgres://u@h/db?connect_timeout=soon", `DATABASE_URL: "postgres://u@h/db?connect_timeout=soon" cannot be used: invalid connect_timeout`},
+			{"DATABASE_URL", "postgres://u@h/db?pool_max_conns=lots", `DATABASE_URL: "postgres://u@h/db?pool_max_conns=lots" cannot be used: cannot parse pool_max_conns`},
+			{"DATABASE_URL", "postgres://u@h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem", `DATABASE_URL: "postgres://u@h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem" cannot be used: failed to configure TLS`},
+			{"DATABASE_URL", "POSTGRES://h/db", `DATABASE_URL: "POSTGRES://h/db" has an upper-case scheme (write postgres:// or postgresql://)`},
 			{"INTROSPECTION", "enabled", `INTROSPECTION: "enabled" is not a boolean`},
 			{"LOG_LEVEL", "verbose", `LOG_LEVEL: "verbose" is not a log level (use debug, info, warn or error, optionally with an offset such as info+2)`},
 			{"LOG_LEVEL", "warning", `LOG_LEVEL: "warning" is not a log level`},
@@ -320,6 +328,13 @@ func TestLoad(t *testing.T) {
 			{"REDIS_URL", "localhost:6379", `REDIS_URL: "localhost:6379" is not a Redis URL (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)`},
 			{"REDIS_URL", "http://cache:6379", `REDIS_URL: "http://cache:6379" is not a Redis URL`},
 			{"REDIS_URL", "redis://:hunter2@cache:port", `REDIS_URL: "redis://xxxxx@cache:port" is not a Redis URL`},
+			// What connecting would refuse, now (internal/redisurl's rules).
+			{"REDIS_URL", "redis://cache:6379?bogus=1", `REDIS_URL: "redis://cache:6379?bogus=1" cannot be used: redis: unexpected option: bogus (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)`},
+			{"REDIS_URL", "redis://:hunter2@cache:6379?dial_timeout=soon", `REDIS_URL: "redis://:xxxxx@cache:6379?dial_timeout=soon" cannot be used: redis: invalid dial_timeout duration`},
+			{"REDIS_URL", "redis://cache:6379/x", `REDIS_URL: "redis://cache:6379/x" cannot be used: redis: invalid database number: "x"`},
+			{"REDIS_URL", "redis://cache:6379?context_timeout_enabled=false", `REDIS_URL: "redis://cache:6379?context_timeout_enabled=false" cannot be used: context_timeout_enabled=false is not supported`},
+			{"REDIS_URL", "redis://n1:6379/2?addr=n2:6379", `REDIS_URL: "redis://n1:6379/2?addr=n2:6379" cannot be used: Redis Cluster has only database 0, not 2`},
+			{"REDIS_URL", "redis://s1?master_name=m&route_randomly=true", `REDIS_URL: "redis://s1?master_name=m&route_randomly=true" cannot be used: route_by_latency, route_randomly and replica_only read from replicas`},
 			{"ANONYMOUS_IDLE_TIMEOUT", "a week", `ANONYMOUS_IDLE_TIMEOUT: "a week" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
 			{"ANONYMOUS_IDLE_TIMEOUT", "0", `ANONYMOUS_IDLE_TIMEOUT: 0s is not positive`},
 			{"ANONYMOUS_SESSION_DURATION", "-1d", `ANONYMOUS_SESSION_DURATION: "-1d" is negative (use milliseconds, or a string such as 30m, 7d, 1y)`},
@@ -395,6 +410,41 @@ func TestLoad(t *testing.T) {
 		}
 		// One problem per line, so a log shows them all.
 		require.Len(t, strings.Split(err.Error(), "\n"), 9)
+	})
+
+	// A new user's first try: two URL mistakes that used to surface one at
+	// a time, when connecting, are listed with the others at once.
+	t.Run("URLMistakesReportedWithTheOthers", func(t *testing.T) {
+		t.Parallel()
+
+		_, err := Load(env(map[string]string{
+			"DATABASE_URL": "postgres://app:dbsecret@db/app?bogus=1&sslmode=disable",
+			"REDIS_URL":    "redis://:redissecret@cache:6379/0?bogus=1",
+			"PORT":         "0",
+		}))
+		msgs := problems(t, err)
+		require.Len(t, msgs, 3, "%q", msgs)
+		require.Contains(t, err.Error(), `DATABASE_URL: "postgres://app:xxxxx@db/app?bogus=1&sslmode=disable" has an unknown parameter "bogus"`)
+		require.Contains(t, err.Error(), `REDIS_URL: "redis://:xxxxx@cache:6379/0?bogus=1" cannot be used: redis: unexpected option: bogus`)
+		require.Contains(t, err.Error(), "PORT: 0 is out of range")
+		require.NotContains(t, err.Error(), "dbsecret")
+		require.NotContains(t, err.Error(), "redissecret")
+	})
+
+	// Parameters the driver reads, settings a client may set (in any case),
+	// custom settings and the startup options all pass.
+	t.Run("PostgresParametersAccepted", func(t *testing.T) {
+		t.Parallel()
+
+		for _, u := range []string{
+			"postgres://app:pw@db:5432/app?sslmode=disable&connect_timeout=5&application_name=shop&pool_max_conns=20&pool_min_conns=2",
+			"postgresql://db/app?search_path=shop,public&statement_timeout=3s&TimeZone=UTC&DateStyle=ISO&lock_timeout=1s&idle_in_transaction_session_timeout=10s",
+			"postgres://db/app?options=-c%20geqo%3Doff&myext.tenant=7&default_query_exec_mode=exec&statement_cache_capacity=128&target_session_attrs=read-write",
+			"postgres:///app?host=/var/run/postgresql",
+		} {
+			_, err := Load(env(map[string]string{"DATABASE_URL": u}))
+			require.NoError(t, err, u)
+		}
 	})
 
 	t.Run("SecretsNotInErrors", func(t *testing.T) {
@@ -486,7 +536,6 @@ func TestDatabaseDialect(t *testing.T) {
 		{"", "sqlite", "./data/sessionserver.db"},
 		{"postgres://app:pw@localhost:5432/app?sslmode=disable", "postgres", ""},
 		{"postgresql://localhost/app", "postgres", ""},
-		{"POSTGRES://localhost/app", "postgres", ""},
 		{"postgres:///app?host=/var/run/postgresql", "postgres", ""},
 		{"sqlite://./data/test.db", "sqlite", "./data/test.db"},
 		{"sqlite://data/test.db", "sqlite", "data/test.db"},
@@ -506,6 +555,7 @@ func TestDatabaseDialect(t *testing.T) {
 		{"file:", "", ""},
 		{"file:app.db?mode=ro", "", ""},
 		{"postgres:app", "", ""},
+		{"POSTGRES://localhost/app", "", ""}, // pgx reads only lower-case schemes
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {

@@ -42,6 +42,10 @@ func parseDatabaseURL(raw string) (dialect, sqlitePath string, err error) {
 		if !strings.HasPrefix(rest, "//") {
 			return "", "", errors.New("is not a PostgreSQL URL")
 		}
+		if scheme != strings.ToLower(scheme) {
+			// pgx, the driver, reads only the lower-case schemes.
+			return "", "", errors.New("has an upper-case scheme (write postgres:// or postgresql://)")
+		}
 		if _, err := url.Parse(raw); err != nil {
 			return "", "", errors.New("is not a valid URL")
 		}

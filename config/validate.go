@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/internal/redisurl"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
@@ -32,6 +33,7 @@ var (
 // Hints shared by Load's parse errors and Validate's range errors.
 const (
 	booleanHint    = "use true/false, 1/0, yes/no or on/off"
+	redisHint      = "use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis"
 	databaseHint   = "use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for " + DefaultSQLitePath
 	logLevelHint   = "use debug, info, warn or error, optionally with an offset such as info+2"
 	portHint       = "use 1..65535"
@@ -99,8 +101,12 @@ func (c Config) problems() []error {
 	default:
 		fail("COOKIE_SAMESITE", "%q is not a SameSite mode (use lax, strict or none)", c.CookieSameSite)
 	}
-	if _, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
+	if dialect, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
 		fail("DATABASE_URL", "%q %v (%s)", database.RedactDSN(c.DatabaseURL), err, databaseHint)
+	} else if dialect == database.Postgres {
+		for _, err := range postgresURLProblems(c.DatabaseURL) {
+			fail("DATABASE_URL", "%q %v", database.RedactDSN(c.DatabaseURL), err)
+		}
 	}
 	positive("DB_QUERY_TIMEOUT", c.DBQueryTimeout)
 	atLeastOne := func(name string, n int) {
@@ -135,8 +141,12 @@ func (c Config) problems() []error {
 		fail("PORT", "%d is out of range (%s)", c.Port, portHint)
 	}
 	if c.RedisURL != "" {
+		// The parser the server connects with: its rules, go-redis's
+		// parameters and their values, all checked now.
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			fail("REDIS_URL", "%q is not a Redis URL (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)", database.RedactDSN(c.RedisURL))
+			fail("REDIS_URL", "%q is not a Redis URL (%s)", database.RedactDSN(c.RedisURL), redisHint)
+		} else if _, err := redisurl.Parse(c.RedisURL); err != nil {
+			fail("REDIS_URL", "%q cannot be used: %v (%s)", database.RedactDSN(c.RedisURL), strings.TrimPrefix(err.Error(), "redis URL: "), redisHint)
 		}
 	}
 	positive("REMEMBER_ME_DURATION", c.RememberMeDuration)
