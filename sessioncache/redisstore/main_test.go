@@ -1,4 +1,4 @@
-package sessioncache_test
+package redisstore_test
 
 import (
 	"testing"
