@@ -62,8 +62,12 @@ func TestErrorPresenter(t *testing.T) {
 	require.Equal(t, "FORBIDDEN", e.Extensions["code"])
 
 	e = present(ctx, wrapped(ctx, fmt.Errorf("%w: batchSize must be at most 100000, got 100001", service.ErrInvalidInput)))
-	require.Equal(t, "invalid input: batchSize must be at most 100000, got 100001", e.Message)
+	require.Equal(t, "batchSize must be at most 100000, got 100001", e.Message, "the sentinel's own words are not the client's")
 	require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
+
+	e = present(ctx, wrapped(ctx, fmt.Errorf("add item: %w", &service.EntityNotFoundError{Entity: "ProductVariant", ID: "42"})))
+	require.Equal(t, `No ProductVariant with the id "42" could be found`, e.Message)
+	require.Equal(t, "ENTITY_NOT_FOUND", e.Extensions["code"])
 
 	e = present(ctx, &service.ChannelNotFoundError{Token: "x"})
 	require.Equal(t, `No Channel with the token "x" could be found`, e.Message)
