@@ -42,15 +42,26 @@ func (b Backend) skipLine() (env, line string) {
 // package to start leaves a marker named after the go command's process id
 // in the temporary directory. All of this happens before m.Run, so go
 // test's cache does not see these files: a cached package stays cached.
+//
+// A test binary that runs itself as a helper process (os.Args[0] with
+// -test.run) says nothing: the helper inherits saidEnv, and its output is
+// often read by the test that started it.
 func Main(m *testing.M, uses ...Backend) {
-	for _, b := range uses {
-		env, line := b.skipLine()
-		if os.Getenv(env) == "" && firstInRun(env) {
-			say(line)
+	if os.Getenv(saidEnv) == "" {
+		for _, b := range uses {
+			env, line := b.skipLine()
+			if os.Getenv(env) == "" && firstInRun(env) {
+				say(line)
+			}
 		}
+		_ = os.Setenv(saidEnv, "1")
 	}
 	os.Exit(m.Run())
 }
+
+// saidEnv is set in the environment of a test binary that Main ran in, and
+// so in that of the processes it starts.
+const saidEnv = "SESSIONSERVER_TESTENV_MAIN"
 
 // markerMaxAge bounds how long a marker silences the line: an older one
 // was left by an earlier run whose go command had the same process id.
