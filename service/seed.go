@@ -29,6 +29,14 @@ type SeedConfig struct {
 func Seed(ctx context.Context, db *bun.DB, hasher password.Hasher, now time.Time, cfg SeedConfig) error {
 	now = now.UTC()
 	return runInTx(ctx, db, func(ctx context.Context, t *tx) error {
+		// A write first: on SQLite it takes the write lock at once, waiting
+		// its busy timeout for other processes on the file, whereas a
+		// transaction that reads first and writes later fails at once
+		// (SQLITE_BUSY_SNAPSHOT) when another process wrote in between. A
+		// no-op elsewhere.
+		if _, err := t.NewRaw(`UPDATE channel SET id = id WHERE false`).Exec(ctx); err != nil {
+			return fmt.Errorf("take the write lock: %w", err)
+		}
 		ch, err := ensureDefaultChannel(ctx, t, now, cfg.DefaultChannelToken)
 		if err != nil {
 			return err
