@@ -19,7 +19,6 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/database"
-	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
@@ -28,8 +27,14 @@ import (
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/catalog"
+	"github.com/shopsession/sessionserver/service/order"
 	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/service/ratelimit"
+	"github.com/shopsession/sessionserver/service/seed"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 	"github.com/shopsession/sessionserver/throttle"
@@ -61,8 +66,8 @@ type Options struct {
 	// test gives another build's to play a rolling deploy.
 	RedisCodec *sessioncache.Codec
 	// Notifier delivers customer verification and password reset tokens.
-	// Defaults to writing them to the log (service.LogNotifier).
-	Notifier service.Notifier
+	// Defaults to writing them to the log (account.LogNotifier).
+	Notifier account.Notifier
 }
 
 // App is a built server.
@@ -70,14 +75,14 @@ type App struct {
 	Config   config.Config
 	DB       *bun.DB
 	Cache    sessioncache.Strategy
-	Sessions *service.SessionService
-	Auth     *service.AuthService
-	Users    *service.UserService
-	Channels *service.ChannelService
-	Roles    *service.RoleService
-	Orders   *service.OrderService
-	Catalog  *service.CatalogService
-	Accounts *service.AccountService
+	Sessions *session.Service
+	Auth     *account.AuthService
+	Users    *access.UserService
+	Channels *access.ChannelService
+	Roles    *access.RoleService
+	Orders   *order.Service
+	Catalog  *catalog.Service
+	Accounts *account.Service
 	// Jobs runs the background jobs on River and answers the Admin API's
 	// job queries.
 	Jobs *jobs.Runner
@@ -135,7 +140,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// together on an empty database seed it one after the other, and each
 	// but the first finds the rows there.
 	seed := func(ctx context.Context) error {
-		if err := service.Seed(ctx, a.DB, hasher, now(), service.SeedConfig{
+		if err := seed.Seed(ctx, a.DB, hasher, now(), seed.Config{
 			DefaultChannelToken:  cfg.DefaultChannelToken,
 			SuperadminIdentifier: cfg.SuperadminIdentifier,
 			SuperadminPassword:   cfg.SuperadminPassword,
@@ -156,20 +161,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		a.Cache = opts.Cache(a.Cache)
 	}
 
-	if a.Sessions, err = service.NewSessionService(service.SessionConfig{
+	if a.Sessions, err = session.New(session.Config{
 		DB: a.DB, Cache: a.Cache, Prober: prober, Logger: log, NowFunc: now,
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
 		AnonymousSessionDuration: cfg.AnonymousSessionDuration, AnonymousIdleTimeout: cfg.AnonymousIdleTimeout,
 		AnonymousCartIdleTimeout: cfg.AnonymousCartIdleTimeout,
 		GuestAddressLimit:        cfg.GuestAddressLimit, GuestAddressWindow: cfg.GuestAddressWindow,
-		GuestCacheLimit:   cfg.GuestCacheLimit,
-		LazyGuestSessions: cfg.GuestSessions == config.GuestLazy,
-		QueryTimeout:      cfg.DBQueryTimeout,
-		// The UserService owns customer writes but is built below (it
-		// needs the sessions); requests only start once New returns.
-		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
-			return a.Users.AddCustomerToChannel(ctx, userID, channelID)
-		},
+		GuestCacheLimit:    cfg.GuestCacheLimit,
+		LazyGuestSessions:  cfg.GuestSessions == config.GuestLazy,
+		QueryTimeout:       cfg.DBQueryTimeout,
+		AssignCustomerFunc: access.AddUserToChannel,
 		// The job runner needs the service as its cleaner, so it is
 		// built below; the same holds.
 		Jobs: enqueueFunc(func(ctx context.Context, batchSize int) (*jobs.Job, error) {
@@ -185,7 +186,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// The one access-change hook: any committed channel or role change
 	// clears the session cache, since cached sessions carry permissions.
 	accessChanged := a.Sessions.ClearCache
-	if a.Channels, err = service.NewChannelService(service.ChannelConfig{
+	if a.Channels, err = access.NewChannelService(access.ChannelConfig{
 		DB: a.DB, Sessions: a.Sessions, AccessChangeFunc: accessChanged, Logger: log, NowFunc: now,
 	}); err != nil {
 		return nil, err
@@ -199,12 +200,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	runDone := make(chan struct{})
 	go func() { defer close(runDone); a.Sessions.Run(runCtx) }()
 	a.closers = append(a.closers, func() error { stopRun(); <-runDone; return nil })
-	if a.Roles, err = service.NewRoleService(service.RoleConfig{
+	if a.Roles, err = access.NewRoleService(access.RoleConfig{
 		DB: a.DB, AccessChangeFunc: accessChanged, NowFunc: now,
 	}); err != nil {
 		return nil, err
 	}
-	if a.Users, err = service.NewUserService(service.UserConfig{
+	if a.Users, err = access.NewUserService(access.UserConfig{
 		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, NowFunc: now,
 	}); err != nil {
 		return nil, err
@@ -213,15 +214,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	mergeStrategy, _ := service.MergeStrategyNamed(cfg.OrderMergeStrategy) // validated by config
-	if a.Orders, err = service.NewOrderService(service.OrderConfig{
+	mergeStrategy, _ := order.MergeStrategyNamed(cfg.OrderMergeStrategy) // validated by config
+	if a.Orders, err = order.New(order.Config{
 		DB: a.DB, Sessions: a.Sessions, MergeStrategy: mergeStrategy, Logger: log, NowFunc: now,
 		RequireVerification: cfg.RequireVerification,
 		Throttle:            limits,
 	}); err != nil {
 		return nil, err
 	}
-	if a.Auth, err = service.NewAuthService(service.AuthConfig{
+	if a.Auth, err = account.NewAuthService(account.AuthConfig{
 		DB: a.DB, Sessions: a.Sessions, Hasher: hasher, Logger: log, NowFunc: now, Orders: a.Orders,
 		Throttle:                 limits,
 		RequireVerification:      cfg.RequireVerification,
@@ -229,10 +230,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
-	if a.Catalog, err = service.NewCatalogService(service.CatalogConfig{DB: a.DB, NowFunc: now}); err != nil {
+	if a.Catalog, err = catalog.New(catalog.Config{DB: a.DB, NowFunc: now}); err != nil {
 		return nil, err
 	}
-	if a.Accounts, err = service.NewAccountService(service.AccountConfig{
+	if a.Accounts, err = account.New(account.Config{
 		DB: a.DB, Auth: a.Auth, Hasher: hasher, Notifier: opts.Notifier, Logger: log, NowFunc: now,
 		RequireVerification:        cfg.RequireVerification,
 		VerificationTokenDuration:  cfg.VerificationTokenDuration,
@@ -269,7 +270,7 @@ func (a *App) startJobs(ctx context.Context, cfg config.Config, log *slog.Logger
 	return nil
 }
 
-// enqueueFunc adapts a function to service.CleanSessionsEnqueuer.
+// enqueueFunc adapts a function to session.CleanSessionsEnqueuer.
 type enqueueFunc func(ctx context.Context, batchSize int) (*jobs.Job, error)
 
 func (f enqueueFunc) EnqueueCleanSessions(ctx context.Context, batchSize int) (*jobs.Job, error) {
@@ -334,11 +335,11 @@ func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, 
 // newThrottle builds the limits of THROTTLE_*: counted in Redis when there
 // is one, falling back to this instance's memory while Redis fails (see
 // throttle.Fallback), in memory otherwise; nil with THROTTLE=off.
-func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger, now func() time.Time) (*service.Throttle, error) {
+func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger, now func() time.Time) (*ratelimit.Throttle, error) {
 	if !cfg.Throttle.Enabled {
 		return nil, nil
 	}
-	var limiter service.Limiter = throttle.NewMemory(throttle.MemoryOptions{MaxKeys: cfg.Throttle.MemoryKeys, NowFunc: now})
+	var limiter ratelimit.Limiter = throttle.NewMemory(throttle.MemoryOptions{MaxKeys: cfg.Throttle.MemoryKeys, NowFunc: now})
 	client, err := a.redisClient(ctx, cfg, opts, log)
 	if err != nil {
 		return nil, err
@@ -356,7 +357,7 @@ func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, 
 			},
 		}
 	}
-	return service.NewThrottle(service.ThrottleConfig{Limiter: limiter, Limits: cfg.Throttle.Limits, Logger: log})
+	return ratelimit.New(ratelimit.Config{Limiter: limiter, Limits: cfg.Throttle.Limits, Logger: log})
 }
 
 func (a *App) newHandler(log *slog.Logger) http.Handler {

@@ -9,7 +9,8 @@ import (
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/jobs"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 )
 
@@ -42,13 +43,13 @@ func Defaults() Config {
 		// Guest sessions (a group of their own, so that adding them did
 		// not realign every line below).
 
-		AnonymousCartIdleTimeout:   service.DefaultAnonymousCartIdleTimeout,
-		AnonymousIdleTimeout:       service.DefaultAnonymousIdleTimeout,
-		AnonymousSessionDuration:   service.DefaultAnonymousSessionDuration,
+		AnonymousCartIdleTimeout:   session.DefaultAnonymousCartIdleTimeout,
+		AnonymousIdleTimeout:       session.DefaultAnonymousIdleTimeout,
+		AnonymousSessionDuration:   session.DefaultAnonymousSessionDuration,
 		AuthTokenHeaderKey:         auth.DefaultAuthTokenHeaderKey,
 		BcryptCost:                 12,
 		ChannelTokenKey:            auth.DefaultChannelTokenKey,
-		CleanSessionsBatchSize:     service.DefaultCleanSessionsBatchSize,
+		CleanSessionsBatchSize:     session.DefaultCleanSessionsBatchSize,
 		CleanSessionsSchedule:      jobs.DefaultSchedule,
 		CleanSessionsTimeBudget:    DefaultCleanSessionsTimeBudget,
 		CORSOrigins:                nil,
@@ -73,7 +74,7 @@ func Defaults() Config {
 		MaxQueryTokens:             gqlutil.DefaultMaxTokens,
 		OrderMergeStrategy:         MergeOrdersStrategy,
 		PasswordHashConcurrency:    max(1, runtime.NumCPU()/2),
-		PasswordResetTokenDuration: service.DefaultPasswordResetTokenDuration,
+		PasswordResetTokenDuration: account.DefaultPasswordResetTokenDuration,
 		Playground:                 true,
 		Port:                       3000,
 		RedisURL:                   "",
@@ -92,6 +93,6 @@ func Defaults() Config {
 		Throttle:                   DefaultThrottle(),
 		TokenMethods:               []string{TokenCookie, TokenBearer},
 		TrustedProxies:             nil,
-		VerificationTokenDuration:  service.DefaultVerificationTokenDuration,
+		VerificationTokenDuration:  account.DefaultVerificationTokenDuration,
 	}
 }

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/ratelimit"
 	"github.com/shopsession/sessionserver/throttle"
 )
 
 // ThrottleConfig is Config.Throttle: the limits on guessing and mail (see
-// service.Limits for what each rule counts). Each rate is read as
+// ratelimit.Limits for what each rule counts). Each rate is read as
 // "LIMIT/WINDOW", such as "10/1m" (10 per sliding minute; a bare window is
 // seconds), or "off" (the rule allows everything):
 //
@@ -41,8 +41,8 @@ type ThrottleConfig struct {
 	Enabled bool
 	// Limits are the rules' rates. Read from the THROTTLE_* variables above.
 	//
-	// Defaults to service.DefaultLimits().
-	Limits service.Limits
+	// Defaults to ratelimit.DefaultLimits().
+	Limits ratelimit.Limits
 	// MemoryKeys bounds the keys of the in-memory limiter (the only one
 	// without Redis, the fallback with it); the least recently used are
 	// dropped beyond it. Must be at least 1. Read from THROTTLE_MEMORY_KEYS.
@@ -59,7 +59,7 @@ type ThrottleConfig struct {
 
 // DefaultThrottle is ThrottleConfig's default.
 func DefaultThrottle() ThrottleConfig {
-	return ThrottleConfig{Enabled: true, Limits: service.DefaultLimits(), MemoryKeys: throttle.DefaultMaxKeys, RedisTimeout: throttle.DefaultRedisTimeout}
+	return ThrottleConfig{Enabled: true, Limits: ratelimit.DefaultLimits(), MemoryKeys: throttle.DefaultMaxKeys, RedisTimeout: throttle.DefaultRedisTimeout}
 }
 
 // rates names each rate of Limits by its variable.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/ratelimit"
 	"github.com/shopsession/sessionserver/throttle"
 )
 
@@ -26,7 +26,7 @@ func TestThrottleDefaults(t *testing.T) {
 	minute := func(n int) time.Duration { return time.Duration(n) * time.Minute }
 	require.Equal(t, ThrottleConfig{
 		Enabled: true,
-		Limits: service.Limits{
+		Limits: ratelimit.Limits{
 			LoginFailures:              throttle.Rate{Limit: 10, Window: minute(1)},
 			LoginFailuresPerIdentifier: throttle.Rate{Limit: 100, Window: minute(15)},
 			LoginFailuresPerAddress:    throttle.Rate{Limit: 50, Window: minute(15)},

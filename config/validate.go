@@ -13,8 +13,8 @@ import (
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/internal/redisurl"
 	"github.com/shopsession/sessionserver/jobs"
-	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // maxPasswordBytes is bcrypt's input limit: it rejects longer passwords.
@@ -26,7 +26,7 @@ var bcryptCostHint = fmt.Sprintf("use %d..%d", bcrypt.MinCost, bcrypt.MaxCost)
 
 // The clean-sessions job's hints.
 var (
-	batchSizeHint = fmt.Sprintf("use 1..%d", service.MaxCleanSessionsBatchSize)
+	batchSizeHint = fmt.Sprintf("use 1..%d", session.MaxCleanSessionsBatchSize)
 	scheduleHint  = `use five cron fields such as "0 0 * * *" (daily at 00:00 UTC), optionally after CRON_TZ=Zone, a descriptor such as @daily or @every 6h, or off`
 )
 
@@ -74,7 +74,7 @@ func (c Config) problems() []error {
 	if !isToken(c.ChannelTokenKey) {
 		fail("CHANNEL_TOKEN_KEY", "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", c.ChannelTokenKey)
 	}
-	if c.CleanSessionsBatchSize < 1 || c.CleanSessionsBatchSize > service.MaxCleanSessionsBatchSize {
+	if c.CleanSessionsBatchSize < 1 || c.CleanSessionsBatchSize > session.MaxCleanSessionsBatchSize {
 		fail("CLEAN_SESSIONS_BATCH_SIZE", "%d is out of range (%s)", c.CleanSessionsBatchSize, batchSizeHint)
 	}
 	if _, err := jobs.ParseSchedule(c.CleanSessionsSchedule); err != nil {

@@ -42,7 +42,7 @@ const DefaultQueryTimeout = 5 * time.Second
 // Statements that do not go through bun (sql.DB.PingContext, pgx's own
 // pool health checks, and the service's session lookups, sent on bun.DB's
 // *sql.DB with bound parameters) are bounded by their caller (the lookups
-// by service.SessionConfig.QueryTimeout, which app.New sets to the same
+// by session.Config.QueryTimeout, which app.New sets to the same
 // DB_QUERY_TIMEOUT) or by the driver's connect and statement timeouts
 // that Open sets.
 type timeoutHook struct {

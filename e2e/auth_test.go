@@ -12,7 +12,8 @@ import (
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/outcome"
 )
 
 // Vendure auth.e2e-spec.ts 1–3 and 6, plus logout.
@@ -75,7 +76,7 @@ func TestAdminInvalidCredentials(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
-		_, err := e.app.Users.CreateCustomer(context.Background(), service.NewCustomer{
+		_, err := e.app.Users.CreateCustomer(context.Background(), access.NewCustomer{
 			EmailAddress: "hayden@example.com", Password: "test", FirstName: "Hayden", LastName: "Z",
 			Verified: true, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 		})
@@ -106,11 +107,11 @@ func TestSameEmailAdminAndCustomer(t *testing.T) {
 		const email = "same@example.com"
 		var superRole entity.Role
 		require.NoError(t, e.db.NewSelect().Model(&superRole).Where("code = ?", entity.SuperAdminRoleCode).Scan(ctx))
-		_, err := e.app.Users.CreateAdministrator(ctx, service.NewAdministrator{
+		_, err := e.app.Users.CreateAdministrator(ctx, access.NewAdministrator{
 			EmailAddress: email, Password: "passwordA", FirstName: "A", LastName: "A", RoleIDs: []entity.ID{superRole.ID},
 		})
 		require.NoError(t, err)
-		_, err = e.app.Users.CreateCustomer(ctx, service.NewCustomer{
+		_, err = e.app.Users.CreateCustomer(ctx, access.NewCustomer{
 			EmailAddress: email, Password: "passwordC", FirstName: "C", LastName: "C",
 			Verified: true, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 		})
@@ -144,11 +145,11 @@ func TestShopCustomerLogin(t *testing.T) {
 		e := newEnv(t, b)
 		ctx := context.Background()
 		def := e.app.Channels.Default().ID
-		_, err := e.app.Users.CreateCustomer(ctx, service.NewCustomer{
+		_, err := e.app.Users.CreateCustomer(ctx, access.NewCustomer{
 			EmailAddress: "verified@example.com", Password: "test", FirstName: "Vera", LastName: "Fied", Verified: true, ChannelIDs: []entity.ID{def},
 		})
 		require.NoError(t, err)
-		_, err = e.app.Users.CreateCustomer(ctx, service.NewCustomer{
+		_, err = e.app.Users.CreateCustomer(ctx, access.NewCustomer{
 			EmailAddress: "unverified@example.com", Password: "test", FirstName: "Un", LastName: "Verified", ChannelIDs: []entity.ID{def},
 		})
 		require.NoError(t, err)
@@ -177,7 +178,7 @@ func TestShopCustomerLogin(t *testing.T) {
 	t.Run("verification not required", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, backends()[0], withRequireVerification(false))
-		_, err := e.app.Users.CreateCustomer(context.Background(), service.NewCustomer{
+		_, err := e.app.Users.CreateCustomer(context.Background(), access.NewCustomer{
 			EmailAddress: "unverified@example.com", Password: "test", ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 		})
 		require.NoError(t, err)
@@ -277,7 +278,7 @@ func TestLoginCarriesGuestActiveOrder(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
 		ctx := context.Background()
-		_, err := e.app.Users.CreateCustomer(ctx, service.NewCustomer{
+		_, err := e.app.Users.CreateCustomer(ctx, access.NewCustomer{
 			EmailAddress: "buyer@example.com", Password: "test", Verified: true, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 		})
 		require.NoError(t, err)
@@ -290,7 +291,7 @@ func TestLoginCarriesGuestActiveOrder(t *testing.T) {
 
 		require.Equal(t, "CurrentUser", decodeLogin(t, shop.Do(loginMutation, creds("buyer@example.com", "test"))).Login.Typename)
 		_, err = e.app.Sessions.GetSessionFromToken(ctx, guestToken)
-		require.ErrorIs(t, err, service.ErrNotFound, "the guest session was deleted")
+		require.ErrorIs(t, err, outcome.ErrNotFound, "the guest session was deleted")
 		s, err := e.app.Sessions.GetSessionFromToken(ctx, shop.Token)
 		require.NoError(t, err)
 		require.NotNil(t, s.ActiveOrderID)

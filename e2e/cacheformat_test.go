@@ -11,7 +11,8 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -34,12 +35,12 @@ func TestRollingDeployGrantsNoShiftedPermission(t *testing.T) {
 		RedisCodec: sessioncache.NewCodec(slices.Insert(auth.All(), 2, "ReadWidget")),
 	})
 
-	reader, err := oldBuild.app.Roles.Create(ctx, service.NewRole{
+	reader, err := oldBuild.app.Roles.Create(ctx, access.NewRole{
 		Code: "reader", Description: "reader", Permissions: []auth.Permission{"ReadProduct"},
 		ChannelIDs: []entity.ID{oldBuild.app.Channels.Default().ID},
 	})
 	require.NoError(t, err)
-	_, err = oldBuild.app.Users.CreateAdministrator(ctx, service.NewAdministrator{
+	_, err = oldBuild.app.Users.CreateAdministrator(ctx, access.NewAdministrator{
 		EmailAddress: "reader@example.com", Password: "test", RoleIDs: []entity.ID{reader.ID},
 	})
 	require.NoError(t, err)
@@ -71,11 +72,11 @@ func TestRoleChangeIsCachedAgain(t *testing.T) {
 		e := newEnv(t, b)
 		ctx := context.Background()
 		channel := []entity.ID{e.app.Channels.Default().ID}
-		reader, err := e.app.Roles.Create(ctx, service.NewRole{Code: "reader", Description: "reader", Permissions: []auth.Permission{"ReadProduct"}, ChannelIDs: channel})
+		reader, err := e.app.Roles.Create(ctx, access.NewRole{Code: "reader", Description: "reader", Permissions: []auth.Permission{"ReadProduct"}, ChannelIDs: channel})
 		require.NoError(t, err)
-		writer, err := e.app.Roles.Create(ctx, service.NewRole{Code: "writer", Description: "writer", Permissions: []auth.Permission{"ReadProduct", "UpdateProduct"}, ChannelIDs: channel})
+		writer, err := e.app.Roles.Create(ctx, access.NewRole{Code: "writer", Description: "writer", Permissions: []auth.Permission{"ReadProduct", "UpdateProduct"}, ChannelIDs: channel})
 		require.NoError(t, err)
-		adm, err := e.app.Users.CreateAdministrator(ctx, service.NewAdministrator{
+		adm, err := e.app.Users.CreateAdministrator(ctx, access.NewAdministrator{
 			EmailAddress: "editor@example.com", Password: "test", RoleIDs: []entity.ID{reader.ID},
 		})
 		require.NoError(t, err)
@@ -98,6 +99,6 @@ func TestRoleChangeIsCachedAgain(t *testing.T) {
 			calls := e.takeCalls()
 			require.Equal(t, 0, calls.Sets, "served from the cache")
 		}
-		require.NotNil(t, e.spy.Peek(ctx, service.HashToken(c.Token)), "the cache holds the session again")
+		require.NotNil(t, e.spy.Peek(ctx, session.HashToken(c.Token)), "the cache holds the session again")
 	})
 }

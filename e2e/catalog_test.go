@@ -10,7 +10,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
 )
 
 const (
@@ -99,7 +99,7 @@ func TestCatalogue(t *testing.T) {
 		require.Equal(t, "MUG", list.ProductVariants.Items[1].SKU)
 
 		// A channel in another currency prices its new variants in it.
-		_, err := e.app.Channels.Create(context.Background(), service.NewChannel{Code: "euro", Token: "euro-token", DefaultCurrencyCode: "EUR"})
+		_, err := e.app.Channels.Create(context.Background(), access.NewChannel{Code: "euro", Token: "euro-token", DefaultCurrencyCode: "EUR"})
 		require.NoError(t, err)
 		admin.Channel = "euro-token"
 		r = admin.Do(createVariantsMutation, map[string]any{"input": []map[string]any{variantInput("EURO-1", "Euro thing", 500)}})
@@ -165,12 +165,12 @@ func TestCataloguePermissions(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, backends()[0])
 	ctx := context.Background()
-	reader, err := e.app.Roles.Create(ctx, service.NewRole{
+	reader, err := e.app.Roles.Create(ctx, access.NewRole{
 		Code: "reader", Description: "reader", Permissions: []auth.Permission{"ReadProduct"},
 		ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 	})
 	require.NoError(t, err)
-	_, err = e.app.Users.CreateAdministrator(ctx, service.NewAdministrator{
+	_, err = e.app.Users.CreateAdministrator(ctx, access.NewAdministrator{
 		EmailAddress: "reader@example.com", Password: "test", RoleIDs: []entity.ID{reader.ID},
 	})
 	require.NoError(t, err)
@@ -216,7 +216,7 @@ func TestChannelZones(t *testing.T) {
 		require.Equal(t, got.ActiveChannel.DefaultShippingZone.ID, got.ActiveChannel.DefaultTaxZone.ID)
 
 		// A channel created later has them too.
-		_, err := e.app.Channels.Create(context.Background(), service.NewChannel{Code: "second", Token: "second-token"})
+		_, err := e.app.Channels.Create(context.Background(), access.NewChannel{Code: "second", Token: "second-token"})
 		require.NoError(t, err)
 		admin := e.admin(testenv.Bearer)
 		admin.Do(loginMutation, creds("superadmin", "superadmin"))

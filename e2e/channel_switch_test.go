@@ -14,7 +14,8 @@ import (
 	"github.com/shopsession/sessionserver/app"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // activeChannelOf reads the session row of a token: what SetActiveChannel
@@ -22,7 +23,7 @@ import (
 func activeChannelOf(t *testing.T, e *env, token string) entity.ID {
 	t.Helper()
 	var s entity.Session
-	require.NoError(t, e.db.NewSelect().Model(&s).Where("token_hash = ?", service.HashToken(token)).Scan(context.Background()))
+	require.NoError(t, e.db.NewSelect().Model(&s).Where("token_hash = ?", session.HashToken(token)).Scan(context.Background()))
 	require.NotNil(t, s.ActiveChannelID)
 	return *s.ActiveChannelID
 }
@@ -30,7 +31,7 @@ func activeChannelOf(t *testing.T, e *env, token string) entity.ID {
 // sessionRows counts the session rows of a token (0 or 1).
 func sessionRows(t *testing.T, e *env, token string) int {
 	t.Helper()
-	n, err := e.db.NewSelect().Model((*entity.Session)(nil)).Where("token_hash = ?", service.HashToken(token)).Count(context.Background())
+	n, err := e.db.NewSelect().Model((*entity.Session)(nil)).Where("token_hash = ?", session.HashToken(token)).Count(context.Background())
 	require.NoError(t, err)
 	return int(n)
 }
@@ -51,7 +52,7 @@ func TestChannelSwitchRecordsActiveChannel(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
-		second, err := e.app.Channels.Create(context.Background(), service.NewChannel{Code: "second-channel", Token: "second-token"})
+		second, err := e.app.Channels.Create(context.Background(), access.NewChannel{Code: "second-channel", Token: "second-token"})
 		require.NoError(t, err)
 		def := e.app.Channels.Default()
 
@@ -84,11 +85,11 @@ func TestCustomerJoinsChannels(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
 		ctx := context.Background()
-		second, err := e.app.Channels.Create(ctx, service.NewChannel{Code: "second-channel", Token: "second-token"})
+		second, err := e.app.Channels.Create(ctx, access.NewChannel{Code: "second-channel", Token: "second-token"})
 		require.NoError(t, err)
-		third, err := e.app.Channels.Create(ctx, service.NewChannel{Code: "third-channel", Token: "third-token"})
+		third, err := e.app.Channels.Create(ctx, access.NewChannel{Code: "third-channel", Token: "third-token"})
 		require.NoError(t, err)
-		cust, err := e.app.Users.CreateCustomer(ctx, service.NewCustomer{
+		cust, err := e.app.Users.CreateCustomer(ctx, access.NewCustomer{
 			EmailAddress: "hayden@example.com", Password: "test", Verified: true, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 		})
 		require.NoError(t, err)
@@ -121,14 +122,14 @@ func TestCustomerJoinsChannelConcurrently(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
 		ctx := context.Background()
-		cust, err := e.app.Users.CreateCustomer(ctx, service.NewCustomer{
+		cust, err := e.app.Users.CreateCustomer(ctx, access.NewCustomer{
 			EmailAddress: "parallel@example.com", Password: "test", Verified: true, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 		})
 		require.NoError(t, err)
 		shop := e.shop(testenv.Bearer)
 		require.Equal(t, "CurrentUser", decodeLogin(t, shop.Do(loginMutation, creds("parallel@example.com", "test"))).Login.Typename)
 		// Created after the login, so no request of this session has seen it.
-		fresh, err := e.app.Channels.Create(ctx, service.NewChannel{Code: "fresh-channel", Token: "fresh-token"})
+		fresh, err := e.app.Channels.Create(ctx, access.NewChannel{Code: "fresh-channel", Token: "fresh-token"})
 		require.NoError(t, err)
 
 		const parallel = 20

@@ -21,7 +21,8 @@ import (
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/outcome"
 )
 
 // syncGuard bounds a wait for the instances' background sync (about a
@@ -78,14 +79,14 @@ func TestChannelAndRoleChangesReachOtherInstance(t *testing.T) {
 			}
 			ctx := context.Background()
 
-			second, err := a.app.Channels.Create(ctx, service.NewChannel{Code: "second-channel", Token: "second-token"})
+			second, err := a.app.Channels.Create(ctx, access.NewChannel{Code: "second-channel", Token: "second-token"})
 			require.NoError(t, err)
-			editor, err := a.app.Roles.Create(ctx, service.NewRole{
+			editor, err := a.app.Roles.Create(ctx, access.NewRole{
 				Code: "editor", Description: "editor", Permissions: []auth.Permission{"ReadCatalog"},
 				ChannelIDs: []entity.ID{a.app.Channels.Default().ID},
 			})
 			require.NoError(t, err)
-			_, err = a.app.Users.CreateAdministrator(ctx, service.NewAdministrator{
+			_, err = a.app.Users.CreateAdministrator(ctx, access.NewAdministrator{
 				EmailAddress: "editor@example.com", Password: "test", RoleIDs: []entity.ID{editor.ID},
 			})
 			require.NoError(t, err)
@@ -114,7 +115,7 @@ func TestChannelAndRoleChangesReachOtherInstance(t *testing.T) {
 			require.Eventually(t, func() bool { return b.activeChannel(t, "renamed") == entity.DefaultChannelCode },
 				syncGuard, 20*time.Millisecond, "B still knows the deleted channel")
 			_, err = b.app.Channels.ByID(second.ID)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	}
 }
@@ -168,7 +169,7 @@ func TestRandomChannelTokensAgainstStalledDatabase(t *testing.T) {
 		loads := &channelLoads{}
 		e := newEnvOn(t, b, testenv.DialectDB(t, b.dialect).WithQueryHook(loads))
 		ctx := context.Background()
-		_, err := e.app.Channels.Create(ctx, service.NewChannel{Code: "second-channel", Token: "second-token"})
+		_, err := e.app.Channels.Create(ctx, access.NewChannel{Code: "second-channel", Token: "second-token"})
 		require.NoError(t, err)
 		// Let a sync that overlapped the change finish: no load is pending.
 		require.NoError(t, e.app.Sessions.SyncCache(ctx))

@@ -8,7 +8,7 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
 )
 
 // With one channel any token means the default channel; with several an
@@ -26,7 +26,7 @@ func TestChannelSelection(t *testing.T) {
 		// A second channel; the superadmin role reaches it at once (the cache was cleared).
 		admin := e.admin(testenv.Bearer)
 		admin.Do(loginMutation, creds("superadmin", "superadmin"))
-		_, err := e.app.Channels.Create(context.Background(), service.NewChannel{Code: "second-channel", Token: "second-token", DefaultCurrencyCode: "EUR"})
+		_, err := e.app.Channels.Create(context.Background(), access.NewChannel{Code: "second-channel", Token: "second-token", DefaultCurrencyCode: "EUR"})
 		require.NoError(t, err)
 		me := decodeMe(t, admin.Do(meQuery, nil)).Me
 		require.NotNil(t, me)
@@ -59,9 +59,9 @@ func TestActiveChannelFollowsRequests(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		e := newEnv(t, b)
 		ctx := context.Background()
-		second, err := e.app.Channels.Create(ctx, service.NewChannel{Code: "second-channel", Token: "second-token"})
+		second, err := e.app.Channels.Create(ctx, access.NewChannel{Code: "second-channel", Token: "second-token"})
 		require.NoError(t, err)
-		cust, err := e.app.Users.CreateCustomer(ctx, service.NewCustomer{
+		cust, err := e.app.Users.CreateCustomer(ctx, access.NewCustomer{
 			EmailAddress: "walker@example.com", Password: "test", Verified: true, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 		})
 		require.NoError(t, err)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // Guest sessions written lazily (GUEST_SESSIONS=lazy, the default): what a
@@ -69,7 +69,7 @@ func TestFirstCartWriteStoresTheGuest(t *testing.T) {
 		require.Equal(t, token, shop.Token, "same token")
 		require.Equal(t, 1, countSessionRows(t, e))
 		var row entity.Session
-		require.NoError(t, e.db.NewSelect().Model(&row).Where("token_hash = ?", service.HashToken(token)).Scan(context.Background()))
+		require.NoError(t, e.db.NewSelect().Model(&row).Where("token_hash = ?", session.HashToken(token)).Scan(context.Background()))
 		require.Equal(t, entity.SessionAnonymous, row.Type)
 		require.NotNil(t, row.ActiveOrderID)
 		require.Equal(t, cart.ID, row.ActiveOrderID.String(), "the row holds the order")

@@ -19,7 +19,8 @@ import (
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/catalog"
+	"github.com/shopsession/sessionserver/service/order"
 )
 
 // goText is Go's own wording (strconv, encoding/json, fmt, type names),
@@ -251,7 +252,7 @@ func TestIntIs32Bit(t *testing.T) {
 	})
 }
 
-// Prices have an upper bound (service.MaxPrice): createProductVariants
+// Prices have an upper bound (catalog.MaxPrice): createProductVariants
 // refuses 2^63−1 and MaxPrice+1 with a clear message, and a bad Money
 // literal's message shows no strconv text. A line at the largest price and
 // the largest quantity totals exactly, and positive.
@@ -268,7 +269,7 @@ func TestPriceBound(t *testing.T) {
 			{json.Number("9223372036854775807"), "Money must be between -9007199254740991 and 9007199254740991 minor units, got 9223372036854775807"},
 			{json.Number("18446744073709551616"), "Money must be between"},
 			{json.Number("9007199254740991"), "input[0]: the price must be at most 1000000000000 minor units, got 9007199254740991"},
-			{service.MaxPrice + 1, "input[0]: the price must be at most 1000000000000 minor units, got 1000000000001"},
+			{catalog.MaxPrice + 1, "input[0]: the price must be at most 1000000000000 minor units, got 1000000000001"},
 			{"1999", `Money must be a whole number of minor units, got "1999"`},
 			{12.5, "Money must be a whole number of minor units, got 12.5"},
 		} {
@@ -285,18 +286,18 @@ func TestPriceBound(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, n)
 
-		r := admin.Do(createVariantsMutation, map[string]any{"input": []any{variantInput("MAX", "Max", service.MaxPrice)}})
+		r := admin.Do(createVariantsMutation, map[string]any{"input": []any{variantInput("MAX", "Max", catalog.MaxPrice)}})
 		require.Empty(t, r.Errors)
 		var created struct {
 			CreateProductVariants []variantResult `json:"createProductVariants"`
 		}
 		r.Decode(t, &created)
-		require.EqualValues(t, service.MaxPrice, created.CreateProductVariants[0].Price)
+		require.EqualValues(t, catalog.MaxPrice, created.CreateProductVariants[0].Price)
 
 		shop := e.shop(testenv.Bearer)
-		o := orderField(t, shop.Do(addItemMutation, map[string]any{"productVariantId": created.CreateProductVariants[0].ID, "quantity": service.DefaultOrderLineItemsLimit}), "addItemToOrder")
+		o := orderField(t, shop.Do(addItemMutation, map[string]any{"productVariantId": created.CreateProductVariants[0].ID, "quantity": order.DefaultOrderLineItemsLimit}), "addItemToOrder")
 		require.Equal(t, "Order", o.Typename, "%+v", o)
-		want := int64(service.MaxPrice) * service.DefaultOrderLineItemsLimit
+		want := int64(catalog.MaxPrice) * order.DefaultOrderLineItemsLimit
 		require.Equal(t, want, o.Lines[0].LinePrice)
 		require.Equal(t, []int64{want, want, want, want}, []int64{o.SubTotal, o.SubTotalTax, o.Total, o.TotalWithTax})
 		o = orderField(t, shop.Do(addItemMutation, map[string]any{"productVariantId": created.CreateProductVariants[0].ID, "quantity": 1}), "addItemToOrder")
@@ -350,7 +351,7 @@ func TestStoredHugePriceNeverMakesANegativeTotal(t *testing.T) {
 		// of range is not paid.
 		_, err = e.db.NewUpdate().Model((*entity.Order)(nil)).Set("state = ?", entity.OrderArrangingPayment).Where("code = ?", o.Code).Exec(ctx)
 		require.NoError(t, err)
-		r = shop.Do(addPaymentMutation, map[string]any{"input": map[string]any{"method": service.StandardPaymentMethod, "metadata": map[string]any{}}})
+		r = shop.Do(addPaymentMutation, map[string]any{"input": map[string]any{"method": order.StandardPaymentMethod, "metadata": map[string]any{}}})
 		requireInputError(t, r, "This order's figures are out of range")
 		require.NoError(t, e.db.NewSelect().Model((*entity.Order)(nil)).Column("state").Where("code = ?", o.Code).Scan(ctx, &state))
 		require.Equal(t, entity.OrderArrangingPayment, state, "not paid")

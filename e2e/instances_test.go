@@ -19,7 +19,7 @@ import (
 	"github.com/shopsession/sessionserver/app"
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // instance is one server process of a scaled-out deployment: its own app
@@ -199,7 +199,7 @@ func TestLogoutsDuringSentinelFailover(t *testing.T) {
 	t.Cleanup(func() { _ = master.Close() })
 	lost := 0
 	for _, tok := range tokens {
-		if v, _ := master.Get(ctx, prefix+service.HashToken(tok)).Result(); v != "!" {
+		if v, _ := master.Get(ctx, prefix+session.HashToken(tok)).Result(); v != "!" {
 			lost++
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
 )
 
 // The Admin API's job fields, each asked for in the smallest document.
@@ -55,12 +55,12 @@ func requireUserInputError(t *testing.T, r *testenv.Response, field, want string
 func (e *env) adminWith(t *testing.T, code string, perms ...auth.Permission) *testenv.Client {
 	t.Helper()
 	ctx := context.Background()
-	role, err := e.app.Roles.Create(ctx, service.NewRole{
+	role, err := e.app.Roles.Create(ctx, access.NewRole{
 		Code: code, Description: code, Permissions: perms, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 	})
 	require.NoError(t, err)
 	email := code + "@example.com"
-	_, err = e.app.Users.CreateAdministrator(ctx, service.NewAdministrator{
+	_, err = e.app.Users.CreateAdministrator(ctx, access.NewAdministrator{
 		EmailAddress: email, Password: "secret", FirstName: code, LastName: "Admin", RoleIDs: []entity.ID{role.ID},
 	})
 	require.NoError(t, err)
@@ -82,7 +82,7 @@ func TestJobFieldsPermissions(t *testing.T) {
 		ctx := context.Background()
 
 		anonymous := e.admin(testenv.Bearer)
-		_, err := e.app.Users.CreateCustomer(ctx, service.NewCustomer{
+		_, err := e.app.Users.CreateCustomer(ctx, access.NewCustomer{
 			EmailAddress: "shopper@example.com", Password: "test", FirstName: "Shop", LastName: "Per",
 			Verified: true, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 		})

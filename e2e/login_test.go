@@ -20,7 +20,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/password"
 )
 
@@ -35,7 +35,7 @@ func TestFailedLoginsAreLogged(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, dialect string) {
 		s := newLoggedServer(t, dialect, nil)
-		_, err := s.app.Users.CreateCustomer(context.Background(), service.NewCustomer{
+		_, err := s.app.Users.CreateCustomer(context.Background(), access.NewCustomer{
 			EmailAddress: "hayden.zieme@example.com", Password: "hayden-secret", FirstName: "Hayden", LastName: "Z",
 			Verified: false, ChannelIDs: []entity.ID{s.app.Channels.Default().ID},
 		})

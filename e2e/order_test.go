@@ -11,7 +11,7 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
 )
 
 // The cart documents of a storefront (Vendure's starters, with the fields
@@ -125,7 +125,7 @@ func seedVariants(t *testing.T, e *env, n int) []string {
 
 func newCustomer(t *testing.T, e *env, email string) {
 	t.Helper()
-	_, err := e.app.Users.CreateCustomer(context.Background(), service.NewCustomer{
+	_, err := e.app.Users.CreateCustomer(context.Background(), access.NewCustomer{
 		EmailAddress: email, Password: "test", FirstName: "F", LastName: "L",
 		Verified: true, ChannelIDs: []entity.ID{e.app.Channels.Default().ID},
 	})

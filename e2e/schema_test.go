@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
 )
 
 // Channel codes are Vendure's LanguageCode and CurrencyCode enums on the
@@ -37,7 +37,7 @@ func TestUnknownStoredCodeFailsItsField(t *testing.T) {
 	ctx := context.Background()
 	// ChannelService.Create refuses such a code, so the row is changed
 	// behind its back, as an old or hand-edited database would hold it.
-	ch, err := e.app.Channels.Create(ctx, service.NewChannel{
+	ch, err := e.app.Channels.Create(ctx, access.NewChannel{
 		Code: "legacy", Token: "legacy-token", DefaultLanguageCode: "en", DefaultCurrencyCode: "EUR",
 	})
 	require.NoError(t, err)

@@ -15,7 +15,7 @@ import (
 	"github.com/shopsession/sessionserver/internal/testenv"
 )
 
-// The throttling attacks, with the default limits (service.DefaultLimits):
+// The throttling attacks, with the default limits (ratelimit.DefaultLimits):
 // 10 failed logins a minute per identifier and client address, 100 per
 // identifier, 3 mails an hour per e-mail address, 10 unknown tokens per
 // client address, 20 mail requests per client address. Time moves on the

@@ -84,7 +84,7 @@ type riverClient interface {
 
 // Runner runs the background jobs on River and answers the Admin API's
 // questions about them. It implements Queries and
-// service.CleanSessionsEnqueuer.
+// session.CleanSessionsEnqueuer.
 type Runner struct {
 	cfg      Config
 	log      *slog.Logger

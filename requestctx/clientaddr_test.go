@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/ratelimit"
 )
 
 // TestClientAddress is the spoofing attack on the client address that the
@@ -54,7 +54,7 @@ func TestClientAddress(t *testing.T) {
 				req.Header.Add("X-Forwarded-For", v)
 			}
 			var inCtx string
-			b.serve(req, func(ctx context.Context, _ *requestctx.RequestContext) { inCtx = service.ClientAddress(ctx) })
+			b.serve(req, func(ctx context.Context, _ *requestctx.RequestContext) { inCtx = ratelimit.ClientAddress(ctx) })
 			require.Equal(t, tc.want, b.seen.ClientAddress())
 			require.Equal(t, tc.want, inCtx, "the services see the same address")
 		})

@@ -18,7 +18,8 @@ import (
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlerr"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/ratelimit"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -28,7 +29,7 @@ type Sessions interface {
 	// client address (RequestContext.EnsureSession), or refuses it with an
 	// error that has a RetryAfter() time.Duration method.
 	CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error)
-	// GetSessionFromToken returns the session of a token, or service.ErrNotFound.
+	// GetSessionFromToken returns the session of a token, or outcome.ErrNotFound.
 	GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error)
 	// EnsureActiveChannel records the request's channel on the session.
 	EnsureActiveChannel(ctx context.Context, s *sessioncache.CachedSession, channelID entity.ID) (*sessioncache.CachedSession, error)
@@ -36,7 +37,7 @@ type Sessions interface {
 
 // Channels resolves a request's channel token.
 type Channels interface {
-	// GetChannelFromToken returns the channel, or *service.ChannelNotFoundError.
+	// GetChannelFromToken returns the channel, or *outcome.ChannelNotFoundError.
 	GetChannelFromToken(ctx context.Context, token string) (*entity.Channel, error)
 }
 
@@ -120,7 +121,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 				gqlerr.Write(tw, r, status, gqlErr)
 				return
 			}
-			ctx := service.WithClientAddress(withContext(r.Context(), rc), rc.clientAddress)
+			ctx := ratelimit.WithClientAddress(withContext(r.Context(), rc), rc.clientAddress)
 			next.ServeHTTP(tw, r.WithContext(ctx))
 			tw.flush()
 		})
@@ -141,7 +142,7 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 	}
 	ch, err := cfg.Channels.GetChannelFromToken(ctx, channelToken)
 	if err != nil {
-		var nf *service.ChannelNotFoundError
+		var nf *outcome.ChannelNotFoundError
 		if errors.As(err, &nf) {
 			return rc, http.StatusOK, gqlerr.New(gqlerr.CodeChannelNotFound, nf.Error())
 		}
@@ -161,7 +162,7 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 	}
 	s, err := cfg.Sessions.GetSessionFromToken(ctx, rc.token)
 	switch {
-	case errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, outcome.ErrNotFound):
 		// Unknown, expired or revoked: tell the client to drop it.
 		rc.pending = &tokenUpdate{}
 		return rc, 0, nil

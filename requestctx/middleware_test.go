@@ -15,7 +15,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -40,7 +40,7 @@ func (f *fakeSessions) GetSessionFromToken(_ context.Context, token string) (*se
 	if s, ok := f.sessions[token]; ok {
 		return s, nil
 	}
-	return nil, service.ErrNotFound
+	return nil, outcome.ErrNotFound
 }
 
 func (f *fakeSessions) EnsureActiveChannel(_ context.Context, s *sessioncache.CachedSession, channelID entity.ID) (*sessioncache.CachedSession, error) {
@@ -61,7 +61,7 @@ func (f *fakeSessions) CreateAnonymousSession(_ context.Context, channelID *enti
 
 // fakeChannels resolves channel tokens as the channel service's port
 // promises: a known token's channel, "" the default, otherwise err (a
-// *service.ChannelNotFoundError unless set). It records what it was asked.
+// *outcome.ChannelNotFoundError unless set). It records what it was asked.
 type fakeChannels struct {
 	mu      sync.Mutex
 	byToken map[string]*entity.Channel
@@ -79,7 +79,7 @@ func (f *fakeChannels) GetChannelFromToken(_ context.Context, token string) (*en
 	if f.err != nil {
 		return nil, f.err
 	}
-	return nil, &service.ChannelNotFoundError{Token: token}
+	return nil, &outcome.ChannelNotFoundError{Token: token}
 }
 
 var (

@@ -134,7 +134,7 @@ func (rc *RequestContext) ClearSession() {
 // one request at most one anonymous session is created, even when several
 // fields ask at once. The new token goes back with a long-lived cookie.
 // Too many new guest sessions from the client's address is a
-// *service.TooManyRequestsError, sent as any throttled call's.
+// *outcome.TooManyRequestsError, sent as any throttled call's.
 func (rc *RequestContext) EnsureSession(ctx context.Context) (*sessioncache.CachedSession, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()

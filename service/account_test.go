@@ -16,8 +16,10 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // tokenSink is a Notifier that keeps the tokens, or fails when err is set.
@@ -76,7 +78,7 @@ func (h *countingHasher) Check(ctx context.Context, hash, pw string) (bool, erro
 
 type accountBundle struct {
 	*testBundle
-	accounts *service.AccountService
+	accounts *account.Service
 	sink     *tokenSink
 	hasher   *countingHasher
 	logs     *bytes.Buffer
@@ -86,7 +88,7 @@ func newAccountBundle(t *testing.T, b *testBundle, requireVerification bool) *ac
 	t.Helper()
 	ab := &accountBundle{testBundle: b, sink: &tokenSink{}, hasher: &countingHasher{Hasher: b.hasher}, logs: &bytes.Buffer{}}
 	var err error
-	ab.accounts, err = service.NewAccountService(service.AccountConfig{
+	ab.accounts, err = account.New(account.Config{
 		DB: b.db, Auth: b.auth, Hasher: ab.hasher, Notifier: ab.sink, NowFunc: b.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: ab.logs}, nil)), RequireVerification: requireVerification,
 	})
@@ -108,14 +110,14 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 func (ab *accountBundle) register(t *testing.T, email, pw string) {
 	t.Helper()
-	require.NoError(t, ab.accounts.RegisterCustomerAccount(ab.ctx, service.Registration{
+	require.NoError(t, ab.accounts.RegisterCustomerAccount(ab.ctx, account.Registration{
 		EmailAddress: email, FirstName: "Reg", LastName: "Istered", Title: "Ms.", PhoneNumber: "555", Password: pw,
 		ChannelID: ab.defaultChannel.ID,
 	}))
 }
 
-func (ab *accountBundle) loginRequest() service.LoginRequest {
-	return service.LoginRequest{API: auth.ShopAPI, ChannelID: ab.defaultChannel.ID}
+func (ab *accountBundle) loginRequest() account.LoginRequest {
+	return account.LoginRequest{API: auth.ShopAPI, ChannelID: ab.defaultChannel.ID}
 }
 
 func (ab *accountBundle) count(t *testing.T, model any, where string, args ...any) int {
@@ -127,7 +129,7 @@ func (ab *accountBundle) count(t *testing.T, model any, where string, args ...an
 
 func TestNewAccountServiceRequiresFields(t *testing.T) {
 	t.Parallel()
-	_, err := service.NewAccountService(service.AccountConfig{})
+	_, err := account.New(account.Config{})
 	require.EqualError(t, err, "account service: DB is required\naccount service: Auth is required\naccount service: Hasher is required")
 }
 
@@ -151,7 +153,7 @@ func TestRegisterStoresHashedExpiringToken(t *testing.T) {
 		var row entity.CustomerToken
 		require.NoError(t, ab.db.NewSelect().Model(&row).Where("user_id = ?", *c.UserID).Scan(ab.ctx))
 		require.Equal(t, entity.TokenVerification, row.Kind)
-		require.Equal(t, service.HashToken(token), row.TokenHash)
+		require.Equal(t, session.HashToken(token), row.TokenHash)
 		requireTimeEqual(t, ab.clock.Now().Add(7*24*time.Hour), row.Expires)
 
 		// One instant before expiry the token works; the check is on the
@@ -171,7 +173,7 @@ func TestVerificationTokenExpiresAtItsInstant(t *testing.T) {
 		ab.register(t, "late@example.com", "late-pw")
 		ab.clock.Advance(7 * 24 * time.Hour)
 		_, err := ab.accounts.VerifyCustomerAccount(ab.ctx, ab.sink.last(t, entity.TokenVerification, "late@example.com"), "", ab.loginRequest())
-		require.ErrorAs(t, err, new(*service.VerificationTokenExpiredError))
+		require.ErrorAs(t, err, new(*outcome.VerificationTokenExpiredError))
 		require.Equal(t, 1, ab.count(t, (*entity.CustomerToken)(nil), "kind = ?", entity.TokenVerification), "an expired token stays, and stays expired")
 	})
 }
@@ -189,7 +191,7 @@ func TestConcurrentRegistrationsOfOneAddress(t *testing.T) {
 				if i%2 == 1 {
 					email = "Race@Example.com"
 				}
-				errs[i] = ab.accounts.RegisterCustomerAccount(ab.ctx, service.Registration{
+				errs[i] = ab.accounts.RegisterCustomerAccount(ab.ctx, account.Registration{
 					EmailAddress: email, Password: fmt.Sprintf("password-%d", i), ChannelID: ab.defaultChannel.ID,
 				})
 			})
@@ -225,7 +227,7 @@ func TestConcurrentVerificationsUseTheTokenOnce(t *testing.T) {
 				ok++
 				continue
 			}
-			require.ErrorAs(t, err, new(*service.VerificationTokenInvalidError))
+			require.ErrorAs(t, err, new(*outcome.VerificationTokenInvalidError))
 		}
 		require.Equal(t, 1, ok)
 	})
@@ -297,18 +299,18 @@ func TestUpdateCustomerPassword(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		ab := newAccountBundle(t, b, false)
 		userID := ab.createCustomer(t, "changer@example.com", "current-pw", true)
-		require.ErrorIs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, 0, "x", "new-pw"), service.ErrForbidden)
+		require.ErrorIs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, 0, "x", "new-pw"), outcome.ErrForbidden)
 		require.ErrorIs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, ab.superadminUserID, superadminPassword, "new-pw"),
-			service.ErrForbidden, "the Shop API changes customers' passwords only")
-		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, "current-pw", "abc"), new(*service.PasswordValidationError))
-		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, "wrong", "new-pw"), new(*service.InvalidCredentialsError))
+			outcome.ErrForbidden, "the Shop API changes customers' passwords only")
+		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, "current-pw", "abc"), new(*outcome.PasswordValidationError))
+		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, "wrong", "new-pw"), new(*outcome.InvalidCredentialsError))
 		require.NoError(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, "current-pw", "new-pw"))
 		_, err := ab.authenticate(auth.ShopAPI, "changer@example.com", "new-pw", nil)
 		require.NoError(t, err)
 
 		nopw := ab.createCustomer(t, "nopw@example.com", "", false)
 		checks := ab.hasher.checks.Load()
-		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, nopw, "", "new-pw"), new(*service.InvalidCredentialsError))
+		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, nopw, "", "new-pw"), new(*outcome.InvalidCredentialsError))
 		require.Equal(t, checks+1, ab.hasher.checks.Load(), "one dummy check")
 	})
 }
@@ -338,19 +340,19 @@ func TestUpdateCustomer(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		ab := newAccountBundle(t, b, false)
 		userID := ab.createCustomer(t, "profile@example.com", "pw-profile", true)
-		_, err := ab.accounts.UpdateCustomer(ab.ctx, 0, service.CustomerUpdate{})
-		require.ErrorIs(t, err, service.ErrForbidden)
+		_, err := ab.accounts.UpdateCustomer(ab.ctx, 0, account.CustomerUpdate{})
+		require.ErrorIs(t, err, outcome.ErrForbidden)
 		first, phone := "Pro", "+1 555 0100"
 		ab.clock.Advance(time.Minute)
-		c, err := ab.accounts.UpdateCustomer(ab.ctx, userID, service.CustomerUpdate{FirstName: &first, PhoneNumber: &phone})
+		c, err := ab.accounts.UpdateCustomer(ab.ctx, userID, account.CustomerUpdate{FirstName: &first, PhoneNumber: &phone})
 		require.NoError(t, err)
 		require.Equal(t, "Pro", c.FirstName)
 		require.Equal(t, "Tomer", c.LastName)
 		require.Equal(t, phone, *c.PhoneNumber)
 		requireTimeEqual(t, ab.clock.Now(), c.UpdatedAt)
 		long := strings.Repeat("x", 256)
-		_, err = ab.accounts.UpdateCustomer(ab.ctx, userID, service.CustomerUpdate{LastName: &long})
-		require.ErrorIs(t, err, service.ErrInvalidInput)
+		_, err = ab.accounts.UpdateCustomer(ab.ctx, userID, account.CustomerUpdate{LastName: &long})
+		require.ErrorIs(t, err, outcome.ErrInvalidInput)
 		require.EqualError(t, err, "invalid input: lastName must be at most 255 characters long")
 
 		u, err := ab.accounts.CustomerUser(ab.ctx, c)

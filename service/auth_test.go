@@ -17,8 +17,10 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
@@ -27,7 +29,7 @@ import (
 func requireInvalidCredentials(t *testing.T, cs *sessioncache.CachedSession, err error, msgAndArgs ...any) {
 	t.Helper()
 	require.Nil(t, cs, msgAndArgs...)
-	var invalid *service.InvalidCredentialsError
+	var invalid *outcome.InvalidCredentialsError
 	require.ErrorAs(t, err, &invalid, msgAndArgs...)
 	require.Empty(t, invalid.AuthenticationError, msgAndArgs...)
 	require.Equal(t, "The provided credentials are invalid", err.Error())
@@ -44,7 +46,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 			cs, err := b.authenticate(auth.AdminAPI, superadminLogin, superadminPassword, nil)
 			require.NoError(t, err)
 			require.Regexp(t, `^[0-9a-f]{64}$`, cs.Token)
-			require.Equal(t, service.NativeStrategyName, cs.AuthenticationStrategy)
+			require.Equal(t, account.NativeStrategyName, cs.AuthenticationStrategy)
 			require.Equal(t, superadminLogin, cs.User.Identifier)
 			require.Equal(t, b.superadminUserID, cs.User.ID)
 			require.True(t, cs.User.IsAdministrator)
@@ -153,7 +155,7 @@ func TestAuthService_Authenticate(t *testing.T) {
 
 			cs, err := b.authenticate(auth.ShopAPI, "new@example.com", "secret", nil)
 			require.Nil(t, cs)
-			var notVerified *service.NotVerifiedError
+			var notVerified *outcome.NotVerifiedError
 			require.ErrorAs(t, err, &notVerified)
 			require.Equal(t, "Please verify this email address before logging in", err.Error())
 			require.Zero(t, b.countSessions(t))
@@ -206,13 +208,13 @@ func TestAuthService_Authenticate(t *testing.T) {
 			cs, err = b.authenticate(auth.ShopAPI, "nobody@example.com", "secret", nil)
 			requireInvalidCredentials(t, cs, err, "unknown user")
 
-			cs, err = b.auth.Authenticate(b.ctx, service.LoginRequest{
+			cs, err = b.auth.Authenticate(b.ctx, account.LoginRequest{
 				API: auth.ShopAPI, Method: "other", ChannelID: b.defaultChannel.ID,
-				Native: &service.Credentials{Username: "c@example.com", Password: "secret"},
+				Native: &account.Credentials{Username: "c@example.com", Password: "secret"},
 			})
 			requireInvalidCredentials(t, cs, err, "unknown method")
-			cs, err = b.auth.Authenticate(b.ctx, service.LoginRequest{
-				API: auth.ShopAPI, Method: service.NativeStrategyName, ChannelID: b.defaultChannel.ID,
+			cs, err = b.auth.Authenticate(b.ctx, account.LoginRequest{
+				API: auth.ShopAPI, Method: account.NativeStrategyName, ChannelID: b.defaultChannel.ID,
 			})
 			requireInvalidCredentials(t, cs, err, "no native input")
 
@@ -282,15 +284,15 @@ func TestAuthService_Authenticate(t *testing.T) {
 			require.Nil(t, b.sessionRow(t, sameOrder.Token))
 			require.NotNil(t, b.sessionRow(t, otherOrder.Token))
 			require.NotNil(t, b.sessionRow(t, foreign.Token))
-			require.ElementsMatch(t, []string{service.HashToken(guest.Token), service.HashToken(sameOrder.Token)},
+			require.ElementsMatch(t, []string{session.HashToken(guest.Token), session.HashToken(sameOrder.Token)},
 				b.cache.DeleteKeys())
-			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(guest.Token)))
-			require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(otherOrder.Token)))
-			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.SetKeys())
+			require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(guest.Token)))
+			require.NotNil(t, b.cache.Peek(b.ctx, session.HashToken(otherOrder.Token)))
+			require.Equal(t, []string{session.HashToken(cs.Token)}, b.cache.SetKeys())
 
 			// The old guest token is dead.
 			_, err = b.sessions.GetSessionFromToken(b.ctx, guest.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
@@ -335,11 +337,11 @@ func TestAuthService_DestroyAuthenticatedSession(t *testing.T) {
 
 			for _, cs := range []*sessioncache.CachedSession{laptop, phone} {
 				require.Nil(t, b.sessionRow(t, cs.Token))
-				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
+				require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)))
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-				require.ErrorIs(t, err, service.ErrNotFound)
+				require.ErrorIs(t, err, outcome.ErrNotFound)
 			}
-			require.ElementsMatch(t, []string{service.HashToken(laptop.Token), service.HashToken(phone.Token)},
+			require.ElementsMatch(t, []string{session.HashToken(laptop.Token), session.HashToken(phone.Token)},
 				b.cache.DeleteKeys())
 			for _, cs := range []*sessioncache.CachedSession{other, anon} {
 				require.NotNil(t, b.sessionRow(t, cs.Token))
@@ -369,11 +371,11 @@ func TestAuthService_DestroyAuthenticatedSession(t *testing.T) {
 func TestNewAuthService(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		// Defaults for Logger and NowFunc.
-		a, err := service.NewAuthService(service.AuthConfig{DB: b.db, Sessions: b.sessions, Hasher: b.hasher})
+		a, err := account.NewAuthService(account.AuthConfig{DB: b.db, Sessions: b.sessions, Hasher: b.hasher})
 		require.NoError(t, err)
-		cs, err := a.Authenticate(b.ctx, service.LoginRequest{
-			API: auth.AdminAPI, Method: service.NativeStrategyName, ChannelID: b.defaultChannel.ID,
-			Native: &service.Credentials{Username: superadminLogin, Password: superadminPassword},
+		cs, err := a.Authenticate(b.ctx, account.LoginRequest{
+			API: auth.AdminAPI, Method: account.NativeStrategyName, ChannelID: b.defaultChannel.ID,
+			Native: &account.Credentials{Username: superadminLogin, Password: superadminPassword},
 		})
 		require.NoError(t, err)
 		require.NotNil(t, b.userRow(t, cs.User.ID).LastLogin)
@@ -483,10 +485,10 @@ func (l *logBuffer) take() []string {
 
 // hardenedAuth is an AuthService over b's database with its own hasher and
 // a text logger at the server's default level (info).
-func hardenedAuth(t *testing.T, b *testBundle, h password.Hasher, requireVerification bool) (*service.AuthService, *logBuffer) {
+func hardenedAuth(t *testing.T, b *testBundle, h password.Hasher, requireVerification bool) (*account.AuthService, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
-	a, err := service.NewAuthService(service.AuthConfig{
+	a, err := account.NewAuthService(account.AuthConfig{
 		DB: b.db, Sessions: b.sessions, Hasher: h, NowFunc: b.clock.Now,
 		Logger:              slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		RequireVerification: requireVerification,
@@ -495,10 +497,10 @@ func hardenedAuth(t *testing.T, b *testBundle, h password.Hasher, requireVerific
 	return a, logs
 }
 
-func loginWith(ctx context.Context, a *service.AuthService, b *testBundle, api auth.APIType, username, pw string) (*sessioncache.CachedSession, error) {
-	return a.Authenticate(ctx, service.LoginRequest{
-		API: api, Method: service.NativeStrategyName, ChannelID: b.defaultChannel.ID,
-		Native:        &service.Credentials{Username: username, Password: pw},
+func loginWith(ctx context.Context, a *account.AuthService, b *testBundle, api auth.APIType, username, pw string) (*sessioncache.CachedSession, error) {
+	return a.Authenticate(ctx, account.LoginRequest{
+		API: api, Method: account.NativeStrategyName, ChannelID: b.defaultChannel.ID,
+		Native:        &account.Credentials{Username: username, Password: pw},
 		ClientAddress: "203.0.113.7",
 	})
 }
@@ -537,11 +539,11 @@ func TestMaskIdentifier(t *testing.T) {
 		"éa@x.org":                       "é***@x.org",
 		"xy@" + strings.Repeat("d", 100): "x***@" + strings.Repeat("d", 64) + "…",
 	} {
-		got := service.MaskIdentifier(in)
+		got := auth.MaskIdentifier(in)
 		require.Equal(t, want, got, "%q", in)
 	}
 	// The mask does not tell the length.
-	require.Len(t, service.MaskIdentifier("administrator-with-a-long-name"), len("ad********me"))
+	require.Len(t, auth.MaskIdentifier("administrator-with-a-long-name"), len("ad********me"))
 }
 
 // TestLoginFailureLog: every failed login writes one WARN line with the
@@ -574,7 +576,7 @@ func TestLoginFailureLog(t *testing.T) {
 			cs, err := loginWith(b.ctx, a, b, c.api, c.username, c.password)
 			if c.notVerified {
 				require.Nil(t, cs)
-				var nv *service.NotVerifiedError
+				var nv *outcome.NotVerifiedError
 				require.ErrorAs(t, err, &nv)
 			} else {
 				requireInvalidCredentials(t, cs, err, c.username)
@@ -650,7 +652,7 @@ func TestLoginTiming(t *testing.T) {
 				require.NoError(t, err, c.name)
 				require.Equal(t, id, cs.User.ID, c.name)
 			case c.notVerified:
-				var nv *service.NotVerifiedError
+				var nv *outcome.NotVerifiedError
 				require.ErrorAs(t, err, &nv, c.name)
 			default:
 				requireInvalidCredentials(t, cs, err, c.name)
@@ -759,7 +761,7 @@ func TestLoginWaitsForTheHashingPool(t *testing.T) {
 			cancel() // the request's deadline, or the client leaving
 			err := <-done
 			require.ErrorIs(t, err, password.ErrBusy, c.username)
-			var invalid *service.InvalidCredentialsError
+			var invalid *outcome.InvalidCredentialsError
 			require.False(t, errors.As(err, &invalid), "a fault, not a wrong password")
 			require.NotContains(t, err.Error(), c.password)
 		}

@@ -11,8 +11,10 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/service/seed"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 )
@@ -71,20 +73,20 @@ func benchLookup(b *testing.B, db *bun.DB, cache sessioncache.Strategy, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := service.Seed(ctx, db, hasher, time.Now(), service.SeedConfig{SuperadminIdentifier: "superadmin", SuperadminPassword: "superadmin"}); err != nil {
+	if err := seed.Seed(ctx, db, hasher, time.Now(), seed.Config{SuperadminIdentifier: "superadmin", SuperadminPassword: "superadmin"}); err != nil {
 		b.Fatal(err)
 	}
-	sessions, err := service.NewSessionService(service.SessionConfig{DB: db, Cache: cache})
+	sessions, err := session.New(session.Config{DB: db, Cache: cache})
 	if err != nil {
 		b.Fatal(err)
 	}
-	authSvc, err := service.NewAuthService(service.AuthConfig{DB: db, Sessions: sessions, Hasher: hasher})
+	authSvc, err := account.NewAuthService(account.AuthConfig{DB: db, Sessions: sessions, Hasher: hasher})
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := authSvc.Authenticate(ctx, service.LoginRequest{
-		API: "admin", Method: service.NativeStrategyName, ChannelID: 1,
-		Native: &service.Credentials{Username: "superadmin", Password: "superadmin"},
+	s, err := authSvc.Authenticate(ctx, account.LoginRequest{
+		API: "admin", Method: account.NativeStrategyName, ChannelID: 1,
+		Native: &account.Credentials{Username: "superadmin", Password: "superadmin"},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -123,7 +125,7 @@ func insertSessions(b *testing.B, db *bun.DB, like *sessioncache.CachedSession, 
 		token := rand.Text()
 		tokens = append(tokens, token)
 		rows = append(rows, entity.Session{
-			CreatedAt: now, UpdatedAt: now, TokenHash: service.HashToken(token),
+			CreatedAt: now, UpdatedAt: now, TokenHash: session.HashToken(token),
 			Type: entity.SessionAuthenticated, Expires: like.Expires,
 			ActiveChannelID: like.ActiveChannelID, UserID: &userID, AuthenticationStrategy: &strategy,
 		})

@@ -9,19 +9,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/catalog"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/seed"
 )
 
-func newCatalog(t *testing.T, b *testBundle) *service.CatalogService {
+func newCatalog(t *testing.T, b *testBundle) *catalog.Service {
 	t.Helper()
-	c, err := service.NewCatalogService(service.CatalogConfig{DB: b.db, NowFunc: b.clock.Now, MaxTake: 10})
+	c, err := catalog.New(catalog.Config{DB: b.db, NowFunc: b.clock.Now, MaxTake: 10})
 	require.NoError(t, err)
 	return c
 }
 
 func TestNewCatalogService(t *testing.T) {
 	t.Parallel()
-	_, err := service.NewCatalogService(service.CatalogConfig{})
+	_, err := catalog.New(catalog.Config{})
 	require.EqualError(t, err, "catalog service: DB is required")
 }
 
@@ -30,7 +33,7 @@ func TestCatalogService(t *testing.T) {
 
 	t.Run("SeededSamples", func(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
-			items, total, err := newCatalog(t, b).ListProductVariants(b.ctx, service.ProductVariantListOptions{})
+			items, total, err := newCatalog(t, b).ListProductVariants(b.ctx, catalog.ProductVariantListOptions{})
 			require.NoError(t, err)
 			require.Equal(t, 6, total)
 			require.Equal(t, "L2201308", items[0].SKU)
@@ -46,7 +49,7 @@ func TestCatalogService(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			_, err := b.db.NewDelete().Model((*entity.ProductVariant)(nil)).Where("sku <> ?", "C24F390").Exec(b.ctx)
 			require.NoError(t, err)
-			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
+			require.NoError(t, seed.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
 			n, err := b.db.NewSelect().Model((*entity.ProductVariant)(nil)).Count(b.ctx)
 			require.NoError(t, err)
 			require.EqualValues(t, 1, n)
@@ -57,7 +60,7 @@ func TestCatalogService(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			c := newCatalog(t, b)
 			b.clock.Advance(time.Hour)
-			got, err := c.CreateProductVariants(b.ctx, []service.NewProductVariant{
+			got, err := c.CreateProductVariants(b.ctx, []catalog.NewProductVariant{
 				{SKU: " A-1 ", Name: " Alpha ", Price: 1299, CurrencyCode: "EUR"},
 				{SKU: "B-2", Name: "Beta", Price: 0, CurrencyCode: "USD"},
 			})
@@ -75,7 +78,7 @@ func TestCatalogService(t *testing.T) {
 			require.EqualValues(t, 1299, one.Price)
 
 			_, err = c.ProductVariant(b.ctx, 999999)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 
 			empty, err := c.CreateProductVariants(b.ctx, nil)
 			require.NoError(t, err)
@@ -86,30 +89,30 @@ func TestCatalogService(t *testing.T) {
 	t.Run("RefusesBadInput", func(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			c := newCatalog(t, b)
-			ok := service.NewProductVariant{SKU: "OK-1", Name: "Fine", Price: 1, CurrencyCode: "USD"}
+			ok := catalog.NewProductVariant{SKU: "OK-1", Name: "Fine", Price: 1, CurrencyCode: "USD"}
 			cases := []struct {
 				name string
-				in   []service.NewProductVariant
+				in   []catalog.NewProductVariant
 				msg  string
 			}{
-				{"EmptySKU", []service.NewProductVariant{{SKU: "  ", Name: "x", CurrencyCode: "USD"}}, "invalid input: input[0]: the SKU must not be empty"},
-				{"EmptyName", []service.NewProductVariant{ok, {SKU: "X", CurrencyCode: "USD"}}, "invalid input: input[1]: the name must not be empty"},
-				{"NegativePrice", []service.NewProductVariant{{SKU: "X", Name: "x", Price: -1, CurrencyCode: "USD"}}, "invalid input: input[0]: the price must not be negative, got -1"},
-				{"UnknownCurrency", []service.NewProductVariant{{SKU: "X", Name: "x", CurrencyCode: "XXX"}}, `invalid input: input[0]: "XXX" is not a CurrencyCode`},
-				{"NoCurrency", []service.NewProductVariant{{SKU: "X", Name: "x"}}, `invalid input: input[0]: "" is not a CurrencyCode`},
-				{"TakenSKU", []service.NewProductVariant{ok, {SKU: "L2201308", Name: "x", CurrencyCode: "USD"}}, `invalid input: input[1]: a product variant with the SKU "L2201308" already exists`},
-				{"SKUTwiceInOneCall", []service.NewProductVariant{ok, ok}, `invalid input: input[1]: the SKU "OK-1" is also given to input[0]`},
-				{"TooMany", make([]service.NewProductVariant, 11), "invalid input: at most 10 product variants can be created at once, got 11"},
+				{"EmptySKU", []catalog.NewProductVariant{{SKU: "  ", Name: "x", CurrencyCode: "USD"}}, "invalid input: input[0]: the SKU must not be empty"},
+				{"EmptyName", []catalog.NewProductVariant{ok, {SKU: "X", CurrencyCode: "USD"}}, "invalid input: input[1]: the name must not be empty"},
+				{"NegativePrice", []catalog.NewProductVariant{{SKU: "X", Name: "x", Price: -1, CurrencyCode: "USD"}}, "invalid input: input[0]: the price must not be negative, got -1"},
+				{"UnknownCurrency", []catalog.NewProductVariant{{SKU: "X", Name: "x", CurrencyCode: "XXX"}}, `invalid input: input[0]: "XXX" is not a CurrencyCode`},
+				{"NoCurrency", []catalog.NewProductVariant{{SKU: "X", Name: "x"}}, `invalid input: input[0]: "" is not a CurrencyCode`},
+				{"TakenSKU", []catalog.NewProductVariant{ok, {SKU: "L2201308", Name: "x", CurrencyCode: "USD"}}, `invalid input: input[1]: a product variant with the SKU "L2201308" already exists`},
+				{"SKUTwiceInOneCall", []catalog.NewProductVariant{ok, ok}, `invalid input: input[1]: the SKU "OK-1" is also given to input[0]`},
+				{"TooMany", make([]catalog.NewProductVariant, 11), "invalid input: at most 10 product variants can be created at once, got 11"},
 			}
 			for _, tc := range cases {
 				_, err := c.CreateProductVariants(b.ctx, tc.in)
-				require.ErrorIs(t, err, service.ErrInvalidInput, tc.name)
+				require.ErrorIs(t, err, outcome.ErrInvalidInput, tc.name)
 				require.EqualError(t, err, tc.msg, tc.name)
 			}
-			_, err := c.CreateProductVariants(b.ctx, []service.NewProductVariant{ok, {SKU: "L2201308", Name: "x", CurrencyCode: "USD"}})
-			require.ErrorIs(t, err, service.ErrDuplicate)
+			_, err := c.CreateProductVariants(b.ctx, []catalog.NewProductVariant{ok, {SKU: "L2201308", Name: "x", CurrencyCode: "USD"}})
+			require.ErrorIs(t, err, outcome.ErrDuplicate)
 			// All or nothing: the good variant of a refused call is not kept.
-			_, total, err := c.ListProductVariants(b.ctx, service.ProductVariantListOptions{})
+			_, total, err := c.ListProductVariants(b.ctx, catalog.ProductVariantListOptions{})
 			require.NoError(t, err)
 			require.Equal(t, 6, total)
 		})
@@ -122,7 +125,7 @@ func TestCatalogService(t *testing.T) {
 			errs := make([]error, 8)
 			for i := range errs {
 				wg.Go(func() {
-					_, errs[i] = c.CreateProductVariants(b.ctx, []service.NewProductVariant{{SKU: "RACE", Name: "r", Price: 1, CurrencyCode: "USD"}})
+					_, errs[i] = c.CreateProductVariants(b.ctx, []catalog.NewProductVariant{{SKU: "RACE", Name: "r", Price: 1, CurrencyCode: "USD"}})
 				})
 			}
 			wg.Wait()
@@ -132,7 +135,7 @@ func TestCatalogService(t *testing.T) {
 					won++
 					continue
 				}
-				require.ErrorIs(t, err, service.ErrDuplicate)
+				require.ErrorIs(t, err, outcome.ErrDuplicate)
 			}
 			require.Equal(t, 1, won)
 		})
@@ -142,7 +145,7 @@ func TestCatalogService(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			c := newCatalog(t, b)
 			str := func(s string) *string { return &s }
-			list := func(opts service.ProductVariantListOptions) ([]string, int) {
+			list := func(opts catalog.ProductVariantListOptions) ([]string, int) {
 				t.Helper()
 				items, total, err := c.ListProductVariants(b.ctx, opts)
 				require.NoError(t, err)
@@ -152,44 +155,44 @@ func TestCatalogService(t *testing.T) {
 				}
 				return skus, total
 			}
-			skus, total := list(service.ProductVariantListOptions{Skip: 1, Take: 2})
+			skus, total := list(catalog.ProductVariantListOptions{Skip: 1, Take: 2})
 			require.Equal(t, []string{"L2201508", "L2201316"}, skus)
 			require.Equal(t, 6, total)
 
-			skus, _ = list(service.ProductVariantListOptions{Sort: []service.ProductVariantSort{{Field: service.SortByPrice, Desc: true}}, Take: 2})
+			skus, _ = list(catalog.ProductVariantListOptions{Sort: []catalog.ProductVariantSort{{Field: catalog.SortByPrice, Desc: true}}, Take: 2})
 			require.Equal(t, []string{"L2201516", "L2201316"}, skus)
 
-			skus, total = list(service.ProductVariantListOptions{Name: &service.StringFilter{Contains: str("MONITOR")}})
+			skus, total = list(catalog.ProductVariantListOptions{Name: &catalog.StringFilter{Contains: str("MONITOR")}})
 			require.Equal(t, []string{"C24F390", "C27F390"}, skus)
 			require.Equal(t, 2, total)
 
 			// LIKE's wildcards are taken literally.
-			skus, _ = list(service.ProductVariantListOptions{Name: &service.StringFilter{Contains: str("%")}})
+			skus, _ = list(catalog.ProductVariantListOptions{Name: &catalog.StringFilter{Contains: str("%")}})
 			require.Empty(t, skus)
 
-			skus, _ = list(service.ProductVariantListOptions{
-				SKU: &service.StringFilter{Eq: str("C24F390")}, Name: &service.StringFilter{In: []string{"Laptop 15 inch 8GB"}}, Or: true,
+			skus, _ = list(catalog.ProductVariantListOptions{
+				SKU: &catalog.StringFilter{Eq: str("C24F390")}, Name: &catalog.StringFilter{In: []string{"Laptop 15 inch 8GB"}}, Or: true,
 			})
 			require.Equal(t, []string{"L2201508", "C24F390"}, skus)
 
-			skus, _ = list(service.ProductVariantListOptions{
-				SKU: &service.StringFilter{Eq: str("C24F390")}, Name: &service.StringFilter{In: []string{"Laptop 15 inch 8GB"}},
+			skus, _ = list(catalog.ProductVariantListOptions{
+				SKU: &catalog.StringFilter{Eq: str("C24F390")}, Name: &catalog.StringFilter{In: []string{"Laptop 15 inch 8GB"}},
 			})
 			require.Empty(t, skus)
 
-			skus, _ = list(service.ProductVariantListOptions{IDs: []entity.ID{}})
+			skus, _ = list(catalog.ProductVariantListOptions{IDs: []entity.ID{}})
 			require.Empty(t, skus)
 
 			for _, tc := range []struct {
-				opts service.ProductVariantListOptions
+				opts catalog.ProductVariantListOptions
 				msg  string
 			}{
-				{service.ProductVariantListOptions{Skip: -1}, "invalid input: options.skip must not be negative, got -1"},
-				{service.ProductVariantListOptions{Take: -1}, "invalid input: options.take must not be negative, got -1"},
-				{service.ProductVariantListOptions{Take: 11}, "invalid input: Cannot take more than 10 results from a list query"},
+				{catalog.ProductVariantListOptions{Skip: -1}, "invalid input: options.skip must not be negative, got -1"},
+				{catalog.ProductVariantListOptions{Take: -1}, "invalid input: options.take must not be negative, got -1"},
+				{catalog.ProductVariantListOptions{Take: 11}, "invalid input: Cannot take more than 10 results from a list query"},
 			} {
 				_, _, err := c.ListProductVariants(b.ctx, tc.opts)
-				require.ErrorIs(t, err, service.ErrInvalidInput)
+				require.ErrorIs(t, err, outcome.ErrInvalidInput)
 				require.EqualError(t, err, tc.msg)
 			}
 		})
@@ -218,7 +221,7 @@ func TestZones(t *testing.T) {
 			require.Equal(t, *ch.DefaultTaxZoneID, ch.DefaultShippingZone.ID)
 
 			// Seeding again changes nothing.
-			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
+			require.NoError(t, seed.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
 			n, err := b.db.NewSelect().Model((*entity.Zone)(nil)).Count(b.ctx)
 			require.NoError(t, err)
 			require.EqualValues(t, 1, n)
@@ -235,7 +238,7 @@ func TestZones(t *testing.T) {
 				Set("default_tax_zone_id = NULL").Where("id = ?", b.defaultChannel.ID).Exec(b.ctx)
 			require.NoError(t, err)
 
-			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
+			require.NoError(t, seed.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
 			require.NoError(t, b.channels.Reload(b.ctx))
 			ch := b.channels.Default()
 			require.Equal(t, "Europe", ch.DefaultShippingZone.Name)
@@ -256,14 +259,14 @@ func TestZones(t *testing.T) {
 			other := &entity.Zone{CreatedAt: now, UpdatedAt: now, Name: "Asia"}
 			_, err = b.db.NewInsert().Model(other).Exec(b.ctx)
 			require.NoError(t, err)
-			third, err := b.channels.Create(b.ctx, service.NewChannel{Code: "third", DefaultTaxZoneID: &other.ID})
+			third, err := b.channels.Create(b.ctx, access.NewChannel{Code: "third", DefaultTaxZoneID: &other.ID})
 			require.NoError(t, err)
 			require.Equal(t, "Asia", zoneName(t, b, third.DefaultTaxZoneID))
 			require.Equal(t, entity.DefaultZoneName, zoneName(t, b, third.DefaultShippingZoneID))
 
 			missing := entity.ID(999999)
-			_, err = b.channels.Create(b.ctx, service.NewChannel{Code: "fourth", DefaultShippingZoneID: &missing})
-			var notFound *service.EntityNotFoundError
+			_, err = b.channels.Create(b.ctx, access.NewChannel{Code: "fourth", DefaultShippingZoneID: &missing})
+			var notFound *outcome.EntityNotFoundError
 			require.ErrorAs(t, err, &notFound, "Vendure's ENTITY_NOT_FOUND")
 			require.EqualError(t, err, fmt.Sprintf(`No Zone with the id "%d" could be found`, missing))
 		})

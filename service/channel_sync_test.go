@@ -14,7 +14,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -73,14 +75,14 @@ func (h *channelReads) resume() {
 // requireNotFound asserts a *ChannelNotFoundError for token.
 func requireNotFound(t *testing.T, err error, token string) {
 	t.Helper()
-	var nf *service.ChannelNotFoundError
+	var nf *outcome.ChannelNotFoundError
 	require.ErrorAs(t, err, &nf)
 	require.Equal(t, token, nf.Token)
 }
 
 // flood asks for n random channel tokens from workers goroutines with ctx
 // and returns how many answers were not CHANNEL_NOT_FOUND.
-func flood(t *testing.T, ctx context.Context, s *service.ChannelService, n, workers int) int64 {
+func flood(t *testing.T, ctx context.Context, s *access.ChannelService, n, workers int) int64 {
 	t.Helper()
 	var wrong atomic.Int64
 	var wg sync.WaitGroup
@@ -88,7 +90,7 @@ func flood(t *testing.T, ctx context.Context, s *service.ChannelService, n, work
 	for range workers {
 		wg.Go(func() {
 			for range per {
-				var nf *service.ChannelNotFoundError
+				var nf *outcome.ChannelNotFoundError
 				if _, err := s.GetChannelFromToken(ctx, rand.Text()); !errors.As(err, &nf) {
 					wrong.Add(1)
 				}
@@ -112,7 +114,7 @@ func flood(t *testing.T, ctx context.Context, s *service.ChannelService, n, work
 func TestChannelChangesReachOtherInstanceAtSync(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		second := b.createChannel(t, "second")
-		other := newChannelService(t, service.ChannelConfig{DB: b.db, Sessions: b.sessions, NowFunc: b.clock.Now})
+		other := newChannelService(t, access.ChannelConfig{DB: b.db, Sessions: b.sessions, NowFunc: b.clock.Now})
 		changed, err := other.Sync(b.ctx)
 		require.NoError(t, err)
 		require.False(t, changed, "the other instance loaded after the change")
@@ -140,7 +142,7 @@ func TestChannelChangesReachOtherInstanceAtSync(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, changed)
 		_, err = other.ByID(second.ID)
-		require.ErrorIs(t, err, service.ErrNotFound)
+		require.ErrorIs(t, err, outcome.ErrNotFound)
 		ch, err = other.GetChannelFromToken(b.ctx, "renamed")
 		require.NoError(t, err, "one channel left: any token is the default channel")
 		require.Equal(t, b.defaultChannel.ID, ch.ID)
@@ -155,8 +157,8 @@ func TestChannelChangesReachOtherInstanceAtSync(t *testing.T) {
 		require.True(t, changed)
 
 		// A refused change announces nothing.
-		require.ErrorIs(t, b.roles.Delete(b.ctx, b.superRoleID), service.ErrCannotModifyRole)
-		require.ErrorIs(t, b.channels.Delete(b.ctx, 999999), service.ErrNotFound)
+		require.ErrorIs(t, b.roles.Delete(b.ctx, b.superRoleID), outcome.ErrCannotModifyRole)
+		require.ErrorIs(t, b.channels.Delete(b.ctx, 999999), outcome.ErrNotFound)
 		changed, err = other.Sync(b.ctx)
 		require.NoError(t, err)
 		require.False(t, changed)
@@ -171,13 +173,13 @@ func TestRoleChangeOnAnotherInstanceClearsUnsharedCache(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		mem, err := sessioncache.NewMemory(100)
 		require.NoError(t, err)
-		var channels *service.ChannelService
-		sessions, err := service.NewSessionService(service.SessionConfig{
+		var channels *access.ChannelService
+		sessions, err := session.New(session.Config{
 			DB: b.db, Cache: mem, Logger: discardLog, NowFunc: b.clock.Now,
 			AccessSyncFunc: func(ctx context.Context) (bool, error) { return channels.Sync(ctx) },
 		})
 		require.NoError(t, err)
-		channels = newChannelService(t, service.ChannelConfig{DB: b.db, Sessions: sessions, NowFunc: b.clock.Now})
+		channels = newChannelService(t, access.ChannelConfig{DB: b.db, Sessions: sessions, NowFunc: b.clock.Now})
 		ch := b.defaultChannel.ID
 		_, err = sessions.CreateAnonymousSession(b.ctx, &ch, "")
 		require.NoError(t, err)
@@ -197,7 +199,7 @@ func TestUnknownChannelTokenFloodReadsOnce(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		b.createChannel(t, "second") // two channels: tokens are checked
 		reads := newChannelReads()
-		s := newChannelService(t, service.ChannelConfig{DB: b.db.WithQueryHook(reads), Sessions: b.sessions, NowFunc: b.clock.Now})
+		s := newChannelService(t, access.ChannelConfig{DB: b.db.WithQueryHook(reads), Sessions: b.sessions, NowFunc: b.clock.Now})
 		require.EqualValues(t, 1, reads.count(), "the first load")
 
 		require.Zero(t, flood(t, b.ctx, s, 10_000, 8))
@@ -223,7 +225,7 @@ func TestUnknownChannelTokenFloodReadsOnce(t *testing.T) {
 		// that may load, though its token was remembered as unknown: the
 		// memory of unknown tokens only saves loads.
 		b.clock.Advance(time.Second)
-		_, err = b.channels.Create(b.ctx, service.NewChannel{Code: "third", Token: "stale-token"})
+		_, err = b.channels.Create(b.ctx, access.NewChannel{Code: "third", Token: "stale-token"})
 		require.NoError(t, err)
 		changed, err := s.Sync(b.ctx)
 		require.NoError(t, err)
@@ -243,7 +245,7 @@ func TestUnknownChannelTokenStalledDatabase(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		b.createChannel(t, "second")
 		reads := newChannelReads()
-		s := newChannelService(t, service.ChannelConfig{
+		s := newChannelService(t, access.ChannelConfig{
 			DB: b.db.WithQueryHook(reads), Sessions: b.sessions, NowFunc: b.clock.Now,
 			LoadTimeout: time.Hour, // the load's own bound must not be what ends a request
 		})
@@ -255,7 +257,7 @@ func TestUnknownChannelTokenStalledDatabase(t *testing.T) {
 		// Another instance creates a channel; the database answers again:
 		// the load in flight reads it, and the next request that may load
 		// finds it.
-		_, err := b.channels.Create(b.ctx, service.NewChannel{Code: "third", Token: "third-token"})
+		_, err := b.channels.Create(b.ctx, access.NewChannel{Code: "third", Token: "third-token"})
 		require.NoError(t, err)
 		reads.resume()
 		b.clock.Advance(time.Second)
@@ -273,13 +275,13 @@ func TestUnknownChannelTokenStalledPostgres(t *testing.T) {
 	db, proxy := openPostgres(t, 4, long, held)
 	b := newTestBundle(t, db, bundleOpts{})
 	b.createChannel(t, "second")
-	s := newChannelService(t, service.ChannelConfig{DB: db, Sessions: b.sessions, NowFunc: b.clock.Now, LoadTimeout: long})
+	s := newChannelService(t, access.ChannelConfig{DB: db, Sessions: b.sessions, NowFunc: b.clock.Now, LoadTimeout: long})
 
 	proxy.Stall()
 	requireStalledLoadsDoNotHold(t, b, s, held, nil)
 
 	proxy.Resume()
-	_, err := b.channels.Create(b.ctx, service.NewChannel{Code: "third", Token: "third-token"})
+	_, err := b.channels.Create(b.ctx, access.NewChannel{Code: "third", Token: "third-token"})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(b.ctx, hangGuard)
 	defer cancel()
@@ -295,7 +297,7 @@ func TestUnknownChannelTokenStalledPostgres(t *testing.T) {
 // requireStalledLoadsDoNotHold runs the requests of a stalled load: reached
 // receives when the load is held by the stalled database; reads, if not
 // nil, counts the loads that reached it.
-func requireStalledLoadsDoNotHold(t *testing.T, b *testBundle, s *service.ChannelService, reached <-chan struct{}, reads func() int64) {
+func requireStalledLoadsDoNotHold(t *testing.T, b *testBundle, s *access.ChannelService, reached <-chan struct{}, reads func() int64) {
 	t.Helper()
 	b.clock.Advance(time.Second) // the last load is an interval old: the next unknown token claims one
 

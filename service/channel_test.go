@@ -12,7 +12,9 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 func TestChannelService(t *testing.T) {
@@ -22,14 +24,14 @@ func TestChannelService(t *testing.T) {
 
 	// otherInstance is a second ChannelService on the same database, as
 	// another server process would have.
-	otherInstance := func(t *testing.T, b *testBundle) *service.ChannelService {
+	otherInstance := func(t *testing.T, b *testBundle) *access.ChannelService {
 		t.Helper()
-		return newChannelService(t, service.ChannelConfig{DB: b.db, Sessions: b.sessions, NowFunc: b.clock.Now})
+		return newChannelService(t, access.ChannelConfig{DB: b.db, Sessions: b.sessions, NowFunc: b.clock.Now})
 	}
 
 	requireChannelNotFound := func(t *testing.T, err error, token string) {
 		t.Helper()
-		var notFound *service.ChannelNotFoundError
+		var notFound *outcome.ChannelNotFoundError
 		require.ErrorAs(t, err, &notFound)
 		require.Equal(t, token, notFound.Token)
 	}
@@ -51,20 +53,20 @@ func TestChannelService(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createChannel(t, "second")
 			hooks := b.hook.count()
-			for _, in := range []service.NewChannel{
+			for _, in := range []access.NewChannel{
 				{Code: "second", Token: "other-token"},
 				{Code: "third", Token: "second-token"},
 			} {
 				_, err := b.channels.Create(b.ctx, in)
-				require.ErrorIs(t, err, service.ErrDuplicate, "%+v", in)
+				require.ErrorIs(t, err, outcome.ErrDuplicate, "%+v", in)
 			}
 			require.Equal(t, hooks, b.hook.count(), "a refused create changes no access")
-			for _, in := range []service.NewChannel{
+			for _, in := range []access.NewChannel{
 				{Code: "third", DefaultLanguageCode: "klingon"},
 				{Code: "third", DefaultCurrencyCode: "usd"},
 			} {
 				_, err := b.channels.Create(b.ctx, in)
-				require.ErrorIs(t, err, service.ErrInvalidInput, "%+v", in)
+				require.ErrorIs(t, err, outcome.ErrInvalidInput, "%+v", in)
 			}
 			third := b.createChannel(t, "third")
 			require.Equal(t, "third", third.Code, "the refusal left the service usable")
@@ -95,7 +97,7 @@ func TestChannelService(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "second-token", got.Token)
 			_, err = b.channels.ByID(999999)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
@@ -107,7 +109,7 @@ func TestChannelService(t *testing.T) {
 			_, err := b.channels.GetChannelFromToken(b.ctx, "nope")
 			requireChannelNotFound(t, err, "nope")
 
-			third, err := otherInstance(t, b).Create(b.ctx, service.NewChannel{Code: "third", Token: "third-token"})
+			third, err := otherInstance(t, b).Create(b.ctx, access.NewChannel{Code: "third", Token: "third-token"})
 			require.NoError(t, err)
 
 			// Within the reload interval the snapshot is not re-read...
@@ -130,7 +132,7 @@ func TestChannelService(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			// This instance's snapshot holds only the default channel; another
 			// instance creates a second one.
-			second, err := otherInstance(t, b).Create(b.ctx, service.NewChannel{Code: "second", Token: "second-token"})
+			second, err := otherInstance(t, b).Create(b.ctx, access.NewChannel{Code: "second", Token: "second-token"})
 			require.NoError(t, err)
 
 			b.clock.Advance(time.Minute)
@@ -142,7 +144,7 @@ func TestChannelService(t *testing.T) {
 
 	t.Run("CreateAttachesBuiltInRoles", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
-			ch, err := b.channels.Create(b.ctx, service.NewChannel{Code: "second"})
+			ch, err := b.channels.Create(b.ctx, access.NewChannel{Code: "second"})
 			require.NoError(t, err)
 			require.NotZero(t, ch.ID)
 			require.Regexp(t, `^[0-9a-f]{20}$`, ch.Token, "a random token when none is given")
@@ -166,7 +168,7 @@ func TestChannelService(t *testing.T) {
 			admin := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			require.Equal(t, auth.Assignable(), admin.PermissionsOn(ch.ID).List())
 
-			_, err = b.channels.Create(b.ctx, service.NewChannel{})
+			_, err = b.channels.Create(b.ctx, access.NewChannel{})
 			require.Error(t, err, "code is required")
 		})
 	})
@@ -200,7 +202,7 @@ func TestChannelService(t *testing.T) {
 				return append([]string(nil), seen...)
 			}
 
-			ch, err := b.channels.Create(b.ctx, service.NewChannel{Code: "second", Token: "t1"})
+			ch, err := b.channels.Create(b.ctx, access.NewChannel{Code: "second", Token: "t1"})
 			require.NoError(t, err)
 			require.Equal(t, 1, b.hook.count())
 			require.Equal(t, []string{"t1"}, seenNow())
@@ -221,13 +223,13 @@ func TestChannelService(t *testing.T) {
 			second := b.createChannel(t, "second")
 			require.Equal(t, 1, b.hook.count())
 
-			_, err := b.channels.Create(b.ctx, service.NewChannel{Code: "second", Token: "other"})
+			_, err := b.channels.Create(b.ctx, access.NewChannel{Code: "second", Token: "other"})
 			require.Error(t, err, "duplicate code")
-			_, err = b.channels.Create(b.ctx, service.NewChannel{Code: "third", Token: "second-token"})
+			_, err = b.channels.Create(b.ctx, access.NewChannel{Code: "third", Token: "second-token"})
 			require.Error(t, err, "duplicate token")
 			ctx, cancel := context.WithCancel(b.ctx)
 			cancel()
-			_, err = b.channels.Create(ctx, service.NewChannel{Code: "fourth"})
+			_, err = b.channels.Create(ctx, access.NewChannel{Code: "fourth"})
 			require.Error(t, err, "cancelled context")
 
 			dup := *second
@@ -235,8 +237,8 @@ func TestChannelService(t *testing.T) {
 			require.Error(t, b.channels.Update(b.ctx, &dup), "duplicate token")
 			missing := *second
 			missing.ID = 999999
-			require.ErrorIs(t, b.channels.Update(b.ctx, &missing), service.ErrNotFound)
-			require.ErrorIs(t, b.channels.Delete(b.ctx, 999999), service.ErrNotFound)
+			require.ErrorIs(t, b.channels.Update(b.ctx, &missing), outcome.ErrNotFound)
+			require.ErrorIs(t, b.channels.Delete(b.ctx, 999999), outcome.ErrNotFound)
 
 			require.Equal(t, 1, b.hook.count())
 			n, err := b.db.NewSelect().Model((*entity.Channel)(nil)).Count(b.ctx)
@@ -275,13 +277,13 @@ func TestChannelService(t *testing.T) {
 			require.NoError(t, b.db.NewSelect().Model(ch).Where("id = ?", b.defaultChannel.ID).Scan(b.ctx))
 			ch.Code = "renamed"
 			err := b.channels.Update(b.ctx, ch)
-			require.ErrorIs(t, err, service.ErrInvalidInput)
+			require.ErrorIs(t, err, outcome.ErrInvalidInput)
 			require.Zero(t, b.hook.count())
 			var code string
 			require.NoError(t, b.db.NewSelect().Model((*entity.Channel)(nil)).Column("code").
 				Where("id = ?", b.defaultChannel.ID).Scan(b.ctx, &code))
 			require.Equal(t, entity.DefaultChannelCode, code)
-			newChannelService(t, service.ChannelConfig{DB: b.db, Sessions: b.sessions, NowFunc: b.clock.Now}) // Reload succeeds
+			newChannelService(t, access.ChannelConfig{DB: b.db, Sessions: b.sessions, NowFunc: b.clock.Now}) // Reload succeeds
 		})
 	})
 
@@ -307,13 +309,13 @@ func TestChannelService(t *testing.T) {
 
 			for _, cs := range []string{onSecond.Token, adminOnSecond.Token} {
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs)
-				require.ErrorIs(t, err, service.ErrNotFound)
+				require.ErrorIs(t, err, outcome.ErrNotFound)
 			}
 			_, err = b.sessions.GetSessionFromToken(b.ctx, onDefault.Token)
 			require.NoError(t, err)
 
 			_, err = b.channels.ByID(second.ID)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 			n, err := b.db.NewSelect().Model((*entity.RoleChannel)(nil)).Where("channel_id = ?", second.ID).Count(b.ctx)
 			require.NoError(t, err)
 			require.Zero(t, n)
@@ -338,9 +340,9 @@ func TestChannelService(t *testing.T) {
 	t.Run("ReloadRequiresDefaultChannel", func(t *testing.T) {
 		t.Parallel()
 		testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
-			sessions, err := service.NewSessionService(service.SessionConfig{DB: db})
+			sessions, err := session.New(session.Config{DB: db})
 			require.NoError(t, err)
-			s, err := service.NewChannelService(service.ChannelConfig{DB: db, Sessions: sessions})
+			s, err := access.NewChannelService(access.ChannelConfig{DB: db, Sessions: sessions})
 			require.NoError(t, err)
 			require.Error(t, s.Reload(context.Background()), "empty channel table")
 		})

@@ -14,11 +14,13 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/jobs"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
-var _ jobs.Cleaner = (*service.SessionService)(nil)
+var _ jobs.Cleaner = (*session.Service)(nil)
 
 // cleanupFixture is a set of sessions, half due for clean-up, half not,
 // each with a fresh cache entry, so that a token the clean-up does not
@@ -31,10 +33,10 @@ func newCleanupFixture(t *testing.T, b *testBundle) cleanupFixture {
 	t.Helper()
 	now := b.clock.Now()
 	uid := b.superadminUserID
-	native := service.NativeStrategyName
+	native := account.NativeStrategyName
 	order := entity.ID(77)
-	idle := service.DefaultAnonymousIdleTimeout
-	cartIdle := service.DefaultAnonymousCartIdleTimeout
+	idle := session.DefaultAnonymousIdleTimeout
+	cartIdle := session.DefaultAnonymousCartIdleTimeout
 	f := cleanupFixture{removed: map[string]string{}, kept: map[string]string{}}
 	for name, row := range map[string]entity.Session{
 		"expiredGuest":          {Expires: now.Add(-time.Second)},
@@ -73,7 +75,7 @@ func newCleanupFixture(t *testing.T, b *testBundle) cleanupFixture {
 	gen := b.cache.Generation()
 	for _, tokens := range []map[string]string{f.removed, f.kept} {
 		for _, tok := range tokens {
-			require.NoError(t, b.cache.Next().Set(b.ctx, service.HashToken(tok), &sessioncache.CachedSession{
+			require.NoError(t, b.cache.Next().Set(b.ctx, session.HashToken(tok), &sessioncache.CachedSession{
 				CacheExpiry: unixSeconds(now.Add(time.Hour)), Expires: now.Add(time.Hour),
 			}, gen))
 		}
@@ -99,8 +101,8 @@ func TestCleanExpiredSessionsEvictsAndSpares(t *testing.T) {
 		for name, tok := range f.removed {
 			require.Nil(t, b.sessionRow(t, tok), name)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, tok)
-			require.ErrorIs(t, err, service.ErrNotFound, name)
-			wantKeys = append(wantKeys, service.HashToken(tok))
+			require.ErrorIs(t, err, outcome.ErrNotFound, name)
+			wantKeys = append(wantKeys, session.HashToken(tok))
 		}
 		require.ElementsMatch(t, wantKeys, b.cache.DeleteKeys(), "exactly the removed keys are evicted")
 		for name, tok := range f.kept {
@@ -291,10 +293,10 @@ func newMemory(t *testing.T) *sessioncache.Memory {
 
 // cleanerOn is the bundle's SessionService on another handle of its
 // database (one with a query hook).
-func cleanerOn(t *testing.T, b *testBundle, db *bun.DB) *service.SessionService {
+func cleanerOn(t *testing.T, b *testBundle, db *bun.DB) *session.Service {
 	t.Helper()
 	prober, _ := b.cache.Next().(sessioncache.Prober)
-	s, err := service.NewSessionService(service.SessionConfig{
+	s, err := session.New(session.Config{
 		DB: db, Cache: b.cache, Prober: prober, Logger: discardLog, NowFunc: b.clock.Now,
 	})
 	require.NoError(t, err)

@@ -10,7 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/order"
 )
 
 // queryRecorder keeps the statements run while it is on, with their
@@ -50,7 +50,7 @@ func (r *queryRecorder) record(f func()) []string {
 
 type orderBundle struct {
 	*testBundle
-	orders  *service.OrderService
+	orders  *order.Service
 	rec     *queryRecorder
 	variant entity.ID
 }
@@ -59,7 +59,7 @@ func newOrderBundle(t *testing.T, b *testBundle, requireVerification bool) *orde
 	t.Helper()
 	ob := &orderBundle{testBundle: b, rec: &queryRecorder{}}
 	var err error
-	ob.orders, err = service.NewOrderService(service.OrderConfig{
+	ob.orders, err = order.New(order.Config{
 		DB: b.db.WithQueryHook(ob.rec), Sessions: b.sessions, NowFunc: b.clock.Now,
 		RequireVerification: requireVerification,
 	})
@@ -74,18 +74,18 @@ func newOrderBundle(t *testing.T, b *testBundle, requireVerification bool) *orde
 }
 
 // cart is a new guest session's shopper holding a cart of one item.
-func (ob *orderBundle) cart(t *testing.T) service.Shopper {
+func (ob *orderBundle) cart(t *testing.T) order.Shopper {
 	t.Helper()
-	p := service.Shopper{Session: ob.anonymous(t), ChannelID: ob.defaultChannel.ID}
+	p := order.Shopper{Session: ob.anonymous(t), ChannelID: ob.defaultChannel.ID}
 	_, cs, err := ob.orders.AddItemToOrder(ob.ctx, p, ob.variant, 1)
 	require.NoError(t, err)
 	p.Session = cs
 	return p
 }
 
-func (ob *orderBundle) setCustomer(t *testing.T, p service.Shopper, email string) *entity.Order {
+func (ob *orderBundle) setCustomer(t *testing.T, p order.Shopper, email string) *entity.Order {
 	t.Helper()
-	o, _, err := ob.orders.SetCustomerForOrder(ob.ctx, p, service.GuestCustomer{FirstName: "A", LastName: "B", EmailAddress: email})
+	o, _, err := ob.orders.SetCustomerForOrder(ob.ctx, p, order.GuestCustomer{FirstName: "A", LastName: "B", EmailAddress: email})
 	require.NoError(t, err)
 	return o
 }
@@ -129,14 +129,14 @@ func TestLinkPlacedGuestOrders(t *testing.T) {
 		_, cs, err := ob.orders.TransitionOrderToState(ob.ctx, placedEarly, entity.OrderArrangingPayment)
 		require.NoError(t, err)
 		placedEarly.Session = cs
-		paid, _, err := ob.orders.AddPaymentToOrder(ob.ctx, placedEarly, service.StandardPaymentMethod)
+		paid, _, err := ob.orders.AddPaymentToOrder(ob.ctx, placedEarly, order.StandardPaymentMethod)
 		require.NoError(t, err)
 		require.Nil(t, paid.AccountCustomerID, "no account had the address when it was placed")
 		userID := ob.createCustomer(t, "late@example.com", "pw-late", false)
 		var custID entity.ID
 		require.NoError(t, ob.db.NewSelect().Model((*entity.Customer)(nil)).Column("id").Where("user_id = ?", userID).Scan(ob.ctx, &custID))
 
-		require.NoError(t, service.LinkPlacedGuestOrders(ob.ctx, ob.db, custID, "LATE@example.com"))
+		require.NoError(t, ob.orders.LinkPlacedGuestOrders(ob.ctx, ob.db, custID, "LATE@example.com"))
 		var orders []entity.Order
 		require.NoError(t, ob.db.NewSelect().Model(&orders).Order("id").Scan(ob.ctx))
 		require.Len(t, orders, 2)

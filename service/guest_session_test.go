@@ -8,7 +8,8 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 const day = 24 * time.Hour
@@ -17,9 +18,9 @@ const day = 24 * time.Hour
 // about these numbers.
 func TestGuestSessionDefaults(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, 30*day, service.DefaultAnonymousSessionDuration)
-	require.Equal(t, 7*day, service.DefaultAnonymousIdleTimeout)
-	require.Equal(t, 30*day, service.DefaultAnonymousCartIdleTimeout)
+	require.Equal(t, 30*day, session.DefaultAnonymousSessionDuration)
+	require.Equal(t, 7*day, session.DefaultAnonymousIdleTimeout)
+	require.Equal(t, 30*day, session.DefaultAnonymousCartIdleTimeout)
 }
 
 // A guest's cart is not kept for a year: unused for
@@ -36,7 +37,7 @@ func TestGuestCartIdle(t *testing.T) {
 
 			b.clock.Advance(30*day + time.Second)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound, "refused before the clean-up runs")
+			require.ErrorIs(t, err, outcome.ErrNotFound, "refused before the clean-up runs")
 			require.NotNil(t, b.sessionRow(t, cs.Token))
 
 			n, err := b.sessions.CleanExpiredSessions(b.ctx, 1000)
@@ -76,7 +77,7 @@ func TestGuestCartIdle(t *testing.T) {
 			requireTimeEqual(t, b.clock.Now(), b.sessionRow(t, cs.Token).UpdatedAt)
 			b.clock.Advance(2*day + time.Second)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
@@ -85,7 +86,7 @@ func TestGuestCartIdle(t *testing.T) {
 			cs := b.anonymous(t)
 			b.clock.Advance(7*day + time.Second)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 }
@@ -105,7 +106,7 @@ func TestGuestSessionLifetime(t *testing.T) {
 			// Unused for 30 days: the cached entry has expired too.
 			b.clock.Advance(30 * day)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
@@ -139,7 +140,7 @@ func TestGuestSessionLifetime(t *testing.T) {
 			row := b.sessionRow(t, cs.Token)
 			requireTimeEqual(t, now.Add(30*day), row.Expires)
 			requireTimeEqual(t, now, row.UpdatedAt)
-			requireTimeEqual(t, now.Add(30*day), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).Expires)
+			requireTimeEqual(t, now.Add(30*day), b.cache.Peek(b.ctx, session.HashToken(cs.Token)).Expires)
 		})
 	})
 
@@ -170,7 +171,7 @@ func TestGuestSessionLifetime(t *testing.T) {
 			require.NoError(t, err)
 			requireTimeEqual(t, now.Add(oneYear), cs.Expires)
 			requireTimeEqual(t, now.Add(oneYear), b.sessionRow(t, cs.Token).Expires)
-			requireTimeEqual(t, now.Add(oneYear), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).Expires)
+			requireTimeEqual(t, now.Add(oneYear), b.cache.Peek(b.ctx, session.HashToken(cs.Token)).Expires)
 
 			// A cart is written once half of the cart idle timeout (15
 			// days) has passed: not before.

@@ -17,8 +17,11 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/service/seed"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
@@ -76,11 +79,11 @@ type testBundle struct {
 	clock    *testenv.Clock
 	hasher   password.Hasher
 	hook     *hookSpy
-	sessions *service.SessionService
-	auth     *service.AuthService
-	channels *service.ChannelService
-	roles    *service.RoleService
-	users    *service.UserService
+	sessions *session.Service
+	auth     *account.AuthService
+	channels *access.ChannelService
+	roles    *access.RoleService
+	users    *access.UserService
 	// cache records every call the SessionService makes to its cache.
 	cache *sessioncachetest.Spy
 	// mem is the Memory cache cache wraps (nil with bundleOpts.NewCache),
@@ -145,8 +148,8 @@ func newHasher(t *testing.T) *password.Bcrypt {
 	return h
 }
 
-func seedConfig() service.SeedConfig {
-	return service.SeedConfig{
+func seedConfig() seed.Config {
+	return seed.Config{
 		DefaultChannelToken:  testChannelToken,
 		SuperadminIdentifier: superadminLogin,
 		SuperadminPassword:   superadminPassword,
@@ -158,7 +161,7 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	ctx := context.Background()
 	clock := testenv.NewClock()
 	hasher := newHasher(t)
-	require.NoError(t, service.Seed(ctx, db, hasher, clock.Now(), seedConfig()))
+	require.NoError(t, seed.Seed(ctx, db, hasher, clock.Now(), seedConfig()))
 
 	b := &testBundle{ctx: ctx, db: db, clock: clock, hasher: hasher, hook: &hookSpy{}}
 	var next sessioncache.Strategy
@@ -175,27 +178,25 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 	b.cache = sessioncachetest.NewSpy(next)
 	prober, _ := next.(sessioncache.Prober)
 	var err error
-	b.sessions, err = service.NewSessionService(service.SessionConfig{
+	b.sessions, err = session.New(session.Config{
 		DB: db, Cache: b.cache, Prober: prober, Logger: discardLog, NowFunc: clock.Now,
 		SessionDuration: opts.SessionDuration, CacheTTL: opts.CacheTTL, QueryTimeout: opts.QueryTimeout,
 		LazyGuestSessions:        opts.LazyGuests,
 		AnonymousCartIdleTimeout: opts.AnonymousCartIdleTimeout,
 		GuestAddressLimit:        opts.GuestAddressLimit, GuestAddressWindow: opts.GuestAddressWindow,
-		GuestCacheLimit: opts.GuestCacheLimit,
-		AssignCustomerFunc: func(ctx context.Context, userID, channelID entity.ID) error {
-			return b.users.AddCustomerToChannel(ctx, userID, channelID)
-		},
+		GuestCacheLimit:    opts.GuestCacheLimit,
+		AssignCustomerFunc: access.AddUserToChannel,
 	})
 	require.NoError(t, err)
 	if opts.HookClearsCache {
 		b.hook.then = b.sessions.ClearCache
 	}
-	b.channels = newChannelService(t, service.ChannelConfig{DB: db, Sessions: b.sessions, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
-	b.roles, err = service.NewRoleService(service.RoleConfig{DB: db, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
+	b.channels = newChannelService(t, access.ChannelConfig{DB: db, Sessions: b.sessions, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
+	b.roles, err = access.NewRoleService(access.RoleConfig{DB: db, AccessChangeFunc: b.hook.fn, NowFunc: clock.Now})
 	require.NoError(t, err)
-	b.users, err = service.NewUserService(service.UserConfig{DB: db, Sessions: b.sessions, Hasher: hasher, NowFunc: clock.Now})
+	b.users, err = access.NewUserService(access.UserConfig{DB: db, Sessions: b.sessions, Hasher: hasher, NowFunc: clock.Now})
 	require.NoError(t, err)
-	b.auth, err = service.NewAuthService(service.AuthConfig{
+	b.auth, err = account.NewAuthService(account.AuthConfig{
 		DB: db, Sessions: b.sessions, Hasher: hasher, Logger: discardLog, NowFunc: clock.Now,
 		RequireVerification: opts.RequireVerification,
 	})
@@ -213,9 +214,9 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 }
 
 // newChannelService builds a ChannelService and loads its snapshot.
-func newChannelService(t *testing.T, cfg service.ChannelConfig) *service.ChannelService {
+func newChannelService(t *testing.T, cfg access.ChannelConfig) *access.ChannelService {
 	t.Helper()
-	s, err := service.NewChannelService(cfg)
+	s, err := access.NewChannelService(cfg)
 	require.NoError(t, err)
 	require.NoError(t, s.Reload(context.Background()))
 	return s
@@ -231,7 +232,7 @@ func (b *testBundle) roleID(t *testing.T, code string) entity.ID {
 // createCustomer creates a customer on the default channel and returns its user id.
 func (b *testBundle) createCustomer(t *testing.T, email, pw string, verified bool) entity.ID {
 	t.Helper()
-	c, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{
+	c, err := b.users.CreateCustomer(b.ctx, access.NewCustomer{
 		EmailAddress: email, Password: pw, FirstName: "Cus", LastName: "Tomer",
 		Verified: verified, ChannelIDs: []entity.ID{b.defaultChannel.ID},
 	})
@@ -243,7 +244,7 @@ func (b *testBundle) createCustomer(t *testing.T, email, pw string, verified boo
 // createAdmin creates an administrator and returns its user id.
 func (b *testBundle) createAdmin(t *testing.T, email, pw string, roleIDs ...entity.ID) entity.ID {
 	t.Helper()
-	a, err := b.users.CreateAdministrator(b.ctx, service.NewAdministrator{
+	a, err := b.users.CreateAdministrator(b.ctx, access.NewAdministrator{
 		EmailAddress: email, Password: pw, FirstName: "Ad", LastName: "Min", RoleIDs: roleIDs,
 	})
 	require.NoError(t, err)
@@ -256,7 +257,7 @@ func (b *testBundle) createRole(t *testing.T, code string, perms []auth.Permissi
 	if len(channelIDs) == 0 {
 		channelIDs = []entity.ID{b.defaultChannel.ID}
 	}
-	r, err := b.roles.Create(b.ctx, service.NewRole{Code: code, Description: code, Permissions: perms, ChannelIDs: channelIDs})
+	r, err := b.roles.Create(b.ctx, access.NewRole{Code: code, Description: code, Permissions: perms, ChannelIDs: channelIDs})
 	require.NoError(t, err)
 	return r.ID
 }
@@ -264,15 +265,15 @@ func (b *testBundle) createRole(t *testing.T, code string, perms []auth.Permissi
 // createChannel creates a channel through the bundle's ChannelService.
 func (b *testBundle) createChannel(t *testing.T, code string) *entity.Channel {
 	t.Helper()
-	ch, err := b.channels.Create(b.ctx, service.NewChannel{Code: code, Token: code + "-token"})
+	ch, err := b.channels.Create(b.ctx, access.NewChannel{Code: code, Token: code + "-token"})
 	require.NoError(t, err)
 	return ch
 }
 
 func (b *testBundle) authenticate(api auth.APIType, username, pw string, current *sessioncache.CachedSession) (*sessioncache.CachedSession, error) {
-	return b.auth.Authenticate(b.ctx, service.LoginRequest{
-		API: api, Method: service.NativeStrategyName,
-		Native:  &service.Credentials{Username: username, Password: pw},
+	return b.auth.Authenticate(b.ctx, account.LoginRequest{
+		API: api, Method: account.NativeStrategyName,
+		Native:  &account.Credentials{Username: username, Password: pw},
 		Current: current, ChannelID: b.defaultChannel.ID,
 	})
 }
@@ -289,8 +290,8 @@ func (b *testBundle) login(t *testing.T, api auth.APIType, username, pw string) 
 func (b *testBundle) newSession(t *testing.T, userID entity.ID) *sessioncache.CachedSession {
 	t.Helper()
 	ch := b.defaultChannel.ID
-	cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, service.NewAuthenticatedSession{
-		UserID: userID, AuthenticationStrategy: service.NativeStrategyName, ActiveChannelID: &ch,
+	cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, session.NewAuthenticatedSession{
+		UserID: userID, AuthenticationStrategy: account.NativeStrategyName, ActiveChannelID: &ch,
 	})
 	require.NoError(t, err)
 	return cs
@@ -308,7 +309,7 @@ func (b *testBundle) anonymous(t *testing.T) *sessioncache.CachedSession {
 func (b *testBundle) sessionRow(t *testing.T, token string) *entity.Session {
 	t.Helper()
 	row := new(entity.Session)
-	err := b.db.NewSelect().Model(row).Where("token_hash = ?", service.HashToken(token)).Scan(b.ctx)
+	err := b.db.NewSelect().Model(row).Where("token_hash = ?", session.HashToken(token)).Scan(b.ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -343,7 +344,7 @@ func (b *testBundle) insertSession(t *testing.T, row entity.Session) string {
 }
 
 func fillSession(row *entity.Session, token string, now time.Time) {
-	row.TokenHash = service.HashToken(token)
+	row.TokenHash = session.HashToken(token)
 	if row.Type == "" {
 		row.Type = entity.SessionAnonymous
 	}

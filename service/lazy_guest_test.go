@@ -10,7 +10,8 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -34,7 +35,7 @@ func TestLazyGuestIsCachedOnly(t *testing.T) {
 
 		// An unknown token is still not found.
 		_, err = b.sessions.GetSessionFromToken(b.ctx, randomToken(t))
-		require.ErrorIs(t, err, service.ErrNotFound)
+		require.ErrorIs(t, err, outcome.ErrNotFound)
 		require.Zero(t, b.countSessions(t))
 	})
 }
@@ -46,7 +47,7 @@ func TestLazyGuestIsCachedOnly(t *testing.T) {
 func TestLazyGuestIsRenewedInTheCache(t *testing.T) {
 	eachDB(t, bundleOpts{LazyGuests: true, CacheTTL: time.Minute}, func(t *testing.T, b *testBundle) {
 		cs := b.anonymous(t)
-		key := service.HashToken(cs.Token)
+		key := session.HashToken(cs.Token)
 		first := b.cache.Peek(b.ctx, key).CacheExpiry
 
 		b.clock.Advance(29 * time.Second) // not yet due
@@ -76,7 +77,7 @@ func TestLazyGuestIsRenewedInTheCache(t *testing.T) {
 		// Unused until it expires: gone.
 		b.clock.Advance(31 * day)
 		_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-		require.ErrorIs(t, err, service.ErrNotFound)
+		require.ErrorIs(t, err, outcome.ErrNotFound)
 	})
 }
 
@@ -88,7 +89,7 @@ func TestLazyGuestDueEntryPrefersTheRow(t *testing.T) {
 		cs := b.anonymous(t)
 		other := b.createChannel(t, "other")
 		row := entity.Session{
-			TokenHash: service.HashToken(cs.Token), Type: entity.SessionAnonymous,
+			TokenHash: session.HashToken(cs.Token), Type: entity.SessionAnonymous,
 			Expires: cs.Expires, ActiveChannelID: &other.ID,
 			CreatedAt: b.clock.Now(), UpdatedAt: b.clock.Now(),
 		}
@@ -104,7 +105,7 @@ func TestLazyGuestDueEntryPrefersTheRow(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, row.ID, got.ID)
 		require.Equal(t, other.ID, *got.ActiveChannelID)
-		require.Equal(t, row.ID, b.cache.Peek(b.ctx, service.HashToken(cs.Token)).ID, "the row is cached")
+		require.Equal(t, row.ID, b.cache.Peek(b.ctx, session.HashToken(cs.Token)).ID, "the row is cached")
 	})
 }
 
@@ -134,7 +135,7 @@ func TestLazyGuestIsStoredWhenItHoldsSomething(t *testing.T) {
 			require.Equal(t, entity.SessionAnonymous, row.Type)
 			require.Equal(t, ch.ID, *row.ActiveChannelID)
 			requireTimeEqual(t, cs.Expires, row.Expires)
-			require.Equal(t, row.ID, b.cache.Peek(b.ctx, service.HashToken(cs.Token)).ID)
+			require.Equal(t, row.ID, b.cache.Peek(b.ctx, session.HashToken(cs.Token)).ID)
 
 			// The stale request value (ID 0) again: the row is found, not duplicated.
 			again, err := b.sessions.SetActiveChannel(b.ctx, cs, b.defaultChannel.ID)

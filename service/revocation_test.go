@@ -12,7 +12,9 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 )
@@ -66,7 +68,7 @@ func TestRevocationBeatsInFlightCacheWrites(t *testing.T) {
 		logoutBeforeNextSet()
 		cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 		_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-		require.ErrorIs(t, err, service.ErrNotFound, "a login's late cache write revived a logged-out session")
+		require.ErrorIs(t, err, outcome.ErrNotFound, "a login's late cache write revived a logged-out session")
 
 		// The miss path: the entry is gone (say it expired from the cache),
 		// a lookup reads the row, the logout runs, then the lookup writes.
@@ -77,7 +79,7 @@ func TestRevocationBeatsInFlightCacheWrites(t *testing.T) {
 		_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token) // answers from its read; the write is what matters
 		require.NoError(t, err)
 		_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-		require.ErrorIs(t, err, service.ErrNotFound, "a lookup's late cache write revived a logged-out session")
+		require.ErrorIs(t, err, outcome.ErrNotFound, "a lookup's late cache write revived a logged-out session")
 	})
 }
 
@@ -102,8 +104,8 @@ func TestRevocationStress(t *testing.T) {
 		for range logins {
 			wg.Go(func() {
 				for next.Add(1) <= int64(iterations) {
-					cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, service.NewAuthenticatedSession{
-						UserID: uid, AuthenticationStrategy: service.NativeStrategyName,
+					cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, session.NewAuthenticatedSession{
+						UserID: uid, AuthenticationStrategy: account.NativeStrategyName,
 					})
 					if err != nil {
 						t.Error(err)

@@ -8,7 +8,8 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
@@ -34,8 +35,8 @@ func TestRoleService(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
 			roles, hooks := countRoles(t, b), b.hook.count()
-			_, err := b.roles.Create(b.ctx, service.NewRole{Code: "editor", Description: "again", ChannelIDs: []entity.ID{b.defaultChannel.ID}})
-			require.ErrorIs(t, err, service.ErrDuplicate)
+			_, err := b.roles.Create(b.ctx, access.NewRole{Code: "editor", Description: "again", ChannelIDs: []entity.ID{b.defaultChannel.ID}})
+			require.ErrorIs(t, err, outcome.ErrDuplicate)
 			require.Equal(t, roles, countRoles(t, b))
 			require.Equal(t, hooks, b.hook.count(), "a refused create changes no access")
 		})
@@ -46,7 +47,7 @@ func TestRoleService(t *testing.T) {
 			second := b.createChannel(t, "second")
 			hooks := b.hook.count()
 
-			r, err := b.roles.Create(b.ctx, service.NewRole{
+			r, err := b.roles.Create(b.ctx, access.NewRole{
 				Code: "editor", Description: "Editor",
 				Permissions: []auth.Permission{"ReadCatalog", auth.Authenticated, "ReadCatalog", "UpdateCatalog"},
 				ChannelIDs:  []entity.ID{b.defaultChannel.ID, second.ID},
@@ -61,7 +62,7 @@ func TestRoleService(t *testing.T) {
 				Where("role_id = ?", r.ID).Order("channel_id").Scan(b.ctx, &channels))
 			require.Equal(t, []entity.ID{b.defaultChannel.ID, second.ID}, channels)
 
-			empty, err := b.roles.Create(b.ctx, service.NewRole{Code: "empty"})
+			empty, err := b.roles.Create(b.ctx, access.NewRole{Code: "empty"})
 			require.NoError(t, err)
 			require.Equal(t, entity.StringList{"Authenticated"}, rolePermissions(t, b, empty.ID))
 		})
@@ -73,12 +74,12 @@ func TestRoleService(t *testing.T) {
 			hooks, roles := b.hook.count(), countRoles(t, b)
 
 			for _, p := range []auth.Permission{auth.Owner, auth.Public, "Bogus", ""} {
-				_, err := b.roles.Create(b.ctx, service.NewRole{Code: "bad", Permissions: []auth.Permission{"ReadCatalog", p}})
+				_, err := b.roles.Create(b.ctx, access.NewRole{Code: "bad", Permissions: []auth.Permission{"ReadCatalog", p}})
 				require.Error(t, err, "permission %q", p)
 			}
-			_, err := b.roles.Create(b.ctx, service.NewRole{Code: "taken"})
+			_, err := b.roles.Create(b.ctx, access.NewRole{Code: "taken"})
 			require.Error(t, err, "duplicate code")
-			_, err = b.roles.Create(b.ctx, service.NewRole{Code: "nochannel", ChannelIDs: []entity.ID{999999}})
+			_, err = b.roles.Create(b.ctx, access.NewRole{Code: "nochannel", ChannelIDs: []entity.ID{999999}})
 			require.Error(t, err, "unknown channel")
 
 			require.Equal(t, hooks, b.hook.count())
@@ -98,7 +99,7 @@ func TestRoleService(t *testing.T) {
 
 			require.Error(t, b.roles.UpdatePermissions(b.ctx, id, []auth.Permission{auth.Owner}))
 			require.Error(t, b.roles.UpdatePermissions(b.ctx, id, []auth.Permission{"Bogus"}))
-			require.ErrorIs(t, b.roles.UpdatePermissions(b.ctx, 999999, []auth.Permission{"ReadOrder"}), service.ErrNotFound)
+			require.ErrorIs(t, b.roles.UpdatePermissions(b.ctx, 999999, []auth.Permission{"ReadOrder"}), outcome.ErrNotFound)
 			require.Equal(t, hooks+1, b.hook.count())
 			require.Equal(t, entity.StringList{"Authenticated", "ReadOrder", "UpdateOrder"}, rolePermissions(t, b, id))
 		})
@@ -119,7 +120,7 @@ func TestRoleService(t *testing.T) {
 			require.NoError(t, err)
 			require.Zero(t, n, "assignments go with the role")
 
-			require.ErrorIs(t, b.roles.Delete(b.ctx, id), service.ErrNotFound)
+			require.ErrorIs(t, b.roles.Delete(b.ctx, id), outcome.ErrNotFound)
 			require.Equal(t, hooks+1, b.hook.count())
 		})
 	})
@@ -138,8 +139,8 @@ func TestRoleService(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			superErr := b.roles.UpdatePermissions(b.ctx, b.superRoleID, []auth.Permission{"ReadCatalog"})
 			customerErr := b.roles.UpdatePermissions(b.ctx, b.customerRoleID, []auth.Permission{"ReadCatalog"})
-			require.ErrorIs(t, superErr, service.ErrCannotModifyRole)
-			require.ErrorIs(t, customerErr, service.ErrCannotModifyRole)
+			require.ErrorIs(t, superErr, outcome.ErrCannotModifyRole)
+			require.ErrorIs(t, customerErr, outcome.ErrCannotModifyRole)
 			require.Zero(t, b.hook.count())
 			require.Equal(t, auth.Assignable(), toPermissions(rolePermissions(t, b, b.superRoleID)))
 			require.Equal(t, entity.StringList{"Authenticated"}, rolePermissions(t, b, b.customerRoleID))

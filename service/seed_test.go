@@ -11,7 +11,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/seed"
 )
 
 func TestSeed(t *testing.T) {
@@ -80,7 +80,7 @@ func TestSeed(t *testing.T) {
 			want := countAll(t, b)
 			for range 2 {
 				b.clock.Advance(time.Hour)
-				require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
+				require.NoError(t, seed.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), seedConfig()))
 			}
 			require.Equal(t, want, countAll(t, b))
 			require.Equal(t, testChannelToken, defaultToken(t, b))
@@ -91,12 +91,12 @@ func TestSeed(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			cfg := seedConfig()
 			cfg.DefaultChannelToken = "new-token"
-			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
+			require.NoError(t, seed.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
 			require.Equal(t, "new-token", defaultToken(t, b))
 
 			// An empty token keeps the current one.
 			cfg.DefaultChannelToken = ""
-			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
+			require.NoError(t, seed.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
 			require.Equal(t, "new-token", defaultToken(t, b))
 			require.Equal(t, 1, countAll(t, b).DefaultChannels)
 		})
@@ -108,12 +108,12 @@ func TestSeed(t *testing.T) {
 			ctx := context.Background()
 			cfg := seedConfig()
 			cfg.DefaultChannelToken = ""
-			require.NoError(t, service.Seed(ctx, db, newHasher(t), testenv.NewClock().Now(), cfg))
+			require.NoError(t, seed.Seed(ctx, db, newHasher(t), testenv.NewClock().Now(), cfg))
 			var tok string
 			require.NoError(t, db.NewSelect().Model((*entity.Channel)(nil)).Column("token").
 				Where("code = ?", entity.DefaultChannelCode).Scan(ctx, &tok))
 			require.Regexp(t, `^[0-9a-f]{20}$`, tok)
-			require.NoError(t, service.Seed(ctx, db, newHasher(t), testenv.NewClock().Now(), cfg))
+			require.NoError(t, seed.Seed(ctx, db, newHasher(t), testenv.NewClock().Now(), cfg))
 			var again string
 			require.NoError(t, db.NewSelect().Model((*entity.Channel)(nil)).Column("token").
 				Where("code = ?", entity.DefaultChannelCode).Scan(ctx, &again))
@@ -135,7 +135,7 @@ func TestSeed(t *testing.T) {
 			}).Exec(b.ctx)
 			require.NoError(t, err)
 
-			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, now, seedConfig()))
+			require.NoError(t, seed.Seed(b.ctx, b.db, b.hasher, now, seedConfig()))
 			require.Equal(t, auth.Assignable(), toPermissions(role(t, b, b.superRoleID).Permissions))
 			require.Equal(t, 2, countAll(t, b).SuperRoleChannels, "SuperAdmin role on every channel")
 			require.Equal(t, entity.StringList{"Authenticated"}, role(t, b, b.customerRoleID).Permissions)
@@ -146,7 +146,7 @@ func TestSeed(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			cfg := seedConfig()
 			cfg.SuperadminPassword = "changed-password"
-			require.NoError(t, service.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
+			require.NoError(t, seed.Seed(b.ctx, b.db, b.hasher, b.clock.Now(), cfg))
 			b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			require.Equal(t, 1, countAll(t, b).Superadmins)
 		})

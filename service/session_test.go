@@ -14,7 +14,8 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
@@ -23,14 +24,14 @@ func TestHashToken(t *testing.T) {
 	t.Parallel()
 
 	// FIPS 180-2 test vectors.
-	require.Equal(t, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", service.HashToken("abc"))
-	require.Equal(t, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", service.HashToken(""))
+	require.Equal(t, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", session.HashToken("abc"))
+	require.Equal(t, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", session.HashToken(""))
 
 	tok := strings.Repeat("0123456789abcdef", 4)
 	sum := sha256.Sum256([]byte(tok))
-	require.Equal(t, hex.EncodeToString(sum[:]), service.HashToken(tok))
-	require.Regexp(t, `^[0-9a-f]{64}$`, service.HashToken(tok))
-	require.NotEqual(t, service.HashToken(tok), service.HashToken(strings.ToUpper(tok)))
+	require.Equal(t, hex.EncodeToString(sum[:]), session.HashToken(tok))
+	require.Regexp(t, `^[0-9a-f]{64}$`, session.HashToken(tok))
+	require.NotEqual(t, session.HashToken(tok), session.HashToken(strings.ToUpper(tok)))
 }
 
 func TestNewSessionService(t *testing.T) {
@@ -38,7 +39,7 @@ func TestNewSessionService(t *testing.T) {
 
 	t.Run("RequiresDB", func(t *testing.T) {
 		t.Parallel()
-		_, err := service.NewSessionService(service.SessionConfig{})
+		_, err := session.New(session.Config{})
 		require.Error(t, err)
 	})
 
@@ -76,7 +77,7 @@ func TestSessionService_Tokens(t *testing.T) {
 
 			row := b.sessionRow(t, tok)
 			require.NotNil(t, row)
-			require.Equal(t, service.HashToken(tok), row.TokenHash)
+			require.Equal(t, session.HashToken(tok), row.TokenHash)
 
 			// No column of the row holds the raw token.
 			var cols map[string]any
@@ -97,7 +98,7 @@ func TestSessionService_Tokens(t *testing.T) {
 		}
 		require.Zero(t, b.cache.TokenLeaks(), "a cached value carried the raw token")
 		for tok := range seen {
-			require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(tok)))
+			require.NotNil(t, b.cache.Peek(b.ctx, session.HashToken(tok)))
 		}
 	})
 }
@@ -137,8 +138,8 @@ func TestSessionService_CreateAnonymousSession(t *testing.T) {
 			require.Equal(t, &ch, row.ActiveChannelID)
 
 			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
-			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.SetKeys())
-			cached := b.cache.Peek(b.ctx, service.HashToken(cs.Token))
+			require.Equal(t, []string{session.HashToken(cs.Token)}, b.cache.SetKeys())
+			cached := b.cache.Peek(b.ctx, session.HashToken(cs.Token))
 			require.NotNil(t, cached)
 			require.Equal(t, cs.ID, cached.ID)
 			require.Empty(t, cached.Token)
@@ -182,7 +183,7 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			require.Equal(t, cs.ID, got.ID)
 			require.Equal(t, cs.Token, got.Token)
 			require.Equal(t, sessioncachetest.Calls{Gets: 1}, b.cache.Calls())
-			require.Empty(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)).Token, "the cached entry must not be modified")
+			require.Empty(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)).Token, "the cached entry must not be modified")
 		})
 	})
 
@@ -212,7 +213,7 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("StaleEntryRefreshedFromDatabase", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
-			key := service.HashToken(cs.Token)
+			key := session.HashToken(cs.Token)
 			first := b.cache.Peek(b.ctx, key).CacheExpiry
 
 			// Change the row behind the cache's back: only a refresh sees it.
@@ -244,21 +245,21 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 	t.Run("StaleEntryOfDeletedRowIsEvicted", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
-			key := service.HashToken(cs.Token)
+			key := session.HashToken(cs.Token)
 			_, err := b.db.NewDelete().Model((*entity.Session)(nil)).Where("id = ?", cs.ID).Exec(b.ctx)
 			require.NoError(t, err)
 			b.cache.Reset()
 
 			b.clock.Advance(ttl + time.Second)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 			require.Nil(t, b.cache.Peek(b.ctx, key), "Vendure keeps the stale entry; we evict it")
 			require.Equal(t, sessioncachetest.Calls{Gets: 1, Deletes: 1}, b.cache.Calls())
 			require.Equal(t, []string{key}, b.cache.DeleteKeys())
 
 			// No negative caching: a later lookup misses again, without a Delete.
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 			require.Equal(t, sessioncachetest.Calls{Gets: 2, Deletes: 1}, b.cache.Calls())
 		})
 	})
@@ -271,13 +272,13 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			b.clock.Advance(duration + time.Second)
 			for range 2 {
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-				require.ErrorIs(t, err, service.ErrNotFound)
+				require.ErrorIs(t, err, outcome.ErrNotFound)
 			}
 			after := b.sessionRow(t, cs.Token)
 			require.NotNil(t, after)
 			requireTimeEqual(t, before.Expires, after.Expires, "an expired session is not extended")
 			requireTimeEqual(t, before.UpdatedAt, after.UpdatedAt)
-			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
+			require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)))
 		})
 	})
 
@@ -286,7 +287,7 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 			cs := b.anonymous(t)
 			b.clock.Advance(duration)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
@@ -295,12 +296,12 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 		// session has expired, so the database decides.
 		eachDB(t, bundleOpts{SessionDuration: 10 * time.Second, CacheTTL: time.Minute}, func(t *testing.T, b *testBundle) {
 			cs := b.anonymous(t)
-			key := service.HashToken(cs.Token)
+			key := session.HashToken(cs.Token)
 			b.clock.Advance(11 * time.Second)
 			require.False(t, b.cache.Peek(b.ctx, key).IsStale(b.clock.Now()))
 
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 			require.Nil(t, b.cache.Peek(b.ctx, key))
 		})
 	})
@@ -314,8 +315,8 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 
 			b.clock.Advance(ttl + time.Second)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
-			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
+			require.ErrorIs(t, err, outcome.ErrNotFound)
+			require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)))
 		})
 	})
 
@@ -328,7 +329,7 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 				Where("id = ?", cs.ID).Exec(b.ctx)
 			require.NoError(t, err)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
@@ -339,12 +340,12 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 
 			for _, tok := range []string{"", strings.Repeat("a", 10*1024)} {
 				_, err := b.sessions.GetSessionFromToken(b.ctx, tok)
-				require.ErrorIs(t, err, service.ErrNotFound)
+				require.ErrorIs(t, err, outcome.ErrNotFound)
 			}
 			require.Equal(t, sessioncachetest.Calls{}, b.cache.Calls(), "rejected before the cache")
 
 			_, err := b.sessions.GetSessionFromToken(b.ctx, randomToken(t))
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 			require.Equal(t, sessioncachetest.Calls{Gets: 1}, b.cache.Calls())
 		})
 	})
@@ -363,8 +364,8 @@ func TestSessionService_GetSessionFromToken(t *testing.T) {
 
 			b.clock.Advance(ttl + time.Second)
 			_, err = b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
-			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
+			require.ErrorIs(t, err, outcome.ErrNotFound)
+			require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)))
 		})
 	})
 }
@@ -415,7 +416,7 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 			cs := b.login(t, auth.AdminAPI, superadminLogin, superadminPassword)
 			b.clock.Advance(3500 * time.Millisecond)
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
@@ -448,7 +449,7 @@ func TestSessionService_SlidingExpiry(t *testing.T) {
 			row := b.sessionRow(t, cs.Token)
 			requireTimeEqual(t, now.Add(oneYear), row.Expires)
 			requireTimeEqual(t, now, row.UpdatedAt)
-			requireTimeEqual(t, now.Add(oneYear), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).Expires)
+			requireTimeEqual(t, now.Add(oneYear), b.cache.Peek(b.ctx, session.HashToken(cs.Token)).Expires)
 		})
 	})
 }
@@ -601,7 +602,7 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			})
 			order := entity.ID(9)
 			ch := b.defaultChannel.ID
-			cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, service.NewAuthenticatedSession{
+			cs, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, session.NewAuthenticatedSession{
 				UserID: b.superadminUserID, AuthenticationStrategy: "native",
 				ActiveOrderID: &order, ActiveChannelID: &ch,
 			})
@@ -611,7 +612,7 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			mu.Unlock()
 
 			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
-			require.Equal(t, []string{service.HashToken(cs.Token)}, b.cache.SetKeys())
+			require.Equal(t, []string{session.HashToken(cs.Token)}, b.cache.SetKeys())
 			require.Equal(t, "native", cs.AuthenticationStrategy)
 			require.Equal(t, superadminLogin, cs.User.Identifier)
 			require.Equal(t, &order, cs.ActiveOrderID)
@@ -622,7 +623,7 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			require.Equal(t, entity.SessionAuthenticated, row.Type)
 			require.Equal(t, &b.superadminUserID, row.UserID)
 			require.Equal(t, "native", *row.AuthenticationStrategy)
-			cached := b.cache.Peek(b.ctx, service.HashToken(cs.Token))
+			cached := b.cache.Peek(b.ctx, session.HashToken(cs.Token))
 			require.Equal(t, cs.User, cached.User)
 		})
 	})
@@ -633,13 +634,13 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			before := b.countSessions(t)
 
 			// A user id that violates the foreign key.
-			_, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, service.NewAuthenticatedSession{
+			_, err := b.sessions.CreateNewAuthenticatedSession(b.ctx, session.NewAuthenticatedSession{
 				UserID: 999999, AuthenticationStrategy: "native", ActiveChannelID: &ch,
 			})
 			require.Error(t, err)
 
 			// A channel id that violates the foreign key.
-			_, err = b.sessions.CreateNewAuthenticatedSession(b.ctx, service.NewAuthenticatedSession{
+			_, err = b.sessions.CreateNewAuthenticatedSession(b.ctx, session.NewAuthenticatedSession{
 				UserID: b.superadminUserID, AuthenticationStrategy: "native", ActiveChannelID: idPtr(999999),
 			})
 			require.Error(t, err)
@@ -647,7 +648,7 @@ func TestSessionService_CreateNewAuthenticatedSession(t *testing.T) {
 			// A cancelled context.
 			ctx, cancel := context.WithCancel(b.ctx)
 			cancel()
-			_, err = b.sessions.CreateNewAuthenticatedSession(ctx, service.NewAuthenticatedSession{
+			_, err = b.sessions.CreateNewAuthenticatedSession(ctx, session.NewAuthenticatedSession{
 				UserID: b.superadminUserID, AuthenticationStrategy: "native", ActiveChannelID: &ch,
 			})
 			require.Error(t, err)
@@ -685,7 +686,7 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 			requireTimeEqual(t, now, row.UpdatedAt)
 
 			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
-			cached := b.cache.Peek(b.ctx, service.HashToken(cs.Token))
+			cached := b.cache.Peek(b.ctx, session.HashToken(cs.Token))
 			require.Equal(t, idPtr(42), cached.ActiveOrderID)
 
 			// A lookup now returns the new order from the cache.
@@ -721,7 +722,7 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 			require.Equal(t, cs.Token, got.Token)
 			require.Nil(t, b.sessionRow(t, cs.Token).ActiveOrderID)
 			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
-			require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)).ActiveOrderID)
+			require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)).ActiveOrderID)
 		})
 	})
 
@@ -755,7 +756,7 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 			require.Equal(t, cs.Token, got.Token)
 			require.Equal(t, idPtr(second.ID), b.sessionRow(t, cs.Token).ActiveChannelID)
 			require.Equal(t, sessioncachetest.Calls{Sets: 1}, b.cache.Calls())
-			require.Equal(t, idPtr(second.ID), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).ActiveChannelID)
+			require.Equal(t, idPtr(second.ID), b.cache.Peek(b.ctx, session.HashToken(cs.Token)).ActiveChannelID)
 		})
 	})
 
@@ -792,7 +793,7 @@ func TestSessionService_ActiveOrderAndChannel(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, idPtr(second.ID), got.ActiveChannelID)
 			require.Equal(t, idPtr(second.ID), b.sessionRow(t, cs.Token).ActiveChannelID)
-			require.Equal(t, idPtr(second.ID), b.cache.Peek(b.ctx, service.HashToken(cs.Token)).ActiveChannelID)
+			require.Equal(t, idPtr(second.ID), b.cache.Peek(b.ctx, session.HashToken(cs.Token)).ActiveChannelID)
 			require.Equal(t, 1, customerChannels(t, b, uid, second.ID))
 
 			// Again with the old session object (as a concurrent request
@@ -860,12 +861,12 @@ func TestSessionService_Deletions(t *testing.T) {
 			var wantKeys []string
 			for _, tok := range mine {
 				require.Nil(t, b.sessionRow(t, tok))
-				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(tok)))
-				wantKeys = append(wantKeys, service.HashToken(tok))
+				require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(tok)))
+				wantKeys = append(wantKeys, session.HashToken(tok))
 			}
 			for _, tok := range kept {
 				require.NotNil(t, b.sessionRow(t, tok))
-				require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(tok)))
+				require.NotNil(t, b.cache.Peek(b.ctx, session.HashToken(tok)))
 			}
 			require.ElementsMatch(t, wantKeys, b.cache.DeleteKeys())
 			require.Equal(t, sessioncachetest.Calls{Deletes: 2}, b.cache.Calls())
@@ -891,13 +892,13 @@ func TestSessionService_Deletions(t *testing.T) {
 			require.NoError(t, b.sessions.DeleteSessionsByActiveOrderID(b.ctx, 7))
 			for _, cs := range []*sessioncache.CachedSession{anon, authed} {
 				require.Nil(t, b.sessionRow(t, cs.Token))
-				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
+				require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)))
 			}
 			for _, cs := range []*sessioncache.CachedSession{otherOrder, noOrder} {
 				require.NotNil(t, b.sessionRow(t, cs.Token))
-				require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
+				require.NotNil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)))
 			}
-			require.ElementsMatch(t, []string{service.HashToken(anon.Token), service.HashToken(authed.Token)}, b.cache.DeleteKeys())
+			require.ElementsMatch(t, []string{session.HashToken(anon.Token), session.HashToken(authed.Token)}, b.cache.DeleteKeys())
 		})
 	})
 
@@ -923,7 +924,7 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 	cacheAll := func(t *testing.T, b *testBundle, tokens ...string) {
 		t.Helper()
 		for _, tok := range tokens {
-			require.NoError(t, b.mem.Set(b.ctx, service.HashToken(tok), &sessioncache.CachedSession{
+			require.NoError(t, b.mem.Set(b.ctx, session.HashToken(tok), &sessioncache.CachedSession{
 				CacheExpiry: unixSeconds(b.clock.Now().Add(time.Minute)), Expires: b.clock.Now().Add(time.Hour),
 			}, b.mem.Generation()))
 		}
@@ -935,7 +936,7 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 			uid := b.superadminUserID
 			native := "native"
 			order := entity.ID(77)
-			week := service.DefaultAnonymousIdleTimeout
+			week := session.DefaultAnonymousIdleTimeout
 			require.Equal(t, 7*24*time.Hour, week)
 
 			removed := map[string]entity.Session{
@@ -975,12 +976,12 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 			var wantKeys []string
 			for name := range removed {
 				require.Nil(t, b.sessionRow(t, tokens[name]), name)
-				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(tokens[name])), name)
-				wantKeys = append(wantKeys, service.HashToken(tokens[name]))
+				require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(tokens[name])), name)
+				wantKeys = append(wantKeys, session.HashToken(tokens[name]))
 			}
 			for name := range kept {
 				require.NotNil(t, b.sessionRow(t, tokens[name]), name)
-				require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(tokens[name])), name)
+				require.NotNil(t, b.cache.Peek(b.ctx, session.HashToken(tokens[name])), name)
 			}
 			require.ElementsMatch(t, wantKeys, b.cache.DeleteKeys())
 
@@ -1001,7 +1002,7 @@ func TestSessionService_CleanExpiredSessions(t *testing.T) {
 			wantKeys := make([]string, victims)
 			for i := range rows {
 				victimTokens[i] = randomToken(t)
-				wantKeys[i] = service.HashToken(victimTokens[i])
+				wantKeys[i] = session.HashToken(victimTokens[i])
 				expires := now.Add(-time.Duration(i+1) * time.Second)
 				if i%2 == 1 { // idle anonymous rather than expired
 					expires = now.Add(time.Hour)

@@ -8,8 +8,12 @@ import (
 	"time"
 
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/service/ratelimit"
+	"github.com/shopsession/sessionserver/service/seed"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/throttle"
 )
 
@@ -38,38 +42,38 @@ func BenchmarkLogin(b *testing.B) {
 // benchLogin logs in as the superadmin with a wrong password b.N times.
 // With a limiter, one failure is allowed (LoginFailures 1/1h) and made
 // before the timer starts, so every measured attempt is refused.
-func benchLogin(b *testing.B, cost int, limiter service.Limiter, throttled bool) {
-	ctx := service.WithClientAddress(context.Background(), "203.0.113.1")
+func benchLogin(b *testing.B, cost int, limiter ratelimit.Limiter, throttled bool) {
+	ctx := ratelimit.WithClientAddress(context.Background(), "203.0.113.1")
 	db := testenv.SQLiteDB(b)
 	hasher, err := password.NewBcrypt(cost)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := service.Seed(ctx, db, hasher, time.Now(), service.SeedConfig{SuperadminIdentifier: "superadmin", SuperadminPassword: "superadmin"}); err != nil {
+	if err := seed.Seed(ctx, db, hasher, time.Now(), seed.Config{SuperadminIdentifier: "superadmin", SuperadminPassword: "superadmin"}); err != nil {
 		b.Fatal(err)
 	}
-	sessions, err := service.NewSessionService(service.SessionConfig{DB: db, Cache: nil})
+	sessions, err := session.New(session.Config{DB: db, Cache: nil})
 	if err != nil {
 		b.Fatal(err)
 	}
-	var th *service.Throttle
+	var th *ratelimit.Throttle
 	if limiter != nil {
-		limits := service.DefaultLimits()
+		limits := ratelimit.DefaultLimits()
 		limits.LoginFailures = throttle.Rate{Limit: 1, Window: time.Hour}
-		if th, err = service.NewThrottle(service.ThrottleConfig{Limiter: limiter, Limits: limits}); err != nil {
+		if th, err = ratelimit.New(ratelimit.Config{Limiter: limiter, Limits: limits}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	authSvc, err := service.NewAuthService(service.AuthConfig{DB: db, Sessions: sessions, Hasher: hasher, Throttle: th})
+	authSvc, err := account.NewAuthService(account.AuthConfig{DB: db, Sessions: sessions, Hasher: hasher, Throttle: th})
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := service.LoginRequest{
-		API: "admin", Method: service.NativeStrategyName, ChannelID: 1,
-		Native: &service.Credentials{Username: "superadmin", Password: "wrong"},
+	req := account.LoginRequest{
+		API: "admin", Method: account.NativeStrategyName, ChannelID: 1,
+		Native: &account.Credentials{Username: "superadmin", Password: "wrong"},
 	}
 	if throttled {
-		if _, err := authSvc.Authenticate(ctx, req); !errors.As(err, new(*service.InvalidCredentialsError)) {
+		if _, err := authSvc.Authenticate(ctx, req); !errors.As(err, new(*outcome.InvalidCredentialsError)) {
 			b.Fatal(err)
 		}
 	}
@@ -77,8 +81,8 @@ func benchLogin(b *testing.B, cost int, limiter service.Limiter, throttled bool)
 	b.ResetTimer()
 	for b.Loop() {
 		_, err := authSvc.Authenticate(ctx, req)
-		var tooMany *service.TooManyRequestsError
-		var invalid *service.InvalidCredentialsError
+		var tooMany *outcome.TooManyRequestsError
+		var invalid *outcome.InvalidCredentialsError
 		if (throttled && !errors.As(err, &tooMany)) || (!throttled && !errors.As(err, &invalid)) {
 			b.Fatal(err)
 		}

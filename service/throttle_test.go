@@ -10,15 +10,16 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/internal/testenv"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/ratelimit"
 	"github.com/shopsession/sessionserver/throttle"
 )
 
-func newTestThrottle(t testing.TB, clock *testenv.Clock) *service.Throttle {
+func newTestThrottle(t testing.TB, clock *testenv.Clock) *ratelimit.Throttle {
 	t.Helper()
-	th, err := service.NewThrottle(service.ThrottleConfig{
+	th, err := ratelimit.New(ratelimit.Config{
 		Limiter: throttle.NewMemory(throttle.MemoryOptions{NowFunc: clock.Now}),
-		Limits:  service.DefaultLimits(),
+		Limits:  ratelimit.DefaultLimits(),
 	})
 	require.NoError(t, err)
 	return th
@@ -29,14 +30,14 @@ func newTestThrottle(t testing.TB, clock *testenv.Clock) *service.Throttle {
 func TestThrottleIPv6Block(t *testing.T) {
 	t.Parallel()
 	th := newTestThrottle(t, testenv.NewClock())
-	at := func(addr string) context.Context { return service.WithClientAddress(context.Background(), addr) }
+	at := func(addr string) context.Context { return ratelimit.WithClientAddress(context.Background(), addr) }
 	for i := range 10 {
 		ctx := at(fmt.Sprintf("2001:db8:1:2::%x", i+1))
 		require.NoError(t, th.CheckLogin(ctx, auth.ShopAPI, "victim@example.com"))
-		th.LoginDone(ctx, auth.ShopAPI, "victim@example.com", &service.InvalidCredentialsError{})
+		th.LoginDone(ctx, auth.ShopAPI, "victim@example.com", &outcome.InvalidCredentialsError{})
 	}
 	err := th.CheckLogin(at("2001:db8:1:2:ffff:ffff:ffff:ffff"), auth.ShopAPI, "victim@example.com")
-	var tooMany *service.TooManyRequestsError
+	var tooMany *outcome.TooManyRequestsError
 	require.ErrorAs(t, err, &tooMany)
 	require.Equal(t, time.Minute, tooMany.RetryAfter)
 	require.NoError(t, th.CheckLogin(at("2001:db8:1:3::a"), auth.ShopAPI, "victim@example.com"))
@@ -49,14 +50,14 @@ func TestThrottleIPv6Block(t *testing.T) {
 func TestThrottleCountsOnlyWrongPasswords(t *testing.T) {
 	t.Parallel()
 	th := newTestThrottle(t, testenv.NewClock())
-	ctx := service.WithClientAddress(context.Background(), "203.0.113.1")
+	ctx := ratelimit.WithClientAddress(context.Background(), "203.0.113.1")
 	for range 20 {
-		th.LoginDone(ctx, auth.ShopAPI, "u@example.com", &service.NotVerifiedError{})
+		th.LoginDone(ctx, auth.ShopAPI, "u@example.com", &outcome.NotVerifiedError{})
 		th.LoginDone(ctx, auth.ShopAPI, "u@example.com", context.DeadlineExceeded)
 	}
 	require.NoError(t, th.CheckLogin(ctx, auth.ShopAPI, "u@example.com"))
 
-	var none *service.Throttle
+	var none *ratelimit.Throttle
 	require.NoError(t, none.CheckLogin(ctx, auth.ShopAPI, "u@example.com"))
 	require.True(t, none.TakeMail(ctx, "u@example.com"))
 }
@@ -71,6 +72,6 @@ func TestTooManyRequestsError(t *testing.T) {
 		15 * time.Minute:        "Too many attempts; try again in 900 seconds",
 		59*time.Second + 999999: "Too many attempts; try again in 60 seconds",
 	} {
-		require.Equal(t, want, (&service.TooManyRequestsError{RetryAfter: d}).Error(), d)
+		require.Equal(t, want, (&outcome.TooManyRequestsError{RetryAfter: d}).Error(), d)
 	}
 }

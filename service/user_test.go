@@ -8,8 +8,10 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/password"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -22,7 +24,7 @@ func TestNormalizeIdentifier(t *testing.T) {
 		" SuperAdmin ":        "SuperAdmin",
 		"":                    "",
 	} {
-		require.Equal(t, want, service.NormalizeIdentifier(in), "%q", in)
+		require.Equal(t, want, auth.NormalizeIdentifier(in), "%q", in)
 	}
 }
 
@@ -42,7 +44,7 @@ func TestUserService(t *testing.T) {
 	t.Run("CreateAdministrator", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			role := b.createRole(t, "editor", []auth.Permission{"ReadCatalog"})
-			adm, err := b.users.CreateAdministrator(b.ctx, service.NewAdministrator{
+			adm, err := b.users.CreateAdministrator(b.ctx, access.NewAdministrator{
 				EmailAddress: "New.Admin@Example.com", Password: "secret", FirstName: "New", LastName: "Admin",
 				RoleIDs: []entity.ID{role},
 			})
@@ -66,14 +68,14 @@ func TestUserService(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, adm.ID, got.ID)
 			_, err = b.users.ActiveCustomer(b.ctx, adm.UserID)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
 	t.Run("CreateCustomer", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
 			second := b.createChannel(t, "second")
-			c, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{
+			c, err := b.users.CreateCustomer(b.ctx, access.NewCustomer{
 				EmailAddress: "Shopper@Example.com", FirstName: "S", LastName: "H",
 				ChannelIDs: []entity.ID{b.defaultChannel.ID, second.ID},
 			})
@@ -95,17 +97,17 @@ func TestUserService(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, c.ID, got.ID)
 			_, err = b.users.ActiveAdministrator(b.ctx, u.ID)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})
 	})
 
 	t.Run("CreateRejectsInvalidPassword", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
-			_, err := b.users.CreateCustomer(b.ctx, service.NewCustomer{EmailAddress: "a@example.com", Password: "abc"})
+			_, err := b.users.CreateCustomer(b.ctx, access.NewCustomer{EmailAddress: "a@example.com", Password: "abc"})
 			require.ErrorIs(t, err, password.ErrInvalid)
-			_, err = b.users.CreateAdministrator(b.ctx, service.NewAdministrator{EmailAddress: "b@example.com", Password: "abc"})
+			_, err = b.users.CreateAdministrator(b.ctx, access.NewAdministrator{EmailAddress: "b@example.com", Password: "abc"})
 			require.ErrorIs(t, err, password.ErrInvalid)
-			_, err = b.users.CreateCustomer(b.ctx, service.NewCustomer{EmailAddress: "  "})
+			_, err = b.users.CreateCustomer(b.ctx, access.NewCustomer{EmailAddress: "  "})
 			require.Error(t, err, "identifier is required")
 			n, err := b.db.NewSelect().Model((*entity.User)(nil)).Count(b.ctx)
 			require.NoError(t, err)
@@ -126,9 +128,9 @@ func TestUserService(t *testing.T) {
 
 			require.NoError(t, b.users.SetRoles(b.ctx, uid, []entity.ID{writer}))
 			require.Equal(t, []entity.ID{writer}, userRoles(t, b, uid))
-			require.ElementsMatch(t, []string{service.HashToken(laptop.Token), service.HashToken(phone.Token)},
+			require.ElementsMatch(t, []string{session.HashToken(laptop.Token), session.HashToken(phone.Token)},
 				b.cache.DeleteKeys())
-			require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(other.Token)))
+			require.NotNil(t, b.cache.Peek(b.ctx, session.HashToken(other.Token)))
 
 			// The next lookup, without waiting for the TTL, sees the new role.
 			for _, cs := range []*sessioncache.CachedSession{laptop, phone} {
@@ -156,7 +158,7 @@ func TestUserService(t *testing.T) {
 			require.Error(t, b.users.SetRoles(b.ctx, uid, []entity.ID{999999}))
 			require.Equal(t, []entity.ID{reader}, userRoles(t, b, uid), "rolled back")
 			require.Zero(t, b.cache.Calls().Deletes)
-			require.NotNil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
+			require.NotNil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)))
 		})
 	})
 
@@ -174,11 +176,11 @@ func TestUserService(t *testing.T) {
 
 			for _, cs := range []*sessioncache.CachedSession{first, second} {
 				require.Nil(t, b.sessionRow(t, cs.Token))
-				require.Nil(t, b.cache.Peek(b.ctx, service.HashToken(cs.Token)))
+				require.Nil(t, b.cache.Peek(b.ctx, session.HashToken(cs.Token)))
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-				require.ErrorIs(t, err, service.ErrNotFound)
+				require.ErrorIs(t, err, outcome.ErrNotFound)
 			}
-			require.ElementsMatch(t, []string{service.HashToken(first.Token), service.HashToken(second.Token)}, b.cache.DeleteKeys())
+			require.ElementsMatch(t, []string{session.HashToken(first.Token), session.HashToken(second.Token)}, b.cache.DeleteKeys())
 			for _, cs := range []*sessioncache.CachedSession{other, anon} {
 				_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
 				require.NoError(t, err)
@@ -191,13 +193,13 @@ func TestUserService(t *testing.T) {
 			require.NoError(t, b.db.NewSelect().Model(&c).Where("user_id = ?", uid).Scan(b.ctx))
 			require.NotNil(t, c.DeletedAt)
 			_, err := b.users.ActiveCustomer(b.ctx, uid)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 
 			cs, err := b.authenticate(auth.ShopAPI, "c@example.com", "secret", nil)
 			requireInvalidCredentials(t, cs, err)
 
-			require.ErrorIs(t, b.users.SoftDelete(b.ctx, uid), service.ErrNotFound)
-			require.ErrorIs(t, b.users.SoftDelete(b.ctx, 999999), service.ErrNotFound)
+			require.ErrorIs(t, b.users.SoftDelete(b.ctx, uid), outcome.ErrNotFound)
+			require.ErrorIs(t, b.users.SoftDelete(b.ctx, 999999), outcome.ErrNotFound)
 
 			// The address can be registered again; the new customer logs in.
 			newID := b.createCustomer(t, "c@example.com", "other-secret", true)
@@ -214,9 +216,9 @@ func TestUserService(t *testing.T) {
 
 			require.NoError(t, b.users.SoftDelete(b.ctx, uid))
 			_, err := b.sessions.GetSessionFromToken(b.ctx, cs.Token)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 			_, err = b.users.ActiveAdministrator(b.ctx, uid)
-			require.ErrorIs(t, err, service.ErrNotFound)
+			require.ErrorIs(t, err, outcome.ErrNotFound)
 			got, err := b.authenticate(auth.AdminAPI, "admin@example.com", "secret", nil)
 			requireInvalidCredentials(t, got, err)
 		})

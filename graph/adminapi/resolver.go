@@ -7,17 +7,20 @@ import (
 
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/jobs"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/catalog"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // Resolver holds the services the resolvers call. Resolvers map GraphQL to
 // service calls and back; rules live in package service.
 type Resolver struct {
-	Auth     *service.AuthService
-	Users    *service.UserService
-	Sessions *service.SessionService
+	Auth     *account.AuthService
+	Users    *access.UserService
+	Sessions *session.Service
 	// Catalog serves the product variants.
-	Catalog *service.CatalogService
+	Catalog *catalog.Service
 	// Jobs reads the job queue (job, jobs, jobQueues, scheduledTasks);
 	// triggerCleanSessionsJob goes through Sessions, as in Vendure.
 	Jobs jobs.Queries

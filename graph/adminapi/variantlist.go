@@ -6,7 +6,7 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/catalog"
 )
 
 // supportedVariantFilters names the filters productVariants serves, as its
@@ -17,10 +17,10 @@ const supportedVariantFilters = "id (eq, in), sku and name (eq, contains, in)"
 // the name is the translation in the channel's default language, else the
 // first translation that gives one; the price is in the channel's default
 // currency (Vendure's createProductVariants, which ignores other prices).
-func newProductVariants(in []*model.CreateProductVariantInput, ch *entity.Channel) []service.NewProductVariant {
-	out := make([]service.NewProductVariant, len(in))
+func newProductVariants(in []*model.CreateProductVariantInput, ch *entity.Channel) []catalog.NewProductVariant {
+	out := make([]catalog.NewProductVariant, len(in))
 	for i, v := range in {
-		out[i] = service.NewProductVariant{SKU: v.Sku, Name: variantName(v.Translations, ch.DefaultLanguageCode), CurrencyCode: ch.DefaultCurrencyCode}
+		out[i] = catalog.NewProductVariant{SKU: v.Sku, Name: variantName(v.Translations, ch.DefaultLanguageCode), CurrencyCode: ch.DefaultCurrencyCode}
 		if v.Price != nil {
 			out[i].Price = *v.Price
 		}
@@ -49,8 +49,8 @@ func variantName(ts []*model.ProductVariantTranslationInput, lang entity.Languag
 // USER_INPUT_ERROR naming them, as jobs' are: ignoring one would answer
 // another question than the one asked. skip and take are checked by the
 // service.
-func variantListOptions(in *model.ProductVariantListOptions) (service.ProductVariantListOptions, error) {
-	var out service.ProductVariantListOptions
+func variantListOptions(in *model.ProductVariantListOptions) (catalog.ProductVariantListOptions, error) {
+	var out catalog.ProductVariantListOptions
 	if in == nil {
 		return out, nil
 	}
@@ -62,14 +62,14 @@ func variantListOptions(in *model.ProductVariantListOptions) (service.ProductVar
 	}
 	if s := in.Sort; s != nil {
 		for _, f := range []struct {
-			field service.ProductVariantSortField
+			field catalog.ProductVariantSortField
 			order *model.SortOrder
 		}{
-			{service.SortByID, s.ID}, {service.SortByCreatedAt, s.CreatedAt}, {service.SortByUpdatedAt, s.UpdatedAt},
-			{service.SortBySKU, s.Sku}, {service.SortByName, s.Name}, {service.SortByPrice, s.Price}, {service.SortByPrice, s.PriceWithTax},
+			{catalog.SortByID, s.ID}, {catalog.SortByCreatedAt, s.CreatedAt}, {catalog.SortByUpdatedAt, s.UpdatedAt},
+			{catalog.SortBySKU, s.Sku}, {catalog.SortByName, s.Name}, {catalog.SortByPrice, s.Price}, {catalog.SortByPrice, s.PriceWithTax},
 		} {
 			if f.order != nil {
-				out.Sort = append(out.Sort, service.ProductVariantSort{Field: f.field, Desc: *f.order == model.SortOrderDesc})
+				out.Sort = append(out.Sort, catalog.ProductVariantSort{Field: f.field, Desc: *f.order == model.SortOrderDesc})
 			}
 		}
 	}
@@ -137,7 +137,7 @@ func variantIDs(o *model.IDOperators) []entity.ID {
 	return both
 }
 
-func variantStringFilter(field string, o *model.StringOperators) (*service.StringFilter, error) {
+func variantStringFilter(field string, o *model.StringOperators) (*catalog.StringFilter, error) {
 	if o == nil {
 		return nil, nil
 	}
@@ -150,7 +150,7 @@ func variantStringFilter(field string, o *model.StringOperators) (*service.Strin
 	if err := checkFilterValues("options.filter."+field, o); err != nil {
 		return nil, err
 	}
-	return &service.StringFilter{Eq: o.Eq, Contains: o.Contains, In: o.In}, nil
+	return &catalog.StringFilter{Eq: o.Eq, Contains: o.Contains, In: o.In}, nil
 }
 
 // Bounds of a list filter's values: no SKU, name, queue name or state is

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -38,10 +38,10 @@ func (*InvalidCredentialsError) IsUpdateCustomerPasswordResult() {}
 // LoginRequest describes the request to a login made by another flow than
 // login itself (verifyCustomerAccount, resetPassword): its API, session,
 // channel and client address.
-func LoginRequest(ctx context.Context) service.LoginRequest {
+func LoginRequest(ctx context.Context) account.LoginRequest {
 	rc := requestctx.FromContext(ctx)
-	return service.LoginRequest{
-		API: rc.APIType(), Method: service.NativeStrategyName,
+	return account.LoginRequest{
+		API: rc.APIType(), Method: account.NativeStrategyName,
 		Current: rc.Session(), ChannelID: rc.ChannelID(), ClientAddress: rc.ClientAddress(),
 	}
 }

@@ -5,31 +5,32 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
 // Login authenticates with the native strategy and, on success, makes the
 // new session the request's and sends its token back. Map its outcome with
 // LoginResult.
-func Login(ctx context.Context, a *service.AuthService, username, password string, rememberMe *bool) (*sessioncache.CachedSession, error) {
-	return login(ctx, a, &service.Credentials{Username: username, Password: password}, rememberMe)
+func Login(ctx context.Context, a *account.AuthService, username, password string, rememberMe *bool) (*sessioncache.CachedSession, error) {
+	return login(ctx, a, &account.Credentials{Username: username, Password: password}, rememberMe)
 }
 
 // Authenticate runs the strategy the input names (see Login). The native
 // strategy is the only one; an input without it is invalid credentials.
-func Authenticate(ctx context.Context, a *service.AuthService, input AuthenticationInput, rememberMe *bool) (*sessioncache.CachedSession, error) {
-	var creds *service.Credentials
+func Authenticate(ctx context.Context, a *account.AuthService, input AuthenticationInput, rememberMe *bool) (*sessioncache.CachedSession, error) {
+	var creds *account.Credentials
 	if input.Native != nil {
-		creds = &service.Credentials{Username: input.Native.Username, Password: input.Native.Password}
+		creds = &account.Credentials{Username: input.Native.Username, Password: input.Native.Password}
 	}
 	return login(ctx, a, creds, rememberMe)
 }
 
-func login(ctx context.Context, a *service.AuthService, creds *service.Credentials, rememberMe *bool) (*sessioncache.CachedSession, error) {
+func login(ctx context.Context, a *account.AuthService, creds *account.Credentials, rememberMe *bool) (*sessioncache.CachedSession, error) {
 	rc := requestctx.FromContext(ctx)
-	cs, err := a.Authenticate(ctx, service.LoginRequest{
-		API: rc.APIType(), Method: service.NativeStrategyName, Native: creds,
+	cs, err := a.Authenticate(ctx, account.LoginRequest{
+		API: rc.APIType(), Method: account.NativeStrategyName, Native: creds,
 		Current: rc.Session(), ChannelID: rc.ChannelID(), ClientAddress: rc.ClientAddress(),
 	})
 	if err != nil {
@@ -41,7 +42,7 @@ func login(ctx context.Context, a *service.AuthService, creds *service.Credentia
 
 // Logout ends the user's authenticated sessions and clears the client's
 // token. It reports false when the request carried no token.
-func Logout(ctx context.Context, a *service.AuthService) (*Success, error) {
+func Logout(ctx context.Context, a *account.AuthService) (*Success, error) {
 	rc := requestctx.FromContext(ctx)
 	token := rc.Token()
 	if token == "" {
@@ -60,10 +61,10 @@ func Me(ctx context.Context) (*CurrentUser, error) {
 	rc := requestctx.FromContext(ctx)
 	s := rc.Session()
 	if s == nil || s.User == nil {
-		return nil, service.ErrForbidden
+		return nil, outcome.ErrForbidden
 	}
 	if rc.APIType() == auth.AdminAPI && !s.User.IsAdministrator {
-		return nil, service.ErrForbidden
+		return nil, outcome.ErrForbidden
 	}
 	return currentUser(s.User), nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/graph/gqlauth"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -25,14 +25,14 @@ func TestLoginResult(t *testing.T) {
 	require.Equal(t, "walker@example.com", user.Identifier)
 	require.Same(t, cs.User.ChannelPermissions.At(0), user.Channels[0], "points at the cached channels, no copy")
 
-	res, err = gqlauth.LoginResult(nil, fmt.Errorf("login: %w", &service.InvalidCredentialsError{AuthenticationError: "locked"}))
+	res, err = gqlauth.LoginResult(nil, fmt.Errorf("login: %w", &outcome.InvalidCredentialsError{AuthenticationError: "locked"}))
 	require.NoError(t, err)
 	require.Equal(t, &gqlauth.InvalidCredentialsError{Message: "The provided credentials are invalid", AuthenticationError: "locked"}, res)
 	require.Equal(t, gqlauth.ErrorCodeInvalidCredentialsError, res.(*gqlauth.InvalidCredentialsError).ErrorCode())
 
 	// Not every API has a member for these: they are faults, which the
 	// error presenter hides.
-	for _, fault := range []error{&service.NotVerifiedError{}, errors.New("connection refused")} {
+	for _, fault := range []error{&outcome.NotVerifiedError{}, errors.New("connection refused")} {
 		res, err = gqlauth.LoginResult(nil, fault)
 		require.Nil(t, res)
 		require.Same(t, fault, err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 )
 
 // Allow implements @allow(permissions: [...]) for both APIs (Vendure's
@@ -18,7 +18,7 @@ import (
 func Allow(ctx context.Context, _ any, next graphql.Resolver, permissions []auth.Permission) (any, error) {
 	rc := requestctx.FromContext(ctx)
 	if rc == nil {
-		return nil, service.ErrForbidden
+		return nil, outcome.ErrForbidden
 	}
 	var granted auth.Granted
 	if s := rc.Session(); s != nil {
@@ -34,6 +34,6 @@ func Allow(ctx context.Context, _ any, next graphql.Resolver, permissions []auth
 		}
 		return next(requestctx.WithFieldAuth(ctx, false, true))
 	default:
-		return nil, service.ErrForbidden
+		return nil, outcome.ErrForbidden
 	}
 }

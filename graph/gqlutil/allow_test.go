@@ -14,7 +14,7 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -33,7 +33,7 @@ func (f *fakeSessions) GetSessionFromToken(_ context.Context, token string) (*se
 	if s, ok := f.sessions[token]; ok {
 		return s, nil
 	}
-	return nil, service.ErrNotFound
+	return nil, outcome.ErrNotFound
 }
 
 func (f *fakeSessions) EnsureActiveChannel(_ context.Context, s *sessioncache.CachedSession, _ entity.ID) (*sessioncache.CachedSession, error) {
@@ -119,12 +119,12 @@ func TestAllowDecisions(t *testing.T) {
 	})
 	require.Equal(t, fieldResult{authorized: true}, res[0])
 	require.Equal(t, fieldResult{ownerOnly: true}, res[1])
-	require.ErrorIs(t, res[2].err, service.ErrForbidden)
+	require.ErrorIs(t, res[2].err, outcome.ErrForbidden)
 	require.Equal(t, fieldResult{authorized: true}, res[3])
 	require.Zero(t, sessions.created.Load(), "a logged-in caller gets no anonymous session")
 
 	res, header := runFields(t, sessions, "unknown-token", [][]auth.Permission{{auth.Authenticated}})
-	require.ErrorIs(t, res[0].err, service.ErrForbidden)
+	require.ErrorIs(t, res[0].err, outcome.ErrForbidden)
 	v, present := header["Vendure-Auth-Token"]
 	require.True(t, present, "an unknown token is cleared")
 	require.Equal(t, []string{""}, v)

@@ -14,7 +14,7 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 )
 
 // msgOutOfRange answers a read of an order whose figures are out of range.
@@ -29,7 +29,7 @@ var msgOutOfRange = fmt.Sprintf("This order's figures are out of range: a line p
 // inside:
 //   - service errors with a Vendure code (FORBIDDEN, CHANNEL_NOT_FOUND,
 //     ENTITY_NOT_FOUND) keep their code and message;
-//   - a throttled call (service.TooManyRequestsError) is TOO_MANY_REQUESTS
+//   - a throttled call (outcome.TooManyRequestsError) is TOO_MANY_REQUESTS
 //     with extensions.retryAfter (whole seconds, at least 1), and the
 //     response gets a Retry-After header of the same value; the HTTP status
 //     stays 200, as for every other GraphQL error of an executed operation;
@@ -50,25 +50,25 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var (
 			gqlErr   *gqlerror.Error
-			notFound *service.ChannelNotFoundError
-			noEntity *service.EntityNotFoundError
-			tooMany  *service.TooManyRequestsError
+			notFound *outcome.ChannelNotFoundError
+			noEntity *outcome.EntityNotFoundError
+			tooMany  *outcome.TooManyRequestsError
 			panicked *panicError
 		)
 		switch {
 		case errors.As(err, &tooMany):
 			return tooManyRequests(ctx, tooMany)
-		case errors.Is(err, service.ErrForbidden):
+		case errors.Is(err, outcome.ErrForbidden):
 			return coded(ctx, gqlerr.CodeForbidden, gqlerr.MsgForbidden)
 		case errors.As(err, &notFound):
 			return coded(ctx, gqlerr.CodeChannelNotFound, notFound.Error())
 		case errors.As(err, &noEntity):
 			return coded(ctx, gqlerr.CodeEntityNotFound, noEntity.Error())
-		case errors.Is(err, service.ErrInvalidInput):
+		case errors.Is(err, outcome.ErrInvalidInput):
 			// A service refused the caller's input, in words written for
 			// the client after the sentinel's own ("invalid input: …"),
 			// which the client does not need.
-			msg := strings.TrimPrefix(cause(err).Error(), service.ErrInvalidInput.Error()+": ")
+			msg := strings.TrimPrefix(cause(err).Error(), outcome.ErrInvalidInput.Error()+": ")
 			return coded(ctx, gqlerr.CodeUserInput, msg)
 		case errors.Is(err, entity.ErrOutOfRange):
 			// An order whose stored figures do not fit (rows from before
@@ -161,7 +161,7 @@ func coded(ctx context.Context, code, msg string) *gqlerror.Error {
 
 // tooManyRequests is the error of a throttled field, and asks for its
 // Retry-After header.
-func tooManyRequests(ctx context.Context, e *service.TooManyRequestsError) *gqlerror.Error {
+func tooManyRequests(ctx context.Context, e *outcome.TooManyRequestsError) *gqlerror.Error {
 	seconds := e.Seconds()
 	if rc := requestctx.FromContext(ctx); rc != nil {
 		rc.SetRetryAfter(seconds)

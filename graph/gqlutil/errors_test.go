@@ -22,7 +22,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlscalar"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 )
 
 // inFieldContext runs f with the context gqlgen gives a presenter for an
@@ -57,19 +57,19 @@ func TestErrorPresenter(t *testing.T) {
 	present := gqlutil.NewErrorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx := context.Background()
 
-	e := present(ctx, fmt.Errorf("me: %w", service.ErrForbidden))
+	e := present(ctx, fmt.Errorf("me: %w", outcome.ErrForbidden))
 	require.Equal(t, "You are not currently authorized to perform this action", e.Message)
 	require.Equal(t, "FORBIDDEN", e.Extensions["code"])
 
-	e = present(ctx, wrapped(ctx, fmt.Errorf("%w: batchSize must be at most 100000, got 100001", service.ErrInvalidInput)))
+	e = present(ctx, wrapped(ctx, fmt.Errorf("%w: batchSize must be at most 100000, got 100001", outcome.ErrInvalidInput)))
 	require.Equal(t, "batchSize must be at most 100000, got 100001", e.Message, "the sentinel's own words are not the client's")
 	require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
 
-	e = present(ctx, wrapped(ctx, fmt.Errorf("add item: %w", &service.EntityNotFoundError{Entity: "ProductVariant", ID: "42"})))
+	e = present(ctx, wrapped(ctx, fmt.Errorf("add item: %w", &outcome.EntityNotFoundError{Entity: "ProductVariant", ID: "42"})))
 	require.Equal(t, `No ProductVariant with the id "42" could be found`, e.Message)
 	require.Equal(t, "ENTITY_NOT_FOUND", e.Extensions["code"])
 
-	e = present(ctx, &service.ChannelNotFoundError{Token: "x"})
+	e = present(ctx, &outcome.ChannelNotFoundError{Token: "x"})
 	require.Equal(t, `No Channel with the token "x" could be found`, e.Message)
 	require.Equal(t, "CHANNEL_NOT_FOUND", e.Extensions["code"])
 
@@ -115,7 +115,7 @@ func TestErrorPresenterUnwrapsResolverErrors(t *testing.T) {
 		require.Contains(t, lines[0], "connection refused")
 
 		// Domain errors keep their code through the wrapping.
-		e = present(ctx, wrapped(ctx, fmt.Errorf("login: %w", service.ErrForbidden)))
+		e = present(ctx, wrapped(ctx, fmt.Errorf("login: %w", outcome.ErrForbidden)))
 		require.Equal(t, "FORBIDDEN", e.Extensions["code"])
 
 		// An argument that failed to coerce is reported at the argument, below

@@ -3,12 +3,12 @@ package gqlutil
 import (
 	"errors"
 
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 )
 
-// NilIfNotFound turns service.ErrNotFound into a null result.
+// NilIfNotFound turns outcome.ErrNotFound into a null result.
 func NilIfNotFound[T any](v *T, err error) (*T, error) {
-	if errors.Is(err, service.ErrNotFound) {
+	if errors.Is(err, outcome.ErrNotFound) {
 		return nil, nil
 	}
 	return v, err

@@ -8,7 +8,8 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/outcome"
 )
 
 // The account mutations' codes, as Vendure spells them; each belongs to the
@@ -30,31 +31,31 @@ const (
 // returned as the second value. This is the one place the account flows'
 // errors meet the schema.
 func errorResult(err error) (any, error) {
-	if e, ok := errors.AsType[*service.MissingPasswordError](err); ok {
+	if e, ok := errors.AsType[*outcome.MissingPasswordError](err); ok {
 		return &model.MissingPasswordError{ErrorCode: codeMissingPassword, Message: e.Error()}, nil
 	}
-	if e, ok := errors.AsType[*service.PasswordAlreadySetError](err); ok {
+	if e, ok := errors.AsType[*outcome.PasswordAlreadySetError](err); ok {
 		return &model.PasswordAlreadySetError{ErrorCode: codePasswordAlreadySet, Message: e.Error()}, nil
 	}
-	if e, ok := errors.AsType[*service.PasswordValidationError](err); ok {
+	if e, ok := errors.AsType[*outcome.PasswordValidationError](err); ok {
 		return &model.PasswordValidationError{ErrorCode: codePasswordValidation, Message: e.Error(), ValidationErrorMessage: e.ValidationErrorMessage}, nil
 	}
-	if e, ok := errors.AsType[*service.VerificationTokenInvalidError](err); ok {
+	if e, ok := errors.AsType[*outcome.VerificationTokenInvalidError](err); ok {
 		return &model.VerificationTokenInvalidError{ErrorCode: codeVerificationTokenInvalid, Message: e.Error()}, nil
 	}
-	if e, ok := errors.AsType[*service.VerificationTokenExpiredError](err); ok {
+	if e, ok := errors.AsType[*outcome.VerificationTokenExpiredError](err); ok {
 		return &model.VerificationTokenExpiredError{ErrorCode: codeVerificationTokenExpired, Message: e.Error()}, nil
 	}
-	if e, ok := errors.AsType[*service.PasswordResetTokenInvalidError](err); ok {
+	if e, ok := errors.AsType[*outcome.PasswordResetTokenInvalidError](err); ok {
 		return &model.PasswordResetTokenInvalidError{ErrorCode: codePasswordResetTokenInvalid, Message: e.Error()}, nil
 	}
-	if e, ok := errors.AsType[*service.PasswordResetTokenExpiredError](err); ok {
+	if e, ok := errors.AsType[*outcome.PasswordResetTokenExpiredError](err); ok {
 		return &model.PasswordResetTokenExpiredError{ErrorCode: codePasswordResetTokenExpired, Message: e.Error()}, nil
 	}
-	if e, ok := errors.AsType[*service.NotVerifiedError](err); ok {
+	if e, ok := errors.AsType[*outcome.NotVerifiedError](err); ok {
 		return &model.NotVerifiedError{ErrorCode: gqlauth.ErrorCodeNotVerifiedError, Message: e.Error()}, nil
 	}
-	if e, ok := errors.AsType[*service.InvalidCredentialsError](err); ok {
+	if e, ok := errors.AsType[*outcome.InvalidCredentialsError](err); ok {
 		return &gqlauth.InvalidCredentialsError{Message: e.Error(), AuthenticationError: e.AuthenticationError}, nil
 	}
 	return nil, err
@@ -91,8 +92,8 @@ func activeUserID(ctx context.Context) entity.ID {
 
 // registration maps registerCustomerAccount's input, on the request's
 // channel. Absent fields are "", as Vendure stores them.
-func registration(ctx context.Context, in model.RegisterCustomerInput) service.Registration {
-	return service.Registration{
+func registration(ctx context.Context, in model.RegisterCustomerInput) account.Registration {
+	return account.Registration{
 		EmailAddress: in.EmailAddress, Title: deref(in.Title), FirstName: deref(in.FirstName),
 		LastName: deref(in.LastName), PhoneNumber: deref(in.PhoneNumber), Password: deref(in.Password),
 		ChannelID: requestctx.FromContext(ctx).ChannelID(),
@@ -100,8 +101,8 @@ func registration(ctx context.Context, in model.RegisterCustomerInput) service.R
 }
 
 // customerUpdate maps updateCustomer's input; an absent field is left as it is.
-func customerUpdate(in model.UpdateCustomerInput) service.CustomerUpdate {
-	return service.CustomerUpdate{Title: in.Title, FirstName: in.FirstName, LastName: in.LastName, PhoneNumber: in.PhoneNumber}
+func customerUpdate(in model.UpdateCustomerInput) account.CustomerUpdate {
+	return account.CustomerUpdate{Title: in.Title, FirstName: in.FirstName, LastName: in.LastName, PhoneNumber: in.PhoneNumber}
 }
 
 // deref is *s, or "" for nil (Vendure treats a null password as none).

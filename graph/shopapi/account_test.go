@@ -9,7 +9,7 @@ import (
 
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 )
 
 // Every expected outcome of the account flows maps to the member of its
@@ -20,15 +20,15 @@ func TestErrorResult(t *testing.T) {
 		err  error
 		want any
 	}{
-		{&service.MissingPasswordError{}, &model.MissingPasswordError{ErrorCode: "MISSING_PASSWORD_ERROR", Message: "A password must be provided."}},
-		{&service.PasswordAlreadySetError{}, &model.PasswordAlreadySetError{ErrorCode: "PASSWORD_ALREADY_SET_ERROR", Message: "A password has already been set during registration"}},
-		{&service.PasswordValidationError{ValidationErrorMessage: "too short"}, &model.PasswordValidationError{ErrorCode: "PASSWORD_VALIDATION_ERROR", Message: "Password is invalid", ValidationErrorMessage: "too short"}},
-		{&service.VerificationTokenInvalidError{}, &model.VerificationTokenInvalidError{ErrorCode: "VERIFICATION_TOKEN_INVALID_ERROR", Message: "Verification token not recognized"}},
-		{&service.VerificationTokenExpiredError{}, &model.VerificationTokenExpiredError{ErrorCode: "VERIFICATION_TOKEN_EXPIRED_ERROR", Message: "Verification token has expired. Use refreshCustomerVerification to send a new token."}},
-		{&service.PasswordResetTokenInvalidError{}, &model.PasswordResetTokenInvalidError{ErrorCode: "PASSWORD_RESET_TOKEN_INVALID_ERROR", Message: "Password reset token not recognized"}},
-		{&service.PasswordResetTokenExpiredError{}, &model.PasswordResetTokenExpiredError{ErrorCode: "PASSWORD_RESET_TOKEN_EXPIRED_ERROR", Message: "Password reset token has expired"}},
-		{&service.NotVerifiedError{}, &model.NotVerifiedError{ErrorCode: "NOT_VERIFIED_ERROR", Message: "Please verify this email address before logging in"}},
-		{&service.InvalidCredentialsError{}, &gqlauth.InvalidCredentialsError{Message: "The provided credentials are invalid"}},
+		{&outcome.MissingPasswordError{}, &model.MissingPasswordError{ErrorCode: "MISSING_PASSWORD_ERROR", Message: "A password must be provided."}},
+		{&outcome.PasswordAlreadySetError{}, &model.PasswordAlreadySetError{ErrorCode: "PASSWORD_ALREADY_SET_ERROR", Message: "A password has already been set during registration"}},
+		{&outcome.PasswordValidationError{ValidationErrorMessage: "too short"}, &model.PasswordValidationError{ErrorCode: "PASSWORD_VALIDATION_ERROR", Message: "Password is invalid", ValidationErrorMessage: "too short"}},
+		{&outcome.VerificationTokenInvalidError{}, &model.VerificationTokenInvalidError{ErrorCode: "VERIFICATION_TOKEN_INVALID_ERROR", Message: "Verification token not recognized"}},
+		{&outcome.VerificationTokenExpiredError{}, &model.VerificationTokenExpiredError{ErrorCode: "VERIFICATION_TOKEN_EXPIRED_ERROR", Message: "Verification token has expired. Use refreshCustomerVerification to send a new token."}},
+		{&outcome.PasswordResetTokenInvalidError{}, &model.PasswordResetTokenInvalidError{ErrorCode: "PASSWORD_RESET_TOKEN_INVALID_ERROR", Message: "Password reset token not recognized"}},
+		{&outcome.PasswordResetTokenExpiredError{}, &model.PasswordResetTokenExpiredError{ErrorCode: "PASSWORD_RESET_TOKEN_EXPIRED_ERROR", Message: "Password reset token has expired"}},
+		{&outcome.NotVerifiedError{}, &model.NotVerifiedError{ErrorCode: "NOT_VERIFIED_ERROR", Message: "Please verify this email address before logging in"}},
+		{&outcome.InvalidCredentialsError{}, &gqlauth.InvalidCredentialsError{Message: "The provided credentials are invalid"}},
 	} {
 		got, fault := errorResult(fmt.Errorf("flow: %w", c.err))
 		require.NoError(t, fault)
@@ -49,11 +49,11 @@ func TestResult(t *testing.T) {
 	require.NoError(t, err)
 	require.Same(t, ok, res)
 
-	res, err = result[model.RegisterCustomerAccountResult](ok, &service.MissingPasswordError{})
+	res, err = result[model.RegisterCustomerAccountResult](ok, &outcome.MissingPasswordError{})
 	require.NoError(t, err)
 	require.IsType(t, &model.MissingPasswordError{}, res)
 
-	expired := &service.VerificationTokenExpiredError{}
+	expired := &outcome.VerificationTokenExpiredError{}
 	res, err = result[model.RegisterCustomerAccountResult](ok, expired)
 	require.Nil(t, res)
 	require.Same(t, expired, err, "RegisterCustomerAccountResult has no such member")

@@ -11,49 +11,49 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/order"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
 func (r *mutationResolver) AddItemToOrder(ctx context.Context, productVariantID entity.ID, quantity int) (model.UpdateOrderItemsResult, error) {
-	return orderResult[model.UpdateOrderItemsResult](orderCall(ctx, func(p service.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+	return orderResult[model.UpdateOrderItemsResult](orderCall(ctx, func(p order.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
 		return r.Orders.AddItemToOrder(ctx, p, productVariantID, quantity)
 	}))
 }
 
 func (r *mutationResolver) RemoveOrderLine(ctx context.Context, orderLineID entity.ID) (model.RemoveOrderItemsResult, error) {
-	return orderResult[model.RemoveOrderItemsResult](orderCall(ctx, func(p service.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+	return orderResult[model.RemoveOrderItemsResult](orderCall(ctx, func(p order.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
 		return r.Orders.RemoveOrderLine(ctx, p, orderLineID)
 	}))
 }
 
 func (r *mutationResolver) RemoveAllOrderLines(ctx context.Context) (model.RemoveOrderItemsResult, error) {
-	return orderResult[model.RemoveOrderItemsResult](orderCall(ctx, func(p service.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+	return orderResult[model.RemoveOrderItemsResult](orderCall(ctx, func(p order.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
 		return r.Orders.RemoveAllOrderLines(ctx, p)
 	}))
 }
 
 func (r *mutationResolver) AdjustOrderLine(ctx context.Context, orderLineID entity.ID, quantity int) (model.UpdateOrderItemsResult, error) {
-	return orderResult[model.UpdateOrderItemsResult](orderCall(ctx, func(p service.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+	return orderResult[model.UpdateOrderItemsResult](orderCall(ctx, func(p order.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
 		return r.Orders.AdjustOrderLine(ctx, p, orderLineID, quantity)
 	}))
 }
 
 func (r *mutationResolver) TransitionOrderToState(ctx context.Context, state string) (model.TransitionOrderToStateResult, error) {
-	return orderResult[model.TransitionOrderToStateResult](orderCall(ctx, func(p service.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+	return orderResult[model.TransitionOrderToStateResult](orderCall(ctx, func(p order.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
 		return r.Orders.TransitionOrderToState(ctx, p, state)
 	}))
 }
 
 func (r *mutationResolver) AddPaymentToOrder(ctx context.Context, input model.PaymentInput) (model.AddPaymentToOrderResult, error) {
-	return orderResult[model.AddPaymentToOrderResult](orderCall(ctx, func(p service.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+	return orderResult[model.AddPaymentToOrderResult](orderCall(ctx, func(p order.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
 		return r.Orders.AddPaymentToOrder(ctx, p, input.Method)
 	}))
 }
 
 func (r *mutationResolver) SetCustomerForOrder(ctx context.Context, input model.CreateCustomerInput) (model.SetCustomerForOrderResult, error) {
-	return orderResult[model.SetCustomerForOrderResult](orderCall(ctx, func(p service.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
-		return r.Orders.SetCustomerForOrder(ctx, p, service.GuestCustomer{
+	return orderResult[model.SetCustomerForOrderResult](orderCall(ctx, func(p order.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+		return r.Orders.SetCustomerForOrder(ctx, p, order.GuestCustomer{
 			Title: input.Title, FirstName: input.FirstName, LastName: input.LastName,
 			PhoneNumber: input.PhoneNumber, EmailAddress: input.EmailAddress,
 		})
@@ -64,7 +64,7 @@ func (r *queryResolver) ActiveOrder(ctx context.Context) (*entity.Order, error) 
 	if !requestctx.AuthorizedAsOwnerOnly(ctx) {
 		return nil, nil
 	}
-	return orderCall(ctx, func(p service.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
+	return orderCall(ctx, func(p order.Shopper) (*entity.Order, *sessioncache.CachedSession, error) {
 		return r.Orders.ActiveOrder(ctx, p)
 	})
 }

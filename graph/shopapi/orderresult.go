@@ -7,7 +7,8 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/order"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -24,14 +25,14 @@ const (
 )
 
 // shopper is who the request is, for the OrderService.
-func shopper(ctx context.Context) service.Shopper {
+func shopper(ctx context.Context) order.Shopper {
 	rc := requestctx.FromContext(ctx)
-	return service.Shopper{Session: rc.Session(), ChannelID: rc.ChannelID()}
+	return order.Shopper{Session: rc.Session(), ChannelID: rc.ChannelID()}
 }
 
 // orderCall runs an OrderService call for the request and keeps the
 // session it returns as the request's (a new active order).
-func orderCall(ctx context.Context, call func(service.Shopper) (*entity.Order, *sessioncache.CachedSession, error)) (*entity.Order, error) {
+func orderCall(ctx context.Context, call func(order.Shopper) (*entity.Order, *sessioncache.CachedSession, error)) (*entity.Order, error) {
 	o, cs, err := call(shopper(ctx))
 	requestctx.FromContext(ctx).ReplaceSession(cs)
 	return o, err
@@ -58,26 +59,26 @@ func orderResult[U any](o *entity.Order, err error) (U, error) {
 func orderErrorResult(err error) any {
 	msg := err.Error()
 	switch e := err.(type) {
-	case *service.NoActiveOrderError:
+	case *outcome.NoActiveOrderError:
 		return &model.NoActiveOrderError{ErrorCode: gqlauth.ErrorCodeNoActiveOrderError, Message: msg}
-	case *service.OrderModificationError:
+	case *outcome.OrderModificationError:
 		return &model.OrderModificationError{ErrorCode: codeOrderModification, Message: msg}
-	case *service.OrderLimitError:
+	case *outcome.OrderLimitError:
 		return &model.OrderLimitError{ErrorCode: codeOrderLimit, Message: msg, MaxItems: e.MaxItems}
-	case *service.NegativeQuantityError:
+	case *outcome.NegativeQuantityError:
 		return &model.NegativeQuantityError{ErrorCode: codeNegativeQuantity, Message: msg}
-	case *service.OrderStateTransitionError:
+	case *outcome.OrderStateTransitionError:
 		return &model.OrderStateTransitionError{
 			ErrorCode: codeOrderStateTransition, Message: msg,
 			TransitionError: e.TransitionError, FromState: e.FromState, ToState: e.ToState,
 		}
-	case *service.OrderPaymentStateError:
+	case *outcome.OrderPaymentStateError:
 		return &model.OrderPaymentStateError{ErrorCode: codeOrderPaymentState, Message: msg}
-	case *service.IneligiblePaymentMethodError:
+	case *outcome.IneligiblePaymentMethodError:
 		return &model.IneligiblePaymentMethodError{ErrorCode: codeIneligiblePayment, Message: msg, EligibilityCheckerMessage: e.EligibilityCheckerMessage}
-	case *service.AlreadyLoggedInError:
+	case *outcome.AlreadyLoggedInError:
 		return &model.AlreadyLoggedInError{ErrorCode: codeAlreadyLoggedIn, Message: msg}
-	case *service.EmailAddressConflictError:
+	case *outcome.EmailAddressConflictError:
 		return &model.EmailAddressConflictError{ErrorCode: codeEmailAddressConflict, Message: msg}
 	}
 	return nil

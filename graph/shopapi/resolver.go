@@ -4,16 +4,18 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/shopsession/sessionserver/graph/gqlutil"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/order"
 )
 
 // Resolver holds the services the resolvers call. Resolvers map GraphQL to
 // service calls and back; rules live in package service.
 type Resolver struct {
-	Auth     *service.AuthService
-	Users    *service.UserService
-	Orders   *service.OrderService
-	Accounts *service.AccountService
+	Auth     *account.AuthService
+	Users    *access.UserService
+	Orders   *order.Service
+	Accounts *account.Service
 }
 
 // NewSchema returns the executable schema this server serves: the generated

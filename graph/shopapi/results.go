@@ -5,7 +5,7 @@ import (
 
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -20,7 +20,7 @@ type loginUnion interface {
 // share (gqlauth.LoginResult), plus NotVerifiedError, which only the Shop
 // API has.
 func loginResult(cs *sessioncache.CachedSession, err error) (loginUnion, error) {
-	if notVerified, ok := errors.AsType[*service.NotVerifiedError](err); ok {
+	if notVerified, ok := errors.AsType[*outcome.NotVerifiedError](err); ok {
 		return &model.NotVerifiedError{ErrorCode: gqlauth.ErrorCodeNotVerifiedError, Message: notVerified.Error()}, nil
 	}
 	return gqlauth.LoginResult(cs, err)

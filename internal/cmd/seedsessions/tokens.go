@@ -12,13 +12,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shopsession/sessionserver/entity"
-	"github.com/shopsession/sessionserver/service"
+	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // seedTokens adds n live logged-in sessions whose raw tokens it knows,
 // spread over the users from firstUser on, and writes the tokens to path,
 // one a line, for internal/bench/me-tokens.lua. As the server does, only
-// the SHA-256 of each token (service.HashToken) is stored. The rows go in
+// the SHA-256 of each token (session.HashToken) is stored. The rows go in
 // with one COPY, so a million takes seconds. Each expires in 300 days:
 // more than half of the default SESSION_DURATION (1 y) away, so looking
 // one up never writes a renewal.
@@ -30,7 +31,7 @@ func seedTokens(ctx context.Context, conn *pgx.Conn, path string, n int, firstUs
 	w := bufio.NewWriter(f)
 	now := time.Now().UTC()
 	expires := now.Add(300 * 24 * time.Hour)
-	strategy := service.NativeStrategyName
+	strategy := account.NativeStrategyName
 	rows := make([][]any, 0, n)
 	var raw [32]byte
 	for i := range n {
@@ -40,7 +41,7 @@ func seedTokens(ctx context.Context, conn *pgx.Conn, path string, n int, firstUs
 			_ = f.Close()
 			return err
 		}
-		rows = append(rows, []any{now, now, service.HashToken(token), entity.SessionAuthenticated,
+		rows = append(rows, []any{now, now, session.HashToken(token), entity.SessionAuthenticated,
 			expires, channel, firstUser + int64(i)%users, strategy})
 	}
 	if err := w.Flush(); err != nil {

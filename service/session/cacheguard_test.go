@@ -1,0 +1,245 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// flakyCache is a memory cache posing as a shared one (it can be probed),
+// that can be taken down and can "fail over", counting the calls that reach
+// it.
+type flakyCache struct {
+	mu       sync.Mutex
+	down     bool
+	identity string
+	calls    int
+	clears   int
+	deleted  []string
+	next     *sessioncache.Memory
+}
+
+func (f *flakyCache) enter() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.down {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+func (f *flakyCache) Generation() sessioncache.Generation { return f.next.Generation() }
+
+func (f *flakyCache) Set(ctx context.Context, k string, s *sessioncache.CachedSession, gen sessioncache.Generation) error {
+	if err := f.enter(); err != nil {
+		return err
+	}
+	return f.next.Set(ctx, k, s, gen)
+}
+
+func (f *flakyCache) Get(ctx context.Context, k string) (*sessioncache.CachedSession, error) {
+	if err := f.enter(); err != nil {
+		return nil, err
+	}
+	return f.next.Get(ctx, k)
+}
+
+func (f *flakyCache) Delete(ctx context.Context, keys ...string) error {
+	if err := f.enter(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.deleted = append(f.deleted, keys...)
+	f.mu.Unlock()
+	return f.next.Delete(ctx, keys...)
+}
+
+func (f *flakyCache) Clear(ctx context.Context) error {
+	if err := f.enter(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.clears++
+	f.mu.Unlock()
+	return f.next.Clear(ctx)
+}
+
+func (f *flakyCache) Probe(context.Context) (string, error) {
+	if err := f.enter(); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.identity, nil
+}
+
+func (f *flakyCache) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+// failover changes the identity Probe answers and loses the tombstones and
+// the entries written since snapshot (acknowledged writes a master switch
+// loses), by restoring the snapshot.
+func (f *flakyCache) failover(snapshot *sessioncache.Memory) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.identity += "'"
+	f.next = snapshot
+}
+
+func (f *flakyCache) stats() (calls, clears int, deleted []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls, f.clears, append([]string(nil), f.deleted...)
+}
+
+func newFlakySessions(t *testing.T) (*Service, *flakyCache) {
+	t.Helper()
+	mem, err := sessioncache.NewMemory(100)
+	require.NoError(t, err)
+	f := &flakyCache{next: mem, identity: "master-1"}
+	clock := testenv.NewClock()
+	s, err := New(Config{
+		DB: testenv.SQLiteDB(t), Cache: f, NowFunc: clock.Now,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	require.NotNil(t, s.prober, "a probe-able cache is treated as shared")
+	require.NoError(t, s.SyncCache(context.Background()))
+	return s, f
+}
+
+// newUser inserts a user and returns its id.
+func newUser(t *testing.T, s *Service) entity.ID {
+	t.Helper()
+	u := &entity.User{CreatedAt: s.nowUTC(), UpdatedAt: s.nowUTC(), Identifier: "u@example.com", Verified: true}
+	_, err := s.db.NewInsert().Model(u).Exec(context.Background())
+	require.NoError(t, err)
+	return u.ID
+}
+
+// After a failure no request calls the cache, whatever the time, until a
+// background sync finds it answering: no request waits on a probe.
+func TestCacheGuardSkipsWhileDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, f := newFlakySessions(t)
+	g := s.cache
+	g.set(ctx, "a", &sessioncache.CachedSession{ID: 1}, g.generation())
+	f.setDown(true)
+	require.Nil(t, g.get(ctx, "a"))
+	before, _, _ := f.stats()
+	f.setDown(false)
+	for range 100 {
+		g.set(ctx, "a", &sessioncache.CachedSession{ID: 1}, g.generation())
+		require.Nil(t, g.get(ctx, "a"))
+		require.False(t, g.delete(ctx, "a"))
+	}
+	after, _, _ := f.stats()
+	require.Equal(t, before, after, "no call reaches a cache that is down")
+
+	require.NoError(t, s.SyncCache(ctx))
+	require.NotNil(t, g.get(ctx, "a"), "trusted again after the sync")
+}
+
+// A logout while the cache is down cannot evict the cached session; the
+// eviction waits in the outbox, and the sync applies it BEFORE the cache is
+// read again (finding 11: the guard must not trust the cache before it is
+// clean).
+func TestLostEvictionIsAppliedBeforeReads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, f := newFlakySessions(t)
+	userID := newUser(t, s)
+	cs, err := s.CreateNewAuthenticatedSession(ctx, NewAuthenticatedSession{UserID: userID, AuthenticationStrategy: entity.AuthMethodNative})
+	require.NoError(t, err)
+	key := HashToken(cs.Token)
+	require.NotNil(t, s.cache.get(ctx, key))
+
+	f.setDown(true)
+	require.NoError(t, s.DeleteSessionsByUser(ctx, userID))
+	f.setDown(false)
+	var pending int64
+	pending, err = s.db.NewSelect().Model((*entity.SessionCacheOutbox)(nil)).Where("applied_at IS NULL").Count(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, pending, "the eviction is recorded with the delete")
+	stale, _ := f.next.Get(ctx, key)
+	require.NotNil(t, stale, "the entry is still in the shared cache")
+	require.Nil(t, s.cache.get(ctx, key), "not read while down")
+
+	require.NoError(t, s.SyncCache(ctx))
+	_, _, deleted := f.stats()
+	require.Contains(t, deleted, key)
+	require.Nil(t, s.cache.get(ctx, key))
+	_, err = s.GetSessionFromToken(ctx, cs.Token)
+	require.ErrorIs(t, err, outcome.ErrNotFound)
+	pending, err = s.db.NewSelect().Model((*entity.SessionCacheOutbox)(nil)).Where("applied_at IS NULL").Count(ctx)
+	require.NoError(t, err)
+	require.Zero(t, pending)
+}
+
+// A master switch may lose acknowledged evictions: the sync that sees the
+// new master clears the cache and applies the recent evictions again.
+func TestMasterSwitchReplaysRecentEvictions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, f := newFlakySessions(t)
+	userID := newUser(t, s)
+	cs, err := s.CreateNewAuthenticatedSession(ctx, NewAuthenticatedSession{UserID: userID, AuthenticationStrategy: entity.AuthMethodNative})
+	require.NoError(t, err)
+	key := HashToken(cs.Token)
+
+	// The replica, promoted later, has the entry but not what follows.
+	replica, err := sessioncache.NewMemory(100)
+	require.NoError(t, err)
+	entry, _ := f.next.Get(ctx, key)
+	require.NoError(t, replica.Set(ctx, key, entry, replica.Generation()))
+
+	require.NoError(t, s.DeleteSessionsByUser(ctx, userID)) // applied, then lost
+	f.failover(replica)
+	require.NotNil(t, s.cache.get(ctx, key), "before the sync notices, the lost eviction shows")
+
+	_, clearsBefore, _ := f.stats()
+	require.NoError(t, s.SyncCache(ctx))
+	_, clears, deleted := f.stats()
+	require.Equal(t, clearsBefore+1, clears, "the cache is cleared on a switch")
+	require.Contains(t, deleted, key)
+	require.Nil(t, s.cache.get(ctx, key))
+	_, err = s.GetSessionFromToken(ctx, cs.Token)
+	require.ErrorIs(t, err, outcome.ErrNotFound)
+}
+
+// Applied rows are kept for the replay window, then removed.
+func TestOutboxRowsExpire(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newFlakySessions(t)
+	clock := testenv.NewClock()
+	s.now = clock.Now
+	s.ClearCache(ctx)
+	count := func() int {
+		n, err := s.db.NewSelect().Model((*entity.SessionCacheOutbox)(nil)).Count(ctx)
+		require.NoError(t, err)
+		return int(n)
+	}
+	require.Equal(t, 1, count())
+	require.NoError(t, s.SyncCache(ctx))
+	require.Equal(t, 1, count(), "kept for the replay window")
+	clock.Advance(cacheReplayWindow + time.Second)
+	require.NoError(t, s.SyncCache(ctx))
+	require.Zero(t, count())
+}

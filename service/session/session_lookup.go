@@ -1,0 +1,258 @@
+package session
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shopsession/sessionserver/auth"
+	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/sessioncache"
+)
+
+// GetSessionFromToken is Vendure's getSessionFromToken: it returns the
+// session for a token, or outcome.ErrNotFound.
+//
+// A fresh, unexpired cache entry is returned as is: no database access (a
+// cache-only guest entry is renewed instead of going stale: see
+// session_guest.go). On a miss, a stale entry or an expired one, the
+// session is read with one indexed query (with bound parameters: see
+// sessionQueries); an expired, invalidated or deleted-user session is not
+// found (and its stale cache entry is evicted, unlike Vendure). A found
+// session whose expiry is less than half of SessionDuration away is extended
+// (sliding expiry), then cached with a new cacheExpiry.
+func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error) {
+	if token == "" || len(token) > MaxTokenLength {
+		return nil, outcome.ErrNotFound
+	}
+	key := HashToken(token)
+	now := s.now()
+	cached := s.cache.get(ctx, key)
+	if cached != nil && !cached.IsExpired(now) {
+		if cached.Stored() && !cached.IsStale(now) {
+			return withToken(cached, token), nil
+		}
+		if !cached.Stored() && !s.guestDue(cached, now) {
+			return withToken(cached, token), nil // a cache-only guest (session_guest.go)
+		}
+	}
+	gen := s.cache.generation() // before the read: see the revocation invariant
+	cs, err := s.findSessionByTokenHash(ctx, key)
+	if errors.Is(err, outcome.ErrNotFound) {
+		if cached != nil && !cached.Stored() && !cached.IsExpired(now) && !s.cachedGuestIdle(cached, now) {
+			return s.renewGuest(ctx, key, token, cached, gen), nil
+		}
+		if cached != nil {
+			s.cache.delete(ctx, key)
+		}
+		return nil, outcome.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.cache.set(ctx, key, cs, gen)
+	return withToken(cs, token), nil
+}
+
+// findSessionByTokenHash is Vendure's findSessionByToken: it reads a live
+// session (an expired row is never revived) and applies sliding expiry.
+func (s *Service) findSessionByTokenHash(ctx context.Context, hash string) (*sessioncache.CachedSession, error) {
+	cs, err := s.loadByTokenHash(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	if cs.IsExpired(s.nowUTC()) {
+		return nil, outcome.ErrNotFound
+	}
+	if err := s.updateSessionExpiry(ctx, cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// updateSessionExpiry is Vendure's sliding expiry: a session with less than
+// half of its lifetime left is extended to now + lifetime, in the row and
+// in cs (so the new expiry is what gets cached). Otherwise nothing is
+// written. The lifetime is SessionDuration, or AnonymousSessionDuration
+// for a guest without an active order (see renewal).
+func (s *Service) updateSessionExpiry(ctx context.Context, cs *sessioncache.CachedSession) error {
+	now := s.nowUTC()
+	lifetime, renew := s.renewal(cs, cs.Expires.Sub(now))
+	if !renew {
+		return nil
+	}
+	expires := now.Add(lifetime)
+	if _, err := s.db.NewUpdate().Model((*entity.Session)(nil)).
+		Set("expires = ?", expires).Set("updated_at = ?", now).
+		Where("id = ?", cs.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("extend session: %w", err)
+	}
+	cs.Expires = expires
+	return nil
+}
+
+// renewal is the sliding-expiry rule: the lifetime of a session holding
+// what cs holds, and whether a session with left before it expires is
+// renewed to it now.
+//
+//   - A logged-in session lives SessionDuration and is renewed when less
+//     than half of it is left: Vendure's rule, at most one write per half
+//     lifetime.
+//   - A guest with an active order (a cart worth keeping) lives
+//     SessionDuration too, but is renewed once half of
+//     AnonymousCartIdleTimeout has passed since its last renewal, so a
+//     cart in use is written at least that often and the idle rule (see
+//     idleFor) only ends one unused for between half the cart idle timeout
+//     and all of it (15 to 30 days by default).
+//   - A guest without an active order lives AnonymousSessionDuration. It is
+//     renewed once half of AnonymousIdleTimeout (or of its lifetime, if
+//     shorter) has passed since its last renewal, so a guest in use is
+//     written at least that often and the idle clean-up only removes one
+//     unused for between half the idle timeout and all of it (3.5 to 7
+//     days by default: one write per guest per 3.5 days). One left with a
+//     longer expiry (its order was cleared, or it predates the setting) is
+//     brought back to AnonymousSessionDuration.
+func (s *Service) renewal(cs *sessioncache.CachedSession, left time.Duration) (lifetime time.Duration, renew bool) {
+	if cs.User != nil {
+		return s.duration, left < s.duration/2
+	}
+	if cs.ActiveOrderID != nil {
+		every := min(s.cartIdle, s.duration) / 2
+		return s.duration, left < s.duration-every || left > s.duration
+	}
+	every := min(s.anonIdle, s.anonDuration) / 2
+	return s.anonDuration, left < s.anonDuration-every || left > s.anonDuration
+}
+
+// idleFor is how long a session holding what row holds may go without a
+// row write: AnonymousIdleTimeout for a guest without an active order,
+// AnonymousCartIdleTimeout for one with, no limit (0) for a logged-in
+// session. The lookup does not find a guest idle longer (an idle session
+// is gone whether or not the clean-up has run yet), and the clean-up
+// removes it.
+func (s *Service) idleFor(userID, activeOrderID *entity.ID) time.Duration {
+	switch {
+	case userID != nil:
+		return 0
+	case activeOrderID != nil:
+		return s.cartIdle
+	default:
+		return s.anonIdle
+	}
+}
+
+// sessionRow is one row of the session lookup: a session with one
+// (role, channel) pair of its user, if any.
+type sessionRow struct {
+	ID                     entity.ID  `bun:"id"`
+	TokenHash              string     `bun:"token_hash"`
+	Expires                time.Time  `bun:"expires"`
+	UpdatedAt              time.Time  `bun:"updated_at"`
+	ActiveOrderID          *entity.ID `bun:"active_order_id"`
+	ActiveChannelID        *entity.ID `bun:"active_channel_id"`
+	SessionUserID          *entity.ID `bun:"session_user_id"`
+	AuthenticationStrategy *string    `bun:"authentication_strategy"`
+	UserID                 *entity.ID `bun:"user_id"`
+	Identifier             *string    `bun:"identifier"`
+	Verified               *bool      `bun:"verified"`
+	AdministratorID        *entity.ID `bun:"administrator_id"`
+	RoleID                 *entity.ID `bun:"role_id"`
+	Permissions            *string    `bun:"permissions"`
+	ChannelID              *entity.ID `bun:"channel_id"`
+	ChannelToken           *string    `bun:"channel_token"`
+	ChannelCode            *string    `bun:"channel_code"`
+}
+
+// sessionOfRows serializes the rows of a session lookup (see
+// sessionQueries), and returns the session's token hash too.
+func (s *Service) sessionOfRows(rows []sessionRow) (*sessioncache.CachedSession, string, error) {
+	if len(rows) == 0 {
+		return nil, "", outcome.ErrNotFound
+	}
+	first := rows[0]
+	if first.SessionUserID != nil && first.UserID == nil {
+		return nil, "", outcome.ErrNotFound // the user was deleted
+	}
+	if idle := s.idleFor(first.SessionUserID, first.ActiveOrderID); idle > 0 && s.nowUTC().After(first.UpdatedAt.Add(idle)) {
+		return nil, "", outcome.ErrNotFound // an idle guest (see idleFor)
+	}
+	row := &entity.Session{
+		ID: first.ID, TokenHash: first.TokenHash, Expires: first.Expires,
+		ActiveOrderID: first.ActiveOrderID, ActiveChannelID: first.ActiveChannelID,
+		UserID: first.UserID, AuthenticationStrategy: first.AuthenticationStrategy,
+	}
+	var user *sessioncache.CachedUser
+	if first.UserID != nil {
+		user = &sessioncache.CachedUser{
+			ID:              *first.UserID,
+			Identifier:      deref(first.Identifier),
+			Verified:        deref(first.Verified),
+			IsAdministrator: first.AdministratorID != nil,
+		}
+		user.ChannelPermissions = channelPermissions(rows)
+	}
+	return s.serialize(row, user, s.nowUTC()), first.TokenHash, nil
+}
+
+// channelPermissions merges the (role, channel) rows of a user into one entry
+// per channel: the union of the permissions of every role on that channel, in
+// role order then permission order, sorted by channel id (rows arrive ordered
+// by role id, then channel id). It returns the interned set, shared with
+// every session of the same permissions (see sessioncache.PermissionSet).
+func channelPermissions(rows []sessionRow) sessioncache.PermissionSet {
+	out := []sessioncache.ChannelPermissions{}
+	index := map[entity.ID]int{}
+	seen := map[entity.ID]map[auth.Permission]struct{}{}
+	for _, r := range rows {
+		if r.ChannelID == nil || r.Permissions == nil {
+			continue
+		}
+		i, ok := index[*r.ChannelID]
+		if !ok {
+			i = len(out)
+			index[*r.ChannelID] = i
+			seen[*r.ChannelID] = map[auth.Permission]struct{}{}
+			out = append(out, sessioncache.ChannelPermissions{
+				ID: *r.ChannelID, Token: deref(r.ChannelToken), Code: deref(r.ChannelCode),
+				Permissions: []auth.Permission{},
+			})
+		}
+		var list entity.StringList
+		_ = list.Scan(*r.Permissions)
+		for _, p := range list {
+			perm := auth.Permission(p)
+			if _, dup := seen[*r.ChannelID][perm]; dup {
+				continue
+			}
+			seen[*r.ChannelID][perm] = struct{}{}
+			out[i].Permissions = append(out[i].Permissions, perm)
+		}
+	}
+	slices.SortFunc(out, func(a, b sessioncache.ChannelPermissions) int { return cmp.Compare(a.ID, b.ID) })
+	return sessioncache.NewPermissionSet(out)
+}
+
+// SerializeSession is Vendure's serializeSession: the CachedSession of a
+// session row and its user, with a new cacheExpiry of now + CacheTTL.
+func (s *Service) SerializeSession(row *entity.Session, user *sessioncache.CachedUser) *sessioncache.CachedSession {
+	return s.serialize(row, user, s.nowUTC())
+}
+
+func (s *Service) serialize(row *entity.Session, user *sessioncache.CachedUser, now time.Time) *sessioncache.CachedSession {
+	cs := &sessioncache.CachedSession{
+		CacheExpiry:     float64(now.Add(s.cacheTTL).UnixNano()) / 1e9,
+		ID:              row.ID,
+		Expires:         row.Expires.UTC(),
+		ActiveOrderID:   row.ActiveOrderID,
+		ActiveChannelID: row.ActiveChannelID,
+	}
+	if user != nil {
+		cs.User = user
+		cs.AuthenticationStrategy = deref(row.AuthenticationStrategy)
+	}
+	return cs
+}
