@@ -1,11 +1,8 @@
 package shopapi
 
 import (
-	"errors"
-
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
-	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -16,12 +13,13 @@ type loginUnion interface {
 	model.AuthenticationResult
 }
 
-// loginResult maps a login outcome to the Shop API's unions: what both APIs
-// share (gqlauth.LoginResult), plus NotVerifiedError, which only the Shop
-// API has.
+// loginResult maps a login's answer to the Shop API's unions: the
+// CurrentUser both APIs share (gqlauth.LoginResult), or the member of the
+// outcome (errorResult), NotVerifiedError included, which only the Shop API
+// has.
 func loginResult(cs *sessioncache.CachedSession, err error) (loginUnion, error) {
-	if notVerified, ok := errors.AsType[*outcome.NotVerifiedError](err); ok {
-		return &model.NotVerifiedError{ErrorCode: gqlauth.ErrorCodeNotVerifiedError, Message: notVerified.Error()}, nil
+	if err != nil {
+		return member[loginUnion](err)
 	}
-	return gqlauth.LoginResult(cs, err)
+	return gqlauth.LoginResult(cs, nil)
 }
