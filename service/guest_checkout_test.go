@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/order"
 )
 
@@ -143,5 +145,50 @@ func TestLinkPlacedGuestOrders(t *testing.T) {
 		require.Equal(t, &custID, orders[0].AccountCustomerID, "the placed order joins the account")
 		require.Nil(t, orders[1].AccountCustomerID, "the cart does not")
 		require.True(t, orders[1].Active)
+	})
+}
+
+// Guest orders placed before their address was registered join the account
+// when its verification proves the address: the one whose guest customer
+// the account adopts, and the others through the link (account.Carts).
+func TestVerificationLinksPlacedGuestOrders(t *testing.T) {
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
+		ob := newOrderBundle(t, b, true)
+		var placed []entity.ID
+		for range 2 {
+			p := ob.cart(t)
+			ob.setCustomer(t, p, "early@example.com")
+			_, cs, err := ob.orders.TransitionOrderToState(ob.ctx, p, entity.OrderArrangingPayment)
+			require.NoError(t, err)
+			p.Session = cs
+			o, _, err := ob.orders.AddPaymentToOrder(ob.ctx, p, order.StandardPaymentMethod)
+			require.NoError(t, err)
+			placed = append(placed, o.ID)
+		}
+
+		authn, err := account.NewAuthService(account.AuthConfig{
+			DB: b.db, Sessions: b.sessions, Hasher: b.hasher, NowFunc: b.clock.Now, Orders: ob.orders,
+			RequireVerification: true,
+		})
+		require.NoError(t, err)
+		sink := &tokenSink{}
+		accounts, err := account.New(account.Config{
+			DB: b.db, Auth: authn, Hasher: b.hasher, Notifier: sink, NowFunc: b.clock.Now, RequireVerification: true,
+		})
+		require.NoError(t, err)
+		require.NoError(t, accounts.RegisterCustomerAccount(b.ctx, account.Registration{
+			EmailAddress: "Early@Example.com", FirstName: "E", LastName: "A", Password: "pw-early", ChannelID: b.defaultChannel.ID,
+		}))
+		linked, err := b.db.NewSelect().Model((*entity.Order)(nil)).Where("account_customer_id IS NOT NULL").Count(b.ctx)
+		require.NoError(t, err)
+		require.Zero(t, linked, "an unverified registration links nothing")
+
+		cs, err := accounts.VerifyCustomerAccount(b.ctx, sink.last(t, entity.TokenVerification, "early@example.com"), "", account.LoginRequest{API: auth.ShopAPI, ChannelID: b.defaultChannel.ID})
+		require.NoError(t, err)
+		for _, id := range placed {
+			got, err := ob.orders.OrderForUser(b.ctx, order.Shopper{Session: cs, ChannelID: b.defaultChannel.ID}, id)
+			require.NoError(t, err, "the verified account reads each placed guest order of its address")
+			require.Equal(t, id, got.ID)
+		}
 	})
 }
