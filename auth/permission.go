@@ -82,14 +82,6 @@ func Index(p Permission) (int, bool) {
 	return i, ok
 }
 
-// ByIndex returns All()[i] without copying the list.
-func ByIndex(i int) (Permission, bool) {
-	if i < 0 || i >= len(all) {
-		return "", false
-	}
-	return all[i], true
-}
-
 // Intern returns the Permission named by b. A known name returns the shared
 // constant without allocating; an unknown one is converted as is.
 func Intern(b []byte) Permission {

@@ -56,3 +56,11 @@ func echoID(v any) string {
 	}
 	return s
 }
+
+// SameID reports whether a and b name the same ID, or are both nil.
+func SameID(a, b *ID) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}

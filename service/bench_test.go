@@ -35,7 +35,7 @@ const benchSessions = 10_000
 // it did for the previous lookup and overstates the miss path.
 func BenchmarkGetSessionFromToken(b *testing.B) {
 	b.Run("hit/memory", func(b *testing.B) {
-		mem, err := sessioncache.NewMemory(10000)
+		mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10000})
 		if err != nil {
 			b.Fatal(err)
 		}

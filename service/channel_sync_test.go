@@ -171,7 +171,7 @@ func TestChannelChangesReachOtherInstanceAtSync(t *testing.T) {
 // the change, so no other instance clears it again.
 func TestRoleChangeOnAnotherInstanceClearsUnsharedCache(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
-		mem, err := sessioncache.NewMemory(100)
+		mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 100})
 		require.NoError(t, err)
 		var channels *access.ChannelService
 		sessions, err := session.New(session.Config{

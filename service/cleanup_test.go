@@ -286,7 +286,7 @@ func eachDBAndRecordedCache(t *testing.T, f func(t *testing.T, b *testBundle, re
 
 func newMemory(t *testing.T) *sessioncache.Memory {
 	t.Helper()
-	m, err := sessioncache.NewMemory(10000)
+	m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10000})
 	require.NoError(t, err)
 	return m
 }

@@ -171,7 +171,7 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 		if opts.CacheSize == 0 {
 			opts.CacheSize = 100
 		}
-		mem, err := sessioncache.NewMemory(opts.CacheSize)
+		mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: opts.CacheSize})
 		require.NoError(t, err)
 		b.mem, next = mem, mem
 	}

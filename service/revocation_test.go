@@ -25,7 +25,7 @@ import (
 func revocationCaches(t *testing.T) map[string]func(t *testing.T) sessioncache.Strategy {
 	return map[string]func(t *testing.T) sessioncache.Strategy{
 		"memory": func(t *testing.T) sessioncache.Strategy {
-			m, err := sessioncache.NewMemory(10000)
+			m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10000})
 			require.NoError(t, err)
 			return m
 		},

@@ -15,7 +15,7 @@ func BenchmarkMemoryGet(b *testing.B) {
 	for name, key := range map[string]string{"hex-key": memsizeKey(1), "other-key": "key"} {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
-			m, err := sessioncache.NewMemory(1000)
+			m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 1000})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -64,12 +64,6 @@ type MemoryOptions struct {
 	MaxBytes int64
 }
 
-// NewMemory returns a Memory that holds at most size sessions. It returns an
-// error if size is less than 1.
-func NewMemory(size int) (*Memory, error) {
-	return NewMemoryWithOptions(MemoryOptions{MaxEntries: size})
-}
-
 // NewMemoryWithOptions returns a Memory bounded as o says.
 func NewMemoryWithOptions(o MemoryOptions) (*Memory, error) {
 	if o.MaxEntries < 1 {

@@ -16,11 +16,11 @@ import (
 func TestMemorySize(t *testing.T) {
 	t.Parallel()
 	for _, size := range []int{0, -1} {
-		m, err := sessioncache.NewMemory(size)
+		m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: size})
 		require.Error(t, err, "size %d", size)
 		require.Nil(t, m)
 	}
-	m, err := sessioncache.NewMemory(1)
+	m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 1})
 	require.NoError(t, err)
 	require.NotNil(t, m)
 }
@@ -28,7 +28,7 @@ func TestMemorySize(t *testing.T) {
 func TestMemoryEviction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m, err := sessioncache.NewMemory(3)
+	m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 3})
 	require.NoError(t, err)
 	present := func(key string) bool {
 		t.Helper()
@@ -77,7 +77,7 @@ func TestMemoryEviction(t *testing.T) {
 // does not allow it.
 func TestMemoryGetSharesValueWithoutAllocating(t *testing.T) {
 	ctx := context.Background()
-	m, err := sessioncache.NewMemory(10)
+	m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10})
 	require.NoError(t, err)
 	require.NoError(t, m.Set(ctx, "k", sessioncachetest.FullSession(), m.Generation()))
 	first, err := m.Get(ctx, "k")
@@ -98,7 +98,7 @@ func TestMemoryGetSharesValueWithoutAllocating(t *testing.T) {
 func TestMemoryKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m, err := sessioncache.NewMemory(10)
+	m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10})
 	require.NoError(t, err)
 	lower := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	keys := []string{lower, strings.ToUpper(lower), lower[:63] + "g", lower[:63], "k", ""}

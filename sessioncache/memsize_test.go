@@ -80,7 +80,7 @@ func liveBytesPerEntry(tb testing.TB, n int, build func(int) *sessioncache.Cache
 	tb.Helper()
 	ctx := context.Background()
 	before := liveHeap()
-	m, err := sessioncache.NewMemory(n)
+	m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: n})
 	require.NoError(tb, err)
 	for i := range n {
 		require.NoError(tb, m.Set(ctx, memsizeKey(i), build(i), m.Generation()))

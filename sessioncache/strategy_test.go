@@ -16,7 +16,7 @@ import (
 func TestMemory(t *testing.T) {
 	t.Parallel()
 	sessioncachetest.Exercise(t, func(t *testing.T) sessioncache.Strategy {
-		m, err := sessioncache.NewMemory(1000)
+		m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 1000})
 		require.NoError(t, err)
 		return m
 	})
@@ -59,7 +59,7 @@ func TestPermissionsOn(t *testing.T) {
 }
 
 func TestStoresNothing(t *testing.T) {
-	mem, err := sessioncache.NewMemory(1)
+	mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

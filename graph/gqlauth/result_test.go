@@ -28,7 +28,7 @@ func TestLoginResult(t *testing.T) {
 	res, err = gqlauth.LoginResult(nil, fmt.Errorf("login: %w", &outcome.InvalidCredentialsError{AuthenticationError: "locked"}))
 	require.NoError(t, err)
 	require.Equal(t, &gqlauth.InvalidCredentialsError{Message: "The provided credentials are invalid", AuthenticationError: "locked"}, res)
-	require.Equal(t, gqlauth.ErrorCodeInvalidCredentialsError, res.(*gqlauth.InvalidCredentialsError).ErrorCode())
+	require.Equal(t, gqlauth.ErrorCode("INVALID_CREDENTIALS_ERROR"), res.(*gqlauth.InvalidCredentialsError).ErrorCode())
 
 	// Not every API has a member for these: they are faults, which the
 	// error presenter hides.

@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -47,7 +48,9 @@ type InvalidCredentialsError struct {
 }
 
 // ErrorCode is the code of an ErrorResult, fixed by its type.
-func (*InvalidCredentialsError) ErrorCode() ErrorCode { return ErrorCodeInvalidCredentialsError }
+func (*InvalidCredentialsError) ErrorCode() ErrorCode {
+	return ErrorCode((*outcome.InvalidCredentialsError)(nil).ErrorCode())
+}
 
 // IsErrorResult makes InvalidCredentialsError an ErrorResult.
 func (*InvalidCredentialsError) IsErrorResult() {}
@@ -79,15 +82,6 @@ type AuthenticationInput struct {
 // that), so the Admin API never sends NOT_VERIFIED_ERROR: it has no type
 // that carries it.
 type ErrorCode string
-
-// The codes, as Vendure spells them.
-const (
-	ErrorCodeUnknownError            ErrorCode = "UNKNOWN_ERROR"
-	ErrorCodeNativeAuthStrategyError ErrorCode = "NATIVE_AUTH_STRATEGY_ERROR"
-	ErrorCodeInvalidCredentialsError ErrorCode = "INVALID_CREDENTIALS_ERROR"
-	ErrorCodeNoActiveOrderError      ErrorCode = "NO_ACTIVE_ORDER_ERROR"
-	ErrorCodeNotVerifiedError        ErrorCode = "NOT_VERIFIED_ERROR"
-)
 
 // MarshalGQL implements graphql.Marshaler.
 func (c ErrorCode) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }

@@ -64,7 +64,7 @@ func (s *Service) writeActiveOrder(ctx context.Context, p Shopper, create bool, 
 	if err != nil {
 		return nil, cs, err
 	}
-	if !sameID(newActive, cs.ActiveOrderID) || sessionID != cs.ID {
+	if !entity.SameID(newActive, cs.ActiveOrderID) || sessionID != cs.ID {
 		c := *cs
 		c.ID, c.ActiveOrderID = sessionID, newActive
 		cs = &c
@@ -78,8 +78,9 @@ func (s *Service) writeActiveOrder(ctx context.Context, p Shopper, create bool, 
 // findActiveForWrite locks and loads the active order on the channel (nil
 // if none and !create), creating one when create is set, and points the
 // session at it in t. *active tracks the session's active order, and
-// *sessionID its id: a cache-only guest (session.Service.StoreGuest) gets its
-// row here when the order is created, in t.
+// *sessionID its id: a cache-only guest gets its row here when the order
+// is created, in t. The session's side is the session owner's
+// (session.Service.HoldOrder), reached once.
 func (s *Service) findActiveForWrite(ctx context.Context, t *session.Tx, p Shopper, create bool, active **entity.ID, sessionID *entity.ID) (*entity.Order, error) {
 	if id := p.Session.ActiveOrderID; id != nil {
 		// The usual case: the cached session names the cart.
@@ -91,16 +92,35 @@ func (s *Service) findActiveForWrite(ctx context.Context, t *session.Tx, p Shopp
 			return o, nil
 		}
 	}
-	// Lock the session row: concurrent requests of this session wait here,
-	// and then see the order the first one created.
-	dbActive, sessionExists, stored, err := s.lockSession(ctx, t, p.Session, create, sessionID)
+	var o *entity.Order
+	id, held, err := s.sessions.HoldOrder(ctx, t, p.Session, create, func(held *entity.ID) (*entity.ID, error) {
+		var err error
+		if o, err = s.findOrCreate(ctx, t, p, create, held); err != nil || o == nil {
+			// A stored order on another channel stays on the session
+			// until this channel gets one (one active order per session
+			// per channel, as Vendure); a paid one is unset by the next
+			// read.
+			return held, err
+		}
+		return &o.ID, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	*active = dbActive
-	var o *entity.Order
-	if dbActive != nil {
-		if o, err = s.lockAndLoad(ctx, t, *dbActive, p.ChannelID); err != nil && !errors.Is(err, outcome.ErrNotFound) {
+	*sessionID, *active = id, held
+	return o, nil
+}
+
+// findOrCreate is the order a session holding held works on: held if it is
+// an active order on the channel the shopper reaches, else the logged-in
+// customer's active order there, else (with create) a new one; nil if none.
+func (s *Service) findOrCreate(ctx context.Context, t *session.Tx, p Shopper, create bool, held *entity.ID) (*entity.Order, error) {
+	var (
+		o   *entity.Order
+		err error
+	)
+	if held != nil {
+		if o, err = s.lockAndLoad(ctx, t, *held, p.ChannelID); err != nil && !errors.Is(err, outcome.ErrNotFound) {
 			return nil, err
 		}
 		if o != nil && (!o.Active || !p.reaches(o)) {
@@ -119,60 +139,9 @@ func (s *Service) findActiveForWrite(ctx context.Context, t *session.Tx, p Shopp
 		}
 	}
 	if o == nil && create {
-		if o, err = s.createOrder(ctx, t, p); err != nil {
-			return nil, err
-		}
-	}
-	if o == nil {
-		// A stored order on another channel stays on the session until
-		// this channel gets one (one active order per session per channel,
-		// as Vendure); a paid one is unset by the next read.
-		return nil, nil
-	}
-	if sessionExists && !sameID(dbActive, &o.ID) {
-		id := o.ID
-		*active = &id
-		if err := s.sessions.SetActiveOrderInTx(ctx, t, *sessionID, &id); err != nil {
-			return nil, err
-		}
-	} else if stored {
-		// Stored here, already holding this order (a concurrent request
-		// gave it): the cache still has the cache-only entry.
-		t.OnCommit(func(ctx context.Context) { s.sessions.Recache(ctx, *sessionID) })
+		return s.createOrder(ctx, t, p)
 	}
 	return o, nil
-}
-
-// lockSession locks the row of the shopper's session in t and returns its
-// active order. exists is false when there is no row: a stored session
-// deleted meanwhile, or a cache-only guest when create is false (it holds
-// nothing, so there is nothing to find). With create, a cache-only guest
-// gets its row here (session.Service.StoreGuest): *sessionID is set and
-// stored is true.
-func (s *Service) lockSession(ctx context.Context, t *session.Tx, cs *sessioncache.CachedSession, create bool, sessionID *entity.ID) (active *entity.ID, exists, stored bool, err error) {
-	if !cs.Stored() {
-		if !create {
-			return nil, false, false, nil
-		}
-		id, active, err := s.sessions.StoreGuest(ctx, t, cs)
-		if err != nil {
-			return nil, false, false, err
-		}
-		*sessionID = id
-		return active, true, true, nil
-	}
-	q := t.NewSelect().Model((*entity.Session)(nil)).Column("active_order_id").Where("id = ?", cs.ID)
-	if s.forUpdate {
-		q = q.For("UPDATE")
-	}
-	err = q.Scan(ctx, &active)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, false, nil
-	}
-	if err != nil {
-		return nil, false, false, fmt.Errorf("lock session: %w", err)
-	}
-	return active, true, false, nil
 }
 
 // lockAndLoad locks an order row (PostgreSQL; SQLite has one writer) and
@@ -231,11 +200,4 @@ func customerOfUser(ctx context.Context, t *session.Tx, userID entity.ID) (*enti
 		return nil, fmt.Errorf("find customer: %w", err)
 	}
 	return c, nil
-}
-
-func sameID(a, b *entity.ID) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
 }

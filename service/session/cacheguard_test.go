@@ -109,7 +109,7 @@ func (f *flakyCache) stats() (calls, clears int, deleted []string) {
 
 func newFlakySessions(t *testing.T) (*Service, *flakyCache) {
 	t.Helper()
-	mem, err := sessioncache.NewMemory(100)
+	mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 100})
 	require.NoError(t, err)
 	f := &flakyCache{next: mem, identity: "master-1"}
 	clock := testenv.NewClock()
@@ -204,7 +204,7 @@ func TestMasterSwitchReplaysRecentEvictions(t *testing.T) {
 	key := HashToken(cs.Token)
 
 	// The replica, promoted later, has the entry but not what follows.
-	replica, err := sessioncache.NewMemory(100)
+	replica, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 100})
 	require.NoError(t, err)
 	entry, _ := f.next.Get(ctx, key)
 	require.NoError(t, replica.Set(ctx, key, entry, replica.Generation()))

@@ -122,13 +122,13 @@ func (s *Service) renewGuest(ctx context.Context, key, token string, cached *ses
 	return withToken(&c, token)
 }
 
-// StoreGuest gives a cache-only guest session its row in t, or finds the
+// storeGuest gives a cache-only guest session its row in t, or finds the
 // row a concurrent request gave it, and returns the row's id and active
 // order. The row is locked until t ends (PostgreSQL's ON CONFLICT DO
 // UPDATE locks it; SQLite has one writer), so concurrent first writes of
 // one guest serialize here as they do on a stored session's row. The cache
 // is not touched: the caller re-caches the session after commit.
-func (s *Service) StoreGuest(ctx context.Context, t *Tx, cs *sessioncache.CachedSession) (entity.ID, *entity.ID, error) {
+func (s *Service) storeGuest(ctx context.Context, t *Tx, cs *sessioncache.CachedSession) (entity.ID, *entity.ID, error) {
 	if cs.Token == "" {
 		return 0, nil, fmt.Errorf("store guest session: the session carries no token")
 	}

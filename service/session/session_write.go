@@ -148,7 +148,7 @@ func (s *Service) setRef(ctx context.Context, session *sessioncache.CachedSessio
 		// transaction (session_guest.go).
 		err = RunInTx(ctx, s.db, func(ctx context.Context, t *Tx) error {
 			var err error
-			if sessionID, _, err = s.StoreGuest(ctx, t, session); err != nil {
+			if sessionID, _, err = s.storeGuest(ctx, t, session); err != nil {
 				return err
 			}
 			n, err = update(ctx, t, sessionID)
@@ -215,13 +215,13 @@ func (s *Service) SetActiveOrderInTx(ctx context.Context, t *Tx, sessionID entit
 	if _, err := s.setActiveOrderColumns(q, orderID, now).Exec(ctx); err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
-	t.OnCommit(func(ctx context.Context) { s.Recache(ctx, sessionID) })
+	t.OnCommit(func(ctx context.Context) { s.recache(ctx, sessionID) })
 	return nil
 }
 
-// Recache reads a session and caches it; a session deleted meanwhile is
+// recache reads a session and caches it; a session deleted meanwhile is
 // left out, and a failure only costs the next request a database read.
-func (s *Service) Recache(ctx context.Context, sessionID entity.ID) {
+func (s *Service) recache(ctx context.Context, sessionID entity.ID) {
 	gen := s.cache.generation()
 	cs, hash, err := s.loadByID(ctx, s.db.DB, sessionID)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 func TestSpyConforms(t *testing.T) {
 	t.Parallel()
 	sessioncachetest.Exercise(t, func(t *testing.T) sessioncache.Strategy {
-		m, err := sessioncache.NewMemory(1000)
+		m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 1000})
 		require.NoError(t, err)
 		return sessioncachetest.NewSpy(m)
 	})
@@ -32,7 +32,7 @@ func TestSpyOnNoopConforms(t *testing.T) {
 func TestSpyRecords(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	m, err := sessioncache.NewMemory(10)
+	m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10})
 	require.NoError(t, err)
 	s := sessioncachetest.NewSpy(m)
 	require.Same(t, m, s.Next())
