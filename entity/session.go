@@ -35,7 +35,7 @@ func (s *Session) IsExpired(now time.Time) bool { return !s.Expires.After(now) }
 
 // SessionCacheOutbox is one eviction the shared session cache must apply:
 // the cache key (token hash) of a deleted session, or, with TokenHash nil,
-// a clear of the whole cache. See SessionService.
+// a clear of the whole cache. See session.Service.
 type SessionCacheOutbox struct {
 	bun.BaseModel `bun:"table:session_cache_outbox,alias:sco"`
 

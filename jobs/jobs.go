@@ -1,13 +1,13 @@
 // Package jobs runs the server's background jobs on River
 // (github.com/riverqueue/river): the clean-sessions job, triggered on demand
-// (SessionService.TriggerCleanSessionsJob, the Admin API's
+// (session.Service.TriggerCleanSessionsJob, the Admin API's
 // triggerCleanSessionsJob) and on a schedule that runs once per period
 // across every server instance sharing the database.
 //
 // This file is the package's contract with the rest of the server: the Job
 // shape the Admin API shows (Vendure's Job), and the interfaces on both
 // sides. The package does not import service; the worker reaches
-// SessionService through Cleaner.
+// session.Service through Cleaner.
 package jobs
 
 import (
@@ -129,7 +129,7 @@ type ScheduledTask struct {
 	LastResult      json.RawMessage
 }
 
-// Cleaner is what the clean-sessions worker calls: SessionService's
+// Cleaner is what the clean-sessions worker calls: session.Service's
 // CleanExpiredSessions, bounded by a deadline. It returns how many sessions
 // it removed and whether none that are due remain (false when it stopped at
 // the deadline; the worker then enqueues a follow-up job).

@@ -33,7 +33,7 @@ type Config struct {
 	// included, see migrations.Run). River shares its connections: the
 	// pgx pool on PostgreSQL, the one connection on SQLite.
 	DB *bun.DB
-	// Cleaner removes expired sessions (SessionService).
+	// Cleaner removes expired sessions (session.Service).
 	Cleaner Cleaner
 	// Registrations removes the registrations that expired unverified
 	// (AccountService), once per clean-sessions job that finishes.

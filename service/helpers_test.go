@@ -114,7 +114,7 @@ type bundleOpts struct {
 	// HookClearsCache wires the access-change hook to
 	// SessionService.ClearCache, as the app does.
 	HookClearsCache bool
-	// LazyGuests sets SessionConfig.LazyGuestSessions.
+	// LazyGuests sets session.Config.LazyGuestSessions.
 	LazyGuests bool
 	// AnonymousCartIdleTimeout is the SessionService's (zero: its
 	// default).

@@ -30,7 +30,7 @@ import (
 // must not be modified (copy it first, e.g. to fill in Token).
 //
 // Keys are stored as 32 bytes: a key of 64 lowercase hex digits (what
-// SessionService uses, the SHA-256 of a token) as the bytes it spells, any
+// session.Service uses, the SHA-256 of a token) as the bytes it spells, any
 // other key as its SHA-256. 32 bytes inline instead of a 64-byte string and
 // its header saves ~50 bytes per entry.
 //

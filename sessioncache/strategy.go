@@ -1,12 +1,12 @@
 // Package sessioncache holds the session cache: the Strategy interface that
-// SessionService uses, the CachedSession it stores, the Codec that
+// session.Service uses, the CachedSession it stores, the Codec that
 // serializes it for a shared cache, and three strategies that pass one
 // conformance suite, sessioncachetest.Exercise: Memory (an LRU) and the
 // Redis store (package redisstore, kept apart so that these core types
 // compile without go-redis) all of it, Noop, which stores nothing, the
 // part of it that a strategy storing nothing can meet (see Noop).
 //
-// Keys are chosen by the caller. SessionService keys entries by the hex
+// Keys are chosen by the caller. session.Service keys entries by the hex
 // SHA-256 of the session token, so no strategy ever sees a raw token.
 package sessioncache
 
@@ -68,7 +68,7 @@ type Prober interface {
 
 // CachedSession is what the cache holds for a session, as Vendure's
 // CachedSession. The raw token is not part of it: it is never serialized, and
-// SessionService fills it in from the request when it hands a session out.
+// session.Service fills it in from the request when it hands a session out.
 type CachedSession struct {
 	// CacheExpiry is when this entry goes stale, in Unix seconds (fractional),
 	// as Vendure's cacheExpiry.
@@ -114,7 +114,7 @@ func (s *CachedSession) IsStale(now time.Time) bool {
 // Stored reports whether the session has a database row. A guest session
 // that holds nothing yet (no user, no active order, the channel it was
 // created on) lives in the cache only, with ID 0, until it first holds
-// something; see SessionService.CreateAnonymousSession.
+// something; see session.Service.CreateAnonymousSession.
 func (s *CachedSession) Stored() bool { return s.ID != 0 }
 
 // IsExpired reports whether the session itself has expired at now.

@@ -6,7 +6,7 @@
 // request-context middleware, the transports and the error presenter can
 // all use it without an import cycle. The messages of domain errors that
 // become ErrorResult members (InvalidCredentialsError, …) or carry their own
-// text (ChannelNotFoundError) stay with those errors in package service.
+// text (ChannelNotFoundError) stay with those errors in package service/outcome.
 package gqlerr
 
 import (

@@ -10,7 +10,7 @@ import (
 )
 
 // Resolver holds the services the resolvers call. Resolvers map GraphQL to
-// service calls and back; rules live in package service.
+// service calls and back; rules live in the packages under service/
 type Resolver struct {
 	Auth     *account.AuthService
 	Users    *access.UserService

@@ -204,7 +204,7 @@ func (s *ChannelService) sharedLoad(ctx context.Context) (*channelSnapshot, erro
 // Sync reloads the snapshot when the access version in the database is
 // newer than the one this instance last saw, and reports whether it was (a
 // channel or a role changed, here or on another instance). The session
-// cache sync calls it every second (SessionConfig.AccessSyncFunc).
+// cache sync calls it every second (session.Config.AccessSyncFunc).
 func (s *ChannelService) Sync(ctx context.Context) (changed bool, err error) {
 	version, err := readAccessVersion(ctx, s.db)
 	if err != nil {

@@ -1,6 +1,6 @@
 // Command seedsessions measures the session clean-up at scale: it seeds a
 // PostgreSQL database with a million expired sessions beside a hundred
-// thousand live ones, runs SessionService.CleanExpiredSessions on them
+// thousand live ones, runs session.Service.CleanExpiredSessions on them
 // through the server's own wiring (app.New: the same database pool, cache
 // and outbox as the server), and prints how long it took. With -wrk it
 // also measures the latency of `me` on a running server, once idle and
