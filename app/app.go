@@ -24,7 +24,6 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
 	"github.com/shopsession/sessionserver/graph/shopapi"
-	"github.com/shopsession/sessionserver/internal/redisurl"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
 	"github.com/shopsession/sessionserver/requestctx"
@@ -314,7 +313,7 @@ func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, 
 	if cfg.RedisURL == "" {
 		return nil, nil
 	}
-	ropts, err := redisurl.Parse(cfg.RedisURL)
+	ropts, err := config.ParseRedisURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
@@ -363,7 +362,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 	cfg := a.Config
 
 	// Validated by config.
-	trustedProxies, _ := requestctx.ParseTrustedProxies(cfg.TrustedProxies)
+	trustedProxies, _ := config.ParseTrustedProxies(cfg.TrustedProxies)
 	mw := func(api auth.APIType) func(http.Handler) http.Handler {
 		return requestctx.Middleware(requestctx.Config{
 			APIType: api, Sessions: a.Sessions, Channels: a.Channels, Logger: log,

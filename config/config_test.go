@@ -328,7 +328,7 @@ func TestLoad(t *testing.T) {
 			{"REDIS_URL", "localhost:6379", `REDIS_URL: "localhost:6379" is not a Redis URL (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)`},
 			{"REDIS_URL", "http://cache:6379", `REDIS_URL: "http://cache:6379" is not a Redis URL`},
 			{"REDIS_URL", "redis://:hunter2@cache:port", `REDIS_URL: "redis://xxxxx@cache:port" is not a Redis URL`},
-			// What connecting would refuse, now (internal/redisurl's rules).
+			// What connecting would refuse, now (ParseRedisURL's rules).
 			{"REDIS_URL", "redis://cache:6379?bogus=1", `REDIS_URL: "redis://cache:6379?bogus=1" cannot be used: redis: unexpected option: bogus (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)`},
 			{"REDIS_URL", "redis://:hunter2@cache:6379?dial_timeout=soon", `REDIS_URL: "redis://:xxxxx@cache:6379?dial_timeout=soon" cannot be used: redis: invalid dial_timeout duration`},
 			{"REDIS_URL", "redis://cache:6379/x", `REDIS_URL: "redis://cache:6379/x" cannot be used: redis: invalid database number: "x"`},

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/throttle"
 )
@@ -150,7 +149,7 @@ func (c Config) throttleProblems() []error {
 	if c.Throttle.RedisTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("THROTTLE_REDIS_TIMEOUT: %s is not positive (use a duration greater than zero, such as 100ms)", FormatDuration(c.Throttle.RedisTimeout)))
 	}
-	if _, err := requestctx.ParseTrustedProxies(c.TrustedProxies); err != nil {
+	if _, err := ParseTrustedProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %v (use CIDRs such as 10.0.0.0/8 or 2001:db8::/32, or single addresses, comma-separated)", err))
 	}
 	return errs

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/shopsession/sessionserver/database"
-	"github.com/shopsession/sessionserver/internal/redisurl"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/service"
 	"github.com/shopsession/sessionserver/service/password"
@@ -102,10 +101,10 @@ func (c Config) problems() []error {
 		fail("COOKIE_SAMESITE", "%q is not a SameSite mode (use lax, strict or none)", c.CookieSameSite)
 	}
 	if dialect, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
-		fail("DATABASE_URL", "%q %v (%s)", database.RedactDSN(c.DatabaseURL), err, databaseHint)
+		fail("DATABASE_URL", "%q %v (%s)", redact(c.DatabaseURL), err, databaseHint)
 	} else if dialect == database.Postgres {
 		for _, err := range postgresURLProblems(c.DatabaseURL) {
-			fail("DATABASE_URL", "%q %v", database.RedactDSN(c.DatabaseURL), err)
+			fail("DATABASE_URL", "%q %v", redact(c.DatabaseURL), err)
 		}
 	}
 	positive("DB_QUERY_TIMEOUT", c.DBQueryTimeout)
@@ -144,9 +143,9 @@ func (c Config) problems() []error {
 		// The parser the server connects with: its rules, go-redis's
 		// parameters and their values, all checked now.
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			fail("REDIS_URL", "%q is not a Redis URL (%s)", database.RedactDSN(c.RedisURL), redisHint)
-		} else if _, err := redisurl.Parse(c.RedisURL); err != nil {
-			fail("REDIS_URL", "%q cannot be used: %v (%s)", database.RedactDSN(c.RedisURL), strings.TrimPrefix(err.Error(), "redis URL: "), redisHint)
+			fail("REDIS_URL", "%q is not a Redis URL (%s)", redact(c.RedisURL), redisHint)
+		} else if _, err := ParseRedisURL(c.RedisURL); err != nil {
+			fail("REDIS_URL", "%q cannot be used: %v (%s)", redact(c.RedisURL), strings.TrimPrefix(err.Error(), "redis URL: "), redisHint)
 		}
 	}
 	positive("REMEMBER_ME_DURATION", c.RememberMeDuration)
