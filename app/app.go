@@ -66,6 +66,8 @@ type Options struct {
 
 // App is a built server.
 type App struct {
+	// Config is the configuration New was given, with the defaults of the
+	// packages that use it filled in (WithDefaults).
 	Config   config.Config
 	DB       *bun.DB
 	Cache    sessioncache.Strategy
@@ -95,6 +97,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = WithDefaults(cfg)
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -115,7 +118,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.DB = opts.DB
 	if a.DB == nil {
 		dsn := cfg.DatabaseURL
-		if cfg.DatabaseDialect() == database.SQLite {
+		if cfg.DatabaseDialect() == config.SQLite {
 			dsn = cfg.SQLitePath()
 		}
 		if a.DB, err = database.Open(ctx, cfg.DatabaseDialect(), dsn, database.Options{QueryTimeout: cfg.DBQueryTimeout}); err != nil {
@@ -355,7 +358,7 @@ func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, 
 			},
 		}
 	}
-	return service.NewThrottle(service.ThrottleConfig{Limiter: limiter, Limits: cfg.Throttle.Limits, Logger: log})
+	return service.NewThrottle(service.ThrottleConfig{Limiter: limiter, Limits: serviceLimits(cfg.Throttle.Limits), Logger: log})
 }
 
 func (a *App) newHandler(log *slog.Logger) http.Handler {
