@@ -116,8 +116,8 @@ func serve(ctx context.Context, lookup func(string) (string, bool), stderr io.Wr
 		"shop", fmt.Sprintf("http://localhost:%d%s", cfg.Port, app.ShopPath),
 		"admin", fmt.Sprintf("http://localhost:%d%s", cfg.Port, app.AdminPath),
 		"database", cfg.DatabaseDialect(), "cache", cfg.SessionCacheStrategy,
-		"sessionDuration", config.FormatDuration(cfg.SessionDuration),
-		"sessionCacheTTL", config.FormatDuration(cfg.SessionCacheTTL))
+		"sessionDuration", config.FormatDuration(a.Config.SessionDuration),
+		"sessionCacheTTL", config.FormatDuration(a.Config.SessionCacheTTL))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

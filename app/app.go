@@ -23,7 +23,6 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
 	"github.com/shopsession/sessionserver/graph/shopapi"
-	"github.com/shopsession/sessionserver/internal/redisurl"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
 	"github.com/shopsession/sessionserver/requestctx"
@@ -72,6 +71,8 @@ type Options struct {
 
 // App is a built server.
 type App struct {
+	// Config is the configuration New was given, with the defaults of the
+	// packages that use it filled in (WithDefaults).
 	Config   config.Config
 	DB       *bun.DB
 	Cache    sessioncache.Strategy
@@ -101,6 +102,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = WithDefaults(cfg)
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -121,7 +123,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.DB = opts.DB
 	if a.DB == nil {
 		dsn := cfg.DatabaseURL
-		if cfg.DatabaseDialect() == database.SQLite {
+		if cfg.DatabaseDialect() == config.SQLite {
 			dsn = cfg.SQLitePath()
 		}
 		if a.DB, err = database.Open(ctx, cfg.DatabaseDialect(), dsn, database.Options{QueryTimeout: cfg.DBQueryTimeout}); err != nil {
@@ -315,7 +317,7 @@ func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, 
 	if cfg.RedisURL == "" {
 		return nil, nil
 	}
-	ropts, err := redisurl.Parse(cfg.RedisURL)
+	ropts, err := config.ParseRedisURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
@@ -357,14 +359,14 @@ func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, 
 			},
 		}
 	}
-	return ratelimit.New(ratelimit.Config{Limiter: limiter, Limits: cfg.Throttle.Limits, Logger: log})
+	return ratelimit.New(ratelimit.Config{Limiter: limiter, Limits: serviceLimits(cfg.Throttle.Limits), Logger: log})
 }
 
 func (a *App) newHandler(log *slog.Logger) http.Handler {
 	cfg := a.Config
 
 	// Validated by config.
-	trustedProxies, _ := requestctx.ParseTrustedProxies(cfg.TrustedProxies)
+	trustedProxies, _ := config.ParseTrustedProxies(cfg.TrustedProxies)
 	mw := func(api auth.APIType) func(http.Handler) http.Handler {
 		return requestctx.Middleware(requestctx.Config{
 			APIType: api, Sessions: a.Sessions, Channels: a.Channels, Logger: log,

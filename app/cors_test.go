@@ -11,10 +11,10 @@ import (
 	"github.com/shopsession/sessionserver/config"
 )
 
-// corsConfig is the default configuration with CORS_ORIGINS and
-// TOKEN_METHOD set.
+// corsConfig is the default configuration, as New completes it, with
+// CORS_ORIGINS and TOKEN_METHOD set.
 func corsConfig(origins []string, methods ...string) config.Config {
-	c := config.Defaults()
+	c := WithDefaults(config.Defaults())
 	c.CORSOrigins = origins
 	if len(methods) > 0 {
 		c.TokenMethods = methods

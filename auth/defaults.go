@@ -4,9 +4,10 @@ import "time"
 
 // Vendure's defaults for how a session token travels and how long a session
 // lives (its authOptions and apiOptions). They live here, in the leaf that
-// config, requestctx, service and the test client all import, so each is
-// written once: config.Defaults uses them, and the packages that fill in a
-// zero setting fall back to the same values.
+// requestctx, service, app and the test client all import, so each is
+// written once: the packages that fill in a zero setting fall back to
+// them, and app.WithDefaults reads them for the settings config leaves
+// zero.
 const (
 	// DefaultAuthTokenHeaderKey is the response header that carries a new
 	// session token (Vendure's authOptions.authTokenHeaderKey).

@@ -10,14 +10,25 @@ import (
 //
 // Fields are in alphabetical order. Each one is read by Load from the
 // environment variable named in its comment.
+//
+// A field whose comment says "Zero means the default of …" holds a setting
+// whose default belongs to the package that uses it: Defaults leaves it
+// zero, so does Load while its variable is unset, and that package applies
+// its own default (app.WithDefaults fills them all in, from those
+// packages' constants). The "Defaults to" line names the value and the
+// constant it comes from. A variable that is set must hold a valid value:
+// Load refuses an explicit zero or empty one, as Validate does a negative
+// one.
 type Config struct {
 	// AnonymousCartIdleTimeout is AnonymousIdleTimeout for a guest session
 	// with an active order (a cart): not written for this long, it is no
 	// longer found and the session clean-up removes it. A cart in use is
 	// written at least every half of it. Must be positive. Read from
-	// ANONYMOUS_CART_IDLE_TIMEOUT; a bare number is milliseconds.
+	// ANONYMOUS_CART_IDLE_TIMEOUT; a bare number is milliseconds. Zero means
+	// the default of the session service.
 	//
-	// Defaults to 30d (Vendure keeps a guest's cart for SessionDuration).
+	// Defaults to 30d, service.DefaultAnonymousCartIdleTimeout (Vendure
+	// keeps a guest's cart for SessionDuration).
 	AnonymousCartIdleTimeout time.Duration
 
 	// AnonymousIdleTimeout is how long an anonymous (guest) session without
@@ -25,9 +36,9 @@ type Config struct {
 	// removes it (Vendure hard-codes 7 days). A guest in use is written at
 	// least every half of it, so only an unused one reaches it. Must be
 	// positive. Read from ANONYMOUS_IDLE_TIMEOUT; a bare number is
-	// milliseconds.
+	// milliseconds. Zero means the default of the session service.
 	//
-	// Defaults to 7d.
+	// Defaults to 7d, service.DefaultAnonymousIdleTimeout.
 	AnonymousIdleTimeout time.Duration
 
 	// AnonymousSessionDuration is the lifetime of a new anonymous (guest)
@@ -35,17 +46,19 @@ type Config struct {
 	// order; a guest that gets an active order, or logs in, gets
 	// SessionDuration instead. Capped at SessionDuration (Vendure gives
 	// guests SessionDuration). Must be positive. Read from
-	// ANONYMOUS_SESSION_DURATION; a bare number is milliseconds.
+	// ANONYMOUS_SESSION_DURATION; a bare number is milliseconds. Zero means
+	// the default of the session service.
 	//
-	// Defaults to 30d.
+	// Defaults to 30d, service.DefaultAnonymousSessionDuration.
 	AnonymousSessionDuration time.Duration
 
 	// AuthTokenHeaderKey is the response header that carries a new or changed
 	// session token when the bearer token method is in use, as Vendure's
 	// authOptions.authTokenHeaderKey. It must be a valid HTTP header name.
-	// Read from AUTH_TOKEN_HEADER_KEY.
+	// Read from AUTH_TOKEN_HEADER_KEY. Zero (empty) means the default of
+	// requestctx.
 	//
-	// Defaults to "vendure-auth-token".
+	// Defaults to "vendure-auth-token", auth.DefaultAuthTokenHeaderKey.
 	AuthTokenHeaderKey string
 
 	// BcryptCost is the bcrypt cost (log2 of the number of rounds) used to
@@ -58,34 +71,38 @@ type Config struct {
 	// ChannelTokenKey is the request header, or query-string key, that
 	// selects a channel by its token, as Vendure's
 	// apiOptions.channelTokenKey. It must be a valid HTTP header name. Read
-	// from CHANNEL_TOKEN_KEY.
+	// from CHANNEL_TOKEN_KEY. Zero (empty) means the default of requestctx.
 	//
-	// Defaults to "vendure-token".
+	// Defaults to "vendure-token", auth.DefaultChannelTokenKey.
 	ChannelTokenKey string
 
 	// CleanSessionsBatchSize is how many expired sessions one DELETE of the
 	// clean-sessions job removes, for the periodic job and for
-	// triggerCleanSessionsJob without a batchSize; 1 to 100000. Read from
-	// CLEAN_SESSIONS_BATCH_SIZE.
+	// triggerCleanSessionsJob without a batchSize; 1 to 100000 (the most
+	// the session service takes). Read from CLEAN_SESSIONS_BATCH_SIZE. Zero
+	// means the default of the session service and the job runner.
 	//
-	// Defaults to 1000, Vendure's.
+	// Defaults to 1000, Vendure's: service.DefaultCleanSessionsBatchSize.
 	CleanSessionsBatchSize int
 
 	// CleanSessionsSchedule is when the periodic clean-sessions job runs,
 	// once per run across every instance sharing the database: a
 	// five-field cron expression (minute hour day month weekday) read in
 	// UTC unless it starts with CRON_TZ=Zone, a descriptor such as @daily,
-	// or "off". Read from CLEAN_SESSIONS_SCHEDULE.
+	// or "off". Read from CLEAN_SESSIONS_SCHEDULE. Zero (empty) means the
+	// default of the job runner.
 	//
-	// Defaults to "0 0 * * *" (daily at 00:00, as Vendure's task).
+	// Defaults to "0 0 * * *" (daily at 00:00, as Vendure's task),
+	// jobs.DefaultSchedule.
 	CleanSessionsSchedule string
 
 	// CleanSessionsTimeBudget bounds one clean-sessions job; sessions still
 	// due after it are left to a follow-up job, so a backlog never holds a
 	// worker (or SQLite's one connection) for long. Must be positive. Read
-	// from CLEAN_SESSIONS_TIME_BUDGET; a bare number is milliseconds.
+	// from CLEAN_SESSIONS_TIME_BUDGET; a bare number is milliseconds. Zero
+	// means the default of the job runner.
 	//
-	// Defaults to 1m.
+	// Defaults to 1m, jobs.DefaultTimeBudget.
 	CleanSessionsTimeBudget time.Duration
 
 	// CORSOrigins are the browser origins allowed to send credentials
@@ -111,9 +128,9 @@ type Config struct {
 
 	// CookieName is the name of the session cookie when the cookie token
 	// method is in use. It must be a valid cookie name (an HTTP token). Read
-	// from COOKIE_NAME.
+	// from COOKIE_NAME. Zero (empty) means the default of requestctx.
 	//
-	// Defaults to "session".
+	// Defaults to "session", auth.DefaultCookieName.
 	CookieName string
 
 	// CookieSameSite is the SameSite attribute of the session cookie: "lax",
@@ -154,9 +171,11 @@ type Config struct {
 	// connect timeout and pool-wait bound, and SQLite as its busy timeout.
 	// A stalled or refused database fails the request with
 	// INTERNAL_SERVER_ERROR within it. Must be positive. Read from
-	// DB_QUERY_TIMEOUT; a bare number is milliseconds.
+	// DB_QUERY_TIMEOUT; a bare number is milliseconds. Zero means the
+	// default of database (which the services, the job runner and the
+	// request middleware share).
 	//
-	// Defaults to 5s.
+	// Defaults to 5s, database.DefaultQueryTimeout.
 	DBQueryTimeout time.Duration
 
 	// DefaultChannelToken is the token given to the default channel when it
@@ -243,35 +262,39 @@ type Config struct {
 	LogLevel slog.Level
 
 	// MaxQueryAliases is the most aliased fields one GraphQL document may
-	// hold (after fragment expansion). Read from MAX_QUERY_ALIASES.
+	// hold (after fragment expansion). Read from MAX_QUERY_ALIASES. Zero
+	// means the default of gqlutil.
 	//
-	// Defaults to 30.
+	// Defaults to 30, gqlutil.DefaultMaxAliases.
 	MaxQueryAliases int
 
 	// MaxQueryDepth is the deepest selection one GraphQL operation may
-	// nest (the root fields are depth 1). Read from MAX_QUERY_DEPTH.
+	// nest (the root fields are depth 1). Read from MAX_QUERY_DEPTH. Zero
+	// means the default of gqlutil.
 	//
-	// Defaults to 15.
+	// Defaults to 15, gqlutil.DefaultMaxDepth.
 	MaxQueryDepth int
 
 	// MaxQueryFields is the most fields one GraphQL operation may select,
 	// counting each fragment spread as the fields it expands to. Read from
-	// MAX_QUERY_FIELDS.
+	// MAX_QUERY_FIELDS. Zero means the default of gqlutil.
 	//
-	// Defaults to 1000.
+	// Defaults to 1000, gqlutil.DefaultMaxFields.
 	MaxQueryFields int
 
 	// MaxQueryFragments is the most fragment definitions one GraphQL
 	// document may hold: GraphQL validation does work quadratic in their
-	// number. Read from MAX_QUERY_FRAGMENTS.
+	// number. Read from MAX_QUERY_FRAGMENTS. Zero means the default of
+	// gqlutil.
 	//
-	// Defaults to 100.
+	// Defaults to 100, gqlutil.DefaultMaxFragments.
 	MaxQueryFragments int
 
 	// MaxQueryTokens is the most lexical tokens the parser reads from one
-	// GraphQL document before refusing it. Read from MAX_QUERY_TOKENS.
+	// GraphQL document before refusing it. Read from MAX_QUERY_TOKENS. Zero
+	// means the default of gqlutil.
 	//
-	// Defaults to 15000.
+	// Defaults to 15000, gqlutil.DefaultMaxTokens.
 	MaxQueryTokens int
 
 	// PasswordHashConcurrency is how many password hashes (bcrypt) may run
@@ -286,9 +309,10 @@ type Config struct {
 	// requestPasswordReset) can be used. Vendure uses its verification
 	// token duration for these too; a reset token sets a password, so it
 	// lives shorter here. Must be positive. Read from
-	// PASSWORD_RESET_TOKEN_DURATION; a bare number is milliseconds.
+	// PASSWORD_RESET_TOKEN_DURATION; a bare number is milliseconds. Zero
+	// means the default of the account service.
 	//
-	// Defaults to 1h.
+	// Defaults to 1h, service.DefaultPasswordResetTokenDuration.
 	PasswordResetTokenDuration time.Duration
 
 	// Playground serves the GraphQL playground (GraphiQL) on GET requests to
@@ -304,9 +328,9 @@ type Config struct {
 	Port int
 
 	// RedisURL is the Redis server, as redis://[user:password@]host:port[/db]
-	// or rediss://… for TLS. Empty means no Redis. When set, the session
-	// cache uses Redis unless SessionCacheStrategy says otherwise. Read from
-	// REDIS_URL.
+	// or rediss://… for TLS, or a Sentinel or Cluster (see ParseRedisURL).
+	// Empty means no Redis. When set, the session cache uses Redis unless
+	// SessionCacheStrategy says otherwise. Read from REDIS_URL.
 	//
 	// Defaults to "" (no Redis).
 	RedisURL string
@@ -315,9 +339,9 @@ type Config struct {
 	// when a client logs in with rememberMe: true. Without rememberMe the
 	// cookie lasts for the browser session. As in Vendure it is independent
 	// of SessionDuration. Must be positive. Read from REMEMBER_ME_DURATION;
-	// a bare number is milliseconds.
+	// a bare number is milliseconds. Zero means the default of requestctx.
 	//
-	// Defaults to 1y (365.25 days).
+	// Defaults to 1y (365.25 days), auth.DefaultRememberMeDuration.
 	RememberMeDuration time.Duration
 
 	// RequestTimeout bounds one HTTP request: its context is cancelled at
@@ -370,25 +394,27 @@ type Config struct {
 	// SessionCacheTTL is how long a session stays in the cache before it is
 	// read from the database again, as Vendure's authOptions.sessionCacheTTL.
 	// Must be positive. Read from SESSION_CACHE_TTL; a bare number is
-	// seconds, as in Vendure.
+	// seconds, as in Vendure. Zero means the default of the session service.
 	//
-	// Defaults to 300s.
+	// Defaults to 300s, auth.DefaultSessionCacheTTL.
 	SessionCacheTTL time.Duration
 
 	// SessionCacheTimeout bounds every session-cache call. A call that takes
 	// longer is treated as a cache miss (or a failed write), so a slow cache
 	// cannot stall requests. Must be positive. Read from
-	// SESSION_CACHE_TIMEOUT; a bare number is milliseconds.
+	// SESSION_CACHE_TIMEOUT; a bare number is milliseconds. Zero means the
+	// default of redisstore.
 	//
-	// Defaults to 50ms, Vendure's fixed timeout.
+	// Defaults to 50ms, Vendure's fixed timeout:
+	// redisstore.DefaultOperationTimeout.
 	SessionCacheTimeout time.Duration
 
 	// SessionDuration is how long a session lives without being used. Each
 	// use past the halfway point extends it by this much again. Must be
 	// positive. Read from SESSION_DURATION; a bare number is milliseconds,
-	// as in Vendure.
+	// as in Vendure. Zero means the default of the session service.
 	//
-	// Defaults to 1y (365.25 days), Vendure's '1y'.
+	// Defaults to 1y (365.25 days), Vendure's '1y': auth.DefaultSessionDuration.
 	SessionDuration time.Duration
 
 	// ShutdownTimeout is how long a graceful shutdown waits for in-flight
@@ -417,7 +443,8 @@ type Config struct {
 	// registrations and guest checkout per client address and per
 	// identifier: THROTTLE and THROTTLE_* (see ThrottleConfig).
 	//
-	// Defaults to DefaultThrottle() (on).
+	// Defaults to on, with the defaults of the packages that apply each rule
+	// (see ThrottleConfig).
 	Throttle ThrottleConfig
 
 	// TokenMethods are the ways a client may send its session token, in order
@@ -434,7 +461,8 @@ type Config struct {
 	// TrustedProxies are the proxies (CIDRs, or single addresses) whose
 	// X-Forwarded-For header names the client; from any other peer the
 	// header is ignored and the client is the connection's peer. Read from
-	// TRUSTED_PROXIES as a comma-separated list.
+	// TRUSTED_PROXIES as a comma-separated list; ParseTrustedProxies reads
+	// them.
 	//
 	// Defaults to empty (no proxy is trusted).
 	TrustedProxies []string
@@ -444,8 +472,8 @@ type Config struct {
 	// refreshCustomerVerification) can be used, as Vendure's
 	// authOptions.verificationTokenDuration. Must be positive. Read from
 	// VERIFICATION_TOKEN_DURATION; a bare number is milliseconds, as in
-	// Vendure.
+	// Vendure. Zero means the default of the account service.
 	//
-	// Defaults to 7d.
+	// Defaults to 7d, service.DefaultVerificationTokenDuration.
 	VerificationTokenDuration time.Duration
 }

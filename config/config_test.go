@@ -32,60 +32,41 @@ func problems(t *testing.T, err error) []string {
 	return msgs
 }
 
+// TestDefaults checks the values config chooses itself; the fields whose
+// defaults belong to the packages that use them are zero here, and app's
+// TestWithDefaults checks what they come to.
 func TestDefaults(t *testing.T) {
 	t.Parallel()
 
 	c := Defaults()
 	require.NoError(t, c.Validate())
 	require.Equal(t, Config{
-
-		AnonymousCartIdleTimeout:   30 * 24 * time.Hour,
-		AnonymousIdleTimeout:       7 * 24 * time.Hour,
-		AnonymousSessionDuration:   30 * 24 * time.Hour,
-		AuthTokenHeaderKey:         "vendure-auth-token",
-		BcryptCost:                 12,
-		ChannelTokenKey:            "vendure-token",
-		CleanSessionsBatchSize:     1000,
-		CleanSessionsSchedule:      "0 0 * * *",
-		CleanSessionsTimeBudget:    time.Minute,
-		CookieName:                 "session",
-		CookieSameSite:             "lax",
-		CookieSecure:               false,
-		DatabaseURL:                "",
-		DBQueryTimeout:             5 * time.Second,
-		DefaultChannelToken:        "",
-		GuestSessions:              "lazy",
-		GuestAddressLimit:          300,
-		GuestAddressWindow:         5 * time.Minute,
-		GuestCacheLimit:            100000,
-		Introspection:              true,
-		LogLevel:                   slog.LevelInfo,
-		LogoutScope:                "all",
-		MaxQueryAliases:            30,
-		MaxQueryDepth:              15,
-		MaxQueryFields:             1000,
-		MaxQueryFragments:          100,
-		MaxQueryTokens:             15000,
-		OrderMergeStrategy:         "MergeOrdersStrategy",
-		PasswordHashConcurrency:    max(1, runtime.NumCPU()/2),
-		PasswordResetTokenDuration: time.Hour,
-		Playground:                 true,
-		Port:                       3000,
-		RedisURL:                   "",
-		RememberMeDuration:         31557600000 * time.Millisecond,
-		RequestTimeout:             15 * time.Second,
-		RequireVerification:        true,
-		SessionCacheSize:           100000,
-		SessionCacheStrategy:       "memory",
-		SessionCacheTTL:            300 * time.Second,
-		SessionCacheTimeout:        50 * time.Millisecond,
-		SessionDuration:            31557600000 * time.Millisecond,
-		ShutdownTimeout:            10 * time.Second,
-		SuperadminIdentifier:       "superadmin",
-		SuperadminPassword:         "superadmin",
-		Throttle:                   DefaultThrottle(),
-		TokenMethods:               []string{"cookie", "bearer"},
-		VerificationTokenDuration:  7 * 24 * time.Hour,
+		BcryptCost:              12,
+		CookieSameSite:          "lax",
+		CookieSecure:            false,
+		DatabaseURL:             "",
+		DefaultChannelToken:     "",
+		GuestSessions:           "lazy",
+		GuestAddressLimit:       300,
+		GuestAddressWindow:      5 * time.Minute,
+		GuestCacheLimit:         100000,
+		Introspection:           true,
+		LogLevel:                slog.LevelInfo,
+		LogoutScope:             "all",
+		OrderMergeStrategy:      "MergeOrdersStrategy",
+		PasswordHashConcurrency: max(1, runtime.NumCPU()/2),
+		Playground:              true,
+		Port:                    3000,
+		RedisURL:                "",
+		RequestTimeout:          15 * time.Second,
+		RequireVerification:     true,
+		SessionCacheSize:        100000,
+		SessionCacheStrategy:    "memory",
+		ShutdownTimeout:         10 * time.Second,
+		SuperadminIdentifier:    "superadmin",
+		SuperadminPassword:      "superadmin",
+		Throttle:                ThrottleConfig{Enabled: true},
+		TokenMethods:            []string{"cookie", "bearer"},
 	}, c)
 	require.Equal(t, "sqlite", c.DatabaseDialect())
 	require.Equal(t, "./data/sessionserver.db", c.SQLitePath())
@@ -328,7 +309,7 @@ func TestLoad(t *testing.T) {
 			{"REDIS_URL", "localhost:6379", `REDIS_URL: "localhost:6379" is not a Redis URL (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)`},
 			{"REDIS_URL", "http://cache:6379", `REDIS_URL: "http://cache:6379" is not a Redis URL`},
 			{"REDIS_URL", "redis://:hunter2@cache:port", `REDIS_URL: "redis://xxxxx@cache:port" is not a Redis URL`},
-			// What connecting would refuse, now (internal/redisurl's rules).
+			// What connecting would refuse, now (ParseRedisURL's rules).
 			{"REDIS_URL", "redis://cache:6379?bogus=1", `REDIS_URL: "redis://cache:6379?bogus=1" cannot be used: redis: unexpected option: bogus (use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis)`},
 			{"REDIS_URL", "redis://:hunter2@cache:6379?dial_timeout=soon", `REDIS_URL: "redis://:xxxxx@cache:6379?dial_timeout=soon" cannot be used: redis: invalid dial_timeout duration`},
 			{"REDIS_URL", "redis://cache:6379/x", `REDIS_URL: "redis://cache:6379/x" cannot be used: redis: invalid database number: "x"`},
@@ -595,17 +576,39 @@ func TestValidate(t *testing.T) {
 			names = append(names, name)
 		}
 		// LOG_LEVEL is not among them: the zero slog.Level is slog.LevelInfo.
+		// Nor are the fields whose zero means their consumer's default
+		// (consumerDefaulted below).
 		require.ElementsMatch(t, []string{
-			"ANONYMOUS_CART_IDLE_TIMEOUT", "ANONYMOUS_IDLE_TIMEOUT", "ANONYMOUS_SESSION_DURATION", "GUEST_ADDRESS_WINDOW",
-			"AUTH_TOKEN_HEADER_KEY", "BCRYPT_COST", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "GUEST_SESSIONS", "LOGOUT_SCOPE", "ORDER_MERGE_STRATEGY",
-			"CLEAN_SESSIONS_BATCH_SIZE", "CLEAN_SESSIONS_SCHEDULE", "CLEAN_SESSIONS_TIME_BUDGET",
-			"PORT", "REMEMBER_ME_DURATION", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY",
-			"SESSION_CACHE_TTL", "SESSION_CACHE_TIMEOUT", "SESSION_DURATION", "SHUTDOWN_TIMEOUT",
+			"GUEST_ADDRESS_WINDOW", "BCRYPT_COST", "GUEST_SESSIONS", "LOGOUT_SCOPE", "ORDER_MERGE_STRATEGY",
+			"PORT", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
-			"COOKIE_SAMESITE", "DB_QUERY_TIMEOUT", "MAX_QUERY_ALIASES", "MAX_QUERY_DEPTH", "MAX_QUERY_FIELDS",
-			"MAX_QUERY_FRAGMENTS", "MAX_QUERY_TOKENS", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT", "THROTTLE_MEMORY_KEYS", "THROTTLE_REDIS_TIMEOUT",
-			"PASSWORD_RESET_TOKEN_DURATION", "VERIFICATION_TOKEN_DURATION",
+			"COOKIE_SAMESITE", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",
 		}, names)
+	})
+
+	// A field its consumer defaults may be zero in a Config built in code,
+	// not negative; its variable, when set, may not be zero or empty.
+	t.Run("ZeroMeansTheConsumersDefault", func(t *testing.T) {
+		t.Parallel()
+
+		zero := Defaults()
+		require.NoError(t, zero.Validate())
+		for name, set := range consumerDefaulted {
+			c := Defaults()
+			set(&c, -1)
+			require.ErrorContains(t, c.Validate(), name+": ", "a negative %s", name)
+
+			_, err := Load(env(map[string]string{name: "0"}))
+			msgs := problems(t, err)
+			require.Len(t, msgs, 1, "%q", msgs)
+			require.True(t, strings.HasPrefix(msgs[0], name+": 0"), "%s=0: %q", name, msgs[0])
+		}
+		for _, name := range []string{"AUTH_TOKEN_HEADER_KEY", "CHANNEL_TOKEN_KEY", "COOKIE_NAME", "CLEAN_SESSIONS_SCHEDULE"} {
+			_, err := Load(env(map[string]string{name: ""}))
+			msgs := problems(t, err)
+			require.Len(t, msgs, 1, "%q", msgs)
+			require.True(t, strings.HasPrefix(msgs[0], name+`: ""`), "%s empty: %q", name, msgs[0])
+		}
 	})
 
 	t.Run("CookieAndCORS", func(t *testing.T) {
@@ -706,4 +709,28 @@ func TestSessionCacheMaxBytes(t *testing.T) {
 	c := Defaults()
 	c.SessionCacheMaxBytes = -1
 	require.ErrorContains(t, c.Validate(), "SESSION_CACHE_MAX_BYTES: -1 is negative")
+}
+
+// consumerDefaulted sets, by variable, each number whose zero value means
+// its consumer's default.
+var consumerDefaulted = map[string]func(*Config, int){
+	"ANONYMOUS_CART_IDLE_TIMEOUT":   func(c *Config, n int) { c.AnonymousCartIdleTimeout = time.Duration(n) },
+	"ANONYMOUS_IDLE_TIMEOUT":        func(c *Config, n int) { c.AnonymousIdleTimeout = time.Duration(n) },
+	"ANONYMOUS_SESSION_DURATION":    func(c *Config, n int) { c.AnonymousSessionDuration = time.Duration(n) },
+	"CLEAN_SESSIONS_BATCH_SIZE":     func(c *Config, n int) { c.CleanSessionsBatchSize = n },
+	"CLEAN_SESSIONS_TIME_BUDGET":    func(c *Config, n int) { c.CleanSessionsTimeBudget = time.Duration(n) },
+	"DB_QUERY_TIMEOUT":              func(c *Config, n int) { c.DBQueryTimeout = time.Duration(n) },
+	"MAX_QUERY_ALIASES":             func(c *Config, n int) { c.MaxQueryAliases = n },
+	"MAX_QUERY_DEPTH":               func(c *Config, n int) { c.MaxQueryDepth = n },
+	"MAX_QUERY_FIELDS":              func(c *Config, n int) { c.MaxQueryFields = n },
+	"MAX_QUERY_FRAGMENTS":           func(c *Config, n int) { c.MaxQueryFragments = n },
+	"MAX_QUERY_TOKENS":              func(c *Config, n int) { c.MaxQueryTokens = n },
+	"PASSWORD_RESET_TOKEN_DURATION": func(c *Config, n int) { c.PasswordResetTokenDuration = time.Duration(n) },
+	"REMEMBER_ME_DURATION":          func(c *Config, n int) { c.RememberMeDuration = time.Duration(n) },
+	"SESSION_CACHE_TTL":             func(c *Config, n int) { c.SessionCacheTTL = time.Duration(n) },
+	"SESSION_CACHE_TIMEOUT":         func(c *Config, n int) { c.SessionCacheTimeout = time.Duration(n) },
+	"SESSION_DURATION":              func(c *Config, n int) { c.SessionDuration = time.Duration(n) },
+	"THROTTLE_MEMORY_KEYS":          func(c *Config, n int) { c.Throttle.MemoryKeys = n },
+	"THROTTLE_REDIS_TIMEOUT":        func(c *Config, n int) { c.Throttle.RedisTimeout = time.Duration(n) },
+	"VERIFICATION_TOKEN_DURATION":   func(c *Config, n int) { c.VerificationTokenDuration = time.Duration(n) },
 }

@@ -4,13 +4,11 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-
-	"github.com/shopsession/sessionserver/database"
 )
 
-// DatabaseDialect returns database.SQLite or database.Postgres, the kind
-// of database DatabaseURL names, or "" when DatabaseURL is not valid
-// (Validate reports why).
+// DatabaseDialect returns SQLite or Postgres, the kind of database
+// DatabaseURL names, or "" when DatabaseURL is not valid (Validate reports
+// why).
 func (c Config) DatabaseDialect() string {
 	dialect, _, err := parseDatabaseURL(c.DatabaseURL)
 	if err != nil {
@@ -21,10 +19,10 @@ func (c Config) DatabaseDialect() string {
 
 // SQLitePath returns the SQLite file DatabaseURL names: DefaultSQLitePath
 // when it is empty, PATH for sqlite://PATH or file:PATH. It returns "" when
-// DatabaseDialect is not database.SQLite.
+// DatabaseDialect is not SQLite.
 func (c Config) SQLitePath() string {
 	dialect, path, err := parseDatabaseURL(c.DatabaseURL)
-	if err != nil || dialect != database.SQLite {
+	if err != nil || dialect != SQLite {
 		return ""
 	}
 	return path
@@ -34,7 +32,7 @@ func (c Config) SQLitePath() string {
 // file path. Errors are phrases that follow the quoted URL.
 func parseDatabaseURL(raw string) (dialect, sqlitePath string, err error) {
 	if raw == "" {
-		return database.SQLite, DefaultSQLitePath, nil
+		return SQLite, DefaultSQLitePath, nil
 	}
 	scheme, rest, _ := strings.Cut(raw, ":")
 	switch strings.ToLower(scheme) {
@@ -49,7 +47,7 @@ func parseDatabaseURL(raw string) (dialect, sqlitePath string, err error) {
 		if _, err := url.Parse(raw); err != nil {
 			return "", "", errors.New("is not a valid URL")
 		}
-		return database.Postgres, "", nil
+		return Postgres, "", nil
 	case "sqlite":
 		path, ok := strings.CutPrefix(rest, "//")
 		if !ok {
@@ -74,5 +72,5 @@ func parseDatabaseURL(raw string) (dialect, sqlitePath string, err error) {
 	if strings.Contains(sqlitePath, "?") {
 		return "", "", errors.New("has query parameters, which are not supported")
 	}
-	return database.SQLite, sqlitePath, nil
+	return SQLite, sqlitePath, nil
 }

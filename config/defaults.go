@@ -4,24 +4,10 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
-
-	"github.com/shopsession/sessionserver/auth"
-	"github.com/shopsession/sessionserver/database"
-	"github.com/shopsession/sessionserver/graph/gqlutil"
-	"github.com/shopsession/sessionserver/jobs"
-	"github.com/shopsession/sessionserver/service/account"
-	"github.com/shopsession/sessionserver/service/session"
-	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 )
 
 // DefaultSQLitePath is the database used when DatabaseURL is empty.
 const DefaultSQLitePath = "./data/sessionserver.db"
-
-// DefaultCleanSessionsTimeBudget is one clean-sessions job's budget: at a
-// few milliseconds per batch of 1000 that is millions of sessions, while a
-// leadership change, a deploy or a shutdown waits at most this long for
-// the job (SHUTDOWN_TIMEOUT cancels it sooner, and it is retried).
-const DefaultCleanSessionsTimeBudget = time.Minute
 
 // Defaults of the guest-session limits. 300 new sessions per 5 minutes is
 // one a second from one address, sustained: far more than a household or
@@ -38,61 +24,39 @@ const (
 
 // Defaults returns the configuration used when no environment variable is
 // set. It is valid as it stands.
+//
+// It sets the fields whose defaults are the server's own choices. The
+// fields whose defaults belong to the package that uses them stay zero,
+// and that package applies its default (see Config): the durations and
+// limits of sessions (service, auth), the header and cookie names
+// (requestctx, auth), the GraphQL document limits (gqlutil), the
+// clean-sessions job's schedule, batch size and time budget (jobs,
+// service), DB_QUERY_TIMEOUT (database), SESSION_CACHE_TIMEOUT
+// (redisstore), and the throttle's rates, key bound and Redis timeout
+// (service, throttle).
 func Defaults() Config {
 	return Config{
-		// Guest sessions (a group of their own, so that adding them did
-		// not realign every line below).
-
-		AnonymousCartIdleTimeout:   session.DefaultAnonymousCartIdleTimeout,
-		AnonymousIdleTimeout:       session.DefaultAnonymousIdleTimeout,
-		AnonymousSessionDuration:   session.DefaultAnonymousSessionDuration,
-		AuthTokenHeaderKey:         auth.DefaultAuthTokenHeaderKey,
-		BcryptCost:                 12,
-		ChannelTokenKey:            auth.DefaultChannelTokenKey,
-		CleanSessionsBatchSize:     session.DefaultCleanSessionsBatchSize,
-		CleanSessionsSchedule:      jobs.DefaultSchedule,
-		CleanSessionsTimeBudget:    DefaultCleanSessionsTimeBudget,
-		CORSOrigins:                nil,
-		CookieDomain:               "",
-		CookieName:                 auth.DefaultCookieName,
-		CookieSameSite:             "lax",
-		CookieSecure:               false,
-		DatabaseURL:                "",
-		DBQueryTimeout:             database.DefaultQueryTimeout,
-		DefaultChannelToken:        "",
-		Introspection:              true,
-		LogLevel:                   slog.LevelInfo,
-		LogoutScope:                LogoutAll,
-		GuestSessions:              GuestLazy,
-		GuestAddressLimit:          DefaultGuestAddressLimit,
-		GuestAddressWindow:         DefaultGuestAddressWindow,
-		GuestCacheLimit:            DefaultGuestCacheLimit,
-		MaxQueryAliases:            gqlutil.DefaultMaxAliases,
-		MaxQueryDepth:              gqlutil.DefaultMaxDepth,
-		MaxQueryFields:             gqlutil.DefaultMaxFields,
-		MaxQueryFragments:          gqlutil.DefaultMaxFragments,
-		MaxQueryTokens:             gqlutil.DefaultMaxTokens,
-		OrderMergeStrategy:         MergeOrdersStrategy,
-		PasswordHashConcurrency:    max(1, runtime.NumCPU()/2),
-		PasswordResetTokenDuration: account.DefaultPasswordResetTokenDuration,
-		Playground:                 true,
-		Port:                       3000,
-		RedisURL:                   "",
-		RememberMeDuration:         auth.DefaultRememberMeDuration,
-		RequestTimeout:             15 * time.Second,
-		RequireVerification:        true,
-		SessionCacheSize:           100000,
-		SessionCacheMaxBytes:       0,
-		SessionCacheStrategy:       CacheMemory,
-		SessionCacheTTL:            auth.DefaultSessionCacheTTL,
-		SessionCacheTimeout:        redisstore.DefaultOperationTimeout,
-		SessionDuration:            auth.DefaultSessionDuration,
-		ShutdownTimeout:            10 * time.Second,
-		SuperadminIdentifier:       "superadmin",
-		SuperadminPassword:         "superadmin",
-		Throttle:                   DefaultThrottle(),
-		TokenMethods:               []string{TokenCookie, TokenBearer},
-		TrustedProxies:             nil,
-		VerificationTokenDuration:  account.DefaultVerificationTokenDuration,
+		BcryptCost:              12,
+		CookieSameSite:          "lax",
+		GuestAddressLimit:       DefaultGuestAddressLimit,
+		GuestAddressWindow:      DefaultGuestAddressWindow,
+		GuestCacheLimit:         DefaultGuestCacheLimit,
+		GuestSessions:           GuestLazy,
+		Introspection:           true,
+		LogLevel:                slog.LevelInfo,
+		LogoutScope:             LogoutAll,
+		OrderMergeStrategy:      MergeOrdersStrategy,
+		PasswordHashConcurrency: max(1, runtime.NumCPU()/2),
+		Playground:              true,
+		Port:                    3000,
+		RequestTimeout:          15 * time.Second,
+		RequireVerification:     true,
+		SessionCacheSize:        100000,
+		SessionCacheStrategy:    CacheMemory,
+		ShutdownTimeout:         10 * time.Second,
+		SuperadminIdentifier:    "superadmin",
+		SuperadminPassword:      "superadmin",
+		Throttle:                ThrottleConfig{Enabled: true},
+		TokenMethods:            []string{TokenCookie, TokenBearer},
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/shopsession/sessionserver/auth"
 )
 
 // Calendar units as the npm ms package defines them: a day is 24 hours, a
@@ -15,7 +13,7 @@ import (
 const (
 	day  = 24 * time.Hour
 	week = 7 * day
-	year = auth.Year // 365.25 days, 31 557 600 000 ms
+	year = 365*day + 6*time.Hour // 365.25 days, 31 557 600 000 ms
 )
 
 // durationUnits maps every unit spelling that ms accepts (lower case) to its

@@ -19,7 +19,9 @@ import (
 // A variable that is set is used even when empty, so a missing secret in
 // SUPERADMIN_PASSWORD=${SECRET} is an error rather than a silent default. For
 // DATABASE_URL, REDIS_URL, DEFAULT_CHANNEL_TOKEN and SESSION_CACHE_STRATEGY
-// the empty string has the meaning given in the field's comment. Numbers,
+// the empty string has the meaning given in the field's comment. A field
+// whose consumer applies its default (see Config) stays zero while its
+// variable is unset; set to zero or empty, the variable is an error. Numbers,
 // booleans, durations, URLs and the words of LOG_LEVEL,
 // SESSION_CACHE_STRATEGY and TOKEN_METHOD may have white space around them;
 // names, tokens and the superadmin credentials are taken exactly as given.
@@ -111,8 +113,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("VERIFICATION_TOKEN_DURATION", time.Millisecond, &c.VerificationTokenDuration)
 
 	// A value that failed to parse kept its (valid) default, so Validate does
-	// not report it a second time.
-	if errs := append(r.errs, c.problems()...); len(errs) > 0 {
+	// not report it a second time; nor is it explicit.
+	explicit := func(name string) bool {
+		_, set := lookup(name)
+		return set && !r.failed[name]
+	}
+	if errs := append(r.errs, c.problems(explicit)...); len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
@@ -122,6 +128,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 // for each value that does not parse.
 type envReader struct {
 	errs   []error
+	failed map[string]bool // the variables in errs
 	lookup func(string) (string, bool)
 }
 
@@ -155,6 +162,10 @@ func (r *envReader) duration(name string, bareUnit time.Duration, dst *time.Dura
 
 func (r *envReader) fail(name, format string, args ...any) {
 	r.errs = append(r.errs, errors.New(name+": "+fmt.Sprintf(format, args...)))
+	if r.failed == nil {
+		r.failed = map[string]bool{}
+	}
+	r.failed[name] = true
 }
 
 func (r *envReader) int(name, hint string, dst *int) {

@@ -9,16 +9,19 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-
-	"github.com/shopsession/sessionserver/database"
-	"github.com/shopsession/sessionserver/internal/redisurl"
-	"github.com/shopsession/sessionserver/jobs"
-	"github.com/shopsession/sessionserver/service/password"
-	"github.com/shopsession/sessionserver/service/session"
 )
 
-// maxPasswordBytes is bcrypt's input limit: it rejects longer passwords.
-const maxPasswordBytes = password.MaxLength
+// Limits of the values Validate checks that are facts about the packages
+// that use them, which config does not import; tests outside config hold
+// each to its source.
+const (
+	// maxPasswordBytes is bcrypt's input limit: it rejects longer
+	// passwords (password.MaxLength).
+	maxPasswordBytes = 72
+	// maxCleanSessionsBatchSize is the largest batch the session service
+	// deletes in one statement (service.MaxCleanSessionsBatchSize).
+	maxCleanSessionsBatchSize = 100_000
+)
 
 // bcryptCostHint is the range bcrypt accepts, which password.NewBcrypt
 // enforces too.
@@ -26,7 +29,7 @@ var bcryptCostHint = fmt.Sprintf("use %d..%d", bcrypt.MinCost, bcrypt.MaxCost)
 
 // The clean-sessions job's hints.
 var (
-	batchSizeHint = fmt.Sprintf("use 1..%d", session.MaxCleanSessionsBatchSize)
+	batchSizeHint = fmt.Sprintf("use 1..%d", maxCleanSessionsBatchSize)
 	scheduleHint  = `use five cron fields such as "0 0 * * *" (daily at 00:00 UTC), optionally after CRON_TZ=Zone, a descriptor such as @daily or @every 6h, or off`
 )
 
@@ -46,41 +49,59 @@ const (
 // Validate checks every field and reports every problem at once, joined with
 // errors.Join, or returns nil. Each problem names the environment variable
 // that sets the field. Secrets (the superadmin password, URL passwords) are
-// never included in the message.
+// never included in the message. A field whose default belongs to the
+// package that uses it may be zero (see Config).
 func (c Config) Validate() error {
-	return errors.Join(c.problems()...)
+	return errors.Join(c.problems(func(string) bool { return false })...)
 }
 
-func (c Config) problems() []error {
+// problems checks every field. explicit reports whether a variable was
+// read from the environment: Load's, so that a variable set to zero or
+// empty is a mistake even where a zero field means its consumer's default.
+func (c Config) problems(explicit func(name string) bool) []error {
 	var errs []error
 	fail := func(name, format string, args ...any) {
 		errs = append(errs, errors.New(name+": "+fmt.Sprintf(format, args...)))
 	}
+	// given reports whether a field whose zero value means its consumer's
+	// default holds a value to check: a non-zero one, or a zero one its
+	// variable set.
+	given := func(name string, isZero bool) bool { return !isZero || explicit(name) }
 	positive := func(name string, d time.Duration) {
 		if d <= 0 {
 			fail(name, "%s is not positive (use a duration greater than zero, such as 30m, 7d, 1y)", FormatDuration(d))
 		}
 	}
-
-	positive("ANONYMOUS_CART_IDLE_TIMEOUT", c.AnonymousCartIdleTimeout)
-	positive("ANONYMOUS_IDLE_TIMEOUT", c.AnonymousIdleTimeout)
-	positive("ANONYMOUS_SESSION_DURATION", c.AnonymousSessionDuration)
-	if !isToken(c.AuthTokenHeaderKey) {
-		fail("AUTH_TOKEN_HEADER_KEY", "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", c.AuthTokenHeaderKey)
+	// positiveOrDefault is positive for a field its consumer defaults.
+	positiveOrDefault := func(name string, d time.Duration) {
+		if given(name, d == 0) {
+			positive(name, d)
+		}
 	}
+	headerName := func(name, value string) {
+		if given(name, value == "") && !isToken(value) {
+			fail(name, "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", value)
+		}
+	}
+
+	positiveOrDefault("ANONYMOUS_CART_IDLE_TIMEOUT", c.AnonymousCartIdleTimeout)
+	positiveOrDefault("ANONYMOUS_IDLE_TIMEOUT", c.AnonymousIdleTimeout)
+	positiveOrDefault("ANONYMOUS_SESSION_DURATION", c.AnonymousSessionDuration)
+	headerName("AUTH_TOKEN_HEADER_KEY", c.AuthTokenHeaderKey)
 	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
 		fail("BCRYPT_COST", "%d is out of range (%s)", c.BcryptCost, bcryptCostHint)
 	}
-	if !isToken(c.ChannelTokenKey) {
-		fail("CHANNEL_TOKEN_KEY", "%q is not a valid HTTP header name (use letters, digits and !#$%%&'*+-.^_`|~)", c.ChannelTokenKey)
-	}
-	if c.CleanSessionsBatchSize < 1 || c.CleanSessionsBatchSize > session.MaxCleanSessionsBatchSize {
+	headerName("CHANNEL_TOKEN_KEY", c.ChannelTokenKey)
+	if given("CLEAN_SESSIONS_BATCH_SIZE", c.CleanSessionsBatchSize == 0) &&
+		(c.CleanSessionsBatchSize < 1 || c.CleanSessionsBatchSize > maxCleanSessionsBatchSize) {
 		fail("CLEAN_SESSIONS_BATCH_SIZE", "%d is out of range (%s)", c.CleanSessionsBatchSize, batchSizeHint)
 	}
-	if _, err := jobs.ParseSchedule(c.CleanSessionsSchedule); err != nil {
-		fail("CLEAN_SESSIONS_SCHEDULE", "%v (%s)", err, scheduleHint)
+	if given("CLEAN_SESSIONS_SCHEDULE", c.CleanSessionsSchedule == "") {
+		if err := checkSchedule(c.CleanSessionsSchedule); err != nil {
+			fail("CLEAN_SESSIONS_SCHEDULE", "%v (%s)", err, scheduleHint)
+		}
 	}
-	positive("CLEAN_SESSIONS_TIME_BUDGET", c.CleanSessionsTimeBudget)
+	positiveOrDefault("CLEAN_SESSIONS_TIME_BUDGET", c.CleanSessionsTimeBudget)
 	for _, o := range c.CORSOrigins {
 		if o != "*" && !IsOrigin(o) {
 			fail("CORS_ORIGINS", "%q is not an origin (use scheme://host[:port] such as https://shop.example.com, without a path, or *)", o)
@@ -89,7 +110,7 @@ func (c Config) problems() []error {
 	if strings.ContainsAny(c.CookieDomain, " ;,\t\"") {
 		fail("COOKIE_DOMAIN", "%q is not a domain (use a host name such as example.com, or leave it empty)", c.CookieDomain)
 	}
-	if !isToken(c.CookieName) {
+	if given("COOKIE_NAME", c.CookieName == "") && !isToken(c.CookieName) {
 		fail("COOKIE_NAME", "%q is not a valid cookie name (use letters, digits and !#$%%&'*+-.^_`|~)", c.CookieName)
 	}
 	switch c.CookieSameSite {
@@ -102,23 +123,28 @@ func (c Config) problems() []error {
 		fail("COOKIE_SAMESITE", "%q is not a SameSite mode (use lax, strict or none)", c.CookieSameSite)
 	}
 	if dialect, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
-		fail("DATABASE_URL", "%q %v (%s)", database.RedactDSN(c.DatabaseURL), err, databaseHint)
-	} else if dialect == database.Postgres {
+		fail("DATABASE_URL", "%q %v (%s)", redact(c.DatabaseURL), err, databaseHint)
+	} else if dialect == Postgres {
 		for _, err := range postgresURLProblems(c.DatabaseURL) {
-			fail("DATABASE_URL", "%q %v", database.RedactDSN(c.DatabaseURL), err)
+			fail("DATABASE_URL", "%q %v", redact(c.DatabaseURL), err)
 		}
 	}
-	positive("DB_QUERY_TIMEOUT", c.DBQueryTimeout)
+	positiveOrDefault("DB_QUERY_TIMEOUT", c.DBQueryTimeout)
 	atLeastOne := func(name string, n int) {
 		if n < 1 {
 			fail(name, "%d is too small (%s)", n, limitHint)
 		}
 	}
-	atLeastOne("MAX_QUERY_ALIASES", c.MaxQueryAliases)
-	atLeastOne("MAX_QUERY_DEPTH", c.MaxQueryDepth)
-	atLeastOne("MAX_QUERY_FIELDS", c.MaxQueryFields)
-	atLeastOne("MAX_QUERY_FRAGMENTS", c.MaxQueryFragments)
-	atLeastOne("MAX_QUERY_TOKENS", c.MaxQueryTokens)
+	atLeastOneOrDefault := func(name string, n int) {
+		if given(name, n == 0) {
+			atLeastOne(name, n)
+		}
+	}
+	atLeastOneOrDefault("MAX_QUERY_ALIASES", c.MaxQueryAliases)
+	atLeastOneOrDefault("MAX_QUERY_DEPTH", c.MaxQueryDepth)
+	atLeastOneOrDefault("MAX_QUERY_FIELDS", c.MaxQueryFields)
+	atLeastOneOrDefault("MAX_QUERY_FRAGMENTS", c.MaxQueryFragments)
+	atLeastOneOrDefault("MAX_QUERY_TOKENS", c.MaxQueryTokens)
 	atLeastOne("PASSWORD_HASH_CONCURRENCY", c.PasswordHashConcurrency)
 	if !slices.Contains([]string{GuestLazy, GuestEager}, c.GuestSessions) {
 		fail("GUEST_SESSIONS", "%q is not a guest-session mode (use lazy or eager)", c.GuestSessions)
@@ -136,7 +162,7 @@ func (c Config) problems() []error {
 	if !slices.Contains([]string{MergeOrdersStrategy, UseGuestStrategy, UseExistingStrategy, UseGuestIfExistingEmptyStrategy}, c.OrderMergeStrategy) {
 		fail("ORDER_MERGE_STRATEGY", "%q is not a merge strategy (use MergeOrdersStrategy, UseGuestStrategy, UseExistingStrategy or UseGuestIfExistingEmptyStrategy)", c.OrderMergeStrategy)
 	}
-	positive("PASSWORD_RESET_TOKEN_DURATION", c.PasswordResetTokenDuration)
+	positiveOrDefault("PASSWORD_RESET_TOKEN_DURATION", c.PasswordResetTokenDuration)
 	if c.Port < 1 || c.Port > 65535 {
 		fail("PORT", "%d is out of range (%s)", c.Port, portHint)
 	}
@@ -144,12 +170,12 @@ func (c Config) problems() []error {
 		// The parser the server connects with: its rules, go-redis's
 		// parameters and their values, all checked now.
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			fail("REDIS_URL", "%q is not a Redis URL (%s)", database.RedactDSN(c.RedisURL), redisHint)
-		} else if _, err := redisurl.Parse(c.RedisURL); err != nil {
-			fail("REDIS_URL", "%q cannot be used: %v (%s)", database.RedactDSN(c.RedisURL), strings.TrimPrefix(err.Error(), "redis URL: "), redisHint)
+			fail("REDIS_URL", "%q is not a Redis URL (%s)", redact(c.RedisURL), redisHint)
+		} else if _, err := ParseRedisURL(c.RedisURL); err != nil {
+			fail("REDIS_URL", "%q cannot be used: %v (%s)", redact(c.RedisURL), strings.TrimPrefix(err.Error(), "redis URL: "), redisHint)
 		}
 	}
-	positive("REMEMBER_ME_DURATION", c.RememberMeDuration)
+	positiveOrDefault("REMEMBER_ME_DURATION", c.RememberMeDuration)
 	positive("REQUEST_TIMEOUT", c.RequestTimeout)
 	if c.SessionCacheSize < 1 {
 		fail("SESSION_CACHE_SIZE", "%d is too small (%s)", c.SessionCacheSize, cacheSizeHint)
@@ -166,9 +192,9 @@ func (c Config) problems() []error {
 	default:
 		fail("SESSION_CACHE_STRATEGY", "%q is not a cache strategy (use memory, redis or noop)", c.SessionCacheStrategy)
 	}
-	positive("SESSION_CACHE_TTL", c.SessionCacheTTL)
-	positive("SESSION_CACHE_TIMEOUT", c.SessionCacheTimeout)
-	positive("SESSION_DURATION", c.SessionDuration)
+	positiveOrDefault("SESSION_CACHE_TTL", c.SessionCacheTTL)
+	positiveOrDefault("SESSION_CACHE_TIMEOUT", c.SessionCacheTimeout)
+	positiveOrDefault("SESSION_DURATION", c.SessionDuration)
 	positive("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	if c.SuperadminIdentifier == "" {
 		fail("SUPERADMIN_IDENTIFIER", "is empty (set the superadmin's login name)")
@@ -183,8 +209,8 @@ func (c Config) problems() []error {
 	if !validTokenMethods(c.TokenMethods) {
 		fail("TOKEN_METHOD", "%q is not a token method (use cookie, bearer, or both as cookie,bearer or bearer,cookie)", strings.Join(c.TokenMethods, ","))
 	}
-	errs = append(errs, c.throttleProblems()...)
-	positive("VERIFICATION_TOKEN_DURATION", c.VerificationTokenDuration)
+	errs = append(errs, c.throttleProblems(given)...)
+	positiveOrDefault("VERIFICATION_TOKEN_DURATION", c.VerificationTokenDuration)
 	return errs
 }
 

@@ -2,6 +2,12 @@ package config
 
 import "slices"
 
+// Values of DatabaseDialect: the dialect names database.Open takes.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
 // Values of SessionCacheStrategy.
 const (
 	CacheMemory = "memory"

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -115,11 +116,13 @@ func Open(ctx context.Context, dialect, dsn string, opts Options) (*bun.DB, erro
 }
 
 func openPostgres(ctx context.Context, dsn string, opts Options) (*bun.DB, error) {
-	redacted := RedactDSN(dsn)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("database: parse postgres DSN %s: %w", redacted, scrub(err, dsn))
+		// pgconn's message quotes the DSN with its password hidden.
+		return nil, fmt.Errorf("database: parse postgres DSN: %w", scrub(err, dsn))
 	}
+	// Messages name the server and database, never the DSN.
+	target := fmt.Sprintf("%s/%s", net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port))), cfg.ConnConfig.Database)
 	// pool_max_conns in the URL (pgxpool's own parameter) wins, as the
 	// URL's timeouts do; otherwise Options, then DefaultMaxConns.
 	if !strings.Contains(dsn, "pool_max_conns") {
@@ -131,7 +134,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*bun.DB, error
 	applyTimeouts(cfg.ConnConfig, opts.queryTimeout())
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("database: postgres pool for %s: %w", redacted, scrub(err, dsn))
+		return nil, fmt.Errorf("database: postgres pool for %s: %w", target, scrub(err, dsn))
 	}
 	// OpenDBFromPool would leave the pool open when the DB is closed; a
 	// connector that implements io.Closer is closed by (*sql.DB).Close.
@@ -143,7 +146,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*bun.DB, error
 	defer cancel()
 	if err := sqldb.PingContext(pctx); err != nil {
 		_ = sqldb.Close()
-		return nil, fmt.Errorf("database: cannot connect to postgres at %s: %w", redacted, scrub(err, dsn))
+		return nil, fmt.Errorf("database: cannot connect to postgres at %s: %w", target, scrub(err, dsn))
 	}
 	return bun.NewDB(sqldb, pgdialect.New()), nil
 }
@@ -282,40 +285,6 @@ func IsUniqueViolation(err error) bool {
 		}
 	}
 	return false
-}
-
-// RedactDSN returns dsn with its password replaced by "xxxxx", for logs and
-// error messages (config quotes DATABASE_URL and REDIS_URL with it). It
-// handles URLs (postgres://user:pass@host/db, redis://:pass@host, and a
-// password query parameter) and keyword/value strings (password=...).
-//
-// A URL is rewritten by (*url.URL).Redacted only when it holds a password:
-// re-encoding would otherwise change what the operator wrote ("sqlite://"
-// comes back as "sqlite:"). An unparsable URL may hold a password anywhere,
-// so everything between its "://" and its last "@" is hidden, and a
-// password=... in it as well.
-func RedactDSN(dsn string) string {
-	if !strings.Contains(dsn, "://") {
-		return keywordPassword.ReplaceAllString(dsn, "${1}xxxxx")
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		if at := strings.LastIndex(dsn, "@"); at >= 0 {
-			i := strings.Index(dsn, "://")
-			dsn = dsn[:i+3] + "xxxxx" + dsn[at:]
-		}
-		return keywordPassword.ReplaceAllString(dsn, "${1}xxxxx")
-	}
-	_, hasPassword := u.User.Password()
-	q := u.Query()
-	if !hasPassword && !q.Has("password") {
-		return dsn
-	}
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.Redacted()
 }
 
 // keywordPassword matches the password setting of a keyword/value

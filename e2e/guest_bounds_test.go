@@ -187,7 +187,7 @@ func TestGuestFloodFromManyAddresses(t *testing.T) {
 
 		// The budget counts in tenths of the TTL: the flood's tenth has
 		// left it once TTL and one tenth have passed.
-		ttl := config.Defaults().SessionCacheTTL
+		ttl := e.app.Config.SessionCacheTTL
 		e.clock.Advance(ttl + ttl/10)
 		held := e.spy.Held()
 		w, r = guestFrom(t, e, "192.0.2.79", "", `{ activeCustomer { id } }`)

@@ -21,7 +21,11 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultBatchSize   = 1000 // Vendure's cleanSessionsTask batch size
+	DefaultBatchSize = 1000 // Vendure's cleanSessionsTask batch size
+	// DefaultTimeBudget is one clean-sessions job's budget: at a few
+	// milliseconds per batch of 1000 that is millions of sessions, while a
+	// leadership change, a deploy or a shutdown waits at most this long for
+	// the job (SHUTDOWN_TIMEOUT cancels it sooner, and it is retried).
 	DefaultTimeBudget  = time.Minute
 	DefaultMaxAttempts = 3
 	DefaultRetryDelay  = time.Minute

@@ -1,39 +1,11 @@
 package requestctx
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 )
-
-// ParseTrustedProxies reads TRUSTED_PROXIES' entries: CIDRs
-// ("10.0.0.0/8", "2001:db8::/32"), or single addresses, which stand for
-// themselves (/32 or /128). Every bad entry is reported.
-func ParseTrustedProxies(entries []string) ([]netip.Prefix, error) {
-	var (
-		out []netip.Prefix
-		bad []string
-	)
-	for _, e := range entries {
-		e = strings.TrimSpace(e)
-		if p, err := netip.ParsePrefix(e); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		if a, err := netip.ParseAddr(e); err == nil && a.Zone() == "" {
-			a = a.Unmap()
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
-			continue
-		}
-		bad = append(bad, fmt.Sprintf("%q", e))
-	}
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("not a CIDR or an IP address: %s", strings.Join(bad, ", "))
-	}
-	return out, nil
-}
 
 // clientAddressOf is the address of the client that sent r.
 //

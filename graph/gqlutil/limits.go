@@ -17,7 +17,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlerr"
 )
 
-// Defaults of Limits, the same as config.Defaults.
+// Defaults of Limits: MAX_QUERY_*'s (config leaves them to this package).
 const (
 	DefaultMaxTokens  = 15000
 	DefaultMaxFields  = 1000

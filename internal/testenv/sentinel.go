@@ -187,7 +187,7 @@ func startSentinel(dir string) (*Sentinel, error) {
 // Client returns a go-redis Sentinel (failover) client for the set-up, made
 // by redis.NewUniversalClient from the sentinels' addresses and MasterName;
 // with MasterName set, that builds it with redis.NewFailoverClient, as the
-// server does from a REDIS_URL with master_name (redisurl.Parse
+// server does from a REDIS_URL with master_name (config.ParseRedisURL
 // parses it with redis.ParseFailoverURL, and NewClient calls
 // redis.NewFailoverClient). Client does not go through the URL: tests of
 // the server's parsing use URL. ContextTimeoutEnabled is set. It is closed
@@ -204,7 +204,7 @@ func (s *Sentinel) Client(t testing.TB) redis.UniversalClient {
 }
 
 // URL returns a REDIS_URL for the set-up, in the form the server's
-// redisurl.Parse reads: the sentinels' addresses and master_name.
+// config.ParseRedisURL reads: the sentinels' addresses and master_name.
 func (s *Sentinel) URL() string {
 	q := url.Values{}
 	for _, a := range s.SentinelAddrs[1:] {

@@ -106,8 +106,8 @@ type Options struct {
 // the client was created with ContextTimeoutEnabled: true; without it the
 // deadline only bounds waiting for a pooled connection, and a stalled
 // server holds the call for the client's ReadTimeout (default 5s). Create
-// the client with ContextTimeoutEnabled (a client made by redisurl.Parse's
-// options has it).
+// the client with ContextTimeoutEnabled (a client made by
+// config.ParseRedisURL's options has it).
 //
 // Errors are returned wrapped; when the deadline or the caller's context
 // ended the call, the error also matches context.DeadlineExceeded or

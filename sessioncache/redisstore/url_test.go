@@ -6,7 +6,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shopsession/sessionserver/internal/redisurl"
+	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/redisstore"
@@ -20,7 +20,7 @@ func TestRedisFromURL(t *testing.T) {
 	sessioncachetest.Exercise(t, func(t *testing.T) sessioncache.Strategy {
 		mr := miniredis.RunT(t)
 		mr.RequireUserAuth("shop", "secret")
-		o, err := redisurl.Parse("redis://shop:secret@" + mr.Addr() + "/2?client_name=sessions&pool_timeout=2s&conn_max_idle_time=1m&protocol=2")
+		o, err := config.ParseRedisURL("redis://shop:secret@" + mr.Addr() + "/2?client_name=sessions&pool_timeout=2s&conn_max_idle_time=1m&protocol=2")
 		require.NoError(t, err)
 		client := o.NewClient()
 		t.Cleanup(func() { _ = client.Close() })
@@ -33,7 +33,7 @@ func TestRedisFromURLSelectsDatabase(t *testing.T) {
 	t.Parallel()
 	mr := miniredis.RunT(t)
 	mr.RequireUserAuth("shop", "secret")
-	o, err := redisurl.Parse("redis://shop:secret@" + mr.Addr() + "/2")
+	o, err := config.ParseRedisURL("redis://shop:secret@" + mr.Addr() + "/2")
 	require.NoError(t, err)
 	client := o.NewClient()
 	t.Cleanup(func() { _ = client.Close() })
@@ -49,7 +49,7 @@ func TestRedisFromURLSelectsDatabase(t *testing.T) {
 func TestRedisFromSentinelURL(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartSentinel(t)
-	o, err := redisurl.Parse(s.URL())
+	o, err := config.ParseRedisURL(s.URL())
 	require.NoError(t, err)
 	client := o.NewClient()
 	t.Cleanup(func() { _ = client.Close() })

@@ -128,7 +128,7 @@ func run(ctx context.Context, o options) error {
 	if !o.clean {
 		return nil
 	}
-	due, total, err := counts(ctx, cfg.DatabaseURL, cfg.AnonymousIdleTimeout)
+	due, total, err := counts(ctx, cfg.DatabaseURL, a.Config.AnonymousIdleTimeout)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func run(ctx context.Context, o options) error {
 	} else if err := measure(ctx, o, clean); err != nil {
 		return err
 	}
-	due, total, err = counts(ctx, cfg.DatabaseURL, cfg.AnonymousIdleTimeout)
+	due, total, err = counts(ctx, cfg.DatabaseURL, a.Config.AnonymousIdleTimeout)
 	if err != nil {
 		return err
 	}

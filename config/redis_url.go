@@ -1,9 +1,4 @@
-// Package redisurl reads REDIS_URL: one URL for a single Redis node,
-// Sentinel or Cluster, parsed by go-redis's own parsers plus the rules this
-// server adds (see Parse). Configuration validation and the code that
-// connects both use it, so a URL that validates is one that connects. It
-// imports go-redis and the standard library only.
-package redisurl
+package config
 
 import (
 	"errors"
@@ -15,15 +10,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Options is a REDIS_URL parsed by go-redis's own URL parsers.
+// RedisOptions is a REDIS_URL parsed by go-redis's own URL parsers.
 // Exactly one field is set, and NewClient makes the matching client.
-type Options struct {
+type RedisOptions struct {
 	Single   *redis.Options         // from redis.ParseURL
 	Cluster  *redis.ClusterOptions  // from redis.ParseClusterURL
 	Failover *redis.FailoverOptions // from redis.ParseFailoverURL (Sentinel)
 }
 
-// Parse turns REDIS_URL into client options, so one setting covers
+// ParseRedisURL turns REDIS_URL into client options, so one setting covers
 // a single node, Sentinel and Cluster:
 //
 //	redis://[user:pass@]host:6379/0                       one node (rediss:// for TLS)
@@ -51,8 +46,12 @@ type Options struct {
 //     route_randomly, replica_only) are refused: a replica may not have a
 //     tombstone yet, and would answer a revoked session.
 //
+// Validate checks REDIS_URL with it, and the server connects with what it
+// returns, so a URL that validates is one that connects: the rules are
+// go-redis's and these, in one place.
+//
 // No error message contains the URL, so none contains its password.
-func Parse(raw string) (*Options, error) {
+func ParseRedisURL(raw string) (*RedisOptions, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// A *url.Error quotes the whole URL; its cause does not.
@@ -92,7 +91,7 @@ func redactSecrets(err error, secrets []string) error {
 
 // parseRedisURL takes our own parameters out of u's query, then hands the
 // rest to go-redis's parser for the form they select.
-func parseRedisURL(u *url.URL) (*Options, error) {
+func parseRedisURL(u *url.URL) (*RedisOptions, error) {
 	q := u.Query()
 	cluster, err := takeBool(q, "cluster", false)
 	if err != nil {
@@ -122,11 +121,11 @@ func parseRedisURL(u *url.URL) (*Options, error) {
 			return nil, err
 		}
 		o.ContextTimeoutEnabled = true
-		return &Options{Single: o}, nil
+		return &RedisOptions{Single: o}, nil
 	}
 }
 
-func parseCluster(u *url.URL) (*Options, error) {
+func parseCluster(u *url.URL) (*RedisOptions, error) {
 	// ParseClusterURL ignores the path; the single-node parser reads the
 	// database number from it (and refuses a malformed one).
 	base := *u
@@ -144,12 +143,12 @@ func parseCluster(u *url.URL) (*Options, error) {
 		return nil, errors.New("read_only, route_by_latency and route_randomly read from replicas, which may answer a revoked session: leave them out")
 	}
 	o.ContextTimeoutEnabled = true
-	return &Options{Cluster: o}, nil
+	return &RedisOptions{Cluster: o}, nil
 }
 
 // parseFailover parses the Sentinel form; masterCredsInQuery says whether
-// the query names the master's credentials (see Parse).
-func parseFailover(u *url.URL, masterCredsInQuery bool) (*Options, error) {
+// the query names the master's credentials (see ParseRedisURL).
+func parseFailover(u *url.URL, masterCredsInQuery bool) (*RedisOptions, error) {
 	o, err := redis.ParseFailoverURL(u.String())
 	if err != nil {
 		return nil, err
@@ -162,7 +161,7 @@ func parseFailover(u *url.URL, masterCredsInQuery bool) (*Options, error) {
 		o.SentinelUsername, o.SentinelPassword = "", ""
 	}
 	o.ContextTimeoutEnabled = true
-	return &Options{Failover: o}, nil
+	return &RedisOptions{Failover: o}, nil
 }
 
 // takeBool removes the parameter name from q and returns its value, or def
@@ -183,7 +182,7 @@ func takeBool(q url.Values, name string, def bool) (bool, error) {
 // NewClient returns a new client for the options: a *redis.Client for a
 // single node or Sentinel (a failover client), a *redis.ClusterClient for a
 // cluster. The caller closes it.
-func (o *Options) NewClient() redis.UniversalClient {
+func (o *RedisOptions) NewClient() redis.UniversalClient {
 	switch {
 	case o.Cluster != nil:
 		return redis.NewClusterClient(o.Cluster)
@@ -196,7 +195,7 @@ func (o *Options) NewClient() redis.UniversalClient {
 
 // Addrs returns the addresses the client starts from (the sentinels' for
 // Sentinel), for messages.
-func (o *Options) Addrs() []string {
+func (o *RedisOptions) Addrs() []string {
 	switch {
 	case o.Cluster != nil:
 		return o.Cluster.Addrs
