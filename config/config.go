@@ -82,7 +82,7 @@ type Config struct {
 	// the session service takes). Read from CLEAN_SESSIONS_BATCH_SIZE. Zero
 	// means the default of the session service and the job runner.
 	//
-	// Defaults to 1000, Vendure's: service.DefaultCleanSessionsBatchSize.
+	// Defaults to 1000, Vendure's: session.DefaultCleanSessionsBatchSize.
 	CleanSessionsBatchSize int
 
 	// CleanSessionsSchedule is when the periodic clean-sessions job runs,

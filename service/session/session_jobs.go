@@ -10,8 +10,8 @@ import (
 )
 
 // DefaultCleanSessionsBatchSize is Vendure's batch size of the
-// clean-sessions job.
-const DefaultCleanSessionsBatchSize = 1000
+// clean-sessions job, the job's own default.
+const DefaultCleanSessionsBatchSize = jobs.DefaultBatchSize
 
 // MaxCleanSessionsBatchSize bounds a caller's batch size: one batch is one
 // DELETE and one cache eviction of that many keys.
