@@ -23,6 +23,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
 	"github.com/shopsession/sessionserver/graph/shopapi"
+	"github.com/shopsession/sessionserver/internal/startstop"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
 	"github.com/shopsession/sessionserver/requestctx"
@@ -87,15 +88,22 @@ type App struct {
 	// Jobs runs the background jobs on River and answers the Admin API's
 	// job queries.
 	Jobs *jobs.Runner
+	// CacheSync is the background cache sync (outbox, recovery, failover
+	// replay, and the channel and role changes of other instances).
+	CacheSync *session.CacheSyncer
 
 	handler http.Handler
-	closers []func() error
+	// services are the background services, started in order at the end
+	// of New and stopped in reverse order by Close, before the closers.
+	services []startstop.Service
+	closers  []func() error
 	// redis is the client redisClient connected, if any.
 	redis redis.UniversalClient
 }
 
-// New builds the server: it opens and migrates the database, seeds it, and
-// builds the services and the HTTP handler. Migrating and seeding hold the
+// New builds the server: it opens and migrates the database, seeds it,
+// builds the services and the HTTP handler, and starts the background
+// services, which run until Close. Migrating and seeding hold the
 // migration lock (migrations.Lock), so instances started together on one
 // database all come up: they migrate and seed one at a time.
 func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
@@ -179,8 +187,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return a.Jobs.EnqueueCleanSessions(ctx, batchSize)
 		}),
 		CleanSessionsBatchSize: cfg.CleanSessionsBatchSize,
-		// The same holds for the ChannelService: the sync loop starts once
-		// it is built.
+		// The same holds for the ChannelService: the sync loop starts at
+		// the end of New.
 		AccessSyncFunc: func(ctx context.Context) (bool, error) { return a.Channels.Sync(ctx) },
 	}); err != nil {
 		return nil, err
@@ -196,12 +204,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err := a.Channels.Reload(ctx); err != nil {
 		return nil, err
 	}
-	// The background cache sync (outbox, recovery, failover replay, and
-	// the channel and role changes of other instances) runs until Close.
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	runDone := make(chan struct{})
-	go func() { defer close(runDone); a.Sessions.Run(runCtx) }()
-	a.closers = append(a.closers, func() error { stopRun(); <-runDone; return nil })
+	a.CacheSync = session.NewCacheSyncer(a.Sessions, 0)
 	if a.Roles, err = access.NewRoleService(access.RoleConfig{
 		DB: a.DB, AccessChangeFunc: accessChanged, NowFunc: now,
 	}); err != nil {
@@ -243,33 +246,23 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
-	if err := a.startJobs(ctx, cfg, log, now); err != nil {
-		return nil, err
-	}
-	a.handler = a.newHandler(log)
-	return a, nil
-}
-
-// startJobs builds the job runner on the application's database and
-// starts River's workers; Close stops them, giving running jobs
-// SHUTDOWN_TIMEOUT to finish before cancelling them (they are retried).
-func (a *App) startJobs(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (err error) {
+	// Stopping River gives running jobs SHUTDOWN_TIMEOUT to finish, then
+	// cancels them (they are retried) and waits as long again.
 	if a.Jobs, err = jobs.New(jobs.Config{
 		DB: a.DB, Cleaner: a.Sessions, Registrations: a.Accounts, Logger: log, NowFunc: now,
 		Schedule: cfg.CleanSessionsSchedule, BatchSize: cfg.CleanSessionsBatchSize,
 		TimeBudget: cfg.CleanSessionsTimeBudget, QueryTimeout: cfg.DBQueryTimeout,
+		StopTimeout: cfg.ShutdownTimeout, CancelTimeout: cfg.ShutdownTimeout,
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	if err := a.Jobs.Start(ctx); err != nil {
-		return err
+	a.handler = a.newHandler(log)
+
+	a.services = []startstop.Service{a.CacheSync, a.Jobs}
+	if err := startstop.StartAll(context.WithoutCancel(ctx), a.services...); err != nil {
+		return nil, err
 	}
-	a.closers = append(a.closers, func() error {
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		defer cancel()
-		return a.Jobs.Stop(sctx, cfg.ShutdownTimeout)
-	})
-	return nil
+	return a, nil
 }
 
 // enqueueFunc adapts a function to session.CleanSessionsEnqueuer.
@@ -435,8 +428,11 @@ func (a *App) health(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
 
-// Close releases what New opened.
+// Close stops the background services, then releases what New opened.
+// A service's failure to stop cleanly is logged, not returned.
 func (a *App) Close() error {
+	startstop.StopAll(a.services...)
+	a.services = nil
 	var errs []error
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		errs = append(errs, a.closers[i]())

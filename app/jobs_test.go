@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -45,13 +46,13 @@ func TestCleanSessionsJob(t *testing.T) {
 		job, err := a.Sessions.TriggerCleanSessionsJob(ctx, 0)
 		require.NoError(t, err)
 		require.JSONEq(t, `{"batchSize":2}`, string(job.Data), "CLEAN_SESSIONS_BATCH_SIZE is the default")
-		deadline := time.Now().Add(30 * time.Second)
-		for !job.IsSettled() {
-			require.True(t, time.Now().Before(deadline), "job %d still %s", job.ID, job.State)
-			time.Sleep(20 * time.Millisecond)
-			job, err = a.Jobs.Job(ctx, job.ID)
-			require.NoError(t, err)
-		}
+		// The bound is a hang guard: how long the job takes is not tested.
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			got, err := a.Jobs.Job(ctx, job.ID)
+			require.NoError(c, err)
+			require.True(c, got.IsSettled(), "job %d still %s", got.ID, got.State)
+			job = got
+		}, 30*time.Second, 20*time.Millisecond, "the job settles")
 		require.Equal(t, jobs.StateCompleted, job.State)
 		require.JSONEq(t, `{"batchSize":2,"sessionsRemoved":3}`, string(job.Result))
 

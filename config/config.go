@@ -27,7 +27,7 @@ type Config struct {
 	// ANONYMOUS_CART_IDLE_TIMEOUT; a bare number is milliseconds. Zero means
 	// the default of the session service.
 	//
-	// Defaults to 30d, service.DefaultAnonymousCartIdleTimeout (Vendure
+	// Defaults to 30d, session.DefaultAnonymousCartIdleTimeout (Vendure
 	// keeps a guest's cart for SessionDuration).
 	AnonymousCartIdleTimeout time.Duration
 
@@ -38,7 +38,7 @@ type Config struct {
 	// positive. Read from ANONYMOUS_IDLE_TIMEOUT; a bare number is
 	// milliseconds. Zero means the default of the session service.
 	//
-	// Defaults to 7d, service.DefaultAnonymousIdleTimeout.
+	// Defaults to 7d, session.DefaultAnonymousIdleTimeout.
 	AnonymousIdleTimeout time.Duration
 
 	// AnonymousSessionDuration is the lifetime of a new anonymous (guest)
@@ -49,7 +49,7 @@ type Config struct {
 	// ANONYMOUS_SESSION_DURATION; a bare number is milliseconds. Zero means
 	// the default of the session service.
 	//
-	// Defaults to 30d, service.DefaultAnonymousSessionDuration.
+	// Defaults to 30d, session.DefaultAnonymousSessionDuration.
 	AnonymousSessionDuration time.Duration
 
 	// AuthTokenHeaderKey is the response header that carries a new or changed
@@ -312,7 +312,7 @@ type Config struct {
 	// PASSWORD_RESET_TOKEN_DURATION; a bare number is milliseconds. Zero
 	// means the default of the account service.
 	//
-	// Defaults to 1h, service.DefaultPasswordResetTokenDuration.
+	// Defaults to 1h, account.DefaultPasswordResetTokenDuration.
 	PasswordResetTokenDuration time.Duration
 
 	// Playground serves the GraphQL playground (GraphiQL) on GET requests to
@@ -474,6 +474,6 @@ type Config struct {
 	// VERIFICATION_TOKEN_DURATION; a bare number is milliseconds, as in
 	// Vendure. Zero means the default of the account service.
 	//
-	// Defaults to 7d, service.DefaultVerificationTokenDuration.
+	// Defaults to 7d, account.DefaultVerificationTokenDuration.
 	VerificationTokenDuration time.Duration
 }

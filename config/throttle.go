@@ -8,7 +8,7 @@ import (
 )
 
 // ThrottleConfig is Config.Throttle: the limits on guessing and mail (see
-// service.Limits for what each rule counts). Each rate is read as
+// ratelimit.Limits for what each rule counts). Each rate is read as
 // "LIMIT/WINDOW", such as "10/1m" (10 per sliding minute; a bare window is
 // seconds), or "off" (the rule allows everything):
 //
@@ -26,7 +26,7 @@ import (
 //	THROTTLE_MEMORY_KEYS                    keys the in-memory limiter holds    100000
 //	THROTTLE_REDIS_TIMEOUT                  bound on each Redis call            100ms
 //
-// The rates' defaults are service.DefaultLimits, the last two
+// The rates' defaults are ratelimit.DefaultLimits, the last two
 // throttle.DefaultMaxKeys and throttle.DefaultRedisTimeout; config leaves
 // them unset and those packages apply them (see Config).
 //
@@ -41,7 +41,7 @@ type ThrottleConfig struct {
 	Enabled bool
 	// Limits are the rules' rates. Read from the THROTTLE_* variables above.
 	//
-	// Defaults to service.DefaultLimits (each rate nil).
+	// Defaults to ratelimit.DefaultLimits (each rate nil).
 	Limits ThrottleLimits
 	// MemoryKeys bounds the keys of the in-memory limiter (the only one
 	// without Redis, the fallback with it); the least recently used are
@@ -60,7 +60,7 @@ type ThrottleConfig struct {
 }
 
 // ThrottleLimits are the rates of the throttling rules, field for field
-// service.Limits. A nil rate means the rule's default (service.DefaultLimits);
+// ratelimit.Limits. A nil rate means the rule's default (ratelimit.DefaultLimits);
 // the zero Rate turns the rule off.
 type ThrottleLimits struct {
 	LoginFailures              *Rate // THROTTLE_LOGIN_FAILURES

@@ -19,7 +19,7 @@ const (
 	// passwords (password.MaxLength).
 	maxPasswordBytes = 72
 	// maxCleanSessionsBatchSize is the largest batch the session service
-	// deletes in one statement (service.MaxCleanSessionsBatchSize).
+	// deletes in one statement (session.MaxCleanSessionsBatchSize).
 	maxCleanSessionsBatchSize = 100_000
 )
 

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +27,9 @@ import (
 // syncGuard bounds a wait for the instances' background sync (about a
 // second); it guards against a hang and asserts nothing about time.
 const syncGuard = 30 * time.Second
+
+// syncGuardRounds is syncGuard counted in rounds of the background sync.
+const syncGuardRounds = 30
 
 // withMemoryCache gives an instance its own memory cache and no Redis.
 func withMemoryCache() envOption {
@@ -101,19 +103,21 @@ func TestChannelAndRoleChangesReachOtherInstance(t *testing.T) {
 			}
 			require.NotContains(t, permissionsOnB(), "ReadOrder")
 
+			// Each change reaches B in the first round of its background
+			// sync that begins after it.
 			second.Token = "renamed"
 			require.NoError(t, a.app.Channels.Update(ctx, second))
-			require.Eventually(t, func() bool { return b.activeChannel(t, "second-token") == "CHANNEL_NOT_FOUND" },
-				syncGuard, 20*time.Millisecond, "B still accepts the channel's old token")
+			b.synced(t)
+			require.Equal(t, "CHANNEL_NOT_FOUND", b.activeChannel(t, "second-token"), "B still accepts the channel's old token")
 			require.Equal(t, "second-channel", b.activeChannel(t, "renamed"))
 
 			require.NoError(t, a.app.Roles.UpdatePermissions(ctx, editor.ID, []auth.Permission{"ReadCatalog", "ReadOrder"}))
-			require.Eventually(t, func() bool { return slices.Contains(permissionsOnB(), "ReadOrder") },
-				syncGuard, 20*time.Millisecond, "B answers with the role's old permissions")
+			b.synced(t)
+			require.Contains(t, permissionsOnB(), "ReadOrder", "B answers with the role's old permissions")
 
 			require.NoError(t, a.app.Channels.Delete(ctx, second.ID))
-			require.Eventually(t, func() bool { return b.activeChannel(t, "renamed") == entity.DefaultChannelCode },
-				syncGuard, 20*time.Millisecond, "B still knows the deleted channel")
+			b.synced(t)
+			require.Equal(t, entity.DefaultChannelCode, b.activeChannel(t, "renamed"), "B still knows the deleted channel")
 			_, err = b.app.Channels.ByID(second.ID)
 			require.ErrorIs(t, err, outcome.ErrNotFound)
 		})

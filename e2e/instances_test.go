@@ -53,9 +53,30 @@ func newInstanceWith(t *testing.T, appOpts app.Options, opts ...envOption) *inst
 	a, err := app.New(context.Background(), cfg, appOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
+	a.CacheSync.TestSignals.Init(t)
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	return &instance{app: a, url: srv.URL + app.AdminPath}
+}
+
+// synced waits until the instance's background sync has run a whole round
+// that began after synced was called, and requires that round to have
+// succeeded. The first round to end may have begun before; the next one
+// began after it ended.
+func (in *instance) synced(t *testing.T) {
+	t.Helper()
+	rounds := &in.app.CacheSync.TestSignals.Synced
+	rounds.Discard()
+	rounds.WaitOrTimeout()
+	require.NoError(t, rounds.WaitOrTimeout(), "the background sync round failed")
+}
+
+// pendingEvictions counts the outbox rows no sync has applied yet.
+func pendingEvictions(t *testing.T, db *bun.DB) int {
+	t.Helper()
+	var pending int
+	require.NoError(t, db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(context.Background(), &pending))
+	return pending
 }
 
 func (in *instance) admin(t *testing.T, token string) *testenv.Client {
@@ -118,15 +139,10 @@ func TestEvictionIsNotLostBetweenInstances(t *testing.T) {
 	require.False(t, a.answersAsUser(t, token), "A reads nothing from a cache it cannot reach")
 
 	// B's background sync (every second) applies A's pending eviction, and
-	// then stamps it applied. The wait's bound is a hang guard, not a
-	// timing assertion.
-	require.Eventually(t, func() bool { return !b.answersAsUser(t, token) }, 30*time.Second, 50*time.Millisecond,
-		"B still answers a logged-out token from Redis")
-	require.Eventually(t, func() bool {
-		var pending int
-		err := db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(context.Background(), &pending)
-		return err == nil && pending == 0
-	}, 30*time.Second, 50*time.Millisecond, "B applied and stamped the eviction")
+	// then stamps it applied: one round of it does.
+	b.synced(t)
+	require.False(t, b.answersAsUser(t, token), "B still answers a logged-out token from Redis")
+	require.Zero(t, pendingEvictions(t, db), "B applied and stamped the eviction")
 
 	proxy.Resume()
 	require.NoError(t, a.app.Sessions.SyncCache(context.Background()))
@@ -268,6 +284,10 @@ func TestLogoutsDuringRedisWritePause(t *testing.T) {
 		})
 	}
 
+	// The background sync is held until the logouts are done: a round
+	// after the pause would otherwise apply the evictions the pause held
+	// back before they are counted, however the logouts' pace falls.
+	in.app.CacheSync.Stop()
 	// 700 ms: the sentinels' own writes (hello messages) are paused too,
 	// and a pause near their down-after-milliseconds (1 s) makes them fail
 	// the master over, which is TestLogoutsDuringSentinelFailover's case.
@@ -277,19 +297,16 @@ func TestLogoutsDuringRedisWritePause(t *testing.T) {
 		require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
 		markLoggedOut(tok)
 	}
-	var pendingAfterLogouts int
-	require.NoError(t, db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(ctx, &pendingAfterLogouts))
-	require.Positive(t, pendingAfterLogouts, "the pause did not stop an eviction: the test proves nothing")
-	// Past the pause, the background sync brings the cache back.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var pending int
-		require.NoError(t, db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(ctx, &pending))
-		if pending == 0 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the evictions were never applied")
-		time.Sleep(50 * time.Millisecond)
+	require.Positive(t, pendingEvictions(t, db), "the pause did not stop an eviction: the test proves nothing")
+	// Past the pause, the background sync brings the cache back: a round
+	// that meets the pause fails, the first one after it applies every
+	// eviction. The bound on rounds is a hang guard.
+	rounds := &in.app.CacheSync.TestSignals.Synced
+	rounds.Discard()
+	require.NoError(t, in.app.CacheSync.Start(context.Background())) // Close stops it
+	for round := 0; pendingEvictions(t, db) > 0; round++ {
+		require.Less(t, round, syncGuardRounds, "the evictions were never applied")
+		rounds.WaitOrTimeout()
 	}
 	require.NoError(t, in.app.Sessions.SyncCache(ctx))
 	for _, tok := range tokens {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/database"
@@ -129,15 +130,15 @@ func TestPeriodicJobOncePerRunAcrossInstances(t *testing.T) {
 	}
 	a, _, spyA := instance("instance-a")
 	start(t, a)
-	var leader string
-	waitFor(t, "instance-a to lead", func() bool {
-		err := a.cfg.DB.NewRaw("SELECT leader_id FROM river_leader").Scan(t.Context(), &leader)
-		return err == nil && leader == "instance-a"
+	waitFor(t, "instance-a to lead", func(c *assert.CollectT) {
+		var leader string
+		require.NoError(c, a.cfg.DB.NewRaw("SELECT leader_id FROM river_leader").Scan(context.Background(), &leader))
+		require.Equal(c, "instance-a", leader)
 	})
 	b, clockB, spyB := instance("instance-b")
 	start(t, b)
 
-	waitFor(t, "the leader to insert the run's job", func() bool { return len(spyA.periodic()) == 1 })
+	waitFor(t, "the leader to insert the run's job", func(c *assert.CollectT) { require.Len(c, spyA.periodic(), 1) })
 	first := spyA.periodic()[0]
 	require.False(t, first.UniqueSkippedAsDuplicate)
 	require.True(t, first.Job.ScheduledAt.Equal(run), "scheduled for the run: %s", first.Job.ScheduledAt)
@@ -146,8 +147,8 @@ func TestPeriodicJobOncePerRunAcrossInstances(t *testing.T) {
 	// The leader goes; the other takes over a second before the run by
 	// its own clock and fires it again.
 	clockB.setNow(run.Add(-time.Second))
-	require.NoError(t, a.Stop(t.Context(), time.Second))
-	waitFor(t, "instance-b to fire the same run", func() bool { return len(spyB.periodic()) == 1 })
+	stop(t, a)
+	waitFor(t, "instance-b to fire the same run", func(c *assert.CollectT) { require.Len(c, spyB.periodic(), 1) })
 	again := spyB.periodic()[0]
 	require.True(t, again.UniqueSkippedAsDuplicate, "a second job for the run")
 	require.Equal(t, first.Job.ID, again.Job.ID)

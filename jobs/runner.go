@@ -17,6 +17,8 @@ import (
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/shopsession/sessionserver/database"
+	"github.com/shopsession/sessionserver/internal/startstop"
+	"github.com/shopsession/sessionserver/internal/testsignal"
 )
 
 // Defaults of Config.
@@ -29,6 +31,7 @@ const (
 	DefaultTimeBudget  = time.Minute
 	DefaultMaxAttempts = 3
 	DefaultRetryDelay  = time.Minute
+	DefaultStopTimeout = 10 * time.Second
 )
 
 // Config builds a Runner. DB and Cleaner are required.
@@ -67,6 +70,13 @@ type Config struct {
 	// QueryTimeout bounds each of the Runner's own database calls.
 	// Defaults to database.DefaultQueryTimeout.
 	QueryTimeout time.Duration
+	// StopTimeout is how long Stop lets running jobs finish before it
+	// cancels them (a cancelled job is retried later, by this instance or
+	// another). Defaults to DefaultStopTimeout.
+	StopTimeout time.Duration
+	// CancelTimeout is how long Stop then waits for the cancelled jobs to
+	// return. Defaults to StopTimeout.
+	CancelTimeout time.Duration
 
 	// Test seams, set by this package's tests only.
 	riverTime  rivertype.TimeGenerator // River's clock
@@ -88,18 +98,39 @@ type riverClient interface {
 
 // Runner runs the background jobs on River and answers the Admin API's
 // questions about them. It implements Queries and
-// session.CleanSessionsEnqueuer.
+// session.CleanSessionsEnqueuer, and is a startstop.Service: Start starts
+// River's workers and Stop stops them gracefully (see stopRiver), logging
+// an error. A Runner that is not started still enqueues and answers
+// queries.
 type Runner struct {
+	startstop.BaseStartStop
+
 	cfg      Config
 	log      *slog.Logger
 	client   riverClient
 	schedule *Schedule // nil when the periodic job is off
 
 	mu      sync.Mutex
-	running bool
+	running bool // River's workers are running
+
+	// TestSignals are sent only once a test has initialised them.
+	TestSignals RunnerTestSignals
 }
 
-var _ Queries = (*Runner)(nil)
+// RunnerTestSignals are the events of a Runner a test can wait for.
+type RunnerTestSignals struct {
+	// RiverStopped: River stopped; the value is the error of stopping it, nil
+	// when every running job finished or returned once cancelled.
+	RiverStopped testsignal.Signal[error]
+}
+
+// Init initialises every signal; only tests call it.
+func (ts *RunnerTestSignals) Init(tb testsignal.TB) { ts.RiverStopped.Init(tb) }
+
+var (
+	_ Queries           = (*Runner)(nil)
+	_ startstop.Service = (*Runner)(nil)
+)
 
 // New builds a Runner and its River client; Start starts the workers.
 func New(cfg Config) (*Runner, error) {
@@ -120,6 +151,8 @@ func New(cfg Config) (*Runner, error) {
 	cfg.MaxAttempts = positive(cfg.MaxAttempts, DefaultMaxAttempts)
 	cfg.RetryDelay = positive(cfg.RetryDelay, DefaultRetryDelay)
 	cfg.QueryTimeout = positive(cfg.QueryTimeout, database.DefaultQueryTimeout)
+	cfg.StopTimeout = positive(cfg.StopTimeout, DefaultStopTimeout)
+	cfg.CancelTimeout = positive(cfg.CancelTimeout, cfg.StopTimeout)
 	schedule, err := ParseSchedule(cfg.Schedule)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: schedule: %w", err)
@@ -231,15 +264,19 @@ func (r *Runner) periodicJob() *river.PeriodicJob {
 }
 
 // Start starts River: its workers, and, on the instance elected leader,
-// the periodic job and River's maintenance. River keeps running after
-// ctx ends; Stop stops it.
+// the periodic job and River's maintenance. They run until Stop, or until
+// ctx ends.
 func (r *Runner) Start(ctx context.Context) error {
+	ctx, shouldStart, started, stopped := r.StartInit(ctx)
+	if !shouldStart {
+		return nil
+	}
+	// River's own lifetime is the Runner's: stopRiver ends it.
 	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
+		stopped()
 		return fmt.Errorf("jobs: start river: %w", err)
 	}
-	r.mu.Lock()
-	r.running = true
-	r.mu.Unlock()
+	r.setRunning(true)
 	if r.schedule == nil {
 		r.log.InfoContext(ctx, "periodic job clean-sessions is off", "schedule", ScheduleOff)
 	} else {
@@ -247,31 +284,43 @@ func (r *Runner) Start(ctx context.Context) error {
 			"schedule", r.schedule.String(), "batchSize", r.cfg.BatchSize,
 			"next", r.schedule.Next(r.cfg.NowFunc()).Format(time.RFC3339))
 	}
+	started()
+	go func() {
+		defer stopped()
+		<-ctx.Done()
+		r.setRunning(false)
+		err := r.stopRiver(context.WithoutCancel(ctx))
+		if err != nil {
+			r.log.ErrorContext(ctx, "jobs: stop river", "err", err)
+		}
+		r.TestSignals.RiverStopped.Signal(err)
+	}()
 	return nil
 }
 
-// Stop stops River gracefully: no new jobs start, and running ones get
-// until ctx ends to finish; then their contexts are cancelled and River
-// waits (at most cancelWait) for them to return. A cancelled job is
-// retried later, by this instance or another.
-func (r *Runner) Stop(ctx context.Context, cancelWait time.Duration) error {
-	r.mu.Lock()
-	wasRunning := r.running
-	r.running = false
-	r.mu.Unlock()
-	if !wasRunning {
-		return nil
-	}
-	err := r.client.Stop(ctx)
+// stopRiver stops River gracefully; Stop waits for it. No new jobs
+// start, and running ones get StopTimeout to finish; then their contexts
+// are cancelled and River waits (at most CancelTimeout) for them to
+// return. A cancelled job is retried later, by this instance or another.
+func (r *Runner) stopRiver(ctx context.Context) error {
+	sctx, cancel := context.WithTimeout(ctx, r.cfg.StopTimeout)
+	err := r.client.Stop(sctx)
+	cancel()
 	if err == nil {
 		return nil
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelWait)
+	cctx, cancel := context.WithTimeout(ctx, r.cfg.CancelTimeout)
 	defer cancel()
 	if cerr := r.client.StopAndCancel(cctx); cerr != nil {
-		return fmt.Errorf("jobs: stop river: %w", errors.Join(err, cerr))
+		return errors.Join(err, cerr)
 	}
 	return nil
+}
+
+func (r *Runner) setRunning(running bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running = running
 }
 
 // EnqueueCleanSessions enqueues a clean-sessions job now.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
@@ -82,44 +84,48 @@ func newRunner(t *testing.T, db *bun.DB, cleaner Cleaner, configure ...func(*Con
 	return r
 }
 
-// start starts r and stops it when the test ends.
+// start starts r, its test signals initialised, and stops it (stop)
+// when the test ends unless the test did.
 func start(t *testing.T, r *Runner) {
 	t.Helper()
-	require.NoError(t, r.Start(t.Context()))
+	r.TestSignals.Init(t)
+	require.NoError(t, r.Start(context.Background()))
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, r.Stop(ctx, 10*time.Second))
+		select {
+		case <-r.Stopped(): // by the test, with stop
+		default:
+			stop(t, r)
+		}
 	})
 }
 
-// waitFor polls cond until it holds; the bound is generous, as it only
-// fails a broken test.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// stop stops r, started with its test signals initialised, and requires
+// that River stopped without error.
+func stop(t *testing.T, r *Runner) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	r.Stop()
+	require.NoError(t, r.TestSignals.RiverStopped.WaitOrTimeout())
+}
+
+// waitGuard bounds a wait for River: it only fails a broken test, and
+// asserts nothing about how long River takes.
+const waitGuard = 30 * time.Second
+
+// waitFor waits until check passes, running it again while it fails.
+func waitFor(t *testing.T, what string, check func(c *assert.CollectT)) {
+	t.Helper()
+	require.EventuallyWithT(t, check, waitGuard, 20*time.Millisecond, "waiting for %s", what)
 }
 
 // waitState waits until the job is in one of states and returns it.
 func waitState(t *testing.T, r *Runner, id int64, states ...State) *Job {
 	t.Helper()
 	var job *Job
-	waitFor(t, "job state "+string(states[0]), func() bool {
-		var err error
-		job, err = r.Job(t.Context(), entityID(id))
-		require.NoError(t, err)
-		for _, s := range states {
-			if job.State == s {
-				return true
-			}
-		}
-		return false
+	waitFor(t, fmt.Sprintf("job %d to be %v", id, states), func(c *assert.CollectT) {
+		j, err := r.Job(context.Background(), entityID(id))
+		require.NoError(c, err)
+		require.Contains(c, states, j.State)
+		job = j
 	})
 	return job
 }
@@ -174,10 +180,12 @@ func TestBudgetSpentEnqueuesFollowUp(t *testing.T) {
 		require.JSONEq(t, `{"batchSize":250,"sessionsRemoved":1000}`, string(done.Result))
 
 		var list *List
-		waitFor(t, "the follow-up job to complete", func() bool {
-			list, err = r.Jobs(t.Context(), ListOptions{})
-			require.NoError(t, err)
-			return list.TotalItems == 2 && list.Items[0].State == StateCompleted
+		waitFor(t, "the follow-up job to complete", func(c *assert.CollectT) {
+			l, err := r.Jobs(context.Background(), ListOptions{})
+			require.NoError(c, err)
+			require.Equal(c, 2, l.TotalItems)
+			require.Equal(c, StateCompleted, l.Items[0].State)
+			list = l
 		})
 		followUp := list.Items[0]
 		require.Greater(t, followUp.ID, first.ID)
@@ -235,7 +243,7 @@ func TestJobsFiltersAndPages(t *testing.T) {
 		}
 		// Nobody works the next two: the worker is stopped, and a Runner
 		// that is not started only enqueues.
-		require.NoError(t, worked.Stop(ctx, time.Second))
+		stop(t, worked)
 		idle := newRunner(t, db, cleaner)
 		for range 2 {
 			job, err := idle.EnqueueCleanSessions(ctx, 2)
@@ -345,35 +353,31 @@ func TestStopWhileJobRuns(t *testing.T) {
 			block:   make(chan struct{}),
 			entered: make(chan struct{}, 4),
 		}
-		r := newRunner(t, db, cleaner)
-		require.NoError(t, r.Start(ctx))
+		r := newRunner(t, db, cleaner, func(c *Config) { c.StopTimeout, c.CancelTimeout = waitGuard, waitGuard })
+		start(t, r)
 
 		// Finishes within the grace period.
 		job, err := r.EnqueueCleanSessions(ctx, 1)
 		require.NoError(t, err)
 		<-cleaner.entered
-		stopped := make(chan error, 1)
-		go func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			stopped <- r.Stop(sctx, 10*time.Second)
-		}()
+		stopped := make(chan struct{})
+		go func() { r.Stop(); close(stopped) }()
 		close(cleaner.block)
-		require.NoError(t, <-stopped)
+		<-stopped
+		require.NoError(t, r.TestSignals.RiverStopped.WaitOrTimeout())
 		require.Equal(t, StateCompleted, mustJob(t, r, int64(job.ID)).State)
 
 		// Does not finish: cancelled, then retried later.
 		cleaner.mu.Lock()
 		cleaner.block = make(chan struct{}) // never closed
 		cleaner.mu.Unlock()
-		r = newRunner(t, db, cleaner)
-		require.NoError(t, r.Start(ctx))
+		// The least grace there is: the job would not finish in any.
+		r = newRunner(t, db, cleaner, func(c *Config) { c.StopTimeout, c.CancelTimeout = time.Nanosecond, waitGuard })
+		start(t, r)
 		job, err = r.EnqueueCleanSessions(ctx, 1)
 		require.NoError(t, err)
 		<-cleaner.entered
-		sctx, cancel := context.WithCancel(context.Background())
-		cancel() // no grace at all
-		require.NoError(t, r.Stop(sctx, 10*time.Second))
+		stop(t, r)
 		got := mustJob(t, r, int64(job.ID))
 		require.Contains(t, []State{StateRetrying, StatePending}, got.State, "to be retried")
 		require.Zero(t, got.Attempts, "River gives the attempt back: a shutdown is not the job's failure")

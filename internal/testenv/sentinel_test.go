@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,20 +48,21 @@ func TestSentinelFailover(t *testing.T) {
 	// The client may still hold a connection to the old master for a
 	// moment; a write that lands there fails (it is a replica now) or is
 	// not seen on the new master, so try again until one is.
-	deadline := time.Now().Add(15 * time.Second)
-	for attempt := 1; ; attempt++ {
-		err := c.Set(ctx, "after", attempt, 0).Err()
-		if err == nil {
-			got, gerr := direct.Get(ctx, "after").Int()
-			if gerr == nil && got == attempt {
-				break
-			}
-			err = gerr
+	attempt := 0
+	require.NoError(t, s.poll(ctx, "the failover client to write to the new master "+newMaster, func(ctx context.Context) error {
+		attempt++
+		if err := c.Set(ctx, "after", attempt, 0).Err(); err != nil {
+			return err
 		}
-		require.Truef(t, time.Now().Before(deadline),
-			"the failover client did not reach the new master %s within 15 s: attempt %d: %v", newMaster, attempt, err)
-		time.Sleep(50 * time.Millisecond)
-	}
+		got, err := direct.Get(ctx, "after").Int()
+		if err != nil {
+			return err
+		}
+		if got != attempt {
+			return fmt.Errorf("write %d not on the new master (it has %d)", attempt, got)
+		}
+		return nil
+	}))
 	role, err := c.Do(ctx, "ROLE").Slice()
 	require.NoError(t, err)
 	require.Equal(t, "master", role[0], "the failover client talks to a master")

@@ -47,7 +47,7 @@ import (
 //
 // Clears (channel and role changes) go through the outbox in the same way.
 
-// cacheSyncInterval is how often Run calls SyncCache.
+// cacheSyncInterval is how often the CacheSyncer calls SyncCache.
 const cacheSyncInterval = time.Second
 
 // cacheReplayWindow is how long applied outbox rows are kept, to be applied
@@ -137,24 +137,6 @@ func (s *Service) stampApplied(ctx context.Context, ids []entity.ID) error {
 	return err
 }
 
-// Run calls SyncCache every second until ctx ends. app.New starts it.
-func (s *Service) Run(ctx context.Context) {
-	tick := time.NewTicker(cacheSyncInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			sctx, cancel := context.WithTimeout(ctx, 10*cacheSyncInterval)
-			if err := s.SyncCache(sctx); err != nil && ctx.Err() == nil {
-				s.log.WarnContext(ctx, "session cache sync", "err", err)
-			}
-			cancel()
-		}
-	}
-}
-
 // SyncCache is one round of the background work that keeps the cache
 // trustworthy (see the revocation invariant above):
 //
@@ -168,8 +150,8 @@ func (s *Service) Run(ctx context.Context) {
 //   - Applied rows older than cacheReplayWindow are removed.
 //
 // A cache that is not shared (memory) cannot lose evictions; it is only
-// cleared if it was down. Run calls SyncCache every second; tests call it
-// directly.
+// cleared if it was down. The CacheSyncer calls SyncCache every second;
+// tests call it directly.
 func (s *Service) SyncCache(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
