@@ -25,6 +25,7 @@ type flakyCache struct {
 	identity string
 	calls    int
 	clears   int
+	badClear int // how many of the next Clears fail while the rest answers
 	deleted  []string
 	next     *sessioncache.Memory
 }
@@ -70,6 +71,11 @@ func (f *flakyCache) Clear(ctx context.Context) error {
 		return err
 	}
 	f.mu.Lock()
+	if f.badClear > 0 {
+		f.badClear--
+		f.mu.Unlock()
+		return errors.New("i/o timeout")
+	}
 	f.clears++
 	f.mu.Unlock()
 	return f.next.Clear(ctx)
@@ -217,6 +223,39 @@ func TestMasterSwitchReplaysRecentEvictions(t *testing.T) {
 	_, clears, deleted := f.stats()
 	require.Equal(t, clearsBefore+1, clears, "the cache is cleared on a switch")
 	require.Contains(t, deleted, key)
+	require.Nil(t, s.cache.get(ctx, key))
+	_, err = s.GetSessionFromToken(ctx, cs.Token)
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+// A replay cut short (here its clear fails while the probe answers) is run
+// again by the next sync: the new master counts as known only once the
+// evictions the switch lost are applied to it again.
+func TestInterruptedReplayRunsAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, f := newFlakySessions(t)
+	userID := newUser(t, s)
+	cs, err := s.CreateNewAuthenticatedSession(ctx, NewAuthenticatedSession{UserID: userID, AuthenticationStrategy: NativeStrategyName})
+	require.NoError(t, err)
+	key := HashToken(cs.Token)
+	replica, err := sessioncache.NewMemory(100)
+	require.NoError(t, err)
+	entry, _ := f.next.Get(ctx, key)
+	require.NoError(t, replica.Set(ctx, key, entry, replica.Generation()))
+	require.NoError(t, s.DeleteSessionsByUser(ctx, userID)) // applied, then lost
+	f.failover(replica)
+
+	f.mu.Lock()
+	f.badClear = 1
+	f.mu.Unlock()
+	require.Error(t, s.SyncCache(ctx), "the replay failed")
+	require.Nil(t, s.cache.get(ctx, key), "nothing is read after a failed replay")
+	_, _, before := f.stats()
+
+	require.NoError(t, s.SyncCache(ctx))
+	_, _, deleted := f.stats()
+	require.Contains(t, deleted[len(before):], key, "the lost eviction is applied again")
 	require.Nil(t, s.cache.get(ctx, key))
 	_, err = s.GetSessionFromToken(ctx, cs.Token)
 	require.ErrorIs(t, err, ErrNotFound)

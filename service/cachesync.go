@@ -188,7 +188,6 @@ func (s *SessionService) SyncCache(ctx context.Context) error {
 		return nil
 	}
 	switched := s.cacheIdentity != "" && identity != s.cacheIdentity
-	s.cacheIdentity = identity
 	wasDown := g.state.Load() == cacheDown
 	if switched || wasDown {
 		// From here on writes reach the cache; reads wait until every
@@ -202,6 +201,9 @@ func (s *SessionService) SyncCache(ctx context.Context) error {
 			return s.syncFailed(ctx, err)
 		}
 	}
+	// Only a finished replay makes the new master known: a replay cut
+	// short is run again by the next sync.
+	s.cacheIdentity = identity
 	if err := s.drainOutbox(ctx); err != nil {
 		return s.syncFailed(ctx, err)
 	}
