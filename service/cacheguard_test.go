@@ -261,6 +261,49 @@ func TestInterruptedReplayRunsAgain(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
+// An instance whose client is still on the old master after a failover
+// applies other instances' pending evictions there, where the switch loses
+// them, and stamps them applied: until its own client moves, another
+// instance answers such a token from the new master. The sync that sees
+// the move applies them again.
+func TestLateInstanceReplaysWhatTheOldMasterLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.SQLiteDB(t)
+	oldMaster, err := sessioncache.NewMemory(100)
+	require.NoError(t, err)
+	onA, onB := &flakyCache{next: oldMaster, identity: "old"}, &flakyCache{next: oldMaster, identity: "old"}
+	instance := func(f *flakyCache) *SessionService {
+		s, err := NewSessionService(SessionConfig{DB: db, Cache: f, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		require.NoError(t, s.SyncCache(ctx))
+		return s
+	}
+	a, b := instance(onA), instance(onB)
+	userID := newUser(t, a)
+	cs, err := a.CreateNewAuthenticatedSession(ctx, NewAuthenticatedSession{UserID: userID, AuthenticationStrategy: NativeStrategyName})
+	require.NoError(t, err)
+
+	newMaster, err := sessioncache.NewMemory(100)
+	require.NoError(t, err)
+	onA.failover(newMaster) // A's client moves at once
+	require.NoError(t, a.SyncCache(ctx))
+	_, err = a.GetSessionFromToken(ctx, cs.Token) // cached on the new master
+	require.NoError(t, err)
+	onA.setDown(true)
+	require.NoError(t, a.DeleteSessionsByUser(ctx, userID)) // the eviction waits in the outbox
+	onA.setDown(false)
+	require.NoError(t, b.SyncCache(ctx)) // B applies it to the old master
+	require.NoError(t, a.SyncCache(ctx))
+	stale, _ := newMaster.Get(ctx, HashToken(cs.Token))
+	require.NotNil(t, stale, "the premise: the eviction reached the old master only")
+
+	onB.failover(newMaster)
+	require.NoError(t, b.SyncCache(ctx))
+	_, err = a.GetSessionFromToken(ctx, cs.Token)
+	require.ErrorIs(t, err, ErrNotFound, "B's replay applied the eviction again")
+}
+
 // Applied rows are kept for the replay window, then removed.
 func TestOutboxRowsExpire(t *testing.T) {
 	t.Parallel()

@@ -43,7 +43,10 @@ import (
 //     cacheReplayWindow, reading nothing
 //     from the cache until it has. Between the switch and that sync (about
 //     a second, plus go-redis's own move to the new master) an eviction
-//     the switch lost can show: that is the second window.
+//     the switch lost can show: that is the second window. It is each
+//     instance's own: one whose client has not moved yet may apply other
+//     instances' pending evictions to the old master, and they show on
+//     every instance until its sync after the move applies them again.
 //
 // Clears (channel and role changes) go through the outbox in the same way.
 
