@@ -52,6 +52,7 @@ func newInstanceWith(t *testing.T, appOpts app.Options, opts ...envOption) *inst
 	// its own timeout (withCacheTimeout).
 	cfg.SessionCacheTimeout = testCacheTimeout
 	cfg.Throttle.RedisTimeout = testCacheTimeout
+	cfg.RequestTimeout, cfg.DBQueryTimeout = testRequestTimeout, testRequestTimeout
 	for _, o := range opts {
 		o(&cfg)
 	}

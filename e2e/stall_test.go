@@ -26,7 +26,7 @@ import (
 // other query (the start-up's migrations and seed, the working phases)
 // room on a loaded machine. Nothing is asserted about time: the
 // stalls last until the test ends them, so a request that waited for one
-// would never return (the test client's 30 s timeout is the hang guard).
+// would never return (the test client's timeout is the hang guard).
 const stallTimeout = database.DefaultQueryTimeout
 
 const activeCustomerQuery = `{ activeCustomer { id } }`
