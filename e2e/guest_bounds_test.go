@@ -29,14 +29,6 @@ func withGuestLimits(perAddress int, window time.Duration, perInstance int) envO
 	}
 }
 
-// withPatientCache raises SESSION_CACHE_TIMEOUT far above any stall of a
-// loaded machine: these tests count cache entries, and a cache call that
-// times out (a miss, and a guest that gets a row or loses its token) would
-// make the count depend on the machine's load.
-func withPatientCache() envOption {
-	return func(c *config.Config) { c.SessionCacheTimeout = 5 * time.Second }
-}
-
 // guestFrom sends a Shop API document from a client address (the
 // connection's, as a server without trusted proxies sees it) straight to
 // the handler, with token as the bearer token when not empty.
@@ -82,7 +74,7 @@ func (e *env) redisSessionKeys(t *testing.T) int {
 func TestGuestFloodFromOneAddress(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, withPatientCache())
+		e := newEnv(t, b)
 		v := seedVariants(t, e, 1)
 		// Within the first minute of a five-minute window.
 		now := e.clock.Now()
@@ -146,7 +138,7 @@ func TestGuestFloodFromManyAddresses(t *testing.T) {
 	t.Parallel()
 	const budget = 50
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, withPatientCache(), withGuestLimits(config.DefaultGuestAddressLimit, config.DefaultGuestAddressWindow, budget))
+		e := newEnv(t, b, withGuestLimits(config.DefaultGuestAddressLimit, config.DefaultGuestAddressWindow, budget))
 		v := seedVariants(t, e, 1)
 		before := e.spy.Held()
 		redisBefore := 0
@@ -207,7 +199,7 @@ func TestGuestFloodFromManyAddresses(t *testing.T) {
 func TestGuestCartIdlesOut(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b, withPatientCache())
+		e := newEnv(t, b)
 		v := seedVariants(t, e, 1)
 		abandoned := newGuest(t, e)
 		orderField(t, abandoned.Do(addItemMutation, map[string]any{"productVariantId": v[0], "quantity": 1}), "addItemToOrder")

@@ -81,6 +81,18 @@ func withSession(duration, cacheTTL time.Duration) envOption {
 // quickly.
 const testCacheTimeout = 5 * time.Second
 
+// testRequestTimeout is REQUEST_TIMEOUT and DB_QUERY_TIMEOUT in the e2e
+// tests, the test databases' own bound: long enough for a loaded machine
+// to serve requests that queue on one lock (50 writes to one order), and
+// below the test client's (testenv.ClientTimeout).
+const testRequestTimeout = testenv.QueryTimeout
+
+// withDBQueryTimeout sets DB_QUERY_TIMEOUT, which also bounds the session
+// lookup and the channel resolution of each request.
+func withDBQueryTimeout(d time.Duration) envOption {
+	return func(c *config.Config) { c.DBQueryTimeout = d }
+}
+
 func withTokenMethods(methods ...string) envOption {
 	return func(c *config.Config) { c.TokenMethods = methods }
 }
@@ -120,10 +132,13 @@ func newEnvOn(t testing.TB, b backend, db *bun.DB, opts ...envOption) *env {
 	cfg.SessionCacheStrategy = b.cache
 	// Tests that assert exact outcomes (row counts, one order) must not
 	// depend on the machine's load: a cache call a busy machine answers in
-	// 80 ms is not a failure here. What a slow or stalled cache does to a
-	// request is tested on purpose (instances_test.go, resilience_test.go).
+	// 80 ms, or a write that waits seconds for a lock, is not a failure
+	// here. What a slow or stalled cache or database does to a request is
+	// tested on purpose (instances_test.go, resilience_test.go,
+	// stall_test.go, errors_test.go).
 	cfg.SessionCacheTimeout = testCacheTimeout
 	cfg.Throttle.RedisTimeout = testCacheTimeout
+	cfg.RequestTimeout, cfg.DBQueryTimeout = testRequestTimeout, testRequestTimeout
 	appOpts := app.Options{}
 	e := &env{t: t, clock: testenv.NewClock(), tokens: &tokenBox{}}
 	for _, o := range opts {

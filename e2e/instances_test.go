@@ -47,6 +47,12 @@ func newInstanceWith(t *testing.T, appOpts app.Options, opts ...envOption) *inst
 	cfg.SessionCacheStrategy = "redis"
 	cfg.RedisURL = "redis://unused:6379/0" // the client is given
 	cfg.LogLevel = slog.LevelError
+	// As in newEnvOn: what these tests assert must not depend on the
+	// machine's load. A test that makes the cache slow on purpose sets
+	// its own timeout (withCacheTimeout).
+	cfg.SessionCacheTimeout = testCacheTimeout
+	cfg.Throttle.RedisTimeout = testCacheTimeout
+	cfg.RequestTimeout, cfg.DBQueryTimeout = testRequestTimeout, testRequestTimeout
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -71,14 +77,6 @@ func (in *instance) synced(t *testing.T) {
 	require.NoError(t, rounds.WaitOrTimeout(), "the background sync round failed")
 }
 
-// pendingEvictions counts the outbox rows no sync has applied yet.
-func pendingEvictions(t *testing.T, db *bun.DB) int {
-	t.Helper()
-	var pending int
-	require.NoError(t, db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(context.Background(), &pending))
-	return pending
-}
-
 func (in *instance) admin(t *testing.T, token string) *testenv.Client {
 	c := testenv.NewClient(t, in.url, testenv.Bearer)
 	c.Token = token
@@ -92,6 +90,25 @@ func (in *instance) answersAsUser(t *testing.T, token string) bool {
 }
 
 func withLogoutScope(scope string) envOption { return func(c *config.Config) { c.LogoutScope = scope } }
+
+// withCacheTimeout sets SESSION_CACHE_TIMEOUT.
+func withCacheTimeout(d time.Duration) envOption {
+	return func(c *config.Config) { c.SessionCacheTimeout = d }
+}
+
+// logout logs the token out on the instance and reports whether the answer
+// said so.
+func (in *instance) logout(t *testing.T, token string) bool {
+	r := in.admin(t, token).Do(logoutMutation, nil)
+	return len(r.Errors) == 0 && string(r.Data) == `{"logout":{"success":true}}`
+}
+
+// pendingEvictions counts the outbox rows no instance has applied yet.
+func pendingEvictions(db *bun.DB) (int, error) {
+	var n int
+	err := db.NewRaw("SELECT count(*) FROM session_cache_outbox WHERE applied_at IS NULL").Scan(context.Background(), &n)
+	return n, err
+}
 
 // sharedDB is the database two instances share: PostgreSQL when
 // TEST_DATABASE_URL is set, else one SQLite file.
@@ -142,7 +159,9 @@ func TestEvictionIsNotLostBetweenInstances(t *testing.T) {
 	// then stamps it applied: one round of it does.
 	b.synced(t)
 	require.False(t, b.answersAsUser(t, token), "B still answers a logged-out token from Redis")
-	require.Zero(t, pendingEvictions(t, db), "B applied and stamped the eviction")
+	pending, err := pendingEvictions(db)
+	require.NoError(t, err)
+	require.Zero(t, pending, "B applied and stamped the eviction")
 
 	proxy.Resume()
 	require.NoError(t, a.app.Sessions.SyncCache(context.Background()))
@@ -150,11 +169,13 @@ func TestEvictionIsNotLostBetweenInstances(t *testing.T) {
 	require.False(t, b.answersAsUser(t, token))
 }
 
-// Finding 10: logouts running while Sentinel fails the master over. The
-// tombstones written to the old master between the promotion and the
-// client's switch are acknowledged and lost; the sync that sees the new
-// master clears the cache and writes the last minute's evictions again, so
-// no logged-out token is answered afterwards.
+// Finding 10: logouts running while Sentinel fails the master over, on an
+// instance that follows the failover (A) and on one that hears of it late
+// (B). The tombstones written to the old master between the promotion and
+// an instance's move to the new one are acknowledged and lost; each
+// instance's sync that sees the new master clears the cache and writes the
+// last minute's evictions again, so once both have, no logged-out token is
+// answered by either.
 func TestLogoutsDuringSentinelFailover(t *testing.T) {
 	t.Parallel()
 	s := testenv.StartSentinel(t)
@@ -163,14 +184,17 @@ func TestLogoutsDuringSentinelFailover(t *testing.T) {
 	in := newInstance(t, db, s.Client(t), prefix, withLogoutScope("session"))
 
 	ctx := context.Background()
-	// Instance B has not heard of the failover yet: its client stays on the
-	// old master, as go-redis's failover client does until the sentinels
-	// announce the switch. Its logouts are acknowledged there, then lost.
+	// Instance B reaches the master through a proxy that the test moves to
+	// the new master only after the old one is demoted, as go-redis's
+	// failover client moves when the sentinels announce the switch. Until
+	// then B's logouts are acknowledged by the old master, then lost, and
+	// so are A's pending evictions that B's sync applies there.
 	oldAddr, err := s.MasterAddr(ctx)
 	require.NoError(t, err)
-	pinned := redis.NewClient(&redis.Options{Addr: oldAddr, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { _ = pinned.Close() })
-	late := newInstance(t, db, pinned, prefix, withLogoutScope("session"))
+	proxy := testenv.NewProxy(t, oldAddr)
+	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = viaProxy.Close() })
+	late := newInstance(t, db, viaProxy, prefix, withLogoutScope("session"))
 
 	const n = 300
 	tokens := make([]string, n)
@@ -182,35 +206,47 @@ func TestLogoutsDuringSentinelFailover(t *testing.T) {
 	}
 	require.NoError(t, in.app.Sessions.SyncCache(ctx)) // knows the master before the failover
 
-	// The first half logs out on A while the master fails over; the second
-	// half on B between the promotion and the demotion of the old master.
-	var next atomic.Int64
+	// A logs out the first half: two clients while the master fails over
+	// (at most half of that half), the rest once the replica is promoted,
+	// whether or not A's client has moved yet. Then B logs out the second
+	// half, before the old master is demoted.
+	var next, failed atomic.Int64
+	promoted := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
 			for {
+				select {
+				case <-promoted:
+					return
+				default:
+				}
 				i := next.Add(1) - 1
-				if i >= n/2 {
+				if i >= n/4 {
 					return
 				}
-				in.admin(t, tokens[i]).Do(logoutMutation, nil)
-				time.Sleep(10 * time.Millisecond) // spread the logouts over the failover
+				if !in.logout(t, tokens[i]) {
+					failed.Add(1)
+				}
 			}
 		})
 	}
 	oldMaster, newMaster := s.StartFailover(t)
+	close(promoted)
 	wg.Wait()
+	require.Zero(t, failed.Load(), "logouts on A during the failover failed")
+	for _, tok := range tokens[min(next.Load(), n/4) : n/2] {
+		require.True(t, in.logout(t, tok), "a logout on A after the promotion failed")
+	}
 	for _, tok := range tokens[n/2:] {
-		r := late.admin(t, tok).Do(logoutMutation, nil)
-		require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
+		require.True(t, late.logout(t, tok), "a logout on B, still on the old master, failed")
 	}
 	s.Settle(t)
 	t.Logf("failover %s -> %s", oldMaster, newMaster)
 
-	// Tombstones missing on the new master now. B's were acknowledged by the
-	// old master and lost; A's background sync, having seen the new master,
-	// may already have written them again (it usually has: Settle waits for
-	// Sentinel's ~10 s demotion).
+	// Tombstones missing on the new master now: B's, acknowledged by the
+	// old master and lost, unless A's background sync saw the new master
+	// after they were written.
 	master := redis.NewClient(&redis.Options{Addr: newMaster})
 	t.Cleanup(func() { _ = master.Close() })
 	lost := 0
@@ -221,28 +257,42 @@ func TestLogoutsDuringSentinelFailover(t *testing.T) {
 	}
 	t.Logf("tombstones missing on the new master after Settle: %d of %d", lost, n)
 
-	require.NoError(t, in.app.Sessions.SyncCache(context.Background()))
-	survivors := 0
-	for _, tok := range tokens {
-		if in.answersAsUser(t, tok) {
-			survivors++
+	// B hears of the failover.
+	proxy.Refuse()
+	proxy.Retarget(newMaster)
+	proxy.Resume()
+	require.NoError(t, in.app.Sessions.SyncCache(ctx))
+	require.NoError(t, late.app.Sessions.SyncCache(ctx))
+	for name, inst := range map[string]*instance{"A": in, "B": late} {
+		survivors := 0
+		for _, tok := range tokens {
+			if inst.answersAsUser(t, tok) {
+				survivors++
+			}
 		}
+		require.Zero(t, survivors, "logged-out tokens answered by %s after the failover", name)
 	}
-	require.Zero(t, survivors, "logged-out tokens answered after the failover")
 }
 
-// Finding 11: logouts during a Redis write pause (CLIENT PAUSE … WRITE),
+// heldWriteTimeout is SESSION_CACHE_TIMEOUT in TestLogoutsDuringRedisWritePause:
+// how long a write that Redis holds waits before the instance gives up on
+// the cache. Short, because every write during the hold waits that long;
+// nothing the test asserts depends on it, since a cache call that fails
+// for any other reason only sends the instance to the database.
+const heldWriteTimeout = 200 * time.Millisecond
+
+// Finding 11: logouts while Redis holds every write (CLIENT PAUSE … WRITE),
 // then recovery with a large cache, while clients keep sending the
 // logged-out tokens. None is ever answered as the user: the instance reads
 // nothing from the cache from the first failed write until the outbox is
-// applied, and the clear a channel change needs is one INCR.
+// applied, and the clear a channel change needs is one script.
 func TestLogoutsDuringRedisWritePause(t *testing.T) {
 	t.Parallel()
-	s := testenv.StartSentinel(t) // a Redis of the test's own, so pausing it disturbs no other test
+	r := testenv.StartRedis(t) // a Redis of the test's own: holding its writes disturbs no other test
 	db := sharedDB(t)
 	prefix := testenv.RandomPrefix()
-	client := s.Client(t)
-	in := newInstance(t, db, client, prefix, withLogoutScope("session"))
+	client := r.Client(t)
+	in := newInstance(t, db, client, prefix, withLogoutScope("session"), withCacheTimeout(heldWriteTimeout))
 	ctx := context.Background()
 
 	// A large cache: 200,000 other keys under the prefix.
@@ -265,59 +315,68 @@ func TestLogoutsDuringRedisWritePause(t *testing.T) {
 		require.True(t, in.answersAsUser(t, c.Token))
 	}
 
-	var answered atomic.Int64
-	stop := make(chan struct{})
-	var hammer sync.WaitGroup
+	// Four clients keep sending the tokens logged out so far, from the
+	// first logout until the end of the test.
+	var (
+		mu          sync.Mutex
+		loggedOut   []string
+		firstLogout = make(chan struct{})
+		stop        = make(chan struct{})
+		answered    atomic.Int64
+		hammer      sync.WaitGroup
+	)
 	for g := range 4 {
 		hammer.Go(func() {
+			select {
+			case <-firstLogout:
+			case <-stop:
+				return
+			}
 			for i := g; ; i++ {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				tok := tokens[i%n]
-				if loggedOut(tok) && in.answersAsUser(t, tok) {
+				mu.Lock()
+				tok := loggedOut[i%len(loggedOut)]
+				mu.Unlock()
+				if in.answersAsUser(t, tok) {
 					answered.Add(1)
 				}
 			}
 		})
 	}
+	stopHammer := sync.OnceFunc(func() { close(stop); hammer.Wait() })
+	t.Cleanup(stopHammer)
 
-	// The background sync is held until the logouts are done: a round
-	// after the pause would otherwise apply the evictions the pause held
-	// back before they are counted, however the logouts' pace falls.
-	in.app.CacheSync.Stop()
-	// 700 ms: the sentinels' own writes (hello messages) are paused too,
-	// and a pause near their down-after-milliseconds (1 s) makes them fail
-	// the master over, which is TestLogoutsDuringSentinelFailover's case.
-	require.NoError(t, s.PauseWrites(ctx, 700*time.Millisecond))
-	for _, tok := range tokens {
-		r := in.admin(t, tok).Do(logoutMutation, nil)
-		require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
-		markLoggedOut(tok)
+	release := r.HoldWrites(t)
+	for i, tok := range tokens {
+		require.True(t, in.logout(t, tok), "a logout while Redis holds writes failed")
+		mu.Lock()
+		loggedOut = append(loggedOut, tok)
+		mu.Unlock()
+		if i == 0 {
+			close(firstLogout)
+		}
 	}
-	require.Positive(t, pendingEvictions(t, db), "the pause did not stop an eviction: the test proves nothing")
-	// Past the pause, the background sync brings the cache back: a round
-	// that meets the pause fails, the first one after it applies every
-	// eviction. The bound on rounds is a hang guard.
-	rounds := &in.app.CacheSync.TestSignals.Synced
-	rounds.Discard()
-	require.NoError(t, in.app.CacheSync.Start(context.Background())) // Close stops it
-	for round := 0; pendingEvictions(t, db) > 0; round++ {
-		require.Less(t, round, syncGuardRounds, "the evictions were never applied")
-		rounds.WaitOrTimeout()
-	}
+	pending, err := pendingEvictions(db)
+	require.NoError(t, err)
+	require.Equal(t, n, pending, "every eviction waits in the outbox while Redis holds writes")
+
+	// Once Redis takes writes again, the background sync applies them.
+	release()
+	require.Eventually(t, func() bool {
+		pending, err := pendingEvictions(db)
+		return err == nil && pending == 0
+	}, syncGuard, 50*time.Millisecond, "the evictions were never applied")
 	require.NoError(t, in.app.Sessions.SyncCache(ctx))
 	for _, tok := range tokens {
+		v, err := client.Get(ctx, prefix+session.HashToken(tok)).Result()
+		require.NoError(t, err)
+		require.Equal(t, "!", v, "the tombstone is in Redis")
 		require.False(t, in.answersAsUser(t, tok))
 	}
-	close(stop)
-	hammer.Wait()
-	require.Zero(t, answered.Load(), "logged-out tokens answered as the user during the pause and the recovery")
+	stopHammer()
+	require.Zero(t, answered.Load(), "logged-out tokens answered as the user while Redis held writes and after")
 }
-
-var loggedOutTokens sync.Map
-
-func markLoggedOut(tok string)  { loggedOutTokens.Store(tok, true) }
-func loggedOut(tok string) bool { _, ok := loggedOutTokens.Load(tok); return ok }

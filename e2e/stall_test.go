@@ -21,13 +21,13 @@ import (
 	"github.com/shopsession/sessionserver/internal/testenv"
 )
 
-// stallTimeout is DB_QUERY_TIMEOUT in these tests: short, so that a
-// request bounded by it returns long before anything else would end it,
-// yet long enough for the working phases on a loaded machine. Nothing is
-// asserted about time: the stalls last until the test ends them, so a
-// request that waited for one would never return (the test client's 30 s
-// timeout is the hang guard).
-const stallTimeout = time.Second
+// stallTimeout is DB_QUERY_TIMEOUT in these tests, the default: a request
+// stuck on the stalled database fails when it ends, and it leaves every
+// other query (the start-up's migrations and seed, the working phases)
+// room on a loaded machine. Nothing is asserted about time: the
+// stalls last until the test ends them, so a request that waited for one
+// would never return (the test client's timeout is the hang guard).
+const stallTimeout = database.DefaultQueryTimeout
 
 const activeCustomerQuery = `{ activeCustomer { id } }`
 
@@ -144,7 +144,7 @@ func TestSQLiteLockedDatabase(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	other, err := sql.Open("sqlite", database.SQLiteDSN(path, time.Second))
+	other, err := sql.Open("sqlite", database.SQLiteDSN(path, stallTimeout))
 	require.NoError(t, err)
 	defer other.Close()
 	holder, err := other.Conn(ctx)

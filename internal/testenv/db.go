@@ -65,15 +65,23 @@ func postgresPrefix() (string, error) {
 // setupTimeout bounds opening, migrating and cloning a test database.
 const setupTimeout = 2 * time.Minute
 
+// QueryTimeout is the QueryTimeout (database.Options) of the databases
+// SQLiteDB and PostgresDB return, where the default would be 5 s: a guard
+// against a hung call, long enough that a loaded machine's lock waits
+// (dozens of writers queued on one row) never reach it, so what a test
+// asserts does not depend on the machine's load. A test of what a slow or
+// stalled database does sets the bound it needs itself.
+const QueryTimeout = time.Minute
+
 // SQLiteDB returns a migrated SQLite database in a fresh file under
-// t.TempDir(). It is closed when the test ends.
+// t.TempDir(), with QueryTimeout. It is closed when the test ends.
 func SQLiteDB(t testing.TB) *bun.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 
 	path := filepath.Join(t.TempDir(), "test.db")
-	db, err := database.Open(ctx, database.SQLite, path, database.Options{})
+	db, err := database.Open(ctx, database.SQLite, path, database.Options{QueryTimeout: QueryTimeout})
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -87,8 +95,8 @@ func SQLiteDB(t testing.TB) *bun.DB {
 // PostgresDB returns a migrated PostgreSQL database of its own: a fresh
 // database named <prefix><unix time>_<random>, cloned from a template
 // database that is migrated once and then reused; <prefix> is
-// TEST_DATABASE_PREFIX (PostgresPrefixEnv), "t_" by default. The database is closed and dropped when the
-// test ends.
+// TEST_DATABASE_PREFIX (PostgresPrefixEnv), "t_" by default. It has
+// QueryTimeout. The database is closed and dropped when the test ends.
 //
 // It skips the test when TEST_DATABASE_URL is unset and fails it when the
 // server cannot be reached, so CI never skips silently.
@@ -101,7 +109,7 @@ func PostgresDB(t testing.TB) *bun.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	db, err := database.Open(ctx, database.Postgres, PostgresURL(t), database.Options{MaxConns: 4})
+	db, err := database.Open(ctx, database.Postgres, PostgresURL(t), database.Options{MaxConns: 4, QueryTimeout: QueryTimeout})
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}

@@ -38,9 +38,13 @@ type Client struct {
 	tokenKey string
 }
 
+// ClientTimeout bounds each request of a Client: a guard against a hung
+// server, longer than the bounds the tests give a server (QueryTimeout).
+const ClientTimeout = 2 * time.Minute
+
 // NewClient returns a client for url (e.g. server.URL + "/shop-api").
 func NewClient(t testing.TB, url string, mode TokenMode) *Client {
-	return &Client{t: t, url: url, mode: mode, http: &http.Client{Timeout: 30 * time.Second}, tokenKey: auth.DefaultAuthTokenHeaderKey}
+	return &Client{t: t, url: url, mode: mode, http: &http.Client{Timeout: ClientTimeout}, tokenKey: auth.DefaultAuthTokenHeaderKey}
 }
 
 // Response is one GraphQL response with its HTTP parts.

@@ -29,15 +29,18 @@ import (
 //   - Resume: forwarding again. Stalled connections carry on with what
 //     they held; connections reset by Refuse stay dead; new connections
 //     reach the server.
+//   - Retarget: new connections reach another server; open ones keep
+//     theirs. Refuse, Retarget, Resume moves every client to the other
+//     server, as a Redis client moves when it hears of a new master.
 //
 // The methods may be called from any goroutine, in any order, any number
 // of times. The proxy is closed when the test ends: its listener and every
 // connection through it are closed.
 type Proxy struct {
-	target string
-	ln     net.Listener
+	ln net.Listener
 
 	mu     sync.Mutex
+	target string
 	state  proxyState
 	wake   chan struct{} // closed and replaced at every change of state
 	links  map[*link]struct{}
@@ -105,6 +108,14 @@ func (p *Proxy) Refuse() { p.setState(refusing) }
 
 // Resume forwards again; see Proxy.
 func (p *Proxy) Resume() { p.setState(forwarding) }
+
+// Retarget sends the connections accepted from now on to targetAddr
+// ("host:port"); see Proxy.
+func (p *Proxy) Retarget(targetAddr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = targetAddr
+}
 
 func (p *Proxy) setState(s proxyState) {
 	p.mu.Lock()
@@ -197,7 +208,10 @@ func (p *Proxy) serve(l *link) {
 	if !p.gate(l) {
 		return
 	}
-	server, err := net.DialTimeout("tcp", p.target, dialTimeout)
+	p.mu.Lock()
+	target := p.target
+	p.mu.Unlock()
+	server, err := net.DialTimeout("tcp", target, dialTimeout)
 	if err != nil {
 		return
 	}

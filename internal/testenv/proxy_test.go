@@ -203,6 +203,34 @@ func TestProxyRefuseWhileStalled(t *testing.T) {
 	require.EqualValues(t, len("hello")+len("ok"), srv.received.Load())
 }
 
+// Retarget sends new connections to the other server and leaves open ones
+// on theirs; after Refuse, Retarget, Resume every client reaches the other.
+func TestProxyRetarget(t *testing.T) {
+	t.Parallel()
+	first, second := newEchoServer(t), newEchoServer(t)
+	p := NewProxy(t, first.Addr())
+	open := dialProxy(t, p)
+	send(t, open, "one")
+	expect(t, open, "one")
+
+	p.Retarget(second.Addr())
+	fresh := dialProxy(t, p)
+	send(t, fresh, "two")
+	expect(t, fresh, "two")
+	send(t, open, "still")
+	expect(t, open, "still")
+	require.EqualValues(t, len("one")+len("still"), first.received.Load(), "the open connection stays on the first")
+	require.EqualValues(t, len("two"), second.received.Load())
+
+	p.Refuse()
+	p.Resume()
+	moved := dialProxy(t, p)
+	send(t, moved, "three")
+	expect(t, moved, "three")
+	require.EqualValues(t, 1, first.accepted.Load())
+	require.EqualValues(t, 2, second.accepted.Load())
+}
+
 // The proxy closes its connections when its test ends, stalled or not.
 func TestProxyClosesAtCleanup(t *testing.T) {
 	t.Parallel()

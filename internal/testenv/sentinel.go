@@ -43,7 +43,7 @@ type Sentinel struct {
 	// swaps their roles, not the slice; MasterAddr says which is master now.
 	RedisAddrs []string
 
-	procs     []*redisProc
+	procGroup
 	sentinels []*redis.SentinelClient
 	nodes     map[string]*redis.Client // admin clients by address
 }
@@ -64,13 +64,7 @@ type Sentinel struct {
 // once more with new ports.
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		msg := fmt.Sprintf("testenv: redis-server is not on PATH (%v); install Redis to run the Sentinel tests", err)
-		if os.Getenv("CI") != "" || os.Getenv(RedisURLEnv) != "" {
-			t.Fatalf("%s (CI or %s is set, so the test fails instead of skipping)", msg, RedisURLEnv)
-		}
-		t.Skip(msg)
-	}
+	needRedisServer(t)
 	dir := t.TempDir()
 	var s *Sentinel
 	var err error
@@ -92,6 +86,20 @@ func StartSentinel(t testing.TB) *Sentinel {
 		s.stop()
 	})
 	return s
+}
+
+// needRedisServer skips the test when redis-server is not on PATH, unless
+// CI or TEST_REDIS_URL is set: then the test fails, so CI never skips
+// silently.
+func needRedisServer(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		msg := fmt.Sprintf("testenv: redis-server is not on PATH (%v); install Redis to run the tests that start their own", err)
+		if os.Getenv("CI") != "" || os.Getenv(RedisURLEnv) != "" {
+			t.Fatalf("%s (CI or %s is set, so the test fails instead of skipping)", msg, RedisURLEnv)
+		}
+		t.Skip(msg)
+	}
 }
 
 // startSentinel makes one attempt at the set-up in dir. It returns s even

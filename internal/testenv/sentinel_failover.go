@@ -254,7 +254,7 @@ func (s *Sentinel) replicationInfo(ctx context.Context, addr string) (map[string
 // poll calls check every sentinelPollInterval, each call bounded by 2 s,
 // until it returns nil, a process exits or ctx ends; the error then names
 // what was awaited and check's last error.
-func (s *Sentinel) poll(ctx context.Context, what string, check func(context.Context) error) error {
+func (g *procGroup) poll(ctx context.Context, what string, check func(context.Context) error) error {
 	start := time.Now()
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -263,7 +263,7 @@ func (s *Sentinel) poll(ctx context.Context, what string, check func(context.Con
 		if err == nil {
 			return nil
 		}
-		if p := s.exited(); p != nil {
+		if p := g.exited(); p != nil {
 			return fmt.Errorf("waiting for %s: %s exited: %v (last check: %v)", what, p.name, p.err, err)
 		}
 		select {

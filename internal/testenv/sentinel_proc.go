@@ -26,9 +26,15 @@ type redisProc struct {
 	err  error
 }
 
+// procGroup is the redis-server processes of one set-up: StartSentinel's
+// or StartRedis's.
+type procGroup struct {
+	procs []*redisProc
+}
+
 // start starts redis-server with args in dir, its output going to
 // dir/<name>.log.
-func (s *Sentinel) start(dir, name, addr string, args ...string) error {
+func (g *procGroup) start(dir, name, addr string, args ...string) error {
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -47,13 +53,13 @@ func (s *Sentinel) start(dir, name, addr string, args ...string) error {
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
-	s.procs = append(s.procs, p)
+	g.procs = append(g.procs, p)
 	return nil
 }
 
 // exited returns a process that has exited, or nil.
-func (s *Sentinel) exited() *redisProc {
-	for _, p := range s.procs {
+func (g *procGroup) exited() *redisProc {
+	for _, p := range g.procs {
 		select {
 		case <-p.done:
 			return p
@@ -72,19 +78,25 @@ func (s *Sentinel) stop() {
 	for _, c := range s.nodes {
 		_ = c.Close()
 	}
-	for _, p := range s.procs {
+	s.kill()
+}
+
+// kill kills the processes and waits for them. Calling it again does no
+// harm.
+func (g *procGroup) kill() {
+	for _, p := range g.procs {
 		_ = p.cmd.Process.Kill()
 	}
-	for _, p := range s.procs {
+	for _, p := range g.procs {
 		<-p.done
 	}
 }
 
 // logTails returns the last lines of every process's log, for a test's
 // output.
-func (s *Sentinel) logTails() string {
+func (g *procGroup) logTails() string {
 	var b strings.Builder
-	for _, p := range s.procs {
+	for _, p := range g.procs {
 		data, err := os.ReadFile(p.log)
 		if err != nil {
 			fmt.Fprintf(&b, "\n--- %s: %v", p.name, err)

@@ -26,6 +26,7 @@ type flakyCache struct {
 	identity string
 	calls    int
 	clears   int
+	badClear int // how many of the next Clears fail while the rest answers
 	deleted  []string
 	next     *sessioncache.Memory
 }
@@ -71,6 +72,11 @@ func (f *flakyCache) Clear(ctx context.Context) error {
 		return err
 	}
 	f.mu.Lock()
+	if f.badClear > 0 {
+		f.badClear--
+		f.mu.Unlock()
+		return errors.New("i/o timeout")
+	}
 	f.clears++
 	f.mu.Unlock()
 	return f.next.Clear(ctx)
@@ -221,6 +227,82 @@ func TestMasterSwitchReplaysRecentEvictions(t *testing.T) {
 	require.Nil(t, s.cache.get(ctx, key))
 	_, err = s.GetSessionFromToken(ctx, cs.Token)
 	require.ErrorIs(t, err, outcome.ErrNotFound)
+}
+
+// A replay cut short (here its clear fails while the probe answers) is run
+// again by the next sync: the new master counts as known only once the
+// evictions the switch lost are applied to it again.
+func TestInterruptedReplayRunsAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, f := newFlakySessions(t)
+	userID := newUser(t, s)
+	cs, err := s.CreateNewAuthenticatedSession(ctx, NewAuthenticatedSession{UserID: userID, AuthenticationStrategy: entity.AuthMethodNative})
+	require.NoError(t, err)
+	key := HashToken(cs.Token)
+	replica, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 100})
+	require.NoError(t, err)
+	entry, _ := f.next.Get(ctx, key)
+	require.NoError(t, replica.Set(ctx, key, entry, replica.Generation()))
+	require.NoError(t, s.DeleteSessionsByUser(ctx, userID)) // applied, then lost
+	f.failover(replica)
+
+	f.mu.Lock()
+	f.badClear = 1
+	f.mu.Unlock()
+	require.Error(t, s.SyncCache(ctx), "the replay failed")
+	require.Nil(t, s.cache.get(ctx, key), "nothing is read after a failed replay")
+	_, _, before := f.stats()
+
+	require.NoError(t, s.SyncCache(ctx))
+	_, _, deleted := f.stats()
+	require.Contains(t, deleted[len(before):], key, "the lost eviction is applied again")
+	require.Nil(t, s.cache.get(ctx, key))
+	_, err = s.GetSessionFromToken(ctx, cs.Token)
+	require.ErrorIs(t, err, outcome.ErrNotFound)
+}
+
+// An instance whose client is still on the old master after a failover
+// applies other instances' pending evictions there, where the switch loses
+// them, and stamps them applied: until its own client moves, another
+// instance answers such a token from the new master. The sync that sees
+// the move applies them again.
+func TestLateInstanceReplaysWhatTheOldMasterLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.SQLiteDB(t)
+	oldMaster, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 100})
+	require.NoError(t, err)
+	onA, onB := &flakyCache{next: oldMaster, identity: "old"}, &flakyCache{next: oldMaster, identity: "old"}
+	instance := func(f *flakyCache) *Service {
+		s, err := New(Config{DB: db, Cache: f, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		require.NoError(t, s.SyncCache(ctx))
+		return s
+	}
+	a, b := instance(onA), instance(onB)
+	userID := newUser(t, a)
+	cs, err := a.CreateNewAuthenticatedSession(ctx, NewAuthenticatedSession{UserID: userID, AuthenticationStrategy: entity.AuthMethodNative})
+	require.NoError(t, err)
+
+	newMaster, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 100})
+	require.NoError(t, err)
+	onA.failover(newMaster) // A's client moves at once
+	require.NoError(t, a.SyncCache(ctx))
+	_, err = a.GetSessionFromToken(ctx, cs.Token) // cached on the new master
+	require.NoError(t, err)
+	onA.setDown(true)
+	require.NoError(t, a.DeleteSessionsByUser(ctx, userID)) // the eviction waits in the outbox
+	onA.setDown(false)
+	require.NoError(t, b.SyncCache(ctx)) // B applies it to the old master
+	require.NoError(t, a.SyncCache(ctx))
+	stale, _ := newMaster.Get(ctx, HashToken(cs.Token))
+	require.NotNil(t, stale, "the premise: the eviction reached the old master only")
+
+	onB.failover(newMaster)
+	require.NoError(t, b.SyncCache(ctx))
+	_, err = a.GetSessionFromToken(ctx, cs.Token)
+	require.ErrorIs(t, err, outcome.ErrNotFound, "B's replay applied the eviction again")
 }
 
 // Applied rows are kept for the replay window, then removed.

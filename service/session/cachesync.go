@@ -43,7 +43,10 @@ import (
 //     cacheReplayWindow, reading nothing
 //     from the cache until it has. Between the switch and that sync (about
 //     a second, plus go-redis's own move to the new master) an eviction
-//     the switch lost can show: that is the second window.
+//     the switch lost can show: that is the second window. It is each
+//     instance's own: one whose client has not moved yet may apply other
+//     instances' pending evictions to the old master, and they show on
+//     every instance until its sync after the move applies them again.
 //
 // Clears (channel and role changes) go through the outbox in the same way.
 
@@ -170,7 +173,6 @@ func (s *Service) SyncCache(ctx context.Context) error {
 		return nil
 	}
 	switched := s.cacheIdentity != "" && identity != s.cacheIdentity
-	s.cacheIdentity = identity
 	wasDown := g.state.Load() == cacheDown
 	if switched || wasDown {
 		// From here on writes reach the cache; reads wait until every
@@ -184,6 +186,9 @@ func (s *Service) SyncCache(ctx context.Context) error {
 			return s.syncFailed(ctx, err)
 		}
 	}
+	// Only a finished replay makes the new master known: a replay cut
+	// short is run again by the next sync.
+	s.cacheIdentity = identity
 	if err := s.drainOutbox(ctx); err != nil {
 		return s.syncFailed(ctx, err)
 	}
