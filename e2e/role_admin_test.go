@@ -227,6 +227,11 @@ func TestAdminUIRoleDocuments(t *testing.T) {
 		require.Equal(t, created.CreatedAt, updated.CreatedAt)
 		require.NotEqual(t, created.UpdatedAt, updated.UpdatedAt)
 
+		r = admin.Do(uiCreateRole, roleInput(map[string]any{"code": "nowhere", "description": "", "permissions": []string{}, "channelIds": []string{}}))
+		nowhere := dataField[map[string]any](t, r, "createRole")
+		require.Equal(t, []any{}, nowhere["channels"], "an empty channelIds is no channel")
+		require.Equal(t, []any{"Authenticated"}, nowhere["permissions"])
+
 		requireGraphQLError(t, admin.Do(uiUpdateRole, roleInput(map[string]any{"id": "999999", "code": "x"})),
 			"ENTITY_NOT_FOUND", `No Role with the id "999999" could be found`)
 		requireGraphQLError(t, admin.Do(uiCreateRole, roleInput(map[string]any{"code": "x", "description": "",
