@@ -33,3 +33,13 @@ type Channel struct {
 	DefaultTaxZone      *Zone `bun:"rel:belongs-to,join:default_tax_zone_id=id"`
 	DefaultShippingZone *Zone `bun:"rel:belongs-to,join:default_shipping_zone_id=id"`
 }
+
+// The Admin API's result unions that have Channel as a member: gqlgen
+// generates each union as an interface of its Is<Union> method, and binds
+// Channel to this type, so a *Channel is returned as either.
+
+// IsCreateChannelResult makes Channel a member of that union.
+func (*Channel) IsCreateChannelResult() {}
+
+// IsUpdateChannelResult makes Channel a member of that union.
+func (*Channel) IsUpdateChannelResult() {}

@@ -22,6 +22,11 @@ type Role struct {
 	Code        string     `bun:"code,notnull"`
 	Description string     `bun:"description,notnull"`
 	Permissions StringList `bun:"permissions,notnull,type:text"`
+
+	// Channels are the channels the role is attached to (role_channel), by
+	// id, when loaded: the role service fills them where it returns a role
+	// with its channels.
+	Channels []*Channel `bun:"-"`
 }
 
 // RoleChannel attaches a role to a channel.

@@ -4,6 +4,7 @@ package adminapi
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -11,10 +12,16 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/graph/adminapi/model"
+	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // region    ************************** generated!.gotpl **************************
+
+type ChannelResolver interface {
+	Seller(ctx context.Context, obj *entity.Channel) (*model.Seller, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -387,19 +394,521 @@ func (ec *executionContext) fieldContext_Channel_pricesIncludeTax(_ context.Cont
 	return graphql.NewScalarFieldContext("Channel", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Channel_seller(ctx context.Context, field graphql.CollectedField, obj *entity.Channel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Channel_seller(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Channel().Seller(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Seller) graphql.Marshaler {
+			return ec.marshalOSeller2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSeller(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Channel_seller(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Channel",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Seller(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LanguageNotAvailableError_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.LanguageNotAvailableError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LanguageNotAvailableError_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gqlauth.ErrorCode) graphql.Marshaler {
+			return ec.marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐErrorCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LanguageNotAvailableError_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LanguageNotAvailableError", field, false, false, "ErrorCode")
+}
+
+func (ec *executionContext) _LanguageNotAvailableError_message(ctx context.Context, field graphql.CollectedField, obj *model.LanguageNotAvailableError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LanguageNotAvailableError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LanguageNotAvailableError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LanguageNotAvailableError", field, false, false, "String")
+}
+
+func (ec *executionContext) _LanguageNotAvailableError_languageCode(ctx context.Context, field graphql.CollectedField, obj *model.LanguageNotAvailableError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LanguageNotAvailableError_languageCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LanguageCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LanguageNotAvailableError_languageCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LanguageNotAvailableError", field, false, false, "String")
+}
+
+func (ec *executionContext) _Seller_id(ctx context.Context, field graphql.CollectedField, obj *model.Seller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seller_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entity.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seller_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seller", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Seller_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Seller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seller_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seller_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seller", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Seller_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Seller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seller_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seller_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seller", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Seller_name(ctx context.Context, field graphql.CollectedField, obj *model.Seller) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Seller_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Seller_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Seller", field, false, false, "String")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputCreateChannelInput(ctx context.Context, obj any) (model.CreateChannelInput, error) {
+	var it model.CreateChannelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "token", "defaultLanguageCode", "availableLanguageCodes", "pricesIncludeTax", "currencyCode", "defaultCurrencyCode", "availableCurrencyCodes", "trackInventory", "outOfStockThreshold", "defaultTaxZoneId", "defaultShippingZoneId", "sellerId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "defaultLanguageCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultLanguageCode"))
+			data, err := ec.unmarshalNLanguageCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultLanguageCode = data
+		case "availableLanguageCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availableLanguageCodes"))
+			data, err := ec.unmarshalOLanguageCode2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailableLanguageCodes = data
+		case "pricesIncludeTax":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pricesIncludeTax"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PricesIncludeTax = data
+		case "currencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyCode"))
+			data, err := ec.unmarshalOCurrencyCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyCode = data
+		case "defaultCurrencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultCurrencyCode"))
+			data, err := ec.unmarshalOCurrencyCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultCurrencyCode = data
+		case "availableCurrencyCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availableCurrencyCodes"))
+			data, err := ec.unmarshalOCurrencyCode2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailableCurrencyCodes = data
+		case "trackInventory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trackInventory"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TrackInventory = data
+		case "outOfStockThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outOfStockThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutOfStockThreshold = data
+		case "defaultTaxZoneId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultTaxZoneId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultTaxZoneID = data
+		case "defaultShippingZoneId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultShippingZoneId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultShippingZoneID = data
+		case "sellerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sellerId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SellerID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateChannelInput unmarshals raw into the CreateChannelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateChannelInput(ctx context.Context, raw any) (model.CreateChannelInput, error) {
+	var out model.CreateChannelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateChannelInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateChannelInput(ctx context.Context, obj any) (model.UpdateChannelInput, error) {
+	var it model.UpdateChannelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "code", "token", "defaultLanguageCode", "availableLanguageCodes", "pricesIncludeTax", "currencyCode", "defaultCurrencyCode", "availableCurrencyCodes", "trackInventory", "outOfStockThreshold", "defaultTaxZoneId", "defaultShippingZoneId", "sellerId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "defaultLanguageCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultLanguageCode"))
+			data, err := ec.unmarshalOLanguageCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultLanguageCode = data
+		case "availableLanguageCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availableLanguageCodes"))
+			data, err := ec.unmarshalOLanguageCode2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailableLanguageCodes = data
+		case "pricesIncludeTax":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pricesIncludeTax"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PricesIncludeTax = data
+		case "currencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyCode"))
+			data, err := ec.unmarshalOCurrencyCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyCode = data
+		case "defaultCurrencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultCurrencyCode"))
+			data, err := ec.unmarshalOCurrencyCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultCurrencyCode = data
+		case "availableCurrencyCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("availableCurrencyCodes"))
+			data, err := ec.unmarshalOCurrencyCode2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCodeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvailableCurrencyCodes = data
+		case "trackInventory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trackInventory"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TrackInventory = data
+		case "outOfStockThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outOfStockThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutOfStockThreshold = data
+		case "defaultTaxZoneId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultTaxZoneId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultTaxZoneID = data
+		case "defaultShippingZoneId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultShippingZoneId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultShippingZoneID = data
+		case "sellerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sellerId"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SellerID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateChannelInput unmarshals raw into the UpdateChannelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateChannelInput(ctx context.Context, raw any) (model.UpdateChannelInput, error) {
+	var out model.UpdateChannelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateChannelInput", raw, &out)
+	return out, err
+}
 
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _CreateChannelResult(ctx context.Context, sel ast.SelectionSet, obj model.CreateChannelResult) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.LanguageNotAvailableError:
+		return ec._LanguageNotAvailableError(ctx, sel, &obj)
+	case *model.LanguageNotAvailableError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._LanguageNotAvailableError(ctx, sel, obj)
+	case *entity.Channel:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Channel(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of CreateChannelResult must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
+func (ec *executionContext) _UpdateChannelResult(ctx context.Context, sel ast.SelectionSet, obj model.UpdateChannelResult) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case model.LanguageNotAvailableError:
+		return ec._LanguageNotAvailableError(ctx, sel, &obj)
+	case *model.LanguageNotAvailableError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._LanguageNotAvailableError(ctx, sel, obj)
+	case *entity.Channel:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Channel(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of UpdateChannelResult must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
 
-var channelImplementors = []string{"Channel"}
+var channelImplementors = []string{"Channel", "Node", "CreateChannelResult", "UpdateChannelResult"}
 
 func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, obj *entity.Channel) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, channelImplementors)
@@ -413,75 +922,172 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Channel_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Channel_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Channel_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "code":
 			out.Values[i] = ec._Channel_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "token":
 			out.Values[i] = ec._Channel_token(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "defaultTaxZone":
 			out.Values[i] = ec._Channel_defaultTaxZone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "defaultShippingZone":
 			out.Values[i] = ec._Channel_defaultShippingZone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "defaultLanguageCode":
 			out.Values[i] = ec._Channel_defaultLanguageCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "availableLanguageCodes":
 			out.Values[i] = ec._Channel_availableLanguageCodes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "currencyCode":
 			out.Values[i] = ec._Channel_currencyCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "defaultCurrencyCode":
 			out.Values[i] = ec._Channel_defaultCurrencyCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "availableCurrencyCodes":
 			out.Values[i] = ec._Channel_availableCurrencyCodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "trackInventory":
 			out.Values[i] = ec._Channel_trackInventory(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "outOfStockThreshold":
 			out.Values[i] = ec._Channel_outOfStockThreshold(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pricesIncludeTax":
 			out.Values[i] = ec._Channel_pricesIncludeTax(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seller":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Channel_seller(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var languageNotAvailableErrorImplementors = []string{"LanguageNotAvailableError", "ErrorResult", "CreateChannelResult", "UpdateChannelResult"}
+
+func (ec *executionContext) _LanguageNotAvailableError(ctx context.Context, sel ast.SelectionSet, obj *model.LanguageNotAvailableError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, languageNotAvailableErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LanguageNotAvailableError")
+		case "errorCode":
+			out.Values[i] = ec._LanguageNotAvailableError_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._LanguageNotAvailableError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "languageCode":
+			out.Values[i] = ec._LanguageNotAvailableError_languageCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sellerImplementors = []string{"Seller", "Node"}
+
+func (ec *executionContext) _Seller(ctx context.Context, sel ast.SelectionSet, obj *model.Seller) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sellerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Seller")
+		case "id":
+			out.Values[i] = ec._Seller_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Seller_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Seller_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Seller_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -506,12 +1112,68 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []*entity.Channel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐChannel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐChannel(ctx context.Context, sel ast.SelectionSet, v *entity.Channel) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Channel!")
 		return graphql.Null
 	}
 	return ec._Channel(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateChannelInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐCreateChannelInput(ctx context.Context, v any) (model.CreateChannelInput, error) {
+	res, err := ec.unmarshalInputCreateChannelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateChannelResult2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐCreateChannelResult(ctx context.Context, sel ast.SelectionSet, v model.CreateChannelResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateChannelResult!")
+		return graphql.Null
+	}
+	return ec._CreateChannelResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateChannelInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐUpdateChannelInput(ctx context.Context, v any) (model.UpdateChannelInput, error) {
+	res, err := ec.unmarshalInputUpdateChannelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateChannelResult2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐUpdateChannelResult(ctx context.Context, sel ast.SelectionSet, v model.UpdateChannelResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateChannelResult!")
+		return graphql.Null
+	}
+	return ec._UpdateChannelResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐChannel(ctx context.Context, sel ast.SelectionSet, v *entity.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Channel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSeller2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSeller(ctx context.Context, sel ast.SelectionSet, v *model.Seller) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Seller(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

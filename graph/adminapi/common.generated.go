@@ -74,6 +74,13 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 			return graphql.Null
 		}
 		return ec._NativeAuthStrategyError(ctx, sel, obj)
+	case model.LanguageNotAvailableError:
+		return ec._LanguageNotAvailableError(ctx, sel, &obj)
+	case *model.LanguageNotAvailableError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._LanguageNotAvailableError(ctx, sel, obj)
 	case *gqlauth.InvalidCredentialsError:
 		if obj == nil {
 			return graphql.Null

@@ -60,4 +60,56 @@ func (ec *executionContext) marshalNCurrencyCode2githubᚗcomᚋshopsessionᚋse
 	return graphql.WrapContextMarshaler(ctx, v)
 }
 
+func (ec *executionContext) unmarshalOCurrencyCode2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCodeᚄ(ctx context.Context, v any) ([]entity.CurrencyCode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]entity.CurrencyCode, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCurrencyCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCurrencyCode2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []entity.CurrencyCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCurrencyCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCurrencyCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx context.Context, v any) (*entity.CurrencyCode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(entity.CurrencyCode)
+	err := res.UnmarshalGQLContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCurrencyCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐCurrencyCode(ctx context.Context, sel ast.SelectionSet, v *entity.CurrencyCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return graphql.WrapContextMarshaler(ctx, v)
+}
+
 // endregion ***************************** type.gotpl *****************************

@@ -62,4 +62,56 @@ func (ec *executionContext) marshalOLanguageCode2githubᚗcomᚋshopsessionᚋse
 	return graphql.WrapContextMarshaler(ctx, v)
 }
 
+func (ec *executionContext) unmarshalOLanguageCode2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCodeᚄ(ctx context.Context, v any) ([]entity.LanguageCode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]entity.LanguageCode, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLanguageCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCode(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLanguageCode2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []entity.LanguageCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLanguageCode2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOLanguageCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCode(ctx context.Context, v any) (*entity.LanguageCode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(entity.LanguageCode)
+	err := res.UnmarshalGQLContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLanguageCode2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐLanguageCode(ctx context.Context, sel ast.SelectionSet, v *entity.LanguageCode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return graphql.WrapContextMarshaler(ctx, v)
+}
+
 // endregion ***************************** type.gotpl *****************************

@@ -498,6 +498,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.Seller:
+		return ec._Seller(ctx, sel, &obj)
+	case *model.Seller:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Seller(ctx, sel, obj)
+	case entity.Role:
+		return ec._Role(ctx, sel, &obj)
+	case *entity.Role:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Role(ctx, sel, obj)
 	case entity.ProductVariant:
 		return ec._ProductVariant(ctx, sel, &obj)
 	case *entity.ProductVariant:
@@ -512,6 +526,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Job(ctx, sel, obj)
+	case entity.Channel:
+		return ec._Channel(ctx, sel, &obj)
+	case *entity.Channel:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Channel(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj

@@ -19,6 +19,9 @@ type Resolver struct {
 	Auth     *account.AuthService
 	Users    *access.UserService
 	Sessions *session.Service
+	// Channels and Roles serve the channel and role administration.
+	Channels *access.ChannelService
+	Roles    *access.RoleService
 	// Catalog serves the product variants.
 	Catalog *catalog.Service
 	// Jobs reads the job queue (job, jobs, jobQueues, scheduledTasks);

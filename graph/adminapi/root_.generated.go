@@ -25,9 +25,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Channel() ChannelResolver
 	Job() JobResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Role() RoleResolver
 	ScheduledTask() ScheduledTaskResolver
 }
 
@@ -57,6 +59,7 @@ type ComplexityRoot struct {
 		ID                     func(childComplexity int) int
 		OutOfStockThreshold    func(childComplexity int) int
 		PricesIncludeTax       func(childComplexity int) int
+		Seller                 func(childComplexity int) int
 		Token                  func(childComplexity int) int
 		TrackInventory         func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
@@ -73,6 +76,11 @@ type ComplexityRoot struct {
 		ID          func(childComplexity int) int
 		Permissions func(childComplexity int) int
 		Token       func(childComplexity int) int
+	}
+
+	DeletionResponse struct {
+		Message func(childComplexity int) int
+		Result  func(childComplexity int) int
 	}
 
 	InvalidCredentialsError struct {
@@ -108,12 +116,24 @@ type ComplexityRoot struct {
 		Running func(childComplexity int) int
 	}
 
+	LanguageNotAvailableError struct {
+		ErrorCode    func(childComplexity int) int
+		LanguageCode func(childComplexity int) int
+		Message      func(childComplexity int) int
+	}
+
 	Mutation struct {
 		Authenticate            func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
+		CreateChannel           func(childComplexity int, input model.CreateChannelInput) int
 		CreateProductVariants   func(childComplexity int, input []*model.CreateProductVariantInput) int
+		CreateRole              func(childComplexity int, input model.CreateRoleInput) int
+		DeleteChannel           func(childComplexity int, id entity.ID) int
+		DeleteRole              func(childComplexity int, id entity.ID) int
 		Login                   func(childComplexity int, username string, password string, rememberMe *bool) int
 		Logout                  func(childComplexity int) int
 		TriggerCleanSessionsJob func(childComplexity int, batchSize *int) int
+		UpdateChannel           func(childComplexity int, input model.UpdateChannelInput) int
+		UpdateRole              func(childComplexity int, input model.UpdateRoleInput) int
 	}
 
 	NativeAuthStrategyError struct {
@@ -144,6 +164,7 @@ type ComplexityRoot struct {
 	Query struct {
 		ActiveAdministrator func(childComplexity int) int
 		ActiveChannel       func(childComplexity int) int
+		Channel             func(childComplexity int, id entity.ID) int
 		Job                 func(childComplexity int, jobID entity.ID) int
 		JobQueues           func(childComplexity int) int
 		Jobs                func(childComplexity int, options *model.JobListOptions) int
@@ -151,7 +172,18 @@ type ComplexityRoot struct {
 		Me                  func(childComplexity int) int
 		ProductVariant      func(childComplexity int, id entity.ID) int
 		ProductVariants     func(childComplexity int, options *model.ProductVariantListOptions) int
+		Role                func(childComplexity int, id entity.ID) int
 		ScheduledTasks      func(childComplexity int) int
+	}
+
+	Role struct {
+		Channels    func(childComplexity int) int
+		Code        func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Permissions func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
 	}
 
 	ScheduledTask struct {
@@ -164,6 +196,13 @@ type ComplexityRoot struct {
 		NextExecutionAt     func(childComplexity int) int
 		Schedule            func(childComplexity int) int
 		ScheduleDescription func(childComplexity int) int
+	}
+
+	Seller struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
 	}
 
 	Success struct {
@@ -295,6 +334,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.PricesIncludeTax(childComplexity), true
+	case "Channel.seller":
+		if e.ComplexityRoot.Channel.Seller == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.Seller(childComplexity), true
 	case "Channel.token":
 		if e.ComplexityRoot.Channel.Token == nil {
 			break
@@ -357,6 +402,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CurrentUserChannel.Token(childComplexity), true
+
+	case "DeletionResponse.message":
+		if e.ComplexityRoot.DeletionResponse.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletionResponse.Message(childComplexity), true
+	case "DeletionResponse.result":
+		if e.ComplexityRoot.DeletionResponse.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletionResponse.Result(childComplexity), true
 
 	case "InvalidCredentialsError.authenticationError":
 		if e.ComplexityRoot.InvalidCredentialsError.AuthenticationError == nil {
@@ -488,6 +546,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JobQueue.Running(childComplexity), true
 
+	case "LanguageNotAvailableError.errorCode":
+		if e.ComplexityRoot.LanguageNotAvailableError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LanguageNotAvailableError.ErrorCode(childComplexity), true
+	case "LanguageNotAvailableError.languageCode":
+		if e.ComplexityRoot.LanguageNotAvailableError.LanguageCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LanguageNotAvailableError.LanguageCode(childComplexity), true
+	case "LanguageNotAvailableError.message":
+		if e.ComplexityRoot.LanguageNotAvailableError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LanguageNotAvailableError.Message(childComplexity), true
+
 	case "Mutation.authenticate":
 		if e.ComplexityRoot.Mutation.Authenticate == nil {
 			break
@@ -499,6 +576,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Authenticate(childComplexity, args["input"].(gqlauth.AuthenticationInput), args["rememberMe"].(*bool)), true
+	case "Mutation.createChannel":
+		if e.ComplexityRoot.Mutation.CreateChannel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createChannel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateChannel(childComplexity, args["input"].(model.CreateChannelInput)), true
 	case "Mutation.createProductVariants":
 		if e.ComplexityRoot.Mutation.CreateProductVariants == nil {
 			break
@@ -510,6 +598,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProductVariants(childComplexity, args["input"].([]*model.CreateProductVariantInput)), true
+	case "Mutation.createRole":
+		if e.ComplexityRoot.Mutation.CreateRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(model.CreateRoleInput)), true
+	case "Mutation.deleteChannel":
+		if e.ComplexityRoot.Mutation.DeleteChannel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteChannel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteChannel(childComplexity, args["id"].(entity.ID)), true
+	case "Mutation.deleteRole":
+		if e.ComplexityRoot.Mutation.DeleteRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["id"].(entity.ID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -538,6 +659,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TriggerCleanSessionsJob(childComplexity, args["batchSize"].(*int)), true
+	case "Mutation.updateChannel":
+		if e.ComplexityRoot.Mutation.UpdateChannel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateChannel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateChannel(childComplexity, args["input"].(model.UpdateChannelInput)), true
+	case "Mutation.updateRole":
+		if e.ComplexityRoot.Mutation.UpdateRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["input"].(model.UpdateRoleInput)), true
 
 	case "NativeAuthStrategyError.errorCode":
 		if e.ComplexityRoot.NativeAuthStrategyError.ErrorCode == nil {
@@ -633,6 +776,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActiveChannel(childComplexity), true
+	case "Query.channel":
+		if e.ComplexityRoot.Query.Channel == nil {
+			break
+		}
+
+		args, err := ec.field_Query_channel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Channel(childComplexity, args["id"].(entity.ID)), true
 
 	case "Query.job":
 		if e.ComplexityRoot.Query.Job == nil {
@@ -701,12 +855,66 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProductVariants(childComplexity, args["options"].(*model.ProductVariantListOptions)), true
+	case "Query.role":
+		if e.ComplexityRoot.Query.Role == nil {
+			break
+		}
+
+		args, err := ec.field_Query_role_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Role(childComplexity, args["id"].(entity.ID)), true
 	case "Query.scheduledTasks":
 		if e.ComplexityRoot.Query.ScheduledTasks == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.ScheduledTasks(childComplexity), true
+
+	case "Role.channels":
+		if e.ComplexityRoot.Role.Channels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Channels(childComplexity), true
+	case "Role.code":
+		if e.ComplexityRoot.Role.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Code(childComplexity), true
+	case "Role.createdAt":
+		if e.ComplexityRoot.Role.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.CreatedAt(childComplexity), true
+	case "Role.description":
+		if e.ComplexityRoot.Role.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Description(childComplexity), true
+	case "Role.id":
+		if e.ComplexityRoot.Role.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.ID(childComplexity), true
+	case "Role.permissions":
+		if e.ComplexityRoot.Role.Permissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.Permissions(childComplexity), true
+	case "Role.updatedAt":
+		if e.ComplexityRoot.Role.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.UpdatedAt(childComplexity), true
 
 	case "ScheduledTask.description":
 		if e.ComplexityRoot.ScheduledTask.Description == nil {
@@ -763,6 +971,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ScheduledTask.ScheduleDescription(childComplexity), true
 
+	case "Seller.createdAt":
+		if e.ComplexityRoot.Seller.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seller.CreatedAt(childComplexity), true
+	case "Seller.id":
+		if e.ComplexityRoot.Seller.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seller.ID(childComplexity), true
+	case "Seller.name":
+		if e.ComplexityRoot.Seller.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seller.Name(childComplexity), true
+	case "Seller.updatedAt":
+		if e.ComplexityRoot.Seller.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seller.UpdatedAt(childComplexity), true
+
 	case "Success.success":
 		if e.ComplexityRoot.Success.Success == nil {
 			break
@@ -806,7 +1039,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AuthenticationInput", ec.unmarshalInputAuthenticationInput),
 			graphql.NewInputUnmarshaler("BooleanOperators", ec.unmarshalInputBooleanOperators),
+			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
 			graphql.NewInputUnmarshaler("CreateProductVariantInput", ec.unmarshalInputCreateProductVariantInput),
+			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
 			graphql.NewInputUnmarshaler("DateOperators", ec.unmarshalInputDateOperators),
 			graphql.NewInputUnmarshaler("DateRange", ec.unmarshalInputDateRange),
 			graphql.NewInputUnmarshaler("IDOperators", ec.unmarshalInputIDOperators),
@@ -821,6 +1056,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProductVariantSortParameter", ec.unmarshalInputProductVariantSortParameter),
 			graphql.NewInputUnmarshaler("ProductVariantTranslationInput", ec.unmarshalInputProductVariantTranslationInput),
 			graphql.NewInputUnmarshaler("StringOperators", ec.unmarshalInputStringOperators),
+			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
+			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
 		)
 	}
 	first := true
@@ -963,6 +1200,16 @@ type Channel {
     "Not yet used - will be implemented in a future release."
     outOfStockThreshold: Int
     pricesIncludeTax: Boolean!
+    "Always null: this server keeps no sellers."
+    seller: Seller
+}
+
+"Vendure's Seller, as far as a Channel names it. This server keeps none."
+type Seller {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    name: String!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/common/common.graphqls", Input: `interface ErrorResult {
@@ -1912,6 +2159,7 @@ enum ErrorCode {
     NATIVE_AUTH_STRATEGY_ERROR
     INVALID_CREDENTIALS_ERROR
     NO_ACTIVE_ORDER_ERROR
+    LANGUAGE_NOT_AVAILABLE_ERROR
 }
 `, BuiltIn: false},
 	{Name: "../../schema/admin/catalog.graphqls", Input: `# The catalogue of this server: product variants only (Vendure's
@@ -1997,6 +2245,109 @@ input ProductVariantFilterParameter {
     priceWithTax: NumberOperators
     _and: [ProductVariantFilterParameter!]
     _or: [ProductVariantFilterParameter!]
+}
+`, BuiltIn: false},
+	{Name: "../../schema/admin/channel.graphqls", Input: `# Vendure's channel.api.graphql: the channel administration this server
+# serves. Each operation checks its permission on the channel of the request
+# (@allow, as Vendure) and on the channel it concerns, so a permission held
+# on one channel does not reach another.
+
+extend type Query {
+    """
+    A Channel by id, or null when there is none or the caller holds neither
+    ReadSettings nor ReadChannel on it.
+    """
+    channel(id: ID!): Channel @allow(permissions: [ReadSettings, ReadChannel])
+}
+
+extend type Mutation {
+    """
+    Create a new Channel. The SuperAdmin and Customer roles are attached to it, as in
+    Vendure. A defaultLanguageCode outside availableLanguageCodes (which default to
+    it) is a LanguageNotAvailableError; the default currency is added to
+    availableCurrencyCodes when they lack it. A code or token another Channel has, or
+    an empty code, is refused with USER_INPUT_ERROR; an unknown zone, or any sellerId
+    (this server keeps no sellers), with ENTITY_NOT_FOUND.
+    """
+    createChannel(input: CreateChannelInput!): CreateChannelResult! @allow(permissions: [SuperAdmin, CreateChannel])
+    """
+    Update an existing Channel, for a caller holding SuperAdmin or UpdateChannel on it.
+    The rules of createChannel hold; availableCurrencyCodes must include the default
+    currency, and the default Channel's code cannot change (USER_INPUT_ERROR).
+    """
+    updateChannel(input: UpdateChannelInput!): UpdateChannelResult! @allow(permissions: [SuperAdmin, UpdateChannel])
+    """
+    Delete a Channel, for a caller holding SuperAdmin or DeleteChannel on it. The
+    sessions whose active channel it is end with it. The default Channel is not
+    deleted (NOT_DELETED).
+    """
+    deleteChannel(id: ID!): DeletionResponse! @allow(permissions: [SuperAdmin, DeleteChannel])
+}
+
+extend type Channel implements Node
+
+extend type Seller implements Node
+
+input CreateChannelInput {
+    code: String!
+    "An empty token is replaced by a random one."
+    token: String!
+    defaultLanguageCode: LanguageCode!
+    availableLanguageCodes: [LanguageCode!]
+    pricesIncludeTax: Boolean!
+    currencyCode: CurrencyCode @deprecated(reason: "Use defaultCurrencyCode instead")
+    defaultCurrencyCode: CurrencyCode
+    availableCurrencyCodes: [CurrencyCode!]
+    trackInventory: Boolean
+    outOfStockThreshold: Int
+    defaultTaxZoneId: ID!
+    defaultShippingZoneId: ID!
+    sellerId: ID
+}
+
+input UpdateChannelInput {
+    id: ID!
+    code: String
+    token: String
+    defaultLanguageCode: LanguageCode
+    availableLanguageCodes: [LanguageCode!]
+    pricesIncludeTax: Boolean
+    currencyCode: CurrencyCode @deprecated(reason: "Use defaultCurrencyCode instead")
+    defaultCurrencyCode: CurrencyCode
+    availableCurrencyCodes: [CurrencyCode!]
+    trackInventory: Boolean
+    outOfStockThreshold: Int
+    defaultTaxZoneId: ID
+    defaultShippingZoneId: ID
+    sellerId: ID
+}
+
+"""
+Returned if attempting to set a Channel's defaultLanguageCode to a language which is
+not one of its availableLanguageCodes (this server has no GlobalSettings)
+"""
+type LanguageNotAvailableError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+    languageCode: String!
+}
+
+union CreateChannelResult = Channel | LanguageNotAvailableError
+union UpdateChannelResult = Channel | LanguageNotAvailableError
+`, BuiltIn: false},
+	{Name: "../../schema/admin/deletion.graphqls", Input: `# Vendure's DeletionResponse (common-types.graphql, common-enums.graphql):
+# what its delete mutations answer.
+
+enum DeletionResult {
+    "The entity was successfully deleted"
+    DELETED
+    "Deletion did not take place, reason given in message"
+    NOT_DELETED
+}
+
+type DeletionResponse {
+    result: DeletionResult!
+    message: String
 }
 `, BuiltIn: false},
 	{Name: "../../schema/admin/job.graphqls", Input: `# Vendure's job.api.graphql (the queries this server serves) and the
@@ -2202,6 +2553,60 @@ input DateOperators {
     isNull: Boolean
 }
 `, BuiltIn: false},
+	{Name: "../../schema/admin/role.graphqls", Input: `# Vendure's role.api.graphql and role.type.graphql: the role administration
+# this server serves, with Vendure's rules against escalation. A caller sees
+# a role only if it holds every permission of the role on every channel of
+# the role; it puts a role only on channels where it holds
+# CreateAdministrator (else FORBIDDEN), and grants only permissions it holds
+# there itself (else USER_INPUT_ERROR). Every change reaches the sessions it
+# concerns on their next request.
+
+extend type Query {
+    "A Role by id, or null when there is none or it is above the caller."
+    role(id: ID!): Role @allow(permissions: [ReadAdministrator])
+}
+
+extend type Mutation {
+    """
+    Create a new Role, on the channels channelIds names or, without them, on the
+    channel of the request. Authenticated is always among its permissions; SuperAdmin,
+    Owner and Public are not assignable.
+    """
+    createRole(input: CreateRoleInput!): Role! @allow(permissions: [CreateAdministrator])
+    """
+    Update an existing Role. The SuperAdmin and Customer roles cannot be modified. New
+    permissions or channels must be held by the caller on every channel of the result.
+    """
+    updateRole(input: UpdateRoleInput!): Role! @allow(permissions: [UpdateAdministrator])
+    "Delete an existing Role. The SuperAdmin and Customer roles cannot be deleted."
+    deleteRole(id: ID!): DeletionResponse! @allow(permissions: [DeleteAdministrator])
+}
+
+type Role implements Node {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    code: String!
+    description: String!
+    permissions: [Permission!]!
+    channels: [Channel!]!
+}
+
+input CreateRoleInput {
+    code: String!
+    description: String!
+    permissions: [Permission!]!
+    channelIds: [ID!]
+}
+
+input UpdateRoleInput {
+    id: ID!
+    code: String
+    description: String
+    permissions: [Permission!]
+    channelIds: [ID!]
+}
+`, BuiltIn: false},
 	{Name: "../../schema/admin/scheduled-task.graphqls", Input: `# Vendure's scheduled-task.api.graphql (the query this server serves).
 
 extend type Query {
@@ -2278,6 +2683,8 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_outOfStockThreshold(ctx, field)
 	case "pricesIncludeTax":
 		return ec.fieldContext_Channel_pricesIncludeTax(ctx, field)
+	case "seller":
+		return ec.fieldContext_Channel_seller(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Channel", field.Name)
 }
@@ -2306,6 +2713,16 @@ func (ec *executionContext) childFields_CurrentUserChannel(ctx context.Context, 
 		return ec.fieldContext_CurrentUserChannel_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CurrentUserChannel", field.Name)
+}
+
+func (ec *executionContext) childFields_DeletionResponse(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "result":
+		return ec.fieldContext_DeletionResponse_result(ctx, field)
+	case "message":
+		return ec.fieldContext_DeletionResponse_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeletionResponse", field.Name)
 }
 
 func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2394,6 +2811,26 @@ func (ec *executionContext) childFields_ProductVariantList(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariantList", field.Name)
 }
 
+func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Role_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Role_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Role_updatedAt(ctx, field)
+	case "code":
+		return ec.fieldContext_Role_code(ctx, field)
+	case "description":
+		return ec.fieldContext_Role_description(ctx, field)
+	case "permissions":
+		return ec.fieldContext_Role_permissions(ctx, field)
+	case "channels":
+		return ec.fieldContext_Role_channels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
+}
+
 func (ec *executionContext) childFields_ScheduledTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2416,6 +2853,20 @@ func (ec *executionContext) childFields_ScheduledTask(ctx context.Context, field
 		return ec.fieldContext_ScheduledTask_enabled(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScheduledTask", field.Name)
+}
+
+func (ec *executionContext) childFields_Seller(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Seller_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Seller_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Seller_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Seller_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Seller", field.Name)
 }
 
 func (ec *executionContext) childFields_Success(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -62,7 +62,9 @@ func TestErrorResult(t *testing.T) {
 }
 
 // Every type of package outcome with an ErrorCode method (an Outcome) has
-// a row above, so a new outcome cannot reach a client as a fault.
+// a row above, so a new outcome cannot reach a client as a fault. The
+// outcomes of admin_errors.go have their members in the Admin API, whose
+// own test holds them.
 func TestEveryOutcomeHasAMember(t *testing.T) {
 	t.Parallel()
 	fset := token.NewFileSet()
@@ -70,6 +72,9 @@ func TestEveryOutcomeHasAMember(t *testing.T) {
 	require.NoError(t, err)
 	declared := map[string]bool{}
 	for _, name := range files {
+		if filepath.Base(name) == "admin_errors.go" {
+			continue
+		}
 		f, err := parser.ParseFile(fset, name, nil, 0)
 		require.NoError(t, err)
 		for _, d := range f.Decls {

@@ -25,6 +25,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Channel() ChannelResolver
 	Customer() CustomerResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -52,6 +53,7 @@ type ComplexityRoot struct {
 		ID                     func(childComplexity int) int
 		OutOfStockThreshold    func(childComplexity int) int
 		PricesIncludeTax       func(childComplexity int) int
+		Seller                 func(childComplexity int) int
 		Token                  func(childComplexity int) int
 		TrackInventory         func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
@@ -258,6 +260,13 @@ type ComplexityRoot struct {
 		OrderByCode    func(childComplexity int, code string) int
 	}
 
+	Seller struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
 	Success struct {
 		Success func(childComplexity int) int
 	}
@@ -382,6 +391,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.PricesIncludeTax(childComplexity), true
+	case "Channel.seller":
+		if e.ComplexityRoot.Channel.Seller == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Channel.Seller(childComplexity), true
 	case "Channel.token":
 		if e.ComplexityRoot.Channel.Token == nil {
 			break
@@ -1217,6 +1232,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.OrderByCode(childComplexity, args["code"].(string)), true
 
+	case "Seller.createdAt":
+		if e.ComplexityRoot.Seller.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seller.CreatedAt(childComplexity), true
+	case "Seller.id":
+		if e.ComplexityRoot.Seller.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seller.ID(childComplexity), true
+	case "Seller.name":
+		if e.ComplexityRoot.Seller.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seller.Name(childComplexity), true
+	case "Seller.updatedAt":
+		if e.ComplexityRoot.Seller.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Seller.UpdatedAt(childComplexity), true
+
 	case "Success.success":
 		if e.ComplexityRoot.Success.Success == nil {
 			break
@@ -1469,6 +1509,16 @@ type Channel {
     "Not yet used - will be implemented in a future release."
     outOfStockThreshold: Int
     pricesIncludeTax: Boolean!
+    "Always null: this server keeps no sellers."
+    seller: Seller
+}
+
+"Vendure's Seller, as far as a Channel names it. This server keeps none."
+type Seller {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    name: String!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/common/common.graphqls", Input: `interface ErrorResult {
@@ -2879,6 +2929,8 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_outOfStockThreshold(ctx, field)
 	case "pricesIncludeTax":
 		return ec.fieldContext_Channel_pricesIncludeTax(ctx, field)
+	case "seller":
+		return ec.fieldContext_Channel_seller(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Channel", field.Name)
 }
@@ -3013,6 +3065,20 @@ func (ec *executionContext) childFields_ProductVariant(ctx context.Context, fiel
 		return ec.fieldContext_ProductVariant_priceWithTax(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductVariant", field.Name)
+}
+
+func (ec *executionContext) childFields_Seller(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Seller_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Seller_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Seller_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Seller_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Seller", field.Name)
 }
 
 func (ec *executionContext) childFields_Success(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

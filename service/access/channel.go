@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -292,19 +293,33 @@ func (s *ChannelService) claimLoad(now time.Time) bool {
 
 // NewChannel describes a channel to create.
 type NewChannel struct {
-	Code                string
-	Token               string
+	Code string
+	// Token defaults to a random one.
+	Token string
+	// DefaultLanguageCode defaults to en, DefaultCurrencyCode to USD.
 	DefaultLanguageCode entity.LanguageCode
 	DefaultCurrencyCode entity.CurrencyCode
-	PricesIncludeTax    bool
+	// AvailableLanguageCodes default to the default language, which must be
+	// one of them (else *outcome.LanguageNotAvailableError).
+	AvailableLanguageCodes []entity.LanguageCode
+	// AvailableCurrencyCodes get the default currency added when they lack
+	// it.
+	AvailableCurrencyCodes []entity.CurrencyCode
+	PricesIncludeTax       bool
+	// TrackInventory defaults to true, OutOfStockThreshold to 0.
+	TrackInventory      *bool
+	OutOfStockThreshold *int32
 	// DefaultTaxZoneID and DefaultShippingZoneID default to the default
 	// channel's zones.
 	DefaultTaxZoneID      *entity.ID
 	DefaultShippingZoneID *entity.ID
+	// SellerID names the channel's seller. This server keeps no sellers, so
+	// any id is *outcome.EntityNotFoundError.
+	SellerID *entity.ID
 }
 
 // Create creates a channel and attaches the SuperAdmin and Customer roles to
-// it, as Vendure's createChannel does.
+// it, as Vendure's createChannel does, and returns it with its zones.
 func (s *ChannelService) Create(ctx context.Context, in NewChannel) (*entity.Channel, error) {
 	var ch *entity.Channel
 	err := session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
@@ -324,49 +339,91 @@ func (s *ChannelService) Create(ctx context.Context, in NewChannel) (*entity.Cha
 				return fmt.Errorf("attach role %s: %w", r.Code, err)
 			}
 		}
+		if ch, err = loadChannel(ctx, t, ch.ID); err != nil {
+			return err
+		}
 		return s.accessChangedOnCommit(ctx, t)
 	})
 	return ch, err
 }
 
-// Update saves changed fields of a channel (code, token, language, currency,
-// pricesIncludeTax).
+// Update saves every field of a channel (code, token, languages,
+// currencies, pricesIncludeTax, inventory settings, zones), which must keep
+// the rules of checkChannel.
 func (s *ChannelService) Update(ctx context.Context, ch *entity.Channel) error {
 	if d := s.Default(); d != nil && d.ID == ch.ID && ch.Code != entity.DefaultChannelCode {
-		return fmt.Errorf("%w: the default channel's code cannot change", outcome.ErrInvalidInput)
+		return errDefaultChannelCode
+	}
+	if err := checkChannel(ch); err != nil {
+		return err
 	}
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
 		ch.UpdatedAt = s.now().UTC()
-		res, err := t.NewUpdate().Model(ch).WherePK().
-			Column("updated_at", "code", "token", "default_language_code", "available_language_codes",
-				"default_currency_code", "available_currency_codes", "prices_include_tax",
-				"default_tax_zone_id", "default_shipping_zone_id").Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("update channel: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return outcome.ErrNotFound
+		if err := saveChannel(ctx, t, ch); err != nil {
+			return err
 		}
 		return s.accessChangedOnCommit(ctx, t)
 	})
 }
 
+// errDefaultChannelCode refuses a new code for the default channel: the
+// code is how every start finds it.
+var errDefaultChannelCode = fmt.Errorf("%w: the default Channel's code cannot change", outcome.ErrInvalidInput)
+
+// saveChannel writes every field of ch, in t.
+func saveChannel(ctx context.Context, t *session.Tx, ch *entity.Channel) error {
+	res, err := t.NewUpdate().Model(ch).WherePK().
+		Column("updated_at", "code", "token", "default_language_code", "available_language_codes",
+			"default_currency_code", "available_currency_codes", "prices_include_tax",
+			"track_inventory", "out_of_stock_threshold",
+			"default_tax_zone_id", "default_shipping_zone_id").Exec(ctx)
+	if err != nil {
+		if database.IsUniqueViolation(err) {
+			return duplicateChannel(ch)
+		}
+		return fmt.Errorf("update channel: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &outcome.EntityNotFoundError{Entity: "Channel", ID: ch.ID.String()}
+	}
+	return nil
+}
+
+// duplicateChannel refuses a channel whose code or token another one has
+// (the unique constraints said so, which also holds between concurrent
+// writes).
+func duplicateChannel(ch *entity.Channel) error {
+	return fmt.Errorf("%w: a Channel with the code %q or the token %q %w", outcome.ErrInvalidInput, ch.Code, ch.Token, outcome.ErrDuplicate)
+}
+
 // Delete deletes a channel. Sessions whose active channel it is are deleted
 // first (Vendure does the same) by the session owner, which revokes each.
+// The default channel is not deleted (*outcome.NotDeletedError); an unknown
+// id is *outcome.EntityNotFoundError.
 func (s *ChannelService) Delete(ctx context.Context, id entity.ID) error {
-	if d := s.Default(); d != nil && d.ID == id {
-		return fmt.Errorf("%w: the default channel cannot be deleted", outcome.ErrInvalidInput)
-	}
+	return s.deleteChannel(ctx, id, nil)
+}
+
+// deleteChannel deletes a channel after check, if given, accepted its row.
+func (s *ChannelService) deleteChannel(ctx context.Context, id entity.ID, check func(*entity.Channel) error) error {
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
+		ch, err := lockChannel(ctx, t, id)
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(ch); err != nil {
+				return err
+			}
+		}
+		if ch.Code == entity.DefaultChannelCode {
+			return &outcome.NotDeletedError{Reason: "The default Channel cannot be deleted"}
+		}
 		if err := s.sessions.DeleteByActiveChannel(ctx, t, id); err != nil {
 			return fmt.Errorf("delete sessions of channel: %w", err)
 		}
-		res, err := t.NewDelete().Model((*entity.Channel)(nil)).Where("id = ?", id).Exec(ctx)
-		if err != nil {
+		if _, err := t.NewDelete().Model((*entity.Channel)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("delete channel: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return outcome.ErrNotFound
 		}
 		return s.accessChangedOnCommit(ctx, t)
 	})
@@ -393,9 +450,6 @@ func (s *ChannelService) accessChanged(ctx context.Context) {
 }
 
 func createChannel(ctx context.Context, db bun.IDB, now time.Time, in NewChannel) (*entity.Channel, error) {
-	if in.Code == "" {
-		return nil, errors.New("create channel: code is required")
-	}
 	if in.Token == "" {
 		tok, err := randomChannelToken()
 		if err != nil {
@@ -403,41 +457,91 @@ func createChannel(ctx context.Context, db bun.IDB, now time.Time, in NewChannel
 		}
 		in.Token = tok
 	}
-	if in.DefaultLanguageCode == "" {
-		in.DefaultLanguageCode = "en"
-	}
-	if in.DefaultCurrencyCode == "" {
-		in.DefaultCurrencyCode = "USD"
-	}
-	// Clients decode these as Vendure's enums: a code outside them would
-	// make every later read of the channel fail.
-	if !in.DefaultLanguageCode.IsValid() {
-		return nil, fmt.Errorf("%w: %q is not a LanguageCode", outcome.ErrInvalidInput, in.DefaultLanguageCode)
-	}
-	if !in.DefaultCurrencyCode.IsValid() {
-		return nil, fmt.Errorf("%w: %q is not a CurrencyCode", outcome.ErrInvalidInput, in.DefaultCurrencyCode)
-	}
-	if err := defaultZones(ctx, db, &in); err != nil {
-		return nil, err
-	}
+	in.DefaultLanguageCode = cmp.Or(in.DefaultLanguageCode, "en")
+	in.DefaultCurrencyCode = cmp.Or(in.DefaultCurrencyCode, "USD")
 	ch := &entity.Channel{
 		CreatedAt: now, UpdatedAt: now,
-		DefaultTaxZoneID: in.DefaultTaxZoneID, DefaultShippingZoneID: in.DefaultShippingZoneID,
 		Code: in.Code, Token: in.Token,
 		DefaultLanguageCode:    in.DefaultLanguageCode,
 		AvailableLanguageCodes: entity.LanguageCodes{in.DefaultLanguageCode},
 		DefaultCurrencyCode:    in.DefaultCurrencyCode,
-		AvailableCurrencyCodes: entity.CurrencyCodes{in.DefaultCurrencyCode},
+		AvailableCurrencyCodes: withCurrency(in.AvailableCurrencyCodes, in.DefaultCurrencyCode),
 		PricesIncludeTax:       in.PricesIncludeTax,
 		TrackInventory:         true,
 	}
+	if in.AvailableLanguageCodes != nil {
+		ch.AvailableLanguageCodes = slices.Clone(in.AvailableLanguageCodes)
+	}
+	if in.TrackInventory != nil {
+		ch.TrackInventory = *in.TrackInventory
+	}
+	if in.OutOfStockThreshold != nil {
+		ch.OutOfStockThreshold = *in.OutOfStockThreshold
+	}
+	if err := checkChannel(ch); err != nil {
+		return nil, err
+	}
+	if err := defaultZones(ctx, db, &in); err != nil {
+		return nil, err
+	}
+	if in.SellerID != nil {
+		return nil, noSeller(*in.SellerID)
+	}
+	ch.DefaultTaxZoneID, ch.DefaultShippingZoneID = in.DefaultTaxZoneID, in.DefaultShippingZoneID
 	if _, err := db.NewInsert().Model(ch).Exec(ctx); err != nil {
 		if database.IsUniqueViolation(err) {
-			return nil, fmt.Errorf("create channel %q: its code or token: %w", ch.Code, outcome.ErrDuplicate)
+			return nil, duplicateChannel(ch)
 		}
 		return nil, fmt.Errorf("create channel: %w", err)
 	}
 	return ch, nil
+}
+
+// withCurrency returns a copy of l with c appended unless l has it
+// (Vendure: setting a default currency makes it available).
+func withCurrency(l []entity.CurrencyCode, c entity.CurrencyCode) entity.CurrencyCodes {
+	out := slices.Clone(entity.CurrencyCodes(l))
+	if !slices.Contains(out, c) {
+		out = append(out, c)
+	}
+	return out
+}
+
+// checkChannel holds a channel to the rules every write of one keeps: a
+// code and a token; language and currency codes of Vendure's enums, which
+// clients decode them as (a code outside them would make every later read
+// of the channel fail); the default language among the available ones
+// (else *outcome.LanguageNotAvailableError) and the default currency among
+// the available ones.
+func checkChannel(ch *entity.Channel) error {
+	if ch.Code == "" {
+		return fmt.Errorf("%w: a Channel's code must not be empty", outcome.ErrInvalidInput)
+	}
+	if ch.Token == "" {
+		return fmt.Errorf("%w: a Channel's token must not be empty", outcome.ErrInvalidInput)
+	}
+	for _, c := range append([]entity.LanguageCode{ch.DefaultLanguageCode}, ch.AvailableLanguageCodes...) {
+		if !c.IsValid() {
+			return fmt.Errorf("%w: %q is not a LanguageCode", outcome.ErrInvalidInput, c)
+		}
+	}
+	for _, c := range append([]entity.CurrencyCode{ch.DefaultCurrencyCode}, ch.AvailableCurrencyCodes...) {
+		if !c.IsValid() {
+			return fmt.Errorf("%w: %q is not a CurrencyCode", outcome.ErrInvalidInput, c)
+		}
+	}
+	if !slices.Contains(ch.AvailableLanguageCodes, ch.DefaultLanguageCode) {
+		return &outcome.LanguageNotAvailableError{LanguageCode: string(ch.DefaultLanguageCode)}
+	}
+	if !slices.Contains(ch.AvailableCurrencyCodes, ch.DefaultCurrencyCode) {
+		return fmt.Errorf("%w: availableCurrencyCodes must include the defaultCurrencyCode (%s)", outcome.ErrInvalidInput, ch.DefaultCurrencyCode)
+	}
+	return nil
+}
+
+// noSeller refuses a seller id: this server keeps no sellers.
+func noSeller(id entity.ID) error {
+	return &outcome.EntityNotFoundError{Entity: "Seller", ID: id.String()}
 }
 
 func randomChannelToken() (string, error) {

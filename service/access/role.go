@@ -79,7 +79,7 @@ func (s *RoleService) UpdatePermissions(ctx context.Context, roleID entity.ID, p
 		return err
 	}
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
-		if err := refuseBuiltIn(ctx, t, roleID); err != nil {
+		if err := refuseBuiltIn(ctx, t, roleID, false); err != nil {
 			return err
 		}
 		res, err := t.NewUpdate().Model((*entity.Role)(nil)).
@@ -95,17 +95,24 @@ func (s *RoleService) UpdatePermissions(ctx context.Context, roleID entity.ID, p
 	})
 }
 
-// Delete deletes a role. Built-in roles cannot be deleted.
+// Delete deletes a role. Built-in roles cannot be deleted
+// (*outcome.CannotModifyRoleError); an unknown id is outcome.ErrNotFound.
 func (s *RoleService) Delete(ctx context.Context, roleID entity.ID) error {
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
-		if err := refuseBuiltIn(ctx, t, roleID); err != nil {
+		if err := refuseBuiltIn(ctx, t, roleID, true); err != nil {
 			return err
 		}
-		if _, err := t.NewDelete().Model((*entity.Role)(nil)).Where("id = ?", roleID).Exec(ctx); err != nil {
-			return fmt.Errorf("delete role: %w", err)
-		}
-		return s.changedOnCommit(ctx, t)
+		return s.deleteRole(ctx, t, roleID)
 	})
+}
+
+// deleteRole deletes a role in t; its channels and its users' assignments
+// go with it (ON DELETE CASCADE).
+func (s *RoleService) deleteRole(ctx context.Context, t *session.Tx, roleID entity.ID) error {
+	if _, err := t.NewDelete().Model((*entity.Role)(nil)).Where("id = ?", roleID).Exec(ctx); err != nil {
+		return fmt.Errorf("delete role: %w", err)
+	}
+	return s.changedOnCommit(ctx, t)
 }
 
 // changedOnCommit records a role change in t (the access version every
@@ -119,13 +126,25 @@ func (s *RoleService) changedOnCommit(ctx context.Context, t *session.Tx) error 
 	return nil
 }
 
+// notAssignable refuses a permission no role may hold, with Vendure's
+// message.
+func notAssignable(p auth.Permission) error {
+	return fmt.Errorf("%w: The permission %q may not be assigned", outcome.ErrInvalidInput, p)
+}
+
+// duplicateRole refuses a role code another role has (the unique
+// constraint said so, which also holds between concurrent writes).
+func duplicateRole(code string) error {
+	return fmt.Errorf("%w: a Role with the code %q %w", outcome.ErrInvalidInput, code, outcome.ErrDuplicate)
+}
+
 // rolePermissions validates perms and prepends Authenticated, de-duplicated.
 func rolePermissions(perms []auth.Permission) (entity.StringList, error) {
 	out := entity.StringList{string(auth.Authenticated)}
 	seen := map[auth.Permission]bool{auth.Authenticated: true}
 	for _, p := range perms {
 		if !p.IsValid() || p == auth.Owner || p == auth.Public {
-			return nil, fmt.Errorf("%q is not an assignable permission", p)
+			return nil, notAssignable(p)
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -143,7 +162,7 @@ func createRole(ctx context.Context, db bun.IDB, now time.Time, in NewRole) (*en
 	role := &entity.Role{CreatedAt: now, UpdatedAt: now, Code: in.Code, Description: in.Description, Permissions: list}
 	if _, err := db.NewInsert().Model(role).Exec(ctx); err != nil {
 		if database.IsUniqueViolation(err) {
-			return nil, fmt.Errorf("create role %q: %w", role.Code, outcome.ErrDuplicate)
+			return nil, duplicateRole(role.Code)
 		}
 		return nil, fmt.Errorf("create role: %w", err)
 	}
@@ -156,8 +175,8 @@ func createRole(ctx context.Context, db bun.IDB, now time.Time, in NewRole) (*en
 }
 
 // refuseBuiltIn returns outcome.ErrNotFound for an unknown role and
-// outcome.ErrCannotModifyRole for the SuperAdmin and Customer roles.
-func refuseBuiltIn(ctx context.Context, db bun.IDB, roleID entity.ID) error {
+// *outcome.CannotModifyRoleError for the SuperAdmin and Customer roles.
+func refuseBuiltIn(ctx context.Context, db bun.IDB, roleID entity.ID, deletion bool) error {
 	var code string
 	err := db.NewSelect().Model((*entity.Role)(nil)).Column("code").Where("id = ?", roleID).Scan(ctx, &code)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -166,8 +185,14 @@ func refuseBuiltIn(ctx context.Context, db bun.IDB, roleID entity.ID) error {
 	if err != nil {
 		return fmt.Errorf("find role: %w", err)
 	}
+	return builtIn(code, deletion)
+}
+
+// builtIn returns *outcome.CannotModifyRoleError for the code of the
+// SuperAdmin or Customer role.
+func builtIn(code string, deletion bool) error {
 	if code == entity.SuperAdminRoleCode || code == entity.CustomerRoleCode {
-		return outcome.ErrCannotModifyRole
+		return &outcome.CannotModifyRoleError{RoleCode: code, Deletion: deletion}
 	}
 	return nil
 }

@@ -67,7 +67,13 @@ func defaultZones(ctx context.Context, db bun.IDB, in *NewChannel) error {
 			in.DefaultShippingZoneID = def.DefaultShippingZoneID
 		}
 	}
-	for _, id := range []*entity.ID{in.DefaultTaxZoneID, in.DefaultShippingZoneID} {
+	return zonesExist(ctx, db, in.DefaultTaxZoneID, in.DefaultShippingZoneID)
+}
+
+// zonesExist checks that the given zone ids (nil ones left out) name zones:
+// the first that names none is *outcome.EntityNotFoundError.
+func zonesExist(ctx context.Context, db bun.IDB, ids ...*entity.ID) error {
+	for _, id := range ids {
 		if id == nil {
 			continue
 		}

@@ -9,12 +9,17 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 )
 
 type AuthenticationResult interface {
 	IsAuthenticationResult()
+}
+
+type CreateChannelResult interface {
+	IsCreateChannelResult()
 }
 
 type ErrorResult interface {
@@ -25,10 +30,31 @@ type NativeAuthenticationResult interface {
 	IsNativeAuthenticationResult()
 }
 
+type UpdateChannelResult interface {
+	IsUpdateChannelResult()
+}
+
 // Operators for filtering on a Boolean field
 type BooleanOperators struct {
 	Eq     *bool `json:"eq,omitempty"`
 	IsNull *bool `json:"isNull,omitempty"`
+}
+
+type CreateChannelInput struct {
+	Code string `json:"code"`
+	// An empty token is replaced by a random one.
+	Token                  string                `json:"token"`
+	DefaultLanguageCode    entity.LanguageCode   `json:"defaultLanguageCode"`
+	AvailableLanguageCodes []entity.LanguageCode `json:"availableLanguageCodes,omitempty"`
+	PricesIncludeTax       bool                  `json:"pricesIncludeTax"`
+	CurrencyCode           *entity.CurrencyCode  `json:"currencyCode,omitempty"`
+	DefaultCurrencyCode    *entity.CurrencyCode  `json:"defaultCurrencyCode,omitempty"`
+	AvailableCurrencyCodes []entity.CurrencyCode `json:"availableCurrencyCodes,omitempty"`
+	TrackInventory         *bool                 `json:"trackInventory,omitempty"`
+	OutOfStockThreshold    *int                  `json:"outOfStockThreshold,omitempty"`
+	DefaultTaxZoneID       entity.ID             `json:"defaultTaxZoneId"`
+	DefaultShippingZoneID  entity.ID             `json:"defaultShippingZoneId"`
+	SellerID               *entity.ID            `json:"sellerId,omitempty"`
 }
 
 type CreateProductVariantInput struct {
@@ -38,6 +64,13 @@ type CreateProductVariantInput struct {
 	Sku          string                            `json:"sku"`
 	// In minor units of the channel's default currency, 0 to 1000000000000. Defaults to 0, as in Vendure.
 	Price *int64 `json:"price,omitempty"`
+}
+
+type CreateRoleInput struct {
+	Code        string            `json:"code"`
+	Description string            `json:"description"`
+	Permissions []auth.Permission `json:"permissions"`
+	ChannelIds  []entity.ID       `json:"channelIds,omitempty"`
 }
 
 // Operators for filtering on a DateTime field
@@ -52,6 +85,11 @@ type DateOperators struct {
 type DateRange struct {
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
+}
+
+type DeletionResponse struct {
+	Result  DeletionResult `json:"result"`
+	Message *string        `json:"message,omitempty"`
 }
 
 // Operators for filtering on an ID field
@@ -103,6 +141,20 @@ type JobSortParameter struct {
 	Retries   *SortOrder `json:"retries,omitempty"`
 	Attempts  *SortOrder `json:"attempts,omitempty"`
 }
+
+// Returned if attempting to set a Channel's defaultLanguageCode to a language which is
+// not one of its availableLanguageCodes (this server has no GlobalSettings)
+type LanguageNotAvailableError struct {
+	ErrorCode    gqlauth.ErrorCode `json:"errorCode"`
+	Message      string            `json:"message"`
+	LanguageCode string            `json:"languageCode"`
+}
+
+func (LanguageNotAvailableError) IsErrorResult() {}
+
+func (LanguageNotAvailableError) IsCreateChannelResult() {}
+
+func (LanguageNotAvailableError) IsUpdateChannelResult() {}
 
 // Returned when attempting an operation that relies on the NativeAuthStrategy, if that strategy is not configured.
 type NativeAuthStrategyError struct {
@@ -188,6 +240,16 @@ type ProductVariantTranslationInput struct {
 	Name         *string             `json:"name,omitempty"`
 }
 
+// Vendure's Seller, as far as a Channel names it. This server keeps none.
+type Seller struct {
+	ID        entity.ID `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Name      string    `json:"name"`
+}
+
+func (Seller) IsNode() {}
+
 // Operators for filtering on a String field
 type StringOperators struct {
 	Eq          *string  `json:"eq,omitempty"`
@@ -198,6 +260,88 @@ type StringOperators struct {
 	NotIn       []string `json:"notIn,omitempty"`
 	Regex       *string  `json:"regex,omitempty"`
 	IsNull      *bool    `json:"isNull,omitempty"`
+}
+
+type UpdateChannelInput struct {
+	ID                     entity.ID             `json:"id"`
+	Code                   *string               `json:"code,omitempty"`
+	Token                  *string               `json:"token,omitempty"`
+	DefaultLanguageCode    *entity.LanguageCode  `json:"defaultLanguageCode,omitempty"`
+	AvailableLanguageCodes []entity.LanguageCode `json:"availableLanguageCodes,omitempty"`
+	PricesIncludeTax       *bool                 `json:"pricesIncludeTax,omitempty"`
+	CurrencyCode           *entity.CurrencyCode  `json:"currencyCode,omitempty"`
+	DefaultCurrencyCode    *entity.CurrencyCode  `json:"defaultCurrencyCode,omitempty"`
+	AvailableCurrencyCodes []entity.CurrencyCode `json:"availableCurrencyCodes,omitempty"`
+	TrackInventory         *bool                 `json:"trackInventory,omitempty"`
+	OutOfStockThreshold    *int                  `json:"outOfStockThreshold,omitempty"`
+	DefaultTaxZoneID       *entity.ID            `json:"defaultTaxZoneId,omitempty"`
+	DefaultShippingZoneID  *entity.ID            `json:"defaultShippingZoneId,omitempty"`
+	SellerID               *entity.ID            `json:"sellerId,omitempty"`
+}
+
+type UpdateRoleInput struct {
+	ID          entity.ID         `json:"id"`
+	Code        *string           `json:"code,omitempty"`
+	Description *string           `json:"description,omitempty"`
+	Permissions []auth.Permission `json:"permissions,omitempty"`
+	ChannelIds  []entity.ID       `json:"channelIds,omitempty"`
+}
+
+type DeletionResult string
+
+const (
+	// The entity was successfully deleted
+	DeletionResultDeleted DeletionResult = "DELETED"
+	// Deletion did not take place, reason given in message
+	DeletionResultNotDeleted DeletionResult = "NOT_DELETED"
+)
+
+var AllDeletionResult = []DeletionResult{
+	DeletionResultDeleted,
+	DeletionResultNotDeleted,
+}
+
+func (e DeletionResult) IsValid() bool {
+	switch e {
+	case DeletionResultDeleted, DeletionResultNotDeleted:
+		return true
+	}
+	return false
+}
+
+func (e DeletionResult) String() string {
+	return string(e)
+}
+
+func (e *DeletionResult) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeletionResult(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeletionResult", str)
+	}
+	return nil
+}
+
+func (e DeletionResult) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeletionResult) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeletionResult) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type LogicalOperator string

@@ -3,6 +3,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 )
@@ -339,6 +341,14 @@ type RegisterCustomerInput struct {
 	LastName     *string `json:"lastName,omitempty"`
 	PhoneNumber  *string `json:"phoneNumber,omitempty"`
 	Password     *string `json:"password,omitempty"`
+}
+
+// Vendure's Seller, as far as a Channel names it. This server keeps none.
+type Seller struct {
+	ID        entity.ID `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Name      string    `json:"name"`
 }
 
 type UpdateCustomerInput struct {
