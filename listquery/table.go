@@ -121,6 +121,14 @@ func MustTable(t Table) *Table {
 	return &t
 }
 
+// WithMaxTake returns a copy of the table whose pages hold at most n
+// items (a list whose bound is configured).
+func (t *Table) WithMaxTake(n int) *Table {
+	c := *t
+	c.MaxTake = n
+	return MustTable(c)
+}
+
 func (t *Table) validate() error {
 	if t.Noun == "" || t.MaxTake <= 0 || t.TieBreak == "" {
 		return fmt.Errorf("noun, MaxTake and TieBreak are required")
@@ -216,6 +224,10 @@ func (t *Table) filterSummary() string {
 	flush()
 	if len(parts) == 0 {
 		return "nothing"
+	}
+	if len(names) > 1 {
+		// The last part has its own "and": "id (eq, in), sku and name (…)".
+		return strings.Join(parts, ", ")
 	}
 	return joinAnd(parts)
 }
