@@ -12,6 +12,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -499,6 +500,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case session.Info:
+		return ec._SessionInfo(ctx, sel, &obj)
+	case *session.Info:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SessionInfo(ctx, sel, obj)
 	case entity.ProductVariant:
 		return ec._ProductVariant(ctx, sel, &obj)
 	case *entity.ProductVariant:
@@ -526,6 +534,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.SessionList:
+		return ec._SessionList(ctx, sel, &obj)
+	case *model.SessionList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SessionList(ctx, sel, obj)
 	case model.ProductVariantList:
 		return ec._ProductVariantList(ctx, sel, &obj)
 	case *model.ProductVariantList:

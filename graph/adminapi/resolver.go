@@ -19,6 +19,9 @@ type Resolver struct {
 	Auth     *account.AuthService
 	Users    *access.UserService
 	Sessions *session.Service
+	// Channels resolves channels by id (a session's active channel) and
+	// names the default channel.
+	Channels *access.ChannelService
 	// Catalog serves the product variants.
 	Catalog *catalog.Service
 	// Jobs reads the job queue (job, jobs, jobQueues, scheduledTasks);

@@ -11,6 +11,7 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 type AuthenticationResult interface {
@@ -141,6 +142,51 @@ type ProductVariantTranslationInput struct {
 	ID           *entity.ID          `json:"id,omitempty"`
 	LanguageCode entity.LanguageCode `json:"languageCode"`
 	Name         *string             `json:"name,omitempty"`
+}
+
+// How many sessions an operation ended.
+type SessionDeletionResult struct {
+	Count int `json:"count"`
+}
+
+type SessionFilterParameter struct {
+	ID     *listquery.IDOperators `json:"id,omitempty"`
+	UserID *listquery.IDOperators `json:"userId,omitempty"`
+	// ANONYMOUS or AUTHENTICATED
+	Type                   *listquery.StringOperators `json:"type,omitempty"`
+	ActiveOrderID          *listquery.IDOperators     `json:"activeOrderId,omitempty"`
+	ActiveChannelID        *listquery.IDOperators     `json:"activeChannelId,omitempty"`
+	AuthenticationStrategy *listquery.StringOperators `json:"authenticationStrategy,omitempty"`
+	CreatedAt              *listquery.DateOperators   `json:"createdAt,omitempty"`
+	Expires                *listquery.DateOperators   `json:"expires,omitempty"`
+	And                    []*SessionFilterParameter  `json:"_and,omitempty"`
+	Or                     []*SessionFilterParameter  `json:"_or,omitempty"`
+}
+
+type SessionList struct {
+	Items      []*session.Info `json:"items"`
+	TotalItems int             `json:"totalItems"`
+}
+
+func (SessionList) IsPaginatedList() {}
+
+type SessionListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *SessionSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *SessionFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type SessionSortParameter struct {
+	ID        *SortOrder `json:"id,omitempty"`
+	CreatedAt *SortOrder `json:"createdAt,omitempty"`
+	Expires   *SortOrder `json:"expires,omitempty"`
 }
 
 type LogicalOperator string
