@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
@@ -180,18 +181,43 @@ func (s *Service) ListSessions(ctx context.Context, sc Scope, opts listquery.Opt
 	matching := func(sel *bun.SelectQuery) *bun.SelectQuery {
 		return q.Where(sc.where(sel.TableExpr("session AS s").QueryBuilder()).Unwrap().(*bun.SelectQuery))
 	}
-	total, err := matching(s.db.NewSelect()).Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count sessions: %w", listquery.QueryError(err))
+	var (
+		total int
+		rows  []infoRow
+	)
+	// The total and the page are read in one transaction, so they agree
+	// (on PostgreSQL a read-only REPEATABLE READ one: one snapshot). Its
+	// statements run without parallel workers: the count is an index-only
+	// scan that is faster alone than with workers, whose start cost more
+	// than they save (docs/benchmarks.md, "Sessions list").
+	var txOpts *sql.TxOptions
+	pg := s.db.Dialect().Name() == dialect.PG
+	if pg {
+		txOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
-	var rows []infoRow
-	page := q.Page(matching(s.db.NewSelect()).
-		ColumnExpr("s.id, s.type, s.created_at, s.expires, s.active_order_id, s.active_channel_id, s.authentication_strategy, s.user_id").
-		ColumnExpr("u.identifier AS user_identifier").
-		ColumnExpr(isAdministrator + " AS user_administrator").
-		Join(`LEFT JOIN "user" AS u ON u.id = s.user_id`))
-	if err := page.Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, fmt.Errorf("list sessions: %w", listquery.QueryError(err))
+	err = s.db.RunInTx(ctx, txOpts, func(ctx context.Context, tx bun.Tx) error {
+		if pg {
+			if _, err := tx.ExecContext(ctx, "SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
+				return fmt.Errorf("list sessions: %w", err)
+			}
+		}
+		n, err := matching(tx.NewSelect()).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("count sessions: %w", listquery.QueryError(err))
+		}
+		total = int(n)
+		page := q.Page(matching(tx.NewSelect()).
+			ColumnExpr("s.id, s.type, s.created_at, s.expires, s.active_order_id, s.active_channel_id, s.authentication_strategy, s.user_id").
+			ColumnExpr("u.identifier AS user_identifier").
+			ColumnExpr(isAdministrator + " AS user_administrator").
+			Join(`LEFT JOIN "user" AS u ON u.id = s.user_id`))
+		if err := page.Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("list sessions: %w", listquery.QueryError(err))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	out := make([]*Info, len(rows))
 	for i, r := range rows {
@@ -204,7 +230,7 @@ func (s *Service) ListSessions(ctx context.Context, sc Scope, opts listquery.Opt
 			out[i].User = &InfoUser{ID: *r.UserID, Identifier: deref(r.UserIdentifier), Administrator: r.UserAdministrator}
 		}
 	}
-	return out, int(total), nil
+	return out, total, nil
 }
 
 // EndSessionsByUser ends the sessions in scope of a user (Vendure's
