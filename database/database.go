@@ -287,6 +287,16 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
+// InvalidRegex reports whether err, or an error it wraps, is PostgreSQL's
+// refusal of a regular expression (SQLSTATE 2201B), and returns the
+// server's message, which describes the pattern only.
+func InvalidRegex(err error) (string, bool) {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "2201B" {
+		return pgErr.Message, true
+	}
+	return "", false
+}
+
 // keywordPassword matches the password setting of a keyword/value
 // connection string, quoted (with backslash escapes) or not.
 var keywordPassword = regexp.MustCompile(`(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/listquery"
 )
 
 // CleanSessionsQueue is the queue name of the clean-sessions job, as in
@@ -90,19 +91,6 @@ type CleanSessionsResult struct {
 	SessionsRemoved int `json:"sessionsRemoved"`
 }
 
-// ListOptions selects and pages jobs. Zero fields select everything; Take
-// 0 means the default page size.
-type ListOptions struct {
-	Skip, Take int
-	QueueNames []string
-	States     []State
-	// Settled, when set, keeps only settled (true) or unsettled (false) jobs.
-	Settled *bool
-	// OldestFirst sorts by creation time ascending; the default is newest
-	// first.
-	OldestFirst bool
-}
-
 // List is one page of jobs and the number of jobs the options select.
 type List struct {
 	Items      []*Job
@@ -148,7 +136,7 @@ type RegistrationExpirer interface {
 type Queries interface {
 	EnqueueCleanSessions(ctx context.Context, batchSize int) (*Job, error)
 	Job(ctx context.Context, id entity.ID) (*Job, error)
-	Jobs(ctx context.Context, opts ListOptions) (*List, error)
+	Jobs(ctx context.Context, opts listquery.Options) (*List, error)
 	Queues(ctx context.Context) ([]Queue, error)
 	ScheduledTasks(ctx context.Context) ([]ScheduledTask, error)
 }

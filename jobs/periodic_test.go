@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/listquery"
 )
 
 func TestParseSchedule(t *testing.T) {
@@ -155,7 +156,7 @@ func TestPeriodicJobOncePerRunAcrossInstances(t *testing.T) {
 
 	job := waitState(t, b, first.Job.ID, StateCompleted)
 	require.JSONEq(t, `{"batchSize":77,"sessionsRemoved":4}`, string(job.Result))
-	list, err := b.Jobs(t.Context(), ListOptions{})
+	list, err := b.Jobs(t.Context(), listquery.Options{})
 	require.NoError(t, err)
 	require.Equal(t, 1, list.TotalItems, "one job for the run")
 }

@@ -10,14 +10,14 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/listquery"
 )
 
 // MaxListTake is the largest page Jobs returns, and the page size when
-// ListOptions.Take is 0: Vendure's adminListQueryLimit.
-const MaxListTake = 1000
+// the options give no take.
+const MaxListTake = 100
 
 // cleanSessionsDescription is Vendure's description of its task.
 const cleanSessionsDescription = "Clean expired & inactive sessions from the database"
@@ -85,35 +85,20 @@ func (r *Runner) Job(ctx context.Context, id entity.ID) (*Job, error) {
 // Jobs implements Queries. River's own listing pages by cursor and does
 // not count, so the page's ids and the total are read from River's
 // table with bun (whose deadline every statement gets), and the rows
-// through River, which decodes them the same way on both dialects.
-func (r *Runner) Jobs(ctx context.Context, opts ListOptions) (*List, error) {
-	states, some := listStates(opts)
-	if !some {
-		return &List{Items: []*Job{}}, nil
+// through River, which decodes them the same way on both dialects. The
+// options are checked against ListTable.
+func (r *Runner) Jobs(ctx context.Context, opts listquery.Options) (*List, error) {
+	lq, err := ListTable.Parse(opts, r.cfg.DB.Dialect().Name())
+	if err != nil {
+		return nil, err
 	}
-	q := r.cfg.DB.NewSelect().Table("river_job").Column("id")
-	if len(opts.QueueNames) > 0 {
-		q = q.Where("queue IN (?)", bun.List(opts.QueueNames))
-	}
-	if states != nil {
-		q = q.Where("state IN (?)", bun.List(states))
-	}
+	q := lq.Where(r.cfg.DB.NewSelect().Table("river_job").Column("id"))
 	total, err := q.Count(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: count jobs: %w", err)
 	}
-	take := opts.Take
-	if take <= 0 || take > MaxListTake {
-		take = MaxListTake
-	}
-	order := "DESC"
-	if opts.OldestFirst {
-		order = "ASC"
-	}
 	var ids []int64
-	err = q.OrderExpr("created_at "+order+", id "+order).
-		Offset(int64(max(opts.Skip, 0))).Limit(int64(take)).Scan(ctx, &ids)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := lq.Page(q).Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("jobs: list jobs: %w", err)
 	}
 	list := &List{Items: make([]*Job, 0, len(ids)), TotalItems: int(total)}
@@ -146,29 +131,6 @@ func (r *Runner) rows(ctx context.Context, ids []int64) (map[int64]*rivertype.Jo
 		out[row.ID] = row
 	}
 	return out, nil
-}
-
-// listStates returns the River states opts selects (nil: every state)
-// and false when it selects none.
-func listStates(opts ListOptions) ([]string, bool) {
-	if len(opts.States) == 0 && opts.Settled == nil {
-		return nil, true
-	}
-	var out []string
-	for state, rs := range riverStates {
-		if len(opts.States) > 0 && !slices.Contains(opts.States, state) {
-			continue
-		}
-		settled := state == StateCompleted || state == StateFailed || state == StateCancelled
-		if opts.Settled != nil && *opts.Settled != settled {
-			continue
-		}
-		for _, s := range rs {
-			out = append(out, string(s))
-		}
-	}
-	slices.Sort(out)
-	return out, len(out) > 0
 }
 
 // ScheduledTasks implements Queries: the clean-sessions task, its next

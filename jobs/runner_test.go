@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/listquery"
 )
 
 // fakeCleaner answers CleanExpiredSessionsUntil with the next of its
@@ -181,7 +182,7 @@ func TestBudgetSpentEnqueuesFollowUp(t *testing.T) {
 
 		var list *List
 		waitFor(t, "the follow-up job to complete", func(c *assert.CollectT) {
-			l, err := r.Jobs(context.Background(), ListOptions{})
+			l, err := r.Jobs(context.Background(), listquery.Options{})
 			require.NoError(c, err)
 			require.Equal(c, 2, l.TotalItems)
 			require.Equal(c, StateCompleted, l.Items[0].State)
@@ -251,7 +252,7 @@ func TestJobsFiltersAndPages(t *testing.T) {
 			ids = append(ids, int64(job.ID))
 		}
 
-		list := func(opts ListOptions) ([]int64, int) {
+		list := func(opts listquery.Options) ([]int64, int) {
 			l, err := idle.Jobs(ctx, opts)
 			require.NoError(t, err)
 			var got []int64
@@ -260,31 +261,48 @@ func TestJobsFiltersAndPages(t *testing.T) {
 			}
 			return got, l.TotalItems
 		}
-		got, total := list(ListOptions{})
+		by := func(fields ...listquery.FieldFilter) listquery.Options {
+			return listquery.Options{Filter: &listquery.Filter{Fields: fields}}
+		}
+		state := func(ops listquery.StringOperators) listquery.FieldFilter {
+			return listquery.FieldFilter{Field: "state", Ops: &ops}
+		}
+		queue := func(ops listquery.StringOperators) listquery.FieldFilter {
+			return listquery.FieldFilter{Field: "queueName", Ops: &ops}
+		}
+		settled := func(b bool) listquery.FieldFilter {
+			return listquery.FieldFilter{Field: "isSettled", Ops: &listquery.BooleanOperators{Eq: &b}}
+		}
+		n := func(i int) *int { return &i }
+		got, total := list(listquery.Options{})
 		require.Equal(t, []int64{ids[4], ids[3], ids[2], ids[1], ids[0]}, got, "newest first")
 		require.Equal(t, 5, total)
-		got, total = list(ListOptions{Skip: 1, Take: 2})
+		got, total = list(listquery.Options{Skip: n(1), Take: n(2)})
 		require.Equal(t, []int64{ids[3], ids[2]}, got)
 		require.Equal(t, 5, total)
-		got, _ = list(ListOptions{Take: 2, OldestFirst: true})
+		got, _ = list(listquery.Options{Take: n(2), Sort: []listquery.Sort{{Field: "createdAt"}}})
 		require.Equal(t, []int64{ids[0], ids[1]}, got)
-		got, total = list(ListOptions{States: []State{StatePending}})
+		got, total = list(by(state(listquery.StringOperators{Eq: str(string(StatePending))})))
 		require.Equal(t, []int64{ids[4], ids[3]}, got)
 		require.Equal(t, 2, total)
-		settled, unsettled := true, false
-		_, total = list(ListOptions{Settled: &settled})
+		got, total = list(by(state(listquery.StringOperators{In: []string{string(StateFailed), string(StateCompleted)}})))
+		require.Equal(t, []int64{ids[2], ids[1], ids[0]}, got)
 		require.Equal(t, 3, total)
-		_, total = list(ListOptions{Settled: &unsettled, QueueNames: []string{CleanSessionsQueue}})
+		_, total = list(by(settled(true)))
+		require.Equal(t, 3, total)
+		_, total = list(by(settled(false), queue(listquery.StringOperators{Eq: str(CleanSessionsQueue)})))
 		require.Equal(t, 2, total)
-		got, total = list(ListOptions{Settled: &settled, States: []State{StatePending}})
+		got, total = list(by(settled(true), state(listquery.StringOperators{Eq: str(string(StatePending))})))
 		require.Empty(t, got, "no state is both")
 		require.Zero(t, total)
-		got, total = list(ListOptions{QueueNames: []string{"other"}})
+		got, total = list(by(queue(listquery.StringOperators{In: []string{"other"}})))
 		require.Empty(t, got)
 		require.Zero(t, total)
-		got, total = list(ListOptions{Skip: 10})
+		got, total = list(listquery.Options{Skip: n(10)})
 		require.Empty(t, got)
 		require.Equal(t, 5, total)
+		_, err := idle.Jobs(ctx, listquery.Options{Take: n(MaxListTake + 1)})
+		require.ErrorIs(t, err, listquery.ErrInvalid)
 
 		queues, err := idle.Queues(ctx)
 		require.NoError(t, err)
@@ -402,3 +420,5 @@ func mustJob(t *testing.T, r *Runner, id int64) *Job {
 }
 
 func entityID(id int64) entity.ID { return entity.ID(id) }
+
+func str(s string) *string { return &s }

@@ -33,6 +33,10 @@ const unlockTimeout = 5 * time.Second
 // again.
 const fileLockPoll = 50 * time.Millisecond
 
+// pgLockPoll is how often an instance waiting for the PostgreSQL lock
+// tries it again.
+const pgLockPoll = 100 * time.Millisecond
+
 // Lock takes the schema lock of db and returns the function that releases
 // it. Run and RunWith hold it while they migrate, so that one instance at a
 // time migrates (and seeds) a database, and the others, waiting, then find
@@ -85,18 +89,37 @@ func lockPostgres(ctx context.Context, db *bun.DB, log *slog.Logger) (func() err
 	if err != nil {
 		return nil, fmt.Errorf("migrations: lock: connect: %w", err)
 	}
-	var got bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", LockKey).Scan(&got); err != nil {
+	try := func() (bool, error) {
+		var got bool
+		err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", LockKey).Scan(&got)
+		return got, err
+	}
+	got, err := try()
+	if err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("migrations: lock: %w", err)
 	}
 	if !got {
 		log.InfoContext(ctx, "migrations: another instance holds the migration lock; waiting for it")
-		// pgx cancels the statement and closes the connection when ctx
-		// ends, which drops the request for the lock with it.
-		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", LockKey); err != nil {
-			_ = conn.Close(context.WithoutCancel(ctx))
-			return nil, fmt.Errorf("migrations: wait for lock: %w", err)
+		// The wait tries again every pgLockPoll rather than blocking in
+		// pg_advisory_lock: a blocked statement holds a snapshot, and
+		// CREATE INDEX CONCURRENTLY, which the holder may be running,
+		// waits for every transaction whose snapshot is older than its
+		// own, so the two would wait for each other until a timeout.
+		t := time.NewTimer(pgLockPoll)
+		defer t.Stop()
+		for !got {
+			select {
+			case <-ctx.Done():
+				_ = conn.Close(context.WithoutCancel(ctx))
+				return nil, fmt.Errorf("migrations: wait for lock: %w", context.Cause(ctx))
+			case <-t.C:
+			}
+			if got, err = try(); err != nil {
+				_ = conn.Close(context.WithoutCancel(ctx))
+				return nil, fmt.Errorf("migrations: wait for lock: %w", err)
+			}
+			t.Reset(pgLockPoll)
 		}
 	}
 	return func() error {

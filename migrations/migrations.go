@@ -10,7 +10,10 @@
 // previous release must keep working on the new schema (docs/migrations.md).
 //
 // Every migration is a pair of .tx.up.sql / .tx.down.sql files, so it runs in
-// a transaction and a failing migration leaves nothing behind. Statements are
+// a transaction and a failing migration leaves nothing behind; the one
+// exception is a PostgreSQL index built on a hot table, a pair of .up.sql /
+// .down.sql files that only drop and create indexes CONCURRENTLY, which
+// cannot run in a transaction (docs/migrations.md). Statements are
 // separated by --bun:split lines. The files must not contain a question mark:
 // bun treats it as a query placeholder.
 package migrations

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/listquery"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/catalog"
 	"github.com/shopsession/sessionserver/service/outcome"
@@ -33,7 +34,7 @@ func TestCatalogService(t *testing.T) {
 
 	t.Run("SeededSamples", func(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
-			items, total, err := newCatalog(t, b).ListProductVariants(b.ctx, catalog.ProductVariantListOptions{})
+			items, total, err := newCatalog(t, b).ListProductVariants(b.ctx, listquery.Options{})
 			require.NoError(t, err)
 			require.Equal(t, 6, total)
 			require.Equal(t, "L2201308", items[0].SKU)
@@ -112,7 +113,7 @@ func TestCatalogService(t *testing.T) {
 			_, err := c.CreateProductVariants(b.ctx, []catalog.NewProductVariant{ok, {SKU: "L2201308", Name: "x", CurrencyCode: "USD"}})
 			require.ErrorIs(t, err, outcome.ErrDuplicate)
 			// All or nothing: the good variant of a refused call is not kept.
-			_, total, err := c.ListProductVariants(b.ctx, catalog.ProductVariantListOptions{})
+			_, total, err := c.ListProductVariants(b.ctx, listquery.Options{})
 			require.NoError(t, err)
 			require.Equal(t, 6, total)
 		})
@@ -145,7 +146,8 @@ func TestCatalogService(t *testing.T) {
 		eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 			c := newCatalog(t, b)
 			str := func(s string) *string { return &s }
-			list := func(opts catalog.ProductVariantListOptions) ([]string, int) {
+			n := func(i int) *int { return &i }
+			list := func(opts listquery.Options) ([]string, int) {
 				t.Helper()
 				items, total, err := c.ListProductVariants(b.ctx, opts)
 				require.NoError(t, err)
@@ -155,44 +157,51 @@ func TestCatalogService(t *testing.T) {
 				}
 				return skus, total
 			}
-			skus, total := list(catalog.ProductVariantListOptions{Skip: 1, Take: 2})
+			by := func(op listquery.LogicalOperator, fields ...listquery.FieldFilter) listquery.Options {
+				return listquery.Options{Filter: &listquery.Filter{Fields: fields}, FilterOperator: op}
+			}
+			text := func(field string, ops listquery.StringOperators) listquery.FieldFilter {
+				return listquery.FieldFilter{Field: field, Ops: &ops}
+			}
+			skus, total := list(listquery.Options{Skip: n(1), Take: n(2)})
 			require.Equal(t, []string{"L2201508", "L2201316"}, skus)
 			require.Equal(t, 6, total)
 
-			skus, _ = list(catalog.ProductVariantListOptions{Sort: []catalog.ProductVariantSort{{Field: catalog.SortByPrice, Desc: true}}, Take: 2})
+			skus, _ = list(listquery.Options{Sort: []listquery.Sort{{Field: "price", Desc: true}}, Take: n(2)})
 			require.Equal(t, []string{"L2201516", "L2201316"}, skus)
 
-			skus, total = list(catalog.ProductVariantListOptions{Name: &catalog.StringFilter{Contains: str("MONITOR")}})
+			skus, total = list(by("", text("name", listquery.StringOperators{Contains: str("MONITOR")})))
 			require.Equal(t, []string{"C24F390", "C27F390"}, skus)
 			require.Equal(t, 2, total)
 
 			// LIKE's wildcards are taken literally.
-			skus, _ = list(catalog.ProductVariantListOptions{Name: &catalog.StringFilter{Contains: str("%")}})
+			skus, _ = list(by("", text("name", listquery.StringOperators{Contains: str("%")})))
 			require.Empty(t, skus)
 
-			skus, _ = list(catalog.ProductVariantListOptions{
-				SKU: &catalog.StringFilter{Eq: str("C24F390")}, Name: &catalog.StringFilter{In: []string{"Laptop 15 inch 8GB"}}, Or: true,
-			})
+			skus, _ = list(by(listquery.Or, text("sku", listquery.StringOperators{Eq: str("C24F390")}), text("name", listquery.StringOperators{In: []string{"Laptop 15 inch 8GB"}})))
 			require.Equal(t, []string{"L2201508", "C24F390"}, skus)
 
-			skus, _ = list(catalog.ProductVariantListOptions{
-				SKU: &catalog.StringFilter{Eq: str("C24F390")}, Name: &catalog.StringFilter{In: []string{"Laptop 15 inch 8GB"}},
-			})
+			skus, _ = list(by("", text("sku", listquery.StringOperators{Eq: str("C24F390")}), text("name", listquery.StringOperators{In: []string{"Laptop 15 inch 8GB"}})))
 			require.Empty(t, skus)
 
-			skus, _ = list(catalog.ProductVariantListOptions{IDs: []entity.ID{}})
+			skus, _ = list(by("", listquery.FieldFilter{Field: "id", Ops: &listquery.IDOperators{In: []string{}}}))
 			require.Empty(t, skus)
+
+			skus, _ = list(by("", listquery.FieldFilter{Field: "id", Ops: &listquery.IDOperators{Eq: str("2"), In: []string{"1", "2", "x"}}}))
+			require.Equal(t, []string{"L2201508"}, skus, "eq and in combine with AND")
 
 			for _, tc := range []struct {
-				opts catalog.ProductVariantListOptions
+				opts listquery.Options
 				msg  string
 			}{
-				{catalog.ProductVariantListOptions{Skip: -1}, "invalid input: options.skip must not be negative, got -1"},
-				{catalog.ProductVariantListOptions{Take: -1}, "invalid input: options.take must not be negative, got -1"},
-				{catalog.ProductVariantListOptions{Take: 11}, "invalid input: Cannot take more than 10 results from a list query"},
+				{listquery.Options{Skip: n(-1)}, "options.skip must not be negative, got -1"},
+				{listquery.Options{Take: n(-1)}, "options.take must be between 0 and 10 (the maximum number of items that may be returned by a query), got -1"},
+				{listquery.Options{Take: n(11)}, "options.take must be between 0 and 10 (the maximum number of items that may be returned by a query), got 11: Cannot take more than 10 results from a list query"},
+				{by("", listquery.FieldFilter{Field: "price", Ops: &listquery.NumberOperators{}}), "options.filter.price is not supported: product variants can be filtered by id (eq, in), sku and name (eq, contains, in)"},
+				{by("", text("sku", listquery.StringOperators{Regex: str("^L")})), "options.filter.sku.regex is not supported: product variants can be filtered by id (eq, in), sku and name (eq, contains, in)"},
 			} {
 				_, _, err := c.ListProductVariants(b.ctx, tc.opts)
-				require.ErrorIs(t, err, outcome.ErrInvalidInput)
+				require.ErrorIs(t, err, listquery.ErrInvalid)
 				require.EqualError(t, err, tc.msg)
 			}
 		})

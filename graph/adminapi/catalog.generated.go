@@ -166,56 +166,56 @@ func (ec *executionContext) unmarshalInputProductVariantFilterParameter(ctx cont
 		switch k {
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOIDOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐIDOperators(ctx, v)
+			data, err := ec.unmarshalOIDOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐIDOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ID = data
 		case "createdAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
-			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDateOperators(ctx, v)
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CreatedAt = data
 		case "updatedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
-			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDateOperators(ctx, v)
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.UpdatedAt = data
 		case "sku":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sku"))
-			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐStringOperators(ctx, v)
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sku = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐStringOperators(ctx, v)
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Name = data
 		case "price":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("price"))
-			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberOperators(ctx, v)
+			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Price = data
 		case "currencyCode":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyCode"))
-			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐStringOperators(ctx, v)
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CurrencyCode = data
 		case "priceWithTax":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priceWithTax"))
-			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberOperators(ctx, v)
+			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}

@@ -19,11 +19,7 @@ func (r *mutationResolver) CreateProductVariants(ctx context.Context, input []*m
 }
 
 func (r *queryResolver) ProductVariants(ctx context.Context, options *model.ProductVariantListOptions) (*model.ProductVariantList, error) {
-	opts, err := variantListOptions(options)
-	if err != nil {
-		return nil, err
-	}
-	items, total, err := r.Catalog.ListProductVariants(ctx, opts)
+	items, total, err := r.Catalog.ListProductVariants(ctx, listOptions(options))
 	if err != nil {
 		return nil, err
 	}

@@ -479,77 +479,77 @@ func (ec *executionContext) unmarshalInputJobFilterParameter(ctx context.Context
 		switch k {
 		case "id":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
-			data, err := ec.unmarshalOIDOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐIDOperators(ctx, v)
+			data, err := ec.unmarshalOIDOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐIDOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ID = data
 		case "createdAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
-			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDateOperators(ctx, v)
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CreatedAt = data
 		case "startedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
-			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDateOperators(ctx, v)
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StartedAt = data
 		case "settledAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAt"))
-			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDateOperators(ctx, v)
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SettledAt = data
 		case "queueName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("queueName"))
-			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐStringOperators(ctx, v)
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.QueueName = data
 		case "state":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
-			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐStringOperators(ctx, v)
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.State = data
 		case "progress":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("progress"))
-			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberOperators(ctx, v)
+			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Progress = data
 		case "isSettled":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isSettled"))
-			data, err := ec.unmarshalOBooleanOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐBooleanOperators(ctx, v)
+			data, err := ec.unmarshalOBooleanOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐBooleanOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IsSettled = data
 		case "duration":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("duration"))
-			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberOperators(ctx, v)
+			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Duration = data
 		case "retries":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retries"))
-			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberOperators(ctx, v)
+			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Retries = data
 		case "attempts":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attempts"))
-			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberOperators(ctx, v)
+			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberOperators(ctx, v)
 			if err != nil {
 				return it, err
 			}

@@ -30,15 +30,11 @@ func (r *queryResolver) Job(ctx context.Context, jobID entity.ID) (*jobs.Job, er
 }
 
 func (r *queryResolver) Jobs(ctx context.Context, options *model.JobListOptions) (*jobs.List, error) {
-	opts, err := jobListOptions(options)
-	if err != nil {
-		return nil, err
-	}
 	q, err := r.queries()
 	if err != nil {
 		return nil, err
 	}
-	return q.Jobs(ctx, opts)
+	return q.Jobs(ctx, listOptions(options))
 }
 
 func (r *queryResolver) JobsByID(ctx context.Context, jobIds []entity.ID) ([]*jobs.Job, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/jobs"
+	"github.com/shopsession/sessionserver/listquery"
 )
 
 // stubQueries is a job queue holding fixed jobs, to show how the Admin
@@ -22,7 +23,7 @@ import (
 // jobs was asked with.
 type stubQueries struct {
 	job    *jobs.Job
-	asked  jobs.ListOptions
+	asked  listquery.Options
 	queues []jobs.Queue
 	tasks  []jobs.ScheduledTask
 }
@@ -38,7 +39,7 @@ func (s *stubQueries) Job(_ context.Context, id entity.ID) (*jobs.Job, error) {
 	return nil, jobs.ErrNotFound
 }
 
-func (s *stubQueries) Jobs(_ context.Context, opts jobs.ListOptions) (*jobs.List, error) {
+func (s *stubQueries) Jobs(_ context.Context, opts listquery.Options) (*jobs.List, error) {
 	s.asked = opts
 	return &jobs.List{Items: []*jobs.Job{s.job}, TotalItems: 7}, nil
 }
@@ -110,9 +111,13 @@ func TestJobsOnTheWire(t *testing.T) {
 	resp = post(`{ jobs(options: {skip: 10, take: 5, sort: {createdAt: ASC}, filter: {queueName: {eq: "clean-sessions"}, state: {in: ["RUNNING", "RETRYING"]}, isSettled: {eq: false}}}) {
 		totalItems items { id } ... on PaginatedList { items { ... on Node { id } } } } }`)
 	require.JSONEq(t, `{"jobs": {"totalItems": 7, "items": [{"id": "42"}]}}`, resp)
-	settled := false
-	require.Equal(t, jobs.ListOptions{
-		Skip: 10, Take: 5, OldestFirst: true, QueueNames: []string{"clean-sessions"},
-		States: []jobs.State{jobs.StateRunning, jobs.StateRetrying}, Settled: &settled,
+	skip, take, settled := 10, 5, false
+	require.Equal(t, listquery.Options{
+		Skip: &skip, Take: &take, Sort: []listquery.Sort{{Field: "createdAt"}},
+		Filter: &listquery.Filter{Fields: []listquery.FieldFilter{
+			{Field: "queueName", Ops: &listquery.StringOperators{Eq: ptr("clean-sessions")}},
+			{Field: "state", Ops: &listquery.StringOperators{In: []string{"RUNNING", "RETRYING"}}},
+			{Field: "isSettled", Ops: &listquery.BooleanOperators{Eq: &settled}},
+		}},
 	}, stub.asked)
 }

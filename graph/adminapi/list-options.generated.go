@@ -11,6 +11,8 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/jobs"
+	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -28,8 +30,8 @@ import (
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputBooleanOperators(ctx context.Context, obj any) (model.BooleanOperators, error) {
-	var it model.BooleanOperators
+func (ec *executionContext) unmarshalInputBooleanOperators(ctx context.Context, obj any) (listquery.BooleanOperators, error) {
+	var it listquery.BooleanOperators
 	if obj == nil {
 		return it, nil
 	}
@@ -71,14 +73,14 @@ func (ec *executionContext) unmarshalInputBooleanOperators(ctx context.Context, 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalBooleanOperators(ctx context.Context, raw any) (model.BooleanOperators, error) {
-	var out model.BooleanOperators
+func UnmarshalBooleanOperators(ctx context.Context, raw any) (listquery.BooleanOperators, error) {
+	var out listquery.BooleanOperators
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BooleanOperators", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputDateOperators(ctx context.Context, obj any) (model.DateOperators, error) {
-	var it model.DateOperators
+func (ec *executionContext) unmarshalInputDateOperators(ctx context.Context, obj any) (listquery.DateOperators, error) {
+	var it listquery.DateOperators
 	if obj == nil {
 		return it, nil
 	}
@@ -118,7 +120,7 @@ func (ec *executionContext) unmarshalInputDateOperators(ctx context.Context, obj
 			it.After = data
 		case "between":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("between"))
-			data, err := ec.unmarshalODateRange2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDateRange(ctx, v)
+			data, err := ec.unmarshalODateRange2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateRange(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -141,14 +143,14 @@ func (ec *executionContext) unmarshalInputDateOperators(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalDateOperators(ctx context.Context, raw any) (model.DateOperators, error) {
-	var out model.DateOperators
+func UnmarshalDateOperators(ctx context.Context, raw any) (listquery.DateOperators, error) {
+	var out listquery.DateOperators
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DateOperators", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputDateRange(ctx context.Context, obj any) (model.DateRange, error) {
-	var it model.DateRange
+func (ec *executionContext) unmarshalInputDateRange(ctx context.Context, obj any) (listquery.DateRange, error) {
+	var it listquery.DateRange
 	if obj == nil {
 		return it, nil
 	}
@@ -190,14 +192,14 @@ func (ec *executionContext) unmarshalInputDateRange(ctx context.Context, obj any
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalDateRange(ctx context.Context, raw any) (model.DateRange, error) {
-	var out model.DateRange
+func UnmarshalDateRange(ctx context.Context, raw any) (listquery.DateRange, error) {
+	var out listquery.DateRange
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DateRange", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputIDOperators(ctx context.Context, obj any) (model.IDOperators, error) {
-	var it model.IDOperators
+func (ec *executionContext) unmarshalInputIDOperators(ctx context.Context, obj any) (listquery.IDOperators, error) {
+	var it listquery.IDOperators
 	if obj == nil {
 		return it, nil
 	}
@@ -260,14 +262,14 @@ func (ec *executionContext) unmarshalInputIDOperators(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalIDOperators(ctx context.Context, raw any) (model.IDOperators, error) {
-	var out model.IDOperators
+func UnmarshalIDOperators(ctx context.Context, raw any) (listquery.IDOperators, error) {
+	var out listquery.IDOperators
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "IDOperators", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputNumberOperators(ctx context.Context, obj any) (model.NumberOperators, error) {
-	var it model.NumberOperators
+func (ec *executionContext) unmarshalInputNumberOperators(ctx context.Context, obj any) (listquery.NumberOperators, error) {
+	var it listquery.NumberOperators
 	if obj == nil {
 		return it, nil
 	}
@@ -321,7 +323,7 @@ func (ec *executionContext) unmarshalInputNumberOperators(ctx context.Context, o
 			it.Gte = data
 		case "between":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("between"))
-			data, err := ec.unmarshalONumberRange2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberRange(ctx, v)
+			data, err := ec.unmarshalONumberRange2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberRange(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -344,14 +346,14 @@ func (ec *executionContext) unmarshalInputNumberOperators(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalNumberOperators(ctx context.Context, raw any) (model.NumberOperators, error) {
-	var out model.NumberOperators
+func UnmarshalNumberOperators(ctx context.Context, raw any) (listquery.NumberOperators, error) {
+	var out listquery.NumberOperators
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "NumberOperators", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputNumberRange(ctx context.Context, obj any) (model.NumberRange, error) {
-	var it model.NumberRange
+func (ec *executionContext) unmarshalInputNumberRange(ctx context.Context, obj any) (listquery.NumberRange, error) {
+	var it listquery.NumberRange
 	if obj == nil {
 		return it, nil
 	}
@@ -393,14 +395,14 @@ func (ec *executionContext) unmarshalInputNumberRange(ctx context.Context, obj a
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalNumberRange(ctx context.Context, raw any) (model.NumberRange, error) {
-	var out model.NumberRange
+func UnmarshalNumberRange(ctx context.Context, raw any) (listquery.NumberRange, error) {
+	var out listquery.NumberRange
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "NumberRange", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputStringOperators(ctx context.Context, obj any) (model.StringOperators, error) {
-	var it model.StringOperators
+func (ec *executionContext) unmarshalInputStringOperators(ctx context.Context, obj any) (listquery.StringOperators, error) {
+	var it listquery.StringOperators
 	if obj == nil {
 		return it, nil
 	}
@@ -484,8 +486,8 @@ func (ec *executionContext) unmarshalInputStringOperators(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalStringOperators(ctx context.Context, raw any) (model.StringOperators, error) {
-	var out model.StringOperators
+func UnmarshalStringOperators(ctx context.Context, raw any) (listquery.StringOperators, error) {
+	var out listquery.StringOperators
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "StringOperators", raw, &out)
 	return out, err
 }
@@ -498,6 +500,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case session.Info:
+		return ec._SessionInfo(ctx, sel, &obj)
+	case *session.Info:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SessionInfo(ctx, sel, obj)
 	case model.Seller:
 		return ec._Seller(ctx, sel, &obj)
 	case *model.Seller:
@@ -546,6 +555,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case model.SessionList:
+		return ec._SessionList(ctx, sel, &obj)
+	case *model.SessionList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SessionList(ctx, sel, obj)
 	case model.ProductVariantList:
 		return ec._ProductVariantList(ctx, sel, &obj)
 	case *model.ProductVariantList:
@@ -577,7 +593,7 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) unmarshalOBooleanOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐBooleanOperators(ctx context.Context, v any) (*model.BooleanOperators, error) {
+func (ec *executionContext) unmarshalOBooleanOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐBooleanOperators(ctx context.Context, v any) (*listquery.BooleanOperators, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -585,7 +601,7 @@ func (ec *executionContext) unmarshalOBooleanOperators2ᚖgithubᚗcomᚋshopses
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDateOperators(ctx context.Context, v any) (*model.DateOperators, error) {
+func (ec *executionContext) unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx context.Context, v any) (*listquery.DateOperators, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -593,7 +609,7 @@ func (ec *executionContext) unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessio
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalODateRange2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDateRange(ctx context.Context, v any) (*model.DateRange, error) {
+func (ec *executionContext) unmarshalODateRange2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateRange(ctx context.Context, v any) (*listquery.DateRange, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -601,7 +617,7 @@ func (ec *executionContext) unmarshalODateRange2ᚖgithubᚗcomᚋshopsessionᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOIDOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐIDOperators(ctx context.Context, v any) (*model.IDOperators, error) {
+func (ec *executionContext) unmarshalOIDOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐIDOperators(ctx context.Context, v any) (*listquery.IDOperators, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -643,7 +659,7 @@ func (ec *executionContext) marshalOLogicalOperator2ᚖgithubᚗcomᚋshopsessio
 	return v
 }
 
-func (ec *executionContext) unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberOperators(ctx context.Context, v any) (*model.NumberOperators, error) {
+func (ec *executionContext) unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberOperators(ctx context.Context, v any) (*listquery.NumberOperators, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -651,7 +667,7 @@ func (ec *executionContext) unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsess
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalONumberRange2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐNumberRange(ctx context.Context, v any) (*model.NumberRange, error) {
+func (ec *executionContext) unmarshalONumberRange2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberRange(ctx context.Context, v any) (*listquery.NumberRange, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -675,7 +691,7 @@ func (ec *executionContext) marshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋse
 	return v
 }
 
-func (ec *executionContext) unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐStringOperators(ctx context.Context, v any) (*model.StringOperators, error) {
+func (ec *executionContext) unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx context.Context, v any) (*listquery.StringOperators, error) {
 	if v == nil {
 		return nil, nil
 	}

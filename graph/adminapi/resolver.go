@@ -19,7 +19,9 @@ type Resolver struct {
 	Auth     *account.AuthService
 	Users    *access.UserService
 	Sessions *session.Service
-	// Channels and Roles serve the channel and role administration.
+	// Channels resolves channels by id (a session's active channel), names
+	// the default channel, and serves the channel administration; Roles
+	// the role administration.
 	Channels *access.ChannelService
 	Roles    *access.RoleService
 	// Catalog serves the product variants.

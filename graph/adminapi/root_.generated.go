@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Role() RoleResolver
 	ScheduledTask() ScheduledTaskResolver
+	SessionInfo() SessionInfoResolver
 }
 
 type DirectiveRoot struct {
@@ -123,17 +124,20 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		Authenticate            func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
-		CreateChannel           func(childComplexity int, input model.CreateChannelInput) int
-		CreateProductVariants   func(childComplexity int, input []*model.CreateProductVariantInput) int
-		CreateRole              func(childComplexity int, input model.CreateRoleInput) int
-		DeleteChannel           func(childComplexity int, id entity.ID) int
-		DeleteRole              func(childComplexity int, id entity.ID) int
-		Login                   func(childComplexity int, username string, password string, rememberMe *bool) int
-		Logout                  func(childComplexity int) int
-		TriggerCleanSessionsJob func(childComplexity int, batchSize *int) int
-		UpdateChannel           func(childComplexity int, input model.UpdateChannelInput) int
-		UpdateRole              func(childComplexity int, input model.UpdateRoleInput) int
+		Authenticate                  func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
+		CreateChannel                 func(childComplexity int, input model.CreateChannelInput) int
+		CreateProductVariants         func(childComplexity int, input []*model.CreateProductVariantInput) int
+		CreateRole                    func(childComplexity int, input model.CreateRoleInput) int
+		DeleteChannel                 func(childComplexity int, id entity.ID) int
+		DeleteRole                    func(childComplexity int, id entity.ID) int
+		DeleteSession                 func(childComplexity int, id entity.ID) int
+		DeleteSessionsByActiveOrderID func(childComplexity int, orderID entity.ID) int
+		DeleteSessionsByUser          func(childComplexity int, userID entity.ID) int
+		Login                         func(childComplexity int, username string, password string, rememberMe *bool) int
+		Logout                        func(childComplexity int) int
+		TriggerCleanSessionsJob       func(childComplexity int, batchSize *int) int
+		UpdateChannel                 func(childComplexity int, input model.UpdateChannelInput) int
+		UpdateRole                    func(childComplexity int, input model.UpdateRoleInput) int
 	}
 
 	NativeAuthStrategyError struct {
@@ -174,6 +178,7 @@ type ComplexityRoot struct {
 		ProductVariants     func(childComplexity int, options *model.ProductVariantListOptions) int
 		Role                func(childComplexity int, id entity.ID) int
 		ScheduledTasks      func(childComplexity int) int
+		Sessions            func(childComplexity int, options *model.SessionListOptions) int
 	}
 
 	Role struct {
@@ -203,6 +208,31 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	SessionDeletionResult struct {
+		Count func(childComplexity int) int
+	}
+
+	SessionInfo struct {
+		ActiveChannel          func(childComplexity int) int
+		ActiveOrderID          func(childComplexity int) int
+		AuthenticationStrategy func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		Expires                func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Type                   func(childComplexity int) int
+		User                   func(childComplexity int) int
+	}
+
+	SessionList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
+	}
+
+	SessionUser struct {
+		ID         func(childComplexity int) int
+		Identifier func(childComplexity int) int
 	}
 
 	Success struct {
@@ -631,6 +661,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["id"].(entity.ID)), true
+	case "Mutation.deleteSession":
+		if e.ComplexityRoot.Mutation.DeleteSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSession(childComplexity, args["id"].(entity.ID)), true
+	case "Mutation.deleteSessionsByActiveOrderId":
+		if e.ComplexityRoot.Mutation.DeleteSessionsByActiveOrderID == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSessionsByActiveOrderId_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSessionsByActiveOrderID(childComplexity, args["orderId"].(entity.ID)), true
+	case "Mutation.deleteSessionsByUser":
+		if e.ComplexityRoot.Mutation.DeleteSessionsByUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSessionsByUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSessionsByUser(childComplexity, args["userId"].(entity.ID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -872,6 +935,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ScheduledTasks(childComplexity), true
+	case "Query.sessions":
+		if e.ComplexityRoot.Query.Sessions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Sessions(childComplexity, args["options"].(*model.SessionListOptions)), true
 
 	case "Role.channels":
 		if e.ComplexityRoot.Role.Channels == nil {
@@ -996,6 +1070,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Seller.UpdatedAt(childComplexity), true
 
+	case "SessionDeletionResult.count":
+		if e.ComplexityRoot.SessionDeletionResult.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionDeletionResult.Count(childComplexity), true
+
+	case "SessionInfo.activeChannel":
+		if e.ComplexityRoot.SessionInfo.ActiveChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ActiveChannel(childComplexity), true
+	case "SessionInfo.activeOrderId":
+		if e.ComplexityRoot.SessionInfo.ActiveOrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ActiveOrderID(childComplexity), true
+	case "SessionInfo.authenticationStrategy":
+		if e.ComplexityRoot.SessionInfo.AuthenticationStrategy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.AuthenticationStrategy(childComplexity), true
+	case "SessionInfo.createdAt":
+		if e.ComplexityRoot.SessionInfo.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.CreatedAt(childComplexity), true
+	case "SessionInfo.expires":
+		if e.ComplexityRoot.SessionInfo.Expires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Expires(childComplexity), true
+	case "SessionInfo.id":
+		if e.ComplexityRoot.SessionInfo.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ID(childComplexity), true
+	case "SessionInfo.type":
+		if e.ComplexityRoot.SessionInfo.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Type(childComplexity), true
+	case "SessionInfo.user":
+		if e.ComplexityRoot.SessionInfo.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.User(childComplexity), true
+
+	case "SessionList.items":
+		if e.ComplexityRoot.SessionList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionList.Items(childComplexity), true
+	case "SessionList.totalItems":
+		if e.ComplexityRoot.SessionList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionList.TotalItems(childComplexity), true
+
+	case "SessionUser.id":
+		if e.ComplexityRoot.SessionUser.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionUser.ID(childComplexity), true
+	case "SessionUser.identifier":
+		if e.ComplexityRoot.SessionUser.Identifier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionUser.Identifier(childComplexity), true
+
 	case "Success.success":
 		if e.ComplexityRoot.Success.Success == nil {
 			break
@@ -1055,6 +1211,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProductVariantListOptions", ec.unmarshalInputProductVariantListOptions),
 			graphql.NewInputUnmarshaler("ProductVariantSortParameter", ec.unmarshalInputProductVariantSortParameter),
 			graphql.NewInputUnmarshaler("ProductVariantTranslationInput", ec.unmarshalInputProductVariantTranslationInput),
+			graphql.NewInputUnmarshaler("SessionFilterParameter", ec.unmarshalInputSessionFilterParameter),
+			graphql.NewInputUnmarshaler("SessionListOptions", ec.unmarshalInputSessionListOptions),
+			graphql.NewInputUnmarshaler("SessionSortParameter", ec.unmarshalInputSessionSortParameter),
 			graphql.NewInputUnmarshaler("StringOperators", ec.unmarshalInputStringOperators),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
@@ -2626,6 +2785,124 @@ type ScheduledTask {
     enabled: Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/admin/session.graphqls", Input: `# Session administration, which Vendure's API does not have: the sessions
+# list (with Vendure's list options) and the operations that end sessions
+# (Vendure's SessionService methods deleteSessionsByUser and
+# deleteSessionsByActiveOrderId, and one session by id). Permissions follow
+# Vendure's Administrator/Customer pattern (see the README).
+
+extend type Query {
+    """
+    A page of sessions, newest first unless sorted, and how many match. An
+    administrator's sessions are listed to callers with ReadAdministrator,
+    customers' and guests' to callers with ReadCustomer; on a channel other
+    than the default one, only the sessions whose active channel it is.
+    Sessions can be filtered by id, userId, type, activeOrderId,
+    activeChannelId, authenticationStrategy, createdAt and expires with
+    Vendure's operators (type: eq, notEq, in, notIn, isNull; regex only on
+    PostgreSQL), combined with AND or OR and in _and/_or groups, and sorted
+    by id, createdAt or expires; ` + "`" + `take` + "`" + ` is at most 100. Expired sessions
+    the clean-up has not removed yet are listed (filter on expires to leave
+    them out); a guest that holds nothing has no row and is not listed.
+    """
+    sessions(options: SessionListOptions): SessionList! @allow(permissions: [ReadAdministrator, ReadCustomer])
+}
+
+extend type Mutation {
+    """
+    Ends every session of a user and returns how many ended; the user's
+    tokens are refused from the next request on, on every instance. An
+    administrator's sessions take UpdateAdministrator, a customer's
+    UpdateCustomer (FORBIDDEN otherwise, and none ends); on a channel other
+    than the default one, only the sessions whose active channel it is end.
+    """
+    deleteSessionsByUser(userId: ID!): SessionDeletionResult! @allow(permissions: [UpdateAdministrator, UpdateCustomer])
+    """
+    Ends every session whose active order is orderId (guests' and users')
+    and returns how many ended, with deleteSessionsByUser's permissions.
+    """
+    deleteSessionsByActiveOrderId(orderId: ID!): SessionDeletionResult! @allow(permissions: [UpdateAdministrator, UpdateCustomer])
+    """
+    Ends one session and returns how many ended (0 when no session in the
+    caller's view has this id), with deleteSessionsByUser's permissions.
+    """
+    deleteSession(id: ID!): SessionDeletionResult! @allow(permissions: [UpdateAdministrator, UpdateCustomer])
+}
+
+"A session's kind: a guest's, or a logged-in user's."
+enum SessionType {
+    ANONYMOUS
+    AUTHENTICATED
+}
+
+"""
+A session as session administration shows it. Its token, and the token's
+hash, are never shown.
+"""
+type SessionInfo implements Node {
+    id: ID!
+    type: SessionType!
+    "The logged-in user; null for a guest."
+    user: SessionUser
+    createdAt: DateTime!
+    "When the session ends unless it is used (sliding expiry renews it)."
+    expires: DateTime!
+    activeOrderId: ID
+    "The channel the session is on; null before its first request names one."
+    activeChannel: Channel
+    "How the user logged in (native, …); null for a guest."
+    authenticationStrategy: String
+}
+
+"The user of a logged-in session."
+type SessionUser {
+    id: ID!
+    identifier: String!
+}
+
+type SessionList implements PaginatedList {
+    items: [SessionInfo!]!
+    totalItems: Int!
+}
+
+"How many sessions an operation ended."
+type SessionDeletionResult {
+    count: Int!
+}
+
+input SessionListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: SessionSortParameter
+    "Allows the results to be filtered"
+    filter: SessionFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input SessionSortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    expires: SortOrder
+}
+
+input SessionFilterParameter {
+    id: IDOperators
+    userId: IDOperators
+    "ANONYMOUS or AUTHENTICATED"
+    type: StringOperators
+    activeOrderId: IDOperators
+    activeChannelId: IDOperators
+    authenticationStrategy: StringOperators
+    createdAt: DateOperators
+    expires: DateOperators
+    _and: [SessionFilterParameter!]
+    _or: [SessionFilterParameter!]
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2867,6 +3144,56 @@ func (ec *executionContext) childFields_Seller(ctx context.Context, field graphq
 		return ec.fieldContext_Seller_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Seller", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionDeletionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_SessionDeletionResult_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionDeletionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SessionInfo_id(ctx, field)
+	case "type":
+		return ec.fieldContext_SessionInfo_type(ctx, field)
+	case "user":
+		return ec.fieldContext_SessionInfo_user(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SessionInfo_createdAt(ctx, field)
+	case "expires":
+		return ec.fieldContext_SessionInfo_expires(ctx, field)
+	case "activeOrderId":
+		return ec.fieldContext_SessionInfo_activeOrderId(ctx, field)
+	case "activeChannel":
+		return ec.fieldContext_SessionInfo_activeChannel(ctx, field)
+	case "authenticationStrategy":
+		return ec.fieldContext_SessionInfo_authenticationStrategy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_SessionList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_SessionList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionList", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SessionUser_id(ctx, field)
+	case "identifier":
+		return ec.fieldContext_SessionUser_identifier(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionUser", field.Name)
 }
 
 func (ec *executionContext) childFields_Success(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlerr"
+	"github.com/shopsession/sessionserver/listquery"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/outcome"
 )
@@ -40,6 +41,8 @@ var msgOutOfRange = fmt.Sprintf("This order's figures are out of range: a line p
 //     unmarshalers, package gqlscalar and the enums', write those for
 //     clients), prefixed with that argument's path ("input.firstName: "),
 //     and get USER_INPUT_ERROR;
+//   - list options a list does not serve (*listquery.Error) are
+//     USER_INPUT_ERROR with the refusal's message;
 //   - an order figure out of range (entity.ErrOutOfRange) is
 //     USER_INPUT_ERROR with a fixed message;
 //   - anything else after the request's deadline passed is REQUEST_TIMEOUT;
@@ -54,6 +57,7 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			noEntity *outcome.EntityNotFoundError
 			tooMany  *outcome.TooManyRequestsError
 			panicked *panicError
+			listErr  *listquery.Error
 		)
 		switch {
 		case errors.As(err, &tooMany):
@@ -64,6 +68,10 @@ func NewErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return coded(ctx, gqlerr.CodeChannelNotFound, notFound.Error())
 		case errors.As(err, &noEntity):
 			return coded(ctx, gqlerr.CodeEntityNotFound, noEntity.Error())
+		case errors.As(err, &listErr):
+			// List options a list does not serve, in words for the
+			// client that name the option.
+			return coded(ctx, gqlerr.CodeUserInput, listErr.Error())
 		case errors.Is(err, outcome.ErrInvalidInput):
 			// A service refused the caller's input, in words written for
 			// the client after the sentinel's own ("invalid input: …"),

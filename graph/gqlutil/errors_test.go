@@ -21,6 +21,7 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlscalar"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
+	"github.com/shopsession/sessionserver/listquery"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/outcome"
 )
@@ -63,6 +64,10 @@ func TestErrorPresenter(t *testing.T) {
 
 	e = present(ctx, wrapped(ctx, fmt.Errorf("%w: batchSize must be at most 100000, got 100001", outcome.ErrInvalidInput)))
 	require.Equal(t, "batchSize must be at most 100000, got 100001", e.Message, "the sentinel's own words are not the client's")
+	require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
+
+	e = present(ctx, wrapped(ctx, fmt.Errorf("list product variants: %w", listquery.Errorf("options.filter.price is not supported"))))
+	require.Equal(t, "options.filter.price is not supported", e.Message, "a list's refusal, without its caller's words")
 	require.Equal(t, "USER_INPUT_ERROR", e.Extensions["code"])
 
 	e = present(ctx, wrapped(ctx, fmt.Errorf("add item: %w", &outcome.EntityNotFoundError{Entity: "ProductVariant", ID: "42"})))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/listquery"
 	"github.com/shopsession/sessionserver/service/internal/setup"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/session"
@@ -44,6 +45,7 @@ type Service struct {
 	db      *bun.DB
 	now     func() time.Time
 	maxTake int
+	table   *listquery.Table // VariantTable with MaxTake
 }
 
 // Config configures a Service.
@@ -67,7 +69,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxTake <= 0 {
 		cfg.MaxTake = DefaultMaxProductVariantTake
 	}
-	return &Service{db: cfg.DB, now: setup.Now(cfg.NowFunc), maxTake: cfg.MaxTake}, nil
+	return &Service{db: cfg.DB, now: setup.Now(cfg.NowFunc), maxTake: cfg.MaxTake, table: VariantTable.WithMaxTake(cfg.MaxTake)}, nil
 }
 
 // MaxTake is the largest page ListProductVariants returns.
@@ -169,140 +171,43 @@ func (s *Service) ProductVariant(ctx context.Context, id entity.ID) (*entity.Pro
 	return pv, nil
 }
 
-// ProductVariantSortField is a column a list of variants can be sorted by.
-type ProductVariantSortField string
+// VariantTable is what the product variant list serves: filters on id
+// (eq, in), sku and name (eq, contains, in), combined with AND or OR, and
+// the order by id, createdAt, updatedAt, sku, name or price (priceWithTax
+// sorts as price), by id unless asked; pages of at most
+// DefaultMaxProductVariantTake (a Service's MaxTake replaces it).
+var VariantTable = listquery.MustTable(listquery.Table{
+	Noun: "product variants",
+	Fields: []listquery.Field{
+		{Name: "id", Type: listquery.ID, Column: "pv.id", Ops: []listquery.Op{listquery.Eq, listquery.In}, Sort: true},
+		{Name: "createdAt", Type: listquery.Date, Column: "pv.created_at", NoFilter: true, Sort: true},
+		{Name: "updatedAt", Type: listquery.Date, Column: "pv.updated_at", NoFilter: true, Sort: true},
+		{Name: "sku", Type: listquery.String, Column: "pv.sku", Ops: variantTextOps, Sort: true},
+		{Name: "name", Type: listquery.String, Column: "pv.name", Ops: variantTextOps, Sort: true},
+		{Name: "price", Type: listquery.Number, Column: "pv.price", NoFilter: true, Sort: true},
+		{Name: "priceWithTax", Type: listquery.Number, Column: "pv.price", NoFilter: true, Sort: true},
+	},
+	MaxTake:     DefaultMaxProductVariantTake,
+	DefaultSort: []listquery.Sort{{Field: "id"}},
+	TieBreak:    "pv.id",
+})
 
-// The sortable fields (priceWithTax sorts as price).
-const (
-	SortByID        ProductVariantSortField = "id"
-	SortByCreatedAt ProductVariantSortField = "created_at"
-	SortByUpdatedAt ProductVariantSortField = "updated_at"
-	SortBySKU       ProductVariantSortField = "sku"
-	SortByName      ProductVariantSortField = "name"
-	SortByPrice     ProductVariantSortField = "price"
-)
-
-// ProductVariantSort is one sort key.
-type ProductVariantSort struct {
-	Field ProductVariantSortField
-	Desc  bool
-}
-
-// StringFilter matches a text column: Eq exactly, Contains as a
-// case-insensitive substring, In one of a list. Set fields combine with AND.
-type StringFilter struct {
-	Eq       *string
-	Contains *string
-	In       []string
-}
-
-// ProductVariantListOptions selects a page of live variants. Filters on
-// several fields combine with AND, or with OR when Or is set. Without a
-// sort, variants come by id.
-type ProductVariantListOptions struct {
-	Skip int
-	// Take is the page size: 0 means MaxTake.
-	Take int
-	Sort []ProductVariantSort
-	IDs  []entity.ID // nil: any id
-	SKU  *StringFilter
-	Name *StringFilter
-	Or   bool
-}
+var variantTextOps = []listquery.Op{listquery.Eq, listquery.Contains, listquery.In}
 
 // ListProductVariants returns a page of live variants and how many match in
-// all. Skip must not be negative and Take must lie in 0..MaxTake
-// (outcome.ErrInvalidInput otherwise, with Vendure's message for too large a take).
-func (s *Service) ListProductVariants(ctx context.Context, opts ProductVariantListOptions) ([]*entity.ProductVariant, int, error) {
-	if opts.Skip < 0 {
-		return nil, 0, fmt.Errorf("%w: options.skip must not be negative, got %d", outcome.ErrInvalidInput, opts.Skip)
-	}
-	if opts.Take < 0 {
-		return nil, 0, fmt.Errorf("%w: options.take must not be negative, got %d", outcome.ErrInvalidInput, opts.Take)
-	}
-	if opts.Take > s.maxTake {
-		return nil, 0, fmt.Errorf("%w: Cannot take more than %d results from a list query", outcome.ErrInvalidInput, s.maxTake)
-	}
-	if opts.Take == 0 {
-		opts.Take = s.maxTake
+// all, as opts ask (checked against VariantTable, with the Service's
+// MaxTake; a refusal is a *listquery.Error).
+func (s *Service) ListProductVariants(ctx context.Context, opts listquery.Options) ([]*entity.ProductVariant, int, error) {
+	q, err := s.table.Parse(opts, s.db.Dialect().Name())
+	if err != nil {
+		return nil, 0, err
 	}
 	var rows []*entity.ProductVariant
-	q := s.db.NewSelect().Model(&rows).Where("pv.deleted_at IS NULL")
-	if conds := variantConditions(opts); len(conds) > 0 {
-		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			for _, c := range conds {
-				if opts.Or {
-					q = q.WhereOr(c.query, c.args...)
-				} else {
-					q = q.Where(c.query, c.args...)
-				}
-			}
-			return q
-		})
-	}
-	for _, srt := range opts.Sort {
-		dir := "ASC"
-		if srt.Desc {
-			dir = "DESC"
-		}
-		q = q.OrderExpr("? "+dir, bun.Ident("pv."+string(srt.Field)))
-	}
-	q = q.OrderExpr("pv.id ASC").Offset(int64(opts.Skip)).Limit(int64(opts.Take))
-	total, err := q.ScanAndCount(ctx)
+	total, err := q.Apply(s.db.NewSelect().Model(&rows).Where("pv.deleted_at IS NULL")).ScanAndCount(ctx)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list product variants: %w", err)
+		return nil, 0, fmt.Errorf("list product variants: %w", listquery.QueryError(err))
 	}
 	return rows, int(total), nil
-}
-
-type condition struct {
-	query string
-	args  []any
-}
-
-// variantConditions is one condition per filtered field.
-func variantConditions(opts ProductVariantListOptions) []condition {
-	var out []condition
-	if opts.IDs != nil {
-		if len(opts.IDs) == 0 {
-			out = append(out, condition{query: "1 = 0"})
-		} else {
-			out = append(out, condition{"pv.id IN (?)", []any{bun.List(opts.IDs)}})
-		}
-	}
-	for _, f := range []struct {
-		col string
-		f   *StringFilter
-	}{{"pv.sku", opts.SKU}, {"pv.name", opts.Name}} {
-		if f.f == nil {
-			continue
-		}
-		var parts []string
-		var args []any
-		if f.f.Eq != nil {
-			parts, args = append(parts, "? = ?"), append(args, bun.Ident(f.col), *f.f.Eq)
-		}
-		if f.f.Contains != nil {
-			parts = append(parts, `LOWER(?) LIKE ? ESCAPE '\'`)
-			args = append(args, bun.Ident(f.col), "%"+likeEscape(strings.ToLower(*f.f.Contains))+"%")
-		}
-		if f.f.In != nil {
-			if len(f.f.In) == 0 {
-				parts = append(parts, "1 = 0")
-			} else {
-				parts, args = append(parts, "? IN (?)"), append(args, bun.Ident(f.col), bun.List(f.f.In))
-			}
-		}
-		if len(parts) > 0 {
-			out = append(out, condition{"(" + strings.Join(parts, " AND ") + ")", args})
-		}
-	}
-	return out
-}
-
-// likeEscape escapes LIKE's wildcards and the escape character itself.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // sampleProductVariants are seeded into an empty catalogue, so a cart can

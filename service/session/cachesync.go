@@ -13,7 +13,8 @@ import (
 )
 
 // Revocation invariant. Once DeleteSessionsByUser,
-// DeleteSessionsByActiveOrderID, AuthService.DestroyAuthenticatedSession
+// DeleteSessionsByActiveOrderID, the administration's EndSessionsByUser,
+// EndSessionsByActiveOrder or EndSession, AuthService.DestroyAuthenticatedSession
 // (logout) or CleanExpiredSessions returns, no token it removed is accepted
 // again, on any instance:
 //

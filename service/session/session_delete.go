@@ -75,11 +75,18 @@ func (s *Service) DeleteByIDs(ctx context.Context, t *Tx, ids ...entity.ID) erro
 // helpers above and revokes exactly the keys it removed (RETURNING): the
 // outbox rows go into t, the evictions run after commit.
 func (s *Service) deleteAndRevoke(ctx context.Context, t *Tx, q *bun.DeleteQuery) error {
+	_, err := s.deleteAndRevokeCount(ctx, t, q)
+	return err
+}
+
+// deleteAndRevokeCount is deleteAndRevoke that returns how many sessions
+// the delete removed.
+func (s *Service) deleteAndRevokeCount(ctx context.Context, t *Tx, q *bun.DeleteQuery) (int, error) {
 	var hashes []string
 	if err := q.Returning("token_hash").Scan(ctx, &hashes); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("delete sessions: %w", err)
+		return 0, fmt.Errorf("delete sessions: %w", err)
 	}
-	return s.revoke(ctx, t, hashes)
+	return len(hashes), s.revoke(ctx, t, hashes)
 }
 
 // EvictUserOnCommit revokes, after t commits, every cached session of a

@@ -12,6 +12,8 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
+	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 type AuthenticationResult interface {
@@ -32,12 +34,6 @@ type NativeAuthenticationResult interface {
 
 type UpdateChannelResult interface {
 	IsUpdateChannelResult()
-}
-
-// Operators for filtering on a Boolean field
-type BooleanOperators struct {
-	Eq     *bool `json:"eq,omitempty"`
-	IsNull *bool `json:"isNull,omitempty"`
 }
 
 type CreateChannelInput struct {
@@ -73,48 +69,25 @@ type CreateRoleInput struct {
 	ChannelIds  []entity.ID       `json:"channelIds,omitempty"`
 }
 
-// Operators for filtering on a DateTime field
-type DateOperators struct {
-	Eq      *time.Time `json:"eq,omitempty"`
-	Before  *time.Time `json:"before,omitempty"`
-	After   *time.Time `json:"after,omitempty"`
-	Between *DateRange `json:"between,omitempty"`
-	IsNull  *bool      `json:"isNull,omitempty"`
-}
-
-type DateRange struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-}
-
 type DeletionResponse struct {
 	Result  DeletionResult `json:"result"`
 	Message *string        `json:"message,omitempty"`
 }
 
-// Operators for filtering on an ID field
-type IDOperators struct {
-	Eq     *string  `json:"eq,omitempty"`
-	NotEq  *string  `json:"notEq,omitempty"`
-	In     []string `json:"in,omitempty"`
-	NotIn  []string `json:"notIn,omitempty"`
-	IsNull *bool    `json:"isNull,omitempty"`
-}
-
 type JobFilterParameter struct {
-	ID        *IDOperators          `json:"id,omitempty"`
-	CreatedAt *DateOperators        `json:"createdAt,omitempty"`
-	StartedAt *DateOperators        `json:"startedAt,omitempty"`
-	SettledAt *DateOperators        `json:"settledAt,omitempty"`
-	QueueName *StringOperators      `json:"queueName,omitempty"`
-	State     *StringOperators      `json:"state,omitempty"`
-	Progress  *NumberOperators      `json:"progress,omitempty"`
-	IsSettled *BooleanOperators     `json:"isSettled,omitempty"`
-	Duration  *NumberOperators      `json:"duration,omitempty"`
-	Retries   *NumberOperators      `json:"retries,omitempty"`
-	Attempts  *NumberOperators      `json:"attempts,omitempty"`
-	And       []*JobFilterParameter `json:"_and,omitempty"`
-	Or        []*JobFilterParameter `json:"_or,omitempty"`
+	ID        *listquery.IDOperators      `json:"id,omitempty"`
+	CreatedAt *listquery.DateOperators    `json:"createdAt,omitempty"`
+	StartedAt *listquery.DateOperators    `json:"startedAt,omitempty"`
+	SettledAt *listquery.DateOperators    `json:"settledAt,omitempty"`
+	QueueName *listquery.StringOperators  `json:"queueName,omitempty"`
+	State     *listquery.StringOperators  `json:"state,omitempty"`
+	Progress  *listquery.NumberOperators  `json:"progress,omitempty"`
+	IsSettled *listquery.BooleanOperators `json:"isSettled,omitempty"`
+	Duration  *listquery.NumberOperators  `json:"duration,omitempty"`
+	Retries   *listquery.NumberOperators  `json:"retries,omitempty"`
+	Attempts  *listquery.NumberOperators  `json:"attempts,omitempty"`
+	And       []*JobFilterParameter       `json:"_and,omitempty"`
+	Or        []*JobFilterParameter       `json:"_or,omitempty"`
 }
 
 type JobListOptions struct {
@@ -175,31 +148,15 @@ type NoActiveOrderError struct {
 
 func (NoActiveOrderError) IsErrorResult() {}
 
-// Operators for filtering on a Int or Float field
-type NumberOperators struct {
-	Eq      *float64     `json:"eq,omitempty"`
-	Lt      *float64     `json:"lt,omitempty"`
-	Lte     *float64     `json:"lte,omitempty"`
-	Gt      *float64     `json:"gt,omitempty"`
-	Gte     *float64     `json:"gte,omitempty"`
-	Between *NumberRange `json:"between,omitempty"`
-	IsNull  *bool        `json:"isNull,omitempty"`
-}
-
-type NumberRange struct {
-	Start float64 `json:"start"`
-	End   float64 `json:"end"`
-}
-
 type ProductVariantFilterParameter struct {
-	ID           *IDOperators                     `json:"id,omitempty"`
-	CreatedAt    *DateOperators                   `json:"createdAt,omitempty"`
-	UpdatedAt    *DateOperators                   `json:"updatedAt,omitempty"`
-	Sku          *StringOperators                 `json:"sku,omitempty"`
-	Name         *StringOperators                 `json:"name,omitempty"`
-	Price        *NumberOperators                 `json:"price,omitempty"`
-	CurrencyCode *StringOperators                 `json:"currencyCode,omitempty"`
-	PriceWithTax *NumberOperators                 `json:"priceWithTax,omitempty"`
+	ID           *listquery.IDOperators           `json:"id,omitempty"`
+	CreatedAt    *listquery.DateOperators         `json:"createdAt,omitempty"`
+	UpdatedAt    *listquery.DateOperators         `json:"updatedAt,omitempty"`
+	Sku          *listquery.StringOperators       `json:"sku,omitempty"`
+	Name         *listquery.StringOperators       `json:"name,omitempty"`
+	Price        *listquery.NumberOperators       `json:"price,omitempty"`
+	CurrencyCode *listquery.StringOperators       `json:"currencyCode,omitempty"`
+	PriceWithTax *listquery.NumberOperators       `json:"priceWithTax,omitempty"`
 	And          []*ProductVariantFilterParameter `json:"_and,omitempty"`
 	Or           []*ProductVariantFilterParameter `json:"_or,omitempty"`
 }
@@ -250,16 +207,49 @@ type Seller struct {
 
 func (Seller) IsNode() {}
 
-// Operators for filtering on a String field
-type StringOperators struct {
-	Eq          *string  `json:"eq,omitempty"`
-	NotEq       *string  `json:"notEq,omitempty"`
-	Contains    *string  `json:"contains,omitempty"`
-	NotContains *string  `json:"notContains,omitempty"`
-	In          []string `json:"in,omitempty"`
-	NotIn       []string `json:"notIn,omitempty"`
-	Regex       *string  `json:"regex,omitempty"`
-	IsNull      *bool    `json:"isNull,omitempty"`
+// How many sessions an operation ended.
+type SessionDeletionResult struct {
+	Count int `json:"count"`
+}
+
+type SessionFilterParameter struct {
+	ID     *listquery.IDOperators `json:"id,omitempty"`
+	UserID *listquery.IDOperators `json:"userId,omitempty"`
+	// ANONYMOUS or AUTHENTICATED
+	Type                   *listquery.StringOperators `json:"type,omitempty"`
+	ActiveOrderID          *listquery.IDOperators     `json:"activeOrderId,omitempty"`
+	ActiveChannelID        *listquery.IDOperators     `json:"activeChannelId,omitempty"`
+	AuthenticationStrategy *listquery.StringOperators `json:"authenticationStrategy,omitempty"`
+	CreatedAt              *listquery.DateOperators   `json:"createdAt,omitempty"`
+	Expires                *listquery.DateOperators   `json:"expires,omitempty"`
+	And                    []*SessionFilterParameter  `json:"_and,omitempty"`
+	Or                     []*SessionFilterParameter  `json:"_or,omitempty"`
+}
+
+type SessionList struct {
+	Items      []*session.Info `json:"items"`
+	TotalItems int             `json:"totalItems"`
+}
+
+func (SessionList) IsPaginatedList() {}
+
+type SessionListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *SessionSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *SessionFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type SessionSortParameter struct {
+	ID        *SortOrder `json:"id,omitempty"`
+	CreatedAt *SortOrder `json:"createdAt,omitempty"`
+	Expires   *SortOrder `json:"expires,omitempty"`
 }
 
 type UpdateChannelInput struct {

@@ -28,6 +28,16 @@
 // triggerCleanSessionsJob(batchSize) instead; seed, then trigger it during
 // the second wrk run.
 //
+// With -list it measures the Admin API's sessions list instead (or as
+// well): a page of 20 with its exact totalItems, by user and by type,
+// newest first, through session.Service.ListSessions, and prints the
+// timings and EXPLAIN (ANALYZE, BUFFERS) of its statements. For a table of
+// a million sessions (half of them logged in, 10,000 users):
+//
+//	/tmp/seedsessions -clean=false -expired 0 -live 1000000
+//	psql "$DATABASE_URL" -c 'VACUUM ANALYZE session'   # as autovacuum would
+//	/tmp/seedsessions -seed=false -clean=false -list
+//
 // Flags -expired, -live, -idle and -users size the seed; see -h. The
 // seeded users are customers (the customer role), as registration makes
 // them.
@@ -64,7 +74,8 @@ import (
 )
 
 type options struct {
-	seed, clean              bool
+	seed, clean, list        bool
+	listRuns                 int
 	expired, live, idle      int
 	users                    int
 	tokens                   int
@@ -81,6 +92,8 @@ func main() {
 	var o options
 	flag.BoolVar(&o.seed, "seed", true, "add the sessions (and their users) to the database")
 	flag.BoolVar(&o.clean, "clean", true, "run CleanExpiredSessions once seeded")
+	flag.BoolVar(&o.list, "list", false, "measure the Admin API's sessions list (by user, by type) once seeded, with EXPLAIN ANALYZE")
+	flag.IntVar(&o.listRuns, "list-runs", 20, "measured runs of each sessions list case")
 	flag.IntVar(&o.expired, "expired", 1_000_000, "expired sessions to add (a third of them logged in)")
 	flag.IntVar(&o.live, "live", 100_000, "live sessions to add (half logged in, a fifth of the guests with an order)")
 	flag.IntVar(&o.idle, "idle", 0, "idle guest sessions to add (no order, last written 8 days ago, not expired)")
@@ -124,6 +137,11 @@ func run(ctx context.Context, o options) error {
 		}
 		fmt.Printf("seeded %d expired, %d idle guest, %d live and %d known-token sessions in %s\n",
 			o.expired, o.idle, o.live, o.tokens, time.Since(start).Round(time.Millisecond))
+	}
+	if o.list {
+		if err := measureList(ctx, cfg.DatabaseURL, o.listRuns); err != nil {
+			return fmt.Errorf("sessions list: %w", err)
+		}
 	}
 	if !o.clean {
 		return nil
