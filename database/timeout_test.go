@@ -240,10 +240,12 @@ func TestTransactionOutlivingTheTimeoutIsRolledBack(t *testing.T) {
 // With packets to PostgreSQL going nowhere, a query, a BEGIN and a COMMIT
 // each fail within the timeout instead of waiting for the stall; when the
 // network is back, or after a refused phase, the same pool works again.
+// The timeout is one that connecting and the working phases meet on a
+// loaded machine; each stalled phase waits it out once.
 func TestPostgresStallAndRefusalAreBounded(t *testing.T) {
 	t.Parallel()
 	dsn, proxy := viaProxy(t, testenv.PostgresURL(t))
-	db := openDB(t, database.Postgres, dsn, 300*time.Millisecond)
+	db := openDB(t, database.Postgres, dsn, 3*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
 	_, err := db.ExecContext(ctx, "CREATE TABLE stalled (id integer)")
