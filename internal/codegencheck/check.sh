@@ -44,7 +44,7 @@ for api in shop admin; do
 	fi
 	bad=$(printf '%s\n' "$scalars" | grep -E '(input|output): (unknown|any);' || true)
 	if [ -n "$bad" ]; then
-		echo "codegencheck: $api scalars without a type of their own (map them in codegen.ts and the README):" >&2
+		echo "codegencheck: $api scalars without a type of their own (map them in codegen.ts and docs/typed-clients.md):" >&2
 		printf '%s\n' "$bad" >&2
 		status=1
 	fi
@@ -65,7 +65,7 @@ expect "  defaultCurrencyCode: CurrencyCode;"
 expect "  availableCurrencyCodes: Array<CurrencyCode>;"
 expect "  zh_Hans = 'zh_Hans',"
 
-# The README's codegen.ts example maps the scalars as this one does.
+# The codegen.ts example in docs/typed-clients.md maps the scalars as this one does.
 scalar_map() { # file: the lines of its `scalars: { … }` block, trimmed, comments left out
 	awk '
 		/^ *scalars: \{/ { on = 1 }
@@ -75,8 +75,8 @@ scalar_map() { # file: the lines of its `scalars: { … }` block, trimmed, comme
 		{ print; line = $0; depth += gsub(/\{/, "", line) - gsub(/\}/, "", line) }
 		depth == 0 { exit }' "$1"
 }
-if [ "$(scalar_map "$here/codegen.ts")" != "$(scalar_map "$root/README.md")" ]; then
-	echo "codegencheck: the README's codegen.ts example maps the scalars differently from $here/codegen.ts" >&2
+if [ "$(scalar_map "$here/codegen.ts")" != "$(scalar_map "$root/docs/typed-clients.md")" ]; then
+	echo "codegencheck: the codegen.ts example in docs/typed-clients.md maps the scalars differently from $here/codegen.ts" >&2
 	status=1
 fi
 
