@@ -15,7 +15,7 @@ import (
 // those before it (and the shared ones), never one after it, so the
 // dependencies have one direction (package service's doc and
 // docs/design.md draw them).
-var layers = []string{"outcome", "ratelimit", "session", "access", "account", "order", "catalog", "seed"}
+var layers = []string{"outcome", "ratelimit", "audit", "session", "access", "account", "order", "catalog", "seed"}
 
 // shared are imported by any layer and import none.
 var shared = []string{"internal/setup", "password"}

@@ -9,14 +9,29 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/outcome"
 )
 
 // caller is who the request is, for the access services' ...As methods:
-// its session's permissions and the channel of the request.
+// its session's permissions, the channel of the request, and who it is
+// for the audit log.
 func caller(ctx context.Context) access.Caller {
 	rc := requestctx.FromContext(ctx)
-	return access.Caller{Grants: rc.Session(), ChannelID: rc.ChannelID()}
+	return access.Caller{Grants: rc.Session(), ChannelID: rc.ChannelID(), Actor: actor(rc)}
+}
+
+// actor is who the request is for the audit log: its session's user (none
+// for a guest's or no session), the client address and the request's
+// channel.
+func actor(rc *requestctx.RequestContext) audit.Actor {
+	ch := rc.ChannelID()
+	a := audit.Actor{ClientAddress: rc.ClientAddress(), ChannelID: &ch}
+	if s := rc.Session(); s != nil && s.User != nil {
+		id := s.User.ID
+		a.UserID, a.Identifier = &id, s.User.Identifier
+	}
+	return a
 }
 
 // errorResult is the ErrorResult member of the Admin API for the outcome

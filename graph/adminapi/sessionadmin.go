@@ -13,7 +13,9 @@ import (
 func (r *Resolver) sessionScope(ctx context.Context, end bool) session.Scope {
 	rc := requestctx.FromContext(ctx)
 	ch := rc.ChannelID()
-	return session.AdminScope(rc.Session().PermissionsOn(ch), end, ch, ch == r.Channels.Default().ID)
+	sc := session.AdminScope(rc.Session().PermissionsOn(ch), end, ch, ch == r.Channels.Default().ID)
+	sc.Actor = actor(rc)
+	return sc
 }
 
 // deletionResult is the answer of an operation that ended n sessions.

@@ -3,6 +3,7 @@ package access
 import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/audit"
 )
 
 // The permissions the channel and role operations check, by Vendure's
@@ -36,6 +37,8 @@ type Caller struct {
 	Grants Grants
 	// ChannelID is the channel of the request.
 	ChannelID entity.ID
+	// Actor is who the caller is in the audit log entries of its changes.
+	Actor audit.Actor
 }
 
 // on returns the caller's permissions on a channel.

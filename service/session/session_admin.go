@@ -13,6 +13,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/outcome"
 )
 
@@ -102,6 +103,8 @@ type Scope struct {
 	// ChannelID, when set, keeps only the sessions whose active channel it
 	// is.
 	ChannelID *entity.ID
+	// Actor is who ends sessions, for the audit log.
+	Actor audit.Actor
 }
 
 // AdminScope is the rule of session administration, Vendure's
@@ -236,29 +239,31 @@ func (s *Service) ListSessions(ctx context.Context, sc Scope, opts listquery.Opt
 // EndSessionsByUser ends the sessions in scope of a user (Vendure's
 // deleteSessionsByUser) and returns how many it ended.
 func (s *Service) EndSessionsByUser(ctx context.Context, sc Scope, userID entity.ID) (int, error) {
-	return s.endSessions(ctx, sc, "user_id = ?", userID)
+	return s.endSessions(ctx, sc, audit.User, "user_id = ?", userID)
 }
 
 // EndSessionsByActiveOrder ends the sessions in scope whose active order
 // is orderID (Vendure's deleteSessionsByActiveOrderId) and returns how
 // many it ended.
 func (s *Service) EndSessionsByActiveOrder(ctx context.Context, sc Scope, orderID entity.ID) (int, error) {
-	return s.endSessions(ctx, sc, "active_order_id = ?", orderID)
+	return s.endSessions(ctx, sc, audit.Order, "active_order_id = ?", orderID)
 }
 
 // EndSession ends one session if it is in scope, and returns how many it
 // ended (0 when no session of the scope has that id).
 func (s *Service) EndSession(ctx context.Context, sc Scope, id entity.ID) (int, error) {
-	return s.endSessions(ctx, sc, "id = ?", id)
+	return s.endSessions(ctx, sc, audit.Session, "id = ?", id)
 }
 
 // endSessions ends, in one transaction, the sessions that match (where,
 // over the session table's unqualified columns, one argument) on the
-// scope's channel, and revokes them after commit. It refuses with
+// scope's channel, records who ended how many of which (of, an audit
+// entity type, and arg) in the audit log, and revokes them after commit.
+// It refuses with
 // outcome.ErrForbidden, ending none, when one of them is of a kind the
 // scope may not end: an administrator's session without Administrators,
 // a customer's or a guest's without Customers.
-func (s *Service) endSessions(ctx context.Context, sc Scope, where string, arg any) (int, error) {
+func (s *Service) endSessions(ctx context.Context, sc Scope, of string, where string, arg entity.ID) (int, error) {
 	if !sc.Administrators && !sc.Customers {
 		return 0, outcome.ErrForbidden
 	}
@@ -277,7 +282,13 @@ func (s *Service) endSessions(ctx context.Context, sc Scope, where string, arg a
 		del := t.NewDelete().Model((*entity.Session)(nil)).Where(where, arg)
 		var err error
 		n, err = s.deleteAndRevokeCount(ctx, t, sc.where(del.QueryBuilder()).Unwrap().(*bun.DeleteQuery))
-		return err
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, t, s.now(), sc.Actor, audit.Entry{
+			Action: audit.SessionsEnded, EntityType: of, EntityID: audit.IDOf(arg),
+			Detail: fmt.Sprintf("%d ended", n),
+		})
 	})
 	return n, err
 }
