@@ -29,6 +29,7 @@ import (
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/catalog"
 	"github.com/shopsession/sessionserver/service/order"
 	"github.com/shopsession/sessionserver/service/password"
@@ -85,6 +86,8 @@ type App struct {
 	Orders   *order.Service
 	Catalog  *catalog.Service
 	Accounts *account.Service
+	// Audit reads the audit log the services write.
+	Audit *audit.Log
 	// Jobs runs the background jobs on River and answers the Admin API's
 	// job queries.
 	Jobs *jobs.Runner
@@ -205,6 +208,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.CacheSync = session.NewCacheSyncer(a.Sessions, 0)
+	a.Audit = audit.NewLog(a.DB)
 	if a.Roles, err = access.NewRoleService(access.RoleConfig{
 		DB: a.DB, AccessChangeFunc: accessChanged, NowFunc: now,
 	}); err != nil {
@@ -392,6 +396,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: adminapi.NewSchema(&adminapi.Resolver{
 			Auth: a.Auth, Users: a.Users, Sessions: a.Sessions, Channels: a.Channels, Roles: a.Roles, Catalog: a.Catalog, Jobs: a.Jobs,
+			Audit: a.Audit,
 		}), Logger: log, Title: "Admin API", Endpoint: AdminPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,

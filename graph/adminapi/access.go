@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/requestctx"
@@ -80,6 +81,28 @@ func deletion(err error) (*model.DeletionResponse, error) {
 		return &model.DeletionResponse{Result: model.DeletionResultNotDeleted, Message: &reason}, nil
 	}
 	return nil, err
+}
+
+// maxDeletions is the most ids one deleteXs mutation takes.
+const maxDeletions = 100
+
+// deletions deletes each of ids with del, in order, and answers a
+// DeletionResponse for each (as deletion). More than maxDeletions ids are
+// refused before any is deleted; an error other than a refusal stops at
+// the id it concerns.
+func deletions(ids []entity.ID, del func(id entity.ID) error) ([]*model.DeletionResponse, error) {
+	if len(ids) > maxDeletions {
+		return nil, fmt.Errorf("%w: ids holds %d ids; at most %d may be deleted at once", outcome.ErrInvalidInput, len(ids), maxDeletions)
+	}
+	out := make([]*model.DeletionResponse, len(ids))
+	for i, id := range ids {
+		d, err := deletion(del(id))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
 }
 
 // newChannel maps CreateChannelInput. The deprecated currencyCode stands

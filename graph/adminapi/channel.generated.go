@@ -426,6 +426,61 @@ func (ec *executionContext) fieldContext_Channel_seller(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _ChannelList_items(ctx context.Context, field graphql.CollectedField, obj *model.ChannelList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelList_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*entity.Channel) graphql.Marshaler {
+			return ec.marshalNChannel2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐChannelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelList_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChannelList",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Channel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChannelList_totalItems(ctx context.Context, field graphql.CollectedField, obj *model.ChannelList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChannelList_totalItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalItems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChannelList_totalItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChannelList", field, false, false, "Int")
+}
+
 func (ec *executionContext) _LanguageNotAvailableError_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.LanguageNotAvailableError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -590,6 +645,279 @@ func (ec *executionContext) fieldContext_Seller_name(_ context.Context, field gr
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputChannelFilterParameter(ctx context.Context, obj any) (model.ChannelFilterParameter, error) {
+	var it model.ChannelFilterParameter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "createdAt", "updatedAt", "code", "token", "defaultLanguageCode", "currencyCode", "defaultCurrencyCode", "trackInventory", "outOfStockThreshold", "pricesIncludeTax", "_and", "_or"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOIDOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐIDOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "defaultLanguageCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultLanguageCode"))
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultLanguageCode = data
+		case "currencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyCode"))
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyCode = data
+		case "defaultCurrencyCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultCurrencyCode"))
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultCurrencyCode = data
+		case "trackInventory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trackInventory"))
+			data, err := ec.unmarshalOBooleanOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐBooleanOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TrackInventory = data
+		case "outOfStockThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outOfStockThreshold"))
+			data, err := ec.unmarshalONumberOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐNumberOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutOfStockThreshold = data
+		case "pricesIncludeTax":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pricesIncludeTax"))
+			data, err := ec.unmarshalOBooleanOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐBooleanOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PricesIncludeTax = data
+		case "_and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("_and"))
+			data, err := ec.unmarshalOChannelFilterParameter2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelFilterParameterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "_or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("_or"))
+			data, err := ec.unmarshalOChannelFilterParameter2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelFilterParameterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChannelFilterParameter unmarshals raw into the ChannelFilterParameter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChannelFilterParameter(ctx context.Context, raw any) (model.ChannelFilterParameter, error) {
+	var out model.ChannelFilterParameter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChannelFilterParameter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputChannelListOptions(ctx context.Context, obj any) (model.ChannelListOptions, error) {
+	var it model.ChannelListOptions
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"skip", "take", "sort", "filter", "filterOperator"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "skip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skip"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Skip = data
+		case "take":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("take"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Take = data
+		case "sort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sort"))
+			data, err := ec.unmarshalOChannelSortParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelSortParameter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sort = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOChannelFilterParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelFilterParameter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		case "filterOperator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filterOperator"))
+			data, err := ec.unmarshalOLogicalOperator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐLogicalOperator(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FilterOperator = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChannelListOptions unmarshals raw into the ChannelListOptions input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChannelListOptions(ctx context.Context, raw any) (model.ChannelListOptions, error) {
+	var out model.ChannelListOptions
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChannelListOptions", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputChannelSortParameter(ctx context.Context, obj any) (model.ChannelSortParameter, error) {
+	var it model.ChannelSortParameter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "createdAt", "updatedAt", "code", "token", "outOfStockThreshold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "outOfStockThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outOfStockThreshold"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutOfStockThreshold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChannelSortParameter unmarshals raw into the ChannelSortParameter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChannelSortParameter(ctx context.Context, raw any) (model.ChannelSortParameter, error) {
+	var out model.ChannelSortParameter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChannelSortParameter", raw, &out)
+	return out, err
+}
 
 func (ec *executionContext) unmarshalInputCreateChannelInput(ctx context.Context, obj any) (model.CreateChannelInput, error) {
 	var it model.CreateChannelInput
@@ -1017,6 +1345,44 @@ func (ec *executionContext) _Channel(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var channelListImplementors = []string{"ChannelList", "PaginatedList"}
+
+func (ec *executionContext) _ChannelList(ctx context.Context, sel ast.SelectionSet, obj *model.ChannelList) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, channelListImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChannelList")
+		case "items":
+			out.Values[i] = ec._ChannelList_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalItems":
+			out.Values[i] = ec._ChannelList_totalItems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var languageNotAvailableErrorImplementors = []string{"LanguageNotAvailableError", "ErrorResult", "CreateChannelResult", "UpdateChannelResult"}
 
 func (ec *executionContext) _LanguageNotAvailableError(ctx context.Context, sel ast.SelectionSet, obj *model.LanguageNotAvailableError) graphql.Marshaler {
@@ -1136,6 +1502,19 @@ func (ec *executionContext) marshalNChannel2ᚖgithubᚗcomᚋshopsessionᚋsess
 	return ec._Channel(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNChannelFilterParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelFilterParameter(ctx context.Context, v any) (*model.ChannelFilterParameter, error) {
+	res, err := ec.unmarshalInputChannelFilterParameter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChannelList2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelList(ctx context.Context, sel ast.SelectionSet, v *model.ChannelList) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChannelList!")
+		return graphql.Null
+	}
+	return ec._ChannelList(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateChannelInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐCreateChannelInput(ctx context.Context, v any) (model.CreateChannelInput, error) {
 	res, err := ec.unmarshalInputCreateChannelInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -1167,6 +1546,47 @@ func (ec *executionContext) marshalOChannel2ᚖgithubᚗcomᚋshopsessionᚋsess
 		return graphql.Null
 	}
 	return ec._Channel(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOChannelFilterParameter2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelFilterParameterᚄ(ctx context.Context, v any) ([]*model.ChannelFilterParameter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ChannelFilterParameter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChannelFilterParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelFilterParameter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOChannelFilterParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelFilterParameter(ctx context.Context, v any) (*model.ChannelFilterParameter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputChannelFilterParameter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOChannelListOptions2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelListOptions(ctx context.Context, v any) (*model.ChannelListOptions, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputChannelListOptions(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOChannelSortParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐChannelSortParameter(ctx context.Context, v any) (*model.ChannelSortParameter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputChannelSortParameter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOSeller2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSeller(ctx context.Context, sel ast.SelectionSet, v *model.Seller) graphql.Marshaler {

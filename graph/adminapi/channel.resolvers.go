@@ -23,7 +23,7 @@ func (r *mutationResolver) CreateChannel(ctx context.Context, input model.Create
 	if err != nil {
 		return nil, err
 	}
-	return result[model.CreateChannelResult](r.Channels.Create(ctx, in))
+	return result[model.CreateChannelResult](r.Channels.CreateAs(ctx, caller(ctx), in))
 }
 
 func (r *mutationResolver) UpdateChannel(ctx context.Context, input model.UpdateChannelInput) (model.UpdateChannelResult, error) {
@@ -34,8 +34,20 @@ func (r *mutationResolver) DeleteChannel(ctx context.Context, id entity.ID) (*mo
 	return deletion(r.Channels.DeleteAs(ctx, caller(ctx), id))
 }
 
+func (r *mutationResolver) DeleteChannels(ctx context.Context, ids []entity.ID) ([]*model.DeletionResponse, error) {
+	return deletions(ids, func(id entity.ID) error { return r.Channels.DeleteAs(ctx, caller(ctx), id) })
+}
+
 func (r *queryResolver) Channel(ctx context.Context, id entity.ID) (*entity.Channel, error) {
-	return gqlutil.NilIfNotFound(r.Channels.FindAs(ctx, caller(ctx), id))
+	return gqlutil.NilIfNotFound(r.Resolver.Channels.FindAs(ctx, caller(ctx), id))
+}
+
+func (r *queryResolver) Channels(ctx context.Context, options *model.ChannelListOptions) (*model.ChannelList, error) {
+	items, total, err := r.Resolver.Channels.ListAs(ctx, caller(ctx), listOptions(options))
+	if err != nil {
+		return nil, err
+	}
+	return &model.ChannelList{Items: items, TotalItems: total}, nil
 }
 
 func (r *Resolver) Channel() ChannelResolver { return &channelResolver{r} }

@@ -12,6 +12,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/session"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -542,6 +543,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Channel(ctx, sel, obj)
+	case audit.Row:
+		return ec._AuditEntry(ctx, sel, &obj)
+	case *audit.Row:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditEntry(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -562,6 +570,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._SessionList(ctx, sel, obj)
+	case model.RoleList:
+		return ec._RoleList(ctx, sel, &obj)
+	case *model.RoleList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RoleList(ctx, sel, obj)
 	case model.ProductVariantList:
 		return ec._ProductVariantList(ctx, sel, &obj)
 	case *model.ProductVariantList:
@@ -576,6 +591,20 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._JobList(ctx, sel, obj)
+	case model.ChannelList:
+		return ec._ChannelList(ctx, sel, &obj)
+	case *model.ChannelList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ChannelList(ctx, sel, obj)
+	case model.AuditEntryList:
+		return ec._AuditEntryList(ctx, sel, &obj)
+	case *model.AuditEntryList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditEntryList(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj

@@ -10,6 +10,8 @@ import (
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/access"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/catalog"
 	"github.com/shopsession/sessionserver/service/session"
 )
@@ -67,6 +69,9 @@ func TestListTablesMatchTheSchema(t *testing.T) {
 		{jobs.ListTable, model.JobFilterParameter{}, model.JobSortParameter{}, false},
 		{catalog.VariantTable, model.ProductVariantFilterParameter{}, model.ProductVariantSortParameter{}, false},
 		{session.ListTable, model.SessionFilterParameter{}, model.SessionSortParameter{}, true},
+		{access.ChannelListTable, model.ChannelFilterParameter{}, model.ChannelSortParameter{}, true},
+		{access.RoleListTable, model.RoleFilterParameter{}, model.RoleSortParameter{}, true},
+		{audit.ListTable, model.AuditEntryFilterParameter{}, model.AuditEntrySortParameter{}, true},
 	} {
 		t.Run(c.table.Noun, func(t *testing.T) {
 			t.Parallel()

@@ -9,6 +9,7 @@ import (
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/account"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/catalog"
 	"github.com/shopsession/sessionserver/service/session"
 )
@@ -24,6 +25,8 @@ type Resolver struct {
 	// the role administration.
 	Channels *access.ChannelService
 	Roles    *access.RoleService
+	// Audit reads the audit log.
+	Audit *audit.Log
 	// Catalog serves the product variants.
 	Catalog *catalog.Service
 	// Jobs reads the job queue (job, jobs, jobQueues, scheduledTasks);

@@ -200,6 +200,61 @@ func (ec *executionContext) fieldContext_Role_channels(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _RoleList_items(ctx context.Context, field graphql.CollectedField, obj *model.RoleList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleList_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*entity.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleList_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleList",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleList_totalItems(ctx context.Context, field graphql.CollectedField, obj *model.RoleList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleList_totalItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalItems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleList_totalItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleList", field, false, false, "Int")
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -264,6 +319,230 @@ func (ec *executionContext) unmarshalInputCreateRoleInput(ctx context.Context, o
 func UnmarshalCreateRoleInput(ctx context.Context, raw any) (model.CreateRoleInput, error) {
 	var out model.CreateRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoleFilterParameter(ctx context.Context, obj any) (model.RoleFilterParameter, error) {
+	var it model.RoleFilterParameter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "createdAt", "updatedAt", "code", "description", "_and", "_or"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOIDOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐIDOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalODateOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐDateOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOStringOperators2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋlistqueryᚐStringOperators(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "_and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("_and"))
+			data, err := ec.unmarshalORoleFilterParameter2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleFilterParameterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "_or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("_or"))
+			data, err := ec.unmarshalORoleFilterParameter2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleFilterParameterᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoleFilterParameter unmarshals raw into the RoleFilterParameter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoleFilterParameter(ctx context.Context, raw any) (model.RoleFilterParameter, error) {
+	var out model.RoleFilterParameter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoleFilterParameter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoleListOptions(ctx context.Context, obj any) (model.RoleListOptions, error) {
+	var it model.RoleListOptions
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"skip", "take", "sort", "filter", "filterOperator"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "skip":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("skip"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Skip = data
+		case "take":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("take"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Take = data
+		case "sort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sort"))
+			data, err := ec.unmarshalORoleSortParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleSortParameter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sort = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalORoleFilterParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleFilterParameter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		case "filterOperator":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filterOperator"))
+			data, err := ec.unmarshalOLogicalOperator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐLogicalOperator(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FilterOperator = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoleListOptions unmarshals raw into the RoleListOptions input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoleListOptions(ctx context.Context, raw any) (model.RoleListOptions, error) {
+	var out model.RoleListOptions
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoleListOptions", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRoleSortParameter(ctx context.Context, obj any) (model.RoleSortParameter, error) {
+	var it model.RoleSortParameter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "createdAt", "updatedAt", "code", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOSortOrder2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSortOrder(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRoleSortParameter unmarshals raw into the RoleSortParameter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRoleSortParameter(ctx context.Context, raw any) (model.RoleSortParameter, error) {
+	var out model.RoleSortParameter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RoleSortParameter", raw, &out)
 	return out, err
 }
 
@@ -409,6 +688,44 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var roleListImplementors = []string{"RoleList", "PaginatedList"}
+
+func (ec *executionContext) _RoleList(ctx context.Context, sel ast.SelectionSet, obj *model.RoleList) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleListImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoleList")
+		case "items":
+			out.Values[i] = ec._RoleList_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalItems":
+			out.Values[i] = ec._RoleList_totalItems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -418,12 +735,41 @@ func (ec *executionContext) unmarshalNCreateRoleInput2githubᚗcomᚋshopsession
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRole2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*entity.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNRole2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐRole(ctx context.Context, sel ast.SelectionSet, v *entity.Role) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Role!")
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRoleFilterParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleFilterParameter(ctx context.Context, v any) (*model.RoleFilterParameter, error) {
+	res, err := ec.unmarshalInputRoleFilterParameter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRoleList2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleList(ctx context.Context, sel ast.SelectionSet, v *model.RoleList) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoleList!")
+		return graphql.Null
+	}
+	return ec._RoleList(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateRoleInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐUpdateRoleInput(ctx context.Context, v any) (model.UpdateRoleInput, error) {
@@ -436,6 +782,47 @@ func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋshopsessionᚋsession
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORoleFilterParameter2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleFilterParameterᚄ(ctx context.Context, v any) ([]*model.RoleFilterParameter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.RoleFilterParameter, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRoleFilterParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleFilterParameter(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORoleFilterParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleFilterParameter(ctx context.Context, v any) (*model.RoleFilterParameter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRoleFilterParameter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORoleListOptions2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleListOptions(ctx context.Context, v any) (*model.RoleListOptions, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRoleListOptions(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORoleSortParameter2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐRoleSortParameter(ctx context.Context, v any) (*model.RoleSortParameter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRoleSortParameter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -31,8 +31,20 @@ func (r *mutationResolver) DeleteRole(ctx context.Context, id entity.ID) (*model
 	return deletion(r.Roles.DeleteAs(ctx, caller(ctx), id))
 }
 
+func (r *mutationResolver) DeleteRoles(ctx context.Context, ids []entity.ID) ([]*model.DeletionResponse, error) {
+	return deletions(ids, func(id entity.ID) error { return r.Roles.DeleteAs(ctx, caller(ctx), id) })
+}
+
 func (r *queryResolver) Role(ctx context.Context, id entity.ID) (*entity.Role, error) {
-	return gqlutil.NilIfNotFound(r.Roles.FindAs(ctx, caller(ctx), id))
+	return gqlutil.NilIfNotFound(r.Resolver.Roles.FindAs(ctx, caller(ctx), id))
+}
+
+func (r *queryResolver) Roles(ctx context.Context, options *model.RoleListOptions) (*model.RoleList, error) {
+	items, total, err := r.Resolver.Roles.ListAs(ctx, caller(ctx), listOptions(options))
+	if err != nil {
+		return nil, err
+	}
+	return &model.RoleList{Items: items, TotalItems: total}, nil
 }
 
 func (r *roleResolver) Permissions(ctx context.Context, obj *entity.Role) ([]auth.Permission, error) {

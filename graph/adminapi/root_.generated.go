@@ -48,6 +48,24 @@ type ComplexityRoot struct {
 		UpdatedAt    func(childComplexity int) int
 	}
 
+	AuditEntry struct {
+		Action          func(childComplexity int) int
+		ActorIdentifier func(childComplexity int) int
+		ActorUserID     func(childComplexity int) int
+		ChannelID       func(childComplexity int) int
+		ClientAddress   func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Detail          func(childComplexity int) int
+		EntityID        func(childComplexity int) int
+		EntityType      func(childComplexity int) int
+		ID              func(childComplexity int) int
+	}
+
+	AuditEntryList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
+	}
+
 	Channel struct {
 		AvailableCurrencyCodes func(childComplexity int) int
 		AvailableLanguageCodes func(childComplexity int) int
@@ -64,6 +82,11 @@ type ComplexityRoot struct {
 		Token                  func(childComplexity int) int
 		TrackInventory         func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
+	}
+
+	ChannelList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
 	}
 
 	CurrentUser struct {
@@ -129,7 +152,9 @@ type ComplexityRoot struct {
 		CreateProductVariants         func(childComplexity int, input []*model.CreateProductVariantInput) int
 		CreateRole                    func(childComplexity int, input model.CreateRoleInput) int
 		DeleteChannel                 func(childComplexity int, id entity.ID) int
+		DeleteChannels                func(childComplexity int, ids []entity.ID) int
 		DeleteRole                    func(childComplexity int, id entity.ID) int
+		DeleteRoles                   func(childComplexity int, ids []entity.ID) int
 		DeleteSession                 func(childComplexity int, id entity.ID) int
 		DeleteSessionsByActiveOrderID func(childComplexity int, orderID entity.ID) int
 		DeleteSessionsByUser          func(childComplexity int, userID entity.ID) int
@@ -168,7 +193,9 @@ type ComplexityRoot struct {
 	Query struct {
 		ActiveAdministrator func(childComplexity int) int
 		ActiveChannel       func(childComplexity int) int
+		AuditEntries        func(childComplexity int, options *model.AuditEntryListOptions) int
 		Channel             func(childComplexity int, id entity.ID) int
+		Channels            func(childComplexity int, options *model.ChannelListOptions) int
 		Job                 func(childComplexity int, jobID entity.ID) int
 		JobQueues           func(childComplexity int) int
 		Jobs                func(childComplexity int, options *model.JobListOptions) int
@@ -177,6 +204,7 @@ type ComplexityRoot struct {
 		ProductVariant      func(childComplexity int, id entity.ID) int
 		ProductVariants     func(childComplexity int, options *model.ProductVariantListOptions) int
 		Role                func(childComplexity int, id entity.ID) int
+		Roles               func(childComplexity int, options *model.RoleListOptions) int
 		ScheduledTasks      func(childComplexity int) int
 		Sessions            func(childComplexity int, options *model.SessionListOptions) int
 	}
@@ -189,6 +217,11 @@ type ComplexityRoot struct {
 		ID          func(childComplexity int) int
 		Permissions func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
+	}
+
+	RoleList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
 	}
 
 	ScheduledTask struct {
@@ -298,6 +331,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Administrator.UpdatedAt(childComplexity), true
 
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actorIdentifier":
+		if e.ComplexityRoot.AuditEntry.ActorIdentifier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ActorIdentifier(childComplexity), true
+	case "AuditEntry.actorUserId":
+		if e.ComplexityRoot.AuditEntry.ActorUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ActorUserID(childComplexity), true
+	case "AuditEntry.channelId":
+		if e.ComplexityRoot.AuditEntry.ChannelID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ChannelID(childComplexity), true
+	case "AuditEntry.clientAddress":
+		if e.ComplexityRoot.AuditEntry.ClientAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ClientAddress(childComplexity), true
+	case "AuditEntry.createdAt":
+		if e.ComplexityRoot.AuditEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.CreatedAt(childComplexity), true
+	case "AuditEntry.detail":
+		if e.ComplexityRoot.AuditEntry.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Detail(childComplexity), true
+	case "AuditEntry.entityId":
+		if e.ComplexityRoot.AuditEntry.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.EntityID(childComplexity), true
+	case "AuditEntry.entityType":
+		if e.ComplexityRoot.AuditEntry.EntityType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.EntityType(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+
+	case "AuditEntryList.items":
+		if e.ComplexityRoot.AuditEntryList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryList.Items(childComplexity), true
+	case "AuditEntryList.totalItems":
+		if e.ComplexityRoot.AuditEntryList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryList.TotalItems(childComplexity), true
+
 	case "Channel.availableCurrencyCodes":
 		if e.ComplexityRoot.Channel.AvailableCurrencyCodes == nil {
 			break
@@ -388,6 +495,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Channel.UpdatedAt(childComplexity), true
+
+	case "ChannelList.items":
+		if e.ComplexityRoot.ChannelList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelList.Items(childComplexity), true
+	case "ChannelList.totalItems":
+		if e.ComplexityRoot.ChannelList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChannelList.TotalItems(childComplexity), true
 
 	case "CurrentUser.channels":
 		if e.ComplexityRoot.CurrentUser.Channels == nil {
@@ -650,6 +770,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteChannel(childComplexity, args["id"].(entity.ID)), true
+	case "Mutation.deleteChannels":
+		if e.ComplexityRoot.Mutation.DeleteChannels == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteChannels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteChannels(childComplexity, args["ids"].([]entity.ID)), true
 	case "Mutation.deleteRole":
 		if e.ComplexityRoot.Mutation.DeleteRole == nil {
 			break
@@ -661,6 +792,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["id"].(entity.ID)), true
+	case "Mutation.deleteRoles":
+		if e.ComplexityRoot.Mutation.DeleteRoles == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRoles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRoles(childComplexity, args["ids"].([]entity.ID)), true
 	case "Mutation.deleteSession":
 		if e.ComplexityRoot.Mutation.DeleteSession == nil {
 			break
@@ -839,6 +981,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActiveChannel(childComplexity), true
+	case "Query.auditEntries":
+		if e.ComplexityRoot.Query.AuditEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditEntries(childComplexity, args["options"].(*model.AuditEntryListOptions)), true
 	case "Query.channel":
 		if e.ComplexityRoot.Query.Channel == nil {
 			break
@@ -850,6 +1003,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Channel(childComplexity, args["id"].(entity.ID)), true
+	case "Query.channels":
+		if e.ComplexityRoot.Query.Channels == nil {
+			break
+		}
+
+		args, err := ec.field_Query_channels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Channels(childComplexity, args["options"].(*model.ChannelListOptions)), true
 
 	case "Query.job":
 		if e.ComplexityRoot.Query.Job == nil {
@@ -929,6 +1093,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Role(childComplexity, args["id"].(entity.ID)), true
+	case "Query.roles":
+		if e.ComplexityRoot.Query.Roles == nil {
+			break
+		}
+
+		args, err := ec.field_Query_roles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Roles(childComplexity, args["options"].(*model.RoleListOptions)), true
 	case "Query.scheduledTasks":
 		if e.ComplexityRoot.Query.ScheduledTasks == nil {
 			break
@@ -989,6 +1164,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.UpdatedAt(childComplexity), true
+
+	case "RoleList.items":
+		if e.ComplexityRoot.RoleList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleList.Items(childComplexity), true
+	case "RoleList.totalItems":
+		if e.ComplexityRoot.RoleList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleList.TotalItems(childComplexity), true
 
 	case "ScheduledTask.description":
 		if e.ComplexityRoot.ScheduledTask.Description == nil {
@@ -1193,8 +1381,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AuditEntryFilterParameter", ec.unmarshalInputAuditEntryFilterParameter),
+			graphql.NewInputUnmarshaler("AuditEntryListOptions", ec.unmarshalInputAuditEntryListOptions),
+			graphql.NewInputUnmarshaler("AuditEntrySortParameter", ec.unmarshalInputAuditEntrySortParameter),
 			graphql.NewInputUnmarshaler("AuthenticationInput", ec.unmarshalInputAuthenticationInput),
 			graphql.NewInputUnmarshaler("BooleanOperators", ec.unmarshalInputBooleanOperators),
+			graphql.NewInputUnmarshaler("ChannelFilterParameter", ec.unmarshalInputChannelFilterParameter),
+			graphql.NewInputUnmarshaler("ChannelListOptions", ec.unmarshalInputChannelListOptions),
+			graphql.NewInputUnmarshaler("ChannelSortParameter", ec.unmarshalInputChannelSortParameter),
 			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
 			graphql.NewInputUnmarshaler("CreateProductVariantInput", ec.unmarshalInputCreateProductVariantInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
@@ -1211,6 +1405,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProductVariantListOptions", ec.unmarshalInputProductVariantListOptions),
 			graphql.NewInputUnmarshaler("ProductVariantSortParameter", ec.unmarshalInputProductVariantSortParameter),
 			graphql.NewInputUnmarshaler("ProductVariantTranslationInput", ec.unmarshalInputProductVariantTranslationInput),
+			graphql.NewInputUnmarshaler("RoleFilterParameter", ec.unmarshalInputRoleFilterParameter),
+			graphql.NewInputUnmarshaler("RoleListOptions", ec.unmarshalInputRoleListOptions),
+			graphql.NewInputUnmarshaler("RoleSortParameter", ec.unmarshalInputRoleSortParameter),
 			graphql.NewInputUnmarshaler("SessionFilterParameter", ec.unmarshalInputSessionFilterParameter),
 			graphql.NewInputUnmarshaler("SessionListOptions", ec.unmarshalInputSessionListOptions),
 			graphql.NewInputUnmarshaler("SessionSortParameter", ec.unmarshalInputSessionSortParameter),
@@ -2277,6 +2474,98 @@ type Zone {
     name: String!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/admin/audit.graphqls", Input: `# The audit log, which Vendure does not have: every administrative change
+# (channels, roles, administrators, customers) and every session ended by
+# an administrator, with who made it, from which address, on which channel
+# and when. An entry is written in the transaction of its change. Entries
+# hold no personal data of whom they concern (detail names the fields that
+# changed, and the values of access settings only), so erasing a customer
+# leaves nothing of it in the log.
+
+extend type Query {
+    """
+    A page of audit entries, newest first unless sorted, and how many match. Callers
+    with ReadAdministrator read it (entries name administrators and what they did);
+    on a channel other than the default one, only the entries of requests made on
+    that channel. Filter on id, createdAt, actorUserId, actorIdentifier, clientAddress,
+    channelId, action (eq, notEq, in, notIn), entityType, entityId and detail; sort by
+    id, createdAt, actorIdentifier or entityType; ` + "`" + `take` + "`" + ` is at most 100.
+    """
+    auditEntries(options: AuditEntryListOptions): AuditEntryList! @allow(permissions: [ReadAdministrator])
+}
+
+"What an audit entry records was done."
+enum AuditAction {
+    CREATED
+    UPDATED
+    DELETED
+    "An administrator ended sessions: detail says how many."
+    SESSIONS_ENDED
+    "A customer's personal data was erased."
+    ERASED
+}
+
+"One administrative change."
+type AuditEntry implements Node {
+    id: ID!
+    createdAt: DateTime!
+    "The administrator's user; null for a change the server made itself."
+    actorUserId: ID
+    "The administrator's identifier when it made the change."
+    actorIdentifier: String!
+    "The client address the change came from."
+    clientAddress: String!
+    "The channel of the request that made the change."
+    channelId: ID
+    action: AuditAction!
+    "Channel, Role, Administrator, Customer, User, Order or Session."
+    entityType: String!
+    entityId: ID
+    "What changed: field names, and the values of access settings."
+    detail: String!
+}
+
+type AuditEntryList implements PaginatedList {
+    items: [AuditEntry!]!
+    totalItems: Int!
+}
+
+input AuditEntryListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: AuditEntrySortParameter
+    "Allows the results to be filtered"
+    filter: AuditEntryFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input AuditEntrySortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    actorIdentifier: SortOrder
+    entityType: SortOrder
+}
+
+input AuditEntryFilterParameter {
+    id: IDOperators
+    createdAt: DateOperators
+    actorUserId: IDOperators
+    actorIdentifier: StringOperators
+    clientAddress: StringOperators
+    channelId: IDOperators
+    "CREATED, UPDATED, DELETED, SESSIONS_ENDED or ERASED"
+    action: StringOperators
+    entityType: StringOperators
+    entityId: IDOperators
+    detail: StringOperators
+    _and: [AuditEntryFilterParameter!]
+    _or: [AuditEntryFilterParameter!]
+}
+`, BuiltIn: false},
 	{Name: "../../schema/admin/auth.graphqls", Input: `type Query {
     "The active Channel"
     activeChannel: Channel! @allow(permissions: [Authenticated])
@@ -2417,6 +2706,11 @@ extend type Query {
     ReadSettings nor ReadChannel on it.
     """
     channel(id: ID!): Channel @allow(permissions: [ReadSettings, ReadChannel])
+    """
+    A page of the Channels on which the caller holds ReadSettings or ReadChannel, by id
+    unless sorted, and how many of them match. ` + "`" + `take` + "`" + ` is at most 100.
+    """
+    channels(options: ChannelListOptions): ChannelList! @allow(permissions: [ReadSettings, ReadChannel])
 }
 
 extend type Mutation {
@@ -2441,6 +2735,51 @@ extend type Mutation {
     deleted (NOT_DELETED).
     """
     deleteChannel(id: ID!): DeletionResponse! @allow(permissions: [SuperAdmin, DeleteChannel])
+    "Delete several Channels, each as deleteChannel does, in the order given."
+    deleteChannels(ids: [ID!]!): [DeletionResponse!]! @allow(permissions: [SuperAdmin, DeleteChannel])
+}
+
+type ChannelList implements PaginatedList {
+    items: [Channel!]!
+    totalItems: Int!
+}
+
+input ChannelListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: ChannelSortParameter
+    "Allows the results to be filtered"
+    filter: ChannelFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input ChannelSortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    updatedAt: SortOrder
+    code: SortOrder
+    token: SortOrder
+    outOfStockThreshold: SortOrder
+}
+
+input ChannelFilterParameter {
+    id: IDOperators
+    createdAt: DateOperators
+    updatedAt: DateOperators
+    code: StringOperators
+    token: StringOperators
+    defaultLanguageCode: StringOperators
+    currencyCode: StringOperators
+    defaultCurrencyCode: StringOperators
+    trackInventory: BooleanOperators
+    outOfStockThreshold: NumberOperators
+    pricesIncludeTax: BooleanOperators
+    _and: [ChannelFilterParameter!]
+    _or: [ChannelFilterParameter!]
 }
 
 extend type Channel implements Node
@@ -2723,6 +3062,12 @@ input DateOperators {
 extend type Query {
     "A Role by id, or null when there is none or it is above the caller."
     role(id: ID!): Role @allow(permissions: [ReadAdministrator])
+    """
+    A page of the Roles the caller may see (it holds every permission of the role on
+    every channel of the role), by id unless sorted, and how many of them match.
+    ` + "`" + `take` + "`" + ` is at most 100.
+    """
+    roles(options: RoleListOptions): RoleList! @allow(permissions: [ReadAdministrator])
 }
 
 extend type Mutation {
@@ -2739,6 +3084,44 @@ extend type Mutation {
     updateRole(input: UpdateRoleInput!): Role! @allow(permissions: [UpdateAdministrator])
     "Delete an existing Role. The SuperAdmin and Customer roles cannot be deleted."
     deleteRole(id: ID!): DeletionResponse! @allow(permissions: [DeleteAdministrator])
+    "Delete several Roles, each as deleteRole does, in the order given."
+    deleteRoles(ids: [ID!]!): [DeletionResponse!]! @allow(permissions: [DeleteAdministrator])
+}
+
+type RoleList implements PaginatedList {
+    items: [Role!]!
+    totalItems: Int!
+}
+
+input RoleListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: RoleSortParameter
+    "Allows the results to be filtered"
+    filter: RoleFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input RoleSortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    updatedAt: SortOrder
+    code: SortOrder
+    description: SortOrder
+}
+
+input RoleFilterParameter {
+    id: IDOperators
+    createdAt: DateOperators
+    updatedAt: DateOperators
+    code: StringOperators
+    description: StringOperators
+    _and: [RoleFilterParameter!]
+    _or: [RoleFilterParameter!]
 }
 
 type Role implements Node {
@@ -2928,6 +3311,42 @@ func (ec *executionContext) childFields_Administrator(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type Administrator", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AuditEntry_createdAt(ctx, field)
+	case "actorUserId":
+		return ec.fieldContext_AuditEntry_actorUserId(ctx, field)
+	case "actorIdentifier":
+		return ec.fieldContext_AuditEntry_actorIdentifier(ctx, field)
+	case "clientAddress":
+		return ec.fieldContext_AuditEntry_clientAddress(ctx, field)
+	case "channelId":
+		return ec.fieldContext_AuditEntry_channelId(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "entityType":
+		return ec.fieldContext_AuditEntry_entityType(ctx, field)
+	case "entityId":
+		return ec.fieldContext_AuditEntry_entityId(ctx, field)
+	case "detail":
+		return ec.fieldContext_AuditEntry_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_AuditEntryList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_AuditEntryList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryList", field.Name)
+}
+
 func (ec *executionContext) childFields_Channel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2964,6 +3383,16 @@ func (ec *executionContext) childFields_Channel(ctx context.Context, field graph
 		return ec.fieldContext_Channel_seller(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Channel", field.Name)
+}
+
+func (ec *executionContext) childFields_ChannelList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_ChannelList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_ChannelList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChannelList", field.Name)
 }
 
 func (ec *executionContext) childFields_CurrentUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3106,6 +3535,16 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_channels(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_RoleList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_RoleList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleList", field.Name)
 }
 
 func (ec *executionContext) childFields_ScheduledTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -3,6 +3,7 @@ package adminapi
 import (
 	"context"
 
+	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/session"
@@ -24,4 +25,14 @@ func deletionResult(n int, err error) (*model.SessionDeletionResult, error) {
 		return nil, err
 	}
 	return &model.SessionDeletionResult{Count: n}, nil
+}
+
+// channelScope is the channel a request's list is kept to: none on the
+// default channel, else the request's channel.
+func (r *Resolver) channelScope(ctx context.Context) *entity.ID {
+	ch := requestctx.FromContext(ctx).ChannelID()
+	if ch == r.Channels.Default().ID {
+		return nil
+	}
+	return &ch
 }

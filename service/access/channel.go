@@ -15,8 +15,10 @@ import (
 	"github.com/uptrace/bun"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/internal/setup"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/session"
@@ -321,6 +323,18 @@ type NewChannel struct {
 // Create creates a channel and attaches the SuperAdmin and Customer roles to
 // it, as Vendure's createChannel does, and returns it with its zones.
 func (s *ChannelService) Create(ctx context.Context, in NewChannel) (*entity.Channel, error) {
+	return s.create(ctx, in, nil)
+}
+
+// CreateAs creates a channel as Create does, for a caller (the @allow
+// guard has checked its permission), and records it in the audit log.
+func (s *ChannelService) CreateAs(ctx context.Context, by Caller, in NewChannel) (*entity.Channel, error) {
+	return s.create(ctx, in, &by)
+}
+
+// create creates a channel, in one transaction with the caller's audit
+// entry when by is set.
+func (s *ChannelService) create(ctx context.Context, in NewChannel, by *Caller) (*entity.Channel, error) {
 	var ch *entity.Channel
 	err := session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
 		var err error
@@ -341,6 +355,11 @@ func (s *ChannelService) Create(ctx context.Context, in NewChannel) (*entity.Cha
 		}
 		if ch, err = loadChannel(ctx, t, ch.ID); err != nil {
 			return err
+		}
+		if by != nil {
+			if err := s.record(ctx, t, *by, audit.Created, ch.ID, "code: "+ch.Code); err != nil {
+				return err
+			}
 		}
 		return s.accessChangedOnCommit(ctx, t)
 	})
@@ -405,16 +424,14 @@ func (s *ChannelService) Delete(ctx context.Context, id entity.ID) error {
 }
 
 // deleteChannel deletes a channel after check, if given, accepted its row.
-func (s *ChannelService) deleteChannel(ctx context.Context, id entity.ID, check func(*entity.Channel) error) error {
+func (s *ChannelService) deleteChannel(ctx context.Context, id entity.ID, by *Caller) error {
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
 		ch, err := lockChannel(ctx, t, id)
 		if err != nil {
 			return err
 		}
-		if check != nil {
-			if err := check(ch); err != nil {
-				return err
-			}
+		if by != nil && !by.holdsAny(ch.ID, auth.SuperAdmin, permDeleteChannel) {
+			return outcome.ErrForbidden
 		}
 		if ch.Code == entity.DefaultChannelCode {
 			return &outcome.NotDeletedError{Reason: "The default Channel cannot be deleted"}
@@ -424,6 +441,11 @@ func (s *ChannelService) deleteChannel(ctx context.Context, id entity.ID, check 
 		}
 		if _, err := t.NewDelete().Model((*entity.Channel)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("delete channel: %w", err)
+		}
+		if by != nil {
+			if err := s.record(ctx, t, *by, audit.Deleted, id, "code: "+ch.Code); err != nil {
+				return err
+			}
 		}
 		return s.accessChangedOnCommit(ctx, t)
 	})
@@ -550,4 +572,11 @@ func randomChannelToken() (string, error) {
 		return "", fmt.Errorf("generate channel token: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil
+}
+
+// record writes the audit entry of a caller's change to a channel, in t.
+func (s *ChannelService) record(ctx context.Context, t *session.Tx, by Caller, action audit.Action, id entity.ID, detail string) error {
+	return audit.Record(ctx, t, s.now(), by.Actor, audit.Entry{
+		Action: action, EntityType: audit.Channel, EntityID: audit.IDOf(id), Detail: detail,
+	})
 }

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/session"
 )
@@ -86,6 +88,9 @@ func (s *ChannelService) UpdateAs(ctx context.Context, by Caller, c ChannelChang
 		if err := saveChannel(ctx, t, ch); err != nil {
 			return err
 		}
+		if err := s.record(ctx, t, by, audit.Updated, ch.ID, c.given()); err != nil {
+			return err
+		}
 		return s.accessChangedOnCommit(ctx, t)
 	})
 	if err != nil {
@@ -120,6 +125,37 @@ func (c *ChannelChange) apply(ch *entity.Channel) {
 	}
 }
 
+// given names the fields c gives, and the new code and token (a
+// channel's settings, no personal data), for the audit log.
+func (c *ChannelChange) given() string {
+	var fields []string
+	add := func(name string, given bool) {
+		if given {
+			fields = append(fields, name)
+		}
+	}
+	add("code: "+deref(c.Code), c.Code != nil)
+	add("token: "+deref(c.Token), c.Token != nil)
+	add("defaultLanguageCode", c.DefaultLanguageCode != nil)
+	add("availableLanguageCodes", c.AvailableLanguageCodes != nil)
+	add("defaultCurrencyCode", c.DefaultCurrencyCode != nil)
+	add("availableCurrencyCodes", c.AvailableCurrencyCodes != nil)
+	add("pricesIncludeTax", c.PricesIncludeTax != nil)
+	add("trackInventory", c.TrackInventory != nil)
+	add("outOfStockThreshold", c.OutOfStockThreshold != nil)
+	add("defaultTaxZoneId", c.DefaultTaxZoneID != nil)
+	add("defaultShippingZoneId", c.DefaultShippingZoneID != nil)
+	return strings.Join(fields, "; ")
+}
+
+// deref is *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
 // set sets *dst to *v when v is given.
 func set[T any](dst *T, v *T) {
 	if v != nil {
@@ -130,12 +166,7 @@ func set[T any](dst *T, v *T) {
 // DeleteAs deletes a channel (see Delete) for a caller that holds
 // SuperAdmin or DeleteChannel on it (else outcome.ErrForbidden).
 func (s *ChannelService) DeleteAs(ctx context.Context, by Caller, id entity.ID) error {
-	return s.deleteChannel(ctx, id, func(ch *entity.Channel) error {
-		if !by.holdsAny(ch.ID, auth.SuperAdmin, permDeleteChannel) {
-			return outcome.ErrForbidden
-		}
-		return nil
-	})
+	return s.deleteChannel(ctx, id, &by)
 }
 
 // lockChannel reads a channel's row in t, locked until t ends on

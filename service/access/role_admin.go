@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -13,6 +14,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/session"
 )
@@ -75,6 +77,9 @@ func (s *RoleService) CreateAs(ctx context.Context, by Caller, in NewRole) (*ent
 			return err
 		}
 		id = role.ID
+		if err := s.record(ctx, t, by, audit.Created, id, roleDetail(role.Code, role.Permissions, targets)); err != nil {
+			return err
+		}
 		return s.changedOnCommit(ctx, t)
 	})
 	if err != nil {
@@ -146,6 +151,22 @@ func (s *RoleService) UpdateAs(ctx context.Context, by Caller, c RoleChange) (*e
 				return err
 			}
 		}
+		var detail []string
+		if c.Code != nil {
+			detail = append(detail, "code: "+role.Code)
+		}
+		if c.Description != nil {
+			detail = append(detail, "description")
+		}
+		if c.Permissions != nil {
+			detail = append(detail, "permissions: "+strings.Join(role.Permissions, ","))
+		}
+		if c.ChannelIDs != nil {
+			detail = append(detail, "channelIds: "+joinIDs(channels))
+		}
+		if err := s.record(ctx, t, by, audit.Updated, role.ID, strings.Join(detail, "; ")); err != nil {
+			return err
+		}
 		return s.changedOnCommit(ctx, t)
 	})
 	if err != nil {
@@ -167,6 +188,9 @@ func (s *RoleService) DeleteAs(ctx context.Context, by Caller, id entity.ID) err
 			return roleNotFound(id)
 		}
 		if err := builtIn(role.Code, true); err != nil {
+			return err
+		}
+		if err := s.record(ctx, t, by, audit.Deleted, id, "code: "+role.Code); err != nil {
 			return err
 		}
 		return s.deleteRole(ctx, t, id)
@@ -289,4 +313,26 @@ func channelIDs(channels []*entity.Channel) []entity.ID {
 		out[i] = ch.ID
 	}
 	return out
+}
+
+// record writes the audit entry of a caller's change to a role, in t.
+func (s *RoleService) record(ctx context.Context, t *session.Tx, by Caller, action audit.Action, id entity.ID, detail string) error {
+	return audit.Record(ctx, t, s.now(), by.Actor, audit.Entry{
+		Action: action, EntityType: audit.Role, EntityID: audit.IDOf(id), Detail: detail,
+	})
+}
+
+// roleDetail is a created role's audit detail: its code, permissions and
+// channels.
+func roleDetail(code string, perms entity.StringList, channels []entity.ID) string {
+	return "code: " + code + "; permissions: " + strings.Join(perms, ",") + "; channelIds: " + joinIDs(channels)
+}
+
+// joinIDs lists ids, comma-separated.
+func joinIDs(ids []entity.ID) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return strings.Join(out, ",")
 }

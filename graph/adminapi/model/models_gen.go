@@ -13,6 +13,7 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/session"
 )
 
@@ -34,6 +35,94 @@ type NativeAuthenticationResult interface {
 
 type UpdateChannelResult interface {
 	IsUpdateChannelResult()
+}
+
+type AuditEntryFilterParameter struct {
+	ID              *listquery.IDOperators     `json:"id,omitempty"`
+	CreatedAt       *listquery.DateOperators   `json:"createdAt,omitempty"`
+	ActorUserID     *listquery.IDOperators     `json:"actorUserId,omitempty"`
+	ActorIdentifier *listquery.StringOperators `json:"actorIdentifier,omitempty"`
+	ClientAddress   *listquery.StringOperators `json:"clientAddress,omitempty"`
+	ChannelID       *listquery.IDOperators     `json:"channelId,omitempty"`
+	// CREATED, UPDATED, DELETED, SESSIONS_ENDED or ERASED
+	Action     *listquery.StringOperators   `json:"action,omitempty"`
+	EntityType *listquery.StringOperators   `json:"entityType,omitempty"`
+	EntityID   *listquery.IDOperators       `json:"entityId,omitempty"`
+	Detail     *listquery.StringOperators   `json:"detail,omitempty"`
+	And        []*AuditEntryFilterParameter `json:"_and,omitempty"`
+	Or         []*AuditEntryFilterParameter `json:"_or,omitempty"`
+}
+
+type AuditEntryList struct {
+	Items      []*audit.Row `json:"items"`
+	TotalItems int          `json:"totalItems"`
+}
+
+func (AuditEntryList) IsPaginatedList() {}
+
+type AuditEntryListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *AuditEntrySortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *AuditEntryFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type AuditEntrySortParameter struct {
+	ID              *SortOrder `json:"id,omitempty"`
+	CreatedAt       *SortOrder `json:"createdAt,omitempty"`
+	ActorIdentifier *SortOrder `json:"actorIdentifier,omitempty"`
+	EntityType      *SortOrder `json:"entityType,omitempty"`
+}
+
+type ChannelFilterParameter struct {
+	ID                  *listquery.IDOperators      `json:"id,omitempty"`
+	CreatedAt           *listquery.DateOperators    `json:"createdAt,omitempty"`
+	UpdatedAt           *listquery.DateOperators    `json:"updatedAt,omitempty"`
+	Code                *listquery.StringOperators  `json:"code,omitempty"`
+	Token               *listquery.StringOperators  `json:"token,omitempty"`
+	DefaultLanguageCode *listquery.StringOperators  `json:"defaultLanguageCode,omitempty"`
+	CurrencyCode        *listquery.StringOperators  `json:"currencyCode,omitempty"`
+	DefaultCurrencyCode *listquery.StringOperators  `json:"defaultCurrencyCode,omitempty"`
+	TrackInventory      *listquery.BooleanOperators `json:"trackInventory,omitempty"`
+	OutOfStockThreshold *listquery.NumberOperators  `json:"outOfStockThreshold,omitempty"`
+	PricesIncludeTax    *listquery.BooleanOperators `json:"pricesIncludeTax,omitempty"`
+	And                 []*ChannelFilterParameter   `json:"_and,omitempty"`
+	Or                  []*ChannelFilterParameter   `json:"_or,omitempty"`
+}
+
+type ChannelList struct {
+	Items      []*entity.Channel `json:"items"`
+	TotalItems int               `json:"totalItems"`
+}
+
+func (ChannelList) IsPaginatedList() {}
+
+type ChannelListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *ChannelSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *ChannelFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type ChannelSortParameter struct {
+	ID                  *SortOrder `json:"id,omitempty"`
+	CreatedAt           *SortOrder `json:"createdAt,omitempty"`
+	UpdatedAt           *SortOrder `json:"updatedAt,omitempty"`
+	Code                *SortOrder `json:"code,omitempty"`
+	Token               *SortOrder `json:"token,omitempty"`
+	OutOfStockThreshold *SortOrder `json:"outOfStockThreshold,omitempty"`
 }
 
 type CreateChannelInput struct {
@@ -195,6 +284,44 @@ type ProductVariantTranslationInput struct {
 	ID           *entity.ID          `json:"id,omitempty"`
 	LanguageCode entity.LanguageCode `json:"languageCode"`
 	Name         *string             `json:"name,omitempty"`
+}
+
+type RoleFilterParameter struct {
+	ID          *listquery.IDOperators     `json:"id,omitempty"`
+	CreatedAt   *listquery.DateOperators   `json:"createdAt,omitempty"`
+	UpdatedAt   *listquery.DateOperators   `json:"updatedAt,omitempty"`
+	Code        *listquery.StringOperators `json:"code,omitempty"`
+	Description *listquery.StringOperators `json:"description,omitempty"`
+	And         []*RoleFilterParameter     `json:"_and,omitempty"`
+	Or          []*RoleFilterParameter     `json:"_or,omitempty"`
+}
+
+type RoleList struct {
+	Items      []*entity.Role `json:"items"`
+	TotalItems int            `json:"totalItems"`
+}
+
+func (RoleList) IsPaginatedList() {}
+
+type RoleListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *RoleSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *RoleFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type RoleSortParameter struct {
+	ID          *SortOrder `json:"id,omitempty"`
+	CreatedAt   *SortOrder `json:"createdAt,omitempty"`
+	UpdatedAt   *SortOrder `json:"updatedAt,omitempty"`
+	Code        *SortOrder `json:"code,omitempty"`
+	Description *SortOrder `json:"description,omitempty"`
 }
 
 // Vendure's Seller, as far as a Channel names it. This server keeps none.
