@@ -6,13 +6,16 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
+	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/access"
 )
 
@@ -205,16 +208,44 @@ func servedOperations(t *testing.T, c *testenv.Client) []string {
 	return out
 }
 
+// requestStatements counts the statements sent through bun on behalf of
+// a request (their context holds its request context), leaving out the
+// background work (cache sync, jobs) that runs meanwhile.
+type requestStatements struct{ n atomic.Int64 }
+
+func (h *requestStatements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	if requestctx.FromContext(ctx) != nil {
+		h.n.Add(1)
+	}
+	return ctx
+}
+
+func (h *requestStatements) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// guardCost, when set, is checked after each refusal of a caller with a
+// cached session: the refusal sent no statement and read no session from
+// the database (a cache miss would have re-cached it).
+type guardCost struct {
+	e          *env
+	statements *requestStatements
+	cached     []matrixCaller
+}
+
 // runMatrix calls every row of ops as every caller (clientFor gives the
 // client to call with) and checks the answer; rows marked last run after
 // the others.
-func runMatrix(t *testing.T, matrix map[string]matrixRow, ops []string, callers []matrixCaller, clientFor func(matrixCaller) *testenv.Client, fill func(string) string) {
+func runMatrix(t *testing.T, matrix map[string]matrixRow, ops []string, callers []matrixCaller, clientFor func(matrixCaller) *testenv.Client, fill func(string) string, cost *guardCost) {
 	t.Helper()
 	ops = slices.Clone(ops)
 	sort.SliceStable(ops, func(i, j int) bool { return !matrix[ops[i]].last && matrix[ops[j]].last })
 	for _, op := range ops {
 		row := matrix[op]
 		for _, c := range callers {
+			var before int64
+			if cost != nil {
+				before = cost.statements.n.Load()
+				cost.e.takeCalls()
+			}
 			r := clientFor(c).Do(fill(row.doc), nil)
 			var codes []string
 			for _, e := range r.Errors {
@@ -225,6 +256,10 @@ func runMatrix(t *testing.T, matrix map[string]matrixRow, ops []string, callers 
 				require.NotContains(t, codes, "GRAPHQL_VALIDATION_FAILED", "%s: the row's document is invalid: %v", op, r.Errors)
 			} else {
 				require.Equal(t, []string{"FORBIDDEN"}, codes, "%s as %s must be refused: %s", op, c, r.Data)
+				if cost != nil && slices.Contains(cost.cached, c) {
+					require.Zero(t, cost.statements.n.Load()-before, "%s as %s: the refusal sent statements", op, c)
+					require.Zero(t, cost.e.takeCalls().Sets, "%s as %s: the refusal read the session from the database", op, c)
+				}
 			}
 		}
 	}
@@ -242,10 +277,16 @@ func requireRows(t *testing.T, api string, matrix map[string]matrixRow, served [
 	require.Empty(t, without, "%s API operations without a row in the permission matrix: add one", api)
 }
 
+// The matrix of the Admin API. It also shows what the permission check
+// costs: refusing an administrator or a customer whose session is cached
+// sends no statement to the database and reads no session from it, so
+// the check itself (the same code when it lets a caller through) is free
+// of database reads.
 func TestAdminPermissionMatrix(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, b backend) {
-		e := newEnv(t, b)
+		statements := &requestStatements{}
+		e := newEnvOn(t, b, testenv.DialectDB(t, b.dialect).WithQueryHook(statements))
 		ctx := context.Background()
 		def := e.app.Channels.Default()
 		other, err := e.app.Channels.Create(ctx, access.NewChannel{
@@ -312,15 +353,21 @@ func TestAdminPermissionMatrix(t *testing.T) {
 			shopper := e.shop(testenv.Bearer)
 			require.Equal(t, "CurrentUser", decodeLogin(t, shopper.Do(loginMutation, creds("matrix-customer@example.com", "test"))).Login.Typename)
 			clients[customer].Token = shopper.Token
+			for _, c := range []matrixCaller{lacking, otherChannel, customer} {
+				clients[c].Do(`{ activeChannel { id } }`, nil) // its session is cached
+			}
+			cost := &guardCost{e: e, statements: statements, cached: []matrixCaller{lacking, otherChannel, customer}}
 			t.Run(key, func(t *testing.T) {
 				runMatrix(t, adminMatrix, groups[key], adminCallers, func(c matrixCaller) *testenv.Client {
 					if c == noSession {
 						return e.admin(testenv.Bearer) // an Owner operation gives a client a session
 					}
 					return clients[c]
-				}, fill)
+				}, fill, cost)
 			})
 		}
+		// The hook sees the statements of requests: the ones let through sent some.
+		require.Positive(t, statements.n.Load())
 	})
 }
 
@@ -342,6 +389,6 @@ func TestShopPermissionMatrix(t *testing.T) {
 				return e.shop(testenv.Bearer)
 			}
 			return clients[c]
-		}, func(s string) string { return s })
+		}, func(s string) string { return s }, nil)
 	})
 }
