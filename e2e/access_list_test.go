@@ -114,6 +114,10 @@ func TestChannelAndRoleLists(t *testing.T) {
 		roles := dataField[codeList](t, limited.Do(rolesQuery, nil), "roles")
 		require.Equal(t, 1, roles.TotalItems, "%+v", roles)
 		require.Equal(t, []string{"beta-reader"}, roles.codes())
+		withChannels := dataField[struct {
+			Items []roleView `json:"items"`
+		}](t, limited.Do(rolesQuery, nil), "roles")
+		require.Equal(t, []string{channelIDs[0]}, withChannels.Items[0].channelIDs())
 		// On the default channel it holds nothing.
 		limited.Channel = ""
 		requireGraphQLError(t, limited.Do(channelsQuery, nil), "FORBIDDEN", "You are not currently authorized to perform this action")
@@ -123,6 +127,11 @@ func TestChannelAndRoleLists(t *testing.T) {
 			"filter": map[string]any{"code": map[string]any{"contains": "ROLE"}}, "sort": map[string]any{"code": "DESC"},
 		}}), "roles")
 		require.Equal(t, []string{entity.SuperAdminRoleCode, entity.CustomerRoleCode}, roles.codes())
+		// The Customer role is on every channel.
+		withChannels = dataField[struct {
+			Items []roleView `json:"items"`
+		}](t, admin.Do(rolesQuery, map[string]any{"options": map[string]any{"filter": map[string]any{"code": map[string]any{"eq": entity.CustomerRoleCode}}}}), "roles")
+		require.Equal(t, append([]string{e.app.Channels.Default().ID.String()}, channelIDs...), withChannels.Items[0].channelIDs())
 
 		// deleteRoles and deleteChannels: one answer per id, in order; the
 		// default channel is not deleted.

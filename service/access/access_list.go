@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/uptrace/bun"
 
@@ -140,11 +141,25 @@ func (s *RoleService) ListAs(ctx context.Context, by Caller, opts listquery.Opti
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, r := range items {
-		if err := s.db.NewSelect().Model(&r.Channels).
-			Where("ch.id IN (SELECT channel_id FROM role_channel WHERE role_id = ?)", r.ID).
+	// The page's channels, in one read.
+	if len(items) > 0 {
+		ids := make([]entity.ID, len(items))
+		for i, r := range items {
+			ids[i] = r.ID
+		}
+		var channels []*entity.Channel
+		if err := s.db.NewSelect().Model(&channels).
+			Where("ch.id IN (SELECT channel_id FROM role_channel WHERE role_id IN (?))", bun.List(ids)).
 			OrderExpr("ch.id").Scan(ctx); err != nil {
-			return nil, 0, fmt.Errorf("find channels of role: %w", err)
+			return nil, 0, fmt.Errorf("find channels of roles: %w", err)
+		}
+		for _, r := range items {
+			r.Channels = []*entity.Channel{}
+			for _, ch := range channels {
+				if slices.Contains(channelIDs(byID[r.ID].Channels), ch.ID) {
+					r.Channels = append(r.Channels, ch)
+				}
+			}
 		}
 	}
 	return items, total, nil
