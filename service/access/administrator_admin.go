@@ -239,13 +239,17 @@ func (s *UserService) UpdateAdministratorAs(ctx context.Context, by Caller, c Ad
 // administrator and keeps the caller's.
 func (s *UserService) UpdateActiveAdministratorAs(ctx context.Context, by Caller, userID entity.ID, c ActiveAdministratorChange) (*AdministratorDetail, error) {
 	change := AdministratorChange{FirstName: c.FirstName, LastName: c.LastName, EmailAddress: c.EmailAddress, Password: c.Password}
+	guarded := c.Password != nil || c.EmailAddress != nil
+	if guarded && c.CurrentPassword == nil {
+		return nil, errNoCurrentPassword
+	}
 	hash, err := s.checkChange(ctx, change)
 	if err != nil {
 		return nil, err
 	}
 	var checked string
-	if c.Password != nil || c.EmailAddress != nil {
-		if checked, err = s.checkCurrentPassword(ctx, userID, c.CurrentPassword); err != nil {
+	if guarded {
+		if checked, err = s.checkCurrentPassword(ctx, userID, *c.CurrentPassword); err != nil {
 			return nil, err
 		}
 	}
@@ -455,18 +459,18 @@ func (s *UserService) change(ctx context.Context, t *session.Tx, by Caller, adm 
 	})
 }
 
-// errWrongCurrentPassword refuses a change of the active administrator
-// whose currentPassword is not its password.
-var errWrongCurrentPassword = fmt.Errorf("%w: currentPassword does not match the password of the active administrator", outcome.ErrInvalidInput)
+// The refusals of a new password or email address of the active
+// administrator without its current password.
+var (
+	errNoCurrentPassword    = fmt.Errorf("%w: currentPassword is required to change the password or the email address", outcome.ErrInvalidInput)
+	errWrongCurrentPassword = fmt.Errorf("%w: currentPassword does not match the password of the active administrator", outcome.ErrInvalidInput)
+)
 
 // checkCurrentPassword checks the active administrator's current password
-// and returns the stored hash it matched. A wrong or missing one, or a
-// user without a password, is outcome.ErrInvalidInput.
-func (s *UserService) checkCurrentPassword(ctx context.Context, userID entity.ID, current *string) (string, error) {
-	if current == nil {
-		return "", fmt.Errorf("%w: currentPassword is required to change the password or the email address", outcome.ErrInvalidInput)
-	}
-	if len(*current) > password.MaxLength {
+// and returns the stored hash it matched. A wrong one, or a user without a
+// password, is outcome.ErrInvalidInput.
+func (s *UserService) checkCurrentPassword(ctx context.Context, userID entity.ID, current string) (string, error) {
+	if len(current) > password.MaxLength {
 		// No stored password is longer: refused without a hash or a read.
 		return "", errWrongCurrentPassword
 	}
@@ -474,7 +478,7 @@ func (s *UserService) checkCurrentPassword(ctx context.Context, userID entity.ID
 	if err != nil {
 		return "", err
 	}
-	ok, err := s.hasher.Check(ctx, stored, *current)
+	ok, err := s.hasher.Check(ctx, stored, current)
 	if err != nil {
 		return "", fmt.Errorf("check password: %w", err)
 	}
