@@ -305,12 +305,16 @@ func (s *UserService) DeleteAdministratorsAs(ctx context.Context, by Caller, ids
 		if err := lockAdministrators(ctx, t); err != nil {
 			return err
 		}
+		v, err := viewOf(ctx, t, by)
+		if err != nil {
+			return err
+		}
 		var done []entity.ID
 		for _, id := range ids {
 			if slices.Contains(done, id) {
 				continue
 			}
-			adm, err := findVisible(ctx, t, by, id)
+			adm, err := v.find(ctx, t, id)
 			if err != nil {
 				return err
 			}
@@ -624,6 +628,12 @@ func findVisible(ctx context.Context, db bun.IDB, by Caller, id entity.ID) (*ent
 	if err != nil {
 		return nil, err
 	}
+	return v.find(ctx, db, id)
+}
+
+// find returns a live administrator in the view, or
+// *outcome.EntityNotFoundError.
+func (v adminView) find(ctx context.Context, db bun.IDB, id entity.ID) (*entity.Administrator, error) {
 	adm := new(entity.Administrator)
 	if err := v.where(db.NewSelect().Model(adm).Where("adm.id = ?", id)).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
