@@ -53,8 +53,7 @@ func (e *env) builtInRoleIDs(t *testing.T) (superAdmin, customer string) {
 
 // Vendure's role.e2e-spec, in its order, with its documents and its
 // answers, but for the roles list (served with the list options every list
-// shares) and administrators (administered elsewhere: created through the
-// service here). Two differences: a role's code is unique here (Vendure
+// shares). Two differences: a role's code is unique here (Vendure
 // lets two roles share one), and an invalid permission in the variables is
 // refused by GraphQL's own validation with its code.
 func TestVendureRoleSpec(t *testing.T) {
@@ -153,7 +152,9 @@ func TestVendureRoleSpec(t *testing.T) {
 			"channelIds":  []string{second},
 			"permissions": []string{"CreateAdministrator", "ReadAdministrator", "UpdateAdministrator", "DeleteAdministrator"}}))
 		manager := dataField[roleView](t, r, "createRole")
-		e.newAdministrator(t, "channel2@test.com", mustID(t, manager.ID))
+		r = admin.Do(specCreateAdministrator, adminInput(map[string]any{"firstName": "channel2", "lastName": "channel2",
+			"emailAddress": "channel2@test.com", "password": "test", "roleIds": []string{manager.ID}}))
+		require.Equal(t, "channel2@test.com", dataField[administratorView](t, r, "createAdministrator").EmailAddress)
 		r = admin.Do(specCreateRole, roleInput(map[string]any{"code": "second-channel-order-manager", "description": "",
 			"channelIds": []string{second}, "permissions": []string{"ReadOrder"}}))
 		orderReader := dataField[roleView](t, r, "createRole")
@@ -169,6 +170,11 @@ func TestVendureRoleSpec(t *testing.T) {
 		r = limited.Do(specCreateRole, roleInput(map[string]any{"code": "evil-superadmin", "description": "",
 			"channelIds": []string{second}, "permissions": []string{"SuperAdmin"}}))
 		requireGraphQLError(t, r, "USER_INPUT_ERROR", `The permission "SuperAdmin" may not be assigned`)
+		// limited admin cannot create Administrator with SuperAdmin role
+		drEvil := func(roleIDs ...string) map[string]any {
+			return adminInput(map[string]any{"firstName": "Dr", "lastName": "Evil", "emailAddress": "drevil@test.com", "roleIds": roleIDs, "password": "test"})
+		}
+		requireGraphQLError(t, limited.Do(specCreateAdministrator, drEvil(superAdminRole)), "USER_INPUT_ERROR", "Active user does not have sufficient permissions")
 		// limited admin cannot create Role with permissions it itself does not have
 		r = limited.Do(specCreateRole, roleInput(map[string]any{"code": "evil-order-manager", "description": "",
 			"channelIds": []string{second}, "permissions": []string{"ReadOrder"}}))
@@ -177,13 +183,25 @@ func TestVendureRoleSpec(t *testing.T) {
 		r = limited.Do(specCreateRole, roleInput(map[string]any{"code": "evil-order-manager", "description": "",
 			"channelIds": []string{def}, "permissions": []string{"CreateAdministrator"}}))
 		requireGraphQLError(t, r, "FORBIDDEN", "You are not currently authorized to perform this action")
+		// limited admin cannot create Administrator with a Role with greater
+		// permissions than they themselves have
+		requireGraphQLError(t, limited.Do(specCreateAdministrator, drEvil(orderReader.ID)), "USER_INPUT_ERROR", "Active user does not have sufficient permissions")
 		// limited admin can create Role with permissions it itself has
 		r = limited.Do(specCreateRole, roleInput(map[string]any{"code": "good-admin-creator", "description": "",
 			"channelIds": []string{second}, "permissions": []string{"CreateAdministrator"}}))
 		creator := dataField[roleView](t, r, "createRole")
 		require.Equal(t, "good-admin-creator", creator.Code)
+		// limited admin can create Administrator with permissions it itself has
+		r = limited.Do(specCreateAdministrator, adminInput(map[string]any{"firstName": "Admin", "lastName": "Creator",
+			"emailAddress": "admincreator@test.com", "roleIds": []string{creator.ID}, "password": "test"}))
+		adminCreator := dataField[administratorView](t, r, "createAdministrator")
+		require.Equal(t, "admincreator@test.com", adminCreator.EmailAddress)
 		// limited admin cannot update Role with permissions it itself lacks
 		r = limited.Do(specUpdateRole, roleInput(map[string]any{"id": creator.ID, "permissions": []string{"ReadOrder"}}))
+		requireGraphQLError(t, r, "USER_INPUT_ERROR", "Active user does not have sufficient permissions")
+		// limited admin cannot update Administrator with Role containing
+		// permissions it itself lacks
+		r = limited.Do(specUpdateAdministrator, adminInput(map[string]any{"id": adminCreator.ID, "roleIds": []string{creator.ID, orderReader.ID}}))
 		requireGraphQLError(t, r, "USER_INPUT_ERROR", "Active user does not have sufficient permissions")
 		// nor move it to a channel where it lacks CreateAdministrator, nor
 		// delete a role above it

@@ -19,7 +19,11 @@ import (
 // for the audit log.
 func caller(ctx context.Context) access.Caller {
 	rc := requestctx.FromContext(ctx)
-	return access.Caller{Grants: rc.Session(), ChannelID: rc.ChannelID(), Actor: actor(rc)}
+	c := access.Caller{Grants: rc.Session(), ChannelID: rc.ChannelID(), Actor: actor(rc)}
+	if s := rc.Session(); s != nil {
+		c.SessionID = s.ID
+	}
+	return c
 }
 
 // actor is who the request is for the audit log: its session's user (none

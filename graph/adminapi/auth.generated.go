@@ -9,7 +9,6 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
@@ -18,6 +17,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/jobs"
+	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -28,6 +28,12 @@ type MutationResolver interface {
 	Login(ctx context.Context, username string, password string, rememberMe *bool) (model.NativeAuthenticationResult, error)
 	Authenticate(ctx context.Context, input gqlauth.AuthenticationInput, rememberMe *bool) (model.AuthenticationResult, error)
 	Logout(ctx context.Context) (*gqlauth.Success, error)
+	CreateAdministrator(ctx context.Context, input model.CreateAdministratorInput) (*access.AdministratorDetail, error)
+	UpdateAdministrator(ctx context.Context, input model.UpdateAdministratorInput) (*access.AdministratorDetail, error)
+	UpdateActiveAdministrator(ctx context.Context, input model.UpdateActiveAdministratorInput) (*access.AdministratorDetail, error)
+	DeleteAdministrator(ctx context.Context, id entity.ID) (*model.DeletionResponse, error)
+	DeleteAdministrators(ctx context.Context, ids []entity.ID) ([]*model.DeletionResponse, error)
+	AssignRoleToAdministrator(ctx context.Context, administratorID entity.ID, roleID entity.ID) (*access.AdministratorDetail, error)
 	CreateProductVariants(ctx context.Context, input []*model.CreateProductVariantInput) ([]*entity.ProductVariant, error)
 	CreateChannel(ctx context.Context, input model.CreateChannelInput) (model.CreateChannelResult, error)
 	UpdateChannel(ctx context.Context, input model.UpdateChannelInput) (model.UpdateChannelResult, error)
@@ -44,8 +50,10 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	ActiveChannel(ctx context.Context) (*entity.Channel, error)
-	ActiveAdministrator(ctx context.Context) (*entity.Administrator, error)
+	ActiveAdministrator(ctx context.Context) (*access.AdministratorDetail, error)
 	Me(ctx context.Context) (*gqlauth.CurrentUser, error)
+	Administrators(ctx context.Context, options *model.AdministratorListOptions) (*model.AdministratorList, error)
+	Administrator(ctx context.Context, id entity.ID) (*access.AdministratorDetail, error)
 	AuditEntries(ctx context.Context, options *model.AuditEntryListOptions) (*model.AuditEntryList, error)
 	ProductVariants(ctx context.Context, options *model.ProductVariantListOptions) (*model.ProductVariantList, error)
 	ProductVariant(ctx context.Context, id entity.ID) (*entity.ProductVariant, error)
@@ -64,6 +72,28 @@ type QueryResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Mutation_assignRoleToAdministrator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "administratorId",
+		func(ctx context.Context, v any) (entity.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["administratorId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "roleId",
+		func(ctx context.Context, v any) (entity.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["roleId"] = arg1
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_authenticate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -84,6 +114,20 @@ func (ec *executionContext) field_Mutation_authenticate_args(ctx context.Context
 		return nil, err
 	}
 	args["rememberMe"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createAdministrator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAdministratorInput, error) {
+			return ec.unmarshalNCreateAdministratorInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐCreateAdministratorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -126,6 +170,34 @@ func (ec *executionContext) field_Mutation_createRole_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAdministrator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (entity.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAdministrators_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]entity.ID, error) {
+			return ec.unmarshalNID2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
 	return args, nil
 }
 
@@ -271,6 +343,34 @@ func (ec *executionContext) field_Mutation_triggerCleanSessionsJob_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateActiveAdministrator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateActiveAdministratorInput, error) {
+			return ec.unmarshalNUpdateActiveAdministratorInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐUpdateActiveAdministratorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateAdministrator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateAdministratorInput, error) {
+			return ec.unmarshalNUpdateAdministratorInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐUpdateAdministratorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -310,6 +410,34 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_administrator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (entity.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_administrators_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "options",
+		func(ctx context.Context, v any) (*model.AdministratorListOptions, error) {
+			return ec.unmarshalOAdministratorListOptions2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐAdministratorListOptions(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["options"] = arg0
 	return args, nil
 }
 
@@ -470,144 +598,6 @@ func (ec *executionContext) field_Query_sessions_args(ctx context.Context, rawAr
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
-
-func (ec *executionContext) _Administrator_id(ctx context.Context, field graphql.CollectedField, obj *entity.Administrator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Administrator_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v entity.ID) graphql.Marshaler {
-			return ec.marshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Administrator_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Administrator", field, false, false, "ID")
-}
-
-func (ec *executionContext) _Administrator_createdAt(ctx context.Context, field graphql.CollectedField, obj *entity.Administrator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Administrator_createdAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Administrator_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Administrator", field, false, false, "DateTime")
-}
-
-func (ec *executionContext) _Administrator_updatedAt(ctx context.Context, field graphql.CollectedField, obj *entity.Administrator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Administrator_updatedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UpdatedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Administrator_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Administrator", field, false, false, "DateTime")
-}
-
-func (ec *executionContext) _Administrator_firstName(ctx context.Context, field graphql.CollectedField, obj *entity.Administrator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Administrator_firstName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FirstName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Administrator_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Administrator", field, false, false, "String")
-}
-
-func (ec *executionContext) _Administrator_lastName(ctx context.Context, field graphql.CollectedField, obj *entity.Administrator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Administrator_lastName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LastName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Administrator_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Administrator", field, false, false, "String")
-}
-
-func (ec *executionContext) _Administrator_emailAddress(ctx context.Context, field graphql.CollectedField, obj *entity.Administrator) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Administrator_emailAddress(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EmailAddress, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Administrator_emailAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Administrator", field, false, false, "String")
-}
 
 func (ec *executionContext) _CurrentUser_id(ctx context.Context, field graphql.CollectedField, obj *gqlauth.CurrentUser) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -1018,6 +1008,378 @@ func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Success(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAdministrator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAdministrator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAdministrator(ctx, fc.Args["input"].(model.CreateAdministratorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"CreateAdministrator"})
+				if err != nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *access.AdministratorDetail) graphql.Marshaler {
+			return ec.marshalNAdministrator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋaccessᚐAdministratorDetail(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAdministrator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Administrator(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAdministrator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateAdministrator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateAdministrator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateAdministrator(ctx, fc.Args["input"].(model.UpdateAdministratorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"UpdateAdministrator"})
+				if err != nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *access.AdministratorDetail) graphql.Marshaler {
+			return ec.marshalNAdministrator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋaccessᚐAdministratorDetail(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateAdministrator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Administrator(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateAdministrator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateActiveAdministrator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateActiveAdministrator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateActiveAdministrator(ctx, fc.Args["input"].(model.UpdateActiveAdministratorInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"Owner"})
+				if err != nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *access.AdministratorDetail) graphql.Marshaler {
+			return ec.marshalNAdministrator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋaccessᚐAdministratorDetail(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateActiveAdministrator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Administrator(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateActiveAdministrator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAdministrator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAdministrator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAdministrator(ctx, fc.Args["id"].(entity.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"DeleteAdministrator"})
+				if err != nil {
+					var zeroVal *model.DeletionResponse
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *model.DeletionResponse
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletionResponse) graphql.Marshaler {
+			return ec.marshalNDeletionResponse2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDeletionResponse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAdministrator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletionResponse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAdministrator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteAdministrators(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAdministrators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAdministrators(ctx, fc.Args["ids"].([]entity.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"DeleteAdministrator"})
+				if err != nil {
+					var zeroVal []*model.DeletionResponse
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal []*model.DeletionResponse
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeletionResponse) graphql.Marshaler {
+			return ec.marshalNDeletionResponse2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐDeletionResponseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAdministrators(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletionResponse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAdministrators_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignRoleToAdministrator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignRoleToAdministrator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignRoleToAdministrator(ctx, fc.Args["administratorId"].(entity.ID), fc.Args["roleId"].(entity.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"UpdateAdministrator"})
+				if err != nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *access.AdministratorDetail) graphql.Marshaler {
+			return ec.marshalNAdministrator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋaccessᚐAdministratorDetail(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignRoleToAdministrator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Administrator(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignRoleToAdministrator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -1987,11 +2349,11 @@ func (ec *executionContext) _Query_activeAdministrator(ctx context.Context, fiel
 			directive1 := func(ctx context.Context) (any, error) {
 				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"Owner"})
 				if err != nil {
-					var zeroVal *entity.Administrator
+					var zeroVal *access.AdministratorDetail
 					return zeroVal, err
 				}
 				if ec.Directives.Allow == nil {
-					var zeroVal *entity.Administrator
+					var zeroVal *access.AdministratorDetail
 					return zeroVal, errors.New("directive allow is not implemented")
 				}
 				return ec.Directives.Allow(ctx, nil, directive0, permissions)
@@ -2000,8 +2362,8 @@ func (ec *executionContext) _Query_activeAdministrator(ctx context.Context, fiel
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *entity.Administrator) graphql.Marshaler {
-			return ec.marshalOAdministrator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐAdministrator(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *access.AdministratorDetail) graphql.Marshaler {
+			return ec.marshalOAdministrator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋaccessᚐAdministratorDetail(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2066,6 +2428,130 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CurrentUser(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_administrators(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_administrators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Administrators(ctx, fc.Args["options"].(*model.AdministratorListOptions))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"ReadAdministrator"})
+				if err != nil {
+					var zeroVal *model.AdministratorList
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *model.AdministratorList
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdministratorList) graphql.Marshaler {
+			return ec.marshalNAdministratorList2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐAdministratorList(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_administrators(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdministratorList(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_administrators_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_administrator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_administrator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Administrator(ctx, fc.Args["id"].(entity.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"ReadAdministrator"})
+				if err != nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *access.AdministratorDetail
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *access.AdministratorDetail) graphql.Marshaler {
+			return ec.marshalOAdministrator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋaccessᚐAdministratorDetail(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_administrator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Administrator(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_administrator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -3084,64 +3570,6 @@ func (ec *executionContext) _NativeAuthenticationResult(ctx context.Context, sel
 
 // region    **************************** object.gotpl ****************************
 
-var administratorImplementors = []string{"Administrator"}
-
-func (ec *executionContext) _Administrator(ctx context.Context, sel ast.SelectionSet, obj *entity.Administrator) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, administratorImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
-	for i, field := range fields {
-		switch field.Name {
-		case "__typename":
-			out.Values[i] = graphql.MarshalString("Administrator")
-		case "id":
-			out.Values[i] = ec._Administrator_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "createdAt":
-			out.Values[i] = ec._Administrator_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "updatedAt":
-			out.Values[i] = ec._Administrator_updatedAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "firstName":
-			out.Values[i] = ec._Administrator_firstName(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "lastName":
-			out.Values[i] = ec._Administrator_lastName(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "emailAddress":
-			out.Values[i] = ec._Administrator_emailAddress(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		default:
-			panic("unknown field " + strconv.Quote(field.Name))
-		}
-	}
-	out.Dispatch(ctx)
-	if out.Invalids > 0 {
-		return graphql.Null
-	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
-}
-
 var currentUserImplementors = []string{"CurrentUser", "NativeAuthenticationResult", "AuthenticationResult"}
 
 func (ec *executionContext) _CurrentUser(ctx context.Context, sel ast.SelectionSet, obj *gqlauth.CurrentUser) graphql.Marshaler {
@@ -3312,6 +3740,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "logout":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_logout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAdministrator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAdministrator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateAdministrator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateAdministrator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateActiveAdministrator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateActiveAdministrator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAdministrator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAdministrator(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteAdministrators":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAdministrators(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignRoleToAdministrator":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignRoleToAdministrator(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -3537,6 +4007,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
 				})
+		case "administrators":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_administrators(ctx, field)
+				})
+		case "administrator":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_administrator(ctx, field)
+				})
 		case "auditEntries":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -3703,13 +4185,6 @@ func (ec *executionContext) marshalNNativeAuthenticationResult2githubᚗcomᚋsh
 		return graphql.Null
 	}
 	return ec._NativeAuthenticationResult(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOAdministrator2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐAdministrator(ctx context.Context, sel ast.SelectionSet, v *entity.Administrator) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._Administrator(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCurrentUser2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐCurrentUser(ctx context.Context, sel ast.SelectionSet, v *gqlauth.CurrentUser) graphql.Marshaler {

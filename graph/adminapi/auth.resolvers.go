@@ -13,6 +13,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/requestctx"
+	"github.com/shopsession/sessionserver/service/access"
 )
 
 func (r *mutationResolver) Login(ctx context.Context, username string, password string, rememberMe *bool) (model.NativeAuthenticationResult, error) {
@@ -33,12 +34,12 @@ func (r *queryResolver) ActiveChannel(ctx context.Context) (*entity.Channel, err
 	return requestctx.FromContext(ctx).Channel(), nil
 }
 
-func (r *queryResolver) ActiveAdministrator(ctx context.Context) (*entity.Administrator, error) {
+func (r *queryResolver) ActiveAdministrator(ctx context.Context) (*access.AdministratorDetail, error) {
 	userID, ok := requestctx.FromContext(ctx).ActiveUserID()
 	if !ok {
 		return nil, nil
 	}
-	return gqlutil.NilIfNotFound(r.Users.ActiveAdministrator(ctx, userID))
+	return gqlutil.NilIfNotFound(r.Users.ActiveAdministratorDetail(ctx, userID))
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*gqlauth.CurrentUser, error) {

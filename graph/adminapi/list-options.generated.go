@@ -12,6 +12,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/session"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -501,6 +502,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case access.UserDetail:
+		return ec._User(ctx, sel, &obj)
+	case *access.UserDetail:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
 	case session.Info:
 		return ec._SessionInfo(ctx, sel, &obj)
 	case *session.Info:
@@ -550,6 +558,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._AuditEntry(ctx, sel, obj)
+	case access.AdministratorDetail:
+		return ec._Administrator(ctx, sel, &obj)
+	case *access.AdministratorDetail:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Administrator(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -605,6 +620,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._AuditEntryList(ctx, sel, obj)
+	case model.AdministratorList:
+		return ec._AdministratorList(ctx, sel, &obj)
+	case *model.AdministratorList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AdministratorList(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj

@@ -46,6 +46,12 @@ type ComplexityRoot struct {
 		ID           func(childComplexity int) int
 		LastName     func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
+		User         func(childComplexity int) int
+	}
+
+	AdministratorList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
 	}
 
 	AuditEntry struct {
@@ -147,10 +153,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AssignRoleToAdministrator     func(childComplexity int, administratorID entity.ID, roleID entity.ID) int
 		Authenticate                  func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
+		CreateAdministrator           func(childComplexity int, input model.CreateAdministratorInput) int
 		CreateChannel                 func(childComplexity int, input model.CreateChannelInput) int
 		CreateProductVariants         func(childComplexity int, input []*model.CreateProductVariantInput) int
 		CreateRole                    func(childComplexity int, input model.CreateRoleInput) int
+		DeleteAdministrator           func(childComplexity int, id entity.ID) int
+		DeleteAdministrators          func(childComplexity int, ids []entity.ID) int
 		DeleteChannel                 func(childComplexity int, id entity.ID) int
 		DeleteChannels                func(childComplexity int, ids []entity.ID) int
 		DeleteRole                    func(childComplexity int, id entity.ID) int
@@ -161,6 +171,8 @@ type ComplexityRoot struct {
 		Login                         func(childComplexity int, username string, password string, rememberMe *bool) int
 		Logout                        func(childComplexity int) int
 		TriggerCleanSessionsJob       func(childComplexity int, batchSize *int) int
+		UpdateActiveAdministrator     func(childComplexity int, input model.UpdateActiveAdministratorInput) int
+		UpdateAdministrator           func(childComplexity int, input model.UpdateAdministratorInput) int
 		UpdateChannel                 func(childComplexity int, input model.UpdateChannelInput) int
 		UpdateRole                    func(childComplexity int, input model.UpdateRoleInput) int
 	}
@@ -193,6 +205,8 @@ type ComplexityRoot struct {
 	Query struct {
 		ActiveAdministrator func(childComplexity int) int
 		ActiveChannel       func(childComplexity int) int
+		Administrator       func(childComplexity int, id entity.ID) int
+		Administrators      func(childComplexity int, options *model.AdministratorListOptions) int
 		AuditEntries        func(childComplexity int, options *model.AuditEntryListOptions) int
 		Channel             func(childComplexity int, id entity.ID) int
 		Channels            func(childComplexity int, options *model.ChannelListOptions) int
@@ -272,6 +286,16 @@ type ComplexityRoot struct {
 		Success func(childComplexity int) int
 	}
 
+	User struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Identifier func(childComplexity int) int
+		LastLogin  func(childComplexity int) int
+		Roles      func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+		Verified   func(childComplexity int) int
+	}
+
 	Zone struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -330,6 +354,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Administrator.UpdatedAt(childComplexity), true
+	case "Administrator.user":
+		if e.ComplexityRoot.Administrator.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Administrator.User(childComplexity), true
+
+	case "AdministratorList.items":
+		if e.ComplexityRoot.AdministratorList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministratorList.Items(childComplexity), true
+	case "AdministratorList.totalItems":
+		if e.ComplexityRoot.AdministratorList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministratorList.TotalItems(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -715,6 +758,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LanguageNotAvailableError.Message(childComplexity), true
 
+	case "Mutation.assignRoleToAdministrator":
+		if e.ComplexityRoot.Mutation.AssignRoleToAdministrator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignRoleToAdministrator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignRoleToAdministrator(childComplexity, args["administratorId"].(entity.ID), args["roleId"].(entity.ID)), true
 	case "Mutation.authenticate":
 		if e.ComplexityRoot.Mutation.Authenticate == nil {
 			break
@@ -726,6 +780,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Authenticate(childComplexity, args["input"].(gqlauth.AuthenticationInput), args["rememberMe"].(*bool)), true
+	case "Mutation.createAdministrator":
+		if e.ComplexityRoot.Mutation.CreateAdministrator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAdministrator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAdministrator(childComplexity, args["input"].(model.CreateAdministratorInput)), true
 	case "Mutation.createChannel":
 		if e.ComplexityRoot.Mutation.CreateChannel == nil {
 			break
@@ -759,6 +824,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(model.CreateRoleInput)), true
+	case "Mutation.deleteAdministrator":
+		if e.ComplexityRoot.Mutation.DeleteAdministrator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAdministrator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAdministrator(childComplexity, args["id"].(entity.ID)), true
+	case "Mutation.deleteAdministrators":
+		if e.ComplexityRoot.Mutation.DeleteAdministrators == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAdministrators_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAdministrators(childComplexity, args["ids"].([]entity.ID)), true
 	case "Mutation.deleteChannel":
 		if e.ComplexityRoot.Mutation.DeleteChannel == nil {
 			break
@@ -864,6 +951,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TriggerCleanSessionsJob(childComplexity, args["batchSize"].(*int)), true
+	case "Mutation.updateActiveAdministrator":
+		if e.ComplexityRoot.Mutation.UpdateActiveAdministrator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateActiveAdministrator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateActiveAdministrator(childComplexity, args["input"].(model.UpdateActiveAdministratorInput)), true
+	case "Mutation.updateAdministrator":
+		if e.ComplexityRoot.Mutation.UpdateAdministrator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAdministrator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAdministrator(childComplexity, args["input"].(model.UpdateAdministratorInput)), true
 	case "Mutation.updateChannel":
 		if e.ComplexityRoot.Mutation.UpdateChannel == nil {
 			break
@@ -981,6 +1090,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActiveChannel(childComplexity), true
+	case "Query.administrator":
+		if e.ComplexityRoot.Query.Administrator == nil {
+			break
+		}
+
+		args, err := ec.field_Query_administrator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Administrator(childComplexity, args["id"].(entity.ID)), true
+	case "Query.administrators":
+		if e.ComplexityRoot.Query.Administrators == nil {
+			break
+		}
+
+		args, err := ec.field_Query_administrators_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Administrators(childComplexity, args["options"].(*model.AdministratorListOptions)), true
 	case "Query.auditEntries":
 		if e.ComplexityRoot.Query.AuditEntries == nil {
 			break
@@ -1347,6 +1478,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Success.Success(childComplexity), true
 
+	case "User.createdAt":
+		if e.ComplexityRoot.User.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.id":
+		if e.ComplexityRoot.User.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.identifier":
+		if e.ComplexityRoot.User.Identifier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Identifier(childComplexity), true
+	case "User.lastLogin":
+		if e.ComplexityRoot.User.LastLogin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.LastLogin(childComplexity), true
+	case "User.roles":
+		if e.ComplexityRoot.User.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Roles(childComplexity), true
+	case "User.updatedAt":
+		if e.ComplexityRoot.User.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.UpdatedAt(childComplexity), true
+	case "User.verified":
+		if e.ComplexityRoot.User.Verified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Verified(childComplexity), true
+
 	case "Zone.createdAt":
 		if e.ComplexityRoot.Zone.CreatedAt == nil {
 			break
@@ -1381,6 +1555,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AdministratorFilterParameter", ec.unmarshalInputAdministratorFilterParameter),
+			graphql.NewInputUnmarshaler("AdministratorListOptions", ec.unmarshalInputAdministratorListOptions),
+			graphql.NewInputUnmarshaler("AdministratorSortParameter", ec.unmarshalInputAdministratorSortParameter),
 			graphql.NewInputUnmarshaler("AuditEntryFilterParameter", ec.unmarshalInputAuditEntryFilterParameter),
 			graphql.NewInputUnmarshaler("AuditEntryListOptions", ec.unmarshalInputAuditEntryListOptions),
 			graphql.NewInputUnmarshaler("AuditEntrySortParameter", ec.unmarshalInputAuditEntrySortParameter),
@@ -1389,6 +1566,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ChannelFilterParameter", ec.unmarshalInputChannelFilterParameter),
 			graphql.NewInputUnmarshaler("ChannelListOptions", ec.unmarshalInputChannelListOptions),
 			graphql.NewInputUnmarshaler("ChannelSortParameter", ec.unmarshalInputChannelSortParameter),
+			graphql.NewInputUnmarshaler("CreateAdministratorInput", ec.unmarshalInputCreateAdministratorInput),
 			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
 			graphql.NewInputUnmarshaler("CreateProductVariantInput", ec.unmarshalInputCreateProductVariantInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
@@ -1412,6 +1590,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SessionListOptions", ec.unmarshalInputSessionListOptions),
 			graphql.NewInputUnmarshaler("SessionSortParameter", ec.unmarshalInputSessionSortParameter),
 			graphql.NewInputUnmarshaler("StringOperators", ec.unmarshalInputStringOperators),
+			graphql.NewInputUnmarshaler("UpdateActiveAdministratorInput", ec.unmarshalInputUpdateActiveAdministratorInput),
+			graphql.NewInputUnmarshaler("UpdateAdministratorInput", ec.unmarshalInputUpdateAdministratorInput),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
 		)
@@ -2474,6 +2654,144 @@ type Zone {
     name: String!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/admin/administrator.graphqls", Input: `# Vendure's administrator.api.graphql, administrator.type.graphql and the
+# Admin API's User type (user.type.graphql, without authenticationMethods):
+# the administrator administration, with Vendure's rules against
+# escalation. A caller sees an administrator only if it could grant every
+# role the administrator holds (it holds every permission of each role on
+# every channel of the role); on a channel other than the default one, only
+# the administrators holding a role on that channel. A caller grants only
+# roles it could see. Every change reaches the administrator's sessions on
+# their next request.
+
+extend type Query {
+    """
+    A page of the administrators the caller may see, in id order unless sorted, and
+    how many match. They filter and sort on id, createdAt, updatedAt, firstName,
+    lastName and emailAddress; ` + "`" + `take` + "`" + ` is at most 100. Deleted administrators are not
+    listed.
+    """
+    administrators(options: AdministratorListOptions): AdministratorList! @allow(permissions: [ReadAdministrator])
+    "An Administrator by id, or null when there is none, it is deleted or above the caller."
+    administrator(id: ID!): Administrator @allow(permissions: [ReadAdministrator])
+}
+
+extend type Mutation {
+    """
+    Create a new Administrator with the roles roleIds names (each one the caller could
+    see, else USER_INPUT_ERROR). The email address is its login identifier, unique
+    among administrators (USER_INPUT_ERROR).
+    """
+    createAdministrator(input: CreateAdministratorInput!): Administrator! @allow(permissions: [CreateAdministrator])
+    """
+    Update an existing Administrator. New roleIds replace its roles; the sole
+    SuperAdmin keeps the SuperAdmin role. Its sessions see new roles and a new email
+    address on their next request; a new password ends every session of it but the
+    caller's own.
+    """
+    updateAdministrator(input: UpdateAdministratorInput!): Administrator! @allow(permissions: [UpdateAdministrator])
+    """
+    Update the active (currently logged-in) Administrator. A new password or email
+    address needs currentPassword (USER_INPUT_ERROR otherwise); a new password ends
+    every other session of the administrator and keeps this one.
+    """
+    updateActiveAdministrator(input: UpdateActiveAdministratorInput!): Administrator! @allow(permissions: [Owner])
+    "Delete an Administrator: its sessions end. The sole SuperAdmin cannot be deleted."
+    deleteAdministrator(id: ID!): DeletionResponse! @allow(permissions: [DeleteAdministrator])
+    "Delete multiple Administrators, all or none; at most 100 at once."
+    deleteAdministrators(ids: [ID!]!): [DeletionResponse!]! @allow(permissions: [DeleteAdministrator])
+    "Assign a Role to an Administrator (one the caller could see, else USER_INPUT_ERROR)."
+    assignRoleToAdministrator(administratorId: ID!, roleId: ID!): Administrator! @allow(permissions: [UpdateAdministrator])
+}
+
+type Administrator implements Node {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    firstName: String!
+    lastName: String!
+    emailAddress: String!
+    user: User!
+}
+
+type AdministratorList implements PaginatedList {
+    items: [Administrator!]!
+    totalItems: Int!
+}
+
+type User implements Node {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    identifier: String!
+    verified: Boolean!
+    roles: [Role!]!
+    lastLogin: DateTime
+}
+
+input CreateAdministratorInput {
+    firstName: String!
+    lastName: String!
+    emailAddress: String!
+    password: String!
+    roleIds: [ID!]!
+}
+
+input UpdateAdministratorInput {
+    id: ID!
+    firstName: String
+    lastName: String
+    emailAddress: String
+    password: String
+    roleIds: [ID!]
+}
+
+"""
+Vendure's input, plus currentPassword: the administrator's password, required when
+password or emailAddress changes, so that a session alone cannot take the account
+over.
+"""
+input UpdateActiveAdministratorInput {
+    firstName: String
+    lastName: String
+    emailAddress: String
+    password: String
+    currentPassword: String
+}
+
+input AdministratorListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: AdministratorSortParameter
+    "Allows the results to be filtered"
+    filter: AdministratorFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input AdministratorSortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    updatedAt: SortOrder
+    firstName: SortOrder
+    lastName: SortOrder
+    emailAddress: SortOrder
+}
+
+input AdministratorFilterParameter {
+    id: IDOperators
+    createdAt: DateOperators
+    updatedAt: DateOperators
+    firstName: StringOperators
+    lastName: StringOperators
+    emailAddress: StringOperators
+    _and: [AdministratorFilterParameter!]
+    _or: [AdministratorFilterParameter!]
+}
+`, BuiltIn: false},
 	{Name: "../../schema/admin/audit.graphqls", Input: `# The audit log, which Vendure does not have: every administrative change
 # (channels, roles, administrators, customers) and every session ended by
 # an administrator, with who made it, from which address, on which channel
@@ -2587,15 +2905,6 @@ type Mutation {
     "Authenticates the user using a named authentication strategy"
     authenticate(input: AuthenticationInput!, rememberMe: Boolean): AuthenticationResult! @allow(permissions: [Public])
     logout: Success! @allow(permissions: [Public])
-}
-
-type Administrator {
-    id: ID!
-    createdAt: DateTime!
-    updatedAt: DateTime!
-    firstName: String!
-    lastName: String!
-    emailAddress: String!
 }
 
 union NativeAuthenticationResult = CurrentUser | InvalidCredentialsError | NativeAuthStrategyError
@@ -3307,8 +3616,20 @@ func (ec *executionContext) childFields_Administrator(ctx context.Context, field
 		return ec.fieldContext_Administrator_lastName(ctx, field)
 	case "emailAddress":
 		return ec.fieldContext_Administrator_emailAddress(ctx, field)
+	case "user":
+		return ec.fieldContext_Administrator_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Administrator", field.Name)
+}
+
+func (ec *executionContext) childFields_AdministratorList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_AdministratorList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_AdministratorList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdministratorList", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3641,6 +3962,26 @@ func (ec *executionContext) childFields_Success(ctx context.Context, field graph
 		return ec.fieldContext_Success_success(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Success", field.Name)
+}
+
+func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_User_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_User_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_User_updatedAt(ctx, field)
+	case "identifier":
+		return ec.fieldContext_User_identifier(ctx, field)
+	case "verified":
+		return ec.fieldContext_User_verified(ctx, field)
+	case "roles":
+		return ec.fieldContext_User_roles(ctx, field)
+	case "lastLogin":
+		return ec.fieldContext_User_lastLogin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
 
 func (ec *executionContext) childFields_Zone(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -39,6 +39,9 @@ type Caller struct {
 	ChannelID entity.ID
 	// Actor is who the caller is in the audit log entries of its changes.
 	Actor audit.Actor
+	// SessionID is the caller's session (0 for none): the one a password
+	// change the caller makes to its own account keeps.
+	SessionID entity.ID
 }
 
 // on returns the caller's permissions on a channel.

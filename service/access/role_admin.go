@@ -327,12 +327,3 @@ func (s *RoleService) record(ctx context.Context, t *session.Tx, by Caller, acti
 func roleDetail(code string, perms entity.StringList, channels []entity.ID) string {
 	return "code: " + code + "; permissions: " + strings.Join(perms, ",") + "; channelIds: " + joinIDs(channels)
 }
-
-// joinIDs lists ids, comma-separated.
-func joinIDs(ids []entity.ID) string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id.String()
-	}
-	return strings.Join(out, ",")
-}

@@ -199,38 +199,51 @@ func CreateUser(ctx context.Context, db bun.IDB, now time.Time, identifier strin
 // until the cache TTL).
 func (s *UserService) SetRoles(ctx context.Context, userID entity.ID, roleIDs []entity.ID) error {
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
-		if _, err := t.NewDelete().Model((*entity.UserRole)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
-			return fmt.Errorf("clear roles: %w", err)
-		}
-		for _, r := range roleIDs {
-			if _, err := t.NewInsert().Model(&entity.UserRole{UserID: userID, RoleID: r}).Exec(ctx); err != nil {
-				return fmt.Errorf("assign role: %w", err)
-			}
-		}
-		return s.sessions.EvictUserOnCommit(ctx, t, userID)
+		return s.setRoles(ctx, t, userID, roleIDs)
 	})
+}
+
+// setRoles replaces a user's roles in t and evicts its cached sessions
+// after commit.
+func (s *UserService) setRoles(ctx context.Context, t *session.Tx, userID entity.ID, roleIDs []entity.ID) error {
+	if _, err := t.NewDelete().Model((*entity.UserRole)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("clear roles: %w", err)
+	}
+	for _, r := range roleIDs {
+		if _, err := t.NewInsert().Model(&entity.UserRole{UserID: userID, RoleID: r}).Exec(ctx); err != nil {
+			return fmt.Errorf("assign role: %w", err)
+		}
+	}
+	return s.sessions.EvictUserOnCommit(ctx, t, userID)
 }
 
 // SoftDelete marks a user (and their administrator or customer profile)
 // deleted and deletes every session of the user.
 func (s *UserService) SoftDelete(ctx context.Context, userID entity.ID) error {
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
-		now := s.now().UTC()
-		res, err := t.NewUpdate().Model((*entity.User)(nil)).Set("deleted_at = ?", now).Set("updated_at = ?", now).
-			Where("id = ? AND deleted_at IS NULL", userID).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("delete user: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return outcome.ErrNotFound
-		}
-		for _, m := range []any{(*entity.Administrator)(nil), (*entity.Customer)(nil)} {
-			if _, err := t.NewUpdate().Model(m).Set("deleted_at = ?", now).Where("user_id = ?", userID).Exec(ctx); err != nil {
-				return fmt.Errorf("delete profile: %w", err)
-			}
-		}
-		return s.sessions.DeleteByUser(ctx, t, userID)
+		return s.softDelete(ctx, t, userID)
 	})
+}
+
+// softDelete marks a user and its profiles deleted in t and deletes its
+// sessions (revoked after commit); outcome.ErrNotFound when there is no
+// live user with that id.
+func (s *UserService) softDelete(ctx context.Context, t *session.Tx, userID entity.ID) error {
+	now := s.now().UTC()
+	res, err := t.NewUpdate().Model((*entity.User)(nil)).Set("deleted_at = ?", now).Set("updated_at = ?", now).
+		Where("id = ? AND deleted_at IS NULL", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return outcome.ErrNotFound
+	}
+	for _, m := range []any{(*entity.Administrator)(nil), (*entity.Customer)(nil)} {
+		if _, err := t.NewUpdate().Model(m).Set("deleted_at = ?", now).Where("user_id = ?", userID).Exec(ctx); err != nil {
+			return fmt.Errorf("delete profile: %w", err)
+		}
+	}
+	return s.sessions.DeleteByUser(ctx, t, userID)
 }
 
 // ActiveCustomer returns the non-deleted customer of a user, or outcome.ErrNotFound.

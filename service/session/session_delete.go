@@ -40,6 +40,14 @@ func (s *Service) DeleteByUser(ctx context.Context, t *Tx, userID entity.ID) err
 	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("user_id = ?", userID))
 }
 
+// DeleteByUserExcept deletes, in t, every session of a user but the one
+// with id keep (0 keeps none) and revokes them after commit: what a
+// password change does to the sessions of the account, keeping the one
+// that changed it.
+func (s *Service) DeleteByUserExcept(ctx context.Context, t *Tx, userID, keep entity.ID) error {
+	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("user_id = ? AND id <> ?", userID, keep))
+}
+
 // deleteByActiveOrder deletes the sessions whose active order is orderID in
 // t and revokes them after commit.
 func (s *Service) deleteByActiveOrder(ctx context.Context, t *Tx, orderID entity.ID) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/session"
 )
@@ -35,6 +36,46 @@ type NativeAuthenticationResult interface {
 
 type UpdateChannelResult interface {
 	IsUpdateChannelResult()
+}
+
+type AdministratorFilterParameter struct {
+	ID           *listquery.IDOperators          `json:"id,omitempty"`
+	CreatedAt    *listquery.DateOperators        `json:"createdAt,omitempty"`
+	UpdatedAt    *listquery.DateOperators        `json:"updatedAt,omitempty"`
+	FirstName    *listquery.StringOperators      `json:"firstName,omitempty"`
+	LastName     *listquery.StringOperators      `json:"lastName,omitempty"`
+	EmailAddress *listquery.StringOperators      `json:"emailAddress,omitempty"`
+	And          []*AdministratorFilterParameter `json:"_and,omitempty"`
+	Or           []*AdministratorFilterParameter `json:"_or,omitempty"`
+}
+
+type AdministratorList struct {
+	Items      []*access.AdministratorDetail `json:"items"`
+	TotalItems int                           `json:"totalItems"`
+}
+
+func (AdministratorList) IsPaginatedList() {}
+
+type AdministratorListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *AdministratorSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *AdministratorFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type AdministratorSortParameter struct {
+	ID           *SortOrder `json:"id,omitempty"`
+	CreatedAt    *SortOrder `json:"createdAt,omitempty"`
+	UpdatedAt    *SortOrder `json:"updatedAt,omitempty"`
+	FirstName    *SortOrder `json:"firstName,omitempty"`
+	LastName     *SortOrder `json:"lastName,omitempty"`
+	EmailAddress *SortOrder `json:"emailAddress,omitempty"`
 }
 
 type AuditEntryFilterParameter struct {
@@ -123,6 +164,14 @@ type ChannelSortParameter struct {
 	Code                *SortOrder `json:"code,omitempty"`
 	Token               *SortOrder `json:"token,omitempty"`
 	OutOfStockThreshold *SortOrder `json:"outOfStockThreshold,omitempty"`
+}
+
+type CreateAdministratorInput struct {
+	FirstName    string      `json:"firstName"`
+	LastName     string      `json:"lastName"`
+	EmailAddress string      `json:"emailAddress"`
+	Password     string      `json:"password"`
+	RoleIds      []entity.ID `json:"roleIds"`
 }
 
 type CreateChannelInput struct {
@@ -377,6 +426,26 @@ type SessionSortParameter struct {
 	ID        *SortOrder `json:"id,omitempty"`
 	CreatedAt *SortOrder `json:"createdAt,omitempty"`
 	Expires   *SortOrder `json:"expires,omitempty"`
+}
+
+// Vendure's input, plus currentPassword: the administrator's password, required when
+// password or emailAddress changes, so that a session alone cannot take the account
+// over.
+type UpdateActiveAdministratorInput struct {
+	FirstName       *string `json:"firstName,omitempty"`
+	LastName        *string `json:"lastName,omitempty"`
+	EmailAddress    *string `json:"emailAddress,omitempty"`
+	Password        *string `json:"password,omitempty"`
+	CurrentPassword *string `json:"currentPassword,omitempty"`
+}
+
+type UpdateAdministratorInput struct {
+	ID           entity.ID   `json:"id"`
+	FirstName    *string     `json:"firstName,omitempty"`
+	LastName     *string     `json:"lastName,omitempty"`
+	EmailAddress *string     `json:"emailAddress,omitempty"`
+	Password     *string     `json:"password,omitempty"`
+	RoleIds      []entity.ID `json:"roleIds,omitempty"`
 }
 
 type UpdateChannelInput struct {
