@@ -100,6 +100,8 @@ var adminMatrix = map[string]matrixRow{
 	"Query.role":            {doc: `{ role(id: "` + missing + `") { id } }`, perms: perms("ReadAdministrator")},
 	"Query.roles":           {doc: `{ roles { totalItems } }`, perms: perms("ReadAdministrator")},
 	"Query.sessions":        {doc: `{ sessions { totalItems } }`, perms: perms("ReadAdministrator", "ReadCustomer")},
+	"Query.administrators":  {doc: `{ administrators { totalItems } }`, perms: perms("ReadAdministrator")},
+	"Query.administrator":   {doc: `{ administrator(id: "` + missing + `") { id } }`, perms: perms("ReadAdministrator")},
 
 	"Mutation.login":        {doc: `mutation { login(username: "nobody@example.com", password: "wrong") { __typename } }`, perms: perms("Public")},
 	"Mutation.authenticate": {doc: `mutation { authenticate(input: {native: {username: "nobody@example.com", password: "wrong"}}) { __typename } }`, perms: perms("Public")},
@@ -129,6 +131,22 @@ var adminMatrix = map[string]matrixRow{
 	},
 	"Mutation.deleteSessionsByActiveOrderId": {
 		doc: `mutation { deleteSessionsByActiveOrderId(orderId: "` + missing + `") { count } }`, perms: perms("UpdateAdministrator", "UpdateCustomer"),
+	},
+	"Mutation.createAdministrator": {
+		// An unknown role: refused after the guard.
+		doc: `mutation { createAdministrator(input: {firstName: "M", lastName: "X", emailAddress: "matrix-admin@example.com",
+			password: "matrix-secret", roleIds: ["` + missing + `"]}) { id } }`,
+		perms: perms("CreateAdministrator"),
+	},
+	"Mutation.updateAdministrator": {doc: `mutation { updateAdministrator(input: {id: "` + missing + `"}) { id } }`, perms: perms("UpdateAdministrator")},
+	// The caller's own profile: an administrator's (a change of nothing).
+	"Mutation.updateActiveAdministrator": {
+		doc: `mutation { updateActiveAdministrator(input: {}) { id } }`, perms: perms("Owner"), refused: []matrixCaller{noSession, customer},
+	},
+	"Mutation.deleteAdministrator":  {doc: `mutation { deleteAdministrator(id: "` + missing + `") { result } }`, perms: perms("DeleteAdministrator")},
+	"Mutation.deleteAdministrators": {doc: `mutation { deleteAdministrators(ids: ["` + missing + `"]) { result } }`, perms: perms("DeleteAdministrator")},
+	"Mutation.assignRoleToAdministrator": {
+		doc: `mutation { assignRoleToAdministrator(administratorId: "` + missing + `", roleId: "` + missing + `") { id } }`, perms: perms("UpdateAdministrator"),
 	},
 	"Mutation.deleteSession": {
 		doc: `mutation { deleteSession(id: "` + missing + `") { count } }`, perms: perms("UpdateAdministrator", "UpdateCustomer"),

@@ -26,6 +26,17 @@ func caller(ctx context.Context) access.Caller {
 	return c
 }
 
+// activeAdministrator is the user of the request's session when it is an
+// administrator, as its cached session says: a customer's or a guest's
+// request is answered without reading the database.
+func activeAdministrator(ctx context.Context) (entity.ID, bool) {
+	s := requestctx.FromContext(ctx).Session()
+	if s == nil || s.User == nil || !s.User.IsAdministrator {
+		return 0, false
+	}
+	return s.User.ID, true
+}
+
 // actor is who the request is for the audit log: its session's user (none
 // for a guest's or no session), the client address and the request's
 // channel.

@@ -11,7 +11,6 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
-	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/outcome"
 )
@@ -30,7 +29,7 @@ func (r *mutationResolver) UpdateAdministrator(ctx context.Context, input model.
 }
 
 func (r *mutationResolver) UpdateActiveAdministrator(ctx context.Context, input model.UpdateActiveAdministratorInput) (*access.AdministratorDetail, error) {
-	userID, ok := requestctx.FromContext(ctx).ActiveUserID()
+	userID, ok := activeAdministrator(ctx)
 	if !ok {
 		return nil, outcome.ErrForbidden
 	}

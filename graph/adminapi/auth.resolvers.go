@@ -35,7 +35,7 @@ func (r *queryResolver) ActiveChannel(ctx context.Context) (*entity.Channel, err
 }
 
 func (r *queryResolver) ActiveAdministrator(ctx context.Context) (*access.AdministratorDetail, error) {
-	userID, ok := requestctx.FromContext(ctx).ActiveUserID()
+	userID, ok := activeAdministrator(ctx)
 	if !ok {
 		return nil, nil
 	}

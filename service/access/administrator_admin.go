@@ -211,6 +211,7 @@ func (s *UserService) CreateAdministratorAs(ctx context.Context, by Caller, in N
 // administrator's sessions see new roles and a new email address on their
 // next request; a new password ends all of them but the caller's own.
 func (s *UserService) UpdateAdministratorAs(ctx context.Context, by Caller, c AdministratorChange) (*AdministratorDetail, error) {
+	c.Password = nonEmpty(c.Password)
 	hash, err := s.checkChange(ctx, c)
 	if err != nil {
 		return nil, err
@@ -233,13 +234,29 @@ func (s *UserService) UpdateAdministratorAs(ctx context.Context, by Caller, c Ad
 
 // UpdateActiveAdministratorAs applies a change to the caller's own
 // administrator (userID is the caller's user; a user without a live
-// administrator is outcome.ErrForbidden). A new password or email address
-// needs the current password (outcome.ErrInvalidInput without it or with a
-// wrong one); a new password ends every other session of the
-// administrator and keeps the caller's.
+// administrator is outcome.ErrForbidden). A new password or a different
+// email address needs the current password (outcome.ErrInvalidInput
+// without it or with a wrong one); a new password ends every other
+// session of the administrator and keeps the caller's. An empty password
+// is no new password, and the email address it has is no change (the
+// Admin UI's profile form sends both with every save).
 func (s *UserService) UpdateActiveAdministratorAs(ctx context.Context, by Caller, userID entity.ID, c ActiveAdministratorChange) (*AdministratorDetail, error) {
+	c.Password = nonEmpty(c.Password)
 	change := AdministratorChange{FirstName: c.FirstName, LastName: c.LastName, EmailAddress: c.EmailAddress, Password: c.Password}
-	guarded := c.Password != nil || c.EmailAddress != nil
+	newEmail := func(adm *entity.Administrator) bool {
+		return c.EmailAddress != nil && auth.NormalizeIdentifier(*c.EmailAddress) != auth.NormalizeIdentifier(adm.EmailAddress)
+	}
+	guarded := c.Password != nil
+	if !guarded && c.EmailAddress != nil {
+		current := new(entity.Administrator)
+		if err := s.db.NewSelect().Model(current).Where("adm.user_id = ? AND adm.deleted_at IS NULL", userID).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, outcome.ErrForbidden
+			}
+			return nil, fmt.Errorf("find administrator: %w", err)
+		}
+		guarded = newEmail(current)
+	}
 	if guarded && c.CurrentPassword == nil {
 		return nil, errNoCurrentPassword
 	}
@@ -264,6 +281,10 @@ func (s *UserService) UpdateActiveAdministratorAs(ctx context.Context, by Caller
 				return outcome.ErrForbidden
 			}
 			return fmt.Errorf("find administrator: %w", err)
+		}
+		if !guarded && newEmail(adm) {
+			// Its address changed since it was read.
+			return errNoCurrentPassword
 		}
 		if checked != "" {
 			// The password checked must still be the one stored: of two
@@ -852,4 +873,13 @@ func rolesWithChannels(ctx context.Context, db bun.IDB, links []entity.UserRole)
 		}
 	}
 	return out, nil
+}
+
+// nonEmpty is p, or nil when it is empty: Vendure changes a password only
+// when the input's is not empty.
+func nonEmpty(p *string) *string {
+	if p == nil || *p == "" {
+		return nil
+	}
+	return p
 }
