@@ -140,8 +140,14 @@ func TestChannelAndRoleLists(t *testing.T) {
 			r := admin.Do(specCreateRole, roleInput(map[string]any{"code": code, "description": code, "permissions": []string{"ReadCatalog"}}))
 			spare = append(spare, dataField[roleView](t, r, "createRole").ID)
 		}
-		requireData(t, admin.Do(deleteRolesMutation, map[string]any{"ids": spare}),
-			`{"deleteRoles":[{"result":"DELETED","message":null},{"result":"DELETED","message":null}]}`)
+		// All or none, as Vendure's deleteRoles (one transaction): the
+		// SuperAdmin role is refused, so the spare role before it stays.
+		superAdminRole, _ := e.builtInRoleIDs(t)
+		r = admin.Do(deleteRolesMutation, map[string]any{"ids": []string{spare[0], superAdminRole}})
+		require.Equal(t, "USER_INPUT_ERROR", r.ErrorCode(), "%+v", r.Errors)
+		require.Equal(t, spare[0], dataField[roleView](t, admin.Do(specGetRole, map[string]any{"id": spare[0]}), "role").ID)
+		requireData(t, admin.Do(deleteRolesMutation, map[string]any{"ids": append(spare, spare[0])}),
+			`{"deleteRoles":[{"result":"DELETED","message":null},{"result":"DELETED","message":null},{"result":"DELETED","message":null}]}`)
 		requireData(t, admin.Do(deleteChannelsMutation, map[string]any{"ids": []string{channelIDs[2], e.app.Channels.Default().ID.String()}}),
 			`{"deleteChannels":[{"result":"DELETED","message":null},{"result":"NOT_DELETED","message":"The default Channel cannot be deleted"}]}`)
 		require.Equal(t, 3, dataField[codeList](t, admin.Do(channelsQuery, nil), "channels").TotalItems)

@@ -98,24 +98,17 @@ func deletion(err error) (*model.DeletionResponse, error) {
 	return nil, err
 }
 
-// maxDeletions is the most ids one deleteXs mutation takes.
-const maxDeletions = 100
-
-// deletions deletes each of ids with del, in order, and answers a
-// DeletionResponse for each (as deletion). More than maxDeletions ids are
-// refused before any is deleted; an error other than a refusal stops at
-// the id it concerns.
-func deletions(ids []entity.ID, del func(id entity.ID) error) ([]*model.DeletionResponse, error) {
-	if len(ids) > maxDeletions {
-		return nil, fmt.Errorf("%w: ids holds %d ids; at most %d may be deleted at once", outcome.ErrInvalidInput, len(ids), maxDeletions)
+// deletions is the answer of a deleteXs mutation: a DeletionResponse per
+// id for the service's answers (nil, or what kept the id), or its error.
+func deletions(results []error, err error) ([]*model.DeletionResponse, error) {
+	if err != nil {
+		return nil, err
 	}
-	out := make([]*model.DeletionResponse, len(ids))
-	for i, id := range ids {
-		d, err := deletion(del(id))
-		if err != nil {
+	out := make([]*model.DeletionResponse, len(results))
+	for i, res := range results {
+		if out[i], err = deletion(res); err != nil {
 			return nil, err
 		}
-		out[i] = d
 	}
 	return out, nil
 }

@@ -44,14 +44,8 @@ func (r *mutationResolver) DeleteAdministrator(ctx context.Context, id entity.ID
 }
 
 func (r *mutationResolver) DeleteAdministrators(ctx context.Context, ids []entity.ID) ([]*model.DeletionResponse, error) {
-	if err := r.Users.DeleteAdministratorsAs(ctx, caller(ctx), ids); err != nil {
-		return nil, err
-	}
-	out := make([]*model.DeletionResponse, len(ids))
-	for i := range ids {
-		out[i] = &model.DeletionResponse{Result: model.DeletionResultDeleted}
-	}
-	return out, nil
+	// All of them are deleted, or none.
+	return deletions(make([]error, len(ids)), r.Users.DeleteAdministratorsAs(ctx, caller(ctx), ids))
 }
 
 func (r *mutationResolver) AssignRoleToAdministrator(ctx context.Context, administratorID entity.ID, roleID entity.ID) (*access.AdministratorDetail, error) {

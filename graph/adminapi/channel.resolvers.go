@@ -35,7 +35,7 @@ func (r *mutationResolver) DeleteChannel(ctx context.Context, id entity.ID) (*mo
 }
 
 func (r *mutationResolver) DeleteChannels(ctx context.Context, ids []entity.ID) ([]*model.DeletionResponse, error) {
-	return deletions(ids, func(id entity.ID) error { return r.Channels.DeleteAs(ctx, caller(ctx), id) })
+	return deletions(r.Channels.DeleteManyAs(ctx, caller(ctx), ids))
 }
 
 func (r *queryResolver) Channel(ctx context.Context, id entity.ID) (*entity.Channel, error) {

@@ -32,7 +32,7 @@ func (r *mutationResolver) DeleteRole(ctx context.Context, id entity.ID) (*model
 }
 
 func (r *mutationResolver) DeleteRoles(ctx context.Context, ids []entity.ID) ([]*model.DeletionResponse, error) {
-	return deletions(ids, func(id entity.ID) error { return r.Roles.DeleteAs(ctx, caller(ctx), id) })
+	return deletions(r.Roles.DeleteManyAs(ctx, caller(ctx), ids))
 }
 
 func (r *queryResolver) Role(ctx context.Context, id entity.ID) (*entity.Role, error) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/service/outcome"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // The Admin API's channel and role lists. Each lists only what the caller
@@ -186,4 +188,39 @@ func listPage(ctx context.Context, db *bun.DB, q *listquery.Query, ids []entity.
 		return nil
 	})
 	return total, err
+}
+
+// deleteMany runs del for each of ids (at most MaxIDs; a
+// repeated id once, answered as the first) in one transaction, then
+// finish when set. An *outcome.NotDeletedError is the id's answer; any
+// other error rolls everything back and is returned.
+func deleteMany(ctx context.Context, db *bun.DB, ids []entity.ID, del func(context.Context, *session.Tx, entity.ID) error, finish func(context.Context, *session.Tx) error) ([]error, error) {
+	if err := checkIDs("ids", len(ids)); err != nil {
+		return nil, err
+	}
+	out := make([]error, len(ids))
+	err := session.RunInTx(ctx, db, func(ctx context.Context, t *session.Tx) error {
+		for i, id := range ids {
+			if first := slices.Index(ids, id); first < i {
+				out[i] = out[first]
+				continue
+			}
+			err := del(ctx, t, id)
+			if nd, ok := errors.AsType[*outcome.NotDeletedError](err); ok {
+				out[i] = nd
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if finish != nil {
+			return finish(ctx, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

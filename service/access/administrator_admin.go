@@ -50,9 +50,10 @@ import (
 // page a request without take gets.
 const MaxAdministratorListTake = 100
 
-// MaxAdministratorIDs bounds the ids one request names: the roleIds of an
-// administrator and the ids of deleteAdministrators.
-const MaxAdministratorIDs = 100
+// MaxIDs bounds the ids one request names: the roleIds of an
+// administrator and the ids of deleteAdministrators, deleteChannels and
+// deleteRoles.
+const MaxIDs = 100
 
 // administratorLockKey is the PostgreSQL advisory lock every administrator
 // change holds until its transaction ends.
@@ -758,10 +759,10 @@ func checkPassword(pw string) error {
 	return nil
 }
 
-// checkIDs refuses more ids than MaxAdministratorIDs in one argument.
+// checkIDs refuses more ids than MaxIDs in one argument.
 func checkIDs(arg string, n int) error {
-	if n > MaxAdministratorIDs {
-		return fmt.Errorf("%w: %s may name at most %d ids, got %d", outcome.ErrInvalidInput, arg, MaxAdministratorIDs, n)
+	if n > MaxIDs {
+		return fmt.Errorf("%w: %s may name at most %d ids, got %d", outcome.ErrInvalidInput, arg, MaxIDs, n)
 	}
 	return nil
 }

@@ -426,29 +426,36 @@ func (s *ChannelService) Delete(ctx context.Context, id entity.ID) error {
 // deleteChannel deletes a channel after check, if given, accepted its row.
 func (s *ChannelService) deleteChannel(ctx context.Context, id entity.ID, by *Caller) error {
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
-		ch, err := lockChannel(ctx, t, id)
-		if err != nil {
+		if err := s.deleteIn(ctx, t, id, by); err != nil {
 			return err
-		}
-		if by != nil && !by.holdsAny(ch.ID, auth.SuperAdmin, permDeleteChannel) {
-			return outcome.ErrForbidden
-		}
-		if ch.Code == entity.DefaultChannelCode {
-			return &outcome.NotDeletedError{Reason: "The default Channel cannot be deleted"}
-		}
-		if err := s.sessions.DeleteByActiveChannel(ctx, t, id); err != nil {
-			return fmt.Errorf("delete sessions of channel: %w", err)
-		}
-		if _, err := t.NewDelete().Model((*entity.Channel)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
-			return fmt.Errorf("delete channel: %w", err)
-		}
-		if by != nil {
-			if err := s.record(ctx, t, *by, audit.Deleted, id, "code: "+ch.Code); err != nil {
-				return err
-			}
 		}
 		return s.accessChangedOnCommit(ctx, t)
 	})
+}
+
+// deleteIn deletes a channel and the sessions on it in t, checking the
+// caller's permission on it and recording it when by is set.
+func (s *ChannelService) deleteIn(ctx context.Context, t *session.Tx, id entity.ID, by *Caller) error {
+	ch, err := lockChannel(ctx, t, id)
+	if err != nil {
+		return err
+	}
+	if by != nil && !by.holdsAny(ch.ID, auth.SuperAdmin, permDeleteChannel) {
+		return outcome.ErrForbidden
+	}
+	if ch.Code == entity.DefaultChannelCode {
+		return &outcome.NotDeletedError{Reason: "The default Channel cannot be deleted"}
+	}
+	if err := s.sessions.DeleteByActiveChannel(ctx, t, id); err != nil {
+		return fmt.Errorf("delete sessions of channel: %w", err)
+	}
+	if _, err := t.NewDelete().Model((*entity.Channel)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("delete channel: %w", err)
+	}
+	if by != nil {
+		return s.record(ctx, t, *by, audit.Deleted, id, "code: "+ch.Code)
+	}
+	return nil
 }
 
 // accessChangedOnCommit records a channel change in t (the access version

@@ -169,6 +169,16 @@ func (s *ChannelService) DeleteAs(ctx context.Context, by Caller, id entity.ID) 
 	return s.deleteChannel(ctx, id, &by)
 }
 
+// DeleteManyAs deletes channels as DeleteAs does, in one transaction (as
+// Vendure's deleteChannels): the answer per id is nil (deleted) or the
+// *outcome.NotDeletedError that kept it; any other refusal rolls back
+// every deletion and is the error. A repeated id is deleted once.
+func (s *ChannelService) DeleteManyAs(ctx context.Context, by Caller, ids []entity.ID) ([]error, error) {
+	return deleteMany(ctx, s.db, ids, func(ctx context.Context, t *session.Tx, id entity.ID) error {
+		return s.deleteIn(ctx, t, id, &by)
+	}, s.accessChangedOnCommit)
+}
+
 // lockChannel reads a channel's row in t, locked until t ends on
 // PostgreSQL (SQLite has one writer), or *outcome.EntityNotFoundError.
 func lockChannel(ctx context.Context, t *session.Tx, id entity.ID) (*entity.Channel, error) {

@@ -180,21 +180,35 @@ func (s *RoleService) UpdateAs(ctx context.Context, by Caller, c RoleChange) (*e
 // refused (*outcome.CannotModifyRoleError).
 func (s *RoleService) DeleteAs(ctx context.Context, by Caller, id entity.ID) error {
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
-		role, err := loadRole(ctx, t, id, true)
-		if err != nil {
-			return err
-		}
-		if !canSee(by, role) {
-			return roleNotFound(id)
-		}
-		if err := builtIn(role.Code, true); err != nil {
-			return err
-		}
-		if err := s.record(ctx, t, by, audit.Deleted, id, "code: "+role.Code); err != nil {
-			return err
-		}
-		return s.deleteRole(ctx, t, id)
+		return s.deleteAs(ctx, t, by, id)
 	})
+}
+
+// DeleteManyAs deletes roles as DeleteAs does, in one transaction (as
+// Vendure's deleteRoles): every one or, at the first refusal, none. A
+// repeated id is deleted once.
+func (s *RoleService) DeleteManyAs(ctx context.Context, by Caller, ids []entity.ID) ([]error, error) {
+	return deleteMany(ctx, s.db, ids, func(ctx context.Context, t *session.Tx, id entity.ID) error {
+		return s.deleteAs(ctx, t, by, id)
+	}, nil)
+}
+
+// deleteAs deletes a role for a caller in t.
+func (s *RoleService) deleteAs(ctx context.Context, t *session.Tx, by Caller, id entity.ID) error {
+	role, err := loadRole(ctx, t, id, true)
+	if err != nil {
+		return err
+	}
+	if !canSee(by, role) {
+		return roleNotFound(id)
+	}
+	if err := builtIn(role.Code, true); err != nil {
+		return err
+	}
+	if err := s.record(ctx, t, by, audit.Deleted, id, "code: "+role.Code); err != nil {
+		return err
+	}
+	return s.deleteRole(ctx, t, id)
 }
 
 // canSee reports whether the caller holds every permission of the role on
