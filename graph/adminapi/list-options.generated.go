@@ -500,6 +500,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case entity.User:
+		return ec._User(ctx, sel, &obj)
+	case *entity.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
 	case session.Info:
 		return ec._SessionInfo(ctx, sel, &obj)
 	case *session.Info:
@@ -528,6 +535,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ProductVariant(ctx, sel, obj)
+	case entity.Order:
+		return ec._Order(ctx, sel, &obj)
+	case *entity.Order:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Order(ctx, sel, obj)
 	case jobs.Job:
 		return ec._Job(ctx, sel, &obj)
 	case *jobs.Job:
@@ -535,6 +549,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Job(ctx, sel, obj)
+	case entity.Customer:
+		return ec._Customer(ctx, sel, &obj)
+	case *entity.Customer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Customer(ctx, sel, obj)
 	case entity.Channel:
 		return ec._Channel(ctx, sel, &obj)
 	case *entity.Channel:
@@ -569,6 +590,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._ProductVariantList(ctx, sel, obj)
+	case model.OrderList:
+		return ec._OrderList(ctx, sel, &obj)
+	case *model.OrderList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrderList(ctx, sel, obj)
 	case jobs.List:
 		return ec._JobList(ctx, sel, &obj)
 	case *jobs.List:
@@ -576,6 +604,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._JobList(ctx, sel, obj)
+	case model.CustomerList:
+		return ec._CustomerList(ctx, sel, &obj)
+	case *model.CustomerList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CustomerList(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj

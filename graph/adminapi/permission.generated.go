@@ -61,7 +61,19 @@ func (ec *executionContext) unmarshalNPermission2ᚕgithubᚗcomᚋshopsession�
 }
 
 func (ec *executionContext) marshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []auth.Permission) graphql.Marshaler {
-	return auth.PermissionList(v)
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermission2githubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx context.Context, v any) ([]auth.Permission, error) {

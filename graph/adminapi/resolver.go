@@ -10,6 +10,7 @@ import (
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/catalog"
+	"github.com/shopsession/sessionserver/service/order"
 	"github.com/shopsession/sessionserver/service/session"
 )
 
@@ -24,6 +25,10 @@ type Resolver struct {
 	// the role administration.
 	Channels *access.ChannelService
 	Roles    *access.RoleService
+	// Accounts serves the customer administration, Orders the orders of
+	// a customer.
+	Accounts *account.Service
+	Orders   *order.Service
 	// Catalog serves the product variants.
 	Catalog *catalog.Service
 	// Jobs reads the job queue (job, jobs, jobQueues, scheduledTasks);

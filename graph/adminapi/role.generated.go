@@ -418,6 +418,22 @@ func (ec *executionContext) unmarshalNCreateRoleInput2githubᚗcomᚋshopsession
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRole2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*entity.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNRole2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐRole(ctx context.Context, sel ast.SelectionSet, v *entity.Role) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Role!")
