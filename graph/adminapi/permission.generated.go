@@ -61,19 +61,7 @@ func (ec *executionContext) unmarshalNPermission2ᚕgithubᚗcomᚋshopsession�
 }
 
 func (ec *executionContext) marshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []auth.Permission) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNPermission2githubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermission(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
+	return auth.PermissionList(v)
 }
 
 func (ec *executionContext) unmarshalOPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx context.Context, v any) ([]auth.Permission, error) {
