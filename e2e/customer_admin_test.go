@@ -312,6 +312,28 @@ func TestCustomerChannelScopingAttack(t *testing.T) {
 		got := dataField[customerView](t, super.Do(specGetCustomer, map[string]any{"id": victim.ID}), "customer")
 		require.Equal(t, "victim@example.com", got.EmailAddress)
 		shopLogin(t, e.shop(testenv.Bearer), "victim@example.com")
+		attacker.Channel = "channel-b-token"
+
+		// the roles of B's own customer show no role that spans channels
+		// the attacker has no part in (the Customer role is on every one)
+		got = dataField[customerView](t, attacker.Do(specGetCustomer, map[string]any{"id": own.ID}), "customer")
+		require.Empty(t, got.User.Roles)
+
+		// creating a customer with the address of a default-channel guest
+		// does not pull that guest (its names, its orders) into B
+		guest := e.shop(testenv.Bearer)
+		orderField(t, guest.Do(addItemMutation, map[string]any{"productVariantId": seedVariants(t, e, 1)[0], "quantity": 1}), "addItemToOrder")
+		orderField(t, guest.Do(setCustomerMutation, map[string]any{"input": map[string]any{
+			"firstName": "Guest", "lastName": "OnDefault", "phoneNumber": "+1 555 0199", "emailAddress": "guest-a@example.com",
+		}}), "setCustomerForOrder")
+		pulled := createCustomer(t, attacker, "Pull", "Er", "guest-a@example.com", "")
+		got = dataField[customerView](t, attacker.Do(specGetCustomer, map[string]any{"id": pulled.ID}), "customer")
+		require.Equal(t, "Pull", got.FirstName)
+		require.Nil(t, got.PhoneNumber)
+		require.Zero(t, got.Orders.TotalItems)
+		l := listCustomers(t, super, map[string]any{"filter": map[string]any{"lastName": map[string]any{"eq": "OnDefault"}}})
+		require.Equal(t, 1, l.TotalItems, "the guest stays a customer of its own")
+		require.NotEqual(t, pulled.ID, l.Items[0].ID)
 	})
 }
 

@@ -74,7 +74,7 @@ func (r *queryResolver) Customer(ctx context.Context, id entity.ID) (*entity.Cus
 }
 
 func (r *userResolver) Roles(ctx context.Context, obj *entity.User) ([]*entity.Role, error) {
-	return r.Resolver.Roles.RolesOfUser(ctx, obj.ID)
+	return r.Resolver.Roles.RolesOfUserAs(ctx, caller(ctx), obj.ID)
 }
 
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }

@@ -101,8 +101,10 @@ type NewCustomerInput struct {
 // is verified and logs in at once; without one it is unverified and gets
 // a verification token, as a registration does (verified at once when
 // the server does not require verification). A guest customer with the
-// address on another channel becomes the new customer, as at a
-// registration.
+// address on another channel stays a customer of its own: Vendure makes it
+// the new customer and puts it on the caller's channel, which would hand
+// its data and orders to an administrator of a channel it never shopped
+// on.
 func (s *Service) CreateCustomerAs(ctx context.Context, by access.Caller, in NewCustomerInput) (*entity.Customer, error) {
 	email := auth.NormalizeIdentifier(in.EmailAddress)
 	if err := CheckFields([]Field{
@@ -136,21 +138,15 @@ func (s *Service) CreateCustomerAs(ctx context.Context, by access.Caller, in New
 		if err != nil {
 			return err
 		}
-		reg := Registration{EmailAddress: email, Title: in.Title, FirstName: in.FirstName, LastName: in.LastName, PhoneNumber: in.PhoneNumber}
-		if id, err = s.adoptGuestCustomer(ctx, t, now, user.ID, email, reg); err != nil {
-			return err
+		uid := user.ID
+		c := &entity.Customer{
+			CreatedAt: now, UpdatedAt: now, Title: optional(in.Title), FirstName: in.FirstName, LastName: in.LastName,
+			PhoneNumber: optional(in.PhoneNumber), EmailAddress: email, UserID: &uid,
 		}
-		if id == 0 {
-			uid := user.ID
-			c := &entity.Customer{
-				CreatedAt: now, UpdatedAt: now, Title: &in.Title, FirstName: in.FirstName, LastName: in.LastName,
-				PhoneNumber: &in.PhoneNumber, EmailAddress: email, UserID: &uid,
-			}
-			if _, err := t.NewInsert().Model(c).Exec(ctx); err != nil {
-				return fmt.Errorf("create customer: %w", err)
-			}
-			id = c.ID
+		if _, err := t.NewInsert().Model(c).Exec(ctx); err != nil {
+			return fmt.Errorf("create customer: %w", err)
 		}
+		id = c.ID
 		if err := access.AddCustomerToChannel(ctx, t, id, by.ChannelID); err != nil {
 			return err
 		}
@@ -179,7 +175,7 @@ func (s *Service) CreateCustomerAs(ctx context.Context, by access.Caller, in New
 
 // CustomerChange is updateCustomer's input: nil fields keep their value.
 type CustomerChange struct {
-	ID                                                     entity.ID
+	ID                                                    entity.ID
 	Title, FirstName, LastName, PhoneNumber, EmailAddress *string
 }
 
@@ -368,6 +364,14 @@ func (s *Service) EraseCustomerAs(ctx context.Context, by access.Caller, id enti
 			Detail: fmt.Sprintf("personal data of %d customers erased", len(ids)),
 		})
 	})
+}
+
+// optional is a nullable column's value: NULL for "" (not given).
+func optional(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
 }
 
 // erasedAddress is the placeholder an erased e-mail address or identifier

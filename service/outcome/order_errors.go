@@ -81,4 +81,3 @@ func (*AlreadyLoggedInError) Error() string {
 }
 
 func (*AlreadyLoggedInError) ErrorCode() string { return "ALREADY_LOGGED_IN_ERROR" }
-
