@@ -188,6 +188,10 @@ func TestVendureCustomerSpec(t *testing.T) {
 			"orderListOptions": map[string]any{"filter": map[string]any{"active": map[string]any{"eq": false}}}}), "customer")
 		require.Zero(t, got.Orders.TotalItems)
 		requireData(t, admin.Do(specGetCustomer, map[string]any{"id": "999999"}), `{"customer":null}`)
+		// orders of the orders' customer would cost a query per order
+		r = admin.Do(`query($id: ID!) { customer(id: $id) { orders { items { customer { orders { totalItems } } } } } }`, map[string]any{"id": first.ID})
+		require.Equal(t, "USER_INPUT_ERROR", r.ErrorCode())
+		require.Equal(t, "Customer.orders cannot be selected inside Customer.orders", r.Errors[0].Message)
 
 		// createCustomer without a password: an unverified user with a
 		// verification token, which verifies it with a password of its

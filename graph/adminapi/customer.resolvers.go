@@ -19,6 +19,9 @@ func (r *customerResolver) User(ctx context.Context, obj *entity.Customer) (*ent
 }
 
 func (r *customerResolver) Orders(ctx context.Context, obj *entity.Customer, options *model.OrderListOptions) (*model.OrderList, error) {
+	if err := nestedCustomerOrders(ctx); err != nil {
+		return nil, err
+	}
 	items, total, err := r.Resolver.Orders.CustomerOrders(ctx, caller(ctx), obj.ID, listOptions(options))
 	if err != nil {
 		return nil, err

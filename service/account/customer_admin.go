@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -267,15 +268,18 @@ func (s *Service) changeIdentifier(ctx context.Context, t *session.Tx, now time.
 // or none (an id out of scope is *outcome.EntityNotFoundError and deletes
 // nothing): each customer and its user get deleted_at, the user's tokens
 // go, and its sessions end through the session owner, so its token is
-// refused from the next request on and it cannot log in. At most
-// MaxCustomerListTake ids.
+// refused from the next request on and it cannot log in. An id given
+// twice is deleted once. At most MaxCustomerListTake ids.
 func (s *Service) DeleteCustomersAs(ctx context.Context, by access.Caller, ids []entity.ID) error {
 	if len(ids) > MaxCustomerListTake {
 		return fmt.Errorf("%w: at most %d customers can be deleted at once", outcome.ErrInvalidInput, MaxCustomerListTake)
 	}
 	return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
 		now := s.now().UTC()
-		for _, id := range ids {
+		for i, id := range ids {
+			if slices.Contains(ids[:i], id) {
+				continue // deleted above
+			}
 			cust, err := findScoped(ctx, t, by, id, true, true)
 			if err != nil {
 				return err
