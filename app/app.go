@@ -396,7 +396,8 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: adminapi.NewSchema(&adminapi.Resolver{
 			Auth: a.Auth, Users: a.Users, Sessions: a.Sessions, Channels: a.Channels, Roles: a.Roles, Catalog: a.Catalog, Jobs: a.Jobs,
-			Audit: a.Audit,
+			Audit:    a.Audit,
+			Accounts: a.Accounts, Orders: a.Orders,
 		}), Logger: log, Title: "Admin API", Endpoint: AdminPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,

@@ -111,3 +111,11 @@ type CustomerToken struct {
 	// Nil for a registration without a password and for other kinds.
 	PasswordHash *string `bun:"password_hash"`
 }
+
+// IsCreateCustomerResult makes a Customer a member of the Admin API's
+// CreateCustomerResult union.
+func (*Customer) IsCreateCustomerResult() {}
+
+// IsUpdateCustomerResult makes a Customer a member of the Admin API's
+// UpdateCustomerResult union.
+func (*Customer) IsUpdateCustomerResult() {}

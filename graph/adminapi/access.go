@@ -61,6 +61,8 @@ func errorResult(err error) (member any, ok bool) {
 	}
 	code, msg := gqlauth.ErrorCode(o.ErrorCode()), o.Error()
 	switch e := o.(type) {
+	case *outcome.EmailAddressConflictError:
+		return &model.EmailAddressConflictError{ErrorCode: code, Message: msg}, true
 	case *outcome.LanguageNotAvailableError:
 		return &model.LanguageNotAvailableError{ErrorCode: code, Message: msg, LanguageCode: e.LanguageCode}, true
 	}

@@ -21,6 +21,9 @@ var adminOutcomeMembers = []struct {
 	err  outcome.Outcome
 	want any
 }{
+	{&outcome.EmailAddressConflictError{}, &model.EmailAddressConflictError{
+		ErrorCode: "EMAIL_ADDRESS_CONFLICT_ERROR", Message: "The email address is not available.",
+	}},
 	{&outcome.LanguageNotAvailableError{LanguageCode: "zh"}, &model.LanguageNotAvailableError{
 		ErrorCode: "LANGUAGE_NOT_AVAILABLE_ERROR", LanguageCode: "zh",
 		Message: `Language "zh" is not available. First add it to the Channel's availableLanguageCodes and try again`,
@@ -49,21 +52,24 @@ func TestAdminErrorResult(t *testing.T) {
 	require.ErrorIs(t, err, fault)
 }
 
-// Every Outcome declared in package outcome's admin_errors.go has a row
-// above, so a new Admin outcome cannot reach a client as a fault.
+// Every Outcome declared in package outcome's admin_errors.go and
+// shared_errors.go has a row above, so a new Admin outcome cannot reach a
+// client as a fault.
 func TestEveryAdminOutcomeHasAMember(t *testing.T) {
 	t.Parallel()
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "..", "service", "outcome", "admin_errors.go"), nil, 0)
-	require.NoError(t, err)
 	declared := map[string]bool{}
-	for _, d := range f.Decls {
-		fn, ok := d.(*ast.FuncDecl)
-		if !ok || fn.Recv == nil || fn.Name.Name != "ErrorCode" {
-			continue
+	for _, name := range []string{"admin_errors.go", "shared_errors.go"} {
+		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "..", "service", "outcome", name), nil, 0)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv == nil || fn.Name.Name != "ErrorCode" {
+				continue
+			}
+			star, ok := fn.Recv.List[0].Type.(*ast.StarExpr)
+			require.True(t, ok, "ErrorCode on a pointer receiver")
+			declared[star.X.(*ast.Ident).Name] = true
 		}
-		star, ok := fn.Recv.List[0].Type.(*ast.StarExpr)
-		require.True(t, ok, "ErrorCode on a pointer receiver")
-		declared[star.X.(*ast.Ident).Name] = true
 	}
 	require.NotEmpty(t, declared)
 	covered := map[string]bool{}

@@ -1164,4 +1164,11 @@ func (ec *executionContext) unmarshalOAdministratorSortParameter2ᚖgithubᚗcom
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋaccessᚐUserDetail(ctx context.Context, sel ast.SelectionSet, v *access.UserDetail) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
+}
+
 // endregion ***************************** type.gotpl *****************************

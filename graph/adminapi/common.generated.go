@@ -86,6 +86,13 @@ func (ec *executionContext) _ErrorResult(ctx context.Context, sel ast.SelectionS
 			return graphql.Null
 		}
 		return ec._InvalidCredentialsError(ctx, sel, obj)
+	case model.EmailAddressConflictError:
+		return ec._EmailAddressConflictError(ctx, sel, &obj)
+	case *model.EmailAddressConflictError:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._EmailAddressConflictError(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj

@@ -537,6 +537,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ProductVariant(ctx, sel, obj)
+	case entity.Order:
+		return ec._Order(ctx, sel, &obj)
+	case *entity.Order:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Order(ctx, sel, obj)
 	case jobs.Job:
 		return ec._Job(ctx, sel, &obj)
 	case *jobs.Job:
@@ -544,6 +551,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Job(ctx, sel, obj)
+	case entity.Customer:
+		return ec._Customer(ctx, sel, &obj)
+	case *entity.Customer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Customer(ctx, sel, obj)
 	case entity.Channel:
 		return ec._Channel(ctx, sel, &obj)
 	case *entity.Channel:
@@ -599,6 +613,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._ProductVariantList(ctx, sel, obj)
+	case model.OrderList:
+		return ec._OrderList(ctx, sel, &obj)
+	case *model.OrderList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._OrderList(ctx, sel, obj)
 	case jobs.List:
 		return ec._JobList(ctx, sel, &obj)
 	case *jobs.List:
@@ -606,6 +627,13 @@ func (ec *executionContext) _PaginatedList(ctx context.Context, sel ast.Selectio
 			return graphql.Null
 		}
 		return ec._JobList(ctx, sel, obj)
+	case model.CustomerList:
+		return ec._CustomerList(ctx, sel, &obj)
+	case *model.CustomerList:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CustomerList(ctx, sel, obj)
 	case model.ChannelList:
 		return ec._ChannelList(ctx, sel, &obj)
 	case *model.ChannelList:

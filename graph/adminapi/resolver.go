@@ -11,6 +11,7 @@ import (
 	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/catalog"
+	"github.com/shopsession/sessionserver/service/order"
 	"github.com/shopsession/sessionserver/service/session"
 )
 
@@ -27,6 +28,10 @@ type Resolver struct {
 	Roles    *access.RoleService
 	// Audit reads the audit log.
 	Audit *audit.Log
+	// Accounts serves the customer administration, Orders the orders of
+	// a customer.
+	Accounts *account.Service
+	Orders   *order.Service
 	// Catalog serves the product variants.
 	Catalog *catalog.Service
 	// Jobs reads the job queue (job, jobs, jobQueues, scheduledTasks);

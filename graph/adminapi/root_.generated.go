@@ -26,6 +26,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Channel() ChannelResolver
+	Customer() CustomerResolver
 	Job() JobResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -108,9 +109,32 @@ type ComplexityRoot struct {
 		Token       func(childComplexity int) int
 	}
 
+	Customer struct {
+		CreatedAt    func(childComplexity int) int
+		EmailAddress func(childComplexity int) int
+		FirstName    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		LastName     func(childComplexity int) int
+		Orders       func(childComplexity int, options *model.OrderListOptions) int
+		PhoneNumber  func(childComplexity int) int
+		Title        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		User         func(childComplexity int) int
+	}
+
+	CustomerList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
+	}
+
 	DeletionResponse struct {
 		Message func(childComplexity int) int
 		Result  func(childComplexity int) int
+	}
+
+	EmailAddressConflictError struct {
+		ErrorCode func(childComplexity int) int
+		Message   func(childComplexity int) int
 	}
 
 	InvalidCredentialsError struct {
@@ -157,23 +181,28 @@ type ComplexityRoot struct {
 		Authenticate                  func(childComplexity int, input gqlauth.AuthenticationInput, rememberMe *bool) int
 		CreateAdministrator           func(childComplexity int, input model.CreateAdministratorInput) int
 		CreateChannel                 func(childComplexity int, input model.CreateChannelInput) int
+		CreateCustomer                func(childComplexity int, input model.CreateCustomerInput, password *string) int
 		CreateProductVariants         func(childComplexity int, input []*model.CreateProductVariantInput) int
 		CreateRole                    func(childComplexity int, input model.CreateRoleInput) int
 		DeleteAdministrator           func(childComplexity int, id entity.ID) int
 		DeleteAdministrators          func(childComplexity int, ids []entity.ID) int
 		DeleteChannel                 func(childComplexity int, id entity.ID) int
 		DeleteChannels                func(childComplexity int, ids []entity.ID) int
+		DeleteCustomer                func(childComplexity int, id entity.ID) int
+		DeleteCustomers               func(childComplexity int, ids []entity.ID) int
 		DeleteRole                    func(childComplexity int, id entity.ID) int
 		DeleteRoles                   func(childComplexity int, ids []entity.ID) int
 		DeleteSession                 func(childComplexity int, id entity.ID) int
 		DeleteSessionsByActiveOrderID func(childComplexity int, orderID entity.ID) int
 		DeleteSessionsByUser          func(childComplexity int, userID entity.ID) int
+		EraseCustomer                 func(childComplexity int, id entity.ID) int
 		Login                         func(childComplexity int, username string, password string, rememberMe *bool) int
 		Logout                        func(childComplexity int) int
 		TriggerCleanSessionsJob       func(childComplexity int, batchSize *int) int
 		UpdateActiveAdministrator     func(childComplexity int, input model.UpdateActiveAdministratorInput) int
 		UpdateAdministrator           func(childComplexity int, input model.UpdateAdministratorInput) int
 		UpdateChannel                 func(childComplexity int, input model.UpdateChannelInput) int
+		UpdateCustomer                func(childComplexity int, input model.UpdateCustomerInput) int
 		UpdateRole                    func(childComplexity int, input model.UpdateRoleInput) int
 	}
 
@@ -185,6 +214,36 @@ type ComplexityRoot struct {
 	NoActiveOrderError struct {
 		ErrorCode func(childComplexity int) int
 		Message   func(childComplexity int) int
+	}
+
+	Order struct {
+		Active        func(childComplexity int) int
+		Code          func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		CurrencyCode  func(childComplexity int) int
+		Customer      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Lines         func(childComplexity int) int
+		OrderPlacedAt func(childComplexity int) int
+		State         func(childComplexity int) int
+		SubTotal      func(childComplexity int) int
+		TotalQuantity func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	OrderLine struct {
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LinePrice      func(childComplexity int) int
+		ProductVariant func(childComplexity int) int
+		Quantity       func(childComplexity int) int
+		UnitPrice      func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	OrderList struct {
+		Items      func(childComplexity int) int
+		TotalItems func(childComplexity int) int
 	}
 
 	ProductVariant struct {
@@ -210,6 +269,8 @@ type ComplexityRoot struct {
 		AuditEntries        func(childComplexity int, options *model.AuditEntryListOptions) int
 		Channel             func(childComplexity int, id entity.ID) int
 		Channels            func(childComplexity int, options *model.ChannelListOptions) int
+		Customer            func(childComplexity int, id entity.ID) int
+		Customers           func(childComplexity int, options *model.CustomerListOptions) int
 		Job                 func(childComplexity int, jobID entity.ID) int
 		JobQueues           func(childComplexity int) int
 		Jobs                func(childComplexity int, options *model.JobListOptions) int
@@ -596,6 +657,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CurrentUserChannel.Token(childComplexity), true
 
+	case "Customer.createdAt":
+		if e.ComplexityRoot.Customer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CreatedAt(childComplexity), true
+	case "Customer.emailAddress":
+		if e.ComplexityRoot.Customer.EmailAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.EmailAddress(childComplexity), true
+	case "Customer.firstName":
+		if e.ComplexityRoot.Customer.FirstName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.FirstName(childComplexity), true
+	case "Customer.id":
+		if e.ComplexityRoot.Customer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ID(childComplexity), true
+	case "Customer.lastName":
+		if e.ComplexityRoot.Customer.LastName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.LastName(childComplexity), true
+	case "Customer.orders":
+		if e.ComplexityRoot.Customer.Orders == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_orders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Orders(childComplexity, args["options"].(*model.OrderListOptions)), true
+	case "Customer.phoneNumber":
+		if e.ComplexityRoot.Customer.PhoneNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.PhoneNumber(childComplexity), true
+	case "Customer.title":
+		if e.ComplexityRoot.Customer.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Title(childComplexity), true
+	case "Customer.updatedAt":
+		if e.ComplexityRoot.Customer.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.UpdatedAt(childComplexity), true
+	case "Customer.user":
+		if e.ComplexityRoot.Customer.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.User(childComplexity), true
+
+	case "CustomerList.items":
+		if e.ComplexityRoot.CustomerList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerList.Items(childComplexity), true
+	case "CustomerList.totalItems":
+		if e.ComplexityRoot.CustomerList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerList.TotalItems(childComplexity), true
+
 	case "DeletionResponse.message":
 		if e.ComplexityRoot.DeletionResponse.Message == nil {
 			break
@@ -608,6 +748,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletionResponse.Result(childComplexity), true
+
+	case "EmailAddressConflictError.errorCode":
+		if e.ComplexityRoot.EmailAddressConflictError.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddressConflictError.ErrorCode(childComplexity), true
+	case "EmailAddressConflictError.message":
+		if e.ComplexityRoot.EmailAddressConflictError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EmailAddressConflictError.Message(childComplexity), true
 
 	case "InvalidCredentialsError.authenticationError":
 		if e.ComplexityRoot.InvalidCredentialsError.AuthenticationError == nil {
@@ -802,6 +955,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateChannel(childComplexity, args["input"].(model.CreateChannelInput)), true
+	case "Mutation.createCustomer":
+		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCustomer(childComplexity, args["input"].(model.CreateCustomerInput), args["password"].(*string)), true
 	case "Mutation.createProductVariants":
 		if e.ComplexityRoot.Mutation.CreateProductVariants == nil {
 			break
@@ -868,6 +1032,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteChannels(childComplexity, args["ids"].([]entity.ID)), true
+	case "Mutation.deleteCustomer":
+		if e.ComplexityRoot.Mutation.DeleteCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCustomer(childComplexity, args["id"].(entity.ID)), true
+	case "Mutation.deleteCustomers":
+		if e.ComplexityRoot.Mutation.DeleteCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCustomers(childComplexity, args["ids"].([]entity.ID)), true
 	case "Mutation.deleteRole":
 		if e.ComplexityRoot.Mutation.DeleteRole == nil {
 			break
@@ -923,6 +1109,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSessionsByUser(childComplexity, args["userId"].(entity.ID)), true
+	case "Mutation.eraseCustomer":
+		if e.ComplexityRoot.Mutation.EraseCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseCustomer(childComplexity, args["id"].(entity.ID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -984,6 +1181,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateChannel(childComplexity, args["input"].(model.UpdateChannelInput)), true
+	case "Mutation.updateCustomer":
+		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomer(childComplexity, args["input"].(model.UpdateCustomerInput)), true
 	case "Mutation.updateRole":
 		if e.ComplexityRoot.Mutation.UpdateRole == nil {
 			break
@@ -1021,6 +1229,135 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NoActiveOrderError.Message(childComplexity), true
+
+	case "Order.active":
+		if e.ComplexityRoot.Order.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Active(childComplexity), true
+	case "Order.code":
+		if e.ComplexityRoot.Order.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Code(childComplexity), true
+	case "Order.createdAt":
+		if e.ComplexityRoot.Order.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CreatedAt(childComplexity), true
+	case "Order.currencyCode":
+		if e.ComplexityRoot.Order.CurrencyCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.CurrencyCode(childComplexity), true
+	case "Order.customer":
+		if e.ComplexityRoot.Order.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Customer(childComplexity), true
+	case "Order.id":
+		if e.ComplexityRoot.Order.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.ID(childComplexity), true
+	case "Order.lines":
+		if e.ComplexityRoot.Order.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.Lines(childComplexity), true
+	case "Order.orderPlacedAt":
+		if e.ComplexityRoot.Order.OrderPlacedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.OrderPlacedAt(childComplexity), true
+	case "Order.state":
+		if e.ComplexityRoot.Order.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.State(childComplexity), true
+	case "Order.subTotal", "Order.subTotalWithTax", "Order.total", "Order.totalWithTax":
+		if e.ComplexityRoot.Order.SubTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.SubTotal(childComplexity), true
+	case "Order.totalQuantity":
+		if e.ComplexityRoot.Order.TotalQuantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.TotalQuantity(childComplexity), true
+	case "Order.updatedAt":
+		if e.ComplexityRoot.Order.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Order.UpdatedAt(childComplexity), true
+
+	case "OrderLine.createdAt":
+		if e.ComplexityRoot.OrderLine.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.CreatedAt(childComplexity), true
+	case "OrderLine.id":
+		if e.ComplexityRoot.OrderLine.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.ID(childComplexity), true
+	case "OrderLine.linePrice", "OrderLine.linePriceWithTax":
+		if e.ComplexityRoot.OrderLine.LinePrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.LinePrice(childComplexity), true
+	case "OrderLine.productVariant":
+		if e.ComplexityRoot.OrderLine.ProductVariant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.ProductVariant(childComplexity), true
+	case "OrderLine.quantity":
+		if e.ComplexityRoot.OrderLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.Quantity(childComplexity), true
+	case "OrderLine.unitPrice", "OrderLine.unitPriceWithTax":
+		if e.ComplexityRoot.OrderLine.UnitPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.UnitPrice(childComplexity), true
+	case "OrderLine.updatedAt":
+		if e.ComplexityRoot.OrderLine.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderLine.UpdatedAt(childComplexity), true
+
+	case "OrderList.items":
+		if e.ComplexityRoot.OrderList.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderList.Items(childComplexity), true
+	case "OrderList.totalItems":
+		if e.ComplexityRoot.OrderList.TotalItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OrderList.TotalItems(childComplexity), true
 
 	case "ProductVariant.createdAt":
 		if e.ComplexityRoot.ProductVariant.CreatedAt == nil {
@@ -1145,6 +1482,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Channels(childComplexity, args["options"].(*model.ChannelListOptions)), true
+	case "Query.customer":
+		if e.ComplexityRoot.Query.Customer == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Customer(childComplexity, args["id"].(entity.ID)), true
+	case "Query.customers":
+		if e.ComplexityRoot.Query.Customers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Customers(childComplexity, args["options"].(*model.CustomerListOptions)), true
 
 	case "Query.job":
 		if e.ComplexityRoot.Query.Job == nil {
@@ -1568,8 +1927,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ChannelSortParameter", ec.unmarshalInputChannelSortParameter),
 			graphql.NewInputUnmarshaler("CreateAdministratorInput", ec.unmarshalInputCreateAdministratorInput),
 			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
+			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateProductVariantInput", ec.unmarshalInputCreateProductVariantInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
+			graphql.NewInputUnmarshaler("CustomerFilterParameter", ec.unmarshalInputCustomerFilterParameter),
+			graphql.NewInputUnmarshaler("CustomerListOptions", ec.unmarshalInputCustomerListOptions),
+			graphql.NewInputUnmarshaler("CustomerSortParameter", ec.unmarshalInputCustomerSortParameter),
 			graphql.NewInputUnmarshaler("DateOperators", ec.unmarshalInputDateOperators),
 			graphql.NewInputUnmarshaler("DateRange", ec.unmarshalInputDateRange),
 			graphql.NewInputUnmarshaler("IDOperators", ec.unmarshalInputIDOperators),
@@ -1579,6 +1942,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("NativeAuthInput", ec.unmarshalInputNativeAuthInput),
 			graphql.NewInputUnmarshaler("NumberOperators", ec.unmarshalInputNumberOperators),
 			graphql.NewInputUnmarshaler("NumberRange", ec.unmarshalInputNumberRange),
+			graphql.NewInputUnmarshaler("OrderFilterParameter", ec.unmarshalInputOrderFilterParameter),
+			graphql.NewInputUnmarshaler("OrderListOptions", ec.unmarshalInputOrderListOptions),
+			graphql.NewInputUnmarshaler("OrderSortParameter", ec.unmarshalInputOrderSortParameter),
 			graphql.NewInputUnmarshaler("ProductVariantFilterParameter", ec.unmarshalInputProductVariantFilterParameter),
 			graphql.NewInputUnmarshaler("ProductVariantListOptions", ec.unmarshalInputProductVariantListOptions),
 			graphql.NewInputUnmarshaler("ProductVariantSortParameter", ec.unmarshalInputProductVariantSortParameter),
@@ -1593,6 +1959,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateActiveAdministratorInput", ec.unmarshalInputUpdateActiveAdministratorInput),
 			graphql.NewInputUnmarshaler("UpdateAdministratorInput", ec.unmarshalInputUpdateAdministratorInput),
 			graphql.NewInputUnmarshaler("UpdateChannelInput", ec.unmarshalInputUpdateChannelInput),
+			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
 		)
 	}
@@ -2084,6 +2451,35 @@ enum CurrencyCode {
     ZWL
 }
 `, BuiltIn: false},
+	{Name: "../../schema/common/customer.graphqls", Input: `# Vendure's Customer (customer.type.graphql), CreateCustomerInput and
+# EmailAddressConflictError, as both APIs serve them; each API extends
+# Customer with its own fields.
+
+type Customer {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    title: String
+    firstName: String!
+    lastName: String!
+    phoneNumber: String
+    emailAddress: String!
+}
+
+input CreateCustomerInput {
+    title: String
+    firstName: String!
+    lastName: String!
+    phoneNumber: String
+    emailAddress: String!
+}
+
+"Returned when attempting to create a Customer with an email address already registered to an existing User."
+type EmailAddressConflictError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common/directives.graphqls", Input: `"""
 Restricts a root field to callers holding at least one of the listed permissions
 on the request's channel (any-of). ` + "`" + `Public` + "`" + ` lets everyone through; ` + "`" + `Owner` + "`" + ` lets
@@ -2419,6 +2815,54 @@ enum LanguageCode {
     yo
     "Zulu"
     zu
+}
+`, BuiltIn: false},
+	{Name: "../../schema/common/order.graphqls", Input: `# Vendure's Order and OrderLine (order.type.graphql), for the fields this
+# server serves: the Shop API's carts and orders, and the Admin API's
+# Customer.orders.
+
+type Order {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    "The date & time that the Order was placed, i.e. the Customer completed the checkout and the Order is no longer \"active\""
+    orderPlacedAt: DateTime
+    "A unique code for the Order"
+    code: String!
+    state: String!
+    "An order is active as long as the payment process has not been completed"
+    active: Boolean!
+    customer: Customer
+    lines: [OrderLine!]!
+    currencyCode: CurrencyCode!
+    totalQuantity: Int!
+    """
+    The subTotal is the total of all OrderLines in the Order. This figure also includes any Order-level
+    discounts which have been prorated (proportionally distributed) amongst the items of each OrderLine.
+    To get a total of all OrderLines which does not account for prorated discounts, use the
+    sum of ` + "`" + `OrderLine.discountedLinePrice` + "`" + ` values.
+    """
+    subTotal: Money!
+    "Same as subTotal, but inclusive of tax"
+    subTotalWithTax: Money!
+    total: Money!
+    totalWithTax: Money!
+}
+
+type OrderLine {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    productVariant: ProductVariant!
+    "The price of a single unit, excluding tax and discounts"
+    unitPrice: Money!
+    "The price of a single unit, including tax but excluding discounts"
+    unitPriceWithTax: Money!
+    quantity: Int!
+    "The total price of the line excluding tax and discounts."
+    linePrice: Money!
+    "The total price of the line including tax but excluding discounts."
+    linePriceWithTax: Money!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/common/permission.graphqls", Input: `"""
@@ -3142,6 +3586,164 @@ type LanguageNotAvailableError implements ErrorResult {
 union CreateChannelResult = Channel | LanguageNotAvailableError
 union UpdateChannelResult = Channel | LanguageNotAvailableError
 `, BuiltIn: false},
+	{Name: "../../schema/admin/customer.graphqls", Input: `# Vendure's customer.api.graphql, customer.type.graphql and user.type.graphql:
+# the customer administration this server serves, with Vendure's inputs and
+# result unions, plus eraseCustomer (the erasure of a customer's personal
+# data, which Vendure does not have). On a channel other than the default
+# one, an administrator reaches only the customers of that channel; on the
+# default channel, every customer. Guest customers (without a user) are
+# customers too.
+
+extend type Query {
+    """
+    A page of customers, guests included, in id order unless sorted, and how many
+    match. Customers can be filtered and sorted by id, createdAt, updatedAt, title,
+    firstName, lastName, phoneNumber and emailAddress with Vendure's operators;
+    ` + "`" + `take` + "`" + ` is at most 100. On a channel other than the default one, only that
+    channel's customers.
+    """
+    customers(options: CustomerListOptions): CustomerList! @allow(permissions: [ReadCustomer])
+    "A Customer by id, or null when there is none on the request's channel."
+    customer(id: ID!): Customer @allow(permissions: [ReadCustomer])
+}
+
+extend type Mutation {
+    """
+    Create a new Customer, with a User that logs in with emailAddress. With a
+    password the User is verified and can log in at once; without one it is
+    unverified and gets a verification token, as a registration does (or is
+    verified at once when the server does not require verification).
+    """
+    createCustomer(input: CreateCustomerInput!, password: String): CreateCustomerResult! @allow(permissions: [CreateCustomer])
+    """
+    Update an existing Customer. A new emailAddress becomes its User's login
+    identifier, from the next request of its sessions on.
+    """
+    updateCustomer(input: UpdateCustomerInput!): UpdateCustomerResult! @allow(permissions: [UpdateCustomer])
+    "Deletes a Customer and its User, and ends the User's sessions."
+    deleteCustomer(id: ID!): DeletionResponse! @allow(permissions: [DeleteCustomer])
+    """
+    Deletes Customers, all or none: an id that names no Customer on the request's
+    channel fails the whole call. At most 100 ids.
+    """
+    deleteCustomers(ids: [ID!]!): [DeletionResponse!]! @allow(permissions: [DeleteCustomer])
+    """
+    Deletes a Customer as deleteCustomer does (a Customer deleted before can be
+    erased too) and overwrites its personal data: names, phone number, e-mail
+    address, its User's identifier, its authentication methods and tokens, and
+    the guest customers of the orders linked to its account. Its orders stay,
+    without personal data. Not undoable.
+    """
+    eraseCustomer(id: ID!): DeletionResponse! @allow(permissions: [DeleteCustomer])
+}
+
+extend type Customer implements Node {
+    "The Customer's User; null for a guest Customer (one that checked out without an account)."
+    user: User
+    "The Customer's orders on the request's channel (every channel on the default one), guest orders linked to its account included."
+    orders(options: OrderListOptions): OrderList!
+}
+
+extend type Order implements Node
+
+type CustomerList implements PaginatedList {
+    items: [Customer!]!
+    totalItems: Int!
+}
+
+type OrderList implements PaginatedList {
+    items: [Order!]!
+    totalItems: Int!
+}
+
+input UpdateCustomerInput {
+    id: ID!
+    title: String
+    firstName: String
+    lastName: String
+    phoneNumber: String
+    emailAddress: String
+}
+
+union CreateCustomerResult = Customer | EmailAddressConflictError
+union UpdateCustomerResult = Customer | EmailAddressConflictError
+
+extend enum ErrorCode {
+    EMAIL_ADDRESS_CONFLICT_ERROR
+}
+
+input CustomerListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: CustomerSortParameter
+    "Allows the results to be filtered"
+    filter: CustomerFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input CustomerSortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    updatedAt: SortOrder
+    title: SortOrder
+    firstName: SortOrder
+    lastName: SortOrder
+    phoneNumber: SortOrder
+    emailAddress: SortOrder
+}
+
+input CustomerFilterParameter {
+    id: IDOperators
+    createdAt: DateOperators
+    updatedAt: DateOperators
+    title: StringOperators
+    firstName: StringOperators
+    lastName: StringOperators
+    phoneNumber: StringOperators
+    emailAddress: StringOperators
+    _and: [CustomerFilterParameter!]
+    _or: [CustomerFilterParameter!]
+}
+
+input OrderListOptions {
+    "Skips the first n results, for use in pagination"
+    skip: Int
+    "Takes n results, for use in pagination"
+    take: Int
+    "Specifies which properties to sort the results by"
+    sort: OrderSortParameter
+    "Allows the results to be filtered"
+    filter: OrderFilterParameter
+    "Specifies whether multiple top-level \"filter\" fields should be combined with a logical AND or OR operation. Defaults to AND."
+    filterOperator: LogicalOperator
+}
+
+input OrderSortParameter {
+    id: SortOrder
+    createdAt: SortOrder
+    updatedAt: SortOrder
+    orderPlacedAt: SortOrder
+    code: SortOrder
+    state: SortOrder
+}
+
+input OrderFilterParameter {
+    id: IDOperators
+    createdAt: DateOperators
+    updatedAt: DateOperators
+    orderPlacedAt: DateOperators
+    code: StringOperators
+    state: StringOperators
+    active: BooleanOperators
+    currencyCode: StringOperators
+    _and: [OrderFilterParameter!]
+    _or: [OrderFilterParameter!]
+}
+`, BuiltIn: false},
 	{Name: "../../schema/admin/deletion.graphqls", Input: `# Vendure's DeletionResponse (common-types.graphql, common-enums.graphql):
 # what its delete mutations answer.
 
@@ -3742,6 +4344,42 @@ func (ec *executionContext) childFields_CurrentUserChannel(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type CurrentUserChannel", field.Name)
 }
 
+func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Customer_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Customer_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Customer_updatedAt(ctx, field)
+	case "title":
+		return ec.fieldContext_Customer_title(ctx, field)
+	case "firstName":
+		return ec.fieldContext_Customer_firstName(ctx, field)
+	case "lastName":
+		return ec.fieldContext_Customer_lastName(ctx, field)
+	case "phoneNumber":
+		return ec.fieldContext_Customer_phoneNumber(ctx, field)
+	case "emailAddress":
+		return ec.fieldContext_Customer_emailAddress(ctx, field)
+	case "user":
+		return ec.fieldContext_Customer_user(ctx, field)
+	case "orders":
+		return ec.fieldContext_Customer_orders(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_CustomerList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_CustomerList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerList", field.Name)
+}
+
 func (ec *executionContext) childFields_DeletionResponse(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "result":
@@ -3804,6 +4442,76 @@ func (ec *executionContext) childFields_JobQueue(ctx context.Context, field grap
 		return ec.fieldContext_JobQueue_running(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type JobQueue", field.Name)
+}
+
+func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Order_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Order_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Order_updatedAt(ctx, field)
+	case "orderPlacedAt":
+		return ec.fieldContext_Order_orderPlacedAt(ctx, field)
+	case "code":
+		return ec.fieldContext_Order_code(ctx, field)
+	case "state":
+		return ec.fieldContext_Order_state(ctx, field)
+	case "active":
+		return ec.fieldContext_Order_active(ctx, field)
+	case "customer":
+		return ec.fieldContext_Order_customer(ctx, field)
+	case "lines":
+		return ec.fieldContext_Order_lines(ctx, field)
+	case "currencyCode":
+		return ec.fieldContext_Order_currencyCode(ctx, field)
+	case "totalQuantity":
+		return ec.fieldContext_Order_totalQuantity(ctx, field)
+	case "subTotal":
+		return ec.fieldContext_Order_subTotal(ctx, field)
+	case "subTotalWithTax":
+		return ec.fieldContext_Order_subTotalWithTax(ctx, field)
+	case "total":
+		return ec.fieldContext_Order_total(ctx, field)
+	case "totalWithTax":
+		return ec.fieldContext_Order_totalWithTax(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Order", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OrderLine_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_OrderLine_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_OrderLine_updatedAt(ctx, field)
+	case "productVariant":
+		return ec.fieldContext_OrderLine_productVariant(ctx, field)
+	case "unitPrice":
+		return ec.fieldContext_OrderLine_unitPrice(ctx, field)
+	case "unitPriceWithTax":
+		return ec.fieldContext_OrderLine_unitPriceWithTax(ctx, field)
+	case "quantity":
+		return ec.fieldContext_OrderLine_quantity(ctx, field)
+	case "linePrice":
+		return ec.fieldContext_OrderLine_linePrice(ctx, field)
+	case "linePriceWithTax":
+		return ec.fieldContext_OrderLine_linePriceWithTax(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderLine", field.Name)
+}
+
+func (ec *executionContext) childFields_OrderList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_OrderList_items(ctx, field)
+	case "totalItems":
+		return ec.fieldContext_OrderList_totalItems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OrderList", field.Name)
 }
 
 func (ec *executionContext) childFields_ProductVariant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

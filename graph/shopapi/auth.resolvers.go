@@ -45,14 +45,11 @@ func (r *queryResolver) Me(ctx context.Context) (*gqlauth.CurrentUser, error) {
 	return gqlauth.Me(ctx)
 }
 
-func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
-
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	customerResolver struct{ *Resolver }
 	mutationResolver struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
 )

@@ -73,52 +73,6 @@ func (ec *executionContext) fieldContext_AlreadyLoggedInError_message(_ context.
 	return graphql.NewScalarFieldContext("AlreadyLoggedInError", field, false, false, "String")
 }
 
-func (ec *executionContext) _EmailAddressConflictError_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.EmailAddressConflictError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EmailAddressConflictError_errorCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ErrorCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v gqlauth.ErrorCode) graphql.Marshaler {
-			return ec.marshalNErrorCode2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐErrorCode(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_EmailAddressConflictError_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EmailAddressConflictError", field, false, false, "ErrorCode")
-}
-
-func (ec *executionContext) _EmailAddressConflictError_message(ctx context.Context, field graphql.CollectedField, obj *model.EmailAddressConflictError) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_EmailAddressConflictError_message(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Message, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_EmailAddressConflictError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EmailAddressConflictError", field, false, false, "String")
-}
-
 func (ec *executionContext) _GuestCheckoutError_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.GuestCheckoutError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1401,76 +1355,6 @@ func (ec *executionContext) fieldContext_PaymentFailedError_paymentErrorMessage(
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Context, obj any) (model.CreateCustomerInput, error) {
-	var it model.CreateCustomerInput
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"title", "firstName", "lastName", "phoneNumber", "emailAddress"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "title":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Title = data
-		case "firstName":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.FirstName = data
-		case "lastName":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LastName = data
-		case "phoneNumber":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.PhoneNumber = data
-		case "emailAddress":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailAddress"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailAddress = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalCreateCustomerInput unmarshals raw into the CreateCustomerInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateCustomerInput(ctx context.Context, raw any) (model.CreateCustomerInput, error) {
-	var out model.CreateCustomerInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCustomerInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputPaymentInput(ctx context.Context, obj any) (model.PaymentInput, error) {
 	var it model.PaymentInput
 	if obj == nil {
@@ -1773,44 +1657,6 @@ func (ec *executionContext) _AlreadyLoggedInError(ctx context.Context, sel ast.S
 			}
 		case "message":
 			out.Values[i] = ec._AlreadyLoggedInError_message(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		default:
-			panic("unknown field " + strconv.Quote(field.Name))
-		}
-	}
-	out.Dispatch(ctx)
-	if out.Invalids > 0 {
-		return graphql.Null
-	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
-}
-
-var emailAddressConflictErrorImplementors = []string{"EmailAddressConflictError", "ErrorResult", "SetCustomerForOrderResult"}
-
-func (ec *executionContext) _EmailAddressConflictError(ctx context.Context, sel ast.SelectionSet, obj *model.EmailAddressConflictError) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, emailAddressConflictErrorImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
-	for i, field := range fields {
-		switch field.Name {
-		case "__typename":
-			out.Values[i] = graphql.MarshalString("EmailAddressConflictError")
-		case "errorCode":
-			out.Values[i] = ec._EmailAddressConflictError_errorCode(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "message":
-			out.Values[i] = ec._EmailAddressConflictError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2447,11 +2293,6 @@ func (ec *executionContext) marshalNAddPaymentToOrderResult2githubᚗcomᚋshops
 		return graphql.Null
 	}
 	return ec._AddPaymentToOrderResult(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNCreateCustomerInput2githubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋshopapiᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
-	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNJSON2interface(ctx context.Context, v any) (any, error) {

@@ -1857,6 +1857,35 @@ enum CurrencyCode {
     ZWL
 }
 `, BuiltIn: false},
+	{Name: "../../schema/common/customer.graphqls", Input: `# Vendure's Customer (customer.type.graphql), CreateCustomerInput and
+# EmailAddressConflictError, as both APIs serve them; each API extends
+# Customer with its own fields.
+
+type Customer {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    title: String
+    firstName: String!
+    lastName: String!
+    phoneNumber: String
+    emailAddress: String!
+}
+
+input CreateCustomerInput {
+    title: String
+    firstName: String!
+    lastName: String!
+    phoneNumber: String
+    emailAddress: String!
+}
+
+"Returned when attempting to create a Customer with an email address already registered to an existing User."
+type EmailAddressConflictError implements ErrorResult {
+    errorCode: ErrorCode!
+    message: String!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common/directives.graphqls", Input: `"""
 Restricts a root field to callers holding at least one of the listed permissions
 on the request's channel (any-of). ` + "`" + `Public` + "`" + ` lets everyone through; ` + "`" + `Owner` + "`" + ` lets
@@ -2192,6 +2221,54 @@ enum LanguageCode {
     yo
     "Zulu"
     zu
+}
+`, BuiltIn: false},
+	{Name: "../../schema/common/order.graphqls", Input: `# Vendure's Order and OrderLine (order.type.graphql), for the fields this
+# server serves: the Shop API's carts and orders, and the Admin API's
+# Customer.orders.
+
+type Order {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    "The date & time that the Order was placed, i.e. the Customer completed the checkout and the Order is no longer \"active\""
+    orderPlacedAt: DateTime
+    "A unique code for the Order"
+    code: String!
+    state: String!
+    "An order is active as long as the payment process has not been completed"
+    active: Boolean!
+    customer: Customer
+    lines: [OrderLine!]!
+    currencyCode: CurrencyCode!
+    totalQuantity: Int!
+    """
+    The subTotal is the total of all OrderLines in the Order. This figure also includes any Order-level
+    discounts which have been prorated (proportionally distributed) amongst the items of each OrderLine.
+    To get a total of all OrderLines which does not account for prorated discounts, use the
+    sum of ` + "`" + `OrderLine.discountedLinePrice` + "`" + ` values.
+    """
+    subTotal: Money!
+    "Same as subTotal, but inclusive of tax"
+    subTotalWithTax: Money!
+    total: Money!
+    totalWithTax: Money!
+}
+
+type OrderLine {
+    id: ID!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    productVariant: ProductVariant!
+    "The price of a single unit, excluding tax and discounts"
+    unitPrice: Money!
+    "The price of a single unit, including tax but excluding discounts"
+    unitPriceWithTax: Money!
+    quantity: Int!
+    "The total price of the line excluding tax and discounts."
+    linePrice: Money!
+    "The total price of the line including tax but excluding discounts."
+    linePriceWithTax: Money!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/common/permission.graphqls", Input: `"""
@@ -2623,16 +2700,6 @@ type Mutation {
     logout: Success! @allow(permissions: [Public])
 }
 
-type Customer {
-    id: ID!
-    createdAt: DateTime!
-    updatedAt: DateTime!
-    title: String
-    firstName: String!
-    lastName: String!
-    phoneNumber: String
-    emailAddress: String!
-}
 
 """
 Returned if ` + "`" + `authOptions.requireVerification` + "`" + ` is set to ` + "`" + `true` + "`" + ` (which is the default)
@@ -2701,50 +2768,6 @@ extend type Mutation {
 "The ` + "`" + `JSON` + "`" + ` scalar type represents JSON values as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf)."
 scalar JSON
 
-type Order {
-    id: ID!
-    createdAt: DateTime!
-    updatedAt: DateTime!
-    "The date & time that the Order was placed, i.e. the Customer completed the checkout and the Order is no longer \"active\""
-    orderPlacedAt: DateTime
-    "A unique code for the Order"
-    code: String!
-    state: String!
-    "An order is active as long as the payment process has not been completed"
-    active: Boolean!
-    customer: Customer
-    lines: [OrderLine!]!
-    currencyCode: CurrencyCode!
-    totalQuantity: Int!
-    """
-    The subTotal is the total of all OrderLines in the Order. This figure also includes any Order-level
-    discounts which have been prorated (proportionally distributed) amongst the items of each OrderLine.
-    To get a total of all OrderLines which does not account for prorated discounts, use the
-    sum of ` + "`" + `OrderLine.discountedLinePrice` + "`" + ` values.
-    """
-    subTotal: Money!
-    "Same as subTotal, but inclusive of tax"
-    subTotalWithTax: Money!
-    total: Money!
-    totalWithTax: Money!
-}
-
-type OrderLine {
-    id: ID!
-    createdAt: DateTime!
-    updatedAt: DateTime!
-    productVariant: ProductVariant!
-    "The price of a single unit, excluding tax and discounts"
-    unitPrice: Money!
-    "The price of a single unit, including tax but excluding discounts"
-    unitPriceWithTax: Money!
-    quantity: Int!
-    "The total price of the line excluding tax and discounts."
-    linePrice: Money!
-    "The total price of the line including tax but excluding discounts."
-    linePriceWithTax: Money!
-}
-
 """
 Passed as input to the ` + "`" + `addPaymentToOrder` + "`" + ` mutation.
 """
@@ -2761,13 +2784,6 @@ input PaymentInput {
     metadata: JSON!
 }
 
-input CreateCustomerInput {
-    title: String
-    firstName: String!
-    lastName: String!
-    phoneNumber: String
-    emailAddress: String!
-}
 
 "Returned when attempting to modify the contents of an Order that is not in the ` + "`" + `AddingItems` + "`" + ` state."
 type OrderModificationError implements ErrorResult {
@@ -2838,11 +2854,6 @@ type AlreadyLoggedInError implements ErrorResult {
     message: String!
 }
 
-"Returned when attempting to create a Customer with an email address already registered to an existing User."
-type EmailAddressConflictError implements ErrorResult {
-    errorCode: ErrorCode!
-    message: String!
-}
 
 "Returned when attempting to set the Customer on a guest checkout when the configured GuestCheckoutStrategy does not allow it."
 type GuestCheckoutError implements ErrorResult {

@@ -81,12 +81,3 @@ func (*AlreadyLoggedInError) Error() string {
 }
 
 func (*AlreadyLoggedInError) ErrorCode() string { return "ALREADY_LOGGED_IN_ERROR" }
-
-// EmailAddressConflictError is a member of Vendure's
-// SetCustomerForOrderResult. SetCustomerForOrder never returns it: a
-// registered address gets the same answer as an unknown one.
-type EmailAddressConflictError struct{}
-
-func (*EmailAddressConflictError) Error() string { return "The email address is not available." }
-
-func (*EmailAddressConflictError) ErrorCode() string { return "EMAIL_ADDRESS_CONFLICT_ERROR" }

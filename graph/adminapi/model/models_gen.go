@@ -26,6 +26,10 @@ type CreateChannelResult interface {
 	IsCreateChannelResult()
 }
 
+type CreateCustomerResult interface {
+	IsCreateCustomerResult()
+}
+
 type ErrorResult interface {
 	IsErrorResult()
 }
@@ -36,6 +40,10 @@ type NativeAuthenticationResult interface {
 
 type UpdateChannelResult interface {
 	IsUpdateChannelResult()
+}
+
+type UpdateCustomerResult interface {
+	IsUpdateCustomerResult()
 }
 
 type AdministratorFilterParameter struct {
@@ -191,6 +199,14 @@ type CreateChannelInput struct {
 	SellerID               *entity.ID            `json:"sellerId,omitempty"`
 }
 
+type CreateCustomerInput struct {
+	Title        *string `json:"title,omitempty"`
+	FirstName    string  `json:"firstName"`
+	LastName     string  `json:"lastName"`
+	PhoneNumber  *string `json:"phoneNumber,omitempty"`
+	EmailAddress string  `json:"emailAddress"`
+}
+
 type CreateProductVariantInput struct {
 	// Accepted for Vendure's documents and ignored: this server keeps no products.
 	ProductID    *entity.ID                        `json:"productId,omitempty"`
@@ -207,10 +223,66 @@ type CreateRoleInput struct {
 	ChannelIds  []entity.ID       `json:"channelIds,omitempty"`
 }
 
+type CustomerFilterParameter struct {
+	ID           *listquery.IDOperators     `json:"id,omitempty"`
+	CreatedAt    *listquery.DateOperators   `json:"createdAt,omitempty"`
+	UpdatedAt    *listquery.DateOperators   `json:"updatedAt,omitempty"`
+	Title        *listquery.StringOperators `json:"title,omitempty"`
+	FirstName    *listquery.StringOperators `json:"firstName,omitempty"`
+	LastName     *listquery.StringOperators `json:"lastName,omitempty"`
+	PhoneNumber  *listquery.StringOperators `json:"phoneNumber,omitempty"`
+	EmailAddress *listquery.StringOperators `json:"emailAddress,omitempty"`
+	And          []*CustomerFilterParameter `json:"_and,omitempty"`
+	Or           []*CustomerFilterParameter `json:"_or,omitempty"`
+}
+
+type CustomerList struct {
+	Items      []*entity.Customer `json:"items"`
+	TotalItems int                `json:"totalItems"`
+}
+
+func (CustomerList) IsPaginatedList() {}
+
+type CustomerListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *CustomerSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *CustomerFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type CustomerSortParameter struct {
+	ID           *SortOrder `json:"id,omitempty"`
+	CreatedAt    *SortOrder `json:"createdAt,omitempty"`
+	UpdatedAt    *SortOrder `json:"updatedAt,omitempty"`
+	Title        *SortOrder `json:"title,omitempty"`
+	FirstName    *SortOrder `json:"firstName,omitempty"`
+	LastName     *SortOrder `json:"lastName,omitempty"`
+	PhoneNumber  *SortOrder `json:"phoneNumber,omitempty"`
+	EmailAddress *SortOrder `json:"emailAddress,omitempty"`
+}
+
 type DeletionResponse struct {
 	Result  DeletionResult `json:"result"`
 	Message *string        `json:"message,omitempty"`
 }
+
+// Returned when attempting to create a Customer with an email address already registered to an existing User.
+type EmailAddressConflictError struct {
+	ErrorCode gqlauth.ErrorCode `json:"errorCode"`
+	Message   string            `json:"message"`
+}
+
+func (EmailAddressConflictError) IsErrorResult() {}
+
+func (EmailAddressConflictError) IsCreateCustomerResult() {}
+
+func (EmailAddressConflictError) IsUpdateCustomerResult() {}
 
 type JobFilterParameter struct {
 	ID        *listquery.IDOperators      `json:"id,omitempty"`
@@ -285,6 +357,48 @@ type NoActiveOrderError struct {
 }
 
 func (NoActiveOrderError) IsErrorResult() {}
+
+type OrderFilterParameter struct {
+	ID            *listquery.IDOperators      `json:"id,omitempty"`
+	CreatedAt     *listquery.DateOperators    `json:"createdAt,omitempty"`
+	UpdatedAt     *listquery.DateOperators    `json:"updatedAt,omitempty"`
+	OrderPlacedAt *listquery.DateOperators    `json:"orderPlacedAt,omitempty"`
+	Code          *listquery.StringOperators  `json:"code,omitempty"`
+	State         *listquery.StringOperators  `json:"state,omitempty"`
+	Active        *listquery.BooleanOperators `json:"active,omitempty"`
+	CurrencyCode  *listquery.StringOperators  `json:"currencyCode,omitempty"`
+	And           []*OrderFilterParameter     `json:"_and,omitempty"`
+	Or            []*OrderFilterParameter     `json:"_or,omitempty"`
+}
+
+type OrderList struct {
+	Items      []*entity.Order `json:"items"`
+	TotalItems int             `json:"totalItems"`
+}
+
+func (OrderList) IsPaginatedList() {}
+
+type OrderListOptions struct {
+	// Skips the first n results, for use in pagination
+	Skip *int `json:"skip,omitempty"`
+	// Takes n results, for use in pagination
+	Take *int `json:"take,omitempty"`
+	// Specifies which properties to sort the results by
+	Sort *OrderSortParameter `json:"sort,omitempty"`
+	// Allows the results to be filtered
+	Filter *OrderFilterParameter `json:"filter,omitempty"`
+	// Specifies whether multiple top-level "filter" fields should be combined with a logical AND or OR operation. Defaults to AND.
+	FilterOperator *LogicalOperator `json:"filterOperator,omitempty"`
+}
+
+type OrderSortParameter struct {
+	ID            *SortOrder `json:"id,omitempty"`
+	CreatedAt     *SortOrder `json:"createdAt,omitempty"`
+	UpdatedAt     *SortOrder `json:"updatedAt,omitempty"`
+	OrderPlacedAt *SortOrder `json:"orderPlacedAt,omitempty"`
+	Code          *SortOrder `json:"code,omitempty"`
+	State         *SortOrder `json:"state,omitempty"`
+}
 
 type ProductVariantFilterParameter struct {
 	ID           *listquery.IDOperators           `json:"id,omitempty"`
@@ -463,6 +577,15 @@ type UpdateChannelInput struct {
 	DefaultTaxZoneID       *entity.ID            `json:"defaultTaxZoneId,omitempty"`
 	DefaultShippingZoneID  *entity.ID            `json:"defaultShippingZoneId,omitempty"`
 	SellerID               *entity.ID            `json:"sellerId,omitempty"`
+}
+
+type UpdateCustomerInput struct {
+	ID           entity.ID `json:"id"`
+	Title        *string   `json:"title,omitempty"`
+	FirstName    *string   `json:"firstName,omitempty"`
+	LastName     *string   `json:"lastName,omitempty"`
+	PhoneNumber  *string   `json:"phoneNumber,omitempty"`
+	EmailAddress *string   `json:"emailAddress,omitempty"`
 }
 
 type UpdateRoleInput struct {
