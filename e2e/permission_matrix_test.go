@@ -100,6 +100,8 @@ var adminMatrix = map[string]matrixRow{
 	"Query.role":            {doc: `{ role(id: "` + missing + `") { id } }`, perms: perms("ReadAdministrator")},
 	"Query.roles":           {doc: `{ roles { totalItems } }`, perms: perms("ReadAdministrator")},
 	"Query.sessions":        {doc: `{ sessions { totalItems } }`, perms: perms("ReadAdministrator", "ReadCustomer")},
+	"Query.customers":       {doc: `{ customers { totalItems } }`, perms: perms("ReadCustomer")},
+	"Query.customer":        {doc: `{ customer(id: "` + missing + `") { id } }`, perms: perms("ReadCustomer")},
 	"Query.administrators":  {doc: `{ administrators { totalItems } }`, perms: perms("ReadAdministrator")},
 	"Query.administrator":   {doc: `{ administrator(id: "` + missing + `") { id } }`, perms: perms("ReadAdministrator")},
 
@@ -148,6 +150,14 @@ var adminMatrix = map[string]matrixRow{
 	"Mutation.assignRoleToAdministrator": {
 		doc: `mutation { assignRoleToAdministrator(administratorId: "` + missing + `", roleId: "` + missing + `") { id } }`, perms: perms("UpdateAdministrator"),
 	},
+	"Mutation.createCustomer": {
+		doc:   `mutation { createCustomer(input: {firstName: "M", lastName: "X", emailAddress: "matrix-new-customer@example.com"}) { __typename } }`,
+		perms: perms("CreateCustomer"),
+	},
+	"Mutation.updateCustomer":  {doc: `mutation { updateCustomer(input: {id: "` + missing + `"}) { __typename } }`, perms: perms("UpdateCustomer")},
+	"Mutation.deleteCustomer":  {doc: `mutation { deleteCustomer(id: "` + missing + `") { result } }`, perms: perms("DeleteCustomer")},
+	"Mutation.deleteCustomers": {doc: `mutation { deleteCustomers(ids: ["` + missing + `"]) { result } }`, perms: perms("DeleteCustomer")},
+	"Mutation.eraseCustomer":   {doc: `mutation { eraseCustomer(id: "` + missing + `") { result } }`, perms: perms("DeleteCustomer")},
 	"Mutation.deleteSession": {
 		doc: `mutation { deleteSession(id: "` + missing + `") { count } }`, perms: perms("UpdateAdministrator", "UpdateCustomer"),
 	},
