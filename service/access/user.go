@@ -225,11 +225,18 @@ func (s *UserService) SoftDelete(ctx context.Context, userID entity.ID) error {
 	})
 }
 
-// softDelete marks a user and its profiles deleted in t and deletes its
-// sessions (revoked after commit); outcome.ErrNotFound when there is no
-// live user with that id.
+// softDelete is SoftDeleteUser with the service's sessions and clock.
 func (s *UserService) softDelete(ctx context.Context, t *session.Tx, userID entity.ID) error {
-	now := s.now().UTC()
+	return SoftDeleteUser(ctx, t, s.sessions, s.now().UTC(), userID)
+}
+
+// SoftDeleteUser is the one deletion of a user, an administrator's or a
+// customer's: in t it marks the user and its administrator and customer
+// profiles deleted at now, removes its one-time tokens (verification,
+// password reset) and ends its sessions through the session owner
+// (revoked after commit). outcome.ErrNotFound when there is no live user
+// with that id.
+func SoftDeleteUser(ctx context.Context, t *session.Tx, sessions *session.Service, now time.Time, userID entity.ID) error {
 	res, err := t.NewUpdate().Model((*entity.User)(nil)).Set("deleted_at = ?", now).Set("updated_at = ?", now).
 		Where("id = ? AND deleted_at IS NULL", userID).Exec(ctx)
 	if err != nil {
@@ -239,11 +246,15 @@ func (s *UserService) softDelete(ctx context.Context, t *session.Tx, userID enti
 		return outcome.ErrNotFound
 	}
 	for _, m := range []any{(*entity.Administrator)(nil), (*entity.Customer)(nil)} {
-		if _, err := t.NewUpdate().Model(m).Set("deleted_at = ?", now).Where("user_id = ?", userID).Exec(ctx); err != nil {
+		if _, err := t.NewUpdate().Model(m).Set("deleted_at = ?", now).Set("updated_at = ?", now).
+			Where("user_id = ? AND deleted_at IS NULL", userID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete profile: %w", err)
 		}
 	}
-	return s.sessions.DeleteByUser(ctx, t, userID)
+	if _, err := t.NewDelete().Model((*entity.CustomerToken)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("delete one-time tokens: %w", err)
+	}
+	return sessions.DeleteByUser(ctx, t, userID)
 }
 
 // ActiveCustomer returns the non-deleted customer of a user, or outcome.ErrNotFound.

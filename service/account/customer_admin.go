@@ -295,8 +295,9 @@ func (s *Service) DeleteCustomersAs(ctx context.Context, by access.Caller, ids [
 	})
 }
 
-// softDelete marks a customer and its user deleted, removes the user's
-// tokens and ends its sessions, in t.
+// softDelete marks a customer deleted and, when it has a live user, the
+// user (access.SoftDeleteUser: its tokens removed, its sessions ended), in
+// t.
 func (s *Service) softDelete(ctx context.Context, t *session.Tx, now time.Time, cust *entity.Customer) error {
 	if _, err := t.NewUpdate().Model((*entity.Customer)(nil)).Set("deleted_at = ?", now).Set("updated_at = ?", now).
 		Where("id = ? AND deleted_at IS NULL", cust.ID).Exec(ctx); err != nil {
@@ -305,15 +306,11 @@ func (s *Service) softDelete(ctx context.Context, t *session.Tx, now time.Time, 
 	if cust.UserID == nil {
 		return nil
 	}
-	uid := *cust.UserID
-	if _, err := t.NewUpdate().Model((*entity.User)(nil)).Set("deleted_at = ?", now).Set("updated_at = ?", now).
-		Where("id = ? AND deleted_at IS NULL", uid).Exec(ctx); err != nil {
-		return fmt.Errorf("delete user: %w", err)
+	err := access.SoftDeleteUser(ctx, t, s.auth.sessions, now, *cust.UserID)
+	if errors.Is(err, outcome.ErrNotFound) {
+		return nil // deleted before (an erasure of a deleted customer)
 	}
-	if _, err := t.NewDelete().Model((*entity.CustomerToken)(nil)).Where("user_id = ?", uid).Exec(ctx); err != nil {
-		return fmt.Errorf("delete customer tokens: %w", err)
-	}
-	return s.auth.sessions.DeleteByUser(ctx, t, uid)
+	return err
 }
 
 // EraseCustomerAs erases a customer in the caller's scope, live or
