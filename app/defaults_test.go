@@ -45,7 +45,7 @@ func TestWithDefaults(t *testing.T) {
 		GuestCacheLimit:            100000,
 		Introspection:              true,
 		LogLevel:                   slog.LevelInfo,
-		LogoutScope:                "all",
+		LogoutScope:                "session",
 		MaxQueryAliases:            30,
 		MaxQueryDepth:              15,
 		MaxQueryFields:             1000,

@@ -230,13 +230,13 @@ type Config struct {
 	// Defaults to true.
 	Introspection bool
 
-	// LogoutScope says which sessions `logout` ends: "all" ends every
-	// authenticated session of the user on every device (Vendure's
-	// behaviour), "session" ends only the session whose token was sent, so
-	// logging out on a phone leaves the laptop logged in. Read from
-	// LOGOUT_SCOPE.
+	// LogoutScope says which sessions `logout` ends: "session" ends only
+	// the session whose token was sent, so logging out on a phone leaves
+	// the laptop logged in; "all" ends every authenticated session of the
+	// user on every device (Vendure's behaviour). Read from LOGOUT_SCOPE.
 	//
-	// Defaults to "all", for compatibility with Vendure.
+	// Defaults to "session" (users expect logout to end this device's
+	// session only: vendure#3772).
 	LogoutScope string
 
 	// OrderMergeStrategy says which lines a customer keeps when they log in

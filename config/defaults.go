@@ -44,7 +44,7 @@ func Defaults() Config {
 		GuestSessions:           GuestLazy,
 		Introspection:           true,
 		LogLevel:                slog.LevelInfo,
-		LogoutScope:             LogoutAll,
+		LogoutScope:             LogoutSession,
 		OrderMergeStrategy:      MergeOrdersStrategy,
 		PasswordHashConcurrency: max(1, runtime.NumCPU()/2),
 		Playground:              true,

@@ -299,17 +299,21 @@ func TestLoginCarriesGuestActiveOrder(t *testing.T) {
 	})
 }
 
-// Logout ends the user's sessions on every device by default (Vendure);
-// with LOGOUT_SCOPE=session only the session that logs out.
+// Logout ends only the session that logs out by default; with
+// LOGOUT_SCOPE=all, every session of the user on every device (Vendure).
 func TestLogoutScope(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		scope       string
+		name, scope string
 		laptopAlive bool
-	}{{"all", false}, {"session", true}} {
-		t.Run(c.scope, func(t *testing.T) {
+	}{{"all", "all", false}, {"session", "session", true}, {"default", "", true}} {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, backends()[0], func(cfg *config.Config) { cfg.LogoutScope = c.scope })
+			e := newEnv(t, backends()[0], func(cfg *config.Config) {
+				if c.scope != "" { // "": the default
+					cfg.LogoutScope = c.scope
+				}
+			})
 			phone, laptop := e.admin(testenv.Bearer), e.admin(testenv.Bearer)
 			phone.Do(loginMutation, creds("superadmin", "superadmin"))
 			laptop.Do(loginMutation, creds("superadmin", "superadmin"))
