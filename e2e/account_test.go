@@ -434,6 +434,28 @@ func TestUpdateCustomerAndPassword(t *testing.T) {
 	})
 }
 
+// A customer signed in on a laptop and a phone changes its password on the
+// phone: the laptop's next request is refused, the phone stays signed in,
+// and a guest cart's session elsewhere is not the account's and stays.
+// Vendure leaves the other sessions signed in.
+func TestPasswordChangeEndsTheOtherSessions(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		e.newCustomer(t, "two-devices@example.com", "Devices")
+		laptop, phone := e.shop(testenv.Cookie), e.shop(testenv.Bearer)
+		for _, c := range []*testenv.Client{laptop, phone} {
+			require.Equal(t, "CurrentUser", decodeLogin(t, c.Do(loginMutation, creds("two-devices@example.com", "test"))).Login.Typename)
+		}
+		require.NotNil(t, queryActiveCustomer(t, laptop).ActiveCustomer)
+
+		require.True(t, do(t, phone, updatePasswordMutation, map[string]any{"currentPassword": "test", "newPassword": "changed-pw"}).Success)
+		require.NotNil(t, queryActiveCustomer(t, phone).ActiveCustomer, "the device that changed it stays signed in")
+		require.Equal(t, "FORBIDDEN", laptop.Do(meQuery, nil).ErrorCode(), "the other device is signed out")
+		require.Nil(t, queryActiveCustomer(t, laptop).ActiveCustomer)
+	})
+}
+
 // Password reset: success for any address, the reset token's errors, and a
 // reset that logs in, works once and also verifies (Vendure #1659).
 func TestPasswordReset(t *testing.T) {

@@ -299,18 +299,18 @@ func TestUpdateCustomerPassword(t *testing.T) {
 	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
 		ab := newAccountBundle(t, b, false)
 		userID := ab.createCustomer(t, "changer@example.com", "current-pw", true)
-		require.ErrorIs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, 0, "x", "new-pw"), outcome.ErrForbidden)
-		require.ErrorIs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, ab.superadminUserID, superadminPassword, "new-pw"),
+		require.ErrorIs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, 0, 0, "x", "new-pw"), outcome.ErrForbidden)
+		require.ErrorIs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, ab.superadminUserID, 0, superadminPassword, "new-pw"),
 			outcome.ErrForbidden, "the Shop API changes customers' passwords only")
-		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, "current-pw", "abc"), new(*outcome.PasswordValidationError))
-		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, "wrong", "new-pw"), new(*outcome.InvalidCredentialsError))
-		require.NoError(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, "current-pw", "new-pw"))
+		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, 0, "current-pw", "abc"), new(*outcome.PasswordValidationError))
+		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, 0, "wrong", "new-pw"), new(*outcome.InvalidCredentialsError))
+		require.NoError(t, ab.accounts.UpdateCustomerPassword(ab.ctx, userID, 0, "current-pw", "new-pw"))
 		_, err := ab.authenticate(auth.ShopAPI, "changer@example.com", "new-pw", nil)
 		require.NoError(t, err)
 
 		nopw := ab.createCustomer(t, "nopw@example.com", "", false)
 		checks := ab.hasher.checks.Load()
-		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, nopw, "", "new-pw"), new(*outcome.InvalidCredentialsError))
+		require.ErrorAs(t, ab.accounts.UpdateCustomerPassword(ab.ctx, nopw, 0, "", "new-pw"), new(*outcome.InvalidCredentialsError))
 		require.Equal(t, checks+1, ab.hasher.checks.Load(), "one dummy check")
 	})
 }

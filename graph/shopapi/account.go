@@ -31,6 +31,15 @@ func activeUserID(ctx context.Context) entity.ID {
 	return id
 }
 
+// currentSessionID is the id of the request's session row, or 0 (none, or
+// a guest's that lives in the cache only).
+func currentSessionID(ctx context.Context) entity.ID {
+	if s := requestctx.FromContext(ctx).Session(); s != nil {
+		return s.ID
+	}
+	return 0
+}
+
 // registration maps registerCustomerAccount's input, on the request's
 // channel. Absent fields are "", as Vendure stores them.
 func registration(ctx context.Context, in model.RegisterCustomerInput) account.Registration {

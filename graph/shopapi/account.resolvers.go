@@ -36,7 +36,7 @@ func (r *mutationResolver) VerifyCustomerAccount(ctx context.Context, token stri
 }
 
 func (r *mutationResolver) UpdateCustomerPassword(ctx context.Context, currentPassword string, newPassword string) (model.UpdateCustomerPasswordResult, error) {
-	return result[model.UpdateCustomerPasswordResult](success(), r.Accounts.UpdateCustomerPassword(ctx, activeUserID(ctx), currentPassword, newPassword))
+	return result[model.UpdateCustomerPasswordResult](success(), r.Accounts.UpdateCustomerPassword(ctx, activeUserID(ctx), currentSessionID(ctx), currentPassword, newPassword))
 }
 
 func (r *mutationResolver) RequestPasswordReset(ctx context.Context, emailAddress string) (model.RequestPasswordResetResult, error) {

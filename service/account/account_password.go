@@ -148,9 +148,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string, req Login
 // are *outcome.PasswordValidationError (checked first, as Vendure) and
 // *outcome.InvalidCredentialsError; a user without a live customer profile gets
 // outcome.ErrForbidden. The user's outstanding one-time tokens (a password reset
-// requested before) are voided. Other sessions of the user are left alone,
-// as in Vendure.
-func (s *Service) UpdateCustomerPassword(ctx context.Context, userID entity.ID, current, newPassword string) error {
+// requested before) are voided, and every session of the user but keep (the
+// session that changed it; 0 keeps none) ends: someone who knew the old
+// password is signed out everywhere else. Vendure leaves them all.
+func (s *Service) UpdateCustomerPassword(ctx context.Context, userID, keep entity.ID, current, newPassword string) error {
 	if err := validatePassword(newPassword); err != nil {
 		return err
 	}
@@ -206,6 +207,9 @@ LIMIT 1`, entity.AuthMethodNative, userID).Scan(ctx, &rows)
 		if n, _ := res.RowsAffected(); n == 0 {
 			return &outcome.InvalidCredentialsError{}
 		}
-		return voidTokens(ctx, t, userID)
+		if err := voidTokens(ctx, t, userID); err != nil {
+			return err
+		}
+		return s.auth.sessions.DeleteByUserExcept(ctx, t, userID, keep)
 	})
 }
