@@ -180,9 +180,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		AnonymousSessionDuration: cfg.AnonymousSessionDuration, AnonymousIdleTimeout: cfg.AnonymousIdleTimeout,
 		AnonymousCartIdleTimeout: cfg.AnonymousCartIdleTimeout,
 		GuestAddressLimit:        cfg.GuestAddressLimit, GuestAddressWindow: cfg.GuestAddressWindow,
-		GuestCacheLimit:    cfg.GuestCacheLimit,
-		LazyGuestSessions:  cfg.GuestSessions == config.GuestLazy,
-		QueryTimeout:       cfg.DBQueryTimeout,
+		GuestCacheLimit:   cfg.GuestCacheLimit,
+		LazyGuestSessions: cfg.GuestSessions == config.GuestLazy,
+		QueryTimeout:      cfg.DBQueryTimeout,
+		NegativeCacheSize: cfg.SessionNegativeCacheSize, NegativeCacheTTL: cfg.SessionNegativeCacheTTL,
 		AssignCustomerFunc: access.AddUserToChannel,
 		// The job runner needs the service as its cleaner, so it is
 		// built below; the same holds.

@@ -61,6 +61,8 @@ func TestWithDefaults(t *testing.T) {
 		RequestTimeout:             15 * time.Second,
 		RequireVerification:        true,
 		SessionCacheSize:           100000,
+		SessionNegativeCacheSize:   100000,
+		SessionNegativeCacheTTL:    30 * time.Second,
 		SessionCacheStrategy:       "memory",
 		SessionCacheTTL:            300 * time.Second,
 		SessionCacheTimeout:        50 * time.Millisecond,

@@ -381,6 +381,21 @@ type Config struct {
 	// SESSION_CACHE_SIZE an operator raised on purpose.
 	SessionCacheMaxBytes int64
 
+	// SessionNegativeCacheSize is how many unknown tokens each instance
+	// remembers (their hashes), so a token no session has costs one
+	// database read per SessionNegativeCacheTTL, however often it is sent.
+	// 0 turns the negative cache off. Read from
+	// SESSION_NEGATIVE_CACHE_SIZE.
+	//
+	// Defaults to 100000 (~10 MB at most).
+	SessionNegativeCacheSize int
+
+	// SessionNegativeCacheTTL is how long an unknown token is remembered.
+	// Read from SESSION_NEGATIVE_CACHE_TTL, in seconds or as a duration.
+	//
+	// Defaults to 30 seconds.
+	SessionNegativeCacheTTL time.Duration
+
 	// SessionCacheStrategy is where sessions are cached: "memory" (an LRU
 	// in this process), "redis" (shared through RedisURL, which must be set)
 	// or "noop" (no cache: every request reads the database). Load accepts

@@ -91,6 +91,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.bool("REQUIRE_VERIFICATION", &c.RequireVerification)
 	r.int("SESSION_CACHE_SIZE", cacheSizeHint, &c.SessionCacheSize)
 	r.bytes("SESSION_CACHE_MAX_BYTES", cacheBytesHint, &c.SessionCacheMaxBytes)
+	r.int("SESSION_NEGATIVE_CACHE_SIZE", negativeSizeHint, &c.SessionNegativeCacheSize)
+	r.duration("SESSION_NEGATIVE_CACHE_TTL", time.Second, &c.SessionNegativeCacheTTL)
 	if c.RedisURL != "" {
 		c.SessionCacheStrategy = CacheRedis
 	}

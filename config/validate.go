@@ -35,15 +35,17 @@ var (
 
 // Hints shared by Load's parse errors and Validate's range errors.
 const (
-	booleanHint    = "use true/false, 1/0, yes/no or on/off"
-	redisHint      = "use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis"
-	databaseHint   = "use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for " + DefaultSQLitePath
-	logLevelHint   = "use debug, info, warn or error, optionally with an offset such as info+2"
-	portHint       = "use 1..65535"
-	cacheSizeHint  = "use 1 or more"
-	cacheBytesHint = "use bytes or a size such as 256MiB or 1GB, or 0 for no bound in bytes"
-	limitHint      = "use 1 or more"
-	guestLimitHint = "use 0 (no limit) or more"
+	booleanHint   = "use true/false, 1/0, yes/no or on/off"
+	redisHint     = "use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis"
+	databaseHint  = "use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for " + DefaultSQLitePath
+	logLevelHint  = "use debug, info, warn or error, optionally with an offset such as info+2"
+	portHint      = "use 1..65535"
+	cacheSizeHint = "use 1 or more"
+	// negativeSizeHint: 0 turns the negative cache off.
+	negativeSizeHint = "use 0 (off) or more"
+	cacheBytesHint   = "use bytes or a size such as 256MiB or 1GB, or 0 for no bound in bytes"
+	limitHint        = "use 1 or more"
+	guestLimitHint   = "use 0 (no limit) or more"
 )
 
 // Validate checks every field and reports every problem at once, joined with
@@ -180,6 +182,10 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	if c.SessionCacheSize < 1 {
 		fail("SESSION_CACHE_SIZE", "%d is too small (%s)", c.SessionCacheSize, cacheSizeHint)
 	}
+	if c.SessionNegativeCacheSize < 0 {
+		fail("SESSION_NEGATIVE_CACHE_SIZE", "%d is negative (%s)", c.SessionNegativeCacheSize, negativeSizeHint)
+	}
+	positive("SESSION_NEGATIVE_CACHE_TTL", c.SessionNegativeCacheTTL)
 	if c.SessionCacheMaxBytes < 0 {
 		fail("SESSION_CACHE_MAX_BYTES", "%d is negative (%s)", c.SessionCacheMaxBytes, cacheBytesHint)
 	}

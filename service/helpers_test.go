@@ -124,6 +124,8 @@ type bundleOpts struct {
 	GuestAddressLimit  int
 	GuestAddressWindow time.Duration
 	GuestCacheLimit    int
+	// NegativeCacheSize is the SessionService's (zero: off).
+	NegativeCacheSize int
 }
 
 // noopCache is a bundleOpts.NewCache for tests that must read the database
@@ -185,6 +187,7 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 		AnonymousCartIdleTimeout: opts.AnonymousCartIdleTimeout,
 		GuestAddressLimit:        opts.GuestAddressLimit, GuestAddressWindow: opts.GuestAddressWindow,
 		GuestCacheLimit:    opts.GuestCacheLimit,
+		NegativeCacheSize:  opts.NegativeCacheSize,
 		AssignCustomerFunc: access.AddUserToChannel,
 	})
 	require.NoError(t, err)

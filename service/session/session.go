@@ -1,12 +1,14 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/database"
@@ -127,7 +129,16 @@ type Config struct {
 	// statements sent through bun. app.New passes DB_QUERY_TIMEOUT, the
 	// hook's bound. Defaults to database.DefaultQueryTimeout.
 	QueryTimeout time.Duration
+	// NegativeCacheSize is how many unknown tokens the service remembers
+	// (see negativeCache); 0 remembers none. NegativeCacheTTL is how long
+	// each is remembered; it defaults to DefaultNegativeCacheTTL.
+	NegativeCacheSize int
+	NegativeCacheTTL  time.Duration
 }
+
+// DefaultNegativeCacheTTL is how long an unknown token is remembered
+// unless Config says otherwise.
+const DefaultNegativeCacheTTL = 30 * time.Second
 
 // Service is Vendure's Service: it creates, finds, renews,
 // changes and deletes sessions, and keeps the session cache in step. Each
@@ -154,6 +165,11 @@ type Service struct {
 	lazyGuests     bool          // LazyGuestSessions, with a cache that stores
 	queryTimeout   time.Duration
 	queries        sessionQueries
+	negative       *negativeCache     // nil: off
+	lookups        singleflight.Group // concurrent misses of one token share a read
+	// findByTokenHash is findSessionByTokenHash; a test stands in for it.
+	findByTokenHash func(ctx context.Context, hash string) (*sessioncache.CachedSession, error)
+	stats           lookupStats
 
 	syncMu        sync.Mutex // one SyncCache at a time
 	cacheIdentity string     // the shared cache's last Probe answer
@@ -203,7 +219,7 @@ func New(cfg Config) (*Service, error) {
 	if prober == nil {
 		prober, _ = cfg.Cache.(sessioncache.Prober)
 	}
-	return &Service{
+	s := &Service{
 		db: cfg.DB, log: cfg.Logger, now: cfg.NowFunc,
 		cache:          &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc},
 		prober:         prober,
@@ -217,7 +233,10 @@ func New(cfg Config) (*Service, error) {
 		guests:       newGuestLimiter(cfg.GuestAddressLimit, cfg.GuestAddressWindow, cfg.GuestCacheLimit, cfg.CacheTTL),
 		lazyGuests:   cfg.LazyGuestSessions && !noop,
 		queryTimeout: cfg.QueryTimeout, queries: queries,
-	}, nil
+		negative: newNegativeCache(cfg.NegativeCacheSize, cmp.Or(cfg.NegativeCacheTTL, DefaultNegativeCacheTTL)),
+	}
+	s.findByTokenHash = s.findSessionByTokenHash
+	return s, nil
 }
 
 func (s *Service) nowUTC() time.Time { return s.now().UTC() }

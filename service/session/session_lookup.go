@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopsession/sessionserver/auth"
@@ -25,6 +26,11 @@ import (
 // found (and its stale cache entry is evicted, unlike Vendure). A found
 // session whose expiry is less than half of SessionDuration away is extended
 // (sliding expiry), then cached with a new cacheExpiry.
+//
+// Unlike Vendure, a token the database does not know is remembered for a
+// while (negativeCache: it is then not found without a read), and
+// concurrent lookups of one token the cache does not answer share one
+// database read (readShared).
 func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error) {
 	if token == "" || len(token) > MaxTokenLength {
 		return nil, outcome.ErrNotFound
@@ -32,22 +38,32 @@ func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessi
 	key := HashToken(token)
 	now := s.now()
 	cached := s.cache.get(ctx, key)
+	// Whether a miss is the cache's answer, not its failure.
+	answered := s.cache.healthy()
 	if cached != nil && !cached.IsExpired(now) {
 		if cached.Stored() && !cached.IsStale(now) {
+			s.stats.hits.Add(1)
 			return withToken(cached, token), nil
 		}
 		if !cached.Stored() && !s.guestDue(cached, now) {
+			s.stats.hits.Add(1)
 			return withToken(cached, token), nil // a cache-only guest (session_guest.go)
 		}
 	}
-	gen := s.cache.generation() // before the read: see the revocation invariant
-	cs, err := s.findSessionByTokenHash(ctx, key)
+	if cached == nil && s.negative.has(key, now) {
+		s.stats.negative.Add(1)
+		return nil, outcome.ErrNotFound
+	}
+	cs, gen, err := s.readShared(ctx, key)
 	if errors.Is(err, outcome.ErrNotFound) {
 		if cached != nil && !cached.Stored() && !cached.IsExpired(now) && !s.cachedGuestIdle(cached, now) {
 			return s.renewGuest(ctx, key, token, cached, gen), nil
 		}
 		if cached != nil {
 			s.cache.delete(ctx, key)
+		}
+		if answered {
+			s.negative.add(key, now)
 		}
 		return nil, outcome.ErrNotFound
 	}
@@ -56,6 +72,62 @@ func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessi
 	}
 	s.cache.set(ctx, key, cs, gen)
 	return withToken(cs, token), nil
+}
+
+// sharedRead is one database read of a session for every concurrent
+// lookup of its token: the session and the cache generation taken before
+// the read.
+type sharedRead struct {
+	cs  *sessioncache.CachedSession
+	gen sessioncache.Generation
+}
+
+// readShared reads the session whose token hashes to key
+// (findSessionByTokenHash), once for all concurrent callers with the same
+// key. gen is the cache generation taken before that read, so each caller
+// caches what it got with the stamp of the read it got (the revocation
+// invariant: a revocation after the read refuses the write). The read runs
+// without the first caller's cancellation (the others wait on it), bounded
+// by the query timeout; a caller whose context ends stops waiting. The
+// session returned is shared: callers copy it (withToken), never change it.
+func (s *Service) readShared(ctx context.Context, key string) (*sessioncache.CachedSession, sessioncache.Generation, error) {
+	ch := s.lookups.DoChan(key, func() (any, error) {
+		gen := s.cache.generation() // before the read: see the revocation invariant
+		s.stats.reads.Add(1)
+		cs, err := s.findByTokenHash(context.WithoutCancel(ctx), key)
+		return sharedRead{cs: cs, gen: gen}, err
+	})
+	select {
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	case r := <-ch:
+		v, _ := r.Val.(sharedRead)
+		return v.cs, v.gen, r.Err
+	}
+}
+
+// lookupStats counts what GetSessionFromToken did: answers from the
+// cache, unknown tokens answered from the negative cache, and database
+// reads (one per shared read).
+type lookupStats struct {
+	hits, negative, reads atomic.Int64
+}
+
+// LookupStats is what session lookups have done since the service
+// started.
+type LookupStats struct {
+	// CacheHits were answered from the session cache.
+	CacheHits int64
+	// NegativeHits were unknown tokens answered without a read.
+	NegativeHits int64
+	// DatabaseReads are the session reads sent to the database (concurrent
+	// lookups of one token share one).
+	DatabaseReads int64
+}
+
+// LookupStats returns the lookup counts.
+func (s *Service) LookupStats() LookupStats {
+	return LookupStats{CacheHits: s.stats.hits.Load(), NegativeHits: s.stats.negative.Load(), DatabaseReads: s.stats.reads.Load()}
 }
 
 // findSessionByTokenHash is Vendure's findSessionByToken: it reads a live
