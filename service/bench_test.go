@@ -136,3 +136,42 @@ func insertSessions(b *testing.B, db *bun.DB, like *sessioncache.CachedSession, 
 	flush()
 	return tokens
 }
+
+// BenchmarkUnknownToken measures a lookup of a token no session has: with
+// the negative cache (the token was looked up once before: no read) and
+// without it (one database read per lookup, as Vendure), on SQLite with
+// the memory cache.
+func BenchmarkUnknownToken(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"negative-cache", 1000}, {"no-negative-cache", 0}} {
+		b.Run(c.name, func(b *testing.B) {
+			ctx := context.Background()
+			db := testenv.SQLiteDB(b)
+			hasher, err := password.NewBcrypt(4)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := seed.Seed(ctx, db, hasher, time.Now(), seed.Config{SuperadminIdentifier: "superadmin", SuperadminPassword: "superadmin"}); err != nil {
+				b.Fatal(err)
+			}
+			mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sessions, err := session.New(session.Config{DB: db, Cache: mem, NegativeCacheSize: c.size})
+			if err != nil {
+				b.Fatal(err)
+			}
+			token := rand.Text()
+			_, _ = sessions.GetSessionFromToken(ctx, token)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := sessions.GetSessionFromToken(ctx, token); err == nil {
+					b.Fatal("an unknown token was found")
+				}
+			}
+		})
+	}
+}
