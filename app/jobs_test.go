@@ -36,11 +36,11 @@ func TestCleanSessionsJob(t *testing.T) {
 		t.Cleanup(func() { require.NoError(t, a.Close()) })
 
 		for range 3 {
-			_, err := a.Sessions.CreateAnonymousSession(ctx, nil, "")
+			_, err := a.Sessions.CreateAnonymousSession(ctx, nil)
 			require.NoError(t, err)
 		}
 		clock.Advance(2 * time.Hour)
-		live, err := a.Sessions.CreateAnonymousSession(ctx, nil, "")
+		live, err := a.Sessions.CreateAnonymousSession(ctx, nil)
 		require.NoError(t, err)
 
 		job, err := a.Sessions.TriggerCleanSessionsJob(ctx, 0)

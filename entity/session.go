@@ -28,6 +28,14 @@ type Session struct {
 	ActiveChannelID        *ID       `bun:"active_channel_id"`
 	UserID                 *ID       `bun:"user_id"`
 	AuthenticationStrategy *string   `bun:"authentication_strategy"`
+	// LastUsedAt is when the session was last used, written at most once
+	// a minute (nil until then).
+	LastUsedAt *time.Time `bun:"last_used_at"`
+	// ClientAddress and UserAgent are those of the request that wrote the
+	// row (a lazy guest's: the request that first stored it), nil when
+	// unknown or erased after the metadata retention.
+	ClientAddress *string `bun:"client_address"`
+	UserAgent     *string `bun:"user_agent"`
 }
 
 // IsExpired reports whether the session has expired at now.

@@ -6,10 +6,11 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/shopsession/sessionserver/service/clientinfo"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/requestctx"
-	"github.com/shopsession/sessionserver/service/ratelimit"
 )
 
 // TestClientAddress is the spoofing attack on the client address that the
@@ -54,7 +55,7 @@ func TestClientAddress(t *testing.T) {
 				req.Header.Add("X-Forwarded-For", v)
 			}
 			var inCtx string
-			b.serve(req, func(ctx context.Context, _ *requestctx.RequestContext) { inCtx = ratelimit.ClientAddress(ctx) })
+			b.serve(req, func(ctx context.Context, _ *requestctx.RequestContext) { inCtx = clientinfo.From(ctx).Address })
 			require.Equal(t, tc.want, b.seen.ClientAddress())
 			require.Equal(t, tc.want, inCtx, "the services see the same address")
 		})

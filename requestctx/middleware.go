@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopsession/sessionserver/service/clientinfo"
+
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shopsession/sessionserver/auth"
@@ -19,7 +21,6 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/service/outcome"
-	"github.com/shopsession/sessionserver/service/ratelimit"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
 
@@ -28,7 +29,7 @@ type Sessions interface {
 	// CreateAnonymousSession creates a guest session on a channel for a
 	// client address (RequestContext.EnsureSession), or refuses it with an
 	// error that has a RetryAfter() time.Duration method.
-	CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error)
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
 	// GetSessionFromToken returns the session of a token, or outcome.ErrNotFound.
 	GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error)
 	// EnsureActiveChannel records the request's channel on the session.
@@ -121,7 +122,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 				gqlerr.Write(tw, r, status, gqlErr)
 				return
 			}
-			ctx := ratelimit.WithClientAddress(withContext(r.Context(), rc), rc.clientAddress)
+			ctx := clientinfo.With(withContext(r.Context(), rc), clientinfo.Info{Address: rc.clientAddress, UserAgent: r.UserAgent()})
 			next.ServeHTTP(tw, r.WithContext(ctx))
 			tw.flush()
 		})
@@ -203,8 +204,8 @@ func extractToken(r *http.Request, cfg *Config) string {
 // cancellation, for the same reason as the lookup.
 type detached struct{ Sessions }
 
-func (d detached) CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error) {
-	return d.Sessions.CreateAnonymousSession(context.WithoutCancel(ctx), channelID, client)
+func (d detached) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
+	return d.Sessions.CreateAnonymousSession(context.WithoutCancel(ctx), channelID)
 }
 
 // tokenWriter writes a pending token change into the headers just before the

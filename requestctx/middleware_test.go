@@ -52,7 +52,7 @@ func (f *fakeSessions) EnsureActiveChannel(_ context.Context, s *sessioncache.Ca
 	return &updated, nil
 }
 
-func (f *fakeSessions) CreateAnonymousSession(_ context.Context, channelID *entity.ID, _ string) (*sessioncache.CachedSession, error) {
+func (f *fakeSessions) CreateAnonymousSession(_ context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.created++

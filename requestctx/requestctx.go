@@ -35,7 +35,7 @@ type RequestContext struct {
 
 // sessionCreator is what EnsureSession needs of the session service.
 type sessionCreator interface {
-	CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error)
+	CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error)
 }
 
 // tokenUpdate is a token to send back: "" clears the client's token.
@@ -142,7 +142,7 @@ func (rc *RequestContext) EnsureSession(ctx context.Context) (*sessioncache.Cach
 		return rc.session, nil
 	}
 	channelID := rc.channel.ID
-	s, err := rc.sessions.CreateAnonymousSession(ctx, &channelID, rc.clientAddress)
+	s, err := rc.sessions.CreateAnonymousSession(ctx, &channelID)
 	if err != nil {
 		return nil, err
 	}

@@ -181,7 +181,7 @@ func TestRoleChangeOnAnotherInstanceClearsUnsharedCache(t *testing.T) {
 		require.NoError(t, err)
 		channels = newChannelService(t, access.ChannelConfig{DB: b.db, Sessions: sessions, NowFunc: b.clock.Now})
 		ch := b.defaultChannel.ID
-		_, err = sessions.CreateAnonymousSession(b.ctx, &ch, "")
+		_, err = sessions.CreateAnonymousSession(b.ctx, &ch)
 		require.NoError(t, err)
 		require.NoError(t, sessions.SyncCache(b.ctx))
 		require.Equal(t, 1, mem.Len(), "nothing changed: the cache is kept")

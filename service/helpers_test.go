@@ -303,7 +303,7 @@ func (b *testBundle) newSession(t *testing.T, userID entity.ID) *sessioncache.Ca
 func (b *testBundle) anonymous(t *testing.T) *sessioncache.CachedSession {
 	t.Helper()
 	ch := b.defaultChannel.ID
-	cs, err := b.sessions.CreateAnonymousSession(b.ctx, &ch, "")
+	cs, err := b.sessions.CreateAnonymousSession(b.ctx, &ch)
 	require.NoError(t, err)
 	return cs
 }

@@ -114,7 +114,7 @@ func TestSessionService_CreateAnonymousSession(t *testing.T) {
 			now := b.clock.Now()
 			ch := b.defaultChannel.ID
 
-			cs, err := b.sessions.CreateAnonymousSession(b.ctx, &ch, "")
+			cs, err := b.sessions.CreateAnonymousSession(b.ctx, &ch)
 			require.NoError(t, err)
 			require.NotZero(t, cs.ID)
 			require.Nil(t, cs.User)
@@ -148,7 +148,7 @@ func TestSessionService_CreateAnonymousSession(t *testing.T) {
 
 	t.Run("WithoutChannel", func(t *testing.T) {
 		eachDB(t, opts, func(t *testing.T, b *testBundle) {
-			cs, err := b.sessions.CreateAnonymousSession(b.ctx, nil, "")
+			cs, err := b.sessions.CreateAnonymousSession(b.ctx, nil)
 			require.NoError(t, err)
 			require.Nil(t, cs.ActiveChannelID)
 			row := b.sessionRow(t, cs.Token)

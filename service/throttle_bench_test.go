@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopsession/sessionserver/service/clientinfo"
+
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/outcome"
@@ -43,7 +45,7 @@ func BenchmarkLogin(b *testing.B) {
 // With a limiter, one failure is allowed (LoginFailures 1/1h) and made
 // before the timer starts, so every measured attempt is refused.
 func benchLogin(b *testing.B, cost int, limiter ratelimit.Limiter, throttled bool) {
-	ctx := ratelimit.WithClientAddress(context.Background(), "203.0.113.1")
+	ctx := clientinfo.With(context.Background(), clientinfo.Info{Address: "203.0.113.1"})
 	db := testenv.SQLiteDB(b)
 	hasher, err := password.NewBcrypt(cost)
 	if err != nil {

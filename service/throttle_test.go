@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopsession/sessionserver/service/clientinfo"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/auth"
@@ -30,7 +32,9 @@ func newTestThrottle(t testing.TB, clock *testenv.Clock) *ratelimit.Throttle {
 func TestThrottleIPv6Block(t *testing.T) {
 	t.Parallel()
 	th := newTestThrottle(t, testenv.NewClock())
-	at := func(addr string) context.Context { return ratelimit.WithClientAddress(context.Background(), addr) }
+	at := func(addr string) context.Context {
+		return clientinfo.With(context.Background(), clientinfo.Info{Address: addr})
+	}
 	for i := range 10 {
 		ctx := at(fmt.Sprintf("2001:db8:1:2::%x", i+1))
 		require.NoError(t, th.CheckLogin(ctx, auth.ShopAPI, "victim@example.com"))
@@ -50,7 +54,7 @@ func TestThrottleIPv6Block(t *testing.T) {
 func TestThrottleCountsOnlyWrongPasswords(t *testing.T) {
 	t.Parallel()
 	th := newTestThrottle(t, testenv.NewClock())
-	ctx := ratelimit.WithClientAddress(context.Background(), "203.0.113.1")
+	ctx := clientinfo.With(context.Background(), clientinfo.Info{Address: "203.0.113.1"})
 	for range 20 {
 		th.LoginDone(ctx, auth.ShopAPI, "u@example.com", &outcome.NotVerifiedError{})
 		th.LoginDone(ctx, auth.ShopAPI, "u@example.com", context.DeadlineExceeded)

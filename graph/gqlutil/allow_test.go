@@ -40,7 +40,7 @@ func (f *fakeSessions) EnsureActiveChannel(_ context.Context, s *sessioncache.Ca
 	return s, nil
 }
 
-func (f *fakeSessions) CreateAnonymousSession(context.Context, *entity.ID, string) (*sessioncache.CachedSession, error) {
+func (f *fakeSessions) CreateAnonymousSession(context.Context, *entity.ID) (*sessioncache.CachedSession, error) {
 	n := f.created.Add(1)
 	return &sessioncache.CachedSession{ID: entity.ID(100 + n), Token: "anon"}, nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopsession/sessionserver/service/clientinfo"
+
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/service/internal/setup"
 	"github.com/shopsession/sessionserver/service/outcome"
@@ -20,7 +22,7 @@ import (
 // refused with *outcome.TooManyRequestsError before any database lookup, password
 // hash or mail.
 //
-// The client address a rule keys on is the request's (WithClientAddress,
+// The client address a rule keys on is the request's (clientinfo.With,
 // which the request-context middleware sets from the connection's peer or a
 // trusted proxy's X-Forwarded-For). An IPv6 address counts by its /64
 // prefix, the block one subscriber gets: counting single IPv6 addresses
@@ -132,24 +134,9 @@ func New(cfg Config) (*Throttle, error) {
 	return t, nil
 }
 
-type clientAddressKey struct{}
-
-// WithClientAddress returns ctx carrying the request's client address,
-// which the throttling rules key on.
-func WithClientAddress(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddressKey{}, addr)
-}
-
-// ClientAddress returns the client address WithClientAddress put in ctx,
-// or "".
-func ClientAddress(ctx context.Context) string {
-	addr, _ := ctx.Value(clientAddressKey{}).(string)
-	return addr
-}
-
 // addressKey is the key of the client address in ctx (addressBlock).
 func addressKey(ctx context.Context) string {
-	addr := ClientAddress(ctx)
+	addr := clientinfo.From(ctx).Address
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
 		return addr
@@ -192,7 +179,7 @@ func (t *Throttle) check(ctx context.Context, take bool, keys ...ruleKey) error 
 	if refused == "" {
 		return nil
 	}
-	t.log.InfoContext(ctx, "throttled", "rule", refused, "client", ClientAddress(ctx), "retryAfter", wait)
+	t.log.InfoContext(ctx, "throttled", "rule", refused, "client", clientinfo.From(ctx).Address, "retryAfter", wait)
 	return &outcome.TooManyRequestsError{RetryAfter: wait}
 }
 

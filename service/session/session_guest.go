@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/clientinfo"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
@@ -33,9 +34,8 @@ import (
 // for that long therefore starts over.
 
 // CreateAnonymousSession is Vendure's createAnonymousSession: it creates a
-// guest session on channelID (nil for none) for the client at address
-// client (requestctx's ClientAddress; "" for an in-process caller, which is
-// not counted). It lives AnonymousSessionDuration (Vendure:
+// guest session on channelID (nil for none) for the client ctx names
+// (clientinfo; an in-process caller names none and is not counted). It lives AnonymousSessionDuration (Vendure:
 // sessionDuration) until it gets an active order.
 //
 // A client past GuestAddressLimit gets *outcome.TooManyRequestsError and no session (see
@@ -46,9 +46,9 @@ import (
 // then cached. Each new guest counts against the instance's
 // GuestCacheLimit: past it the guest is not cached, and a lazy one gets
 // no row either (its token serves this request only).
-func (s *Service) CreateAnonymousSession(ctx context.Context, channelID *entity.ID, client string) (*sessioncache.CachedSession, error) {
+func (s *Service) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
 	now := s.nowUTC()
-	if wait, ok := s.guests.admitAddress(client, now); !ok {
+	if wait, ok := s.guests.admitAddress(clientinfo.From(ctx).Address, now); !ok {
 		return nil, &outcome.TooManyRequestsError{RetryAfter: wait}
 	}
 	token, err := GenerateToken()
@@ -77,6 +77,7 @@ func (s *Service) CreateAnonymousSession(ctx context.Context, channelID *entity.
 			return withToken(cs, token), nil
 		}
 	}
+	withClient(ctx, row)
 	if _, err := s.db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create anonymous session: %w", err)
 	}
@@ -140,6 +141,7 @@ func (s *Service) storeGuest(ctx context.Context, t *Tx, cs *sessioncache.Cached
 		Expires:         cs.Expires,
 		ActiveChannelID: cs.ActiveChannelID,
 	}
+	withClient(ctx, row)
 	if _, err := t.NewInsert().Model(row).
 		On("CONFLICT (token_hash) DO UPDATE").Set("updated_at = EXCLUDED.updated_at").
 		Returning("id, active_order_id").Exec(ctx); err != nil {

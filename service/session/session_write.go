@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/service/clientinfo"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/sessioncache"
 )
@@ -57,6 +58,7 @@ func (s *Service) CreateAuthenticatedInTx(ctx context.Context, t *Tx, in NewAuth
 		UserID:                 &userID,
 		AuthenticationStrategy: &strategy,
 	}
+	withClient(ctx, row)
 	if _, err := t.NewInsert().Model(row).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create authenticated session: %w", err)
 	}
@@ -251,4 +253,18 @@ func (s *Service) ReleaseOrders(ctx context.Context, t *Tx, orderIDs ...entity.I
 		return fmt.Errorf("release orders from sessions: %w", err)
 	}
 	return s.revoke(ctx, t, hashes)
+}
+
+// withClient gives a new row the client metadata of the request that
+// writes it (clientinfo), and its creation as its last use.
+func withClient(ctx context.Context, row *entity.Session) {
+	info := clientinfo.From(ctx)
+	if info.Address != "" {
+		row.ClientAddress = &info.Address
+	}
+	if info.UserAgent != "" {
+		row.UserAgent = &info.UserAgent
+	}
+	used := row.CreatedAt
+	row.LastUsedAt = &used
 }
