@@ -94,6 +94,9 @@ type App struct {
 	// CacheSync is the background cache sync (outbox, recovery, failover
 	// replay, and the channel and role changes of other instances).
 	CacheSync *session.CacheSyncer
+	// UsageWriter writes the sessions' last use and the sliding renewal of
+	// cached sessions in the background.
+	UsageWriter *session.UsageWriter
 
 	handler http.Handler
 	// services are the background services, started in order at the end
@@ -184,6 +187,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		LazyGuestSessions: cfg.GuestSessions == config.GuestLazy,
 		QueryTimeout:      cfg.DBQueryTimeout,
 		NegativeCacheSize: cfg.SessionNegativeCacheSize, NegativeCacheTTL: cfg.SessionNegativeCacheTTL,
+		IdleTimeout: cfg.SessionIdleTimeout, MetadataRetention: cfg.SessionMetadataRetention,
 		AssignCustomerFunc: access.AddUserToChannel,
 		// The job runner needs the service as its cleaner, so it is
 		// built below; the same holds.
@@ -209,6 +213,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	a.CacheSync = session.NewCacheSyncer(a.Sessions, 0)
+	a.UsageWriter = session.NewUsageWriter(a.Sessions, 0)
 	a.Audit = audit.NewLog(a.DB)
 	if a.Roles, err = access.NewRoleService(access.RoleConfig{
 		DB: a.DB, AccessChangeFunc: accessChanged, NowFunc: now,
@@ -263,7 +268,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	a.handler = a.newHandler(log)
 
-	a.services = []startstop.Service{a.CacheSync, a.Jobs}
+	a.services = []startstop.Service{a.CacheSync, a.UsageWriter, a.Jobs}
 	if err := startstop.StartAll(context.WithoutCancel(ctx), a.services...); err != nil {
 		return nil, err
 	}

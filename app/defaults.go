@@ -42,6 +42,7 @@ func WithDefaults(cfg config.Config) config.Config {
 	cfg.PasswordResetTokenDuration = cmp.Or(cfg.PasswordResetTokenDuration, account.DefaultPasswordResetTokenDuration)
 	cfg.RememberMeDuration = cmp.Or(cfg.RememberMeDuration, auth.DefaultRememberMeDuration)
 	cfg.SessionCacheTTL = cmp.Or(cfg.SessionCacheTTL, auth.DefaultSessionCacheTTL)
+	cfg.SessionMetadataRetention = cmp.Or(cfg.SessionMetadataRetention, session.DefaultMetadataRetention)
 	cfg.SessionCacheTimeout = cmp.Or(cfg.SessionCacheTimeout, redisstore.DefaultOperationTimeout)
 	cfg.SessionDuration = cmp.Or(cfg.SessionDuration, auth.DefaultSessionDuration)
 	cfg.Throttle.MemoryKeys = cmp.Or(cfg.Throttle.MemoryKeys, throttle.DefaultMaxKeys)

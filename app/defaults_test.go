@@ -63,6 +63,7 @@ func TestWithDefaults(t *testing.T) {
 		SessionCacheSize:           100000,
 		SessionNegativeCacheSize:   100000,
 		SessionNegativeCacheTTL:    30 * time.Second,
+		SessionMetadataRetention:   90 * 24 * time.Hour,
 		SessionCacheStrategy:       "memory",
 		SessionCacheTTL:            300 * time.Second,
 		SessionCacheTimeout:        50 * time.Millisecond,

@@ -396,6 +396,25 @@ type Config struct {
 	// Defaults to 30 seconds.
 	SessionNegativeCacheTTL time.Duration
 
+	// SessionIdleTimeout ends a logged-in session that has not been used
+	// for this long, even if its expiry (SessionDuration, sliding) is
+	// later. Last use is recorded at most once a minute, so a session ends
+	// between the timeout and two minutes after it, never before. Guests
+	// have their own idle rules (AnonymousIdleTimeout,
+	// AnonymousCartIdleTimeout). Read from SESSION_IDLE_TIMEOUT; 0 or unset
+	// is no idle timeout, anything else must be at least 5 minutes.
+	//
+	// Defaults to 0 (none, as Vendure).
+	SessionIdleTimeout time.Duration
+
+	// SessionMetadataRetention is how long a session keeps the client
+	// address and user agent recorded when its row was written; the
+	// clean-sessions job erases them afterwards (the session itself lives
+	// on). Read from SESSION_METADATA_RETENTION.
+	//
+	// Defaults to 90 days (session.DefaultMetadataRetention).
+	SessionMetadataRetention time.Duration
+
 	// SessionCacheStrategy is where sessions are cached: "memory" (an LRU
 	// in this process), "redis" (shared through RedisURL, which must be set)
 	// or "noop" (no cache: every request reads the database). Load accepts

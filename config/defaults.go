@@ -16,6 +16,10 @@ const DefaultSQLitePath = "./data/sessionserver.db"
 // per instance bound its share of Redis to 100,000 guest keys, while a
 // real shop seldom has that many guests browsing within one
 // SESSION_CACHE_TTL (5 minutes) on one instance.
+// MinSessionIdleTimeout is the shortest SESSION_IDLE_TIMEOUT: last use
+// is recorded once a minute.
+const MinSessionIdleTimeout = 5 * time.Minute
+
 const (
 	DefaultGuestAddressLimit  = 300
 	DefaultGuestAddressWindow = 5 * time.Minute

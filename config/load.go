@@ -93,6 +93,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.bytes("SESSION_CACHE_MAX_BYTES", cacheBytesHint, &c.SessionCacheMaxBytes)
 	r.int("SESSION_NEGATIVE_CACHE_SIZE", negativeSizeHint, &c.SessionNegativeCacheSize)
 	r.duration("SESSION_NEGATIVE_CACHE_TTL", time.Second, &c.SessionNegativeCacheTTL)
+	r.duration("SESSION_IDLE_TIMEOUT", time.Second, &c.SessionIdleTimeout)
+	r.duration("SESSION_METADATA_RETENTION", time.Second, &c.SessionMetadataRetention)
 	if c.RedisURL != "" {
 		c.SessionCacheStrategy = CacheRedis
 	}

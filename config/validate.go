@@ -186,6 +186,11 @@ func (c Config) problems(explicit func(name string) bool) []error {
 		fail("SESSION_NEGATIVE_CACHE_SIZE", "%d is negative (%s)", c.SessionNegativeCacheSize, negativeSizeHint)
 	}
 	positive("SESSION_NEGATIVE_CACHE_TTL", c.SessionNegativeCacheTTL)
+	if c.SessionIdleTimeout != 0 && c.SessionIdleTimeout < MinSessionIdleTimeout {
+		fail("SESSION_IDLE_TIMEOUT", "%s is too short (use 0 for none, or at least %s: last use is recorded once a minute)",
+			FormatDuration(c.SessionIdleTimeout), FormatDuration(MinSessionIdleTimeout))
+	}
+	positiveOrDefault("SESSION_METADATA_RETENTION", c.SessionMetadataRetention)
 	if c.SessionCacheMaxBytes < 0 {
 		fail("SESSION_CACHE_MAX_BYTES", "%d is negative (%s)", c.SessionCacheMaxBytes, cacheBytesHint)
 	}

@@ -126,6 +126,10 @@ type bundleOpts struct {
 	GuestCacheLimit    int
 	// NegativeCacheSize is the SessionService's (zero: off).
 	NegativeCacheSize int
+	// IdleTimeout and MetadataRetention are the SessionService's (zero:
+	// none, and its default).
+	IdleTimeout       time.Duration
+	MetadataRetention time.Duration
 }
 
 // noopCache is a bundleOpts.NewCache for tests that must read the database
@@ -188,6 +192,7 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 		GuestAddressLimit:        opts.GuestAddressLimit, GuestAddressWindow: opts.GuestAddressWindow,
 		GuestCacheLimit:    opts.GuestCacheLimit,
 		NegativeCacheSize:  opts.NegativeCacheSize,
+		IdleTimeout:        opts.IdleTimeout, MetadataRetention: opts.MetadataRetention,
 		AssignCustomerFunc: access.AddUserToChannel,
 	})
 	require.NoError(t, err)

@@ -8,5 +8,9 @@
 ALTER TABLE session ADD COLUMN last_used_at TIMESTAMP;
 ALTER TABLE session ADD COLUMN client_address VARCHAR(64);
 ALTER TABLE session ADD COLUMN user_agent VARCHAR(512);
+-- The clean-up's pass over logged-in sessions idle past
+-- SESSION_IDLE_TIMEOUT walks this one.
+CREATE INDEX session_authenticated_last_used_idx ON session (last_used_at)
+    WHERE user_id IS NOT NULL;
 CREATE INDEX session_client_metadata_idx ON session (created_at)
     WHERE client_address IS NOT NULL OR user_agent IS NOT NULL;

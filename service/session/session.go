@@ -134,7 +134,23 @@ type Config struct {
 	// each is remembered; it defaults to DefaultNegativeCacheTTL.
 	NegativeCacheSize int
 	NegativeCacheTTL  time.Duration
+	// IdleTimeout ends a logged-in session not used for this long, even if
+	// its expiry is later (SESSION_IDLE_TIMEOUT); 0, the default, ends
+	// none. It is measured from the session's last use, which is written at
+	// most once a LastUsedInterval (session_usage.go), so a session ends
+	// between IdleTimeout and IdleTimeout plus two intervals after its last
+	// use, never before.
+	IdleTimeout time.Duration
+	// MetadataRetention is how long a session row keeps its client's
+	// address and user agent after its creation; the clean-up erases them
+	// then (SESSION_METADATA_RETENTION). Defaults to
+	// DefaultMetadataRetention.
+	MetadataRetention time.Duration
 }
+
+// DefaultMetadataRetention is how long a session keeps its client's
+// address and user agent unless Config says otherwise.
+const DefaultMetadataRetention = 90 * 24 * time.Hour
 
 // DefaultNegativeCacheTTL is how long an unknown token is remembered
 // unless Config says otherwise.
@@ -170,6 +186,10 @@ type Service struct {
 	// findByTokenHash is findSessionByTokenHash; a test stands in for it.
 	findByTokenHash func(ctx context.Context, hash string) (*sessioncache.CachedSession, error)
 	stats           lookupStats
+	idle            time.Duration // IdleTimeout; 0: none
+	retention       time.Duration // MetadataRetention
+	usage           usageLog      // the sessions used since the last WriteUsage
+	usageStats      usageCounts
 
 	syncMu        sync.Mutex // one SyncCache at a time
 	cacheIdentity string     // the shared cache's last Probe answer
@@ -233,7 +253,9 @@ func New(cfg Config) (*Service, error) {
 		guests:       newGuestLimiter(cfg.GuestAddressLimit, cfg.GuestAddressWindow, cfg.GuestCacheLimit, cfg.CacheTTL),
 		lazyGuests:   cfg.LazyGuestSessions && !noop,
 		queryTimeout: cfg.QueryTimeout, queries: queries,
-		negative: newNegativeCache(cfg.NegativeCacheSize, cmp.Or(cfg.NegativeCacheTTL, DefaultNegativeCacheTTL)),
+		negative:  newNegativeCache(cfg.NegativeCacheSize, cmp.Or(cfg.NegativeCacheTTL, DefaultNegativeCacheTTL)),
+		idle:      max(cfg.IdleTimeout, 0),
+		retention: cmp.Or(max(cfg.MetadataRetention, 0), DefaultMetadataRetention),
 	}
 	s.findByTokenHash = s.findSessionByTokenHash
 	return s, nil

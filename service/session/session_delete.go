@@ -161,6 +161,16 @@ func (s *Service) CleanExpiredSessionsUntil(ctx context.Context, batchSize int, 
 			before: now.Add(-s.cartIdle),
 		},
 	}
+	if s.idle > 0 {
+		// A session whose last use was never recorded (written before it
+		// was) is not in this index; it is refused by the lookup once idle
+		// and removed when it expires.
+		passes = append(passes, cleanPass{
+			name: "idle authenticated", column: "last_used_at", index: "session_authenticated_last_used_idx",
+			where:  "user_id IS NOT NULL AND last_used_at < ?",
+			before: now.Add(-s.idle - usageSlack),
+		})
+	}
 	started := false
 	for _, p := range passes {
 		var from time.Time // the pass's position in its index
@@ -181,7 +191,39 @@ func (s *Service) CleanExpiredSessionsUntil(ctx context.Context, batchSize int, 
 			from = last
 		}
 	}
-	return removed, true, nil
+	erased, err := s.eraseClientMetadata(ctx, now.Add(-s.retention), batchSize, deadline)
+	return removed, erased, err
+}
+
+// eraseClientMetadata erases the client address and user agent of the
+// sessions created before cutoff (MetadataRetention), batchSize rows per
+// statement, until none remain or deadline has passed (a zero deadline
+// never passes), and reports whether none remain. The rows stay; their cached copies do not hold either
+// value, so the cache is not touched. On PostgreSQL a row that live
+// traffic holds is skipped, and the next run erases it.
+func (s *Service) eraseClientMetadata(ctx context.Context, cutoff time.Time, batchSize int, deadline time.Time) (done bool, err error) {
+	table, lock := "session", " FOR UPDATE SKIP LOCKED"
+	if s.db.Dialect().Name() != dialect.PG {
+		table, lock = "session INDEXED BY session_client_metadata_idx", ""
+	}
+	query := "UPDATE session SET client_address = NULL, user_agent = NULL WHERE id IN (SELECT id FROM " + table +
+		" WHERE created_at < ? AND (client_address IS NOT NULL OR user_agent IS NOT NULL) ORDER BY created_at LIMIT ?" + lock + ")"
+	for {
+		res, err := s.db.NewRaw(query, cutoff, batchSize).Exec(ctx)
+		if err != nil {
+			return false, fmt.Errorf("erase client metadata: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return false, fmt.Errorf("erase client metadata: %w", err)
+		}
+		if n < int64(batchSize) {
+			return true, nil
+		}
+		if !deadline.IsZero() && !s.now().Before(deadline) {
+			return false, nil
+		}
+	}
 }
 
 // cleanPass is one kind of session the clean-up removes: those whose

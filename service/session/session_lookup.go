@@ -41,8 +41,9 @@ func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessi
 	// Whether a miss is the cache's answer, not its failure.
 	answered := s.cache.healthy()
 	if cached != nil && !cached.IsExpired(now) {
-		if cached.Stored() && !cached.IsStale(now) {
+		if cached.Stored() && !cached.IsStale(now) && !s.mayBeIdle(cached, now) {
 			s.stats.hits.Add(1)
+			s.markUsed(cached, now)
 			return withToken(cached, token), nil
 		}
 		if !cached.Stored() && !s.guestDue(cached, now) {
@@ -71,7 +72,21 @@ func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessi
 		return nil, err
 	}
 	s.cache.set(ctx, key, cs, gen)
+	s.markUsed(cs, now)
 	return withToken(cs, token), nil
+}
+
+// mayBeIdle reports whether a cached logged-in session may have been idle
+// for IdleTimeout at now, so that only the database can tell: it was read
+// from the database (and, being found, used) CacheTTL before its
+// cacheExpiry, and nothing this instance holds says it was used since.
+// Such an entry is treated as stale.
+func (s *Service) mayBeIdle(cs *sessioncache.CachedSession, now time.Time) bool {
+	if s.idle <= 0 || cs.User == nil {
+		return false
+	}
+	readAt := time.Unix(0, int64(cs.CacheExpiry*1e9)).Add(-s.cacheTTL)
+	return !now.Before(readAt.Add(s.idle))
 }
 
 // sharedRead is one database read of a session for every concurrent
@@ -224,6 +239,7 @@ type sessionRow struct {
 	TokenHash              string     `bun:"token_hash"`
 	Expires                time.Time  `bun:"expires"`
 	UpdatedAt              time.Time  `bun:"updated_at"`
+	LastUsedAt             *time.Time `bun:"last_used_at"`
 	ActiveOrderID          *entity.ID `bun:"active_order_id"`
 	ActiveChannelID        *entity.ID `bun:"active_channel_id"`
 	SessionUserID          *entity.ID `bun:"session_user_id"`
@@ -251,6 +267,9 @@ func (s *Service) sessionOfRows(rows []sessionRow) (*sessioncache.CachedSession,
 	}
 	if idle := s.idleFor(first.SessionUserID, first.ActiveOrderID); idle > 0 && s.nowUTC().After(first.UpdatedAt.Add(idle)) {
 		return nil, "", outcome.ErrNotFound // an idle guest (see idleFor)
+	}
+	if s.idle > 0 && first.SessionUserID != nil && s.nowUTC().After(lastUse(first).Add(s.idle+usageSlack)) {
+		return nil, "", outcome.ErrNotFound // idle past IdleTimeout
 	}
 	row := &entity.Session{
 		ID: first.ID, TokenHash: first.TokenHash, Expires: first.Expires,
@@ -327,4 +346,13 @@ func (s *Service) serialize(row *entity.Session, user *sessioncache.CachedUser, 
 		cs.AuthenticationStrategy = deref(row.AuthenticationStrategy)
 	}
 	return cs
+}
+
+// lastUse is the latest of a session row's last use and last write (a row
+// written before last use was recorded has none).
+func lastUse(r sessionRow) time.Time {
+	if r.LastUsedAt != nil && r.LastUsedAt.After(r.UpdatedAt) {
+		return *r.LastUsedAt
+	}
+	return r.UpdatedAt
 }

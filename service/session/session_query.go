@@ -42,7 +42,7 @@ import (
 // the user is an administrator, and every (role, channel) pair of the
 // user, in one query. sessionQueries completes it with its key and
 // sessionOrder.
-const sessionSelect = `SELECT s.id, s.token_hash, s.expires, s.updated_at, s.active_order_id, s.active_channel_id,
+const sessionSelect = `SELECT s.id, s.token_hash, s.expires, s.updated_at, s.last_used_at, s.active_order_id, s.active_channel_id,
 	s.user_id AS session_user_id, s.authentication_strategy,
 	u.id AS user_id, u.identifier, u.verified, adm.id AS administrator_id,
 	r.id AS role_id, r.permissions, ch.id AS channel_id, ch.token AS channel_token, ch.code AS channel_code
