@@ -190,9 +190,9 @@ func newTestBundle(t *testing.T, db *bun.DB, opts bundleOpts) *testBundle {
 		LazyGuestSessions:        opts.LazyGuests,
 		AnonymousCartIdleTimeout: opts.AnonymousCartIdleTimeout,
 		GuestAddressLimit:        opts.GuestAddressLimit, GuestAddressWindow: opts.GuestAddressWindow,
-		GuestCacheLimit:    opts.GuestCacheLimit,
-		NegativeCacheSize:  opts.NegativeCacheSize,
-		IdleTimeout:        opts.IdleTimeout, MetadataRetention: opts.MetadataRetention,
+		GuestCacheLimit:   opts.GuestCacheLimit,
+		NegativeCacheSize: opts.NegativeCacheSize,
+		IdleTimeout:       opts.IdleTimeout, MetadataRetention: opts.MetadataRetention,
 		AssignCustomerFunc: access.AddUserToChannel,
 	})
 	require.NoError(t, err)
