@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/clientinfo"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/session"
@@ -182,6 +183,8 @@ func TestClientMetadataIsErasedAfterRetention(t *testing.T) {
 		require.NoError(t, err)
 		guest, err := b.sessions.CreateAnonymousSession(ctx, &ch)
 		require.NoError(t, err)
+		require.NoError(t, audit.Record(b.ctx, b.db, b.clock.Now(), audit.Actor{Identifier: "superadmin", ClientAddress: "203.0.113.9"},
+			audit.Entry{Action: audit.Created, EntityType: audit.Channel, Detail: "code: x"}))
 		row := b.sessionRow(t, old.Token)
 		require.Equal(t, "203.0.113.9", *row.ClientAddress)
 		require.Equal(t, "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", *row.UserAgent)
@@ -202,6 +205,10 @@ func TestClientMetadataIsErasedAfterRetention(t *testing.T) {
 		require.Nil(t, row.ClientAddress)
 		require.Nil(t, row.UserAgent)
 		require.Nil(t, b.sessionRow(t, guest.Token), "the guest expired (30 days)")
+		var entry audit.Row
+		require.NoError(t, b.db.NewSelect().Model(&entry).Where("detail = ?", "code: x").Scan(b.ctx))
+		require.Empty(t, entry.ClientAddress, "the audit entry's client address is erased too")
+		require.Equal(t, "superadmin", entry.ActorIdentifier)
 		kept := b.sessionRow(t, recent.Token)
 		require.Equal(t, "203.0.113.9", *kept.ClientAddress)
 		_, err = b.sessions.GetSessionFromToken(b.ctx, old.Token)

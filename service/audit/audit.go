@@ -108,3 +108,17 @@ func Record(ctx context.Context, db bun.IDB, now time.Time, by Actor, e Entry) e
 
 // IDOf is a pointer to id, for Entry.EntityID.
 func IDOf(id entity.ID) *entity.ID { return &id }
+
+// EraseClientAddresses blanks the client address of up to batchSize
+// entries written before cutoff, oldest first, and returns how many it
+// changed (the metadata retention: SESSION_METADATA_RETENTION). The
+// entries themselves stay. It walks audit_entry_created_idx.
+func EraseClientAddresses(ctx context.Context, db bun.IDB, cutoff time.Time, batchSize int) (int64, error) {
+	res, err := db.NewRaw(`UPDATE audit_entry SET client_address = '' WHERE id IN (
+		SELECT id FROM audit_entry WHERE created_at < ? AND client_address <> '' ORDER BY created_at, id LIMIT ?)`,
+		cutoff.UTC(), batchSize).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("erase audit client addresses: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/jobs"
+	"github.com/shopsession/sessionserver/service/audit"
 )
 
 // DeleteSessionsByUser is Vendure's deleteSessionsByUser: it deletes every
@@ -195,12 +196,14 @@ func (s *Service) CleanExpiredSessionsUntil(ctx context.Context, batchSize int, 
 	return removed, erased, err
 }
 
-// eraseClientMetadata erases the client address and user agent of the
-// sessions created before cutoff (MetadataRetention), batchSize rows per
-// statement, until none remain or deadline has passed (a zero deadline
-// never passes), and reports whether none remain. The rows stay; their cached copies do not hold either
-// value, so the cache is not touched. On PostgreSQL a row that live
-// traffic holds is skipped, and the next run erases it.
+// eraseClientMetadata erases the client address of the audit entries
+// written before cutoff (MetadataRetention: the audit log keeps the entry
+// and its administrator), then the client address and user agent of the
+// sessions created before it, batchSize rows per statement, until none
+// remain or deadline has passed (a zero deadline never passes), and
+// reports whether none remain. The rows stay; cached sessions hold neither
+// value, so the cache is not touched. On PostgreSQL a session row that
+// live traffic holds is skipped, and the next run erases it.
 func (s *Service) eraseClientMetadata(ctx context.Context, cutoff time.Time, batchSize int, deadline time.Time) (done bool, err error) {
 	table, lock := "session", " FOR UPDATE SKIP LOCKED"
 	if s.db.Dialect().Name() != dialect.PG {
@@ -208,6 +211,18 @@ func (s *Service) eraseClientMetadata(ctx context.Context, cutoff time.Time, bat
 	}
 	query := "UPDATE session SET client_address = NULL, user_agent = NULL WHERE id IN (SELECT id FROM " + table +
 		" WHERE created_at < ? AND (client_address IS NOT NULL OR user_agent IS NOT NULL) ORDER BY created_at LIMIT ?" + lock + ")"
+	for {
+		n, err := audit.EraseClientAddresses(ctx, s.db, cutoff, batchSize)
+		if err != nil {
+			return false, err
+		}
+		if n < int64(batchSize) {
+			break
+		}
+		if !deadline.IsZero() && !s.now().Before(deadline) {
+			return false, nil
+		}
+	}
 	for {
 		res, err := s.db.NewRaw(query, cutoff, batchSize).Exec(ctx)
 		if err != nil {
