@@ -246,3 +246,34 @@ func countRows(t *testing.T, b *testBundle, model any) int {
 	require.NoError(t, err)
 	return int(n)
 }
+
+// Deleting several roles (or channels) in one call is one access change:
+// one version bump and one run of the access-change hook (one cache clear
+// on every instance), not one per row.
+func TestDeleteManyIsOneAccessChange(t *testing.T) {
+	eachDB(t, bundleOpts{}, func(t *testing.T, b *testBundle) {
+		def := b.defaultChannel.ID
+		admin := access.Caller{Grants: b.login(t, auth.AdminAPI, superadminLogin, superadminPassword), ChannelID: def}
+		var roles []entity.ID
+		for _, code := range []string{"one", "two", "three"} {
+			roles = append(roles, b.createRole(t, code, []auth.Permission{"ReadCatalog"}, def))
+		}
+		before := b.hook.count()
+		results, err := b.roles.DeleteManyAs(b.ctx, admin, roles)
+		require.NoError(t, err)
+		require.Equal(t, []error{nil, nil, nil}, results)
+		require.Equal(t, before+1, b.hook.count(), "one access change for three roles")
+
+		var channels []entity.ID
+		for _, code := range []string{"c-one", "c-two"} {
+			channels = append(channels, b.createChannel(t, code).ID)
+		}
+		// The superadmin's grants now name the new channels.
+		admin = access.Caller{Grants: b.login(t, auth.AdminAPI, superadminLogin, superadminPassword), ChannelID: def}
+		before = b.hook.count()
+		results, err = b.channels.DeleteManyAs(b.ctx, admin, channels)
+		require.NoError(t, err)
+		require.Equal(t, []error{nil, nil}, results)
+		require.Equal(t, before+1, b.hook.count(), "one access change for two channels")
+	})
+}

@@ -458,10 +458,18 @@ func (s *ChannelService) deleteIn(ctx context.Context, t *session.Tx, id entity.
 	return nil
 }
 
+// channelChange is the key of a transaction's channel change
+// (session.Tx.Once).
+type channelChange struct{}
+
 // accessChangedOnCommit records a channel change in t (the access version
 // every instance's Sync reads) and, after commit, reloads this instance's
-// snapshot and runs the access-change hook.
+// snapshot and runs the access-change hook, once per transaction however
+// many channels it changes.
 func (s *ChannelService) accessChangedOnCommit(ctx context.Context, t *session.Tx) error {
+	if !t.Once(channelChange{}) {
+		return nil
+	}
 	if err := bumpAccessVersion(ctx, t); err != nil {
 		return err
 	}

@@ -115,10 +115,17 @@ func (s *RoleService) deleteRole(ctx context.Context, t *session.Tx, roleID enti
 	return s.changedOnCommit(ctx, t)
 }
 
+// roleChange is the key of a transaction's role change (session.Tx.Once).
+type roleChange struct{}
+
 // changedOnCommit records a role change in t (the access version every
 // instance's sync reads: with a cache that is not shared, each clears its
-// own) and runs the access-change hook after commit.
+// own) and runs the access-change hook after commit, once per transaction
+// however many roles it changes.
 func (s *RoleService) changedOnCommit(ctx context.Context, t *session.Tx) error {
+	if !t.Once(roleChange{}) {
+		return nil
+	}
 	if err := bumpAccessVersion(ctx, t); err != nil {
 		return err
 	}

@@ -13,6 +13,21 @@ import (
 type Tx struct {
 	bun.Tx
 	afterCommit []func(ctx context.Context)
+	seen        map[any]struct{}
+}
+
+// Once reports whether this is the first call with key in the
+// transaction, for work that a transaction needs once however many of its
+// writes ask for it (one version bump for many rows changed).
+func (t *Tx) Once(key any) bool {
+	if _, ok := t.seen[key]; ok {
+		return false
+	}
+	if t.seen == nil {
+		t.seen = map[any]struct{}{}
+	}
+	t.seen[key] = struct{}{}
+	return true
 }
 
 // sqlTx is the transaction's database/sql handle, for the statements the
