@@ -150,6 +150,7 @@ func openPlayground(t *testing.T, ctx context.Context, u string) {
 	t.Helper()
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(u))
 	require.NoError(t, err)
+	require.NotNil(t, resp, "no response for %s", u)
 	require.Equal(t, int64(200), resp.Status)
 	require.Contains(t, resp.MimeType, "text/html")
 	evalJS[bool](t, ctx, pageJS+`pgt.until('the schema', () => pgt.cm('.graphiql-response') && pgt.cm('.graphiql-query-editor').options.hintOptions.schema)

@@ -18,7 +18,7 @@ import (
 var layers = []string{"outcome", "ratelimit", "audit", "session", "access", "account", "order", "catalog", "seed"}
 
 // shared are imported by any layer and import none.
-var shared = []string{"internal/setup", "password"}
+var shared = []string{"internal/setup", "password", "clientinfo"}
 
 const servicePath = "github.com/shopsession/sessionserver/service/"
 
