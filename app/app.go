@@ -395,7 +395,9 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		MaxFragments: cfg.MaxQueryFragments,
 	}
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
-		Schema: shopapi.NewSchema(&shopapi.Resolver{Auth: a.Auth, Users: a.Users, Orders: a.Orders, Accounts: a.Accounts}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
+		Schema: shopapi.NewSchema(&shopapi.Resolver{
+			Auth: a.Auth, Users: a.Users, Orders: a.Orders, Accounts: a.Accounts, Sessions: a.Sessions, Channels: a.Channels,
+		}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 	}))

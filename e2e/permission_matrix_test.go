@@ -161,6 +161,13 @@ var adminMatrix = map[string]matrixRow{
 	"Mutation.deleteSession": {
 		doc: `mutation { deleteSession(id: "` + missing + `") { count } }`, perms: perms("UpdateAdministrator", "UpdateCustomer"),
 	},
+	// The caller's own sessions: any logged-in administrator's, on any
+	// channel (e2e/self_sessions_test.go).
+	"Query.activeSessions": {doc: `{ activeSessions { id current } }`, perms: perms("Owner"), refused: []matrixCaller{noSession, customer}},
+	"Mutation.revokeSession": {
+		doc: `mutation { revokeSession(id: "` + missing + `") { success } }`, perms: perms("Owner"), refused: []matrixCaller{noSession, customer},
+	},
+	"Mutation.revokeOtherSessions": {doc: `mutation { revokeOtherSessions }`, perms: perms("Owner"), refused: []matrixCaller{noSession, customer}},
 }
 
 var shopMatrix = map[string]matrixRow{
@@ -202,6 +209,13 @@ var shopMatrix = map[string]matrixRow{
 	"Mutation.setCustomerForOrder": {
 		doc: `mutation { setCustomerForOrder(input: {emailAddress: "matrix-guest@example.com", firstName: "M", lastName: "X"}) { __typename } }`, perms: perms("Owner"),
 	},
+	// The caller's own sessions need a logged-in customer
+	// (e2e/self_sessions_test.go).
+	"Query.activeSessions": {doc: `{ activeSessions { id current } }`, perms: perms("Owner"), refused: []matrixCaller{noSession, guest}},
+	"Mutation.revokeSession": {
+		doc: `mutation { revokeSession(id: "` + missing + `") { success } }`, perms: perms("Owner"), refused: []matrixCaller{noSession, guest},
+	},
+	"Mutation.revokeOtherSessions": {doc: `mutation { revokeOtherSessions }`, perms: perms("Owner"), refused: []matrixCaller{noSession, guest}},
 }
 
 func perms(names ...string) []auth.Permission {

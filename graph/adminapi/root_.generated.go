@@ -198,6 +198,8 @@ type ComplexityRoot struct {
 		EraseCustomer                 func(childComplexity int, id entity.ID) int
 		Login                         func(childComplexity int, username string, password string, rememberMe *bool) int
 		Logout                        func(childComplexity int) int
+		RevokeOtherSessions           func(childComplexity int) int
+		RevokeSession                 func(childComplexity int, id entity.ID) int
 		TriggerCleanSessionsJob       func(childComplexity int, batchSize *int) int
 		UpdateActiveAdministrator     func(childComplexity int, input model.UpdateActiveAdministratorInput) int
 		UpdateAdministrator           func(childComplexity int, input model.UpdateAdministratorInput) int
@@ -264,6 +266,7 @@ type ComplexityRoot struct {
 	Query struct {
 		ActiveAdministrator func(childComplexity int) int
 		ActiveChannel       func(childComplexity int) int
+		ActiveSessions      func(childComplexity int) int
 		Administrator       func(childComplexity int, id entity.ID) int
 		Administrators      func(childComplexity int, options *model.AdministratorListOptions) int
 		AuditEntries        func(childComplexity int, options *model.AuditEntryListOptions) int
@@ -326,11 +329,18 @@ type ComplexityRoot struct {
 		ActiveChannel          func(childComplexity int) int
 		ActiveOrderID          func(childComplexity int) int
 		AuthenticationStrategy func(childComplexity int) int
+		Browser                func(childComplexity int) int
+		ClientAddress          func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
+		Current                func(childComplexity int) int
+		DeviceType             func(childComplexity int) int
 		Expires                func(childComplexity int) int
 		ID                     func(childComplexity int) int
+		LastUsedAt             func(childComplexity int) int
+		OperatingSystem        func(childComplexity int) int
 		Type                   func(childComplexity int) int
 		User                   func(childComplexity int) int
+		UserAgent              func(childComplexity int) int
 	}
 
 	SessionList struct {
@@ -1137,6 +1147,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.revokeOtherSessions":
+		if e.ComplexityRoot.Mutation.RevokeOtherSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOtherSessions(childComplexity), true
+	case "Mutation.revokeSession":
+		if e.ComplexityRoot.Mutation.RevokeSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(entity.ID)), true
 	case "Mutation.triggerCleanSessionsJob":
 		if e.ComplexityRoot.Mutation.TriggerCleanSessionsJob == nil {
 			break
@@ -1427,6 +1454,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActiveChannel(childComplexity), true
+	case "Query.activeSessions":
+		if e.ComplexityRoot.Query.ActiveSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ActiveSessions(childComplexity), true
 	case "Query.administrator":
 		if e.ComplexityRoot.Query.Administrator == nil {
 			break
@@ -1773,12 +1806,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SessionInfo.AuthenticationStrategy(childComplexity), true
+	case "SessionInfo.browser":
+		if e.ComplexityRoot.SessionInfo.Browser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Browser(childComplexity), true
+	case "SessionInfo.clientAddress":
+		if e.ComplexityRoot.SessionInfo.ClientAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ClientAddress(childComplexity), true
 	case "SessionInfo.createdAt":
 		if e.ComplexityRoot.SessionInfo.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SessionInfo.CreatedAt(childComplexity), true
+	case "SessionInfo.current":
+		if e.ComplexityRoot.SessionInfo.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Current(childComplexity), true
+	case "SessionInfo.deviceType":
+		if e.ComplexityRoot.SessionInfo.DeviceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.DeviceType(childComplexity), true
 	case "SessionInfo.expires":
 		if e.ComplexityRoot.SessionInfo.Expires == nil {
 			break
@@ -1791,6 +1848,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SessionInfo.ID(childComplexity), true
+	case "SessionInfo.lastUsedAt":
+		if e.ComplexityRoot.SessionInfo.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.LastUsedAt(childComplexity), true
+	case "SessionInfo.operatingSystem":
+		if e.ComplexityRoot.SessionInfo.OperatingSystem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.OperatingSystem(childComplexity), true
 	case "SessionInfo.type":
 		if e.ComplexityRoot.SessionInfo.Type == nil {
 			break
@@ -1803,6 +1872,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SessionInfo.User(childComplexity), true
+	case "SessionInfo.userAgent":
+		if e.ComplexityRoot.SessionInfo.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.UserAgent(childComplexity), true
 
 	case "SessionList.items":
 		if e.ComplexityRoot.SessionList.Items == nil {
@@ -3087,6 +3162,104 @@ type ProductVariant {
 	{Name: "../../schema/common/scalars.graphqls", Input: `"An ISO 8601 date-time string, e.g. 2026-01-02T03:04:05Z."
 scalar DateTime
 `, BuiltIn: false},
+	{Name: "../../schema/common/session.graphqls", Input: `# Sessions as a user sees them: SessionInfo, which the Admin API's session
+# administration lists (schema/admin/session.graphqls), and the self-service
+# operations of both APIs, which Vendure's API does not have: a signed-in
+# user lists its own sessions (its devices) and ends one or all of the others.
+
+extend type Query {
+    """
+    The caller's own live (unexpired) sessions, on every channel, most
+    recently used first (lastUsedAt, or createdAt for a session not used
+    since it was created), at most 100; the one the request is made with has
+    current: true. On the Shop API it needs a logged-in customer (FORBIDDEN
+    for a guest); on the Admin API a logged-in administrator.
+    """
+    activeSessions: [SessionInfo!]! @allow(permissions: [Owner])
+}
+
+extend type Mutation {
+    """
+    Ends one of the caller's own live sessions: success true when it ended,
+    false when the caller has no live session with that id, whether the id
+    names nobody's session or another user's (the answer never tells them
+    apart). The ended token is refused from its next request on, on every
+    instance. Ending the session the request is made with logs out: the
+    response clears the token (an empty vendure-auth-token header and an
+    expired cookie). Permissions as activeSessions.
+    """
+    revokeSession(id: ID!): Success! @allow(permissions: [Owner])
+    """
+    Ends every live session of the caller but the one the request is made
+    with (signs out every other device) and returns how many ended.
+    Permissions as activeSessions.
+    """
+    revokeOtherSessions: Int! @allow(permissions: [Owner])
+}
+
+"A session's kind: a guest's, or a logged-in user's."
+enum SessionType {
+    ANONYMOUS
+    AUTHENTICATED
+}
+
+"""
+The kind of device a session's User-Agent names, as the User-Agent parser
+reads it: a desktop or laptop browser, a phone, a tablet, a TV, a bot (a
+crawler, or a client that is not a browser, such as curl), or UNKNOWN when
+the session has no User-Agent (an in-process caller, or one erased after
+SESSION_METADATA_RETENTION) or the parser does not recognise it.
+"""
+enum DeviceType {
+    DESKTOP
+    MOBILE
+    TABLET
+    TV
+    BOT
+    UNKNOWN
+}
+
+"""
+A session as session administration and activeSessions show it. Its token,
+and the token's hash, are never shown. The client address and User-Agent
+are those of the request that created the session (kept
+SESSION_METADATA_RETENTION, then erased); browser, operatingSystem and
+deviceType are read from the User-Agent when shown, not stored.
+"""
+type SessionInfo {
+    id: ID!
+    type: SessionType!
+    "The logged-in user; null for a guest."
+    user: SessionUser
+    createdAt: DateTime!
+    "When the session ends unless it is used (sliding expiry renews it)."
+    expires: DateTime!
+    "When the session was last used, to within a minute (it is written at most once a minute); null when unknown."
+    lastUsedAt: DateTime
+    "The client address of the request that created the session (through TRUSTED_PROXIES); null when unknown."
+    clientAddress: String
+    "The User-Agent header of the request that created the session (at most 512 bytes); null when unknown."
+    userAgent: String
+    "The browser the User-Agent names (Chrome, Firefox, Safari, …); null when unknown."
+    browser: String
+    "The operating system the User-Agent names (Windows, MacOS, iOS, Android, Linux, …); null when unknown."
+    operatingSystem: String
+    deviceType: DeviceType!
+    "Whether this is the session the request is made with."
+    current: Boolean!
+    activeOrderId: ID
+    "The channel the session is on; null before its first request names one."
+    activeChannel: Channel
+    "How the user logged in (native, …); null for a guest."
+    authenticationStrategy: String
+}
+
+"The user of a logged-in session."
+type SessionUser {
+    id: ID!
+    identifier: String!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common/zone.graphqls", Input: `# Vendure's Zone (common/zone.type.graphql) without members: this server
 # keeps zones only as far as a Channel names them (defaultTaxZone,
 # defaultShippingZone), and no countries or provinces.
@@ -4123,36 +4296,9 @@ extend type Mutation {
     deleteSession(id: ID!): SessionDeletionResult! @allow(permissions: [UpdateAdministrator, UpdateCustomer])
 }
 
-"A session's kind: a guest's, or a logged-in user's."
-enum SessionType {
-    ANONYMOUS
-    AUTHENTICATED
-}
-
-"""
-A session as session administration shows it. Its token, and the token's
-hash, are never shown.
-"""
-type SessionInfo implements Node {
-    id: ID!
-    type: SessionType!
-    "The logged-in user; null for a guest."
-    user: SessionUser
-    createdAt: DateTime!
-    "When the session ends unless it is used (sliding expiry renews it)."
-    expires: DateTime!
-    activeOrderId: ID
-    "The channel the session is on; null before its first request names one."
-    activeChannel: Channel
-    "How the user logged in (native, …); null for a guest."
-    authenticationStrategy: String
-}
-
-"The user of a logged-in session."
-type SessionUser {
-    id: ID!
-    identifier: String!
-}
+# SessionInfo and SessionUser are in schema/common/session.graphqls; in the
+# Admin API a SessionInfo is a Node of the sessions list.
+extend type SessionInfo implements Node
 
 type SessionList implements PaginatedList {
     items: [SessionInfo!]!
@@ -4634,6 +4780,20 @@ func (ec *executionContext) childFields_SessionInfo(ctx context.Context, field g
 		return ec.fieldContext_SessionInfo_createdAt(ctx, field)
 	case "expires":
 		return ec.fieldContext_SessionInfo_expires(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_SessionInfo_lastUsedAt(ctx, field)
+	case "clientAddress":
+		return ec.fieldContext_SessionInfo_clientAddress(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_SessionInfo_userAgent(ctx, field)
+	case "browser":
+		return ec.fieldContext_SessionInfo_browser(ctx, field)
+	case "operatingSystem":
+		return ec.fieldContext_SessionInfo_operatingSystem(ctx, field)
+	case "deviceType":
+		return ec.fieldContext_SessionInfo_deviceType(ctx, field)
+	case "current":
+		return ec.fieldContext_SessionInfo_current(ctx, field)
 	case "activeOrderId":
 		return ec.fieldContext_SessionInfo_activeOrderId(ctx, field)
 	case "activeChannel":

@@ -178,6 +178,167 @@ func (ec *executionContext) fieldContext_SessionInfo_expires(_ context.Context, 
 	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _SessionInfo_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *session.Info) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SessionInfo_clientAddress(ctx context.Context, field graphql.CollectedField, obj *session.Info) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_clientAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_clientAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionInfo_userAgent(ctx context.Context, field graphql.CollectedField, obj *session.Info) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_userAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionInfo_browser(ctx context.Context, field graphql.CollectedField, obj *session.Info) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_browser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Browser, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_browser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionInfo_operatingSystem(ctx context.Context, field graphql.CollectedField, obj *session.Info) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_operatingSystem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OperatingSystem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_operatingSystem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionInfo_deviceType(ctx context.Context, field graphql.CollectedField, obj *session.Info) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_deviceType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeviceType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v session.DeviceType) graphql.Marshaler {
+			return ec.marshalNDeviceType2githubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋsessionᚐDeviceType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_deviceType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "DeviceType")
+}
+
+func (ec *executionContext) _SessionInfo_current(ctx context.Context, field graphql.CollectedField, obj *session.Info) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _SessionInfo_activeOrderId(ctx context.Context, field graphql.CollectedField, obj *session.Info) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -669,6 +830,41 @@ func (ec *executionContext) _SessionInfo(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lastUsedAt":
+			out.Values[i] = ec._SessionInfo_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientAddress":
+			out.Values[i] = ec._SessionInfo_clientAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userAgent":
+			out.Values[i] = ec._SessionInfo_userAgent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "browser":
+			out.Values[i] = ec._SessionInfo_browser(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "operatingSystem":
+			out.Values[i] = ec._SessionInfo_operatingSystem(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deviceType":
+			out.Values[i] = ec._SessionInfo_deviceType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "current":
+			out.Values[i] = ec._SessionInfo_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "activeOrderId":
 			out.Values[i] = ec._SessionInfo_activeOrderId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -781,6 +977,40 @@ func (ec *executionContext) _SessionUser(ctx context.Context, sel ast.SelectionS
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) unmarshalNDeviceType2githubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋsessionᚐDeviceType(ctx context.Context, v any) (session.DeviceType, error) {
+	tmp, err := gqlscalar.UnmarshalString(v)
+	res := unmarshalNDeviceType2githubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋsessionᚐDeviceType[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeviceType2githubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋsessionᚐDeviceType(ctx context.Context, sel ast.SelectionSet, v session.DeviceType) graphql.Marshaler {
+	_ = sel
+	res := gqlscalar.MarshalString(marshalNDeviceType2githubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋsessionᚐDeviceType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DeviceType!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDeviceType2githubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋsessionᚐDeviceType = map[string]session.DeviceType{
+		"DESKTOP": session.DeviceDesktop,
+		"MOBILE":  session.DeviceMobile,
+		"TABLET":  session.DeviceTablet,
+		"TV":      session.DeviceTV,
+		"BOT":     session.DeviceBot,
+		"UNKNOWN": session.DeviceUnknown,
+	}
+	marshalNDeviceType2githubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋsessionᚐDeviceType = map[session.DeviceType]string{
+		session.DeviceDesktop: "DESKTOP",
+		session.DeviceMobile:  "MOBILE",
+		session.DeviceTablet:  "TABLET",
+		session.DeviceTV:      "TV",
+		session.DeviceBot:     "BOT",
+		session.DeviceUnknown: "UNKNOWN",
+	}
+)
 
 func (ec *executionContext) marshalNSessionDeletionResult2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋadminapiᚋmodelᚐSessionDeletionResult(ctx context.Context, sel ast.SelectionSet, v *model.SessionDeletionResult) graphql.Marshaler {
 	if v == nil {

@@ -10,9 +10,18 @@ import (
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
+	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/service/session"
 )
+
+func (r *mutationResolver) RevokeSession(ctx context.Context, id entity.ID) (*gqlauth.Success, error) {
+	return gqlauth.RevokeSession(ctx, r.Sessions, id, audited(ctx))
+}
+
+func (r *mutationResolver) RevokeOtherSessions(ctx context.Context) (int, error) {
+	return gqlauth.RevokeOtherSessions(ctx, r.Sessions, audited(ctx))
+}
 
 func (r *mutationResolver) DeleteSessionsByUser(ctx context.Context, userID entity.ID) (*model.SessionDeletionResult, error) {
 	return deletionResult(r.Sessions.EndSessionsByUser(ctx, r.sessionScope(ctx, true), userID))
@@ -24,6 +33,11 @@ func (r *mutationResolver) DeleteSessionsByActiveOrderID(ctx context.Context, or
 
 func (r *mutationResolver) DeleteSession(ctx context.Context, id entity.ID) (*model.SessionDeletionResult, error) {
 	return deletionResult(r.Sessions.EndSession(ctx, r.sessionScope(ctx, true), id))
+}
+
+func (r *queryResolver) ActiveSessions(ctx context.Context) ([]*session.Info, error) {
+	// r.Resolver.Sessions: the session service, not the sessions query.
+	return gqlauth.ActiveSessions(ctx, r.Resolver.Sessions)
 }
 
 func (r *queryResolver) Sessions(ctx context.Context, options *model.SessionListOptions) (*model.SessionList, error) {

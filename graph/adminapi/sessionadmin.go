@@ -6,6 +6,7 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/adminapi/model"
 	"github.com/shopsession/sessionserver/requestctx"
+	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/session"
 )
 
@@ -16,7 +17,16 @@ func (r *Resolver) sessionScope(ctx context.Context, end bool) session.Scope {
 	ch := rc.ChannelID()
 	sc := session.AdminScope(rc.Session().PermissionsOn(ch), end, ch, ch == r.Channels.Default().ID)
 	sc.Actor = actor(rc)
+	if s := rc.Session(); s != nil {
+		sc.CallerSessionID = s.ID
+	}
 	return sc
+}
+
+// audited is the caller as the audit log records its own sessions' ends.
+func audited(ctx context.Context) *audit.Actor {
+	a := actor(requestctx.FromContext(ctx))
+	return &a
 }
 
 // deletionResult is the answer of an operation that ended n sessions.

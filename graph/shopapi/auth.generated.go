@@ -16,6 +16,7 @@ import (
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/graph/gqlauth"
 	"github.com/shopsession/sessionserver/graph/shopapi/model"
+	"github.com/shopsession/sessionserver/service/session"
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -26,6 +27,8 @@ type MutationResolver interface {
 	Login(ctx context.Context, username string, password string, rememberMe *bool) (model.NativeAuthenticationResult, error)
 	Authenticate(ctx context.Context, input gqlauth.AuthenticationInput, rememberMe *bool) (model.AuthenticationResult, error)
 	Logout(ctx context.Context) (*gqlauth.Success, error)
+	RevokeSession(ctx context.Context, id entity.ID) (*gqlauth.Success, error)
+	RevokeOtherSessions(ctx context.Context) (int, error)
 	RegisterCustomerAccount(ctx context.Context, input model.RegisterCustomerInput) (model.RegisterCustomerAccountResult, error)
 	RefreshCustomerVerification(ctx context.Context, emailAddress string) (model.RefreshCustomerVerificationResult, error)
 	UpdateCustomer(ctx context.Context, input model.UpdateCustomerInput) (*entity.Customer, error)
@@ -45,6 +48,7 @@ type QueryResolver interface {
 	ActiveChannel(ctx context.Context) (*entity.Channel, error)
 	ActiveCustomer(ctx context.Context) (*entity.Customer, error)
 	Me(ctx context.Context) (*gqlauth.CurrentUser, error)
+	ActiveSessions(ctx context.Context) ([]*session.Info, error)
 	ActiveOrder(ctx context.Context) (*entity.Order, error)
 	Order(ctx context.Context, id entity.ID) (*entity.Order, error)
 	OrderByCode(ctx context.Context, code string) (*entity.Order, error)
@@ -239,6 +243,20 @@ func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Contex
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (entity.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -785,6 +803,109 @@ func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeSession(ctx, fc.Args["id"].(entity.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"Owner"})
+				if err != nil {
+					var zeroVal *gqlauth.Success
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *gqlauth.Success
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *gqlauth.Success) graphql.Marshaler {
+			return ec.marshalNSuccess2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋgqlauthᚐSuccess(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Success(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeOtherSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeOtherSessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RevokeOtherSessions(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"Owner"})
+				if err != nil {
+					var zeroVal int
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeOtherSessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Mutation_registerCustomerAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -1904,6 +2025,56 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_activeSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_activeSessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ActiveSessions(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permissions, err := ec.unmarshalNPermission2ᚕgithubᚗcomᚋshopsessionᚋsessionserverᚋauthᚐPermissionᚄ(ctx, []any{"Owner"})
+				if err != nil {
+					var zeroVal []*session.Info
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal []*session.Info
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, permissions)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*session.Info) graphql.Marshaler {
+			return ec.marshalNSessionInfo2ᚕᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋserviceᚋsessionᚐInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_activeSessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_activeOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2498,6 +2669,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "revokeSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeOtherSessions":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeOtherSessions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "registerCustomerAccount":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerCustomerAccount(ctx, field)
@@ -2763,6 +2948,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
+				})
+		case "activeSessions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_activeSessions(ctx, field)
 				})
 		case "activeOrder":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

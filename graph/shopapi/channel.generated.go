@@ -697,6 +697,13 @@ func (ec *executionContext) marshalNChannel2ᚖgithubᚗcomᚋshopsessionᚋsess
 	return ec._Channel(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOChannel2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐChannel(ctx context.Context, sel ast.SelectionSet, v *entity.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Channel(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOSeller2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋgraphᚋshopapiᚋmodelᚐSeller(ctx context.Context, sel ast.SelectionSet, v *model.Seller) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null

@@ -1762,6 +1762,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx context.Context, v any) (*entity.ID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(entity.ID)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋshopsessionᚋsessionserverᚋentityᚐID(ctx context.Context, sel ast.SelectionSet, v *entity.ID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOInt2int32(ctx context.Context, v any) (int32, error) {
 	res, err := gqlscalar.UnmarshalInt32(v)
 	return res, graphql.ErrorOnPath(ctx, err)

@@ -7,6 +7,7 @@ import (
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/order"
+	"github.com/shopsession/sessionserver/service/session"
 )
 
 // Resolver holds the services the resolvers call. Resolvers map GraphQL to
@@ -16,6 +17,11 @@ type Resolver struct {
 	Users    *access.UserService
 	Orders   *order.Service
 	Accounts *account.Service
+	// Sessions serves the caller's own sessions (activeSessions,
+	// revokeSession, revokeOtherSessions); Channels resolves their active
+	// channels by id.
+	Sessions *session.Service
+	Channels *access.ChannelService
 }
 
 // NewSchema returns the executable schema this server serves: the generated

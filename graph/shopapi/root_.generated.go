@@ -29,6 +29,7 @@ type ResolverRoot interface {
 	Customer() CustomerResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	SessionInfo() SessionInfoResolver
 }
 
 type DirectiveRoot struct {
@@ -132,6 +133,8 @@ type ComplexityRoot struct {
 		RemoveOrderLine             func(childComplexity int, orderLineID entity.ID) int
 		RequestPasswordReset        func(childComplexity int, emailAddress string) int
 		ResetPassword               func(childComplexity int, token string, password string) int
+		RevokeOtherSessions         func(childComplexity int) int
+		RevokeSession               func(childComplexity int, id entity.ID) int
 		SetCustomerForOrder         func(childComplexity int, input model.CreateCustomerInput) int
 		TransitionOrderToState      func(childComplexity int, state string) int
 		UpdateCustomer              func(childComplexity int, input model.UpdateCustomerInput) int
@@ -255,6 +258,7 @@ type ComplexityRoot struct {
 		ActiveChannel  func(childComplexity int) int
 		ActiveCustomer func(childComplexity int) int
 		ActiveOrder    func(childComplexity int) int
+		ActiveSessions func(childComplexity int) int
 		Me             func(childComplexity int) int
 		Order          func(childComplexity int, id entity.ID) int
 		OrderByCode    func(childComplexity int, code string) int
@@ -265,6 +269,29 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	SessionInfo struct {
+		ActiveChannel          func(childComplexity int) int
+		ActiveOrderID          func(childComplexity int) int
+		AuthenticationStrategy func(childComplexity int) int
+		Browser                func(childComplexity int) int
+		ClientAddress          func(childComplexity int) int
+		CreatedAt              func(childComplexity int) int
+		Current                func(childComplexity int) int
+		DeviceType             func(childComplexity int) int
+		Expires                func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		LastUsedAt             func(childComplexity int) int
+		OperatingSystem        func(childComplexity int) int
+		Type                   func(childComplexity int) int
+		User                   func(childComplexity int) int
+		UserAgent              func(childComplexity int) int
+	}
+
+	SessionUser struct {
+		ID         func(childComplexity int) int
+		Identifier func(childComplexity int) int
 	}
 
 	Success struct {
@@ -745,6 +772,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["token"].(string), args["password"].(string)), true
+	case "Mutation.revokeOtherSessions":
+		if e.ComplexityRoot.Mutation.RevokeOtherSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOtherSessions(childComplexity), true
+	case "Mutation.revokeSession":
+		if e.ComplexityRoot.Mutation.RevokeSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(entity.ID)), true
 	case "Mutation.setCustomerForOrder":
 		if e.ComplexityRoot.Mutation.SetCustomerForOrder == nil {
 			break
@@ -1202,6 +1246,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ActiveOrder(childComplexity), true
+	case "Query.activeSessions":
+		if e.ComplexityRoot.Query.ActiveSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ActiveSessions(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -1256,6 +1306,110 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Seller.UpdatedAt(childComplexity), true
+
+	case "SessionInfo.activeChannel":
+		if e.ComplexityRoot.SessionInfo.ActiveChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ActiveChannel(childComplexity), true
+	case "SessionInfo.activeOrderId":
+		if e.ComplexityRoot.SessionInfo.ActiveOrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ActiveOrderID(childComplexity), true
+	case "SessionInfo.authenticationStrategy":
+		if e.ComplexityRoot.SessionInfo.AuthenticationStrategy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.AuthenticationStrategy(childComplexity), true
+	case "SessionInfo.browser":
+		if e.ComplexityRoot.SessionInfo.Browser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Browser(childComplexity), true
+	case "SessionInfo.clientAddress":
+		if e.ComplexityRoot.SessionInfo.ClientAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ClientAddress(childComplexity), true
+	case "SessionInfo.createdAt":
+		if e.ComplexityRoot.SessionInfo.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.CreatedAt(childComplexity), true
+	case "SessionInfo.current":
+		if e.ComplexityRoot.SessionInfo.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Current(childComplexity), true
+	case "SessionInfo.deviceType":
+		if e.ComplexityRoot.SessionInfo.DeviceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.DeviceType(childComplexity), true
+	case "SessionInfo.expires":
+		if e.ComplexityRoot.SessionInfo.Expires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Expires(childComplexity), true
+	case "SessionInfo.id":
+		if e.ComplexityRoot.SessionInfo.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ID(childComplexity), true
+	case "SessionInfo.lastUsedAt":
+		if e.ComplexityRoot.SessionInfo.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.LastUsedAt(childComplexity), true
+	case "SessionInfo.operatingSystem":
+		if e.ComplexityRoot.SessionInfo.OperatingSystem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.OperatingSystem(childComplexity), true
+	case "SessionInfo.type":
+		if e.ComplexityRoot.SessionInfo.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Type(childComplexity), true
+	case "SessionInfo.user":
+		if e.ComplexityRoot.SessionInfo.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.User(childComplexity), true
+	case "SessionInfo.userAgent":
+		if e.ComplexityRoot.SessionInfo.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.UserAgent(childComplexity), true
+
+	case "SessionUser.id":
+		if e.ComplexityRoot.SessionUser.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionUser.ID(childComplexity), true
+	case "SessionUser.identifier":
+		if e.ComplexityRoot.SessionUser.Identifier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionUser.Identifier(childComplexity), true
 
 	case "Success.success":
 		if e.ComplexityRoot.Success.Success == nil {
@@ -2493,6 +2647,104 @@ type ProductVariant {
 	{Name: "../../schema/common/scalars.graphqls", Input: `"An ISO 8601 date-time string, e.g. 2026-01-02T03:04:05Z."
 scalar DateTime
 `, BuiltIn: false},
+	{Name: "../../schema/common/session.graphqls", Input: `# Sessions as a user sees them: SessionInfo, which the Admin API's session
+# administration lists (schema/admin/session.graphqls), and the self-service
+# operations of both APIs, which Vendure's API does not have: a signed-in
+# user lists its own sessions (its devices) and ends one or all of the others.
+
+extend type Query {
+    """
+    The caller's own live (unexpired) sessions, on every channel, most
+    recently used first (lastUsedAt, or createdAt for a session not used
+    since it was created), at most 100; the one the request is made with has
+    current: true. On the Shop API it needs a logged-in customer (FORBIDDEN
+    for a guest); on the Admin API a logged-in administrator.
+    """
+    activeSessions: [SessionInfo!]! @allow(permissions: [Owner])
+}
+
+extend type Mutation {
+    """
+    Ends one of the caller's own live sessions: success true when it ended,
+    false when the caller has no live session with that id, whether the id
+    names nobody's session or another user's (the answer never tells them
+    apart). The ended token is refused from its next request on, on every
+    instance. Ending the session the request is made with logs out: the
+    response clears the token (an empty vendure-auth-token header and an
+    expired cookie). Permissions as activeSessions.
+    """
+    revokeSession(id: ID!): Success! @allow(permissions: [Owner])
+    """
+    Ends every live session of the caller but the one the request is made
+    with (signs out every other device) and returns how many ended.
+    Permissions as activeSessions.
+    """
+    revokeOtherSessions: Int! @allow(permissions: [Owner])
+}
+
+"A session's kind: a guest's, or a logged-in user's."
+enum SessionType {
+    ANONYMOUS
+    AUTHENTICATED
+}
+
+"""
+The kind of device a session's User-Agent names, as the User-Agent parser
+reads it: a desktop or laptop browser, a phone, a tablet, a TV, a bot (a
+crawler, or a client that is not a browser, such as curl), or UNKNOWN when
+the session has no User-Agent (an in-process caller, or one erased after
+SESSION_METADATA_RETENTION) or the parser does not recognise it.
+"""
+enum DeviceType {
+    DESKTOP
+    MOBILE
+    TABLET
+    TV
+    BOT
+    UNKNOWN
+}
+
+"""
+A session as session administration and activeSessions show it. Its token,
+and the token's hash, are never shown. The client address and User-Agent
+are those of the request that created the session (kept
+SESSION_METADATA_RETENTION, then erased); browser, operatingSystem and
+deviceType are read from the User-Agent when shown, not stored.
+"""
+type SessionInfo {
+    id: ID!
+    type: SessionType!
+    "The logged-in user; null for a guest."
+    user: SessionUser
+    createdAt: DateTime!
+    "When the session ends unless it is used (sliding expiry renews it)."
+    expires: DateTime!
+    "When the session was last used, to within a minute (it is written at most once a minute); null when unknown."
+    lastUsedAt: DateTime
+    "The client address of the request that created the session (through TRUSTED_PROXIES); null when unknown."
+    clientAddress: String
+    "The User-Agent header of the request that created the session (at most 512 bytes); null when unknown."
+    userAgent: String
+    "The browser the User-Agent names (Chrome, Firefox, Safari, …); null when unknown."
+    browser: String
+    "The operating system the User-Agent names (Windows, MacOS, iOS, Android, Linux, …); null when unknown."
+    operatingSystem: String
+    deviceType: DeviceType!
+    "Whether this is the session the request is made with."
+    current: Boolean!
+    activeOrderId: ID
+    "The channel the session is on; null before its first request names one."
+    activeChannel: Channel
+    "How the user logged in (native, …); null for a guest."
+    authenticationStrategy: String
+}
+
+"The user of a logged-in session."
+type SessionUser {
+    id: ID!
+    identifier: String!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/common/zone.graphqls", Input: `# Vendure's Zone (common/zone.type.graphql) without members: this server
 # keeps zones only as far as a Channel names them (defaultTaxZone,
 # defaultShippingZone), and no countries or provinces.
@@ -3090,6 +3342,52 @@ func (ec *executionContext) childFields_Seller(ctx context.Context, field graphq
 		return ec.fieldContext_Seller_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Seller", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SessionInfo_id(ctx, field)
+	case "type":
+		return ec.fieldContext_SessionInfo_type(ctx, field)
+	case "user":
+		return ec.fieldContext_SessionInfo_user(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SessionInfo_createdAt(ctx, field)
+	case "expires":
+		return ec.fieldContext_SessionInfo_expires(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_SessionInfo_lastUsedAt(ctx, field)
+	case "clientAddress":
+		return ec.fieldContext_SessionInfo_clientAddress(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_SessionInfo_userAgent(ctx, field)
+	case "browser":
+		return ec.fieldContext_SessionInfo_browser(ctx, field)
+	case "operatingSystem":
+		return ec.fieldContext_SessionInfo_operatingSystem(ctx, field)
+	case "deviceType":
+		return ec.fieldContext_SessionInfo_deviceType(ctx, field)
+	case "current":
+		return ec.fieldContext_SessionInfo_current(ctx, field)
+	case "activeOrderId":
+		return ec.fieldContext_SessionInfo_activeOrderId(ctx, field)
+	case "activeChannel":
+		return ec.fieldContext_SessionInfo_activeChannel(ctx, field)
+	case "authenticationStrategy":
+		return ec.fieldContext_SessionInfo_authenticationStrategy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SessionUser_id(ctx, field)
+	case "identifier":
+		return ec.fieldContext_SessionUser_identifier(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionUser", field.Name)
 }
 
 func (ec *executionContext) childFields_Success(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -68,9 +68,10 @@ var ListTable = listquery.MustTable(listquery.Table{
 	Nested:      true,
 })
 
-// Info is one session as session administration shows it: what it is,
-// whose, since and until when, and what it holds; never its token or the
-// token's hash.
+// Info is one session as session administration and the self-service
+// list show it: what it is, whose, since and until when, when last used,
+// from which client, and what it holds; never its token or the token's
+// hash.
 type Info struct {
 	ID                     entity.ID
 	Type                   Type
@@ -81,6 +82,21 @@ type Info struct {
 	AuthenticationStrategy *string
 	// User is nil for a guest's (anonymous) session.
 	User *InfoUser
+	// LastUsedAt is when the session was last used, to the minute; nil
+	// when unknown.
+	LastUsedAt *time.Time
+	// ClientAddress and UserAgent are those of the request that created
+	// the session; nil when unknown or erased.
+	ClientAddress *string
+	UserAgent     *string
+	// Browser, OperatingSystem and DeviceType are read from UserAgent
+	// (ParseUserAgent); Browser and OperatingSystem are nil when it names
+	// none the parser knows.
+	Browser         *string
+	OperatingSystem *string
+	DeviceType      DeviceType
+	// Current is whether this is the session of the caller that lists it.
+	Current bool
 }
 
 // InfoUser is the user of an authenticated session.
@@ -105,6 +121,9 @@ type Scope struct {
 	ChannelID *entity.ID
 	// Actor is who ends sessions, for the audit log.
 	Actor audit.Actor
+	// CallerSessionID is the session of the caller, which the list marks
+	// Current; 0 marks none.
+	CallerSessionID entity.ID
 }
 
 // AdminScope is the rule of session administration, Vendure's
@@ -168,8 +187,40 @@ type infoRow struct {
 	ActiveChannelID        *entity.ID `bun:"active_channel_id"`
 	AuthenticationStrategy *string    `bun:"authentication_strategy"`
 	UserID                 *entity.ID `bun:"user_id"`
+	LastUsedAt             *time.Time `bun:"last_used_at"`
+	ClientAddress          *string    `bun:"client_address"`
+	UserAgent              *string    `bun:"user_agent"`
 	UserIdentifier         *string    `bun:"user_identifier"`
 	UserAdministrator      bool       `bun:"user_administrator"`
+}
+
+// infoColumns are infoRow's columns of the session table (alias s); the
+// user's identifier and kind are selected beside them.
+const infoColumns = "s.id, s.type, s.created_at, s.expires, s.active_order_id, s.active_channel_id, " +
+	"s.authentication_strategy, s.user_id, s.last_used_at, s.client_address, s.user_agent"
+
+// info is the row as shown to the caller whose session is current (0:
+// none), its User-Agent described.
+func (r infoRow) info(current entity.ID) *Info {
+	in := &Info{
+		ID: r.ID, Type: Type(r.Type), CreatedAt: r.CreatedAt, Expires: r.Expires,
+		ActiveOrderID: r.ActiveOrderID, ActiveChannelID: r.ActiveChannelID,
+		AuthenticationStrategy: r.AuthenticationStrategy,
+		LastUsedAt:             r.LastUsedAt, ClientAddress: r.ClientAddress, UserAgent: r.UserAgent,
+		Current: current != 0 && r.ID == current,
+	}
+	if r.UserID != nil {
+		in.User = &InfoUser{ID: *r.UserID, Identifier: deref(r.UserIdentifier), Administrator: r.UserAdministrator}
+	}
+	c := ParseUserAgent(deref(r.UserAgent))
+	in.DeviceType = c.DeviceType
+	if c.Browser != "" {
+		in.Browser = &c.Browser
+	}
+	if c.OperatingSystem != "" {
+		in.OperatingSystem = &c.OperatingSystem
+	}
+	return in
 }
 
 // ListSessions returns a page of the sessions in scope, as opts ask
@@ -210,7 +261,7 @@ func (s *Service) ListSessions(ctx context.Context, sc Scope, opts listquery.Opt
 		}
 		total = int(n)
 		page := q.Page(matching(tx.NewSelect()).
-			ColumnExpr("s.id, s.type, s.created_at, s.expires, s.active_order_id, s.active_channel_id, s.authentication_strategy, s.user_id").
+			ColumnExpr(infoColumns).
 			ColumnExpr("u.identifier AS user_identifier").
 			ColumnExpr(isAdministrator + " AS user_administrator").
 			Join(`LEFT JOIN "user" AS u ON u.id = s.user_id`))
@@ -224,14 +275,7 @@ func (s *Service) ListSessions(ctx context.Context, sc Scope, opts listquery.Opt
 	}
 	out := make([]*Info, len(rows))
 	for i, r := range rows {
-		out[i] = &Info{
-			ID: r.ID, Type: Type(r.Type), CreatedAt: r.CreatedAt, Expires: r.Expires,
-			ActiveOrderID: r.ActiveOrderID, ActiveChannelID: r.ActiveChannelID,
-			AuthenticationStrategy: r.AuthenticationStrategy,
-		}
-		if r.UserID != nil {
-			out[i].User = &InfoUser{ID: *r.UserID, Identifier: deref(r.UserIdentifier), Administrator: r.UserAdministrator}
-		}
+		out[i] = r.info(sc.CallerSessionID)
 	}
 	return out, total, nil
 }
