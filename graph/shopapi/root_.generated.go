@@ -2719,7 +2719,7 @@ type SessionInfo {
     createdAt: DateTime!
     "When the session ends unless it is used (sliding expiry renews it)."
     expires: DateTime!
-    "When the session was last used, to within a minute (it is written at most once a minute); null when unknown."
+    "When the session was last used, up to two minutes early (it is written in the background, at most once a minute); null when unknown."
     lastUsedAt: DateTime
     "The client address of the request that created the session (through TRUSTED_PROXIES); null when unknown."
     clientAddress: String
