@@ -215,3 +215,32 @@ func TestClientMetadataIsErasedAfterRetention(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// A session idle past the timeout is not among the user's active
+// sessions, and ending the others does not count it: the list follows the
+// lookup's rule.
+func TestIdleSessionsAreNotListedAsActive(t *testing.T) {
+	const idle = 10 * time.Minute
+	eachDB(t, bundleOpts{IdleTimeout: idle}, func(t *testing.T, b *testBundle) {
+		userID := b.createCustomer(t, "listed@example.com", "secret", true)
+		idleOne := b.newSession(t, userID)
+		inUse := b.newSession(t, userID)
+		for range 5 {
+			b.clock.Advance(3 * time.Minute)
+			_, err := b.sessions.GetSessionFromToken(b.ctx, inUse.Token)
+			require.NoError(t, err)
+			require.NoError(t, b.sessions.WriteUsage(b.ctx))
+		}
+		self := session.Self{UserID: userID, SessionID: inUse.ID}
+		list, err := b.sessions.ListOwnSessions(b.ctx, self)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, inUse.ID, list[0].ID)
+		ended, err := b.sessions.RevokeOwnSession(b.ctx, self, idleOne.ID)
+		require.NoError(t, err)
+		require.False(t, ended, "an idle session is already over")
+		n, err := b.sessions.RevokeOtherOwnSessions(b.ctx, self)
+		require.NoError(t, err)
+		require.Zero(t, n)
+	})
+}

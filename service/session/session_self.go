@@ -9,6 +9,7 @@ import (
 
 	"github.com/medama-io/go-useragent"
 	"github.com/medama-io/go-useragent/agents"
+	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/service/audit"
@@ -69,7 +70,8 @@ func (s *Service) ListOwnSessions(ctx context.Context, self Self) ([]*Info, erro
 		ColumnExpr("u.identifier AS user_identifier").
 		ColumnExpr(isAdministrator+" AS user_administrator").
 		Join(`LEFT JOIN "user" AS u ON u.id = s.user_id`).
-		Where("s.user_id = ? AND s.expires > ? AND s.invalidated = FALSE", self.UserID, s.nowUTC()).
+		Where("s.user_id = ?", self.UserID).
+		ApplyQueryBuilder(s.liveSessions("s.")).
 		OrderExpr("COALESCE(s.last_used_at, s.created_at) DESC, s.id DESC").
 		Limit(MaxActiveSessions).
 		Scan(ctx, &rows)
@@ -96,8 +98,8 @@ func (s *Service) RevokeOwnSession(ctx context.Context, self Self, id entity.ID)
 	var n int
 	err := RunInTx(ctx, s.db, func(ctx context.Context, t *Tx) error {
 		var err error
-		n, err = s.deleteAndRevokeCount(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).
-			Where("id = ? AND user_id = ? AND expires > ? AND invalidated = FALSE", id, self.UserID, s.nowUTC()))
+		q := t.NewDelete().Model((*entity.Session)(nil)).Where("id = ? AND user_id = ?", id, self.UserID)
+		n, err = s.deleteAndRevokeCount(ctx, t, q.ApplyQueryBuilder(s.liveSessions("")))
 		if err != nil {
 			return err
 		}
@@ -118,14 +120,30 @@ func (s *Service) RevokeOtherOwnSessions(ctx context.Context, self Self) (int, e
 	var n int
 	err := RunInTx(ctx, s.db, func(ctx context.Context, t *Tx) error {
 		var err error
-		n, err = s.deleteAndRevokeCount(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).
-			Where("user_id = ? AND id <> ? AND expires > ? AND invalidated = FALSE", self.UserID, self.SessionID, s.nowUTC()))
+		q := t.NewDelete().Model((*entity.Session)(nil)).Where("user_id = ? AND id <> ?", self.UserID, self.SessionID)
+		n, err = s.deleteAndRevokeCount(ctx, t, q.ApplyQueryBuilder(s.liveSessions("")))
 		if err != nil {
 			return err
 		}
 		return self.record(ctx, t, s.now(), audit.User, self.UserID, fmt.Sprintf("own other sessions: %d ended", n))
 	})
 	return n, err
+}
+
+// liveSessions adds to a query of the session table (its columns prefixed
+// with alias) the rule of a live logged-in session as the lookup applies
+// it: not expired, not invalidated, and, with an idle timeout, used within
+// it (see sessionOfRows).
+func (s *Service) liveSessions(alias string) func(bun.QueryBuilder) bun.QueryBuilder {
+	now := s.nowUTC()
+	return func(q bun.QueryBuilder) bun.QueryBuilder {
+		q = q.Where(alias+"expires > ? AND "+alias+"invalidated = FALSE", now)
+		if s.idle > 0 {
+			cutoff := now.Add(-s.idle - usageSlack)
+			q = q.Where("("+alias+"last_used_at >= ? OR "+alias+"updated_at >= ?)", cutoff, cutoff)
+		}
+		return q
+	}
 }
 
 // record writes the audit entry of a self-service deletion when self is
