@@ -17,7 +17,8 @@ func crossOriginRefusal() *gqlerror.Error {
 
 // refuseCrossOrigin reports whether r must be refused before anything else
 // is done for it (no channel or session lookup, no session created, no
-// resolver): a request that carries the session cookie, may change state,
+// resolver): a request that carries the session cookie (withCookie: a
+// non-empty one, read as TOKEN_METHOD says), may change state,
 // and was sent by a browser page that is neither on the API's own origin
 // nor on an origin Config.OriginAllowed accepts. It returns the Origin
 // header for the log.
@@ -43,10 +44,10 @@ func crossOriginRefusal() *gqlerror.Error {
 // Only the cookie is guarded. A bearer token or vendure-auth-token header
 // is attached by the page's own code, which a foreign page cannot do with a
 // victim's token, so such requests are never refused here. With both a
-// cookie and a bearer header the cookie wins (extractToken), so the request
+// cookie and a bearer header the cookie wins (build), so the request
 // counts as cookie-authenticated.
-func refuseCrossOrigin(r *http.Request, cfg *Config) (origin string, refuse bool) {
-	if cookieToken(r, cfg) == "" {
+func refuseCrossOrigin(r *http.Request, cfg *Config, withCookie bool) (origin string, refuse bool) {
+	if !withCookie {
 		return "", false
 	}
 	if cfg.crossOrigin.Check(r) == nil {

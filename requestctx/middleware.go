@@ -131,7 +131,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rc, status, gqlErr := build(r, &cfg)
-			tw := &tokenWriter{ResponseWriter: w, rc: rc, cfg: &cfg, secure: cfg.secureCookie(r)}
+			tw := &tokenWriter{ResponseWriter: w, rc: rc, cfg: &cfg, r: r}
 			if gqlErr != nil {
 				gqlerr.Write(tw, r, status, gqlErr)
 				return
@@ -154,7 +154,8 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 		apiType: cfg.APIType, sessions: detached{cfg.Sessions}, clientAddress: clientAddressOf(r, cfg.TrustedProxies),
 		noNewSession: r.Method != http.MethodPost,
 	}
-	if origin, refuse := refuseCrossOrigin(r, cfg); refuse {
+	cookie := cookieToken(r, cfg)
+	if origin, refuse := refuseCrossOrigin(r, cfg, cookie != ""); refuse {
 		cfg.Logger.InfoContext(r.Context(), "cross-origin request with the session cookie refused",
 			"api", cfg.APIType, "method", r.Method, "origin", origin, "secFetchSite", r.Header.Get("Sec-Fetch-Site"))
 		return rc, http.StatusForbidden, crossOriginRefusal()
@@ -183,7 +184,12 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 		return rc, http.StatusOK, gqlerr.New(gqlerr.CodeUserInput, fmt.Sprintf("The currency %q is not available in the current Channel", c))
 	}
 
-	rc.token = extractToken(r, cfg)
+	// The token per TOKEN_METHOD: the cookie first, then a bearer header;
+	// empty values count as absent.
+	rc.token = cookie
+	if rc.token == "" {
+		rc.token = bearerToken(r, cfg)
+	}
 	if rc.token == "" {
 		return rc, 0, nil
 	}
@@ -209,12 +215,9 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 	return rc, 0, nil
 }
 
-// extractToken reads the session token per TOKEN_METHOD: the cookie first,
-// then an `Authorization: Bearer` header. Empty values count as absent.
-func extractToken(r *http.Request, cfg *Config) string {
-	if t := cookieToken(r, cfg); t != "" {
-		return t
-	}
+// bearerToken is the token of an `Authorization: Bearer` header when
+// TOKEN_METHOD reads bearer tokens, or "".
+func bearerToken(r *http.Request, cfg *Config) string {
 	if cfg.UseBearer {
 		h := strings.TrimSpace(r.Header.Get("Authorization"))
 		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
@@ -249,9 +252,9 @@ type tokenWriter struct {
 	http.ResponseWriter
 	rc  *RequestContext
 	cfg *Config
-	// secure is the cookie's Secure attribute for this request
-	// (Config.secureCookie).
-	secure  bool
+	// r is the request answered: the cookie's Secure attribute depends on
+	// it (Config.secureCookie).
+	r       *http.Request
 	flushed bool
 }
 
@@ -295,7 +298,7 @@ func (w *tokenWriter) flush() {
 		}
 		c := &http.Cookie{
 			Name: w.cfg.CookieName, Value: p.token, Path: "/", Domain: w.cfg.CookieDomain,
-			HttpOnly: true, SameSite: sameSite, Secure: w.secure, Partitioned: w.cfg.CookiePartitioned,
+			HttpOnly: true, SameSite: sameSite, Secure: w.cfg.secureCookie(w.r), Partitioned: w.cfg.CookiePartitioned,
 		}
 		switch {
 		case p.token == "":
