@@ -370,12 +370,16 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 
 	// Validated by config.
 	trustedProxies, _ := config.ParseTrustedProxies(cfg.TrustedProxies)
+	// One CORS policy decides both which origins may read credentialed
+	// answers and which may send the session cookie at all.
+	origins := newCORSPolicy(cfg)
 	mw := func(api auth.APIType) func(http.Handler) http.Handler {
 		return requestctx.Middleware(requestctx.Config{
 			APIType: api, Sessions: a.Sessions, Channels: a.Channels, Logger: log,
 			UseCookie: cfg.UsesCookie(), UseBearer: cfg.UsesBearer(),
 			AuthTokenHeaderKey: cfg.AuthTokenHeaderKey, ChannelTokenKey: cfg.ChannelTokenKey,
-			CookieName: cfg.CookieName, CookieSecure: cfg.CookieSecure,
+			CookieName: cookieName(cfg), CookieSecure: secureMode(cfg.CookieSecure),
+			OriginAllowed:  origins.credentialedOrigin,
 			CookieSameSite: sameSite(cfg.CookieSameSite), CookieDomain: cfg.CookieDomain,
 			// SameSite=None serves storefronts on another site, whose
 			// browsers may block third-party cookies (Chromium 156 does by
@@ -421,7 +425,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 	}
 	// Every request gets an id (X-Request-Id, in its log lines) and a
 	// deadline (REQUEST_TIMEOUT), and ends when its client leaves.
-	return requestctx.Scope(cfg.RequestTimeout)(cors(cfg, mux))
+	return requestctx.Scope(cfg.RequestTimeout)(origins.handler(mux))
 }
 
 // Handler returns the HTTP handler serving both APIs and /health.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/shopsession/sessionserver/config"
+	"github.com/shopsession/sessionserver/requestctx"
 )
 
 // preflightMaxAge is how long a browser may cache a preflight answer, in
@@ -95,6 +96,15 @@ const (
 	corsCredentialed                   // the origin itself, with credentials
 )
 
+// credentialedOrigin reports whether a page on origin may send the session
+// cookie and read the answer: a listed origin, or a loopback one when no
+// list is set. "*" never makes an origin credentialed, nor is "null" ever
+// one. The request-context middleware refuses a cookie-authenticated
+// cross-origin request from any other origin.
+func (p *corsPolicy) credentialedOrigin(origin string) bool {
+	return p.decide(origin) == corsCredentialed
+}
+
 // decide says what a request's Origin header value is allowed.
 func (p *corsPolicy) decide(origin string) corsAnswer {
 	switch {
@@ -128,7 +138,11 @@ func (p *corsPolicy) decide(origin string) corsAnswer {
 // List-valued headers (Vary, Access-Control-Expose-Headers) are written as
 // one line each.
 func cors(cfg config.Config, next http.Handler) http.Handler {
-	p := newCORSPolicy(cfg)
+	return newCORSPolicy(cfg).handler(next)
+}
+
+// handler is cors with the policy p.
+func (p *corsPolicy) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		origin := r.Header.Get("Origin")
@@ -203,6 +217,28 @@ func isLoopbackOrigin(origin string) bool {
 		return true
 	}
 	return false
+}
+
+// cookieName is the session cookie's name: COOKIE_NAME, after
+// COOKIE_HOST_PREFIX's "__Host-" when that is on.
+func cookieName(cfg config.Config) string {
+	if cfg.CookieHostPrefix {
+		return config.HostCookiePrefix + cfg.CookieName
+	}
+	return cfg.CookieName
+}
+
+// secureMode maps COOKIE_SECURE ("auto", "true", "false") to the
+// middleware's; config.Validate has refused anything else.
+func secureMode(mode string) requestctx.SecureMode {
+	switch mode {
+	case config.CookieSecureTrue:
+		return requestctx.SecureAlways
+	case config.CookieSecureFalse:
+		return requestctx.SecureNever
+	default:
+		return requestctx.SecureAuto
+	}
 }
 
 // sameSite maps COOKIE_SAMESITE ("lax", "strict", "none") to the cookie

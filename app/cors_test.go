@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopsession/sessionserver/config"
+	"github.com/shopsession/sessionserver/requestctx"
 )
 
 // corsConfig is the default configuration, as New completes it, with
@@ -225,4 +226,40 @@ func TestCORSCacheHeadersByPath(t *testing.T) {
 			require.Equal(t, []string{"Origin, Cookie"}, w.Header().Values("Vary"), path)
 		}
 	}
+}
+
+// The origins that may send the session cookie are CORS's credentialed
+// ones: listed origins, or loopback ones without a list; "*" and "null"
+// never.
+func TestCredentialedOrigin(t *testing.T) {
+	t.Parallel()
+	listed := newCORSPolicy(corsConfig([]string{"https://shop.example.com", "*"}))
+	for origin, want := range map[string]bool{
+		"https://shop.example.com": true, "https://shop.example.com:8443": false, "http://shop.example.com": false,
+		"https://evil.example.net": false, "http://localhost:4200": false, "null": false, "*": false, "": false,
+	} {
+		require.Equal(t, want, listed.credentialedOrigin(origin), origin)
+	}
+	loopback := newCORSPolicy(corsConfig(nil))
+	for origin, want := range map[string]bool{
+		"http://localhost:4200": true, "https://127.0.0.1": true, "http://[::1]:8080": true,
+		"https://shop.example.com": false, "null": false,
+	} {
+		require.Equal(t, want, loopback.credentialedOrigin(origin), origin)
+	}
+}
+
+// COOKIE_HOST_PREFIX and COOKIE_SECURE as the middleware gets them.
+func TestCookieSettings(t *testing.T) {
+	t.Parallel()
+	c := WithDefaults(config.Defaults())
+	require.Equal(t, "session", cookieName(c))
+	c.CookieHostPrefix = true
+	require.Equal(t, "__Host-session", cookieName(c))
+	c.CookieName = "sid"
+	require.Equal(t, "__Host-sid", cookieName(c))
+
+	require.Equal(t, requestctx.SecureAuto, secureMode(config.Defaults().CookieSecure))
+	require.Equal(t, requestctx.SecureAlways, secureMode(config.CookieSecureTrue))
+	require.Equal(t, requestctx.SecureNever, secureMode(config.CookieSecureFalse))
 }

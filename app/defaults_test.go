@@ -35,7 +35,7 @@ func TestWithDefaults(t *testing.T) {
 		CleanSessionsTimeBudget:    time.Minute,
 		CookieName:                 "session",
 		CookieSameSite:             "lax",
-		CookieSecure:               false,
+		CookieSecure:               "auto",
 		DatabaseURL:                "",
 		DBQueryTimeout:             5 * time.Second,
 		DefaultChannelToken:        "",

@@ -126,9 +126,25 @@ type Config struct {
 	// Defaults to "" (host-only cookie).
 	CookieDomain string
 
+	// CookieHostPrefix puts "__Host-" before CookieName ("__Host-session"),
+	// the prefix that browsers accept only on a cookie that is Secure, has
+	// Path=/ and no Domain attribute: no other host of the site (a sibling
+	// subdomain, a plain-HTTP page on the same name) can set, overwrite or
+	// shadow it. It requires CookieDomain to be empty and CookieSecure not
+	// to be "false"; with "auto" the cookie is then Secure on every request,
+	// plain-HTTP localhost included (Chromium and Firefox accept Secure
+	// cookies from http://localhost, Safari does not). The server reads the
+	// session token from the prefixed name only. Read from
+	// COOKIE_HOST_PREFIX.
+	//
+	// Defaults to false.
+	CookieHostPrefix bool
+
 	// CookieName is the name of the session cookie when the cookie token
-	// method is in use. It must be a valid cookie name (an HTTP token). Read
-	// from COOKIE_NAME. Zero (empty) means the default of requestctx.
+	// method is in use. It must be a valid cookie name (an HTTP token), and
+	// may not begin with "__Host-" or "__Secure-" (set CookieHostPrefix for
+	// the former). Read from COOKIE_NAME. Zero (empty) means the default of
+	// requestctx.
 	//
 	// Defaults to "session", auth.DefaultCookieName.
 	CookieName string
@@ -136,20 +152,22 @@ type Config struct {
 	// CookieSameSite is the SameSite attribute of the session cookie: "lax",
 	// "strict" or "none". A storefront served from another site (another
 	// registrable domain) than this server needs "none", which browsers only
-	// accept on Secure cookies, so "none" requires CookieSecure. Load
-	// accepts it in any case. Read from COOKIE_SAMESITE.
+	// accept on Secure cookies, so "none" cannot be combined with
+	// CookieSecure "false", and with "auto" makes the cookie Secure on every
+	// request. Load accepts it in any case. Read from COOKIE_SAMESITE.
 	//
 	// Defaults to "lax".
 	CookieSameSite string
 
-	// CookieSecure sets the Secure attribute on the session cookie. Set it to
-	// true when the server is reached over HTTPS (directly or behind a
-	// TLS-terminating proxy) so browsers only ever send the cookie over TLS;
-	// leave it false for plain-HTTP local development, where browsers would
-	// otherwise drop the cookie. Read from COOKIE_SECURE.
+	// CookieSecure says when the session cookie carries the Secure
+	// attribute, so that browsers send it over TLS only: "auto" (Secure on
+	// every answer except one to a plain-HTTP request to a loopback host,
+	// so that `go run .` works on http://localhost; see requestctx.SecureAuto
+	// for how a request is judged), "true" (always) or "false" (never).
+	// Load reads "auto" or a boolean. Read from COOKIE_SECURE.
 	//
-	// Defaults to false.
-	CookieSecure bool
+	// Defaults to "auto" (CookieSecureAuto).
+	CookieSecure string
 
 	// DatabaseURL says which database to use. Read from DATABASE_URL:
 	//

@@ -43,7 +43,7 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, Config{
 		BcryptCost:               12,
 		CookieSameSite:           "lax",
-		CookieSecure:             false,
+		CookieSecure:             "auto",
 		DatabaseURL:              "",
 		DefaultChannelToken:      "",
 		GuestSessions:            "lazy",
@@ -174,7 +174,7 @@ func TestLoad(t *testing.T) {
 			CookieDomain:               "example.com",
 			CookieName:                 "sid",
 			CookieSameSite:             "none",
-			CookieSecure:               true,
+			CookieSecure:               "true",
 			DatabaseURL:                "postgres://app:secret@db:5432/app?sslmode=disable",
 			DBQueryTimeout:             2 * time.Second,
 			DefaultChannelToken:        "default-token",
@@ -228,10 +228,16 @@ func TestLoad(t *testing.T) {
 			"true": true, "TRUE": true, "1": true, "yes": true, "Yes": true, "on": true, " ON ": true,
 			"false": false, "False": false, "0": false, "no": false, "NO": false, "off": false, "Off": false,
 		} {
-			c, err := Load(env(map[string]string{"COOKIE_SECURE": in, "PLAYGROUND": in}))
+			c, err := Load(env(map[string]string{"COOKIE_SECURE": in, "PLAYGROUND": in, "COOKIE_HOST_PREFIX": in}))
 			require.NoError(t, err, "input %q", in)
-			require.Equal(t, want, c.CookieSecure, "input %q", in)
+			require.Equal(t, map[bool]string{true: "true", false: "false"}[want], c.CookieSecure, "input %q", in)
 			require.Equal(t, want, c.Playground, "input %q", in)
+			require.Equal(t, want, c.CookieHostPrefix, "input %q", in)
+		}
+		for _, in := range []string{"auto", "AUTO", " Auto "} {
+			c, err := Load(env(map[string]string{"COOKIE_SECURE": in}))
+			require.NoError(t, err, "input %q", in)
+			require.Equal(t, "auto", c.CookieSecure, "input %q", in)
 		}
 	})
 
@@ -278,8 +284,12 @@ func TestLoad(t *testing.T) {
 			{"CLEAN_SESSIONS_SCHEDULE", "", `CLEAN_SESSIONS_SCHEDULE: "" is not a cron schedule`},
 			{"CLEAN_SESSIONS_TIME_BUDGET", "0", `CLEAN_SESSIONS_TIME_BUDGET: 0s is not positive`},
 			{"CLEAN_SESSIONS_TIME_BUDGET", "soon", `CLEAN_SESSIONS_TIME_BUDGET: "soon" is not a duration`},
-			{"COOKIE_SECURE", "maybe", `COOKIE_SECURE: "maybe" is not a boolean (use true/false, 1/0, yes/no or on/off)`},
-			{"COOKIE_SECURE", "", `COOKIE_SECURE: "" is not a boolean`},
+			{"COOKIE_SECURE", "maybe", `COOKIE_SECURE: "maybe" is neither auto nor a boolean (use auto, or use true/false, 1/0, yes/no or on/off)`},
+			{"COOKIE_SECURE", "", `COOKIE_SECURE: "" is neither auto nor a boolean`},
+			{"COOKIE_HOST_PREFIX", "sometimes", `COOKIE_HOST_PREFIX: "sometimes" is not a boolean`},
+			{"COOKIE_NAME", "__Host-session", `COOKIE_NAME: "__Host-session" begins with a prefix browsers reserve (for __Host-, set COOKIE_HOST_PREFIX=true with a name without it)`},
+			{"COOKIE_NAME", "__host-sid", `COOKIE_NAME: "__host-sid" begins with a prefix browsers reserve`},
+			{"COOKIE_NAME", "__SECURE-sid", `COOKIE_NAME: "__SECURE-sid" begins with a prefix browsers reserve`},
 			{"DATABASE_URL", "mysql://u@h/db", `DATABASE_URL: "mysql://u@h/db" has an unsupported scheme (use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for ./data/sessionserver.db)`},
 			{"DATABASE_URL", "./data/app.db", `DATABASE_URL: "./data/app.db" has an unsupported scheme`},
 			{"DATABASE_URL", "sqlite://", `DATABASE_URL: "sqlite://" has no file path`},
@@ -597,7 +607,7 @@ func TestValidate(t *testing.T) {
 			"GUEST_ADDRESS_WINDOW", "BCRYPT_COST", "GUEST_SESSIONS", "LOGOUT_SCOPE", "ORDER_MERGE_STRATEGY",
 			"PORT", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY", "SESSION_NEGATIVE_CACHE_TTL", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
-			"COOKIE_SAMESITE", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",
+			"COOKIE_SAMESITE", "COOKIE_SECURE", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",
 		}, names)
 	})
 
@@ -631,6 +641,7 @@ func TestValidate(t *testing.T) {
 
 		bundle := setup(t)
 		bundle.config.CookieSameSite = "none"
+		bundle.config.CookieSecure = "false"
 		bundle.config.CORSOrigins = []string{"https://shop.example.com/", "null", "ftp://x", "*", "http://localhost:3001"}
 		bundle.config.CookieDomain = "a;b"
 		msgs := problems(t, bundle.config.Validate())
@@ -639,12 +650,38 @@ func TestValidate(t *testing.T) {
 		require.Contains(t, msgs[1], `CORS_ORIGINS: "null" is not an origin`)
 		require.Contains(t, msgs[2], `CORS_ORIGINS: "ftp://x" is not an origin`)
 		require.Contains(t, msgs[3], `COOKIE_DOMAIN: "a;b" is not a domain`)
-		require.Contains(t, msgs[4], `COOKIE_SAMESITE: "none" needs COOKIE_SECURE=true`)
+		require.Contains(t, msgs[4], `COOKIE_SAMESITE: "none" cannot be used with COOKIE_SECURE=false`)
 
-		bundle.config.CookieSecure = true
+		bundle.config.CookieSecure = "auto"
 		bundle.config.CookieDomain = "example.com"
 		bundle.config.CORSOrigins = []string{"*", "https://shop.example.com:8443"}
+		require.NoError(t, bundle.config.Validate(), "none with auto: Secure on every request")
+		bundle.config.CookieSecure = "true"
 		require.NoError(t, bundle.config.Validate())
+		bundle.config.CookieSecure = ""
+		require.EqualError(t, bundle.config.Validate(), `COOKIE_SECURE: "" is neither auto nor a boolean (use auto, true or false)`)
+	})
+
+	// A __Host- cookie must be Secure, with Path=/ and no Domain, or
+	// browsers drop it: each mistake is reported at start, together.
+	t.Run("CookieHostPrefix", func(t *testing.T) {
+		t.Parallel()
+
+		_, err := Load(env(map[string]string{
+			"COOKIE_HOST_PREFIX": "true", "COOKIE_DOMAIN": "example.com", "COOKIE_SECURE": "false",
+		}))
+		msgs := problems(t, err)
+		require.Equal(t, []string{
+			`COOKIE_HOST_PREFIX: cannot be used with COOKIE_DOMAIN="example.com" (a __Host- cookie has no Domain attribute; leave COOKIE_DOMAIN empty, or turn COOKIE_HOST_PREFIX off)`,
+			`COOKIE_HOST_PREFIX: cannot be used with COOKIE_SECURE=false (a __Host- cookie must be Secure; use COOKIE_SECURE=auto or true)`,
+		}, msgs)
+
+		for _, secure := range []string{"auto", "true"} {
+			c, err := Load(env(map[string]string{"COOKIE_HOST_PREFIX": "on", "COOKIE_SECURE": secure, "COOKIE_NAME": "sid"}))
+			require.NoError(t, err, secure)
+			require.True(t, c.CookieHostPrefix)
+			require.Equal(t, "sid", c.CookieName, "the prefix is added where the cookie is written")
+		}
 	})
 
 	t.Run("NegativeDuration", func(t *testing.T) {

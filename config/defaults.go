@@ -42,6 +42,7 @@ func Defaults() Config {
 	return Config{
 		BcryptCost:               12,
 		CookieSameSite:           "lax",
+		CookieSecure:             CookieSecureAuto,
 		GuestAddressLimit:        DefaultGuestAddressLimit,
 		GuestAddressWindow:       DefaultGuestAddressWindow,
 		GuestCacheLimit:          DefaultGuestCacheLimit,

@@ -58,9 +58,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	r.string("COOKIE_DOMAIN", &c.CookieDomain)
+	r.bool("COOKIE_HOST_PREFIX", &c.CookieHostPrefix)
 	r.string("COOKIE_NAME", &c.CookieName)
 	r.word("COOKIE_SAMESITE", &c.CookieSameSite)
-	r.bool("COOKIE_SECURE", &c.CookieSecure)
+	r.cookieSecure("COOKIE_SECURE", &c.CookieSecure)
 	if v, ok := r.lookup("DATABASE_URL"); ok {
 		c.DatabaseURL = strings.TrimSpace(v)
 	}
@@ -141,13 +142,44 @@ func (r *envReader) bool(name string, dst *bool) {
 	if !ok {
 		return
 	}
+	if !parseBool(v, dst) {
+		r.fail(name, "%q is not a boolean (%s)", v, booleanHint)
+	}
+}
+
+// parseBool reads a boolean as Load accepts one into dst, and reports
+// whether v was one.
+func parseBool(v string, dst *bool) bool {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "true", "1", "yes", "on":
 		*dst = true
 	case "false", "0", "no", "off":
 		*dst = false
 	default:
-		r.fail(name, "%q is not a boolean (%s)", v, booleanHint)
+		return false
+	}
+	return true
+}
+
+// cookieSecure reads COOKIE_SECURE: "auto", or a boolean stored as
+// CookieSecureTrue or CookieSecureFalse.
+func (r *envReader) cookieSecure(name string, dst *string) {
+	v, ok := r.lookup(name)
+	if !ok {
+		return
+	}
+	if strings.EqualFold(strings.TrimSpace(v), CookieSecureAuto) {
+		*dst = CookieSecureAuto
+		return
+	}
+	var on bool
+	if !parseBool(v, &on) {
+		r.fail(name, "%q is neither auto nor a boolean (use auto, or %s)", v, booleanHint)
+		return
+	}
+	*dst = CookieSecureFalse
+	if on {
+		*dst = CookieSecureTrue
 	}
 }
 

@@ -112,17 +112,32 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	if strings.ContainsAny(c.CookieDomain, " ;,\t\"") {
 		fail("COOKIE_DOMAIN", "%q is not a domain (use a host name such as example.com, or leave it empty)", c.CookieDomain)
 	}
+	if c.CookieHostPrefix {
+		// Browsers drop a __Host- cookie that is not Secure or has a Domain
+		// (its Path is always /): refused here rather than by every browser.
+		if c.CookieDomain != "" {
+			fail("COOKIE_HOST_PREFIX", "cannot be used with COOKIE_DOMAIN=%q (a __Host- cookie has no Domain attribute; leave COOKIE_DOMAIN empty, or turn COOKIE_HOST_PREFIX off)", c.CookieDomain)
+		}
+		if c.CookieSecure == CookieSecureFalse {
+			fail("COOKIE_HOST_PREFIX", "cannot be used with COOKIE_SECURE=false (a __Host- cookie must be Secure; use COOKIE_SECURE=auto or true)")
+		}
+	}
 	if given("COOKIE_NAME", c.CookieName == "") && !isToken(c.CookieName) {
 		fail("COOKIE_NAME", "%q is not a valid cookie name (use letters, digits and !#$%%&'*+-.^_`|~)", c.CookieName)
+	} else if hasCookiePrefix(c.CookieName) {
+		fail("COOKIE_NAME", "%q begins with a prefix browsers reserve (for __Host-, set COOKIE_HOST_PREFIX=true with a name without it)", c.CookieName)
 	}
 	switch c.CookieSameSite {
 	case "lax", "strict":
 	case "none":
-		if !c.CookieSecure {
-			fail("COOKIE_SAMESITE", `"none" needs COOKIE_SECURE=true (browsers drop SameSite=None cookies that are not Secure; serve over HTTPS and set COOKIE_SECURE=true, or use lax)`)
+		if c.CookieSecure == CookieSecureFalse {
+			fail("COOKIE_SAMESITE", `"none" cannot be used with COOKIE_SECURE=false (browsers drop SameSite=None cookies that are not Secure; serve over HTTPS with COOKIE_SECURE=auto or true, or use lax)`)
 		}
 	default:
 		fail("COOKIE_SAMESITE", "%q is not a SameSite mode (use lax, strict or none)", c.CookieSameSite)
+	}
+	if !slices.Contains([]string{CookieSecureAuto, CookieSecureTrue, CookieSecureFalse}, c.CookieSecure) {
+		fail("COOKIE_SECURE", "%q is neither auto nor a boolean (use auto, true or false)", c.CookieSecure)
 	}
 	if dialect, _, err := parseDatabaseURL(c.DatabaseURL); err != nil {
 		fail("DATABASE_URL", "%q %v (%s)", redact(c.DatabaseURL), err, databaseHint)
@@ -234,6 +249,17 @@ func IsOrigin(s string) bool {
 		return false
 	}
 	return u.User == nil && u.Path == "" && u.RawQuery == "" && u.Fragment == "" && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "#")
+}
+
+// hasCookiePrefix reports whether name begins with "__Host-" or
+// "__Secure-", in any case (browsers compare them without case).
+func hasCookiePrefix(name string) bool {
+	for _, p := range []string{HostCookiePrefix, "__Secure-"} {
+		if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
+			return true
+		}
+	}
+	return false
 }
 
 // validTokenMethods reports whether methods is "cookie", "bearer", or both in

@@ -2,6 +2,16 @@ package config
 
 import "slices"
 
+// Values of CookieSecure.
+const (
+	CookieSecureAuto  = "auto"
+	CookieSecureFalse = "false"
+	CookieSecureTrue  = "true"
+)
+
+// HostCookiePrefix is the prefix CookieHostPrefix puts before CookieName.
+const HostCookiePrefix = "__Host-"
+
 // Values of DatabaseDialect: the dialect names database.Open takes.
 const (
 	Postgres = "postgres"

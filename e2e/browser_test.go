@@ -72,6 +72,38 @@ async function gqlOpaque(url, query) {
   const res = await fetch(url + '?query=' + encodeURIComponent(query), {credentials: 'include', mode: 'no-cors'});
   return {type: res.type, status: res.status, text: await res.text()};
 }
+// postSimple is what a foreign page can send without a preflight: a no-cors
+// POST with the cookies and a text/plain body holding a GraphQL document.
+async function postSimple(url, query) {
+  const res = await fetch(url, {
+    method: 'POST', credentials: 'include', mode: 'no-cors',
+    headers: {'content-type': 'text/plain'}, body: JSON.stringify({query}),
+  });
+  return {type: res.type, status: res.status};
+}
+// formPost submits an HTML form, as a foreign page would, into a frame: a
+// text/plain form whose one field makes the body the JSON of a GraphQL
+// document. It resolves when the answer has loaded in the frame.
+function formPost(url, query) {
+  return new Promise((resolve) => {
+    const frame = document.createElement('iframe');
+    frame.name = 'target' + Math.random().toString(36).slice(2);
+    document.body.appendChild(frame);
+    frame.addEventListener('load', () => resolve({type: 'loaded'}), {once: true});
+    const form = document.createElement('form');
+    form.method = 'POST';
+    form.action = url;
+    form.enctype = 'text/plain';
+    form.target = frame.name;
+    const field = document.createElement('input');
+    field.type = 'hidden';
+    field.name = JSON.stringify({query}).slice(0, -1) + ',"padding":"';
+    field.value = '"}';
+    form.appendChild(field);
+    document.body.appendChild(form);
+    form.submit();
+  });
+}
 </script>
 <h1>storefront</h1>
 `
@@ -161,14 +193,23 @@ type apiRequest struct {
 	cookie         bool // it carried the session cookie
 }
 
+// apiAnswer is one request the API received and the status it answered.
+type apiAnswer struct {
+	apiRequest
+	status int
+}
+
 // sites are storefront pages and the API, each on its own TLS server.
 type sites struct {
 	pagePort  int    // serves storefrontPage on every *.test host
 	otherPort int    // the same, on another port (another origin)
 	api       string // https://<apiHost>:Q/admin-api
 
-	mu   sync.Mutex
-	seen []apiRequest
+	env *env
+
+	mu       sync.Mutex
+	seen     []apiRequest
+	answered []apiAnswer
 }
 
 // origin is the origin of the page on host.
@@ -181,6 +222,35 @@ func (s *sites) requests() []apiRequest {
 	out := s.seen
 	s.seen = nil
 	return out
+}
+
+// answers returns what the API received and answered since the last call.
+func (s *sites) answers() []apiAnswer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.answered
+	s.answered = nil
+	return out
+}
+
+// statusRecorder keeps the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // newSites starts the page servers, then the API on apiHost in cookie mode
@@ -196,16 +266,22 @@ func newSites(t *testing.T, sameSite, storefrontHost, apiHost string) *sites {
 	s.pagePort, s.otherPort = tlsServer(t, page), tlsServer(t, page)
 	e := newEnv(t, backends()[0],
 		withTokenMethods("cookie"),
-		withCookie(sameSite, true, ""),
+		withCookie(sameSite, "true", ""),
 		withCORSOrigins(s.origin(storefrontHost)),
 	)
+	s.env = e
 	h := e.app.Handler()
 	apiPort := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := r.Cookie("session")
+		req := apiRequest{method: r.Method, origin: r.Header.Get("Origin"), cookie: err == nil}
 		s.mu.Lock()
-		s.seen = append(s.seen, apiRequest{method: r.Method, origin: r.Header.Get("Origin"), cookie: err == nil})
+		s.seen = append(s.seen, req)
 		s.mu.Unlock()
-		h.ServeHTTP(w, r)
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		s.mu.Lock()
+		s.answered = append(s.answered, apiAnswer{req, rec.status})
+		s.mu.Unlock()
 	}))
 	s.api = fmt.Sprintf("https://%s:%d%s", apiHost, apiPort, app.AdminPath)
 	return s
@@ -387,4 +463,64 @@ func TestBrowserStorefront(t *testing.T) {
 		// CORS_ORIGINS, it could read me (finding 7).
 		cannotRead(t, ctx, s, s.origin("blog.example-store.test"), true)
 	})
+}
+
+// The attack in a real browser: a page on an unlisted origin that shares
+// the storefront's site (a sibling subdomain), so the browser sends the
+// victim's session cookie with its requests, makes the browser send a
+// logout, or a login, that needs no preflight: an HTML form post and a
+// no-cors fetch with credentials. The API refuses each before any work
+// (HTTP 403: without the origin check they would stop at the transport's
+// Content-Type check, 415), and afterwards the victim's session is intact
+// and no session was added. The storefront on its listed origin logs in
+// and stays logged in.
+func TestBrowserCrossOriginCookie(t *testing.T) {
+	t.Parallel()
+	chromium := chromiumPath(t)
+	for _, tc := range []struct {
+		name, sameSite, storefront, api, attacker string
+	}{
+		// Lax cookies go with same-site requests, POSTs included.
+		{"same-site API, lax", "lax", "shop.example-store.test", "api.example-store.test", "blog.example-store.test"},
+		// The storefront's partition holds the cookie, and a sibling of
+		// the storefront is in that partition.
+		{"cross-site API, none", "none", "shop.storefront.test", "api.sessions.test", "evil.storefront.test"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSites(t, tc.sameSite, tc.storefront, tc.api)
+			ctx := newBrowser(t, chromium)
+			shop := s.origin(tc.storefront)
+			open(t, ctx, shop)
+			logInAndStay(t, ctx, s, shop)
+			s.answers()
+			rows := allSessionRows(t, s.env)
+
+			evil := s.origin(tc.attacker)
+			open(t, ctx, evil)
+			for _, doc := range []string{
+				logoutMutation,
+				`mutation { login(username: "superadmin", password: "superadmin") { __typename } }`,
+			} {
+				r := call(t, ctx, "formPost", s.api, doc)
+				require.Equal(t, "loaded", r.Type, "the answer loaded in the frame")
+				require.Equal(t, []apiAnswer{{apiRequest{http.MethodPost, evil, true}, http.StatusForbidden}}, s.answers(),
+					"form post of %s: sent with the cookie, refused", doc)
+
+				r = call(t, ctx, "postSimple", s.api, doc)
+				require.Empty(t, r.Error)
+				require.Equal(t, "opaque", r.Type)
+				require.Equal(t, []apiAnswer{{apiRequest{http.MethodPost, evil, true}, http.StatusForbidden}}, s.answers(),
+					"no-cors fetch of %s: sent with the cookie, refused", doc)
+			}
+			require.Equal(t, rows, allSessionRows(t, s.env), "no login ran")
+
+			// Back on the storefront: still logged in, logout did not run.
+			open(t, ctx, shop)
+			me := call(t, ctx, "gql", s.api, browserMe, nil)
+			require.NotNil(t, me.Body.Data.Me, "%+v", me)
+			require.Equal(t, "superadmin", me.Body.Data.Me.Identifier)
+			require.Len(t, apiCookies(t, ctx, s.api), 1)
+		})
+	}
 }

@@ -59,14 +59,17 @@ type Config struct {
 	// ChannelTokenKey is the query parameter or header naming the channel.
 	// Defaults to "vendure-token".
 	ChannelTokenKey string
-	// CookieName is the session cookie's name. Defaults to "session".
+	// CookieName is the session cookie's name, the only one the token is
+	// read from (with COOKIE_HOST_PREFIX, "__Host-session"). Defaults to
+	// "session".
 	CookieName string
-	// CookieSecure marks the cookie Secure (COOKIE_SECURE).
-	CookieSecure bool
+	// CookieSecure says when the cookie is Secure (COOKIE_SECURE). The zero
+	// value is SecureAuto.
+	CookieSecure SecureMode
 	// CookieSameSite is the cookie's SameSite attribute (COOKIE_SAMESITE).
 	// The zero value means Lax. http.SameSiteNoneMode is needed by a
-	// storefront on another site, and browsers accept it only with
-	// CookieSecure.
+	// storefront on another site, and browsers accept it only on a Secure
+	// cookie, which SecureAuto then always makes it.
 	CookieSameSite http.SameSite
 	// CookieDomain is the cookie's Domain attribute (COOKIE_DOMAIN); empty
 	// means a host-only cookie.
@@ -74,8 +77,14 @@ type Config struct {
 	// CookiePartitioned adds the Partitioned attribute (CHIPS): the browser
 	// keeps the cookie in a jar of the top-level site that the request came
 	// from, so a cross-site storefront keeps its session where third-party
-	// cookies are blocked. Needs CookieSecure.
+	// cookies are blocked. Needs a Secure cookie, which SecureAuto then
+	// always makes it.
 	CookiePartitioned bool
+	// OriginAllowed reports whether a browser page on origin (an Origin
+	// header's value) may send requests authenticated by the session cookie
+	// (the credentialed origins of CORS_ORIGINS); the API's own origin
+	// always may (see refuseCrossOrigin). Nil accepts no other origin.
+	OriginAllowed func(origin string) bool
 	// RememberMeMaxAge is the cookie lifetime when rememberMe is true (and for
 	// anonymous sessions). Defaults to 1 year.
 	RememberMeMaxAge time.Duration
@@ -87,6 +96,10 @@ type Config struct {
 	// client's cancellation so a client hanging up cannot make the database
 	// driver drop a pooled connection. Defaults to 5 s.
 	LookupTimeout time.Duration
+
+	// crossOrigin tells a browser's cross-origin request from another
+	// (refuseCrossOrigin); it has no trusted origins of its own.
+	crossOrigin *http.CrossOriginProtection
 }
 
 func (c *Config) withDefaults() {
@@ -108,6 +121,7 @@ func (c *Config) withDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	c.crossOrigin = http.NewCrossOriginProtection()
 }
 
 // Middleware builds the RequestContext of each request and sends token
@@ -117,7 +131,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			rc, status, gqlErr := build(r, &cfg)
-			tw := &tokenWriter{ResponseWriter: w, rc: rc, cfg: &cfg}
+			tw := &tokenWriter{ResponseWriter: w, rc: rc, cfg: &cfg, r: r}
 			if gqlErr != nil {
 				gqlerr.Write(tw, r, status, gqlErr)
 				return
@@ -131,8 +145,21 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 
 // build makes the RequestContext. On failure it returns the GraphQL error
 // to answer with; rc is still usable for sending a cleared token.
+//
+// A cross-origin request carrying the session cookie is refused first
+// (refuseCrossOrigin), before the channel and the session are looked up.
+// Only a POST may create a session (see EnsureSession).
 func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error) {
-	rc := &RequestContext{apiType: cfg.APIType, sessions: detached{cfg.Sessions}, clientAddress: clientAddressOf(r, cfg.TrustedProxies)}
+	rc := &RequestContext{
+		apiType: cfg.APIType, sessions: detached{cfg.Sessions}, clientAddress: clientAddressOf(r, cfg.TrustedProxies),
+		noNewSession: r.Method != http.MethodPost,
+	}
+	cookie := cookieToken(r, cfg)
+	if origin, refuse := refuseCrossOrigin(r, cfg, cookie != ""); refuse {
+		cfg.Logger.InfoContext(r.Context(), "cross-origin request with the session cookie refused",
+			"api", cfg.APIType, "method", r.Method, "origin", origin, "secFetchSite", r.Header.Get("Sec-Fetch-Site"))
+		return rc, http.StatusForbidden, crossOriginRefusal()
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), cfg.LookupTimeout)
 	defer cancel()
 
@@ -157,7 +184,12 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 		return rc, http.StatusOK, gqlerr.New(gqlerr.CodeUserInput, fmt.Sprintf("The currency %q is not available in the current Channel", c))
 	}
 
-	rc.token = extractToken(r, cfg)
+	// The token per TOKEN_METHOD: the cookie first, then a bearer header;
+	// empty values count as absent.
+	rc.token = cookie
+	if rc.token == "" {
+		rc.token = bearerToken(r, cfg)
+	}
 	if rc.token == "" {
 		return rc, 0, nil
 	}
@@ -183,18 +215,24 @@ func build(r *http.Request, cfg *Config) (*RequestContext, int, *gqlerror.Error)
 	return rc, 0, nil
 }
 
-// extractToken reads the session token per TOKEN_METHOD: the cookie first,
-// then an `Authorization: Bearer` header. Empty values count as absent.
-func extractToken(r *http.Request, cfg *Config) string {
-	if cfg.UseCookie {
-		if c, err := r.Cookie(cfg.CookieName); err == nil && c.Value != "" {
-			return c.Value
-		}
-	}
+// bearerToken is the token of an `Authorization: Bearer` header when
+// TOKEN_METHOD reads bearer tokens, or "".
+func bearerToken(r *http.Request, cfg *Config) string {
 	if cfg.UseBearer {
 		h := strings.TrimSpace(r.Header.Get("Authorization"))
 		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 			return strings.TrimSpace(h[7:])
+		}
+	}
+	return ""
+}
+
+// cookieToken is the session cookie's value when TOKEN_METHOD reads
+// cookies, or "".
+func cookieToken(r *http.Request, cfg *Config) string {
+	if cfg.UseCookie {
+		if c, err := r.Cookie(cfg.CookieName); err == nil {
+			return c.Value
 		}
 	}
 	return ""
@@ -212,8 +250,11 @@ func (d detached) CreateAnonymousSession(ctx context.Context, channelID *entity.
 // status line goes out.
 type tokenWriter struct {
 	http.ResponseWriter
-	rc      *RequestContext
-	cfg     *Config
+	rc  *RequestContext
+	cfg *Config
+	// r is the request answered: the cookie's Secure attribute depends on
+	// it (Config.secureCookie).
+	r       *http.Request
 	flushed bool
 }
 
@@ -249,14 +290,15 @@ func (w *tokenWriter) flush() {
 		// Every Set-Cookie, the deletion included, carries the same
 		// attributes: a browser deletes only the cookie with the same name,
 		// Domain, Path and partition, and refuses a SameSite=None one that
-		// is not Secure.
+		// is not Secure. Secure is decided per request, but alike for every
+		// request to one host.
 		sameSite := w.cfg.CookieSameSite
 		if sameSite == 0 {
 			sameSite = http.SameSiteLaxMode
 		}
 		c := &http.Cookie{
 			Name: w.cfg.CookieName, Value: p.token, Path: "/", Domain: w.cfg.CookieDomain,
-			HttpOnly: true, SameSite: sameSite, Secure: w.cfg.CookieSecure, Partitioned: w.cfg.CookiePartitioned,
+			HttpOnly: true, SameSite: sameSite, Secure: w.cfg.secureCookie(w.r), Partitioned: w.cfg.CookiePartitioned,
 		}
 		switch {
 		case p.token == "":

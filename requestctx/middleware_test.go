@@ -357,7 +357,7 @@ func TestTokenChangesGoBack(t *testing.T) {
 		t.Parallel()
 		b := newBundle(func(c *requestctx.Config) {
 			c.UseBearer = false
-			c.CookieSecure = true
+			c.CookieSecure = requestctx.SecureAlways
 			c.CookieSameSite = http.SameSiteNoneMode
 			c.CookieDomain = "shop.example"
 			c.CookiePartitioned = true
@@ -404,7 +404,7 @@ func TestTokenChangesGoBack(t *testing.T) {
 		c := cookieOf(t, rec)
 		require.Equal(t, -1, c.MaxAge)
 		require.Equal(t, http.SameSiteLaxMode, c.SameSite, "Lax unless configured")
-		require.False(t, c.Secure)
+		require.True(t, c.Secure, "Secure for a request to example.com (see TestSecureCookie)")
 		require.Empty(t, c.Domain)
 
 		rec = b.serve(request(nil), login(true))

@@ -23,6 +23,9 @@ type RequestContext struct {
 	clientAddress string
 
 	sessions sessionCreator
+	// noNewSession is set on every request but a POST: EnsureSession
+	// creates no session for it.
+	noNewSession bool
 
 	mu      sync.Mutex
 	token   string // the token the client sent, "" if none
@@ -135,10 +138,16 @@ func (rc *RequestContext) ClearSession() {
 // fields ask at once. The new token goes back with a long-lived cookie.
 // Too many new guest sessions from the client's address is a
 // *outcome.TooManyRequestsError, sent as any throttled call's.
+//
+// Only a POST gets a new session. On any other request (a GET query)
+// EnsureSession returns nil and no error, and the field answers as for a
+// caller without a session (activeOrder and activeCustomer are null, me is
+// FORBIDDEN): a GET can be sent by any page, a link or an image, and is
+// the request a cache might keep, so it sets no cookie and writes nothing.
 func (rc *RequestContext) EnsureSession(ctx context.Context) (*sessioncache.CachedSession, error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if rc.session != nil {
+	if rc.session != nil || rc.noNewSession {
 		return rc.session, nil
 	}
 	channelID := rc.channel.ID

@@ -54,6 +54,10 @@ const (
 	MsgInternal         = "Internal server error"
 	MsgRequestTimeout   = "The request took too long and was stopped"
 	MsgRequestCancelled = "The request was cancelled"
+	// MsgCrossOrigin answers a request that carries the session cookie
+	// from a browser page on an origin that may not use it (HTTP 403,
+	// CodeForbidden).
+	MsgCrossOrigin = "Cross-origin request refused: a page on this origin may not use the session cookie (its origin is not in CORS_ORIGINS)"
 )
 
 // Media types of a GraphQL response.
