@@ -241,6 +241,11 @@ func TestPlaygroundOffline(t *testing.T) {
 			blocked, _ := w.problems()
 			require.Equal(t, []string{cdn}, blocked)
 			w.reset()
+			// Settle the tab on a page of its own before the next
+			// navigation: the refused one's error page may still be
+			// committing, and a navigation racing it reports no response.
+			_, err = chromedp.Run(ctx, chromedp.Navigate("about:blank"))
+			require.NoError(t, err)
 
 			shop, admin := e.srv.URL+app.ShopPath, e.srv.URL+app.AdminPath
 			openPlayground(t, ctx, shop)
