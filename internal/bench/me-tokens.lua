@@ -8,10 +8,14 @@
 --     -s internal/bench/me-tokens.lua http://127.0.0.1:3111/shop-api
 --
 -- Every response must be a 200 with data.me and no errors; the first few
--- that are not are printed, and their count at the end.
+-- that are not are printed, and their count at the end. With EXPECT=unknown
+-- the tokens are ones no session has (random ones), and every response must
+-- be a 200 with me null and FORBIDDEN instead: the negative cache's load
+-- (the first pass over the file reads each token once, later passes none).
 -- wrk only prints an error in the script and then runs without it, so a
 -- missing or empty file stops wrk here.
 local path = os.getenv("TOKENS") or "tokens.txt"
+local unknown = os.getenv("EXPECT") == "unknown"
 local tokens = {}
 local f = io.open(path, "r")
 if f then
@@ -50,7 +54,13 @@ request = function()
 end
 
 response = function(status, headers, body)
-  if status ~= 200 or not string.find(body, '"me":{"id"', 1, true) or string.find(body, '"errors"', 1, true) then
+  local ok
+  if unknown then
+    ok = status == 200 and string.find(body, '"me":null', 1, true) and string.find(body, '"FORBIDDEN"', 1, true)
+  else
+    ok = status == 200 and string.find(body, '"me":{"id"', 1, true) and not string.find(body, '"errors"', 1, true)
+  end
+  if not ok then
     failures = failures + 1
     if failures <= 5 then
       print("unexpected response: " .. status .. " " .. body)
