@@ -56,10 +56,16 @@ test/clean: ## Drop the PostgreSQL test templates and leftover test databases of
 test/race: ## Run the tests with the race detector (slow)
 	go test -race ./...
 
+# FUZZTIME=10m make fuzz FUZZ=FuzzPOST runs one target for longer; a
+# failing input lands in the package's testdata/fuzz (docs/testing.md).
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 10s; FUZZ=regexp picks targets)
+	bash internal/fuzz/run.sh $(FUZZ)
+
 .PHONY: bench
 bench: ## Run the Go benchmarks (add PostgreSQL/Redis with test/pg's variables)
 	go test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: check
-check: ## What CI runs: services, fresh database, vet, gofmt, drift check, tests
+check: ## What CI runs: services, fresh database, vet, gofmt, drift check, tests, fuzz targets
 	bash .ci/run
