@@ -1,0 +1,300 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The listener of a Tiered: the subscription to the announcements, the
+// pings that confirm it, and the state of the memory tier (in use until a
+// lease ends, or bypassed).
+
+// Bounds of the wait between two attempts to subscribe again after the
+// subscription failed: go-redis reconnects on the next receive, and a
+// server that is gone must not be dialled in a loop.
+const (
+	minResubscribeWait = 100 * time.Millisecond
+	maxResubscribeWait = time.Second
+)
+
+// maxPings bounds the Ping calls under way. A Ping waits for the
+// subscription's connection, which go-redis holds while it reconnects (up
+// to its dial and read timeouts); past this many, Confirm fails at once.
+const maxPings = 4
+
+var errNotSubscribed = errors.New("sessioncache: the memory tier has no subscription")
+
+// Start subscribes to the announcements in the background and returns.
+// The memory tier is used from the first confirmed ping until Stop (or
+// ctx's end), which bypasses it again.
+func (t *Tiered) Start(ctx context.Context) error {
+	ctx, shouldStart, started, stopped := t.StartInit(ctx)
+	if !shouldStart {
+		return nil
+	}
+	ps := t.newSubscription(ctx)
+	go func() {
+		defer stopped()
+		// A receive waits without a deadline: closing the subscription is
+		// what ends it.
+		stop := context.AfterFunc(ctx, t.closeSubscription)
+		defer stop()
+		started()
+		t.listen(ctx, ps)
+		t.closeSubscription()
+		t.setBypassed("", nil)
+	}()
+	return nil
+}
+
+// newSubscription makes a subscription (without I/O: the first receive
+// connects and subscribes) and puts it in use.
+func (t *Tiered) newSubscription(ctx context.Context) *redis.PubSub {
+	ps := t.store.client.Subscribe(ctx)
+	t.mu.Lock()
+	t.ps, t.subscribed = ps, false
+	t.changedLocked()
+	t.mu.Unlock()
+	return ps
+}
+
+// changedLocked wakes the Confirm calls waiting: a pong was confirmed, or
+// a subscription made. t.mu is held.
+func (t *Tiered) changedLocked() {
+	close(t.answered)
+	t.answered = make(chan struct{})
+}
+
+// listen subscribes with ps, and with a new subscription whenever the one
+// in use is closed, until ctx ends.
+func (t *Tiered) listen(ctx context.Context, ps *redis.PubSub) {
+	wait := minResubscribeWait
+	for {
+		// An error here is a failed connection: the next receive
+		// connects again and subscribes.
+		_ = ps.Subscribe(ctx, t.store.channel)
+		if !t.current(ps) || ctx.Err() != nil {
+			_ = ps.Close() // closeSubscription may have run before t.ps was set
+			return
+		}
+		t.receive(ctx, ps, &wait)
+		_ = ps.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		ps = t.newSubscription(ctx)
+	}
+}
+
+// receive applies what the subscription ps delivers until it is closed
+// (by closeSubscription or restartSubscription) or ctx ends.
+func (t *Tiered) receive(ctx context.Context, ps *redis.PubSub, wait *time.Duration) {
+	for {
+		msg, err := ps.Receive(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, redis.ErrClosed) || !t.current(ps) {
+				t.setBypassed("", nil) // closed on purpose, and said so
+				return
+			}
+			t.setBypassed("the subscription failed", err)
+			t.mu.Lock()
+			t.subscribed = false
+			t.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(*wait):
+			}
+			*wait = min(2**wait, maxResubscribeWait)
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind != "subscribe" || m.Channel != t.store.channel {
+				continue
+			}
+			// A new connection (the first, or one go-redis made after a
+			// failure): what was announced before it may be lost. The
+			// memory is cleared now, and again when the ping comes back.
+			t.setBypassed("subscribed again", nil)
+			t.mu.Lock()
+			t.subscribed = true
+			t.mu.Unlock()
+			*wait = minResubscribeWait
+			t.ping(ps)
+		case *redis.Message:
+			t.apply(ctx, m.Payload)
+		case *redis.Pong:
+			t.pong(ctx, m.Payload)
+		}
+	}
+}
+
+// current reports whether ps is the subscription in use.
+func (t *Tiered) current(ps *redis.PubSub) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ps == ps
+}
+
+// closeSubscription closes the subscription in use, if any, which ends
+// the receive waiting on it.
+func (t *Tiered) closeSubscription() {
+	t.mu.Lock()
+	ps := t.ps
+	t.ps, t.subscribed = nil, false
+	t.mu.Unlock()
+	if ps != nil {
+		_ = ps.Close()
+	}
+}
+
+// restartSubscription closes the subscription in use without waiting
+// (Close waits for a reconnection under way); the listener subscribes
+// again on a new connection.
+func (t *Tiered) restartSubscription() {
+	t.mu.Lock()
+	ps := t.ps
+	t.ps, t.subscribed = nil, false
+	t.mu.Unlock()
+	if ps != nil {
+		go func() { _ = ps.Close() }()
+	}
+}
+
+// apply applies an announcement of another process to the memory. One it
+// cannot read clears the memory.
+func (t *Tiered) apply(ctx context.Context, payload string) {
+	m, err := parseMessage(payload)
+	switch {
+	case err != nil:
+		t.log.WarnContext(ctx, "session cache: unreadable invalidation; clearing the memory tier", "err", err)
+		m.clear = true
+	case m.sender == t.store.sender:
+		return // this process applied it before announcing it
+	}
+	if m.clear {
+		_ = t.memory.Clear(ctx)
+	} else {
+		_ = t.memory.Delete(ctx, m.keys...)
+	}
+	t.applied.Add(1)
+	t.TestSignals.Applied.Signal(Invalidation{Keys: m.keys, Clear: m.clear})
+}
+
+// ping sends a PING on ps whose payload is a new sequence number, recorded
+// with its send time, and returns the sequence; ok is false when no ping
+// could be sent (maxPings are under way).
+func (t *Tiered) ping(ps *redis.PubSub) (seq uint64, ok bool) {
+	select {
+	case t.pings <- struct{}{}:
+	default:
+		return 0, false
+	}
+	t.mu.Lock()
+	t.seq++
+	seq = t.seq
+	t.pending[seq] = t.now()
+	t.mu.Unlock()
+	go func() {
+		defer func() { <-t.pings }()
+		ctx, cancel := context.WithTimeout(context.Background(), t.store.operationTimeout)
+		defer cancel()
+		_ = ps.Ping(ctx, strconv.FormatUint(seq, 10)) // a lost ping is a pong that does not come
+	}()
+	return seq, true
+}
+
+// pong handles the answer to a ping: every announcement published before
+// Redis ran the PING has been applied, so the memory is in use until the
+// ping's send time plus the lease. Coming out of a bypass, the memory is
+// cleared first: announcements made before the subscription may be lost.
+// An answer to a ping sent before the last bypass, or read before the
+// connection confirmed the subscription, is ignored.
+func (t *Tiered) pong(ctx context.Context, payload string) {
+	seq, err := strconv.ParseUint(payload, 10, 64)
+	if err != nil {
+		return
+	}
+	t.mu.Lock()
+	sent, ok := t.pending[seq]
+	if !ok || !t.subscribed {
+		t.mu.Unlock()
+		return
+	}
+	for s := range t.pending {
+		if s <= seq {
+			delete(t.pending, s) // answered, or lost on the way
+		}
+	}
+	resumed := t.until.Load() == 0
+	if resumed {
+		_ = t.memory.Clear(ctx)
+	}
+	t.until.Store(max(t.until.Load(), sent.Add(t.lease).UnixNano()))
+	t.confirmed = max(t.confirmed, seq)
+	t.changedLocked()
+	t.mu.Unlock()
+	if resumed {
+		t.log.InfoContext(ctx, "session cache: memory tier in use")
+		t.TestSignals.InUse.Signal(true)
+	}
+}
+
+// setBypassed clears the memory and stops reading it until a ping comes
+// back. reason, when not empty, is logged if the memory was in use.
+func (t *Tiered) setBypassed(reason string, err error) {
+	t.mu.Lock()
+	wasInUse := t.until.Swap(0) != 0
+	clear(t.pending)
+	_ = t.memory.Clear(context.Background())
+	t.mu.Unlock()
+	if !wasInUse {
+		return
+	}
+	t.bypasses.Add(1)
+	if reason != "" {
+		t.log.Warn("session cache: memory tier cleared and bypassed until the subscription is confirmed", "reason", reason, "err", err)
+	}
+	t.TestSignals.InUse.Signal(false)
+}
+
+// Confirm pings the subscription and waits (SESSION_CACHE_TIMEOUT, the
+// Store's OperationTimeout) for the answer; while there is no subscription
+// (it is being replaced) it waits for one first. Once it returns nil, every
+// announcement made before it was called has been applied to the memory,
+// which is in use. Probe calls it; tests call it to wait for the
+// announcements of another instance.
+func (t *Tiered) Confirm(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, t.store.operationTimeout)
+	defer cancel()
+	var seq uint64
+	for {
+		t.mu.Lock()
+		ps, done, changed := t.ps, seq != 0 && t.confirmed >= seq, t.answered
+		t.mu.Unlock()
+		if done {
+			return nil
+		}
+		if seq == 0 && ps != nil {
+			var ok bool
+			if seq, ok = t.ping(ps); !ok {
+				return fmt.Errorf("sessioncache: %d pings of the subscription under way", maxPings)
+			}
+			continue
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			if seq == 0 {
+				return fmt.Errorf("%w: %w", errNotSubscribed, ctx.Err())
+			}
+			return fmt.Errorf("sessioncache: no answer to a ping of the subscription: %w", ctx.Err())
+		}
+	}
+}
