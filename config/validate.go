@@ -191,12 +191,12 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	}
 	switch c.SessionCacheStrategy {
 	case CacheMemory, CacheNoop:
-	case CacheRedis:
+	case CacheRedis, CacheRedisMemory:
 		if c.RedisURL == "" {
-			fail("SESSION_CACHE_STRATEGY", `"redis" needs REDIS_URL (set REDIS_URL, or use memory or noop)`)
+			fail("SESSION_CACHE_STRATEGY", "%q needs REDIS_URL (set REDIS_URL, or use memory or noop)", c.SessionCacheStrategy)
 		}
 	default:
-		fail("SESSION_CACHE_STRATEGY", "%q is not a cache strategy (use memory, redis or noop)", c.SessionCacheStrategy)
+		fail("SESSION_CACHE_STRATEGY", "%q is not a cache strategy (use memory, redis, redis+memory or noop)", c.SessionCacheStrategy)
 	}
 	positiveOrDefault("SESSION_CACHE_TTL", c.SessionCacheTTL)
 	positiveOrDefault("SESSION_CACHE_TIMEOUT", c.SessionCacheTimeout)
