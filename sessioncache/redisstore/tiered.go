@@ -140,10 +140,11 @@ func (ts *TieredTestSignals) Init(tb testsignal.TB) {
 }
 
 // Invalidation is an announcement applied to the memory tier: Keys
-// dropped, or everything (Clear).
+// dropped, or everything (Clear), at At (the Tiered's clock).
 type Invalidation struct {
 	Keys  []string
 	Clear bool
+	At    time.Time
 }
 
 // TieredStats counts what a Tiered has done since it was made.

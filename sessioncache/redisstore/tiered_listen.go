@@ -184,7 +184,7 @@ func (t *Tiered) apply(ctx context.Context, payload string) {
 		_ = t.memory.Delete(ctx, m.keys...)
 	}
 	t.applied.Add(1)
-	t.TestSignals.Applied.Signal(Invalidation{Keys: m.keys, Clear: m.clear})
+	t.TestSignals.Applied.Signal(Invalidation{Keys: m.keys, Clear: m.clear, At: t.now()})
 }
 
 // ping sends a PING on ps whose payload is a new sequence number, recorded
