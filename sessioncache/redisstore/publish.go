@@ -21,6 +21,13 @@ import (
 // instances running "redis" and "redis+memory" of this build can share a
 // Redis: a revocation made by either reaches the memory of the other.
 //
+// An announcement Redis refuses for want of permission (NOPERM: a Redis 7
+// ACL user has no channels unless given them) is skipped and the write
+// stands: the same user cannot subscribe either, so no process of it reads
+// a memory tier (Tiered never confirms its subscription), and a "redis"
+// deployment without the permission works as before. Processes sharing a
+// prefix must use users with the same channel permissions.
+//
 // A message is text, one of:
 //
 //	1|<sender>|e|<len>:<key><len>:<key>…   drop these keys

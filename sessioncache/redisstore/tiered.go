@@ -103,9 +103,10 @@ type Tiered struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	// until is the Unix nanosecond time until which the memory is read; 0
-	// while it is bypassed.
-	until atomic.Int64
+	// until is when the memory stops being read; nil while it is bypassed.
+	// (A time.Time, compared on the monotonic clock when the clock has one:
+	// a step of the wall clock does not stretch the lease.)
+	until atomic.Pointer[time.Time]
 
 	pings chan struct{} // a slot per Ping call under way (maxPings)
 
@@ -119,6 +120,7 @@ type Tiered struct {
 	identity   string               // the last Probe's answer
 
 	hits, applied, bypasses atomic.Int64
+	warned                  atomic.Int64 // Unix nanoseconds of warnRarely's last line
 
 	// TestSignals are sent only once a test has initialised them.
 	TestSignals TieredTestSignals
@@ -195,7 +197,7 @@ func (t *Tiered) Generation() sessioncache.Generation { return t.store.Generatio
 // is fresh, else Redis's (keeping a copy in memory).
 func (t *Tiered) Get(ctx context.Context, key string) (*sessioncache.CachedSession, error) {
 	now := t.now()
-	if now.UnixNano() < t.until.Load() {
+	if until := t.until.Load(); until != nil && now.Before(*until) {
 		if cs, _ := t.memory.Get(ctx, key); cs != nil && !cs.IsStale(now) {
 			t.hits.Add(1)
 			return cs, nil
@@ -203,7 +205,7 @@ func (t *Tiered) Get(ctx context.Context, key string) (*sessioncache.CachedSessi
 	}
 	memGen := t.memory.Generation()
 	cs, err := t.store.Get(ctx, key)
-	if err != nil || cs == nil || cs.IsStale(now) || t.until.Load() == 0 {
+	if err != nil || cs == nil || cs.IsStale(now) || t.until.Load() == nil {
 		return cs, err
 	}
 	_ = t.memory.Set(ctx, key, cs, memGen) // never fails
@@ -276,7 +278,10 @@ func (t *Tiered) Stats() TieredStats {
 }
 
 // InUse reports whether the memory tier is read now.
-func (t *Tiered) InUse() bool { return t.now().UnixNano() < t.until.Load() }
+func (t *Tiered) InUse() bool {
+	until := t.until.Load()
+	return until != nil && t.now().Before(*until)
+}
 
 // Purge removes the Redis tier's keys (Store.Purge) and clears the memory.
 func (t *Tiered) Purge(ctx context.Context) error {

@@ -105,6 +105,11 @@ func (t *Tiered) receive(ctx context.Context, ps *redis.PubSub, wait *time.Durat
 			t.mu.Lock()
 			t.subscribed = false
 			t.mu.Unlock()
+			if rerr := redis.Error(nil); errors.As(err, &rerr) {
+				// An answer, not a failed connection (NOPERM: the Redis
+				// user may not use the channel). Tried again every second.
+				t.warnRarely("session cache: Redis refused the memory tier's subscription; reading Redis only", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -133,6 +138,19 @@ func (t *Tiered) receive(ctx context.Context, ps *redis.PubSub, wait *time.Durat
 			t.pong(ctx, m.Payload)
 		}
 	}
+}
+
+// warnInterval bounds how often warnRarely logs.
+const warnInterval = time.Minute
+
+// warnRarely logs a warning at most once per warnInterval.
+func (t *Tiered) warnRarely(msg string, args ...any) {
+	now := t.now().UnixNano()
+	last := t.warned.Load()
+	if last != 0 && now-last < int64(warnInterval) || !t.warned.CompareAndSwap(last, now) {
+		return
+	}
+	t.log.Warn(msg, args...)
 }
 
 // current reports whether ps is the subscription in use.
@@ -232,11 +250,14 @@ func (t *Tiered) pong(ctx context.Context, payload string) {
 			delete(t.pending, s) // answered, or lost on the way
 		}
 	}
-	resumed := t.until.Load() == 0
+	until, old := sent.Add(t.lease), t.until.Load()
+	resumed := old == nil
 	if resumed {
 		_ = t.memory.Clear(ctx)
 	}
-	t.until.Store(max(t.until.Load(), sent.Add(t.lease).UnixNano()))
+	if old == nil || until.After(*old) {
+		t.until.Store(&until)
+	}
 	t.confirmed = max(t.confirmed, seq)
 	t.changedLocked()
 	t.mu.Unlock()
@@ -250,7 +271,7 @@ func (t *Tiered) pong(ctx context.Context, payload string) {
 // back. reason, when not empty, is logged if the memory was in use.
 func (t *Tiered) setBypassed(reason string, err error) {
 	t.mu.Lock()
-	wasInUse := t.until.Swap(0) != 0
+	wasInUse := t.until.Swap(nil) != nil
 	clear(t.pending)
 	_ = t.memory.Clear(context.Background())
 	t.mu.Unlock()

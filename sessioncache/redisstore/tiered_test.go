@@ -435,3 +435,40 @@ func TestStoreAnnouncesWrites(t *testing.T) {
 	require.NoError(t, f.Confirm(ctx)) // every announcement made so far is applied
 	require.Equal(t, applied, f.Stats().Applied, "a refused write is not announced")
 }
+
+// A Redis user that may not use the channel (a Redis 7 ACL user has no
+// channels unless given them): the writes stand without their
+// announcements, so a "redis" deployment works as before, and a Tiered of
+// that user never confirms its subscription, so it reads Redis only.
+func TestWithoutChannelPermission(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := testenv.StartRedis(t)
+	require.NoError(t, r.Client(t).Do(ctx, "ACL", "SETUSER", "nochannels", "on", ">secret", "~*", "+@all", "resetchannels").Err())
+	client := redis.NewClient(&redis.Options{Network: "unix", Addr: r.Socket, Username: "nochannels", Password: "secret", ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = client.Close() })
+	require.True(t, redis.HasErrorPrefix(client.Publish(ctx, "x", "y").Err(), "NOPERM"), "the user may not publish")
+
+	newStore := func(timeout time.Duration) *redisstore.Store {
+		return redisstore.New(client, redisstore.Options{KeyPrefix: testenv.RandomPrefix(), OperationTimeout: timeout})
+	}
+	sessioncachetest.Exercise(t, func(*testing.T) sessioncache.Strategy { return newStore(5 * time.Second) })
+	store := newStore(200 * time.Millisecond) // Confirm waits that long for the pong that cannot come
+
+	mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10})
+	require.NoError(t, err)
+	tiered := redisstore.NewTiered(store, mem, redisstore.TieredOptions{NowFunc: newTestClock().Now, Logger: quiet})
+	require.NoError(t, tiered.Start(ctx))
+	t.Cleanup(tiered.Stop)
+	require.Error(t, tiered.Confirm(ctx))
+	_, err = tiered.Probe(ctx)
+	require.NoError(t, err, "Redis answers")
+	require.False(t, tiered.InUse())
+	require.NoError(t, tiered.Set(ctx, "k", sessioncachetest.FullSession(), tiered.Generation()))
+	for range 2 {
+		got, err := tiered.Get(ctx, "k")
+		require.NoError(t, err)
+		require.NotNil(t, got)
+	}
+	require.Zero(t, tiered.Stats().MemoryHits)
+}
