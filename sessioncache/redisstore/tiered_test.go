@@ -472,3 +472,62 @@ func TestWithoutChannelPermission(t *testing.T) {
 	}
 	require.Zero(t, tiered.Stats().MemoryHits)
 }
+
+// A master switch that leaves the subscription on the old server (go-redis
+// moves commands, not a subscription): the old server still answers the
+// pings, while the writes, and their announcements, happen on the new one.
+// The first probe that sees the new master bypasses the memory tier and
+// subscribes again, where the announcements are.
+func TestTieredFollowsAMasterSwitch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	oldMaster, newMaster := testenv.StartRedis(t), testenv.StartRedis(t)
+	var target atomic.Value // the socket new connections reach
+	target.Store(oldMaster.Socket)
+	var d net.Dialer
+	client := redis.NewClient(&redis.Options{
+		Network: "unix", Addr: oldMaster.Socket, ContextTimeoutEnabled: true,
+		Dialer: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, "unix", target.Load().(string))
+		},
+	})
+	t.Cleanup(func() { _ = client.Close() })
+	prefix := testenv.RandomPrefix()
+	store := redisstore.New(client, redisstore.Options{KeyPrefix: prefix, OperationTimeout: 5 * time.Second})
+	mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10})
+	require.NoError(t, err)
+	a := redisstore.NewTiered(store, mem, redisstore.TieredOptions{NowFunc: newTestClock().Now, Logger: quiet})
+	a.TestSignals.Init(t)
+	require.NoError(t, a.Start(ctx))
+	t.Cleanup(a.Stop)
+	require.True(t, a.TestSignals.InUse.WaitOrTimeout())
+	_, err = a.Probe(ctx) // knows the old master
+	require.NoError(t, err)
+
+	// The switch: commands reconnect to the new master, the subscription
+	// stays.
+	target.Store(newMaster.Socket)
+	require.NoError(t, oldMaster.Client(t).Do(ctx, "CLIENT", "KILL", "TYPE", "normal").Err())
+	other := redisstore.New(newMaster.Client(t), redisstore.Options{KeyPrefix: prefix})
+	require.NoError(t, other.Set(ctx, "k", sessioncachetest.FullSession(), other.Generation()))
+	for range 2 {
+		got, err := a.Get(ctx, "k")
+		require.NoError(t, err)
+		require.NotNil(t, got, "read from the new master")
+	}
+	require.EqualValues(t, 1, a.Stats().MemoryHits)
+	require.NoError(t, other.Delete(ctx, "k")) // announced on the new master only
+
+	_, err = a.Probe(ctx)
+	require.NoError(t, err)
+	require.False(t, a.InUse(), "the probe that saw the new master bypassed the memory tier")
+	got, err := a.Get(ctx, "k")
+	require.NoError(t, err)
+	require.Nil(t, got, "a copy revoked on the new master was answered from memory")
+
+	// Subscribed again, at the new master.
+	for !a.TestSignals.InUse.WaitOrTimeout() {
+	}
+	require.NoError(t, other.Set(ctx, "k2", sessioncachetest.FullSession(), other.Generation()))
+	require.Equal(t, []string{"k2"}, a.TestSignals.Applied.WaitOrTimeout().Keys)
+}
