@@ -52,8 +52,8 @@ func (t *Tiered) Start(ctx context.Context) error {
 	return nil
 }
 
-// newSubscription makes a subscription (without I/O: the first receive
-// connects and subscribes) and puts it in use.
+// newSubscription makes a subscription, without I/O (listen subscribes
+// with it), and puts it in use.
 func (t *Tiered) newSubscription(ctx context.Context) *redis.PubSub {
 	ps := t.store.client.Subscribe(ctx)
 	t.mu.Lock()
@@ -98,7 +98,7 @@ func (t *Tiered) receive(ctx context.Context, ps *redis.PubSub, wait *time.Durat
 		msg, err := ps.Receive(ctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, redis.ErrClosed) || !t.current(ps) {
-				t.setBypassed("", nil) // closed on purpose, and said so
+				t.setBypassed("", nil) // closed on purpose: the closer said why
 				return
 			}
 			t.setBypassed("the subscription failed", err)
@@ -191,7 +191,7 @@ func (t *Tiered) apply(ctx context.Context, payload string) {
 	m, err := parseMessage(payload)
 	switch {
 	case err != nil:
-		t.log.WarnContext(ctx, "session cache: unreadable invalidation; clearing the memory tier", "err", err)
+		t.warnRarely("session cache: unreadable invalidation; clearing the memory tier", "err", err)
 		m.clear = true
 	case m.sender == t.store.sender:
 		return // this process applied it before announcing it
