@@ -64,7 +64,7 @@ func (in *instance) activeChannel(t *testing.T, token string) string {
 // forgets the deleted channel, and answers a logged-in administrator with
 // the role's new permissions. With Redis the role change reaches B through
 // the shared cache (and with redis+memory, B's memory through A's
-// announcement, applied at the latest by the ping of B's sync round); with
+// announcement, applied at the latest when the marker of B's sync round comes back); with
 // each instance's own memory cache, through B's sync clearing it.
 func TestChannelAndRoleChangesReachOtherInstance(t *testing.T) {
 	t.Parallel()

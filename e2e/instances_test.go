@@ -109,8 +109,8 @@ func (in *instance) delivered(t *testing.T, key string) {
 }
 
 // flushed waits until every announcement made so far by any instance is
-// applied to this instance's memory tier (nothing without one): a ping on
-// its subscription comes back after them.
+// applied to this instance's memory tier (nothing without one): a marker it
+// publishes comes back on its subscription after them.
 func (in *instance) flushed(t *testing.T) {
 	t.Helper()
 	if in.app.Tiered != nil {

@@ -52,7 +52,7 @@ import (
 //     (redis+memory, redisstore.Tiered), Redis announces every write over
 //     pub/sub, and another instance's memory drops the key when the
 //     announcement arrives (within its delivery time). An instance reads its
-//     memory only while its subscription answers the ping of its probe here,
+//     memory only while the marker its probe here publishes comes back,
 //     and within a lease after it: one cut from Redis stops within the same
 //     second as the windows above.
 //

@@ -32,11 +32,13 @@ import (
 //
 //	1|<sender>|e|<len>:<key><len>:<key>…   drop these keys
 //	1|<sender>|c|<floor>                   drop everything (a Clear)
+//	1|<sender>|m|<sequence>                a marker, for its sender only
 //
 // <sender> names the Store that wrote it (its process skips its own
-// messages). A receiver that cannot read a message (another version, a
-// damaged one) drops everything it holds, so a format change is never a
-// missed invalidation.
+// drops). A marker is what a Tiered publishes to confirm its subscription
+// (Confirm): every other process ignores it. A receiver that cannot read a
+// message (another version, a damaged one) drops everything it holds, so a
+// format change is never a missed invalidation.
 
 // invalidationsChannel is the suffix of the channel name after the key
 // prefix: several caches sharing a Redis do not hear each other.
@@ -77,12 +79,20 @@ func (r *Store) evictMessage(keys ...string) string {
 // floor: clearScript appends it.
 func (r *Store) clearMessagePrefix() string { return r.messagePrefix + "c|" }
 
-// invalidation is a message read back.
+// markerMessage returns the marker of sequence seq.
+func (r *Store) markerMessage(seq uint64) string {
+	return r.messagePrefix + "m|" + strconv.FormatUint(seq, 10)
+}
+
+// invalidation is a message read back: a drop of keys, a clear, or a
+// marker.
 type invalidation struct {
 	sender string
 	clear  bool
-	floor  uint64   // with clear
-	keys   []string // without clear
+	floor  uint64 // with clear
+	marker bool
+	seq    uint64   // with marker
+	keys   []string // without clear or marker
 }
 
 // parseMessage reads a message; see the top of this file.
@@ -101,6 +111,13 @@ func parseMessage(m string) (invalidation, error) {
 		return v, errBadMessage
 	}
 	switch kind {
+	case "m":
+		seq, err := strconv.ParseUint(rest, 10, 64)
+		if err != nil {
+			return v, errBadMessage
+		}
+		v.marker, v.seq = true, seq
+		return v, nil
 	case "c":
 		floor, err := strconv.ParseUint(rest, 10, 64)
 		if err != nil {

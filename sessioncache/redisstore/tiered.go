@@ -26,8 +26,8 @@ const DefaultLease = 1500 * time.Millisecond
 
 // TieredOptions configures a Tiered. The zero value uses every default.
 type TieredOptions struct {
-	// Lease is how long after the last confirmed ping (see Tiered) the
-	// memory tier is read. Defaults to DefaultLease.
+	// Lease is how long after sending the last marker that came back (see
+	// Tiered) the memory tier is read. Defaults to DefaultLease.
 	Lease time.Duration
 	// NowFunc is the clock of the lease and of the entries' staleness.
 	// Defaults to time.Now.
@@ -47,30 +47,32 @@ type TieredOptions struct {
 //
 // Invariant: the memory tier answers a read only while the subscription
 // is known to have delivered every announcement made since the memory was
-// last cleared. It is known by a ping: a PING sent on the subscribed
-// connection comes back after every message published before Redis ran
-// it, and the listener applies messages in order, so when the pong is
-// read every earlier announcement has been applied. Hence:
+// last cleared. It is known by a marker: the process publishes a message
+// of its own (publish.go), Redis delivers it to the subscription after
+// every message published before it, and the listener applies messages in
+// order, so when the marker is read every earlier announcement has been
+// applied. Hence:
 //   - With Redis healthy, another instance's copy of an entry that was
 //     revoked, cleared or rewritten is dropped within the delivery time of
 //     one message (docs/benchmarks.md has the figure).
 //   - The memory tier is read only within Lease of the send time of the
-//     last ping whose pong came back. Probe (each round of the server's
-//     cache sync, every second) pings and waits SESSION_CACHE_TIMEOUT for
-//     the pong; a probe that fails, a pong that does not come, an error on
+//     last marker that came back. Probe (each round of the server's cache
+//     sync, every second) publishes one and waits SESSION_CACHE_TIMEOUT for
+//     it; a probe that fails, a marker that does not come back, an error on
 //     the subscription, or a new subscription (the connection was replaced,
 //     messages may have been lost) clears the memory and bypasses it until
-//     a pong on the subscription comes back; the memory is cleared again
+//     a marker comes back on a subscription; the memory is cleared again
 //     then. So an instance cut from Redis stops answering from its memory
 //     at its next sync round (one second and SESSION_CACHE_TIMEOUT after
 //     the last good one), and never later than Lease after it.
 //   - A failover moves go-redis's commands to the new master but leaves a
-//     subscription on the old one, whose pongs still come back while the
-//     announcements are made on the new one. Probe sees the master's
-//     identity change (as the cache sync does), bypasses the memory and
-//     subscribes again, at the new master: after a failover, as for the
-//     evictions the switch lost (service/session/cachesync.go), an
-//     instance's next sync round ends the window.
+//     subscription on the old one, where the announcements made on the new
+//     one never arrive (nor does the marker, published on the new one).
+//     Probe sees the master's identity change (as the cache sync does),
+//     bypasses the memory and subscribes again, at the new master: after a
+//     failover, as for the evictions the switch lost
+//     (service/session/cachesync.go), an instance's next sync round ends
+//     the window.
 //
 // Between the tiers, the memory keeps only what a Get read from Redis:
 //   - A Get that Redis answers keeps a copy, stamped with the memory's own
@@ -108,14 +110,14 @@ type Tiered struct {
 	// a step of the wall clock does not stretch the lease.)
 	until atomic.Pointer[time.Time]
 
-	pings chan struct{} // a slot per Ping call under way (maxPings)
+	markers chan struct{} // a slot per marker being published (maxMarkers)
 
 	mu         sync.Mutex
 	ps         *redis.PubSub        // the subscription; nil while there is none
 	subscribed bool                 // ps's connection confirmed the subscription
-	pending    map[uint64]time.Time // ping sequence -> send time, since the last bypass
-	seq        uint64               // the last ping's sequence
-	confirmed  uint64               // the highest sequence whose pong put the memory in use
+	pending    map[uint64]time.Time // marker sequence -> send time, since the last bypass
+	seq        uint64               // the last marker's sequence
+	confirmed  uint64               // the highest sequence whose marker put the memory in use
 	answered   chan struct{}        // closed and replaced when confirmed changes
 	identity   string               // the last Probe's answer
 
@@ -174,7 +176,7 @@ func NewTiered(store *Store, memory *sessioncache.Memory, opts TieredOptions) *T
 		lease:    cmp.Or(opts.Lease, DefaultLease),
 		now:      opts.NowFunc,
 		log:      opts.Logger,
-		pings:    make(chan struct{}, maxPings),
+		markers:  make(chan struct{}, maxMarkers),
 		pending:  map[uint64]time.Time{},
 		answered: make(chan struct{}),
 	}

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // The listener of a Tiered: the subscription to the announcements, the
-// pings that confirm it, and the state of the memory tier (in use until a
+// markers that confirm it, and the state of the memory tier (in use until a
 // lease ends, or bypassed).
 
 // Bounds of the wait between two attempts to subscribe again after the
@@ -22,16 +21,15 @@ const (
 	maxResubscribeWait = time.Second
 )
 
-// maxPings bounds the Ping calls under way. A Ping waits for the
-// subscription's connection, which go-redis holds while it reconnects (up
-// to its dial and read timeouts); past this many, Confirm fails at once.
-const maxPings = 4
+// maxMarkers bounds the markers being published at once (each within the
+// operation timeout); past this many, Confirm fails at once.
+const maxMarkers = 4
 
 var errNotSubscribed = errors.New("sessioncache: the memory tier has no subscription")
 
 // Start subscribes to the announcements in the background and returns.
-// The memory tier is used from the first confirmed ping until Stop (or
-// ctx's end), which bypasses it again.
+// The memory tier is used from the first marker that comes back until Stop
+// (or ctx's end), which bypasses it again.
 func (t *Tiered) Start(ctx context.Context) error {
 	ctx, shouldStart, started, stopped := t.StartInit(ctx)
 	if !shouldStart {
@@ -63,8 +61,8 @@ func (t *Tiered) newSubscription(ctx context.Context) *redis.PubSub {
 	return ps
 }
 
-// changedLocked wakes the Confirm calls waiting: a pong was confirmed, or
-// a subscription made. t.mu is held.
+// changedLocked wakes the Confirm calls waiting: a marker came back, or a
+// subscription was made. t.mu is held.
 func (t *Tiered) changedLocked() {
 	close(t.answered)
 	t.answered = make(chan struct{})
@@ -125,17 +123,15 @@ func (t *Tiered) receive(ctx context.Context, ps *redis.PubSub, wait *time.Durat
 			}
 			// A new connection (the first, or one go-redis made after a
 			// failure): what was announced before it may be lost. The
-			// memory is cleared now, and again when the ping comes back.
+			// memory is cleared now, and again when a marker comes back.
 			t.setBypassed("subscribed again", nil)
 			t.mu.Lock()
 			t.subscribed = true
 			t.mu.Unlock()
 			*wait = minResubscribeWait
-			t.ping(ps)
+			t.mark()
 		case *redis.Message:
 			t.apply(ctx, m.Payload)
-		case *redis.Pong:
-			t.pong(ctx, m.Payload)
 		}
 	}
 }
@@ -193,6 +189,11 @@ func (t *Tiered) apply(ctx context.Context, payload string) {
 	case err != nil:
 		t.warnRarely("session cache: unreadable invalidation; clearing the memory tier", "err", err)
 		m.clear = true
+	case m.marker:
+		if m.sender == t.store.sender {
+			t.marked(ctx, m.seq)
+		}
+		return
 	case m.sender == t.store.sender:
 		return // this process applied it before announcing it
 	}
@@ -205,12 +206,13 @@ func (t *Tiered) apply(ctx context.Context, payload string) {
 	t.TestSignals.Applied.Signal(Invalidation{Keys: m.keys, Clear: m.clear, At: t.now()})
 }
 
-// ping sends a PING on ps whose payload is a new sequence number, recorded
-// with its send time, and returns the sequence; ok is false when no ping
-// could be sent (maxPings are under way).
-func (t *Tiered) ping(ps *redis.PubSub) (seq uint64, ok bool) {
+// mark publishes a marker with a new sequence number, recorded with its
+// send time, and returns the sequence; ok is false when no marker could
+// be sent (maxMarkers are under way). The marker comes back on the
+// subscription after every message published before it.
+func (t *Tiered) mark() (seq uint64, ok bool) {
 	select {
-	case t.pings <- struct{}{}:
+	case t.markers <- struct{}{}:
 	default:
 		return 0, false
 	}
@@ -220,25 +222,22 @@ func (t *Tiered) ping(ps *redis.PubSub) (seq uint64, ok bool) {
 	t.pending[seq] = t.now()
 	t.mu.Unlock()
 	go func() {
-		defer func() { <-t.pings }()
+		defer func() { <-t.markers }()
 		ctx, cancel := context.WithTimeout(context.Background(), t.store.operationTimeout)
 		defer cancel()
-		_ = ps.Ping(ctx, strconv.FormatUint(seq, 10)) // a lost ping is a pong that does not come
+		// A marker lost is one that does not come back.
+		_ = t.store.client.Publish(ctx, t.store.channel, t.store.markerMessage(seq)).Err()
 	}()
 	return seq, true
 }
 
-// pong handles the answer to a ping: every announcement published before
-// Redis ran the PING has been applied, so the memory is in use until the
-// ping's send time plus the lease. Coming out of a bypass, the memory is
-// cleared first: announcements made before the subscription may be lost.
-// An answer to a ping sent before the last bypass, or read before the
-// connection confirmed the subscription, is ignored.
-func (t *Tiered) pong(ctx context.Context, payload string) {
-	seq, err := strconv.ParseUint(payload, 10, 64)
-	if err != nil {
-		return
-	}
+// marked handles a marker of this process that came back: every
+// announcement published before it has been applied, so the memory is in
+// use until the marker's send time plus the lease. Coming out of a
+// bypass, the memory is cleared first: announcements made before the
+// subscription may be lost. A marker sent before the last bypass, or read
+// before the connection confirmed the subscription, is ignored.
+func (t *Tiered) marked(ctx context.Context, seq uint64) {
 	t.mu.Lock()
 	sent, ok := t.pending[seq]
 	if !ok || !t.subscribed {
@@ -247,7 +246,7 @@ func (t *Tiered) pong(ctx context.Context, payload string) {
 	}
 	for s := range t.pending {
 		if s <= seq {
-			delete(t.pending, s) // answered, or lost on the way
+			delete(t.pending, s) // back, or lost on the way
 		}
 	}
 	until, old := sent.Add(t.lease), t.until.Load()
@@ -267,7 +266,7 @@ func (t *Tiered) pong(ctx context.Context, payload string) {
 	}
 }
 
-// setBypassed clears the memory and stops reading it until a ping comes
+// setBypassed clears the memory and stops reading it until a marker comes
 // back. reason, when not empty, is logged if the memory was in use.
 func (t *Tiered) setBypassed(reason string, err error) {
 	t.mu.Lock()
@@ -285,27 +284,27 @@ func (t *Tiered) setBypassed(reason string, err error) {
 	t.TestSignals.InUse.Signal(false)
 }
 
-// Confirm pings the subscription and waits (SESSION_CACHE_TIMEOUT, the
-// Store's OperationTimeout) for the answer; while there is no subscription
-// (it is being replaced) it waits for one first. Once it returns nil, every
-// announcement made before it was called has been applied to the memory,
-// which is in use. Probe calls it; tests call it to wait for the
-// announcements of another instance.
+// Confirm publishes a marker and waits (SESSION_CACHE_TIMEOUT, the Store's
+// OperationTimeout) until it comes back on the subscription; while there is
+// no subscription (it is being replaced) it waits for one first. Once it
+// returns nil, every announcement published before it was called has been
+// applied to the memory, which is in use. Probe calls it; tests call it to
+// wait for the announcements of another instance.
 func (t *Tiered) Confirm(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, t.store.operationTimeout)
 	defer cancel()
 	var seq uint64
 	for {
 		t.mu.Lock()
-		ps, done, changed := t.ps, seq != 0 && t.confirmed >= seq, t.answered
+		subscribed, done, changed := t.ps != nil, seq != 0 && t.confirmed >= seq, t.answered
 		t.mu.Unlock()
 		if done {
 			return nil
 		}
-		if seq == 0 && ps != nil {
+		if seq == 0 && subscribed {
 			var ok bool
-			if seq, ok = t.ping(ps); !ok {
-				return fmt.Errorf("sessioncache: %d pings of the subscription under way", maxPings)
+			if seq, ok = t.mark(); !ok {
+				return fmt.Errorf("sessioncache: %d markers of the subscription under way", maxMarkers)
 			}
 			continue
 		}
@@ -315,7 +314,7 @@ func (t *Tiered) Confirm(ctx context.Context) error {
 			if seq == 0 {
 				return fmt.Errorf("%w: %w", errNotSubscribed, ctx.Err())
 			}
-			return fmt.Errorf("sessioncache: no answer to a ping of the subscription: %w", ctx.Err())
+			return fmt.Errorf("sessioncache: the subscription's marker did not come back: %w", ctx.Err())
 		}
 	}
 }

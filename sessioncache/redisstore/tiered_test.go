@@ -284,7 +284,7 @@ func TestTieredSubscriptionCut(t *testing.T) {
 }
 
 // A subscription that stops answering while Redis's commands still work
-// (its own connection stalls): the next Probe's ping gets no answer, the
+// (its own connection stalls): the next Probe's marker does not come back, the
 // memory tier is cleared and bypassed, reads go to Redis, and a new
 // subscription puts it back in use.
 func TestTieredStalledSubscription(t *testing.T) {
@@ -292,13 +292,12 @@ func TestTieredStalledSubscription(t *testing.T) {
 	ctx := context.Background()
 	client, mr := testenv.Miniredis(t)
 	proxy := testenv.NewProxy(t, mr.Addr())
-	var viaProxy atomic.Bool // the next connections go through the proxy
-	viaProxy.Store(true)
+	var dials atomic.Int64 // the first connection, the subscription's, goes through the proxy
 	var d net.Dialer
 	b := redis.NewClient(&redis.Options{
 		Addr: mr.Addr(), ContextTimeoutEnabled: true,
 		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if viaProxy.Load() {
+			if dials.Add(1) == 1 {
 				addr = proxy.Addr()
 			}
 			return d.DialContext(ctx, network, addr)
@@ -315,7 +314,6 @@ func TestTieredStalledSubscription(t *testing.T) {
 	require.NoError(t, tiered.Start(ctx))
 	t.Cleanup(tiered.Stop)
 	require.True(t, tiered.TestSignals.InUse.WaitOrTimeout()) // subscribed through the proxy
-	viaProxy.Store(false)                                     // from now on commands go straight to Redis
 
 	a := newTiered(t, client, mr, prefix)
 	require.NoError(t, a.Set(ctx, "k", sessioncachetest.FullSession(), a.Generation()))
@@ -327,7 +325,7 @@ func TestTieredStalledSubscription(t *testing.T) {
 	proxy.Stall()
 	_, err = tiered.Probe(ctx)
 	require.NoError(t, err, "Redis answers: the probe succeeds")
-	require.False(t, tiered.InUse(), "the unanswered ping bypassed the memory tier")
+	require.False(t, tiered.InUse(), "the marker that did not come back bypassed the memory tier")
 	require.NoError(t, a.Delete(ctx, "k"))
 	got, err := tiered.Get(ctx, "k")
 	require.NoError(t, err)
@@ -344,8 +342,8 @@ func TestTieredStalledSubscription(t *testing.T) {
 }
 
 // A failed probe bypasses the memory tier at once; so does the end of the
-// lease without a confirmed ping (the sync did not run), and a confirmed
-// ping on the same subscription renews it.
+// lease without a marker back (the sync did not run), and a marker back
+// on the same subscription renews it.
 func TestTieredProbeAndLease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -360,7 +358,7 @@ func TestTieredProbeAndLease(t *testing.T) {
 	require.Zero(t, f.Stats().MemoryHits, "read from Redis once the lease ended")
 	_, err := f.Probe(ctx)
 	require.NoError(t, err)
-	require.True(t, f.InUse(), "the probe's ping renewed the lease")
+	require.True(t, f.InUse(), "the probe's marker renewed the lease")
 	_, _ = f.Get(ctx, "k")
 	require.EqualValues(t, 1, f.Stats().MemoryHits, "the copy survives a renewal on the same subscription")
 
@@ -453,7 +451,7 @@ func TestWithoutChannelPermission(t *testing.T) {
 		return redisstore.New(client, redisstore.Options{KeyPrefix: testenv.RandomPrefix(), OperationTimeout: timeout})
 	}
 	sessioncachetest.Exercise(t, func(*testing.T) sessioncache.Strategy { return newStore(5 * time.Second) })
-	store := newStore(200 * time.Millisecond) // Confirm waits that long for the pong that cannot come
+	store := newStore(200 * time.Millisecond) // Confirm waits that long for the marker that cannot come
 
 	mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10})
 	require.NoError(t, err)
@@ -474,8 +472,8 @@ func TestWithoutChannelPermission(t *testing.T) {
 }
 
 // A master switch that leaves the subscription on the old server (go-redis
-// moves commands, not a subscription): the old server still answers the
-// pings, while the writes, and their announcements, happen on the new one.
+// moves commands, not a subscription): the writes, their announcements
+// and the markers happen on the new one, and never reach it.
 // The first probe that sees the new master bypasses the memory tier and
 // subscribes again, where the announcements are.
 func TestTieredFollowsAMasterSwitch(t *testing.T) {
