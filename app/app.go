@@ -311,6 +311,10 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 		if cfg.SessionCacheStrategy == config.CacheRedis {
 			return store, nil
 		}
+		if _, cluster := client.(*redis.ClusterClient); cluster {
+			// config refuses a Cluster URL; this is a client given whole.
+			return nil, errors.New(`SESSION_CACHE_STRATEGY: "redis+memory" does not work with a Redis Cluster (use redis)`)
+		}
 		mem, err := memory()
 		if err != nil {
 			return nil, err

@@ -403,9 +403,10 @@ type Config struct {
 	// in this process: one instance only), "redis" (shared through
 	// RedisURL, which must be set), "redis+memory" (Redis, with an LRU of
 	// this process in front of it that every instance's writes invalidate
-	// through Redis pub/sub; RedisURL must be set) or "noop" (no cache:
-	// every request reads the database). Load accepts it in any case. Read
-	// from SESSION_CACHE_STRATEGY; unset or empty means the default.
+	// through Redis pub/sub; RedisURL must be set, and not a Cluster) or
+	// "noop" (no cache: every request reads the database). Load accepts it
+	// in any case. Read from SESSION_CACHE_STRATEGY; unset or empty means
+	// the default.
 	//
 	// Defaults to "redis" when RedisURL is set, otherwise "memory" (so
 	// Defaults returns "memory").

@@ -661,6 +661,25 @@ func TestValidate(t *testing.T) {
 			require.Error(t, bundle.config.Validate(), strategy)
 			bundle.config.RedisURL = "redis://localhost:6379"
 			require.NoError(t, bundle.config.Validate(), strategy)
+			bundle.config.RedisURL = "redis://s1:26379/0?addr=s2:26379&master_name=mymaster"
+			require.NoError(t, bundle.config.Validate(), strategy+" with Sentinel")
+		}
+	})
+
+	// A memory tier is confirmed by markers that one node delivers after
+	// the messages published on it; on a Cluster, announcements made on
+	// other nodes come over the cluster bus, unconfirmed.
+	t.Run("RedisAndMemoryRefusesACluster", func(t *testing.T) {
+		t.Parallel()
+
+		for _, url := range []string{"redis://n1:6379?addr=n2:6379", "redis://endpoint:6379?cluster=true"} {
+			bundle := setup(t)
+			bundle.config.RedisURL = url
+			bundle.config.SessionCacheStrategy = CacheRedis
+			require.NoError(t, bundle.config.Validate(), url)
+			bundle.config.SessionCacheStrategy = CacheRedisMemory
+			require.EqualError(t, bundle.config.Validate(),
+				`SESSION_CACHE_STRATEGY: "redis+memory" does not work with a Redis Cluster, which REDIS_URL is (use redis)`, url)
 		}
 	})
 

@@ -43,7 +43,10 @@ type TieredOptions struct {
 // revocations and clears go to Redis and to the memory. Every write of
 // every Store is announced on the Redis channel of its key prefix
 // (publish.go); a Tiered listens to it and drops the copies the others'
-// writes make old. It is what SESSION_CACHE_STRATEGY=redis+memory builds.
+// writes make old. It is what SESSION_CACHE_STRATEGY=redis+memory builds,
+// on one Redis server or Sentinel: on a Cluster, announcements made on
+// other nodes arrive over the cluster bus, which the markers below do not
+// confirm (the server refuses that configuration).
 //
 // Invariant: the memory tier answers a read only while the subscription
 // is known to have delivered every announcement made since the memory was
