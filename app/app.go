@@ -97,6 +97,9 @@ type App struct {
 	// UsageWriter writes the sessions' last use and the sliding renewal of
 	// cached sessions in the background.
 	UsageWriter *session.UsageWriter
+	// Tiered is the cache with SESSION_CACHE_STRATEGY=redis+memory (nil
+	// otherwise): its listener is a background service too.
+	Tiered *redisstore.Tiered
 
 	handler http.Handler
 	// services are the background services, started in order at the end
@@ -169,7 +172,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 
-	if a.Cache, err = a.newCache(ctx, cfg, opts, log); err != nil {
+	if a.Cache, err = a.newCache(ctx, cfg, opts, log, now); err != nil {
 		return nil, err
 	}
 	prober, _ := a.Cache.(sessioncache.Prober) // a shared cache, probed in the background
@@ -269,6 +272,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	a.handler = a.newHandler(log)
 
 	a.services = []startstop.Service{a.CacheSync, a.UsageWriter, a.Jobs}
+	if a.Tiered != nil {
+		// Listening before the sync, whose probes confirm the listener.
+		a.services = append([]startstop.Service{a.Tiered}, a.services...)
+	}
 	if err := startstop.StartAll(context.WithoutCancel(ctx), a.services...); err != nil {
 		return nil, err
 	}
@@ -282,16 +289,22 @@ func (f enqueueFunc) EnqueueCleanSessions(ctx context.Context, batchSize int) (*
 	return f(ctx, batchSize)
 }
 
-func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (sessioncache.Strategy, error) {
+func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger, now func() time.Time) (sessioncache.Strategy, error) {
+	memory := func() (*sessioncache.Memory, error) {
+		return sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{
+			MaxEntries: cfg.SessionCacheSize,
+			MaxBytes:   cfg.SessionCacheMaxBytes,
+		})
+	}
 	switch cfg.SessionCacheStrategy {
 	case config.CacheNoop:
 		return sessioncache.Noop{}, nil
-	case config.CacheRedis:
+	case config.CacheRedis, config.CacheRedisMemory:
 		client, err := a.redisClient(ctx, cfg, opts, log)
 		if err != nil {
 			return nil, err
 		}
-		return redisstore.New(client, redisstore.Options{
+		store := redisstore.New(client, redisstore.Options{
 			KeyPrefix: opts.RedisKeyPrefix,
 			Codec:     opts.RedisCodec,
 			// An entry is stale after SESSION_CACHE_TTL and then only causes a
@@ -299,12 +312,22 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 			// then frees its memory (Vendure keeps it for 24 h).
 			TTL:              cfg.SessionCacheTTL,
 			OperationTimeout: cfg.SessionCacheTimeout,
-		}), nil
-	default:
-		return sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{
-			MaxEntries: cfg.SessionCacheSize,
-			MaxBytes:   cfg.SessionCacheMaxBytes,
 		})
+		if cfg.SessionCacheStrategy == config.CacheRedis {
+			return store, nil
+		}
+		if _, cluster := client.(*redis.ClusterClient); cluster {
+			// config refuses a Cluster URL; this is a client given whole.
+			return nil, errors.New(`SESSION_CACHE_STRATEGY: "redis+memory" does not work with a Redis Cluster (use redis)`)
+		}
+		mem, err := memory()
+		if err != nil {
+			return nil, err
+		}
+		a.Tiered = redisstore.NewTiered(store, mem, redisstore.TieredOptions{NowFunc: now, Logger: log})
+		return a.Tiered, nil
+	default:
+		return memory()
 	}
 }
 

@@ -379,20 +379,23 @@ type Config struct {
 
 	// SessionCacheSize is the maximum number of sessions the in-memory
 	// session cache holds; the least recently used are evicted beyond it.
-	// Must be at least 1. Only the "memory" strategy uses it. Read from
+	// Must be at least 1. The "memory" strategy's cache is this LRU; the
+	// "redis+memory" strategy's memory tier is one too, in front of Redis
+	// (an entry it evicts is read from Redis again). Read from
 	// SESSION_CACHE_SIZE.
 	//
 	// Defaults to 100000 (~30 MB at most): lazy guests live in it, and an
-	// evicted one gets a new token.
+	// evicted one gets a new token (with "memory").
 	SessionCacheSize int
 
 	// SessionCacheMaxBytes, when positive, also bounds the in-memory
 	// session cache by the estimated bytes of its entries (see
 	// sessioncache.EntryBytes: ~200 bytes a guest session, ~300 a logged-in
 	// one; permission sets are shared and not counted); the least recently
-	// used are evicted beyond either bound. 0 means no bound in bytes. Only
-	// the "memory" strategy uses it. Read from SESSION_CACHE_MAX_BYTES, as
-	// bytes or a size such as 256MiB or 1GB.
+	// used are evicted beyond either bound. 0 means no bound in bytes. The
+	// "memory" and "redis+memory" strategies use it, as SessionCacheSize.
+	// Read from SESSION_CACHE_MAX_BYTES, as bytes or a size such as 256MiB
+	// or 1GB.
 	//
 	// Defaults to 0: SessionCacheSize already bounds the memory (100,000
 	// entries are ~30 MB), and a default byte bound would silently cap a
@@ -434,9 +437,12 @@ type Config struct {
 	SessionMetadataRetention time.Duration
 
 	// SessionCacheStrategy is where sessions are cached: "memory" (an LRU
-	// in this process), "redis" (shared through RedisURL, which must be set)
-	// or "noop" (no cache: every request reads the database). Load accepts
-	// it in any case. Read from SESSION_CACHE_STRATEGY; unset or empty means
+	// in this process: one instance only), "redis" (shared through
+	// RedisURL, which must be set), "redis+memory" (Redis, with an LRU of
+	// this process in front of it that every instance's writes invalidate
+	// through Redis pub/sub; RedisURL must be set, and not a Cluster) or
+	// "noop" (no cache: every request reads the database). Load accepts it
+	// in any case. Read from SESSION_CACHE_STRATEGY; unset or empty means
 	// the default.
 	//
 	// Defaults to "redis" when RedisURL is set, otherwise "memory" (so

@@ -354,8 +354,10 @@ func TestLoad(t *testing.T) {
 			{"SESSION_CACHE_MAX_BYTES", "lots", `SESSION_CACHE_MAX_BYTES: "lots" is not a size (use bytes or a size such as 256MiB or 1GB, or 0 for no bound in bytes)`},
 			{"SESSION_CACHE_MAX_BYTES", "-1", `SESSION_CACHE_MAX_BYTES: "-1" is not a size`},
 			{"SESSION_CACHE_MAX_BYTES", "10EiB", `SESSION_CACHE_MAX_BYTES: "10EiB" is not a size`},
-			{"SESSION_CACHE_STRATEGY", "lru", `SESSION_CACHE_STRATEGY: "lru" is not a cache strategy (use memory, redis or noop)`},
+			{"SESSION_CACHE_STRATEGY", "lru", `SESSION_CACHE_STRATEGY: "lru" is not a cache strategy (use memory, redis, redis+memory or noop)`},
+			{"SESSION_CACHE_STRATEGY", "memory+redis", `SESSION_CACHE_STRATEGY: "memory+redis" is not a cache strategy (use memory, redis, redis+memory or noop)`},
 			{"SESSION_CACHE_STRATEGY", "redis", `SESSION_CACHE_STRATEGY: "redis" needs REDIS_URL (set REDIS_URL, or use memory or noop)`},
+			{"SESSION_CACHE_STRATEGY", "redis+memory", `SESSION_CACHE_STRATEGY: "redis+memory" needs REDIS_URL (set REDIS_URL, or use memory or noop)`},
 			{"SESSION_CACHE_TTL", "5 minutes please", `SESSION_CACHE_TTL: "5 minutes please" is not a duration (use seconds, or a string such as 30m, 7d, 1y)`},
 			{"SESSION_CACHE_TTL", "-300", `SESSION_CACHE_TTL: "-300" is negative (use seconds, or a string such as 30m, 7d, 1y)`},
 			{"SESSION_CACHE_TTL", "0s", `SESSION_CACHE_TTL: 0s is not positive`},
@@ -510,6 +512,7 @@ func TestLoadSessionCacheStrategy(t *testing.T) {
 		{"ExplicitNoopWithRedis", map[string]string{"REDIS_URL": "rediss://localhost:6380", "SESSION_CACHE_STRATEGY": "noop"}, "noop"},
 		{"ExplicitRedis", map[string]string{"REDIS_URL": "redis://localhost:6379/1", "SESSION_CACHE_STRATEGY": "REDIS"}, "redis"},
 		{"ExplicitNoop", map[string]string{"SESSION_CACHE_STRATEGY": "noop"}, "noop"},
+		{"RedisAndMemory", map[string]string{"REDIS_URL": "redis://localhost:6379", "SESSION_CACHE_STRATEGY": " Redis+Memory "}, "redis+memory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -696,11 +699,32 @@ func TestValidate(t *testing.T) {
 	t.Run("RedisStrategyWithRedisURL", func(t *testing.T) {
 		t.Parallel()
 
-		bundle := setup(t)
-		bundle.config.SessionCacheStrategy = "redis"
-		require.Error(t, bundle.config.Validate())
-		bundle.config.RedisURL = "redis://localhost:6379"
-		require.NoError(t, bundle.config.Validate())
+		for _, strategy := range []string{CacheRedis, CacheRedisMemory} {
+			bundle := setup(t)
+			bundle.config.SessionCacheStrategy = strategy
+			require.Error(t, bundle.config.Validate(), strategy)
+			bundle.config.RedisURL = "redis://localhost:6379"
+			require.NoError(t, bundle.config.Validate(), strategy)
+			bundle.config.RedisURL = "redis://s1:26379/0?addr=s2:26379&master_name=mymaster"
+			require.NoError(t, bundle.config.Validate(), strategy+" with Sentinel")
+		}
+	})
+
+	// A memory tier is confirmed by markers that one node delivers after
+	// the messages published on it; on a Cluster, announcements made on
+	// other nodes come over the cluster bus, unconfirmed.
+	t.Run("RedisAndMemoryRefusesACluster", func(t *testing.T) {
+		t.Parallel()
+
+		for _, url := range []string{"redis://n1:6379?addr=n2:6379", "redis://endpoint:6379?cluster=true"} {
+			bundle := setup(t)
+			bundle.config.RedisURL = url
+			bundle.config.SessionCacheStrategy = CacheRedis
+			require.NoError(t, bundle.config.Validate(), url)
+			bundle.config.SessionCacheStrategy = CacheRedisMemory
+			require.EqualError(t, bundle.config.Validate(),
+				`SESSION_CACHE_STRATEGY: "redis+memory" does not work with a Redis Cluster, which REDIS_URL is (use redis)`, url)
+		}
 	})
 
 	t.Run("ValidateIsStrictAboutCase", func(t *testing.T) {

@@ -211,12 +211,16 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	}
 	switch c.SessionCacheStrategy {
 	case CacheMemory, CacheNoop:
-	case CacheRedis:
+	case CacheRedis, CacheRedisMemory:
 		if c.RedisURL == "" {
-			fail("SESSION_CACHE_STRATEGY", `"redis" needs REDIS_URL (set REDIS_URL, or use memory or noop)`)
+			fail("SESSION_CACHE_STRATEGY", "%q needs REDIS_URL (set REDIS_URL, or use memory or noop)", c.SessionCacheStrategy)
+		} else if o, err := ParseRedisURL(c.RedisURL); err == nil && o.Cluster != nil && c.SessionCacheStrategy == CacheRedisMemory {
+			// Announcements made on other nodes reach the memory tier over
+			// the cluster bus, which the tier's markers do not confirm.
+			fail("SESSION_CACHE_STRATEGY", `"redis+memory" does not work with a Redis Cluster, which REDIS_URL is (use redis)`)
 		}
 	default:
-		fail("SESSION_CACHE_STRATEGY", "%q is not a cache strategy (use memory, redis or noop)", c.SessionCacheStrategy)
+		fail("SESSION_CACHE_STRATEGY", "%q is not a cache strategy (use memory, redis, redis+memory or noop)", c.SessionCacheStrategy)
 	}
 	positiveOrDefault("SESSION_CACHE_TTL", c.SessionCacheTTL)
 	positiveOrDefault("SESSION_CACHE_TIMEOUT", c.SessionCacheTimeout)

@@ -23,6 +23,9 @@ const (
 	CacheMemory = "memory"
 	CacheNoop   = "noop"
 	CacheRedis  = "redis"
+	// CacheRedisMemory is Redis with an LRU of this process in front of it
+	// (redis+memory).
+	CacheRedisMemory = "redis+memory"
 )
 
 // Values of GuestSessions.

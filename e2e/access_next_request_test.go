@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service/access"
@@ -134,27 +135,31 @@ func TestAccessChangesApplyOnTheNextRequest(t *testing.T) {
 // The same on two instances sharing a database: every change is made on
 // A, and the administrator's token is used on B. With Redis, B answers the
 // very next request with the new permissions (A's commit cleared the shared
-// cache); with each instance's own memory cache, B follows within one round
-// of its sync (a memory cache is for one instance).
+// cache); with redis+memory, the request after B applied A's announcement
+// of the clear; with each instance's own memory cache, B follows within one
+// round of its sync (a memory cache is for one instance).
 func TestAccessChangesReachAnotherInstance(t *testing.T) {
 	t.Parallel()
-	for _, strategy := range []string{"redis", "memory"} {
+	for _, strategy := range []string{config.CacheRedis, config.CacheRedisMemory, config.CacheMemory} {
 		t.Run(strategy, func(t *testing.T) {
 			t.Parallel()
 			db := sharedDB(t)
 			prefix := testenv.RandomPrefix()
 			var a, b *instance
-			if strategy == "redis" {
-				client, _ := testenv.Redis(t)
-				a, b = newInstance(t, db, client, prefix), newInstance(t, db, client, prefix)
-			} else {
+			if strategy == config.CacheMemory {
 				a = newInstance(t, db, nil, prefix, withMemoryCache())
 				b = newInstance(t, db, nil, prefix, withMemoryCache())
+			} else {
+				client, _ := testenv.Redis(t)
+				a, b = newInstance(t, db, client, prefix, withStrategy(strategy)), newInstance(t, db, client, prefix, withStrategy(strategy))
 			}
 			// follow is what B needs before it answers with a change.
 			follow := func() {}
-			if strategy == "memory" {
+			switch strategy {
+			case config.CacheMemory:
 				follow = func() { b.synced(t) }
+			case config.CacheRedisMemory:
+				follow = func() { b.flushed(t) }
 			}
 			def := a.app.Channels.Default().ID.String()
 

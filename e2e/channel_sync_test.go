@@ -63,22 +63,23 @@ func (in *instance) activeChannel(t *testing.T, token string) string {
 // channel's old token (a token it knows, so no request would make it look),
 // forgets the deleted channel, and answers a logged-in administrator with
 // the role's new permissions. With Redis the role change reaches B through
-// the shared cache; with each instance's own memory cache, through B's
-// sync clearing it.
+// the shared cache (and with redis+memory, B's memory through A's
+// announcement, applied at the latest when the marker of B's sync round comes back); with
+// each instance's own memory cache, through B's sync clearing it.
 func TestChannelAndRoleChangesReachOtherInstance(t *testing.T) {
 	t.Parallel()
-	for _, strategy := range []string{"redis", "memory"} {
+	for _, strategy := range []string{config.CacheRedis, config.CacheRedisMemory, config.CacheMemory} {
 		t.Run(strategy, func(t *testing.T) {
 			t.Parallel()
 			db := sharedDB(t)
 			prefix := testenv.RandomPrefix()
 			var a, b *instance
-			if strategy == "redis" {
-				client, _ := testenv.Redis(t)
-				a, b = newInstance(t, db, client, prefix), newInstance(t, db, client, prefix)
-			} else {
+			if strategy == config.CacheMemory {
 				a = newInstance(t, db, nil, prefix, withMemoryCache())
 				b = newInstance(t, db, nil, prefix, withMemoryCache())
+			} else {
+				client, _ := testenv.Redis(t)
+				a, b = newInstance(t, db, client, prefix, withStrategy(strategy)), newInstance(t, db, client, prefix, withStrategy(strategy))
 			}
 			ctx := context.Background()
 

@@ -19,7 +19,6 @@ import (
 	"github.com/shopsession/sessionserver/config"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/sessioncache"
-	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 	"github.com/shopsession/sessionserver/sessioncache/sessioncachetest"
 )
 
@@ -27,16 +26,23 @@ import (
 type backend struct {
 	name    string
 	dialect string
-	cache   string // memory | redis
+	cache   string // memory | redis | redis+memory
 }
+
+// usesRedis reports whether the cache strategy is Redis, alone or with
+// its memory tier.
+func usesRedis(cache string) bool { return cache == "redis" || cache == "redis+memory" }
 
 // backends: SQLite with the memory and Redis caches always (Redis is
 // miniredis unless TEST_REDIS_URL is set); PostgreSQL too when
-// TEST_DATABASE_URL is set.
+// TEST_DATABASE_URL is set, with each and with Redis and its memory tier
+// (redis+memory, whose own tests run on SQLite too: instances_test.go,
+// memory_tier_test.go, resilience_test.go).
 func backends() []backend {
 	bs := []backend{{"sqlite+memory", "sqlite", "memory"}, {"sqlite+redis", "sqlite", "redis"}}
 	if os.Getenv(testenv.PostgresURLEnv) != "" {
-		bs = append(bs, backend{"postgres+memory", "postgres", "memory"}, backend{"postgres+redis", "postgres", "redis"})
+		bs = append(bs, backend{"postgres+memory", "postgres", "memory"}, backend{"postgres+redis", "postgres", "redis"},
+			backend{"postgres+redis+memory", "postgres", "redis+memory"})
 	}
 	return bs
 }
@@ -144,10 +150,10 @@ func newEnvOn(t testing.TB, b backend, db *bun.DB, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if b.cache == "redis" && strings.HasPrefix(cfg.RedisURL, "redis://") {
+	if usesRedis(b.cache) && strings.HasPrefix(cfg.RedisURL, "redis://") {
 		// The test chose its own Redis: the app connects to it itself.
 		appOpts.RedisKeyPrefix = testenv.RandomPrefix()
-	} else if b.cache == "redis" {
+	} else if usesRedis(b.cache) {
 		client, mr := testenv.Redis(t)
 		appOpts.Redis = client
 		appOpts.RedisKeyPrefix = testenv.RandomPrefix()
@@ -168,8 +174,12 @@ func newEnvOn(t testing.TB, b backend, db *bun.DB, opts ...envOption) *env {
 	a, err := app.New(context.Background(), cfg, appOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
-	if r, ok := e.spy.Next().(*redisstore.Store); ok {
-		t.Cleanup(func() { _ = r.Purge(context.Background()) })
+	if a.Tiered != nil {
+		// The memory tier is in use before the test begins.
+		require.NoError(t, a.Tiered.Confirm(context.Background()))
+	}
+	if r, ok := e.spy.Next().(interface{ Purge(context.Context) error }); ok {
+		t.Cleanup(func() { _ = r.Purge(context.Background()) }) // Redis, alone or with its memory tier
 	}
 	e.app = a
 	e.srv = httptest.NewServer(a.Handler())

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,8 +27,19 @@ import (
 // (and so its own cache guard and background sync) on a shared database and
 // a shared Redis key space.
 type instance struct {
-	app *app.App
-	url string
+	app     *app.App
+	url     string // the Admin API's
+	shopURL string
+}
+
+// sharedStrategies are the cache strategies for several instances: the
+// tests of what instances share run on each.
+var sharedStrategies = []string{config.CacheRedis, config.CacheRedisMemory}
+
+// withStrategy sets SESSION_CACHE_STRATEGY (newInstance's default is
+// redis).
+func withStrategy(strategy string) envOption {
+	return func(c *config.Config) { c.SessionCacheStrategy = strategy }
 }
 
 // newInstance builds a server on db whose cache is the Redis behind client,
@@ -60,9 +72,50 @@ func newInstanceWith(t *testing.T, appOpts app.Options, opts ...envOption) *inst
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	a.CacheSync.TestSignals.Init(t)
+	if a.Tiered != nil {
+		a.Tiered.TestSignals.Init(t)
+		// The memory tier is in use before the test begins.
+		require.NoError(t, a.Tiered.Confirm(context.Background()))
+	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return &instance{app: a, url: srv.URL + app.AdminPath}
+	return &instance{app: a, url: srv.URL + app.AdminPath, shopURL: srv.URL + app.ShopPath}
+}
+
+// memoryHits is the number of lookups the instance answered from its
+// memory tier (0 without one).
+func (in *instance) memoryHits() int64 {
+	if in.app.Tiered == nil {
+		return 0
+	}
+	return in.app.Tiered.Stats().MemoryHits
+}
+
+// delivered waits until the instance's memory tier has applied an
+// announcement of key by another instance (nothing to wait for without a
+// memory tier). The test must have made the change after the instance
+// started.
+func (in *instance) delivered(t *testing.T, key string) {
+	t.Helper()
+	if in.app.Tiered == nil {
+		return
+	}
+	for {
+		v := in.app.Tiered.TestSignals.Applied.WaitOrTimeout()
+		if v.Clear || slices.Contains(v.Keys, key) {
+			return
+		}
+	}
+}
+
+// flushed waits until every announcement made so far by any instance is
+// applied to this instance's memory tier (nothing without one): a marker it
+// publishes comes back on its subscription after them.
+func (in *instance) flushed(t *testing.T) {
+	t.Helper()
+	if in.app.Tiered != nil {
+		require.NoError(t, in.app.Tiered.Confirm(context.Background()))
+	}
 }
 
 // synced waits until the instance's background sync has run a whole round
@@ -123,50 +176,61 @@ func sharedDB(t *testing.T) *bun.DB {
 // (the rows are gone) but cannot evict; its eviction waits in the outbox,
 // and B's background sync applies it, so B stops answering the token within
 // about a second, not after SESSION_CACHE_TTL. When A's Redis returns, A
-// answers the token with FORBIDDEN too.
+// answers the token with FORBIDDEN too. With redis+memory, B answered the
+// token from its own memory before: the sync's eviction empties that too.
 func TestEvictionIsNotLostBetweenInstances(t *testing.T) {
 	t.Parallel()
-	db := sharedDB(t)
-	direct, mr := testenv.Redis(t)
-	// A reaches the same Redis database as B (TEST_REDIS_URL's number, not
-	// always 0) through the proxy.
-	addr, dbNum := "", 0
-	if mr != nil {
-		addr = mr.Addr()
-	} else {
-		opts := direct.(*redis.Client).Options()
-		addr, dbNum = opts.Addr, opts.DB
+	for _, strategy := range sharedStrategies {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			db := sharedDB(t)
+			direct, mr := testenv.Redis(t)
+			// A reaches the same Redis database as B (TEST_REDIS_URL's number, not
+			// always 0) through the proxy.
+			addr, dbNum := "", 0
+			if mr != nil {
+				addr = mr.Addr()
+			} else {
+				opts := direct.(*redis.Client).Options()
+				addr, dbNum = opts.Addr, opts.DB
+			}
+			proxy := testenv.NewProxy(t, addr)
+			viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr(), DB: dbNum, ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: time.Second})
+			t.Cleanup(func() { _ = viaProxy.Close() })
+			prefix := testenv.RandomPrefix()
+			a := newInstance(t, db, viaProxy, prefix, withStrategy(strategy))
+			b := newInstance(t, db, direct, prefix, withStrategy(strategy))
+
+			login := a.admin(t, "")
+			login.Do(loginMutation, creds("superadmin", "superadmin"))
+			token := login.Token
+			b.delivered(t, session.HashToken(token)) // A's login cached it
+			require.True(t, b.answersAsUser(t, token))
+			hits := b.memoryHits()
+			require.True(t, b.answersAsUser(t, token), "now from B's cache")
+			if strategy == config.CacheRedisMemory {
+				require.Equal(t, hits+1, b.memoryHits(), "B answered from its memory tier")
+			}
+
+			proxy.Refuse()
+			r := a.admin(t, token).Do(logoutMutation, nil)
+			require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
+			require.False(t, a.answersAsUser(t, token), "A reads nothing from a cache it cannot reach")
+
+			// B's background sync (every second) applies A's pending eviction, and
+			// then stamps it applied: one round of it does.
+			b.synced(t)
+			require.False(t, b.answersAsUser(t, token), "B still answers a logged-out token from its cache")
+			pending, err := pendingEvictions(db)
+			require.NoError(t, err)
+			require.Zero(t, pending, "B applied and stamped the eviction")
+
+			proxy.Resume()
+			require.NoError(t, a.app.Sessions.SyncCache(context.Background()))
+			require.False(t, a.answersAsUser(t, token))
+			require.False(t, b.answersAsUser(t, token))
+		})
 	}
-	proxy := testenv.NewProxy(t, addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr(), DB: dbNum, ContextTimeoutEnabled: true, MaxRetries: -1, DialTimeout: time.Second})
-	t.Cleanup(func() { _ = viaProxy.Close() })
-	prefix := testenv.RandomPrefix()
-	a := newInstance(t, db, viaProxy, prefix)
-	b := newInstance(t, db, direct, prefix)
-
-	login := a.admin(t, "")
-	login.Do(loginMutation, creds("superadmin", "superadmin"))
-	token := login.Token
-	require.True(t, b.answersAsUser(t, token))
-	require.True(t, b.answersAsUser(t, token), "now from B's cache")
-
-	proxy.Refuse()
-	r := a.admin(t, token).Do(logoutMutation, nil)
-	require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
-	require.False(t, a.answersAsUser(t, token), "A reads nothing from a cache it cannot reach")
-
-	// B's background sync (every second) applies A's pending eviction, and
-	// then stamps it applied: one round of it does.
-	b.synced(t)
-	require.False(t, b.answersAsUser(t, token), "B still answers a logged-out token from Redis")
-	pending, err := pendingEvictions(db)
-	require.NoError(t, err)
-	require.Zero(t, pending, "B applied and stamped the eviction")
-
-	proxy.Resume()
-	require.NoError(t, a.app.Sessions.SyncCache(context.Background()))
-	require.False(t, a.answersAsUser(t, token))
-	require.False(t, b.answersAsUser(t, token))
 }
 
 // Finding 10: logouts running while Sentinel fails the master over, on an
@@ -178,10 +242,18 @@ func TestEvictionIsNotLostBetweenInstances(t *testing.T) {
 // answered by either.
 func TestLogoutsDuringSentinelFailover(t *testing.T) {
 	t.Parallel()
+	// One after the other: two Sentinel set-ups failing over at once on a
+	// loaded machine time out while they settle.
+	for _, strategy := range sharedStrategies {
+		t.Run(strategy, func(t *testing.T) { logoutsDuringSentinelFailover(t, strategy) })
+	}
+}
+
+func logoutsDuringSentinelFailover(t *testing.T, strategy string) {
 	s := testenv.StartSentinel(t)
 	db := sharedDB(t)
 	prefix := testenv.RandomPrefix()
-	in := newInstance(t, db, s.Client(t), prefix, withLogoutScope("session"))
+	in := newInstance(t, db, s.Client(t), prefix, withLogoutScope("session"), withStrategy(strategy))
 
 	ctx := context.Background()
 	// Instance B reaches the master through a proxy that the test moves to
@@ -194,7 +266,7 @@ func TestLogoutsDuringSentinelFailover(t *testing.T) {
 	proxy := testenv.NewProxy(t, oldAddr)
 	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = viaProxy.Close() })
-	late := newInstance(t, db, viaProxy, prefix, withLogoutScope("session"))
+	late := newInstance(t, db, viaProxy, prefix, withLogoutScope("session"), withStrategy(strategy))
 
 	const n = 300
 	tokens := make([]string, n)
@@ -263,6 +335,10 @@ func TestLogoutsDuringSentinelFailover(t *testing.T) {
 	proxy.Resume()
 	require.NoError(t, in.app.Sessions.SyncCache(ctx))
 	require.NoError(t, late.app.Sessions.SyncCache(ctx))
+	// With memory tiers: each has applied what the other's sync announced
+	// (or cleared its memory as its subscription moved to the new master).
+	in.flushed(t)
+	late.flushed(t)
 	for name, inst := range map[string]*instance{"A": in, "B": late} {
 		survivors := 0
 		for _, tok := range tokens {
@@ -288,11 +364,20 @@ const heldWriteTimeout = 200 * time.Millisecond
 // applied, and the clear a channel change needs is one script.
 func TestLogoutsDuringRedisWritePause(t *testing.T) {
 	t.Parallel()
+	for _, strategy := range sharedStrategies {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			logoutsDuringRedisWritePause(t, strategy)
+		})
+	}
+}
+
+func logoutsDuringRedisWritePause(t *testing.T, strategy string) {
 	r := testenv.StartRedis(t) // a Redis of the test's own: holding its writes disturbs no other test
 	db := sharedDB(t)
 	prefix := testenv.RandomPrefix()
 	client := r.Client(t)
-	in := newInstance(t, db, client, prefix, withLogoutScope("session"), withCacheTimeout(heldWriteTimeout))
+	in := newInstance(t, db, client, prefix, withLogoutScope("session"), withCacheTimeout(heldWriteTimeout), withStrategy(strategy))
 	ctx := context.Background()
 
 	// A large cache: 200,000 other keys under the prefix.

@@ -14,27 +14,32 @@ import (
 // from the database and keep their tokens; when it returns, it is used again.
 func TestRedisOutageFallsBackToDatabase(t *testing.T) {
 	t.Parallel()
-	_, mr := testenv.Miniredis(t)
-	e := newEnv(t, backend{"sqlite+miniredis", "sqlite", "redis"}, withMiniredis(mr.Addr()))
-	admin := e.admin(testenv.Bearer)
-	admin.Do(loginMutation, creds("superadmin", "superadmin"))
-	token := admin.Token
+	for _, strategy := range sharedStrategies {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			_, mr := testenv.Miniredis(t)
+			e := newEnv(t, backend{"sqlite+miniredis", "sqlite", strategy}, withMiniredis(mr.Addr()))
+			admin := e.admin(testenv.Bearer)
+			admin.Do(loginMutation, creds("superadmin", "superadmin"))
+			token := admin.Token
 
-	mr.Close()
-	for range 3 {
-		r := admin.Do(meQuery, nil)
-		require.Empty(t, r.Errors)
-		require.Equal(t, "superadmin", decodeMe(t, r).Me.Identifier)
-		_, present := r.TokenHeader()
-		require.False(t, present, "a cache outage must not log anyone out")
+			mr.Close()
+			for range 3 {
+				r := admin.Do(meQuery, nil)
+				require.Empty(t, r.Errors)
+				require.Equal(t, "superadmin", decodeMe(t, r).Me.Identifier)
+				_, present := r.TokenHeader()
+				require.False(t, present, "a cache outage must not log anyone out")
+			}
+			require.Equal(t, token, admin.Token)
+
+			require.NoError(t, mr.Restart())
+			e.clock.Advance(time.Hour)
+			r := admin.Do(meQuery, nil)
+			require.Empty(t, r.Errors)
+			require.Positive(t, len(mr.Keys()), "the session is cached again")
+		})
 	}
-	require.Equal(t, token, admin.Token)
-
-	require.NoError(t, mr.Restart())
-	e.clock.Advance(time.Hour)
-	r := admin.Do(meQuery, nil)
-	require.Empty(t, r.Errors)
-	require.Positive(t, len(mr.Keys()), "the session is cached again")
 }
 
 // A database failure during the session lookup fails the request with
@@ -64,33 +69,43 @@ func TestDatabaseOutageKeepsTokens(t *testing.T) {
 // come back to life from the stale entry.
 func TestLogoutDuringRedisOutage(t *testing.T) {
 	t.Parallel()
-	_, mr := testenv.Miniredis(t)
-	e := newEnv(t, backend{"sqlite+miniredis", "sqlite", "redis"}, withMiniredis(mr.Addr()))
-	admin := e.admin(testenv.Bearer)
-	admin.Do(loginMutation, creds("superadmin", "superadmin"))
-	token := admin.Token
-	require.Empty(t, admin.Do(meQuery, nil).Errors)
+	for _, strategy := range sharedStrategies {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			_, mr := testenv.Miniredis(t)
+			e := newEnv(t, backend{"sqlite+miniredis", "sqlite", strategy}, withMiniredis(mr.Addr()))
+			admin := e.admin(testenv.Bearer)
+			admin.Do(loginMutation, creds("superadmin", "superadmin"))
+			token := admin.Token
+			require.Empty(t, admin.Do(meQuery, nil).Errors)
 
-	mr.SetError("LOADING Redis is loading the dataset in memory") // every command fails; the data stays
-	r := admin.Do(logoutMutation, nil)
-	require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
-	mr.SetError("")
+			mr.SetError("LOADING Redis is loading the dataset in memory") // every command fails; the data stays
+			r := admin.Do(logoutMutation, nil)
+			require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
+			mr.SetError("")
 
-	e.clock.Advance(2 * time.Second) // past the retry interval, well within the cache TTL
-	admin.Token = token
-	r = admin.Do(meQuery, nil)
-	require.Equal(t, "FORBIDDEN", r.ErrorCode(), "the logged-out token must stay dead")
+			e.clock.Advance(2 * time.Second) // past the retry interval, well within the cache TTL
+			admin.Token = token
+			r = admin.Do(meQuery, nil)
+			require.Equal(t, "FORBIDDEN", r.ErrorCode(), "the logged-out token must stay dead")
+		})
+	}
 }
 
 // Redis keys expire when the entry goes stale (SESSION_CACHE_TTL), so
 // abandoned sessions do not hold Redis memory for a day.
 func TestRedisKeysExpireWithTheCacheTTL(t *testing.T) {
 	t.Parallel()
-	_, mr := testenv.Miniredis(t)
-	e := newEnv(t, backend{"sqlite+miniredis", "sqlite", "redis"}, withMiniredis(mr.Addr()), withSession(time.Hour, 90*time.Second))
-	admin := e.admin(testenv.Bearer)
-	admin.Do(loginMutation, creds("superadmin", "superadmin"))
-	keys := mr.Keys()
-	require.Len(t, keys, 1)
-	require.Equal(t, 90*time.Second, mr.TTL(keys[0]))
+	for _, strategy := range sharedStrategies {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			_, mr := testenv.Miniredis(t)
+			e := newEnv(t, backend{"sqlite+miniredis", "sqlite", strategy}, withMiniredis(mr.Addr()), withSession(time.Hour, 90*time.Second))
+			admin := e.admin(testenv.Bearer)
+			admin.Do(loginMutation, creds("superadmin", "superadmin"))
+			keys := mr.Keys()
+			require.Len(t, keys, 1)
+			require.Equal(t, 90*time.Second, mr.TTL(keys[0]))
+		})
+	}
 }

@@ -35,6 +35,21 @@ func revocationCaches(t *testing.T) map[string]func(t *testing.T) sessioncache.S
 			t.Cleanup(func() { _ = r.Purge(context.Background()) })
 			return r
 		},
+		"redis+memory": func(t *testing.T) sessioncache.Strategy {
+			client, _ := testenv.Redis(t)
+			r := redisstore.New(client, redisstore.Options{KeyPrefix: testenv.RandomPrefix(), OperationTimeout: 5 * time.Second})
+			m, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10000})
+			require.NoError(t, err)
+			// The clock of the bundle at its start: entries are fresh to
+			// the memory tier (the service decides staleness with its
+			// own), and the tier's lease does not end.
+			tiered := redisstore.NewTiered(r, m, redisstore.TieredOptions{NowFunc: testenv.NewClock().Now, Logger: discardLog})
+			require.NoError(t, tiered.Start(context.Background()))
+			t.Cleanup(tiered.Stop)
+			require.NoError(t, tiered.Confirm(context.Background()))
+			t.Cleanup(func() { _ = tiered.Purge(context.Background()) })
+			return tiered
+		},
 	}
 }
 

@@ -1,10 +1,11 @@
 // Package sessioncache holds the session cache: the Strategy interface that
 // session.Service uses, the CachedSession it stores, the Codec that
-// serializes it for a shared cache, and three strategies that pass one
-// conformance suite, sessioncachetest.Exercise: Memory (an LRU) and the
-// Redis store (package redisstore, kept apart so that these core types
-// compile without go-redis) all of it, Noop, which stores nothing, the
-// part of it that a strategy storing nothing can meet (see Noop).
+// serializes it for a shared cache, and the strategies that pass one
+// conformance suite, sessioncachetest.Exercise: Memory (an LRU), the Redis
+// store and the Redis store with a Memory in front (package redisstore,
+// kept apart so that these core types compile without go-redis) all of
+// it, Noop, which stores nothing, the part of it that a strategy storing
+// nothing can meet (see Noop).
 //
 // Keys are chosen by the caller. session.Service keys entries by the hex
 // SHA-256 of the session token, so no strategy ever sees a raw token.

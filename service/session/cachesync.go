@@ -48,6 +48,13 @@ import (
 //     instance's own: one whose client has not moved yet may apply other
 //     instances' pending evictions to the old master, and they show on
 //     every instance until its sync after the move applies them again.
+//   - With a memory tier in front of Redis on each instance
+//     (redis+memory, redisstore.Tiered), Redis announces every write over
+//     pub/sub, and another instance's memory drops the key when the
+//     announcement arrives (within its delivery time). An instance reads its
+//     memory only while the marker its probe here publishes comes back,
+//     and within a lease after it: one cut from Redis stops within the same
+//     second as the windows above.
 //
 // Clears (channel and role changes) go through the outbox in the same way.
 

@@ -35,21 +35,26 @@ local step = 1
 if now > c then step = now - c end
 return redis.call('INCRBY', KEYS[1], string.format('%d', step))`)
 
-// clearScript advances the clock (KEYS[1]) as tickScript does and raises
-// the floor (KEYS[2]) to it.
+// clearScript advances the clock (KEYS[1]) as tickScript does, raises the
+// floor (KEYS[2]) to it, and publishes on ARGV[1] the message ARGV[2]
+// followed by the floor (publish.go; like every announcement, with pcall:
+// a refusal for want of a channel permission is skipped).
 var clearScript = redis.NewScript(`local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local c = tonumber(redis.call('GET', KEYS[1]) or '0')
 local step = 1
 if now > c then step = now - c end
 local n = redis.call('INCRBY', KEYS[1], string.format('%d', step))
-if n > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], n) end
+local f = tonumber(redis.call('GET', KEYS[2]) or '0')
+if n > f then redis.call('SET', KEYS[2], n); f = n end
+redis.pcall('PUBLISH', ARGV[1], ARGV[2] .. string.format('%d', f))
 return n`)
 
-// setScript writes the entry ARGV[1] under KEYS[1] with PX ARGV[2] unless
-// the key was revoked at a clock value (KEYS[2]) newer than the write's
-// generation ARGV[3], or holds a tombstone without a clock value (written
-// by a build before the revocation clock: it refuses every write).
+// setScript writes the entry ARGV[1] under KEYS[1] with PX ARGV[2], and
+// publishes the message ARGV[5] on ARGV[4] (publish.go), unless the key
+// was revoked at a clock value (KEYS[2]) newer than the write's generation
+// ARGV[3], or holds a tombstone without a clock value (written by a build
+// before the revocation clock: it refuses every write).
 var setScript = redis.NewScript(`local t = redis.call('GET', KEYS[2])
 if t then
   if tonumber(ARGV[3]) < tonumber(t) then return 0 end
@@ -57,15 +62,19 @@ elseif redis.call('GET', KEYS[1]) == '!' then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.pcall('PUBLISH', ARGV[4], ARGV[5])
 return 1`)
 
 // revokeScript writes the tombstone under KEYS[1] and the clock value
 // ARGV[1] of the revocation under KEYS[2], both with PX ARGV[2], unless
 // KEYS[2] holds a newer value already: two revocations of one key that
-// land in the other order leave the newer value in place.
+// land in the other order leave the newer value in place. Given ARGV[3]
+// and ARGV[4], it then publishes the message ARGV[4] on ARGV[3] (the last
+// script of a pipeline announces the pipeline's keys: publish.go).
 var revokeScript = redis.NewScript(`local t = redis.call('GET', KEYS[2])
 if not t or tonumber(ARGV[1]) > tonumber(t) then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
 redis.call('SET', KEYS[1], '!', 'PX', ARGV[2])
+if ARGV[4] then redis.pcall('PUBLISH', ARGV[3], ARGV[4]) end
 return 1`)
 
 // revokedKey returns the key that holds the clock value of the last
@@ -105,7 +114,8 @@ func (r *Store) Set(ctx context.Context, key string, s *sessioncache.CachedSessi
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
 	k := r.keyPrefix + key
-	if err := setScript.Run(ctx, r.client, []string{k, revokedKey(k)}, value, r.ttl.Milliseconds(), uint64(gen)).Err(); err != nil {
+	if err := setScript.Run(ctx, r.client, []string{k, revokedKey(k)},
+		value, r.ttl.Milliseconds(), uint64(gen), r.channel, r.evictMessage(key)).Err(); err != nil {
 		return redisError(ctx, "SET", err)
 	}
 	return nil
@@ -202,6 +212,12 @@ func parseCounter(name string, v any) (uint64, error) {
 // newer one), for the TTL. One script, then pipelines of one script per
 // key, DeleteChunk keys each.
 func (r *Store) Delete(ctx context.Context, keys ...string) error {
+	return r.delete(ctx, keys, nil)
+}
+
+// delete is Delete; revoked, when set, is called with each chunk of keys
+// once Redis holds their tombstones and has announced them.
+func (r *Store) delete(ctx context.Context, keys []string, revoked func(chunk []string)) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -215,8 +231,12 @@ func (r *Store) Delete(ctx context.Context, keys ...string) error {
 		return err
 	}
 	for start := 0; start < len(keys); start += DeleteChunk {
-		if err := r.revoke(ctx, keys[start:min(start+DeleteChunk, len(keys))], t); err != nil {
+		chunk := keys[start:min(start+DeleteChunk, len(keys))]
+		if err := r.revoke(ctx, chunk, t); err != nil {
 			return err
+		}
+		if revoked != nil {
+			revoked(chunk)
 		}
 	}
 	r.observed.Store(t)
@@ -229,19 +249,30 @@ func (r *Store) Delete(ctx context.Context, keys ...string) error {
 // no timeout fits (which would mark the cache down).
 const DeleteChunk = 256
 
-// revoke writes the tombstones of keys at revocation time t, in one
-// pipelined round trip with its own deadline.
+// revoke writes the tombstones of keys at revocation time t and then
+// announces them, in one pipelined round trip with its own deadline: the
+// last key's script publishes, after the others (Redis runs a pipeline in
+// order), and not at all if the scripts were not loaded. On a cluster,
+// whose client sends a pipeline's commands to their nodes concurrently, a
+// PUBLISH follows the pipeline, so the announcement cannot overtake a
+// tombstone.
 func (r *Store) revoke(ctx context.Context, keys []string, t uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
+	message := r.evictMessage(keys...)
+	_, cluster := r.client.(*redis.ClusterClient)
 	revoke := func(load bool) error {
 		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range keys {
+			for i, k := range keys {
 				k = r.keyPrefix + k
+				args := []any{t, r.ttl.Milliseconds()}
+				if i == len(keys)-1 && !cluster {
+					args = append(args, r.channel, message)
+				}
 				if load {
-					revokeScript.Eval(ctx, p, []string{k, revokedKey(k)}, t, r.ttl.Milliseconds())
+					revokeScript.Eval(ctx, p, []string{k, revokedKey(k)}, args...)
 				} else {
-					revokeScript.EvalSha(ctx, p, []string{k, revokedKey(k)}, t, r.ttl.Milliseconds())
+					revokeScript.EvalSha(ctx, p, []string{k, revokedKey(k)}, args...)
 				}
 			}
 			return nil
@@ -255,6 +286,11 @@ func (r *Store) revoke(ctx context.Context, keys []string, t uint64) error {
 	if err != nil {
 		return redisError(ctx, "SET tombstone", err)
 	}
+	if cluster {
+		if err := r.client.Publish(ctx, r.channel, message).Err(); err != nil && !redis.HasErrorPrefix(err, "NOPERM") {
+			return redisError(ctx, "PUBLISH", err)
+		}
+	}
 	return nil
 }
 
@@ -264,7 +300,7 @@ func (r *Store) revoke(ctx context.Context, keys []string, t uint64) error {
 func (r *Store) Clear(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
 	defer cancel()
-	n, err := clearScript.Run(ctx, r.client, []string{r.clockKey, r.floorKey}).Uint64()
+	n, err := clearScript.Run(ctx, r.client, []string{r.clockKey, r.floorKey}, r.channel, r.clearMessagePrefix()).Uint64()
 	if err != nil {
 		return redisError(ctx, "clear", err)
 	}

@@ -82,6 +82,9 @@ type Options struct {
 //   - KeyPrefix + "{meta}floor" is the clock's value at the last Clear: an
 //     entry of an older generation is not read, so Clear is one script
 //     however many keys there are, and the old entries expire with the TTL.
+//   - KeyPrefix + "invalidations" is a pub/sub channel on which every write
+//     is announced once Redis has applied it (publish.go), for the
+//     processes that keep copies in memory (Tiered).
 //
 // Every key expires with the TTL, except the clock and the floor.
 //
@@ -91,11 +94,13 @@ type Options struct {
 // one read after it does, as with Memory.
 //
 // Commands: Get is one MGET (of the floor, the clock and the key; on a
-// cluster a pipeline of three GETs); Set is one EVALSHA; Delete one EVALSHA
-// that advances the clock, then one pipeline of one EVALSHA per key (the
-// tombstone and the revocation key); Clear one EVALSHA. Every script touches keys of one hash slot, so all of it works
-// on a cluster. KeyPrefix may hold a hash tag; other braces in it break
-// that on a cluster.
+// cluster a pipeline of three GETs); Set is one EVALSHA (that also
+// publishes); Delete one EVALSHA that advances the clock, then one pipeline
+// of one EVALSHA per key (the tombstone and the revocation key) and a
+// PUBLISH; Clear one EVALSHA (that also publishes). Every script touches
+// keys of one hash slot, so all of it works on a cluster. KeyPrefix may
+// hold a hash tag; other braces in it break that on a cluster. (On a
+// cluster a PUBLISH reaches every node, whoever listens.)
 //
 // Generation returns the clock value this process last read (every Get and
 // Probe reads it) or wrote; it may be older than the current one, which
@@ -124,6 +129,9 @@ type Store struct {
 	ttl              time.Duration
 	operationTimeout time.Duration
 	observed         atomic.Uint64 // the last clock value read or written
+	channel          string        // where writes are announced (publish.go)
+	sender           string        // names this Store's messages
+	messagePrefix    string        // "1|<sender>|"
 }
 
 var (
@@ -145,6 +153,9 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	r.valuePrefix = r.codec.ID() + "|"
 	r.clockKey = r.keyPrefix + "{meta}clock"
 	r.floorKey = r.keyPrefix + "{meta}floor"
+	r.channel = r.keyPrefix + invalidationsChannel
+	r.sender = newSender()
+	r.messagePrefix = messageVersion + "|" + r.sender + "|"
 	if r.ttl <= 0 {
 		r.ttl = defaultRedisTTL
 	}

@@ -135,6 +135,9 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		require.Equal(t, []string{"evalsha", "2", key, revoked}, []string{cmds[0][0], cmds[0][2], cmds[0][3], cmds[0][4]})
 		require.Equal(t, "86400000", cmds[0][6], "PX of the TTL")
 		require.Equal(t, strconv.FormatUint(uint64(s.Generation()), 10), cmds[0][7], "the generation")
+		channel := s.KeyPrefix() + "invalidations"
+		require.Equal(t, channel, cmds[0][8], "the script announces the write")
+		require.Regexp(t, `^1\|[0-9a-f]{16}\|e\|1:k$`, cmds[0][9])
 
 		_, err = s.Get(ctx, "k")
 		require.NoError(t, err)
@@ -148,13 +151,16 @@ func testRedis(t *testing.T, newClient newRedisClientFunc) {
 		for i, k := range []string{"k", "k2"} {
 			c := cmds[1+i]
 			require.Equal(t, []string{"evalsha", "2", s.KeyPrefix() + k, "{" + s.KeyPrefix() + k + "}:revoked", now, "86400000"},
-				append([]string{c[0]}, c[2:]...), "Delete: then one pipeline of tombstones")
+				append([]string{c[0]}, c[2:7]...), "Delete: then one pipeline of tombstones")
 		}
+		require.Len(t, cmds[1], 7, "only the last tombstone's script announces")
+		require.Equal(t, channel, cmds[2][7], "the last script announces the pipeline's keys")
+		require.Regexp(t, `^1\|[0-9a-f]{16}\|e\|1:k2:k2$`, cmds[2][8])
 
 		require.NoError(t, s.Clear(ctx))
 		cmds = rec.take()
 		require.Len(t, cmds, 1, "Clear")
-		require.Equal(t, []string{"evalsha", "2", clock, floor}, []string{cmds[0][0], cmds[0][2], cmds[0][3], cmds[0][4]})
+		require.Equal(t, []string{"evalsha", "2", clock, floor, channel}, []string{cmds[0][0], cmds[0][2], cmds[0][3], cmds[0][4], cmds[0][5]})
 	})
 
 	// Clear is one script whatever the size of the cache: a million entries
