@@ -53,23 +53,18 @@ func (c *CacheSyncer) Start(ctx context.Context) error {
 	}
 	go func() {
 		defer stopped()
-		tick := time.NewTicker(c.interval)
-		defer tick.Stop()
 		started()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			sctx, cancel := context.WithTimeout(ctx, cacheSyncTimeout)
-			err := c.sessions.SyncCache(sctx)
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				c.sessions.log.WarnContext(ctx, "session cache sync", "err", err)
-			}
-			c.TestSignals.Synced.Signal(err)
-		}
+		startstop.Every(ctx, c.interval, false, c.round)
 	}()
 	return nil
+}
+
+func (c *CacheSyncer) round(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(ctx, cacheSyncTimeout)
+	err := c.sessions.SyncCache(sctx)
+	cancel()
+	if err != nil && ctx.Err() == nil {
+		c.sessions.log.WarnContext(ctx, "session cache sync", "err", err)
+	}
+	c.TestSignals.Synced.Signal(err)
 }

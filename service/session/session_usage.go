@@ -289,19 +289,8 @@ func (w *UsageWriter) Start(ctx context.Context) error {
 	}
 	go func() {
 		defer stopped()
-		tick := time.NewTicker(w.interval)
-		defer tick.Stop()
 		started()
-		for {
-			select {
-			case <-ctx.Done():
-				// The last round, on the way out.
-				w.round(context.WithoutCancel(ctx))
-				return
-			case <-tick.C:
-			}
-			w.round(ctx)
-		}
+		startstop.Every(ctx, w.interval, true, w.round) // and on the way out
 	}()
 	return nil
 }
