@@ -30,7 +30,7 @@ var meDocuments = []struct{ name, body string }{
 }
 
 // benchBackends are the backends of the `me` benchmarks: every backend,
-// and SQLite with redis+memory (which backends() runs on PostgreSQL only),
+// and SQLite with redis+memory (which backends() leaves to its own tests),
 // so that one run puts memory, redis and redis+memory side by side.
 func benchBackends() []backend {
 	return append(backends(), backend{"sqlite+redis+memory", "sqlite", config.CacheRedisMemory})
