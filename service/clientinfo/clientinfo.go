@@ -10,6 +10,10 @@ import "context"
 // rest is cut (at a UTF-8 boundary).
 const MaxUserAgent = 512
 
+// MaxAddress is how many bytes of an address are kept (the session
+// table's column holds 64); an IPv6 address with a zone fits.
+const MaxAddress = 64
+
 // Info is what is known of a request's client.
 type Info struct {
 	// Address is the client's address, as the trusted-proxy rule found it
@@ -21,9 +25,11 @@ type Info struct {
 
 type key struct{}
 
-// With returns ctx carrying info, its user agent cut to MaxUserAgent bytes.
+// With returns ctx carrying info, its user agent cut to MaxUserAgent bytes
+// and its address to MaxAddress, so a row write never fails on their length.
 func With(ctx context.Context, info Info) context.Context {
 	info.UserAgent = truncate(info.UserAgent, MaxUserAgent)
+	info.Address = truncate(info.Address, MaxAddress)
 	return context.WithValue(ctx, key{}, info)
 }
 

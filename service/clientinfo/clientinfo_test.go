@@ -27,3 +27,10 @@ func TestUserAgentIsCutAtARuneBoundary(t *testing.T) {
 		t.Fatalf("cut user agent does not end before the split rune")
 	}
 }
+
+func TestAddressIsCutToTheColumn(t *testing.T) {
+	long := strings.Repeat("f", MaxAddress+40)
+	if got := From(With(context.Background(), Info{Address: long})).Address; len(got) != MaxAddress {
+		t.Fatalf("address kept %d bytes, want %d", len(got), MaxAddress)
+	}
+}
