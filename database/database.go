@@ -232,11 +232,42 @@ func openSQLite(ctx context.Context, path string, timeout time.Duration) (*bun.D
 
 	pctx, cancel := boundedContext(ctx, timeout)
 	defer cancel()
-	if err := sqldb.PingContext(pctx); err != nil {
+	if err := pingSQLite(pctx, sqldb); err != nil {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("database: sqlite: open %s: %w", path, err)
 	}
 	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+// pingSQLite opens the first connection, which applies the DSN's pragmas.
+// Turning a new file to WAL takes an exclusive lock, and when two processes
+// open one new file together SQLite refuses one of them at once
+// (SQLITE_BUSY without waiting the busy timeout: both hold a shared lock,
+// and waiting would deadlock). That refusal is retried, after a short
+// growing pause, until ctx ends; any other error is returned at once.
+func pingSQLite(ctx context.Context, sqldb *sql.DB) error {
+	pause := time.Millisecond
+	for {
+		err := sqldb.PingContext(ctx)
+		if err == nil || !isSQLiteBusy(err) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
+// isSQLiteBusy reports whether err is SQLITE_BUSY or one of its extended
+// codes.
+func isSQLiteBusy(err error) bool {
+	sqliteErr, ok := errors.AsType[*sqlite.Error](err)
+	return ok && sqliteErr.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // SQLiteDSN returns the modernc.org/sqlite DSN Open uses for the database

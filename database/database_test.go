@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,4 +186,33 @@ func TestPgxPool(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int32(1), pool.Stat().AcquiredConns())
 	require.NoError(t, conn.Close())
+}
+
+// TestOpenSQLiteTogether: processes that open one new database file at the
+// same moment all succeed. Turning a new file to WAL takes an exclusive
+// lock, and SQLite refuses a second opener at once (SQLITE_BUSY, without
+// waiting its busy timeout) when both hold a shared lock; Open retries that
+// within its timeout.
+func TestOpenSQLiteTogether(t *testing.T) {
+	t.Parallel()
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("together-%d.db", round))
+		const n = 8
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				db, err := database.Open(t.Context(), database.SQLite, path, database.Options{})
+				if err == nil {
+					_, err = db.ExecContext(t.Context(), "CREATE TABLE IF NOT EXISTS t (id INTEGER)")
+					_ = db.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "round %d, opener %d", round, i)
+		}
+	}
 }
