@@ -20,6 +20,15 @@ import (
 // Load refuses an explicit zero or empty one, as Validate does a negative
 // one.
 type Config struct {
+	// AppEnv is the kind of deployment: "development" or "production".
+	// Production changes defaults, never an explicit setting: introspection
+	// and the playground are off unless INTROSPECTION or PLAYGROUND turn
+	// them on. The services that read it may refuse to start on what a
+	// production deployment must not run with. Read from APP_ENV.
+	//
+	// Defaults to "development".
+	AppEnv string
+
 	// AnonymousCartIdleTimeout is AnonymousIdleTimeout for a guest session
 	// with an active order (a cart): not written for this long, it is no
 	// longer found and the session clean-up removes it. A cart in use is

@@ -41,6 +41,7 @@ func TestDefaults(t *testing.T) {
 	c := Defaults()
 	require.NoError(t, c.Validate())
 	require.Equal(t, Config{
+		AppEnv:                   "development",
 		BcryptCost:               12,
 		CookieSameSite:           "lax",
 		CookieSecure:             "auto",
@@ -100,6 +101,7 @@ func TestLoad(t *testing.T) {
 
 		c, err := Load(env(map[string]string{
 			"ANONYMOUS_IDLE_TIMEOUT":        "2d",
+			"APP_ENV":                       " Production ",
 			"ANONYMOUS_SESSION_DURATION":    "14d",
 			"AUTH_TOKEN_HEADER_KEY":         "x-auth-token",
 			"BCRYPT_COST":                   "10",
@@ -172,6 +174,7 @@ func TestLoad(t *testing.T) {
 			CleanSessionsTimeBudget:    5 * time.Minute,
 			CORSOrigins:                []string{"https://shop.example.com", "http://localhost:5173"},
 			CookieDomain:               "example.com",
+			AppEnv:                     "production",
 			CookieName:                 "sid",
 			CookieSameSite:             "none",
 			CookieSecure:               "true",
@@ -219,6 +222,29 @@ func TestLoad(t *testing.T) {
 		}, c)
 		require.Equal(t, "postgres", c.DatabaseDialect())
 		require.Empty(t, c.SQLitePath())
+	})
+
+	// Production turns introspection and the playground off unless their
+	// variables turn them on, in either order of reading.
+	t.Run("ProductionDefaults", func(t *testing.T) {
+		t.Parallel()
+
+		c, err := Load(env(map[string]string{"APP_ENV": "production"}))
+		require.NoError(t, err)
+		require.True(t, c.Production())
+		require.False(t, c.Introspection)
+		require.False(t, c.Playground)
+
+		c, err = Load(env(map[string]string{"APP_ENV": "production", "INTROSPECTION": "true", "PLAYGROUND": "on"}))
+		require.NoError(t, err)
+		require.True(t, c.Introspection)
+		require.True(t, c.Playground)
+
+		c, err = Load(env(map[string]string{"APP_ENV": "development"}))
+		require.NoError(t, err)
+		require.False(t, c.Production())
+		require.True(t, c.Introspection)
+		require.True(t, c.Playground)
 	})
 
 	t.Run("Booleans", func(t *testing.T) {
@@ -594,6 +620,13 @@ func TestValidate(t *testing.T) {
 		return &testBundle{config: Defaults()}
 	}
 
+	t.Run("UnknownAppEnv", func(t *testing.T) {
+		t.Parallel()
+
+		_, err := Load(env(map[string]string{"APP_ENV": "staging"}))
+		require.ErrorContains(t, err, `APP_ENV: "staging" is not an environment (use development or production)`)
+	})
+
 	t.Run("ZeroConfigReportsEveryField", func(t *testing.T) {
 		t.Parallel()
 
@@ -607,7 +640,7 @@ func TestValidate(t *testing.T) {
 		// Nor are the fields whose zero means their consumer's default
 		// (consumerDefaulted below).
 		require.ElementsMatch(t, []string{
-			"GUEST_ADDRESS_WINDOW", "BCRYPT_COST", "GUEST_SESSIONS", "LOGOUT_SCOPE", "ORDER_MERGE_STRATEGY",
+			"APP_ENV", "GUEST_ADDRESS_WINDOW", "BCRYPT_COST", "GUEST_SESSIONS", "LOGOUT_SCOPE", "ORDER_MERGE_STRATEGY",
 			"PORT", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY", "SESSION_NEGATIVE_CACHE_TTL", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
 			"COOKIE_SAMESITE", "COOKIE_SECURE", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",

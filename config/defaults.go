@@ -40,6 +40,7 @@ const (
 // (service, throttle).
 func Defaults() Config {
 	return Config{
+		AppEnv:                   EnvDevelopment,
 		BcryptCost:               12,
 		CookieSameSite:           "lax",
 		CookieSecure:             CookieSecureAuto,

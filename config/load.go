@@ -38,6 +38,14 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c := Defaults()
 	r := envReader{lookup: lookup}
 
+	// APP_ENV first: production changes the defaults the variables below
+	// then override.
+	r.word("APP_ENV", &c.AppEnv)
+	if c.Production() {
+		c.Introspection = false
+		c.Playground = false
+	}
+
 	r.duration("ANONYMOUS_CART_IDLE_TIMEOUT", time.Millisecond, &c.AnonymousCartIdleTimeout)
 	r.duration("ANONYMOUS_IDLE_TIMEOUT", time.Millisecond, &c.AnonymousIdleTimeout)
 	r.duration("ANONYMOUS_SESSION_DURATION", time.Millisecond, &c.AnonymousSessionDuration)

@@ -173,6 +173,9 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	if c.GuestCacheLimit < 0 {
 		fail("GUEST_CACHE_LIMIT", "%d is negative (%s)", c.GuestCacheLimit, guestLimitHint)
 	}
+	if !slices.Contains([]string{EnvDevelopment, EnvProduction}, c.AppEnv) {
+		fail("APP_ENV", "%q is not an environment (use development or production)", c.AppEnv)
+	}
 	if !slices.Contains([]string{LogoutAll, LogoutSession}, c.LogoutScope) {
 		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)
 	}

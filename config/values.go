@@ -28,6 +28,15 @@ const (
 	CacheRedisMemory = "redis+memory"
 )
 
+// Values of AppEnv.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Production reports whether AppEnv is production.
+func (c Config) Production() bool { return c.AppEnv == EnvProduction }
+
 // Values of GuestSessions.
 const (
 	GuestLazy  = "lazy"
