@@ -24,6 +24,7 @@ func TestWithDefaults(t *testing.T) {
 	minute := func(n int) time.Duration { return time.Duration(n) * time.Minute }
 	rate := func(limit int, window time.Duration) *config.Rate { return &config.Rate{Limit: limit, Window: window} }
 	require.Equal(t, config.Config{
+		AppEnv:                     "development",
 		AnonymousCartIdleTimeout:   30 * 24 * time.Hour,
 		AnonymousIdleTimeout:       7 * 24 * time.Hour,
 		AnonymousSessionDuration:   30 * 24 * time.Hour,
