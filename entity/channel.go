@@ -43,3 +43,16 @@ func (*Channel) IsCreateChannelResult() {}
 
 // IsUpdateChannelResult makes Channel a member of that union.
 func (*Channel) IsUpdateChannelResult() {}
+
+// ChannelScope is the channel scoping of the Admin API, in one place: on
+// the default channel an administrator reaches every row (customers,
+// orders, sessions, the audit log); on another channel only the rows that
+// belong to it. channelID is the request's channel; onChannel is the
+// condition that a row belongs to a channel, with one placeholder for its
+// id (a customer: its customer_channel row; an order: its channel_id; a
+// session: its active channel). The request's channel is compared with the
+// default channel in the statement, so the rule needs no channel snapshot.
+func ChannelScope(q bun.QueryBuilder, channelID ID, onChannel string) bun.QueryBuilder {
+	return q.Where("(EXISTS (SELECT 1 FROM channel AS scope_channel WHERE scope_channel.id = ? AND scope_channel.code = ?) OR "+onChannel+")",
+		channelID, DefaultChannelCode, channelID)
+}

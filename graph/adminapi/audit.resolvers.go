@@ -12,7 +12,7 @@ import (
 )
 
 func (r *queryResolver) AuditEntries(ctx context.Context, options *model.AuditEntryListOptions) (*model.AuditEntryList, error) {
-	items, total, err := r.Audit.List(ctx, r.channelScope(ctx), listOptions(options))
+	items, total, err := r.Audit.List(ctx, requestChannel(ctx), listOptions(options))
 	if err != nil {
 		return nil, err
 	}

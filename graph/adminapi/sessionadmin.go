@@ -15,7 +15,7 @@ import (
 func (r *Resolver) sessionScope(ctx context.Context, end bool) session.Scope {
 	rc := requestctx.FromContext(ctx)
 	ch := rc.ChannelID()
-	sc := session.AdminScope(rc.Session().PermissionsOn(ch), end, ch, ch == r.Channels.Default().ID)
+	sc := session.AdminScope(rc.Session().PermissionsOn(ch), end, ch)
 	sc.Actor = actor(rc)
 	if s := rc.Session(); s != nil {
 		sc.CallerSessionID = s.ID
@@ -37,12 +37,9 @@ func deletionResult(n int, err error) (*model.SessionDeletionResult, error) {
 	return &model.SessionDeletionResult{Count: n}, nil
 }
 
-// channelScope is the channel a request's list is kept to: none on the
-// default channel, else the request's channel.
-func (r *Resolver) channelScope(ctx context.Context) *entity.ID {
+// requestChannel is the request's channel, which scopes the Admin API's
+// lists (entity.ChannelScope).
+func requestChannel(ctx context.Context) *entity.ID {
 	ch := requestctx.FromContext(ctx).ChannelID()
-	if ch == r.Channels.Default().ID {
-		return nil
-	}
 	return &ch
 }

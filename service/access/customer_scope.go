@@ -4,25 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/uptrace/bun"
-
 	"github.com/shopsession/sessionserver/entity"
 )
 
-// ChannelScope is the channel scoping of the Admin API's customer
-// administration, in one place: on the default channel an administrator
-// reaches every customer and every order; on another channel only what
-// belongs to it. onChannel is the condition that a row belongs to the
-// channel, with one placeholder for its id (a customer: its
-// customer_channel row; an order: its channel_id). The request's channel
-// is compared with the default channel in the statement, so the rule
-// needs no channel snapshot.
-func ChannelScope(q bun.QueryBuilder, channelID entity.ID, onChannel string) bun.QueryBuilder {
-	return q.Where("(EXISTS (SELECT 1 FROM channel AS scope_channel WHERE scope_channel.id = ? AND scope_channel.code = ?) OR "+onChannel+")",
-		channelID, entity.DefaultChannelCode, channelID)
-}
-
-// CustomerOnChannel is ChannelScope's condition for the customer table
+// CustomerOnChannel is entity.ChannelScope's condition for the customer table
 // under its alias cu: the customer has a customer_channel row for the
 // channel.
 const CustomerOnChannel = "cu.id IN (SELECT customer_channel.customer_id FROM customer_channel WHERE customer_channel.channel_id = ?)"

@@ -76,7 +76,7 @@ func (s *Service) ListCustomersAs(ctx context.Context, by access.Caller, opts li
 	}
 	var rows []*entity.Customer
 	sel := s.db.NewSelect().Model(&rows).Where("cu.deleted_at IS NULL")
-	sel = access.ChannelScope(sel.QueryBuilder(), by.ChannelID, access.CustomerOnChannel).Unwrap().(*bun.SelectQuery)
+	sel = entity.ChannelScope(sel.QueryBuilder(), by.ChannelID, access.CustomerOnChannel).Unwrap().(*bun.SelectQuery)
 	n, err := q.Apply(sel).ScanAndCount(ctx)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, fmt.Errorf("list customers: %w", listquery.QueryError(err))
@@ -391,7 +391,7 @@ func findScoped(ctx context.Context, db bun.IDB, by access.Caller, id entity.ID,
 	if live {
 		q = q.Where("cu.deleted_at IS NULL")
 	}
-	q = access.ChannelScope(q.QueryBuilder(), by.ChannelID, access.CustomerOnChannel).Unwrap().(*bun.SelectQuery)
+	q = entity.ChannelScope(q.QueryBuilder(), by.ChannelID, access.CustomerOnChannel).Unwrap().(*bun.SelectQuery)
 	if lock && db.Dialect().Name() == dialect.PG {
 		q = q.For("UPDATE OF cu")
 	}

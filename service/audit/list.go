@@ -57,7 +57,8 @@ func NewLog(db *bun.DB) *Log { return &Log{db: db} }
 
 // List returns a page of entries as opts ask (checked against ListTable;
 // a refusal is a *listquery.Error) and how many match in all. channelID,
-// when set, keeps only the entries of requests on that channel.
+// when set, is the request's channel: off the default channel only the
+// entries of requests on that channel are listed (entity.ChannelScope).
 func (l *Log) List(ctx context.Context, channelID *entity.ID, opts listquery.Options) ([]*Row, int, error) {
 	q, err := ListTable.Parse(opts, l.db.Dialect().Name())
 	if err != nil {
@@ -66,7 +67,7 @@ func (l *Log) List(ctx context.Context, channelID *entity.ID, opts listquery.Opt
 	matching := func(sel *bun.SelectQuery) *bun.SelectQuery {
 		sel = sel.Model((*Row)(nil))
 		if channelID != nil {
-			sel = sel.Where("a.channel_id = ?", *channelID)
+			sel = entity.ChannelScope(sel.QueryBuilder(), *channelID, "a.channel_id = ?").Unwrap().(*bun.SelectQuery)
 		}
 		return q.Where(sel)
 	}

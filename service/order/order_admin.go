@@ -53,7 +53,7 @@ func (s *Service) CustomerOrders(ctx context.Context, by access.Caller, customer
 	var orders []*entity.Order
 	sel := s.db.NewSelect().Model(&orders).Relation("Customer").
 		Where("(o.customer_id = ? OR o.account_customer_id = ?)", customerID, customerID)
-	sel = access.ChannelScope(sel.QueryBuilder(), by.ChannelID, "o.channel_id = ?").Unwrap().(*bun.SelectQuery)
+	sel = entity.ChannelScope(sel.QueryBuilder(), by.ChannelID, "o.channel_id = ?").Unwrap().(*bun.SelectQuery)
 	n, err := q.Apply(sel).ScanAndCount(ctx)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, fmt.Errorf("list orders of customer: %w", listquery.QueryError(err))

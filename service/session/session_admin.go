@@ -116,8 +116,9 @@ type Scope struct {
 	Administrators bool
 	// Customers: every other session, customers' and guests'.
 	Customers bool
-	// ChannelID, when set, keeps only the sessions whose active channel it
-	// is.
+	// ChannelID, when set, is the request's channel: off the default
+	// channel only the sessions whose active channel it is are in scope
+	// (entity.ChannelScope). Nil scopes no channel.
 	ChannelID *entity.ID
 	// Actor is who ends sessions, for the audit log.
 	Actor audit.Actor
@@ -132,19 +133,15 @@ type Scope struct {
 // guest's ReadCustomer; ending them takes UpdateAdministrator or
 // UpdateCustomer (ending a session changes what its user may do, and
 // deletes no user). granted are the caller's permissions on the request's
-// channel; on a channel other than the default one (onDefault false) the
-// scope is that channel's sessions only, as a channel's administrators
-// see that channel's customers only.
-func AdminScope(granted auth.Granted, end bool, channelID entity.ID, onDefault bool) Scope {
+// channel, channelID; on a channel other than the default one the scope
+// is that channel's sessions only, as a channel's administrators see that
+// channel's customers only (entity.ChannelScope).
+func AdminScope(granted auth.Granted, end bool, channelID entity.ID) Scope {
 	admins, customers := auth.Permission("ReadAdministrator"), auth.Permission("ReadCustomer")
 	if end {
 		admins, customers = "UpdateAdministrator", "UpdateCustomer"
 	}
-	sc := Scope{Administrators: granted.Has(admins), Customers: granted.Has(customers)}
-	if !onDefault {
-		sc.ChannelID = &channelID
-	}
-	return sc
+	return Scope{Administrators: granted.Has(admins), Customers: granted.Has(customers), ChannelID: &channelID}
 }
 
 // isAdministrator is true for a session whose user has a live
@@ -166,7 +163,7 @@ func (sc Scope) where(q bun.QueryBuilder) bun.QueryBuilder {
 		q = q.Where("1 = 0")
 	}
 	if sc.ChannelID != nil {
-		q = q.Where("active_channel_id = ?", *sc.ChannelID)
+		q = entity.ChannelScope(q, *sc.ChannelID, "active_channel_id = ?")
 	}
 	return q
 }
