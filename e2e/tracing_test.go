@@ -369,3 +369,50 @@ func TestTracingOffInstallsNothing(t *testing.T) {
 func handlerName(h http.Handler) string {
 	return runtime.FuncForPC(reflect.ValueOf(h).Pointer()).Name()
 }
+
+// TestTracingJobRun: a River job's run is a trace of its own (a consumer
+// span, the root), with the statements the job sends below it; the
+// request that enqueued it has the insert's producer span.
+func TestTracingJobRun(t *testing.T) {
+	t.Parallel()
+	e := newTracedEnv(t, backend{"sqlite+memory", "sqlite", "memory"})
+	admin := e.admin(testenv.Bearer)
+	require.Equal(t, "CurrentUser", decodeLogin(t, admin.Do(loginMutation, creds("superadmin", "superadmin"))).Login.Typename)
+	r := admin.Do(`mutation { triggerCleanSessionsJob(batchSize: 2) { id } }`, nil)
+	require.Empty(t, r.Errors)
+	var trig struct{ TriggerCleanSessionsJob jobView }
+	r.Decode(t, &trig)
+	require.Equal(t, "COMPLETED", waitSettled(t, admin, trig.TriggerCleanSessionsJob.ID).State)
+
+	// The job's span ends before River records the job's end, which
+	// waitSettled saw.
+	spans := e.spans.GetSpans()
+	var runs tracetest.SpanStubs
+	for _, s := range spans {
+		if strings.HasPrefix(s.Name, "river.work/") {
+			runs = append(runs, s)
+		}
+	}
+	require.Len(t, runs, 1, "job spans among %v", spanNames(spans))
+	run := runs[0]
+	require.Equal(t, trace.SpanKindConsumer, run.SpanKind)
+	require.False(t, run.Parent.IsValid(), "a job run is the root of its trace")
+	var statements int
+	for _, s := range spans {
+		if s.SpanContext.TraceID() == run.SpanContext.TraceID() && attr(s, "db.system.name") == "sqlite" {
+			require.True(t, descends(spans, s, run))
+			statements++
+		}
+	}
+	require.NotZero(t, statements, "the job's statements among %v", spanNames(spans))
+
+	inserts := named(spans, "river.insert_many")
+	require.NotEmpty(t, inserts, "insert spans among %v", spanNames(spans))
+	var fromRequest bool
+	for _, in := range inserts {
+		for _, s := range spans {
+			fromRequest = fromRequest || (s.Name == "POST "+app.AdminPath && descends(spans, in, s))
+		}
+	}
+	require.True(t, fromRequest, "the trigger's insert is within its request")
+}

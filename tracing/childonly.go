@@ -12,9 +12,10 @@ import (
 // returning the context as it is and a span that records nothing.
 //
 // The client calls (SQL statements, Redis commands) go through it: the
-// background loops (the cache sync, the usage writer, River's own polling)
-// send statements and commands every second or so with no request behind
-// them, and each would otherwise be a trace of its own, one span long.
+// background loops (the cache sync, the usage writer, the memory tier's
+// listener) send statements and commands every second or so with no
+// request behind them, and each would otherwise be a trace of its own, one
+// span long.
 func ChildOnly(tp trace.TracerProvider) trace.TracerProvider {
 	if c, ok := tp.(childOnlyProvider); ok {
 		return c
