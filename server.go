@@ -59,6 +59,17 @@ const defaultGCPercent = 400
 // fit a machine, or GOMEMLIMIT=off for no limit.
 const defaultMemoryLimit = 768 << 20
 
+// logHandler writes the log at LOG_LEVEL in LOG_FORMAT: slog's text lines,
+// or one JSON object a line. app.New adds the request and trace ids to the
+// lines of a request (requestctx.LogHandler), in either format.
+func logHandler(cfg config.Config, w io.Writer) slog.Handler {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == config.LogJSON {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
+}
+
 // readTimeout bounds reading a whole request, body included.
 const readTimeout = 30 * time.Second
 
@@ -80,7 +91,7 @@ func serve(ctx context.Context, lookup func(string) (string, bool), stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := slog.New(logHandler(cfg, stderr))
 	slog.SetDefault(log)
 
 	// The port is bound first: a taken port fails at once, before the
@@ -115,7 +126,7 @@ func serve(ctx context.Context, lookup func(string) (string, bool), stderr io.Wr
 	log.Info("listening",
 		"shop", fmt.Sprintf("http://localhost:%d%s", cfg.Port, app.ShopPath),
 		"admin", fmt.Sprintf("http://localhost:%d%s", cfg.Port, app.AdminPath),
-		"database", cfg.DatabaseDialect(), "cache", cfg.SessionCacheStrategy,
+		"database", cfg.DatabaseDialect(), "cache", cfg.SessionCacheStrategy, "tracing", cfg.Tracing(),
 		"sessionDuration", config.FormatDuration(a.Config.SessionDuration),
 		"sessionCacheTTL", config.FormatDuration(a.Config.SessionCacheTTL))
 	errc := make(chan error, 1)

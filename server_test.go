@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -129,4 +132,97 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.partial = w.partial[i+1:]
 		w.onLine(line)
 	}
+}
+
+// TestRunJSONLogsAndTraces: with LOG_FORMAT=json every line is a JSON
+// object, and a request's line carries its request id and, with
+// OTEL_EXPORTER_OTLP_ENDPOINT set, the trace id of the traceparent it
+// came with. Stopping the server sends the spans still held to the
+// collector (the OTLP/HTTP path /v1/traces of the endpoint), under the
+// default service name.
+func TestRunJSONLogsAndTraces(t *testing.T) {
+	t.Parallel()
+	var (
+		mu      sync.Mutex
+		exports [][]byte
+	)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/traces" && r.Header.Get("Content-Type") == "application/x-protobuf" {
+			mu.Lock()
+			exports = append(exports, body)
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+
+	port := freePort(t)
+	base := serverEnv(t.TempDir(), port)
+	lookup := func(name string) (string, bool) {
+		switch name {
+		case "LOG_FORMAT":
+			return "json", true
+		case "OTEL_EXPORTER_OTLP_ENDPOINT":
+			return collector.URL, true
+		}
+		return base(name)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	listening := make(chan struct{}, 1)
+	var log bytes.Buffer
+	stderr := lineWriter{out: &log, onLine: func(line string) {
+		if strings.Contains(line, `"msg":"listening"`) {
+			listening <- struct{}{}
+		}
+	}}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, lookup, &stderr) }()
+	select {
+	case <-listening:
+	case code := <-done:
+		t.Fatalf("run returned %d before listening:\n%s", code, log.String())
+	}
+
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/shop-api", port),
+		strings.NewReader(`{"query":"mutation Login { login(username: \"nobody@example.com\", password: \"hunter2\") { __typename } }"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), "InvalidCredentialsError")
+	requestID := resp.Header.Get("X-Request-Id")
+	require.NotEmpty(t, requestID)
+
+	cancel()
+	require.Equal(t, 0, <-done, log.String())
+
+	var failed map[string]any
+	for line := range strings.Lines(log.String()) {
+		var entry map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &entry), "not JSON: %q", line)
+		if entry["msg"] == "login failed" {
+			failed = entry
+		}
+	}
+	require.NotNil(t, failed, log.String())
+	require.Equal(t, requestID, failed["requestId"])
+	require.Equal(t, traceID, failed["trace_id"])
+	require.Len(t, failed["span_id"], 16)
+	require.NotContains(t, log.String(), "hunter2")
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, exports, "no spans reached the collector")
+	all := bytes.Join(exports, nil)
+	require.Contains(t, string(all), "sessionserver", "service.name")
+	require.Contains(t, string(all), "POST /shop-api")
+	require.NotContains(t, string(all), "hunter2")
+	require.NotContains(t, string(all), "nobody@example.com")
 }

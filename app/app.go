@@ -13,8 +13,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/config"
@@ -39,6 +42,7 @@ import (
 	"github.com/shopsession/sessionserver/sessioncache"
 	"github.com/shopsession/sessionserver/sessioncache/redisstore"
 	"github.com/shopsession/sessionserver/throttle"
+	"github.com/shopsession/sessionserver/tracing"
 )
 
 // Paths of the two APIs.
@@ -69,6 +73,12 @@ type Options struct {
 	// Notifier delivers customer verification and password reset tokens.
 	// Defaults to writing them to the log (account.LogNotifier).
 	Notifier account.Notifier
+	// TracerProvider, when set, turns tracing on with it, whatever
+	// OTEL_EXPORTER_OTLP_ENDPOINT says (a test's in-memory exporter); the
+	// caller shuts it down. Without it, tracing is on when
+	// OTEL_EXPORTER_OTLP_ENDPOINT is set, with a provider New builds and
+	// Close shuts down, sending the spans it still holds.
+	TracerProvider trace.TracerProvider
 }
 
 // App is a built server.
@@ -108,6 +118,9 @@ type App struct {
 	closers  []func() error
 	// redis is the client redisClient connected, if any.
 	redis redis.UniversalClient
+	// tracing is the tracer provider when tracing is on, else nil: then
+	// no handler, hook or middleware of package tracing is installed.
+	tracing trace.TracerProvider
 }
 
 // New builds the server: it opens and migrates the database, seeds it,
@@ -137,6 +150,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		}
 	}()
 
+	// First in, so last out: Close shuts the provider down after
+	// everything that could still end a span has stopped.
+	if a.tracing, err = a.newTracing(ctx, cfg, opts); err != nil {
+		return nil, err
+	}
+
 	a.DB = opts.DB
 	if a.DB == nil {
 		dsn := cfg.DatabaseURL
@@ -147,6 +166,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return nil, err
 		}
 		a.closers = append(a.closers, a.DB.Close)
+	}
+	if a.tracing != nil {
+		// A copy of the handle with one more hook, for every service.
+		a.DB = a.DB.WithQueryHook(tracing.NewQueryHook(a.tracing, a.DB.Dialect().Name()))
 	}
 	bcryptHasher, err := password.NewBcrypt(cfg.BcryptCost)
 	if err != nil {
@@ -201,6 +224,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		// The same holds for the ChannelService: the sync loop starts at
 		// the end of New.
 		AccessSyncFunc: func(ctx context.Context) (bool, error) { return a.Channels.Sync(ctx) },
+		TraceQueryFunc: a.traceSessionQuery(),
 	}); err != nil {
 		return nil, err
 	}
@@ -266,6 +290,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Schedule: cfg.CleanSessionsSchedule, BatchSize: cfg.CleanSessionsBatchSize,
 		TimeBudget: cfg.CleanSessionsTimeBudget, QueryTimeout: cfg.DBQueryTimeout,
 		StopTimeout: cfg.ShutdownTimeout, CancelTimeout: cfg.ShutdownTimeout,
+		Middleware: a.jobMiddleware(),
 	}); err != nil {
 		return nil, err
 	}
@@ -351,6 +376,11 @@ func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, 
 	redis.SetLogger(redisstore.NewLogger(log, time.Second))
 	client := ropts.NewClient()
 	a.closers = append(a.closers, client.Close)
+	if a.tracing != nil {
+		if err := tracing.InstrumentRedis(client, a.tracing); err != nil {
+			return nil, err
+		}
+	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
@@ -416,6 +446,12 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 			TrustedProxies: trustedProxies,
 		})
 	}
+	extensions := func(api auth.APIType) []graphql.HandlerExtension {
+		if a.tracing == nil {
+			return nil
+		}
+		return []graphql.HandlerExtension{tracing.GraphQL{Tracer: a.tracing.Tracer(tracing.Name), API: string(api)}}
+	}
 	limits := gqlutil.Limits{
 		MaxTokens: cfg.MaxQueryTokens, MaxFields: cfg.MaxQueryFields,
 		MaxDepth: cfg.MaxQueryDepth, MaxAliases: cfg.MaxQueryAliases,
@@ -427,6 +463,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
+		Extensions: extensions(auth.ShopAPI),
 	}))
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: adminapi.NewSchema(&adminapi.Resolver{
@@ -436,6 +473,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		}), Logger: log, Title: "Admin API", Endpoint: AdminPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
+		Extensions: extensions(auth.AdminAPI),
 	}))
 
 	mux := http.NewServeMux()
@@ -448,7 +486,55 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 	}
 	// Every request gets an id (X-Request-Id, in its log lines) and a
 	// deadline (REQUEST_TIMEOUT), and ends when its client leaves.
-	return requestctx.Scope(cfg.RequestTimeout)(origins.handler(mux))
+	h := requestctx.Scope(cfg.RequestTimeout)(origins.handler(mux))
+	if a.tracing == nil {
+		return h
+	}
+	// With tracing on, a server span around all of it, /health's probes
+	// aside; the playground's assets are "GET" spans.
+	return tracing.Handler(h, a.tracing, tracing.HTTPConfig{
+		Routes:   []string{ShopPath, AdminPath},
+		Untraced: []string{"/health"},
+	})
+}
+
+// newTracing returns the tracer provider when tracing is on (see
+// Options.TracerProvider), else nil.
+func (a *App) newTracing(ctx context.Context, cfg config.Config, opts Options) (trace.TracerProvider, error) {
+	if opts.TracerProvider != nil {
+		return opts.TracerProvider, nil
+	}
+	if !cfg.Tracing() {
+		return nil, nil
+	}
+	tp, err := tracing.NewProvider(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, Protocol: cfg.OTLPProtocol})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() error {
+		// The spans still held go out, within SHUTDOWN_TIMEOUT.
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		return tp.Shutdown(sctx)
+	})
+	return tp, nil
+}
+
+// traceSessionQuery is session.Config.TraceQueryFunc: nil with tracing
+// off.
+func (a *App) traceSessionQuery() func(ctx context.Context, query string) (context.Context, func(error)) {
+	if a.tracing == nil {
+		return nil
+	}
+	return tracing.StatementFunc(a.tracing, a.DB.Dialect().Name(), "SELECT", "session")
+}
+
+// jobMiddleware is River's middleware: the tracing one with tracing on.
+func (a *App) jobMiddleware() []rivertype.Middleware {
+	if a.tracing == nil {
+		return nil
+	}
+	return []rivertype.Middleware{tracing.RiverMiddleware(a.tracing)}
 }
 
 // Handler returns the HTTP handler serving both APIs and /health.

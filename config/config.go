@@ -280,6 +280,15 @@ type Config struct {
 	// Defaults to "MergeOrdersStrategy", as Vendure.
 	OrderMergeStrategy string
 
+	// LogFormat is how log lines are written (to stderr): "text", slog's
+	// key=value lines, or "json", one JSON object a line
+	// (slog.NewJSONHandler). Either way a line logged within a request
+	// carries its requestId, and within a traced request (OTLPEndpoint)
+	// its trace_id and span_id. Read from LOG_FORMAT.
+	//
+	// Defaults to "text".
+	LogFormat string
+
 	// LogLevel is the minimum level logged. Load reads it with
 	// slog.Level.UnmarshalText: "debug", "info", "warn" or "error" in any
 	// case, optionally with an offset such as "info+2" (between info and
@@ -323,6 +332,26 @@ type Config struct {
 	//
 	// Defaults to 15000, gqlutil.DefaultMaxTokens.
 	MaxQueryTokens int
+
+	// OTLPEndpoint turns tracing on: the base URL of the OpenTelemetry
+	// (OTLP) collector the traces are sent to, such as
+	// http://localhost:4318 (OTLPProtocol http/protobuf, the path
+	// /v1/traces is appended) or http://localhost:4317 (grpc); http sends
+	// in the clear, https over TLS. Empty, tracing is off and none of it is
+	// installed. The exporter's other settings (headers, timeout,
+	// compression, sampler, OTEL_SERVICE_NAME…) are the OTEL_* variables
+	// the OpenTelemetry SDK reads itself (docs/tracing.md). Read from
+	// OTEL_EXPORTER_OTLP_ENDPOINT.
+	//
+	// Defaults to "" (tracing off).
+	OTLPEndpoint string
+
+	// OTLPProtocol is how traces are sent to OTLPEndpoint:
+	// "http/protobuf" or "grpc" (the Go SDK does not send http/json).
+	// Read from OTEL_EXPORTER_OTLP_PROTOCOL.
+	//
+	// Defaults to "http/protobuf", the OTLP specification's default.
+	OTLPProtocol string
 
 	// PasswordHashConcurrency is how many password hashes (bcrypt) may run
 	// at once. Logins beyond it wait, within the request's deadline, so a

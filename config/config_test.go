@@ -52,9 +52,11 @@ func TestDefaults(t *testing.T) {
 		GuestAddressWindow:       5 * time.Minute,
 		GuestCacheLimit:          100000,
 		Introspection:            true,
+		LogFormat:                "text",
 		LogLevel:                 slog.LevelInfo,
 		LogoutScope:              "session",
 		OrderMergeStrategy:       "MergeOrdersStrategy",
+		OTLPProtocol:             "http/protobuf",
 		PasswordHashConcurrency:  max(1, runtime.NumCPU()/2),
 		Playground:               true,
 		Port:                     3000,
@@ -122,6 +124,8 @@ func TestLoad(t *testing.T) {
 			"MAX_QUERY_FRAGMENTS":           "20",
 			"MAX_QUERY_TOKENS":              "3000",
 			"ORDER_MERGE_STRATEGY":          "UseGuestStrategy",
+			"OTEL_EXPORTER_OTLP_ENDPOINT":   " https://otel-collector:4317 ",
+			"OTEL_EXPORTER_OTLP_PROTOCOL":   "GRPC",
 			"PASSWORD_HASH_CONCURRENCY":     "3",
 			"PASSWORD_RESET_TOKEN_DURATION": "15m",
 			"REQUEST_TIMEOUT":               "20s",
@@ -132,6 +136,7 @@ func TestLoad(t *testing.T) {
 			"GUEST_CACHE_LIMIT":             " 5000 ",
 			"ANONYMOUS_CART_IDLE_TIMEOUT":   "14d",
 			"INTROSPECTION":                 "off",
+			"LOG_FORMAT":                    " JSON ",
 			"LOG_LEVEL":                     "DEBUG",
 			"LOGOUT_SCOPE":                  "All",
 			"PLAYGROUND":                    "0",
@@ -186,6 +191,7 @@ func TestLoad(t *testing.T) {
 			GuestAddressWindow:         time.Hour,
 			GuestCacheLimit:            5000,
 			Introspection:              false,
+			LogFormat:                  "json",
 			LogLevel:                   slog.LevelDebug,
 			LogoutScope:                "all",
 			MaxQueryAliases:            5,
@@ -194,6 +200,8 @@ func TestLoad(t *testing.T) {
 			MaxQueryFragments:          20,
 			MaxQueryTokens:             3000,
 			OrderMergeStrategy:         "UseGuestStrategy",
+			OTLPEndpoint:               "https://otel-collector:4317",
+			OTLPProtocol:               "grpc",
 			PasswordHashConcurrency:    3,
 			PasswordResetTokenDuration: 15 * time.Minute,
 			Playground:                 false,
@@ -222,6 +230,23 @@ func TestLoad(t *testing.T) {
 		}, c)
 		require.Equal(t, "postgres", c.DatabaseDialect())
 		require.Empty(t, c.SQLitePath())
+		require.True(t, c.Tracing())
+	})
+
+	// Tracing is off unless OTEL_EXPORTER_OTLP_ENDPOINT names a collector;
+	// set but empty, as a compose file may leave it, it is off too.
+	t.Run("TracingOnlyWithAnEndpoint", func(t *testing.T) {
+		t.Parallel()
+
+		for _, vars := range []map[string]string{nil, {"OTEL_EXPORTER_OTLP_ENDPOINT": " "}} {
+			c, err := Load(env(vars))
+			require.NoError(t, err)
+			require.False(t, c.Tracing())
+		}
+		c, err := Load(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318"}))
+		require.NoError(t, err)
+		require.True(t, c.Tracing())
+		require.Equal(t, "http/protobuf", c.OTLPProtocol)
 	})
 
 	// Production turns introspection and the playground off unless their
@@ -344,6 +369,14 @@ func TestLoad(t *testing.T) {
 			{"GUEST_ADDRESS_WINDOW", "0", `GUEST_ADDRESS_WINDOW: 0s is not positive`},
 			{"GUEST_CACHE_LIMIT", "-5", `GUEST_CACHE_LIMIT: -5 is negative`},
 			{"ANONYMOUS_CART_IDLE_TIMEOUT", "0", `ANONYMOUS_CART_IDLE_TIMEOUT: 0s is not positive`},
+			{"LOG_FORMAT", "logfmt", `LOG_FORMAT: "logfmt" is not a log format (use text or json)`},
+			{"LOG_FORMAT", "", `LOG_FORMAT: "" is not a log format`},
+			{"OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318", `OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" is not a collector URL (use the collector's base URL, such as http://localhost:4318 (https for TLS), or leave it empty for no tracing)`},
+			{"OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317", `OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317" is not a collector URL`},
+			{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://", `OTEL_EXPORTER_OTLP_ENDPOINT: "http://" is not a collector URL`},
+			{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://u:hunter2@collector:4318/?x=1", `OTEL_EXPORTER_OTLP_ENDPOINT: "http://u:xxxxx@collector:4318/?x=1" is not a collector URL`},
+			{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", `OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" is not a protocol this server sends (use http/protobuf or grpc)`},
+			{"OTEL_EXPORTER_OTLP_PROTOCOL", "", `OTEL_EXPORTER_OTLP_PROTOCOL: "" is not a protocol this server sends`},
 			{"LOGOUT_SCOPE", "device", `LOGOUT_SCOPE: "device" is not a logout scope (use all or session)`},
 			{"PLAYGROUND", "nope", `PLAYGROUND: "nope" is not a boolean`},
 			{"PASSWORD_RESET_TOKEN_DURATION", "soon", `PASSWORD_RESET_TOKEN_DURATION: "soon" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
@@ -644,6 +677,7 @@ func TestValidate(t *testing.T) {
 			"PORT", "SESSION_CACHE_SIZE", "SESSION_CACHE_STRATEGY", "SESSION_NEGATIVE_CACHE_TTL", "SHUTDOWN_TIMEOUT",
 			"SUPERADMIN_IDENTIFIER", "SUPERADMIN_PASSWORD", "TOKEN_METHOD",
 			"COOKIE_SAMESITE", "COOKIE_SECURE", "PASSWORD_HASH_CONCURRENCY", "REQUEST_TIMEOUT",
+			"LOG_FORMAT", "OTEL_EXPORTER_OTLP_PROTOCOL",
 		}, names)
 	})
 

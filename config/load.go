@@ -18,8 +18,9 @@ import (
 //
 // A variable that is set is used even when empty, so a missing secret in
 // SUPERADMIN_PASSWORD=${SECRET} is an error rather than a silent default. For
-// DATABASE_URL, REDIS_URL, DEFAULT_CHANNEL_TOKEN and SESSION_CACHE_STRATEGY
-// the empty string has the meaning given in the field's comment. A field
+// DATABASE_URL, REDIS_URL, OTEL_EXPORTER_OTLP_ENDPOINT, DEFAULT_CHANNEL_TOKEN
+// and SESSION_CACHE_STRATEGY the empty string has the meaning given in the
+// field's comment. A field
 // whose consumer applies its default (see Config) stays zero while its
 // variable is unset; set to zero or empty, the variable is an error. Numbers,
 // booleans, durations, URLs and the words of LOG_LEVEL,
@@ -76,6 +77,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("DB_QUERY_TIMEOUT", time.Millisecond, &c.DBQueryTimeout)
 	r.string("DEFAULT_CHANNEL_TOKEN", &c.DefaultChannelToken)
 	r.bool("INTROSPECTION", &c.Introspection)
+	r.word("LOG_FORMAT", &c.LogFormat)
 	r.logLevel("LOG_LEVEL", &c.LogLevel)
 	r.word("LOGOUT_SCOPE", &c.LogoutScope)
 	r.word("GUEST_SESSIONS", &c.GuestSessions)
@@ -88,6 +90,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.int("MAX_QUERY_FIELDS", limitHint, &c.MaxQueryFields)
 	r.int("MAX_QUERY_FRAGMENTS", limitHint, &c.MaxQueryFragments)
 	r.int("MAX_QUERY_TOKENS", limitHint, &c.MaxQueryTokens)
+	if v, ok := r.lookup("OTEL_EXPORTER_OTLP_ENDPOINT"); ok {
+		c.OTLPEndpoint = strings.TrimSpace(v)
+	}
+	r.word("OTEL_EXPORTER_OTLP_PROTOCOL", &c.OTLPProtocol)
 	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
 	r.duration("PASSWORD_RESET_TOKEN_DURATION", time.Millisecond, &c.PasswordResetTokenDuration)
 	r.bool("PLAYGROUND", &c.Playground)

@@ -39,6 +39,7 @@ const (
 	redisHint     = "use redis://[user:password@]host:port[/db], rediss://… for TLS, or leave it empty for no Redis"
 	databaseHint  = "use postgres://…, postgresql://…, sqlite://PATH or file:PATH, or leave it empty for " + DefaultSQLitePath
 	logLevelHint  = "use debug, info, warn or error, optionally with an offset such as info+2"
+	otlpHint      = "use the collector's base URL, such as http://localhost:4318 (https for TLS), or leave it empty for no tracing"
 	portHint      = "use 1..65535"
 	cacheSizeHint = "use 1 or more"
 	// negativeSizeHint: 0 turns the negative cache off.
@@ -175,6 +176,18 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	}
 	if !slices.Contains([]string{EnvDevelopment, EnvProduction}, c.AppEnv) {
 		fail("APP_ENV", "%q is not an environment (use development or production)", c.AppEnv)
+	}
+	if !slices.Contains([]string{LogText, LogJSON}, c.LogFormat) {
+		fail("LOG_FORMAT", "%q is not a log format (use text or json)", c.LogFormat)
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.RawQuery != "" || u.Fragment != "" {
+			fail("OTEL_EXPORTER_OTLP_ENDPOINT", "%q is not a collector URL (%s)", redact(c.OTLPEndpoint), otlpHint)
+		}
+	}
+	if !slices.Contains([]string{OTLPHTTP, OTLPGRPC}, c.OTLPProtocol) {
+		fail("OTEL_EXPORTER_OTLP_PROTOCOL", "%q is not a protocol this server sends (use http/protobuf or grpc)", c.OTLPProtocol)
 	}
 	if !slices.Contains([]string{LogoutAll, LogoutSession}, c.LogoutScope) {
 		fail("LOGOUT_SCOPE", "%q is not a logout scope (use all or session)", c.LogoutScope)

@@ -37,6 +37,21 @@ const (
 // Production reports whether AppEnv is production.
 func (c Config) Production() bool { return c.AppEnv == EnvProduction }
 
+// Values of LogFormat.
+const (
+	LogText = "text"
+	LogJSON = "json"
+)
+
+// Values of OTLPProtocol: OTEL_EXPORTER_OTLP_PROTOCOL's, less http/json.
+const (
+	OTLPHTTP = "http/protobuf"
+	OTLPGRPC = "grpc"
+)
+
+// Tracing reports whether traces are sent (OTLPEndpoint is set).
+func (c Config) Tracing() bool { return c.OTLPEndpoint != "" }
+
 // Values of GuestSessions.
 const (
 	GuestLazy  = "lazy"

@@ -130,6 +130,13 @@ func newEnv(t testing.TB, b backend, opts ...envOption) *env {
 // hook, for a test that counts or holds queries).
 func newEnvOn(t testing.TB, b backend, db *bun.DB, opts ...envOption) *env {
 	t.Helper()
+	return newEnvWith(t, b, db, app.Options{}, opts...)
+}
+
+// newEnvWith is newEnvOn with app options of the test's own (a tracer
+// provider, a logger); the harness sets the others.
+func newEnvWith(t testing.TB, b backend, db *bun.DB, appOpts app.Options, opts ...envOption) *env {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.BcryptCost = 4
 	cfg.DefaultChannelToken = "e2e-default-channel"
@@ -145,7 +152,6 @@ func newEnvOn(t testing.TB, b backend, db *bun.DB, opts ...envOption) *env {
 	cfg.SessionCacheTimeout = testCacheTimeout
 	cfg.Throttle.RedisTimeout = testCacheTimeout
 	cfg.RequestTimeout, cfg.DBQueryTimeout = testRequestTimeout, testRequestTimeout
-	appOpts := app.Options{}
 	e := &env{t: t, clock: testenv.NewClock(), tokens: &tokenBox{}}
 	for _, o := range opts {
 		o(&cfg)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -77,6 +78,9 @@ type Config struct {
 	// CancelTimeout is how long Stop then waits for the cancelled jobs to
 	// return. Defaults to StopTimeout.
 	CancelTimeout time.Duration
+	// Middleware wraps every job's insert and run (River's middleware):
+	// the app gives the tracing one when tracing is on. Defaults to none.
+	Middleware []rivertype.Middleware
 
 	// Test seams, set by this package's tests only.
 	riverTime  rivertype.TimeGenerator // River's clock
@@ -217,7 +221,7 @@ func newClient[TTx any](r *Runner, driver riverdriver.Driver[TTx]) (riverClient,
 		JobTimeout:   timeout,
 		// River's default (1 h) must exceed the job timeout.
 		RescueStuckJobsAfter: max(time.Hour, timeout+time.Hour),
-		Middleware:           cfg.middleware,
+		Middleware:           append(slices.Clip(cfg.Middleware), cfg.middleware...),
 		Test:                 river.TestConfig{Time: cfg.riverTime},
 		TestOnly:             cfg.riverTime != nil,
 	})

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // requestIDHeader carries a request's id: a sane incoming value is kept (a
@@ -98,6 +100,12 @@ func newRequestID() string {
 // carries its request id ("requestId"), unless the record names one itself:
 // a log line of the request-context middleware, a failed login or a cache
 // failure can then be matched with the response's X-Request-Id.
+//
+// With tracing on, a record logged within a span (a request's, a job's)
+// carries its W3C trace id ("trace_id", 32 hex digits) and span id
+// ("span_id", 16), OpenTelemetry's names for them in logs, so a log line
+// leads to its trace. With tracing off no context holds a span and
+// nothing is added.
 func LogHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
 
 type requestIDHandler struct{ slog.Handler }
@@ -112,6 +120,9 @@ func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 		if !named {
 			r.AddAttrs(slog.String("requestId", id))
 		}
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -37,6 +37,9 @@ type HandlerConfig struct {
 	// Limits bound each document; they are checked before gqlgen parses,
 	// validates or runs it. Zero fields take the defaults of Limits.
 	Limits Limits
+	// Extensions are added after the handler's own (the app's tracing,
+	// when it is on). None by default.
+	Extensions []graphql.HandlerExtension
 }
 
 // NewHandler returns the GraphQL handler of one API: GET (queries only) and
@@ -62,6 +65,9 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.Use(newLimitsExtension(limits))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	}
+	for _, ext := range cfg.Extensions {
+		srv.Use(ext)
 	}
 	srv.SetErrorPresenter(NewErrorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(NewRecoverFunc(cfg.Logger))

@@ -146,6 +146,11 @@ type Config struct {
 	// then (SESSION_METADATA_RETENTION). Defaults to
 	// DefaultMetadataRetention.
 	MetadataRetention time.Duration
+	// TraceQueryFunc, when set (tracing is on), traces each session lookup,
+	// which bun's query hooks do not see: it is given the statement's text
+	// (placeholders, no values) and returns the context to run it in and
+	// a func to call with its error. Nil, the default, traces nothing.
+	TraceQueryFunc func(ctx context.Context, query string) (context.Context, func(error))
 }
 
 // DefaultMetadataRetention is how long a session keeps its client's
@@ -183,6 +188,8 @@ type Service struct {
 	queries        sessionQueries
 	negative       *negativeCache     // nil: off
 	lookups        singleflight.Group // concurrent misses of one token share a read
+	// traceQuery is Config.TraceQueryFunc; nil: tracing off.
+	traceQuery func(ctx context.Context, query string) (context.Context, func(error))
 	// findByTokenHash is findSessionByTokenHash; a test stands in for it.
 	findByTokenHash func(ctx context.Context, hash string) (*sessioncache.CachedSession, error)
 	stats           lookupStats
@@ -252,7 +259,7 @@ func New(cfg Config) (*Service, error) {
 		cartIdle:     cfg.AnonymousCartIdleTimeout,
 		guests:       newGuestLimiter(cfg.GuestAddressLimit, cfg.GuestAddressWindow, cfg.GuestCacheLimit, cfg.CacheTTL),
 		lazyGuests:   cfg.LazyGuestSessions && !noop,
-		queryTimeout: cfg.QueryTimeout, queries: queries,
+		queryTimeout: cfg.QueryTimeout, queries: queries, traceQuery: cfg.TraceQueryFunc,
 		negative:  newNegativeCache(cfg.NegativeCacheSize, cmp.Or(cfg.NegativeCacheTTL, DefaultNegativeCacheTTL)),
 		idle:      max(cfg.IdleTimeout, 0),
 		retention: cmp.Or(max(cfg.MetadataRetention, 0), DefaultMetadataRetention),

@@ -107,9 +107,18 @@ func (s *Service) loadByTokenHash(ctx context.Context, hash string) (*sessioncac
 // querySession runs a session lookup under the query timeout (or ctx's
 // earlier deadline; ctx's cancellation stops it too) and serializes its
 // rows. The rows are read and closed before the deadline is released.
-func (s *Service) querySession(ctx context.Context, q querier, query string, key any) (*sessioncache.CachedSession, string, error) {
+//
+// With tracing on, the statement gets a span of its own (bun's query hooks,
+// the tracing one among them, never see it), with its text, which holds a
+// placeholder and no value.
+func (s *Service) querySession(ctx context.Context, q querier, query string, key any) (_ *sessioncache.CachedSession, _ string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
+	if s.traceQuery != nil {
+		var end func(error)
+		ctx, end = s.traceQuery(ctx, query)
+		defer func() { end(err) }()
+	}
 	rows, err := q.QueryContext(ctx, query, key)
 	if err != nil {
 		return nil, "", fmt.Errorf("find session: %w", err)
