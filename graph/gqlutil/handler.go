@@ -37,12 +37,18 @@ type HandlerConfig struct {
 	// Limits bound each document; they are checked before gqlgen parses,
 	// validates or runs it. Zero fields take the defaults of Limits.
 	Limits Limits
+	// Persisted says which documents a request may name instead of
+	// sending them (automatic persisted queries, registered documents),
+	// and whether only registered documents run.
+	Persisted Persisted
 }
 
 // NewHandler returns the GraphQL handler of one API: GET (queries only) and
-// POST transports, the document limits, a parsed-query cache bounded by the
-// bytes of its queries (QueryCache), the shared error presenter and panic
-// handler, and, when enabled, introspection and a playground for browsers.
+// POST transports, the persisted documents (which find the document a
+// request names first), the document limits, a parsed-query cache bounded
+// by the bytes of its queries (QueryCache), the shared error presenter and
+// panic handler, and, when enabled, introspection and a playground for
+// browsers.
 //
 // There is no complexity limit: gqlgen's extension.FixedComplexityLimit
 // walked every fragment expansion of every request, cached documents
@@ -59,6 +65,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	// The limits extension parses with the same token limit first; this is
 	// gqlgen's own parse, for the documents the extension let through.
 	srv.SetParserTokenLimit(limits.MaxTokens)
+	// In this order: the limits check the document the request names.
+	srv.Use(&persistedExtension{cfg: cfg.Persisted, log: cfg.Logger})
 	srv.Use(newLimitsExtension(limits))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
@@ -73,8 +81,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		Document: cfg.PlaygroundDocument, AuthTokenHeader: cfg.AuthTokenHeader,
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Query().Get("query") == "" &&
-			strings.Contains(r.Header.Get("Accept"), "text/html") {
+		if q := r.URL.Query(); r.Method == http.MethodGet && q.Get("query") == "" && q.Get("extensions") == "" &&
+			!q.Has("documentId") && strings.Contains(r.Header.Get("Accept"), "text/html") {
 			page.ServeHTTP(w, r)
 			return
 		}
