@@ -32,7 +32,8 @@ type HandlerConfig struct {
 	// token in bearer mode, which the playground captures. Defaults to
 	// vendure-auth-token.
 	AuthTokenHeader string
-	// Introspection allows __schema and __type queries.
+	// Introspection allows __schema and __type queries; without it an
+	// operation that selects them is refused as a validation error.
 	Introspection bool
 	// Limits bound each document; they are checked before gqlgen parses,
 	// validates or runs it. Zero fields take the defaults of Limits.
@@ -70,6 +71,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.Use(newLimitsExtension(limits))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(introspectionGuard{})
 	}
 	srv.SetErrorPresenter(NewErrorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(NewRecoverFunc(cfg.Logger))
