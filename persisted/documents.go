@@ -39,8 +39,8 @@ type Document struct {
 // apolloFormat is the "format" of an Apollo persisted query manifest.
 const apolloFormat = "apollo-persisted-query-manifest"
 
-// maxIDLength bounds an id that is not a hash.
-const maxIDLength = 128
+// MaxIDLength bounds an id (see ValidID).
+const MaxIDLength = 128
 
 // Load reads registered documents from a file, whose name says its format
 // (see Parse).
@@ -59,8 +59,7 @@ func Load(path string) (*Documents, error) {
 //     "version": 1, "operations": [{"id", "name", "type", "body"}]}). An id of
 //     64 hex digits (optionally after "sha256:") must be the document's
 //     SHA-256, one of 40 hex digits its SHA-1 (the client preset's default
-//     hashAlgorithm); any other id is taken as it is (at most 128 letters,
-//     digits and -_.:).
+//     hashAlgorithm); any other id is taken as it is (see ValidID).
 //   - .graphql or .gql: GraphQL documents. Each operation is registered on
 //     its own, as its text followed by the text of each fragment it uses
 //     (directly or through other fragments), in the order of the file,
@@ -203,16 +202,16 @@ func manifestDocument(id, name, text string) (Document, error) {
 		if got := hex.EncodeToString(sum[:]); got != id {
 			return Document{}, fmt.Errorf("the id %s is not the SHA-1 of its document (%s is): was the document changed after the manifest was written?", id, got)
 		}
-	case !isPlainID(id):
-		return Document{}, fmt.Errorf("the id %q is neither a SHA-256 (64 hex digits) nor a SHA-1 (40) of its document, nor a plain id (at most %d letters, digits and -_.:)", id, maxIDLength)
+	case !ValidID(id):
+		return Document{}, fmt.Errorf("the id %q is neither a SHA-256 (64 hex digits) nor a SHA-1 (40) of its document, nor a plain id (at most %d letters, digits and -_.:)", id, MaxIDLength)
 	}
 	return Document{ID: id, Name: name, Text: text}, nil
 }
 
-// isPlainID reports whether id is a short string of letters, digits and
-// -_.: that a client can send as documentId.
-func isPlainID(id string) bool {
-	if id == "" || len(id) > maxIDLength {
+// ValidID reports whether id can be a document's id: 1 to MaxIDLength
+// letters, digits and -_.: (hashes, with or without "sha256:", are).
+func ValidID(id string) bool {
+	if id == "" || len(id) > MaxIDLength {
 		return false
 	}
 	for i := range len(id) {
