@@ -477,3 +477,40 @@ func TestPersistedDocumentsRefuseStart(t *testing.T) {
 	_, err := app.New(context.Background(), cfg, app.Options{DB: testenv.SQLiteDB(t)})
 	require.ErrorContains(t, err, "is not the SHA-256 of its document")
 }
+
+// A manifest GraphQL Code Generator's client preset (v6.2, with
+// persistedDocuments on) wrote for storefront documents
+// (docs/persisted-documents.md): its ids are "sha256:" and the hash of
+// its normalized documents, which its client sends as documentId.
+func TestPersistedDocumentsCodegenManifest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, backends()[0], withPersistedDocuments("testdata/codegen-persisted-documents.json", true))
+	endpoint := e.srv.URL + app.ShopPath
+	v := seedVariants(t, e, 1)
+	const (
+		activeOrderID = "sha256:ac9b79c67d66e1034ee2e3149693d7b2e0a4ee80535ea6ed41f200c9b04f2b72"
+		addItemID     = "sha256:266e0272743f02bc24938b054f611f15c20637badc84f97e53c64db5ba571b77"
+		loginID       = "sha256:fd1beaf01d53a93905eb55679073648d63ea1fa18bc34809822bf0940aa9a601"
+	)
+	status, r := pqRequest{DocumentID: activeOrderID}.send(t, http.MethodGet, endpoint)
+	requireRuns(t, `{"activeOrder":null}`, status, r)
+
+	req, err := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(string(pqRequest{DocumentID: addItemID, Variables: map[string]any{"productVariantId": v[0], "quantity": 2}}.body(t))))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.Contains(t, string(body), `"totalQuantity":2`)
+	token := resp.Header.Get("vendure-auth-token")
+	require.NotEmpty(t, token)
+
+	status, r = pqRequest{DocumentID: activeOrderID, Header: map[string]string{"Authorization": "Bearer " + token}}.send(t, http.MethodPost, endpoint)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, string(r.Data), `"totalQuantity":2`)
+	status, r = pqRequest{DocumentID: loginID, Variables: creds("nobody@example.com", "wrong-password")}.send(t, http.MethodPost, endpoint)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, string(r.Data), `"errorCode":"INVALID_CREDENTIALS_ERROR"`)
+}
