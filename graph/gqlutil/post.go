@@ -100,9 +100,8 @@ func (h POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	params := &graphql.RawParams{
 		Query: req.Query, OperationName: req.OperationName,
 		Variables: req.Variables, Extensions: req.Extensions,
+		Headers: r.Header, ReadTime: graphql.TraceTiming{Start: start, End: graphql.Now()},
 	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	execute(ctx, w, r, exec, params, false)
 }
 
