@@ -29,6 +29,7 @@ import (
 	"github.com/shopsession/sessionserver/internal/startstop"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
+	"github.com/shopsession/sessionserver/persisted"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/account"
@@ -110,6 +111,11 @@ type App struct {
 	// Tiered is the cache with SESSION_CACHE_STRATEGY=redis+memory (nil
 	// otherwise): its listener is a background service too.
 	Tiered *redisstore.Tiered
+	// APQMemory holds the documents clients registered with automatic
+	// persisted queries in this instance's memory: all of them without
+	// Redis, those registered while Redis failed or was full with it. Nil
+	// with APQ off.
+	APQMemory *persisted.Memory
 
 	handler http.Handler
 	// services are the background services, started in order at the end
@@ -142,6 +148,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	now := opts.NowFunc
 	if now == nil {
 		now = time.Now
+	}
+	// Before anything is opened: a document that would never run is a
+	// mistake to fix now.
+	documents, err := loadDocuments(cfg, log)
+	if err != nil {
+		return nil, err
 	}
 	a := &App{Config: cfg}
 	defer func() {
@@ -193,6 +205,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	if err := migrations.RunWith(ctx, a.DB, migrations.Options{After: seed, Logger: log}); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err := refuseDefaultPassword(ctx, a, hasher, cfg); err != nil {
+		return nil, err
 	}
 
 	if a.Cache, err = a.newCache(ctx, cfg, opts, log, now); err != nil {
@@ -294,7 +309,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
-	a.handler = a.newHandler(log)
+	apq, err := a.newDocumentStore(ctx, cfg, opts, log, now)
+	if err != nil {
+		return nil, err
+	}
+	a.handler = a.newHandler(log, documents, apq)
 
 	a.services = []startstop.Service{a.CacheSync, a.UsageWriter, a.Jobs}
 	if a.Tiered != nil {
@@ -418,7 +437,7 @@ func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, 
 	return ratelimit.New(ratelimit.Config{Limiter: limiter, Limits: serviceLimits(cfg.Throttle.Limits), Logger: log})
 }
 
-func (a *App) newHandler(log *slog.Logger) http.Handler {
+func (a *App) newHandler(log *slog.Logger, documents registeredDocuments, apq gqlutil.DocumentStore) http.Handler {
 	cfg := a.Config
 
 	// Validated by config.
@@ -452,16 +471,22 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		}
 		return []graphql.HandlerExtension{tracing.GraphQL{Tracer: a.tracing.Tracer(tracing.Name), API: string(api)}}
 	}
-	limits := gqlutil.Limits{
-		MaxTokens: cfg.MaxQueryTokens, MaxFields: cfg.MaxQueryFields,
-		MaxDepth: cfg.MaxQueryDepth, MaxAliases: cfg.MaxQueryAliases,
-		MaxFragments: cfg.MaxQueryFragments,
+	limits := queryLimits(cfg)
+	// Both APIs share APQ's store: a document is stored under its hash, and
+	// runs only where it validates.
+	shopPersisted := gqlutil.Persisted{Store: apq, Only: cfg.PersistedDocumentsOnly}
+	if documents.shop != nil {
+		shopPersisted.Documents = documents.shop
+	}
+	adminPersisted := gqlutil.Persisted{Store: apq, Only: cfg.AdminPersistedDocumentsOnly}
+	if documents.admin != nil {
+		adminPersisted.Documents = documents.admin
 	}
 	shop := mw(auth.ShopAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: shopapi.NewSchema(&shopapi.Resolver{
 			Auth: a.Auth, Users: a.Users, Orders: a.Orders, Accounts: a.Accounts, Sessions: a.Sessions, Channels: a.Channels,
 		}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
-		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
+		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits, Persisted: shopPersisted,
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 		Extensions: extensions(auth.ShopAPI),
 	}))
@@ -471,7 +496,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 			Audit:    a.Audit,
 			Accounts: a.Accounts, Orders: a.Orders,
 		}), Logger: log, Title: "Admin API", Endpoint: AdminPath,
-		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
+		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits, Persisted: adminPersisted,
 		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 		Extensions: extensions(auth.AdminAPI),
 	}))

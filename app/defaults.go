@@ -8,6 +8,7 @@ import (
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/jobs"
+	"github.com/shopsession/sessionserver/persisted"
 	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/ratelimit"
 	"github.com/shopsession/sessionserver/service/session"
@@ -27,6 +28,8 @@ func WithDefaults(cfg config.Config) config.Config {
 	cfg.AnonymousCartIdleTimeout = cmp.Or(cfg.AnonymousCartIdleTimeout, session.DefaultAnonymousCartIdleTimeout)
 	cfg.AnonymousIdleTimeout = cmp.Or(cfg.AnonymousIdleTimeout, session.DefaultAnonymousIdleTimeout)
 	cfg.AnonymousSessionDuration = cmp.Or(cfg.AnonymousSessionDuration, session.DefaultAnonymousSessionDuration)
+	cfg.APQCacheBytes = cmp.Or(cfg.APQCacheBytes, persisted.DefaultCacheBytes)
+	cfg.APQTTL = cmp.Or(cfg.APQTTL, persisted.DefaultTTL)
 	cfg.AuthTokenHeaderKey = cmp.Or(cfg.AuthTokenHeaderKey, auth.DefaultAuthTokenHeaderKey)
 	cfg.ChannelTokenKey = cmp.Or(cfg.ChannelTokenKey, auth.DefaultChannelTokenKey)
 	cfg.CleanSessionsBatchSize = cmp.Or(cfg.CleanSessionsBatchSize, session.DefaultCleanSessionsBatchSize)

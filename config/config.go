@@ -29,6 +29,20 @@ type Config struct {
 	// Defaults to "development".
 	AppEnv string
 
+	// AdminPersistedDocuments is PersistedDocuments for the Admin API: a
+	// file of the documents registered there (an admin UI's). Read from
+	// ADMIN_PERSISTED_DOCUMENTS.
+	//
+	// Defaults to "" (none).
+	AdminPersistedDocuments string
+
+	// AdminPersistedDocumentsOnly is PersistedDocumentsOnly for the Admin
+	// API; it needs AdminPersistedDocuments. Read from
+	// ADMIN_PERSISTED_DOCUMENTS_ONLY.
+	//
+	// Defaults to false.
+	AdminPersistedDocumentsOnly bool
+
 	// AnonymousCartIdleTimeout is AnonymousIdleTimeout for a guest session
 	// with an active order (a cart): not written for this long, it is no
 	// longer found and the session clean-up removes it. A cart in use is
@@ -60,6 +74,36 @@ type Config struct {
 	//
 	// Defaults to 30d, session.DefaultAnonymousSessionDuration.
 	AnonymousSessionDuration time.Duration
+
+	// APQ turns automatic persisted queries (Apollo's protocol) on for both
+	// APIs: a client registers a document under its SHA-256 hash by
+	// sending both once, then sends the hash alone (on POST or GET). The
+	// documents are kept in Redis when RedisURL is set (shared by every
+	// instance; in this instance's memory while Redis fails), otherwise in
+	// this instance's memory; APQCacheBytes bounds both. Off, a request
+	// that sends a hash alone is answered PERSISTED_QUERY_NOT_SUPPORTED and
+	// an Apollo client sends whole documents from then on. Read from APQ.
+	//
+	// Defaults to true.
+	APQ bool
+
+	// APQCacheBytes bounds the documents of APQ: the bytes this instance
+	// keeps in memory (least recently used out first), and the bytes all
+	// instances may register in Redis per APQTTL (Redis then holds at most
+	// twice that; past it, documents are kept in each instance's memory).
+	// Must be positive. Read from APQ_CACHE_BYTES, as bytes or a size such
+	// as 8MiB. Zero means the default of persisted.
+	//
+	// Defaults to 8 MiB, persisted.DefaultCacheBytes.
+	APQCacheBytes int64
+
+	// APQTTL is how long Redis keeps a document registered with APQ; a
+	// client whose document expired registers it again. Must be positive.
+	// Read from APQ_TTL; a bare number is seconds. Zero means the default
+	// of persisted.
+	//
+	// Defaults to 24h, persisted.DefaultTTL.
+	APQTTL time.Duration
 
 	// AuthTokenHeaderKey is the response header that carries a new or changed
 	// session token when the bearer token method is in use, as Vendure's
@@ -352,6 +396,28 @@ type Config struct {
 	//
 	// Defaults to "http/protobuf", the OTLP specification's default.
 	OTLPProtocol string
+	// PersistedDocuments is a file of the documents registered on the Shop
+	// API, read at start: a JSON manifest (GraphQL Code Generator's
+	// persisted-documents.json, id → document, or an Apollo persisted query
+	// manifest) or a .graphql file (each operation, with the fragments it
+	// uses, registered under its SHA-256). Clients may then send a
+	// registered document by its documentId or its
+	// extensions.persistedQuery.sha256Hash. Every document must validate
+	// against the Shop API's schema and the MAX_QUERY_* limits, or the
+	// server does not start. Read from PERSISTED_DOCUMENTS.
+	//
+	// Defaults to "" (none).
+	PersistedDocuments string
+
+	// PersistedDocumentsOnly runs registered documents only on the Shop
+	// API: any other document is refused (PERSISTED_QUERY_NOT_ALLOWED,
+	// HTTP 400) before it is parsed, and APQ registers nothing there. It
+	// needs PersistedDocuments. Introspection and the playground's own
+	// queries are refused too, unless they are registered. Read from
+	// PERSISTED_DOCUMENTS_ONLY.
+	//
+	// Defaults to false.
+	PersistedDocumentsOnly bool
 
 	// PasswordHashConcurrency is how many password hashes (bcrypt) may run
 	// at once. Logins beyond it wait, within the request's deadline, so a
@@ -495,9 +561,9 @@ type Config struct {
 	// Defaults to 300s, auth.DefaultSessionCacheTTL.
 	SessionCacheTTL time.Duration
 
-	// SessionCacheTimeout bounds every session-cache call. A call that takes
-	// longer is treated as a cache miss (or a failed write), so a slow cache
-	// cannot stall requests. Must be positive. Read from
+	// SessionCacheTimeout bounds every session-cache call, and every call
+	// of APQ to Redis. A call that takes longer is treated as a cache miss
+	// (or a failed write), so a slow cache cannot stall requests. Must be positive. Read from
 	// SESSION_CACHE_TIMEOUT; a bare number is milliseconds. Zero means the
 	// default of redisstore.
 	//

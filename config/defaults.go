@@ -36,11 +36,12 @@ const (
 // (requestctx, auth), the GraphQL document limits (gqlutil), the
 // clean-sessions job's schedule, batch size and time budget (jobs,
 // service), DB_QUERY_TIMEOUT (database), SESSION_CACHE_TIMEOUT
-// (redisstore), and the throttle's rates, key bound and Redis timeout
-// (service, throttle).
+// (redisstore), the throttle's rates, key bound and Redis timeout
+// (service, throttle), and APQ's bytes and TTL (persisted).
 func Defaults() Config {
 	return Config{
 		AppEnv:                   EnvDevelopment,
+		APQ:                      true,
 		BcryptCost:               12,
 		CookieSameSite:           "lax",
 		CookieSecure:             CookieSecureAuto,

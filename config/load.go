@@ -49,7 +49,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 
 	r.duration("ANONYMOUS_CART_IDLE_TIMEOUT", time.Millisecond, &c.AnonymousCartIdleTimeout)
 	r.duration("ANONYMOUS_IDLE_TIMEOUT", time.Millisecond, &c.AnonymousIdleTimeout)
+	r.string("ADMIN_PERSISTED_DOCUMENTS", &c.AdminPersistedDocuments)
+	r.bool("ADMIN_PERSISTED_DOCUMENTS_ONLY", &c.AdminPersistedDocumentsOnly)
 	r.duration("ANONYMOUS_SESSION_DURATION", time.Millisecond, &c.AnonymousSessionDuration)
+	r.bool("APQ", &c.APQ)
+	r.bytes("APQ_CACHE_BYTES", apqBytesHint, &c.APQCacheBytes)
+	r.duration("APQ_TTL", time.Second, &c.APQTTL)
 	r.string("AUTH_TOKEN_HEADER_KEY", &c.AuthTokenHeaderKey)
 	r.int("BCRYPT_COST", bcryptCostHint, &c.BcryptCost)
 	r.string("CHANNEL_TOKEN_KEY", &c.ChannelTokenKey)
@@ -95,6 +100,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	r.word("OTEL_EXPORTER_OTLP_PROTOCOL", &c.OTLPProtocol)
 	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
+	r.string("PERSISTED_DOCUMENTS", &c.PersistedDocuments)
+	r.bool("PERSISTED_DOCUMENTS_ONLY", &c.PersistedDocumentsOnly)
 	r.duration("PASSWORD_RESET_TOKEN_DURATION", time.Millisecond, &c.PasswordResetTokenDuration)
 	r.bool("PLAYGROUND", &c.Playground)
 	r.int("PORT", portHint, &c.Port)

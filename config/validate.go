@@ -45,6 +45,7 @@ const (
 	// negativeSizeHint: 0 turns the negative cache off.
 	negativeSizeHint = "use 0 (off) or more"
 	cacheBytesHint   = "use bytes or a size such as 256MiB or 1GB, or 0 for no bound in bytes"
+	apqBytesHint     = "use bytes or a size such as 8MiB, more than 0"
 	limitHint        = "use 1 or more"
 	guestLimitHint   = "use 0 (no limit) or more"
 )
@@ -90,6 +91,22 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	positiveOrDefault("ANONYMOUS_CART_IDLE_TIMEOUT", c.AnonymousCartIdleTimeout)
 	positiveOrDefault("ANONYMOUS_IDLE_TIMEOUT", c.AnonymousIdleTimeout)
 	positiveOrDefault("ANONYMOUS_SESSION_DURATION", c.AnonymousSessionDuration)
+	if given("APQ_CACHE_BYTES", c.APQCacheBytes == 0) && c.APQCacheBytes <= 0 {
+		fail("APQ_CACHE_BYTES", "%d is not positive (%s)", c.APQCacheBytes, apqBytesHint)
+	}
+	positiveOrDefault("APQ_TTL", c.APQTTL)
+	for _, p := range []struct {
+		only, path string
+		on         bool
+		file       string
+	}{
+		{"PERSISTED_DOCUMENTS_ONLY", "PERSISTED_DOCUMENTS", c.PersistedDocumentsOnly, c.PersistedDocuments},
+		{"ADMIN_PERSISTED_DOCUMENTS_ONLY", "ADMIN_PERSISTED_DOCUMENTS", c.AdminPersistedDocumentsOnly, c.AdminPersistedDocuments},
+	} {
+		if p.on && strings.TrimSpace(p.file) == "" {
+			fail(p.only, "needs %s (the file of the documents that may run)", p.path)
+		}
+	}
 	headerName("AUTH_TOKEN_HEADER_KEY", c.AuthTokenHeaderKey)
 	if c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost {
 		fail("BCRYPT_COST", "%d is out of range (%s)", c.BcryptCost, bcryptCostHint)

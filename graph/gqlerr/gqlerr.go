@@ -47,6 +47,31 @@ const (
 	CodeFragmentLimit = "FRAGMENT_LIMIT_EXCEEDED"
 )
 
+// The codes of persisted documents (automatic persisted queries and the
+// registered documents of an allow-list; see gqlutil.Persisted). The first
+// two, with their messages MsgPersistedQueryNotFound and
+// MsgPersistedQueryNotSupported, are Apollo's: its clients (and urql's)
+// answer them by sending the document itself.
+const (
+	CodePersistedQueryNotFound     = "PERSISTED_QUERY_NOT_FOUND"
+	CodePersistedQueryNotSupported = "PERSISTED_QUERY_NOT_SUPPORTED"
+	// CodePersistedQueryHashMismatch: the document sent is not the one
+	// its sha256Hash names.
+	CodePersistedQueryHashMismatch = "PERSISTED_QUERY_HASH_MISMATCH"
+	// CodePersistedQueryInvalid: extensions.persistedQuery or documentId
+	// is not of the form the protocol gives it.
+	CodePersistedQueryInvalid = "PERSISTED_QUERY_INVALID"
+	// CodePersistedQueryNotAllowed: only registered documents run, and
+	// this one is not.
+	CodePersistedQueryNotAllowed = "PERSISTED_QUERY_NOT_ALLOWED"
+)
+
+// Messages of the persisted documents' codes that clients match on.
+const (
+	MsgPersistedQueryNotFound     = "PersistedQueryNotFound"
+	MsgPersistedQueryNotSupported = "PersistedQueryNotSupported"
+)
+
 // Messages clients rely on verbatim. MsgForbidden and MsgInternal are
 // Vendure's English texts.
 const (

@@ -32,7 +32,8 @@ type HandlerConfig struct {
 	// token in bearer mode, which the playground captures. Defaults to
 	// vendure-auth-token.
 	AuthTokenHeader string
-	// Introspection allows __schema and __type queries.
+	// Introspection allows __schema and __type queries; without it an
+	// operation that selects them is refused as a validation error.
 	Introspection bool
 	// Limits bound each document; they are checked before gqlgen parses,
 	// validates or runs it. Zero fields take the defaults of Limits.
@@ -40,12 +41,18 @@ type HandlerConfig struct {
 	// Extensions are added after the handler's own (the app's tracing,
 	// when it is on). None by default.
 	Extensions []graphql.HandlerExtension
+	// Persisted says which documents a request may name instead of
+	// sending them (automatic persisted queries, registered documents),
+	// and whether only registered documents run.
+	Persisted Persisted
 }
 
 // NewHandler returns the GraphQL handler of one API: GET (queries only) and
-// POST transports, the document limits, a parsed-query cache bounded by the
-// bytes of its queries (QueryCache), the shared error presenter and panic
-// handler, and, when enabled, introspection and a playground for browsers.
+// POST transports, the persisted documents (which find the document a
+// request names first), the document limits, a parsed-query cache bounded
+// by the bytes of its queries (QueryCache), the shared error presenter and
+// panic handler, and, when enabled, introspection and a playground for
+// browsers.
 //
 // There is no complexity limit: gqlgen's extension.FixedComplexityLimit
 // walked every fragment expansion of every request, cached documents
@@ -62,9 +69,13 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	// The limits extension parses with the same token limit first; this is
 	// gqlgen's own parse, for the documents the extension let through.
 	srv.SetParserTokenLimit(limits.MaxTokens)
+	// In this order: the limits check the document the request names.
+	srv.Use(&persistedExtension{cfg: cfg.Persisted, log: cfg.Logger})
 	srv.Use(newLimitsExtension(limits))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(introspectionGuard{})
 	}
 	for _, ext := range cfg.Extensions {
 		srv.Use(ext)
@@ -79,8 +90,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		Document: cfg.PlaygroundDocument, AuthTokenHeader: cfg.AuthTokenHeader,
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Query().Get("query") == "" &&
-			strings.Contains(r.Header.Get("Accept"), "text/html") {
+		if q := r.URL.Query(); r.Method == http.MethodGet && q.Get("query") == "" && q.Get("extensions") == "" &&
+			!q.Has("documentId") && strings.Contains(r.Header.Get("Accept"), "text/html") {
 			page.ServeHTTP(w, r)
 			return
 		}

@@ -44,6 +44,8 @@ const msgNotUTF8 = "The request is not valid UTF-8: a GraphQL document and its J
 //   - a body that is not valid UTF-8 is a 400 with USER_INPUT_ERROR;
 //   - parse, validation and limit errors are 422 (400 for clients that
 //     accept application/graphql-response+json), as in gqlgen;
+//   - a persisted document not found (or not supported) is a 200, any other
+//     refusal of the persisted documents a 400 (see Persisted);
 //   - a response carrying INTERNAL_SERVER_ERROR or REQUEST_TIMEOUT is a 503;
 //   - anything else is a 200, FORBIDDEN and other GraphQL errors included.
 //
@@ -87,20 +89,36 @@ func (h POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 		writeError(ctx, w, r, exec, http.StatusBadRequest, gqlerr.New(gqlerr.CodeUserInput, msgNotUTF8))
 		return
 	}
-	params, msg := decodeBody(body)
+	req, msg := decodeBody(body)
 	if msg != "" {
 		writeError(ctx, w, r, exec, http.StatusBadRequest, gqlerror.Errorf("%s", msg))
 		return
 	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	if req.DocumentID != nil {
+		ctx = withDocumentID(ctx, *req.DocumentID)
+	}
+	params := &graphql.RawParams{
+		Query: req.Query, OperationName: req.OperationName,
+		Variables: req.Variables, Extensions: req.Extensions,
+		Headers: r.Header, ReadTime: graphql.TraceTiming{Start: start, End: graphql.Now()},
+	}
 	execute(ctx, w, r, exec, params, false)
+}
+
+// requestBody is a POST body: gqlgen's parameters (graphql.RawParams) and
+// documentId, the id of a registered document (see Persisted).
+type requestBody struct {
+	Query         string         `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
+	DocumentID    *string        `json:"documentId"`
 }
 
 // decodeBody decodes a POST body, which must be exactly one JSON object. On
 // failure it returns the message for the client, which never names a Go
 // type.
-func decodeBody(body []byte) (*graphql.RawParams, string) {
+func decodeBody(body []byte) (*requestBody, string) {
 	const prefix = "json request body could not be decoded: "
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {
@@ -111,7 +129,7 @@ func decodeBody(body []byte) (*graphql.RawParams, string) {
 	case trimmed[0] != '{':
 		return nil, prefix + "the body must be a JSON object"
 	}
-	params := &graphql.RawParams{}
+	params := &requestBody{}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(params); err != nil {
@@ -129,8 +147,9 @@ func decodeBody(body []byte) (*graphql.RawParams, string) {
 	return params, ""
 }
 
-// GET is gqlgen's GET transport (queries only, parameters in the URL),
-// answering through the same execute as POST, so the statuses are the same.
+// GET is gqlgen's GET transport (queries only, parameters in the URL,
+// documentId among them), answering through the same execute as POST, so
+// the statuses are the same.
 type GET struct {
 	transport.GET
 }
@@ -169,6 +188,9 @@ func (h GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 				return
 			}
 		}
+	}
+	if query.Has("documentId") {
+		ctx = withDocumentID(ctx, query.Get("documentId"))
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	execute(ctx, w, r, exec, params, true)
@@ -235,10 +257,16 @@ func uniqueErrors(errs gqlerror.List) gqlerror.List {
 // statusForRequestErrors is the status of errors raised before execution:
 // parse, validation and limit errors are the client's (422, or 400 for
 // application/graphql-response+json, as gqlgen answers); a request stopped
-// by its deadline is a 503; anything else a 200.
+// by its deadline is a 503; a refusal of the persisted documents has its
+// own (persistedStatus); anything else a 200.
 func statusForRequestErrors(errs gqlerror.List, graphqlJSON bool) int {
 	if status := statusForResponse(&graphql.Response{Errors: errs}); status != http.StatusOK {
 		return status
+	}
+	for _, e := range errs {
+		if status := persistedStatus(gqlerr.Code(e)); status != 0 {
+			return status
+		}
 	}
 	protocol := errcode.GetErrorKind(errs) == errcode.KindProtocol
 	for _, e := range errs {

@@ -19,6 +19,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlerr"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/shopapi"
+	"github.com/shopsession/sessionserver/persisted"
 )
 
 // maxBody is the POST transport's body limit (1 MiB).
@@ -82,6 +83,7 @@ func oneObject(body []byte) bool {
 		OperationName string         `json:"operationName"`
 		Variables     map[string]any `json:"variables"`
 		Extensions    map[string]any `json:"extensions"`
+		DocumentID    *string        `json:"documentId"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -104,6 +106,9 @@ func FuzzPOST(f *testing.F) {
 	h := gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: stubbedSchema{shopapi.NewExecutableSchema(shopapi.Config{})},
 		Logger: slog.New(errs),
+		// Automatic persisted queries on, in memory: a hash sent alone
+		// finds what an earlier input registered.
+		Persisted: gqlutil.Persisted{Store: persisted.NewMemory(1 << 20)},
 	})
 	for _, body := range []string{
 		`{"query":"{ activeChannel { id code } }"}`,
@@ -113,7 +118,9 @@ func FuzzPOST(f *testing.F) {
 		`{"extensions":"x"}`, `{"query":"{ __typename }"} `, `{"query":"{ __typename }"}{}`, `{"query":"{ __typename }"`,
 		`[{"query":"{ __typename }"}]`, ` [`, `"x"`, `null`, `1`, ``, " \t\r\n", `{"query":"\ud800"}`, "{\"query\":\"\xff\"}",
 		"\xef\xbb\xbf{\"query\":\"{ __typename }\"}", `{"query":"{ __typename }","query":"{ me { id } }"}`,
-		`{"Query":"{ __typename }"}`, `{"query":"{ activeChannel { ` + strings.Repeat("id ", 1001) + `} }"}`,
+		`{"Query":"{ __typename }"}`, `{"documentId":"sha256:00"}`, `{"documentId":5}`, `{"documentId":"x","query":"{ __typename }"}`,
+		`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38"}}}`,
+		`{"query":"{ __typename }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"00"}}}`, `{"query":"{ activeChannel { ` + strings.Repeat("id ", 1001) + `} }"}`,
 	} {
 		for _, ct := range []string{"application/json", "application/json; charset=utf-8"} {
 			f.Add(ct, "", []byte(body), uint32(0))

@@ -121,3 +121,31 @@ func ensureSuperadmin(ctx context.Context, t *session.Tx, now time.Time, hasher 
 	}
 	return nil
 }
+
+// SuperadminPasswordIs reports whether the superadmin Seed creates (the
+// administrator of identifier) logs in with pw: its native password hash
+// checks against it. It is false when that administrator, or its
+// password, is gone. The server uses it at start to refuse production
+// with the default password.
+func SuperadminPasswordIs(ctx context.Context, db bun.IDB, hasher password.Hasher, identifier, pw string) (bool, error) {
+	var rows []struct {
+		PasswordHash *string `bun:"password_hash"`
+	}
+	err := db.NewRaw(`SELECT am.password_hash
+FROM "user" AS u
+JOIN administrator AS adm ON adm.user_id = u.id AND adm.deleted_at IS NULL
+JOIN authentication_method AS am ON am.user_id = u.id AND am.type = ?
+WHERE u.identifier = ? AND u.deleted_at IS NULL
+LIMIT 1`, entity.AuthMethodNative, auth.NormalizeIdentifier(identifier)).Scan(ctx, &rows)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("find the superadmin's password: %w", err)
+	}
+	if len(rows) == 0 || rows[0].PasswordHash == nil || *rows[0].PasswordHash == "" {
+		return false, nil
+	}
+	ok, err := hasher.Check(ctx, *rows[0].PasswordHash, pw)
+	if err != nil {
+		return false, fmt.Errorf("check the superadmin's password: %w", err)
+	}
+	return ok, nil
+}
