@@ -245,3 +245,28 @@ func TestFailedReadIsNotTakenForAnUnknownToken(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, guest.ID, got.ID)
 }
+
+// A Service started with CacheDown reads nothing from the cache until a
+// sync finds it answering.
+func TestCacheDownAtStart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 100})
+	require.NoError(t, err)
+	c := &slowCache{Memory: mem}
+	s, err := New(Config{DB: testenv.SQLiteDB(t), Cache: c, CacheDown: true, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.False(t, s.CacheTrusted())
+	userID := newUser(t, s)
+	cs, err := s.CreateNewAuthenticatedSession(ctx, NewAuthenticatedSession{UserID: userID, AuthenticationStrategy: entity.AuthMethodNative})
+	require.NoError(t, err)
+	_, err = s.GetSessionFromToken(ctx, cs.Token)
+	require.NoError(t, err)
+	require.Zero(t, c.calls.Load(), "no call reaches a cache that is down")
+
+	require.NoError(t, s.SyncCache(ctx))
+	require.True(t, s.CacheTrusted())
+	_, err = s.GetSessionFromToken(ctx, cs.Token)
+	require.NoError(t, err)
+	require.Positive(t, c.calls.Load())
+}

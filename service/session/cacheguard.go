@@ -226,3 +226,9 @@ func (g *cacheGuard) recover() bool {
 	g.breaker.reset()
 	return true
 }
+
+// CacheTrusted reports whether requests use the session cache now: false
+// while it is out of use (after an outage, or since start when it did not
+// answer then), until the background sync finds it answering and has
+// applied the evictions it missed.
+func (s *Service) CacheTrusted() bool { return s.cache.healthy() }
