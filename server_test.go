@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +43,7 @@ func TestRunPortTaken(t *testing.T) {
 	dir := t.TempDir()
 
 	var stderr bytes.Buffer
-	code := run(t.Context(), serverEnv(dir, port), &stderr)
+	code := run(t.Context(), serverEnv(dir, port), &stderr, noDrain)
 
 	require.Equal(t, 1, code)
 	out := stderr.String()
@@ -75,7 +76,7 @@ func TestRunListensThenShutsDown(t *testing.T) {
 		}
 	}}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, serverEnv(t.TempDir(), port), &stderr) }()
+	go func() { done <- run(ctx, serverEnv(t.TempDir(), port), &stderr, noDrain) }()
 
 	select {
 	case err := <-dialed:
@@ -98,6 +99,10 @@ func TestRunListensThenShutsDown(t *testing.T) {
 	_, err = net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	require.Error(t, err, "the port is still open after shutdown")
 }
+
+// noDrain is run's drainWait for tests that do not look at the drain: it
+// returns at once.
+func noDrain(time.Duration) {}
 
 // freePort returns a TCP port that was free a moment ago.
 func freePort(t *testing.T) int {
