@@ -179,11 +179,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err := migrations.RunWith(ctx, a.DB, migrations.Options{After: seed, Logger: log}); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	dialect, err := migrations.DialectOf(a.DB)
+	dialectName, err := migrations.DialectOf(a.DB)
 	if err != nil {
 		return nil, err
 	}
-	if a.newestMigration, err = migrations.Newest(dialect); err != nil {
+	if a.newestMigration, err = migrations.Newest(dialectName); err != nil {
 		return nil, err
 	}
 	warnIfSuperuser(ctx, a.DB, log)

@@ -170,8 +170,8 @@ func (s *Service) SyncCache(ctx context.Context) error {
 	g := s.cache
 	if s.prober == nil {
 		if g.state.Load() != cacheHealthy && g.cache.Clear(ctx) == nil {
-			g.state.Store(cacheRecovering)
-			g.recover()
+			g.breaker.reset()
+			g.state.Store(cacheHealthy)
 		}
 		return nil
 	}
