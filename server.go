@@ -32,9 +32,22 @@ func main() {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.LookupEnv, os.Stderr)
+	code := run(ctx, os.LookupEnv, os.Stderr, drainTimer)
 	stop()
 	os.Exit(code)
+}
+
+// drainTimer waits d, or less if a second SIGTERM or SIGINT comes: a
+// second Ctrl-C ends the drain at once.
+func drainTimer(d time.Duration) {
+	again, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-again.Done():
+	}
 }
 
 // defaultGCPercent replaces Go's GOGC=100 unless GOGC is set. The live heap
@@ -74,19 +87,26 @@ func logHandler(cfg config.Config, w io.Writer) slog.Handler {
 const readTimeout = 30 * time.Second
 
 // run is the whole server: it reads the configuration through lookup, logs
-// to stderr, serves until ctx ends, then shuts down gracefully. It returns
-// the process's exit status. Anything that stops the server from starting
-// (a bad setting, a taken port, an unreachable database) is reported on
-// stderr as one "sessionserver: ..." message, and the status is 1.
-func run(ctx context.Context, lookup func(string) (string, bool), stderr io.Writer) int {
-	if err := serve(ctx, lookup, stderr); err != nil {
+// to stderr, serves until ctx ends, drains, then shuts down gracefully. It
+// returns the process's exit status. Anything that stops the server from
+// starting (a bad setting, a taken port, an unreachable database) is
+// reported on stderr as one "sessionserver: ..." message, and the status
+// is 1.
+//
+// Draining: once ctx ends, /ready answers 503 {"status":"draining"} while
+// every other request is served as before, for SHUTDOWN_DRAIN, which
+// drainWait waits (main passes drainTimer; a test passes a function that
+// waits for its own signal). Then the listener closes and the requests in
+// flight get SHUTDOWN_TIMEOUT to finish.
+func run(ctx context.Context, lookup func(string) (string, bool), stderr io.Writer, drainWait func(time.Duration)) int {
+	if err := serve(ctx, lookup, stderr, drainWait); err != nil {
 		fmt.Fprintln(stderr, "sessionserver:", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, lookup func(string) (string, bool), stderr io.Writer) error {
+func serve(ctx context.Context, lookup func(string) (string, bool), stderr io.Writer, drainWait func(time.Duration)) error {
 	cfg, err := config.Load(lookup)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
@@ -136,6 +156,11 @@ func serve(ctx context.Context, lookup func(string) (string, bool), stderr io.Wr
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	a.Drain()
+	if d := a.Config.ShutdownDrain; d > 0 {
+		log.Info("draining: /ready answers 503, requests are served", "drain", config.FormatDuration(d))
+		drainWait(d)
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -45,7 +46,7 @@ func TestRunPortTaken(t *testing.T) {
 	dir := t.TempDir()
 
 	var stderr bytes.Buffer
-	code := run(t.Context(), serverEnv(dir, port), &stderr)
+	code := run(t.Context(), serverEnv(dir, port), &stderr, noDrain)
 
 	require.Equal(t, 1, code)
 	out := stderr.String()
@@ -78,7 +79,7 @@ func TestRunListensThenShutsDown(t *testing.T) {
 		}
 	}}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, serverEnv(t.TempDir(), port), &stderr) }()
+	go func() { done <- run(ctx, serverEnv(t.TempDir(), port), &stderr, noDrain) }()
 
 	select {
 	case err := <-dialed:
@@ -101,6 +102,10 @@ func TestRunListensThenShutsDown(t *testing.T) {
 	_, err = net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	require.Error(t, err, "the port is still open after shutdown")
 }
+
+// noDrain is run's drainWait for tests that do not look at the drain: it
+// returns at once.
+func noDrain(time.Duration) {}
 
 // freePort returns a TCP port that was free a moment ago.
 func freePort(t *testing.T) int {
@@ -178,7 +183,7 @@ func TestRunJSONLogsAndTraces(t *testing.T) {
 		}
 	}}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, lookup, &stderr) }()
+	go func() { done <- run(ctx, lookup, &stderr, noDrain) }()
 	select {
 	case <-listening:
 	case code := <-done:

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -122,11 +123,18 @@ type App struct {
 	// of New and stopped in reverse order by Close, before the closers.
 	services []startstop.Service
 	closers  []func() error
-	// redis is the client redisClient connected, if any.
+	// redis is the client redisClient returned, if any.
 	redis redis.UniversalClient
 	// tracing is the tracer provider when tracing is on, else nil: then
 	// no handler, hook or middleware of package tracing is installed.
 	tracing trace.TracerProvider
+	// redisDown: Redis did not answer at start (see redisClient).
+	redisDown bool
+	// newestMigration is the ID of this build's newest migration, which
+	// /ready requires applied.
+	newestMigration string
+	// draining makes /ready answer 503 (Drain).
+	draining atomic.Bool
 }
 
 // New builds the server: it opens and migrates the database, seeds it,
@@ -209,6 +217,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err := refuseDefaultPassword(ctx, a, hasher, cfg); err != nil {
 		return nil, err
 	}
+	dialectName, err := migrations.DialectOf(a.DB)
+	if err != nil {
+		return nil, err
+	}
+	if a.newestMigration, err = migrations.Newest(dialectName); err != nil {
+		return nil, err
+	}
+	warnIfSuperuser(ctx, a.DB, log)
 
 	if a.Cache, err = a.newCache(ctx, cfg, opts, log, now); err != nil {
 		return nil, err
@@ -219,7 +235,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 
 	if a.Sessions, err = session.New(session.Config{
-		DB: a.DB, Cache: a.Cache, Prober: prober, Logger: log, NowFunc: now,
+		DB: a.DB, Cache: a.Cache, Prober: prober, CacheDown: a.redisDown, Logger: log, NowFunc: now,
 		SessionDuration: cfg.SessionDuration, CacheTTL: cfg.SessionCacheTTL,
 		AnonymousSessionDuration: cfg.AnonymousSessionDuration, AnonymousIdleTimeout: cfg.AnonymousIdleTimeout,
 		AnonymousCartIdleTimeout: cfg.AnonymousCartIdleTimeout,
@@ -376,12 +392,15 @@ func (a *App) newCache(ctx context.Context, cfg config.Config, opts Options, log
 }
 
 // redisClient returns the one Redis client of the server (opts.Redis, or
-// one connected to REDIS_URL on first use), or nil without Redis.
+// one connected to REDIS_URL on first use), or nil without Redis. A
+// REDIS_URL that cannot be parsed is an error; a Redis that does not
+// answer at start is not (see redisDown).
 func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, log *slog.Logger) (redis.UniversalClient, error) {
 	if a.redis != nil {
 		return a.redis, nil
 	}
 	if opts.Redis != nil {
+		a.redis = opts.Redis
 		return opts.Redis, nil
 	}
 	if cfg.RedisURL == "" {
@@ -403,7 +422,13 @@ func (a *App) redisClient(ctx context.Context, cfg config.Config, opts Options, 
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
-		return nil, fmt.Errorf("redis at %v is not reachable: %w", ropts.Addrs(), err)
+		// Not fatal: the session cache starts out of use (the database
+		// serves) and the throttles count in this instance's memory
+		// (throttle.Fallback) until the background sync finds Redis
+		// answering.
+		log.Warn("redis is not reachable; serving from the database until it answers",
+			"addrs", ropts.Addrs(), "err", err)
+		a.redisDown = true
 	}
 	a.redis = client
 	return client, nil
@@ -505,6 +530,7 @@ func (a *App) newHandler(log *slog.Logger, documents registeredDocuments, apq gq
 	mux.Handle(ShopPath, shop)
 	mux.Handle(AdminPath, admin)
 	mux.HandleFunc("GET /health", a.health)
+	mux.HandleFunc("GET /ready", a.ready)
 	if cfg.Playground {
 		// GraphiQL's scripts and styles, which the playground pages load.
 		mux.Handle("GET "+playground.AssetsPath, playground.Assets())
@@ -562,7 +588,7 @@ func (a *App) jobMiddleware() []rivertype.Middleware {
 	return []rivertype.Middleware{tracing.RiverMiddleware(a.tracing)}
 }
 
-// Handler returns the HTTP handler serving both APIs and /health.
+// Handler returns the HTTP handler serving both APIs, /health and /ready.
 func (a *App) Handler() http.Handler { return a.handler }
 
 // healthTimeout bounds /health's ping (or DB_QUERY_TIMEOUT when shorter),

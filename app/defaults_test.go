@@ -74,6 +74,7 @@ func TestWithDefaults(t *testing.T) {
 		SessionCacheTTL:            300 * time.Second,
 		SessionCacheTimeout:        50 * time.Millisecond,
 		SessionDuration:            31557600000 * time.Millisecond,
+		ShutdownDrain:              5 * time.Second,
 		ShutdownTimeout:            10 * time.Second,
 		SuperadminIdentifier:       "superadmin",
 		SuperadminPassword:         "superadmin",

@@ -579,6 +579,17 @@ type Config struct {
 	// Defaults to 1y (365.25 days), Vendure's '1y': auth.DefaultSessionDuration.
 	SessionDuration time.Duration
 
+	// ShutdownDrain is how long the server keeps serving after SIGTERM or
+	// SIGINT with /ready answering 503 {"status":"draining"}, so that a load
+	// balancer probing /ready stops sending new requests before the
+	// listener closes; then the graceful shutdown (ShutdownTimeout) begins.
+	// Set it to at least the balancer's probe interval times its failure
+	// threshold. Must not be negative; 0 is no drain (the shutdown begins at
+	// once). Read from SHUTDOWN_DRAIN; a bare number is milliseconds.
+	//
+	// Defaults to 5s.
+	ShutdownDrain time.Duration
+
 	// ShutdownTimeout is how long a graceful shutdown waits for in-flight
 	// requests and jobs before giving up. Must be positive. Read from
 	// SHUTDOWN_TIMEOUT; a bare number is milliseconds.

@@ -68,6 +68,7 @@ func TestDefaults(t *testing.T) {
 		SessionNegativeCacheSize: 100000,
 		SessionNegativeCacheTTL:  30 * time.Second,
 		SessionCacheStrategy:     "memory",
+		ShutdownDrain:            5 * time.Second,
 		ShutdownTimeout:          10 * time.Second,
 		SuperadminIdentifier:     "superadmin",
 		SuperadminPassword:       "superadmin",
@@ -173,6 +174,7 @@ func TestLoad(t *testing.T) {
 			"APQ_TTL":                        "3600",
 			"PERSISTED_DOCUMENTS":            "/etc/app/persisted-documents.json",
 			"PERSISTED_DOCUMENTS_ONLY":       "yes",
+			"SHUTDOWN_DRAIN":                 "15000",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, Config{
@@ -234,6 +236,7 @@ func TestLoad(t *testing.T) {
 			SessionCacheTTL:            time.Minute,
 			SessionCacheTimeout:        100 * time.Millisecond,
 			SessionDuration:            7 * 24 * time.Hour,
+			ShutdownDrain:              15 * time.Second,
 			ShutdownTimeout:            30 * time.Second,
 			SuperadminIdentifier:       "admin@example.com",
 			SuperadminPassword:         "correct horse battery staple",
@@ -440,6 +443,8 @@ func TestLoad(t *testing.T) {
 			{"SESSION_DURATION", "-5s", `SESSION_DURATION: "-5s" is negative (use milliseconds, or a string such as 30m, 7d, 1y)`},
 			{"SESSION_DURATION", "1000y", `SESSION_DURATION: "1000y" is too large (the maximum is about 292y) (use milliseconds, or a string such as 30m, 7d, 1y)`},
 			{"SESSION_DURATION", "0d", `SESSION_DURATION: 0s is not positive`},
+			{"SHUTDOWN_DRAIN", "later", `SHUTDOWN_DRAIN: "later" is not a duration`},
+			{"SHUTDOWN_DRAIN", "-1s", `SHUTDOWN_DRAIN: "-1s" is negative`},
 			{"SHUTDOWN_TIMEOUT", "soon", `SHUTDOWN_TIMEOUT: "soon" is not a duration`},
 			{"SHUTDOWN_TIMEOUT", "0", `SHUTDOWN_TIMEOUT: 0s is not positive`},
 			{"SUPERADMIN_IDENTIFIER", "", `SUPERADMIN_IDENTIFIER: is empty (set the superadmin's login name)`},
@@ -879,6 +884,17 @@ func TestSessionCacheMaxBytes(t *testing.T) {
 	c := Defaults()
 	c.SessionCacheMaxBytes = -1
 	require.ErrorContains(t, c.Validate(), "SESSION_CACHE_MAX_BYTES: -1 is negative")
+}
+
+// SHUTDOWN_DRAIN=0 is no drain; a negative drain built in code is refused.
+func TestShutdownDrain(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"SHUTDOWN_DRAIN": "0"}))
+	require.NoError(t, err)
+	require.Zero(t, c.ShutdownDrain)
+	c = Defaults()
+	c.ShutdownDrain = -time.Second
+	require.ErrorContains(t, c.Validate(), "SHUTDOWN_DRAIN: -1s is negative (use 0 for no drain, or a duration such as 5s)")
 }
 
 // consumerDefaulted sets, by variable, each number whose zero value means

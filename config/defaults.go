@@ -64,6 +64,7 @@ func Defaults() Config {
 		SessionNegativeCacheSize: 100000,
 		SessionNegativeCacheTTL:  30 * time.Second,
 		SessionCacheStrategy:     CacheMemory,
+		ShutdownDrain:            5 * time.Second,
 		ShutdownTimeout:          10 * time.Second,
 		SuperadminIdentifier:     "superadmin",
 		SuperadminPassword:       "superadmin",

@@ -126,6 +126,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.duration("SESSION_CACHE_TTL", time.Second, &c.SessionCacheTTL)
 	r.duration("SESSION_CACHE_TIMEOUT", time.Millisecond, &c.SessionCacheTimeout)
 	r.duration("SESSION_DURATION", time.Millisecond, &c.SessionDuration)
+	r.duration("SHUTDOWN_DRAIN", time.Millisecond, &c.ShutdownDrain)
 	r.duration("SHUTDOWN_TIMEOUT", time.Millisecond, &c.ShutdownTimeout)
 	r.string("SUPERADMIN_IDENTIFIER", &c.SuperadminIdentifier)
 	r.string("SUPERADMIN_PASSWORD", &c.SuperadminPassword)

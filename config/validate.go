@@ -258,6 +258,9 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	positiveOrDefault("SESSION_CACHE_TTL", c.SessionCacheTTL)
 	positiveOrDefault("SESSION_CACHE_TIMEOUT", c.SessionCacheTimeout)
 	positiveOrDefault("SESSION_DURATION", c.SessionDuration)
+	if c.ShutdownDrain < 0 {
+		fail("SHUTDOWN_DRAIN", "%s is negative (use 0 for no drain, or a duration such as 5s)", FormatDuration(c.ShutdownDrain))
+	}
 	positive("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	if c.SuperadminIdentifier == "" {
 		fail("SUPERADMIN_IDENTIFIER", "is empty (set the superadmin's login name)")

@@ -149,3 +149,23 @@ func RunWith(ctx context.Context, db *bun.DB, opts Options) (err error) {
 	}
 	return nil
 }
+
+// Newest returns the ID of the newest migration of a dialect, "postgres"
+// or "sqlite": the last one this build applies.
+func Newest(dialect string) (string, error) {
+	ms, err := For(dialect)
+	if err != nil {
+		return "", err
+	}
+	sorted := ms.Sorted()
+	if len(sorted) == 0 {
+		return "", fmt.Errorf("migrations: %s has none", dialect)
+	}
+	return sorted[len(sorted)-1].Name, nil
+}
+
+// Applied reports whether the migration with the given ID is recorded as
+// applied in db (a migration rolled back is not).
+func Applied(ctx context.Context, db bun.IDB, id string) (bool, error) {
+	return db.NewSelect().Table("bun_migrations").Where("name = ?", id).Exists(ctx)
+}

@@ -667,3 +667,34 @@ func hash64(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// Newest is the last migration of each dialect (the same ID in both);
+// Applied says it is applied after Run, and not once it is rolled back.
+func TestNewestApplied(t *testing.T) {
+	t.Parallel()
+	pg, err := migrations.Newest(migrations.Postgres)
+	require.NoError(t, err)
+	lite, err := migrations.Newest(migrations.SQLite)
+	require.NoError(t, err)
+	require.Equal(t, pg, lite)
+	_, err = migrations.Newest("mysql")
+	require.Error(t, err)
+
+	testenv.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := t.Context()
+		applied, err := migrations.Applied(ctx, db, pg)
+		require.NoError(t, err)
+		require.True(t, applied)
+		m, err := migrations.NewMigrator(db)
+		require.NoError(t, err)
+		all, err := m.MigrationsWithStatus(ctx)
+		require.NoError(t, err)
+		require.Equal(t, pg, all[len(all)-1].Name, "Newest is the last one the migrator applies")
+
+		_, err = m.Rollback(ctx)
+		require.NoError(t, err)
+		applied, err = migrations.Applied(ctx, db, pg)
+		require.NoError(t, err)
+		require.False(t, applied)
+	})
+}

@@ -138,8 +138,9 @@ func newUser(t *testing.T, s *Service) entity.ID {
 	return u.ID
 }
 
-// After a failure no request calls the cache, whatever the time, until a
-// background sync finds it answering: no request waits on a probe.
+// Once the cache fails (here every read, until the breaker opens), no
+// request calls it, whatever the time, until a background sync finds it
+// answering: no request waits on a probe.
 func TestCacheGuardSkipsWhileDown(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -147,7 +148,10 @@ func TestCacheGuardSkipsWhileDown(t *testing.T) {
 	g := s.cache
 	g.set(ctx, "a", &sessioncache.CachedSession{ID: 1}, g.generation())
 	f.setDown(true)
-	require.Nil(t, g.get(ctx, "a"))
+	for range cacheBreakerMinFailures {
+		require.Nil(t, g.get(ctx, "a"))
+	}
+	require.False(t, g.healthy())
 	before, _, _ := f.stats()
 	f.setDown(false)
 	for range 100 {

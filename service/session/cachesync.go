@@ -170,6 +170,7 @@ func (s *Service) SyncCache(ctx context.Context) error {
 	g := s.cache
 	if s.prober == nil {
 		if g.state.Load() != cacheHealthy && g.cache.Clear(ctx) == nil {
+			g.breaker.reset()
 			g.state.Store(cacheHealthy)
 		}
 		return nil
@@ -200,7 +201,7 @@ func (s *Service) SyncCache(ctx context.Context) error {
 	if err := s.drainOutbox(ctx); err != nil {
 		return s.syncFailed(ctx, err)
 	}
-	if g.state.CompareAndSwap(cacheRecovering, cacheHealthy) && wasDown {
+	if g.recover() && wasDown {
 		s.log.InfoContext(ctx, "session cache answering again; missed evictions applied")
 	}
 	if _, err := s.db.NewDelete().Model((*entity.SessionCacheOutbox)(nil)).

@@ -55,6 +55,10 @@ type Config struct {
 	// to Cache itself if it implements sessioncache.Prober (a test that wraps
 	// the cache passes the wrapped one here).
 	Prober sessioncache.Prober
+	// CacheDown starts the Service with its cache out of use, as after an
+	// outage: requests read the database until SyncCache finds the cache
+	// answering (app.New sets it when Redis did not answer at start).
+	CacheDown bool
 	// AssignCustomerFunc is called when a logged-in user's session enters
 	// a channel (EnsureActiveChannel) or starts on one (a login), so that
 	// their customer profile is visible there (Vendure's AuthGuard does the
@@ -265,6 +269,9 @@ func New(cfg Config) (*Service, error) {
 		retention: cmp.Or(max(cfg.MetadataRetention, 0), DefaultMetadataRetention),
 	}
 	s.findByTokenHash = s.findSessionByTokenHash
+	if cfg.CacheDown {
+		s.cache.state.Store(cacheDown)
+	}
 	return s, nil
 }
 

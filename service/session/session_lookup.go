@@ -37,9 +37,8 @@ func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessi
 	}
 	key := HashToken(token)
 	now := s.now()
-	cached := s.cache.get(ctx, key)
-	// Whether a miss is the cache's answer, not its failure.
-	answered := s.cache.healthy()
+	// answered: a miss is the cache's answer, not its failure.
+	cached, answered := s.cache.lookup(ctx, key)
 	if cached != nil && !cached.IsExpired(now) {
 		if cached.Stored() && !cached.IsStale(now) && !s.mayBeIdle(cached, now) {
 			s.stats.hits.Add(1)

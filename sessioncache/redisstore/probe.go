@@ -16,7 +16,7 @@ import (
 // Sentinel or Cluster failover, or a restart) and acknowledged writes may
 // be lost.
 func (r *Store) Probe(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.operationTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.probeTimeout)
 	defer cancel()
 	var (
 		mu  sync.Mutex

@@ -18,6 +18,13 @@ import (
 // less than the database lookup it saves.
 const DefaultOperationTimeout = 50 * time.Millisecond
 
+// DefaultProbeTimeout bounds Probe unless Options says otherwise. Only the
+// server's background sync probes, once a second, and no request waits on
+// it, so it waits longer than a request's call would: a probe that a
+// loaded machine answers late must not be taken for an outage (a failed
+// probe takes the cache out of use until the next sync).
+const DefaultProbeTimeout = 500 * time.Millisecond
+
 // Defaults of Options.
 const (
 	defaultRedisKeyPrefix = "vendure-session-cache:"
@@ -55,6 +62,12 @@ type Options struct {
 	//
 	// Defaults to 50 milliseconds. Zero or a negative value means the default.
 	OperationTimeout time.Duration
+
+	// ProbeTimeout bounds Probe (the INFO and GET it sends).
+	//
+	// Defaults to DefaultProbeTimeout, or OperationTimeout when that is
+	// longer. Zero or a negative value means the default.
+	ProbeTimeout time.Duration
 
 	// Codec encodes the entries, and its ID names each of them: an entry
 	// written under another codec (another build's permission list or
@@ -106,7 +119,8 @@ type Options struct {
 // Probe reads it) or wrote; it may be older than the current one, which
 // only makes a Set refused or unreadable, never a stale one readable.
 //
-// Timeouts: every call runs under a context deadline (OperationTimeout).
+// Timeouts: every call runs under a context deadline (OperationTimeout;
+// ProbeTimeout for Probe).
 // go-redis applies a context deadline to socket reads and writes only when
 // the client was created with ContextTimeoutEnabled: true; without it the
 // deadline only bounds waiting for a pooled connection, and a stalled
@@ -128,6 +142,7 @@ type Store struct {
 	floorKey         string
 	ttl              time.Duration
 	operationTimeout time.Duration
+	probeTimeout     time.Duration
 	observed         atomic.Uint64 // the last clock value read or written
 	channel          string        // where writes are announced (publish.go)
 	sender           string        // names this Store's messages
@@ -149,6 +164,7 @@ func New(client redis.UniversalClient, opts Options) *Store {
 		keyPrefix:        cmp.Or(opts.KeyPrefix, defaultRedisKeyPrefix),
 		ttl:              opts.TTL,
 		operationTimeout: opts.OperationTimeout,
+		probeTimeout:     opts.ProbeTimeout,
 	}
 	r.valuePrefix = r.codec.ID() + "|"
 	r.clockKey = r.keyPrefix + "{meta}clock"
@@ -161,6 +177,9 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	}
 	if r.operationTimeout <= 0 {
 		r.operationTimeout = DefaultOperationTimeout
+	}
+	if r.probeTimeout <= 0 {
+		r.probeTimeout = max(DefaultProbeTimeout, r.operationTimeout)
 	}
 	return r
 }

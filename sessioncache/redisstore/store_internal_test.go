@@ -17,13 +17,15 @@ func TestRedisDefaults(t *testing.T) {
 	require.Equal(t, "vendure-session-cache:", r.keyPrefix)
 	require.Equal(t, 24*time.Hour, r.ttl)
 	require.Equal(t, 50*time.Millisecond, r.operationTimeout)
+	require.Equal(t, 500*time.Millisecond, r.probeTimeout)
 	require.Equal(t, "vendure-session-cache:{meta}clock", r.clockKey)
 	require.Equal(t, "vendure-session-cache:{meta}floor", r.floorKey)
 	require.Same(t, sessioncache.DefaultCodec(), r.codec)
 
-	opts := Options{KeyPrefix: "p:", TTL: time.Hour, OperationTimeout: time.Second}
+	opts := Options{KeyPrefix: "p:", TTL: time.Hour, OperationTimeout: time.Second, ProbeTimeout: 2 * time.Second}
 	r = New(nil, opts)
-	require.Equal(t, Options{KeyPrefix: r.keyPrefix, TTL: r.ttl, OperationTimeout: r.operationTimeout}, opts)
+	require.Equal(t, Options{KeyPrefix: r.keyPrefix, TTL: r.ttl, OperationTimeout: r.operationTimeout, ProbeTimeout: r.probeTimeout}, opts)
+	require.Equal(t, time.Second, New(nil, Options{OperationTimeout: time.Second}).probeTimeout, "never shorter than a call's")
 
 	codec := sessioncache.NewCodec(auth.All()[1:])
 	require.Same(t, codec, New(nil, Options{Codec: codec}).codec)

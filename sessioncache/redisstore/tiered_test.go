@@ -506,7 +506,7 @@ func TestTieredFollowsAMasterSwitch(t *testing.T) {
 	// stays.
 	target.Store(newMaster.Socket)
 	require.NoError(t, oldMaster.Client(t).Do(ctx, "CLIENT", "KILL", "TYPE", "normal").Err())
-	other := redisstore.New(newMaster.Client(t), redisstore.Options{KeyPrefix: prefix})
+	other := redisstore.New(newMaster.Client(t), redisstore.Options{KeyPrefix: prefix, OperationTimeout: testOperationTimeout})
 	require.NoError(t, other.Set(ctx, "k", sessioncachetest.FullSession(), other.Generation()))
 	for range 2 {
 		got, err := a.Get(ctx, "k")
