@@ -28,19 +28,21 @@ type loadSpec struct {
 }
 
 // newClient returns the generator's HTTP client: HTTP/1.1 keep-alive, one
-// connection per worker, no compression, no proxy.
+// connection per worker, no compression, no proxy. A server that stops
+// answering fails a request after two minutes (ResponseHeaderTimeout: a
+// Client.Timeout would cost a timer and a context per request).
 func newClient(conns int) *http.Client {
 	return &http.Client{
-		Timeout: 2 * time.Minute,
 		Transport: &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        conns,
-			MaxIdleConnsPerHost: conns,
-			MaxConnsPerHost:     conns,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-			ForceAttemptHTTP2:   false,
+			ResponseHeaderTimeout: 2 * time.Minute,
+			Proxy:                 nil,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:          conns,
+			MaxIdleConnsPerHost:   conns,
+			MaxConnsPerHost:       conns,
+			IdleConnTimeout:       90 * time.Second,
+			DisableCompression:    true,
+			ForceAttemptHTTP2:     false,
 		},
 	}
 }
@@ -115,13 +117,13 @@ func generate(ctx context.Context, client *http.Client, tg *target, spec loadSpe
 
 func runWorker(ctx context.Context, client *http.Client, tg *target, next func() request, spec loadSpec, t0, t1 time.Time) workerResult {
 	res := workerResult{latencies: make([]time.Duration, 0, 1<<12)}
-	var buf bytes.Buffer
+	w := newWorker(ctx, client, tg, next)
 	for ctx.Err() == nil {
 		s := time.Now()
 		if !s.Before(t1) && len(res.latencies) >= spec.MinPerWorker {
 			break
 		}
-		ok, bad := send(ctx, client, tg, next(), &buf)
+		ok, bad := w.send()
 		if s.Before(t0) {
 			continue
 		}
@@ -137,29 +139,63 @@ func runWorker(ctx context.Context, client *http.Client, tg *target, next func()
 	return res
 }
 
-// send sends r and reports whether the answer is the expected one, and if
-// not, what it was.
-func send(ctx context.Context, client *http.Client, tg *target, r request, buf *bytes.Buffer) (bool, string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tg.url, bytes.NewReader(r.body))
+// worker sends one request after the other. It reuses one http.Request
+// (net/http allows it once the last response's body is closed) and one
+// buffer for the answers, so that the generator's own cost per request
+// stays small beside the server's.
+type worker struct {
+	client *http.Client
+	tg     *target
+	next   func() request
+	req    *http.Request
+	body   bodyReader
+	token  string // the token req's Authorization header carries
+	buf    bytes.Buffer
+}
+
+// bodyReader is a request body that can be rewound for the next request.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
+
+func newWorker(ctx context.Context, client *http.Client, tg *target, next func() request) *worker {
+	w := &worker{client: client, tg: tg, next: next}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tg.url, nil)
 	if err != nil {
-		return false, err.Error()
+		panic(err) // tg.url is the server's, built by this command
 	}
 	req.Header = http.Header{"Content-Type": jsonContentType}
-	if r.token != "" {
-		req.Header["Authorization"] = []string{"Bearer " + r.token}
+	w.req = req
+	return w
+}
+
+// send sends the next request and reports whether the answer is the
+// expected one, and if not, what it was.
+func (w *worker) send() (bool, string) {
+	r := w.next()
+	w.body.Reset(r.body)
+	w.req.Body = &w.body
+	w.req.ContentLength = int64(len(r.body))
+	if r.token != w.token {
+		if r.token == "" {
+			delete(w.req.Header, "Authorization")
+		} else {
+			w.req.Header["Authorization"] = []string{"Bearer " + r.token}
+		}
+		w.token = r.token
 	}
-	resp, err := client.Do(req)
+	resp, err := w.client.Do(w.req)
 	if err != nil {
 		return false, err.Error()
 	}
-	buf.Reset()
-	_, err = buf.ReadFrom(resp.Body)
+	w.buf.Reset()
+	_, err = w.buf.ReadFrom(resp.Body)
 	_ = resp.Body.Close()
 	if err != nil {
 		return false, err.Error()
 	}
-	if !tg.ok(resp.StatusCode, resp.Header, buf.Bytes()) {
-		return false, fmt.Sprintf("HTTP %d %s", resp.StatusCode, truncate(buf.Bytes(), 300))
+	if !w.tg.ok(resp.StatusCode, resp.Header, w.buf.Bytes()) {
+		return false, fmt.Sprintf("HTTP %d %s", resp.StatusCode, truncate(w.buf.Bytes(), 300))
 	}
 	return true, ""
 }
