@@ -90,7 +90,7 @@ func writeTable(w io.Writer, results []Result) {
 			flagged = true
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Case, r.Config, r.Generator,
-			thousands(r.RPS), formatLatency(r.P50), formatLatency(r.P99), errs, cpuPercent(r.GenCPU), cpuPercent(r.ServerCPU))
+			formatRate(r.RPS), formatLatency(r.P50), formatLatency(r.P99), errs, cpuPercent(r.GenCPU), cpuPercent(r.ServerCPU))
 	}
 	_ = tw.Flush()
 	if flagged {
@@ -101,6 +101,15 @@ func writeTable(w io.Writer, results []Result) {
 			}
 		}
 	}
+}
+
+// formatRate writes requests/s: with one decimal below 100, else whole
+// with comma separators.
+func formatRate(v float64) string {
+	if v < 100 {
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return thousands(v)
 }
 
 // thousands formats v rounded to a whole number with comma separators.

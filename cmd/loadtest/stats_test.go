@@ -55,6 +55,13 @@ func TestThousands(t *testing.T) {
 	}
 }
 
+func TestFormatRate(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "1.5", formatRate(1.46))
+	require.Equal(t, "99.9", formatRate(99.94))
+	require.Equal(t, "45,200", formatRate(45200.2))
+}
+
 func TestFormatLatency(t *testing.T) {
 	t.Parallel()
 	for d, want := range map[time.Duration]string{
