@@ -212,15 +212,20 @@ func TestEvictionIsNotLostBetweenInstances(t *testing.T) {
 				require.Equal(t, hits+1, b.memoryHits(), "B answered from its memory tier")
 			}
 
+			fig := testenv.Outage{Name: "partition-eviction", Backend: sharedBackend(strategy)}
 			proxy.Refuse()
 			r := a.admin(t, token).Do(logoutMutation, nil)
+			tallyOK(&fig, string(r.Data) == `{"logout":{"success":true}}`)
 			require.JSONEq(t, `{"logout":{"success":true}}`, string(r.Data))
-			require.False(t, a.answersAsUser(t, token), "A reads nothing from a cache it cannot reach")
+			require.False(t, answerRevoked(t, &fig, a, token), "A reads nothing from a cache it cannot reach")
 
 			// B's background sync (every second) applies A's pending eviction, and
 			// then stamps it applied: one round of it does.
 			b.synced(t)
-			require.False(t, b.answersAsUser(t, token), "B still answers a logged-out token from its cache")
+			fig.RecoverSeconds = b.app.CacheSync.Interval().Seconds()
+			stale := answerRevoked(t, &fig, b, token)
+			testenv.ReportOutage(t, fig)
+			require.False(t, stale, "B still answers a logged-out token from its cache")
 			pending, err := pendingEvictions(db)
 			require.NoError(t, err)
 			require.Zero(t, pending, "B applied and stamped the eviction")
@@ -339,14 +344,21 @@ func logoutsDuringSentinelFailover(t *testing.T, strategy string) {
 	// (or cleared its memory as its subscription moved to the new master).
 	in.flushed(t)
 	late.flushed(t)
+	// The figures: every logout was answered, and after one sync round
+	// of each instance no logged-out token is answered by either.
+	fig := testenv.Outage{Name: "redis-failover", Backend: sharedBackend(strategy),
+		Served: n - int(failed.Load()), Failed: int(failed.Load()), RecoverSeconds: in.app.CacheSync.Interval().Seconds()}
+	survivors := map[string]int{}
 	for name, inst := range map[string]*instance{"A": in, "B": late} {
-		survivors := 0
 		for _, tok := range tokens {
-			if inst.answersAsUser(t, tok) {
-				survivors++
+			if answerRevoked(t, &fig, inst, tok) {
+				survivors[name]++
 			}
 		}
-		require.Zero(t, survivors, "logged-out tokens answered by %s after the failover", name)
+	}
+	testenv.ReportOutage(t, fig)
+	for name, n := range survivors {
+		require.Zero(t, n, "logged-out tokens answered by %s after the failover", name)
 	}
 }
 
@@ -407,7 +419,9 @@ func logoutsDuringRedisWritePause(t *testing.T, strategy string) {
 		loggedOut   []string
 		firstLogout = make(chan struct{})
 		stop        = make(chan struct{})
-		answered    atomic.Int64
+		answered    atomic.Int64 // as the user: stale
+		refused     atomic.Int64 // as a healthy server answers (refusal)
+		failedMe    atomic.Int64
 		hammer      sync.WaitGroup
 	)
 	for g := range 4 {
@@ -426,8 +440,14 @@ func logoutsDuringRedisWritePause(t *testing.T, strategy string) {
 				mu.Lock()
 				tok := loggedOut[i%len(loggedOut)]
 				mu.Unlock()
-				if in.answersAsUser(t, tok) {
+				r := in.admin(t, tok).Do(meQuery, nil)
+				switch {
+				case len(r.Errors) == 0 && strings.Contains(string(r.Data), "superadmin"):
 					answered.Add(1)
+				case refusal(r):
+					refused.Add(1)
+				default:
+					failedMe.Add(1)
 				}
 			}
 		})
@@ -449,12 +469,22 @@ func logoutsDuringRedisWritePause(t *testing.T, strategy string) {
 	require.NoError(t, err)
 	require.Equal(t, n, pending, "every eviction waits in the outbox while Redis holds writes")
 
-	// Once Redis takes writes again, the background sync applies them.
+	// Once Redis takes writes again, the background sync applies them:
+	// the rounds are counted (the first may have begun before the release).
+	rounds := &in.app.CacheSync.TestSignals.Synced
+	rounds.Discard()
 	release()
-	require.Eventually(t, func() bool {
+	applied := 0
+	for {
 		pending, err := pendingEvictions(db)
-		return err == nil && pending == 0
-	}, syncGuard, 50*time.Millisecond, "the evictions were never applied")
+		require.NoError(t, err)
+		if pending == 0 {
+			break
+		}
+		require.Less(t, applied, syncGuardRounds, "the evictions were never applied")
+		rounds.WaitOrTimeout()
+		applied++
+	}
 	require.NoError(t, in.app.Sessions.SyncCache(ctx))
 	for _, tok := range tokens {
 		v, err := client.Get(ctx, prefix+session.HashToken(tok)).Result()
@@ -463,5 +493,10 @@ func logoutsDuringRedisWritePause(t *testing.T, strategy string) {
 		require.False(t, in.answersAsUser(t, tok))
 	}
 	stopHammer()
+	// The figures: the logouts and the clients' requests, from the first
+	// logout until now.
+	testenv.ReportOutage(t, testenv.Outage{Name: "redis-write-pause", Backend: sharedBackend(strategy),
+		Served: n + int(refused.Load()), Failed: int(failedMe.Load()), Stale: int(answered.Load()),
+		RecoverSeconds: float64(applied) * in.app.CacheSync.Interval().Seconds()})
 	require.Zero(t, answered.Load(), "logged-out tokens answered as the user while Redis held writes and after")
 }

@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,23 +115,29 @@ func TestSessionChangeReachesAnotherInstancesMemory(t *testing.T) {
 // cannot hear of it. B answers the token from its memory until the first
 // of: its next sync round (the probe fails), the end of the memory tier's
 // lease (the sync did not run), or an error on its subscription. That is
-// the whole window.
+// the whole window; each case reports it (testenv.ReportOutage): one sync
+// round, the lease on the test's clock, or no time at all.
 func TestPartitionedInstanceStopsAnsweringFromMemory(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
 		cut  func(p *testenv.Proxy)
-		end  func(t *testing.T, b *instance, clock *testenv.Clock)
+		// end ends the window and returns its length in seconds (see
+		// testenv.Outage.RecoverSeconds).
+		end func(t *testing.T, b *instance, clock *testenv.Clock) float64
 	}{
-		{"sync round", (*testenv.Proxy).Stall, func(t *testing.T, b *instance, _ *testenv.Clock) {
+		{"sync round", (*testenv.Proxy).Stall, func(t *testing.T, b *instance, _ *testenv.Clock) float64 {
 			require.NoError(t, b.app.Sessions.SyncCache(context.Background()))
+			return b.app.CacheSync.Interval().Seconds()
 		}},
-		{"lease ends", (*testenv.Proxy).Stall, func(t *testing.T, _ *instance, clock *testenv.Clock) {
+		{"lease ends", (*testenv.Proxy).Stall, func(t *testing.T, _ *instance, clock *testenv.Clock) float64 {
 			clock.Advance(redisstore.DefaultLease)
+			return redisstore.DefaultLease.Seconds()
 		}},
-		{"subscription fails", (*testenv.Proxy).Refuse, func(t *testing.T, b *instance, _ *testenv.Clock) {
+		{"subscription fails", (*testenv.Proxy).Refuse, func(t *testing.T, b *instance, _ *testenv.Clock) float64 {
 			for b.app.Tiered.TestSignals.InUse.WaitOrTimeout() {
 			}
+			return 0
 		}},
 	}
 	for _, c := range cases {
@@ -150,16 +158,64 @@ func TestPartitionedInstanceStopsAnsweringFromMemory(t *testing.T) {
 			// B's calls to the stalled Redis give up quickly.
 			a, b := newMemoryTierPair(t, direct, viaProxy, clock, withCacheTimeout(200*time.Millisecond))
 			token := loginOnAServedFromBsMemory(t, a, b)
+			fig := testenv.Outage{Name: "partition-" + strings.ReplaceAll(c.name, " ", "-"), Backend: sharedBackend(config.CacheRedisMemory)}
 
 			c.cut(proxy)
-			require.True(t, a.logout(t, token))
+			loggedOut := a.logout(t, token)
+			tallyOK(&fig, loggedOut)
+			require.True(t, loggedOut)
 			if c.name != "subscription fails" {
 				// The window: B has heard nothing, and its memory answers.
-				require.True(t, b.answersAsUser(t, token), "the test's partition did not hide the logout from B")
+				require.True(t, answerRevoked(t, &fig, b, token), "the test's partition did not hide the logout from B")
 			}
-			c.end(t, b, clock)
-			require.False(t, b.answersAsUser(t, token), "B answered a logged-out token from its memory after the window")
+			fig.RecoverSeconds = c.end(t, b, clock)
+			stale := answerRevoked(t, &fig, b, token)
+			testenv.ReportOutage(t, fig)
+			require.False(t, stale, "B answered a logged-out token from its memory after the window")
 			require.False(t, b.app.Tiered.InUse())
 		})
 	}
+}
+
+// tallyOK counts a request in fig: served if ok, failed otherwise.
+func tallyOK(fig *testenv.Outage, ok bool) {
+	if ok {
+		fig.Served++
+	} else {
+		fig.Failed++
+	}
+}
+
+// answerRevoked sends me with a revoked token to in and counts the answer
+// in fig: stale when in answers as the token's user (and then it returns
+// true), served when it refuses it as a healthy server does (refusal),
+// failed otherwise.
+func answerRevoked(t *testing.T, fig *testenv.Outage, in *instance, token string) bool {
+	r := in.admin(t, token).Do(meQuery, nil)
+	switch {
+	case len(r.Errors) == 0 && strings.Contains(string(r.Data), "superadmin"):
+		fig.Stale++
+		return true
+	case refusal(r):
+		fig.Served++
+	default:
+		fig.Failed++
+	}
+	return false
+}
+
+// refusal reports whether r is how a healthy server refuses a revoked
+// token: FORBIDDEN, or TOO_MANY_REQUESTS once the token was sent too often
+// (the throttle counts unknown tokens).
+func refusal(r *testenv.Response) bool {
+	return r.ErrorCode() == "FORBIDDEN" || r.ErrorCode() == "TOO_MANY_REQUESTS"
+}
+
+// sharedBackend names the backend of instances on sharedDB with a cache
+// strategy, as in testenv.Outage.
+func sharedBackend(strategy string) string {
+	if os.Getenv(testenv.PostgresURLEnv) != "" {
+		return "postgres+" + strategy
+	}
+	return "sqlite+" + strategy
 }

@@ -76,15 +76,29 @@ func requireUnavailable(t *testing.T, r *testenv.Response, what string, secrets 
 // outage is one way a database can fail.
 type outage struct {
 	name    string
+	figure  string // its name in the figures (testenv.Outage)
 	start   func()
 	secrets []string // what the responses must not show
+}
+
+// tally counts r in fig: served when it is a 200 without errors, failed
+// otherwise. It returns r.
+func tally(fig *testenv.Outage, r *testenv.Response) *testenv.Response {
+	if r.Status == http.StatusOK && len(r.Errors) == 0 {
+		fig.Served++
+	} else {
+		fig.Failed++
+	}
+	return r
 }
 
 // While PostgreSQL is stalled (packets go nowhere) or refuses connections,
 // login, logout, guest-session creation and a me that must read the
 // session each fail with INTERNAL_SERVER_ERROR (503) without waiting for
 // the database, and a client's token is kept; once the database is back
-// the same requests succeed, with no restart.
+// the same requests succeed, with no restart. Each outage reports its
+// figures (testenv.ReportOutage): no recovery time, since the first
+// requests after it must succeed.
 func TestPostgresStallAndOutage(t *testing.T) {
 	t.Parallel()
 	dbURL := testenv.PostgresURL(t) // skips without TEST_DATABASE_URL
@@ -102,9 +116,9 @@ func TestPostgresStallAndOutage(t *testing.T) {
 	_, proxyPort, _ := strings.Cut(proxy.Addr(), ":")
 	secrets := []string{u.User.Username(), strings.TrimPrefix(u.Path, "/"), u.Hostname(), proxyPort, port}
 	outages := []outage{
-		{"stalled", proxy.Stall, secrets},
-		{"refused", proxy.Refuse, secrets},
-		{"stalled again", proxy.Stall, secrets}, // after connections were reset
+		{"stalled", "postgres-stall", proxy.Stall, secrets},
+		{"refused", "postgres-cut", proxy.Refuse, secrets},
+		{"stalled again", "postgres-stall-again", proxy.Stall, secrets}, // after connections were reset
 	}
 
 	admin := e.admin(testenv.Bearer)
@@ -114,13 +128,14 @@ func TestPostgresStallAndOutage(t *testing.T) {
 		// The session is fresh in the cache: logout goes straight to
 		// the database.
 		token := admin.Token
+		fig := testenv.Outage{Name: o.figure, Backend: "postgres+memory"}
 		o.start()
 
-		requireUnavailable(t, e.admin(testenv.Bearer).Do(loginMutation, creds("superadmin", "superadmin")), o.name+" login", o.secrets...)
-		requireUnavailable(t, admin.Do(logoutMutation, nil), o.name+" logout", o.secrets...)
-		requireGuestDuringOutage(t, e, o.name, o.secrets...)
+		requireUnavailable(t, tally(&fig, e.admin(testenv.Bearer).Do(loginMutation, creds("superadmin", "superadmin"))), o.name+" login", o.secrets...)
+		requireUnavailable(t, tally(&fig, admin.Do(logoutMutation, nil)), o.name+" logout", o.secrets...)
+		requireGuestDuringOutage(t, e, &fig, o.name, o.secrets...)
 		e.clock.Advance(2 * time.Second) // the cached session is stale: me reads the database
-		r := admin.Do(meQuery, nil)
+		r := tally(&fig, admin.Do(meQuery, nil))
 		requireUnavailable(t, r, o.name+" uncached me", o.secrets...)
 		_, sent := r.TokenHeader()
 		require.False(t, sent, "an outage logs nobody out")
@@ -128,6 +143,7 @@ func TestPostgresStallAndOutage(t *testing.T) {
 
 		proxy.Resume()
 		requireRecovered(t, e, admin)
+		testenv.ReportOutage(t, fig)
 	}
 }
 
@@ -153,14 +169,16 @@ func TestSQLiteLockedDatabase(t *testing.T) {
 	_, err = holder.ExecContext(ctx, "BEGIN IMMEDIATE")
 	require.NoError(t, err)
 
-	requireUnavailable(t, e.admin(testenv.Bearer).Do(loginMutation, creds("superadmin", "superadmin")), "login", path)
-	requireGuestDuringOutage(t, e, "locked", path)
-	r := admin.Do(meQuery, nil) // a cached session needs no lock
+	fig := testenv.Outage{Name: "sqlite-locked", Backend: "sqlite+memory"}
+	requireUnavailable(t, tally(&fig, e.admin(testenv.Bearer).Do(loginMutation, creds("superadmin", "superadmin"))), "login", path)
+	requireGuestDuringOutage(t, e, &fig, "locked", path)
+	r := tally(&fig, admin.Do(meQuery, nil)) // a cached session needs no lock
 	require.Empty(t, r.Errors)
 
 	_, err = holder.ExecContext(ctx, "ROLLBACK")
 	require.NoError(t, err)
 	requireRecovered(t, e, admin)
+	testenv.ReportOutage(t, fig)
 }
 
 func requireLogin(t *testing.T, c *testenv.Client) {
@@ -174,14 +192,14 @@ func requireLogin(t *testing.T, c *testenv.Client) {
 // requireGuestDuringOutage shows a new guest during a database outage: its
 // session holds nothing, so it lives in the cache only (GUEST_SESSIONS=lazy)
 // and the request is served; its first cart write needs its row, and fails
-// like any other database write.
-func requireGuestDuringOutage(t *testing.T, e *env, what string, secrets ...string) {
+// like any other database write. Both requests are counted in fig.
+func requireGuestDuringOutage(t *testing.T, e *env, fig *testenv.Outage, what string, secrets ...string) {
 	t.Helper()
 	guest := e.shop(testenv.Bearer)
-	r := guest.Do(activeCustomerQuery, nil)
+	r := tally(fig, guest.Do(activeCustomerQuery, nil))
 	require.Empty(t, r.Errors, what+": a new guest needs no database")
 	require.NotEmpty(t, guest.Token, what)
-	r = guest.Do(addItemMutation, map[string]any{"productVariantId": "1", "quantity": 1})
+	r = tally(fig, guest.Do(addItemMutation, map[string]any{"productVariantId": "1", "quantity": 1}))
 	requireUnavailable(t, r, what+" first cart write", secrets...)
 }
 

@@ -45,6 +45,9 @@ func NewCacheSyncer(sessions *Service, interval time.Duration) *CacheSyncer {
 	return &CacheSyncer{sessions: sessions, interval: interval}
 }
 
+// Interval is the period of the loop's rounds.
+func (c *CacheSyncer) Interval() time.Duration { return c.interval }
+
 // Start starts the loop; its first round is one interval later.
 func (c *CacheSyncer) Start(ctx context.Context) error {
 	ctx, shouldStart, started, stopped := c.StartInit(ctx)
