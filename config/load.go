@@ -88,6 +88,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.int("MAX_QUERY_FIELDS", limitHint, &c.MaxQueryFields)
 	r.int("MAX_QUERY_FRAGMENTS", limitHint, &c.MaxQueryFragments)
 	r.int("MAX_QUERY_TOKENS", limitHint, &c.MaxQueryTokens)
+	if v, ok := r.lookup("METRICS_ADDR"); ok {
+		c.MetricsAddr = strings.TrimSpace(v)
+	}
 	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
 	r.duration("PASSWORD_RESET_TOKEN_DURATION", time.Millisecond, &c.PasswordResetTokenDuration)
 	r.bool("PLAYGROUND", &c.Playground)
