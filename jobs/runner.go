@@ -77,6 +77,9 @@ type Config struct {
 	// CancelTimeout is how long Stop then waits for the cancelled jobs to
 	// return. Defaults to StopTimeout.
 	CancelTimeout time.Duration
+	// Metrics receives how each attempt of a job ended and how long it
+	// ran. Defaults to none.
+	Metrics Recorder
 
 	// Test seams, set by this package's tests only.
 	riverTime  rivertype.TimeGenerator // River's clock
@@ -183,6 +186,15 @@ func New(cfg Config) (*Runner, error) {
 	return r, nil
 }
 
+// middleware is River's middleware: the tests' and, with Config.Metrics,
+// the one that records each attempt.
+func middleware(cfg Config) []rivertype.Middleware {
+	if cfg.Metrics == nil {
+		return cfg.middleware
+	}
+	return append(cfg.middleware[:len(cfg.middleware):len(cfg.middleware)], &metricsMiddleware{rec: cfg.Metrics, now: cfg.NowFunc})
+}
+
 func positive[T int | time.Duration](v, def T) T {
 	if v > 0 {
 		return v
@@ -217,7 +229,7 @@ func newClient[TTx any](r *Runner, driver riverdriver.Driver[TTx]) (riverClient,
 		JobTimeout:   timeout,
 		// River's default (1 h) must exceed the job timeout.
 		RescueStuckJobsAfter: max(time.Hour, timeout+time.Hour),
-		Middleware:           cfg.middleware,
+		Middleware:           middleware(cfg),
 		Test:                 river.TestConfig{Time: cfg.riverTime},
 		TestOnly:             cfg.riverTime != nil,
 	})

@@ -37,6 +37,8 @@ type HandlerConfig struct {
 	// Limits bound each document; they are checked before gqlgen parses,
 	// validates or runs it. Zero fields take the defaults of Limits.
 	Limits Limits
+	// Metrics receives every response (metrics.go). Defaults to none.
+	Metrics OperationRecorder
 }
 
 // NewHandler returns the GraphQL handler of one API: GET (queries only) and
@@ -60,6 +62,9 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	// gqlgen's own parse, for the documents the extension let through.
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	srv.Use(newLimitsExtension(limits))
+	if cfg.Metrics != nil {
+		srv.Use(metricsExtension{rec: cfg.Metrics})
+	}
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}

@@ -37,6 +37,8 @@ type cacheGuard struct {
 	cache sessioncache.Strategy
 	log   *slog.Logger
 	now   func() time.Time
+	// metrics counts the failed calls; nil counts none.
+	metrics Recorder
 
 	state    atomic.Int32
 	failures atomic.Int64 // since the last warning
@@ -105,6 +107,7 @@ func (g *cacheGuard) clear(ctx context.Context) bool {
 // cacheWarnInterval.
 func (g *cacheGuard) fail(ctx context.Context, op string, err error) {
 	g.state.Store(cacheDown)
+	g.record(op, err)
 	g.failures.Add(1)
 	now := g.now().UnixNano()
 	last := g.warnedAt.Load()
