@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
 	"github.com/shopsession/sessionserver/graph/shopapi"
+	"github.com/shopsession/sessionserver/internal/metrics"
 	"github.com/shopsession/sessionserver/internal/startstop"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
@@ -100,6 +102,11 @@ type App struct {
 	// Tiered is the cache with SESSION_CACHE_STRATEGY=redis+memory (nil
 	// otherwise): its listener is a background service too.
 	Tiered *redisstore.Tiered
+	// Metrics is the server's instrumentation with METRICS_ADDR set, nil
+	// otherwise; MetricsServer serves it on that address, a background
+	// service.
+	Metrics       *metrics.Metrics
+	MetricsServer *metrics.Server
 
 	handler http.Handler
 	// services are the background services, started in order at the end
@@ -136,6 +143,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			_ = a.Close()
 		}
 	}()
+	if err := a.newMetrics(cfg, log, now); err != nil {
+		return nil, err
+	}
 
 	a.DB = opts.DB
 	if a.DB == nil {
@@ -154,7 +164,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	// Every hash and check, seed and login alike, waits for one of
 	// PASSWORD_HASH_CONCURRENCY slots within its request's deadline.
-	hasher := password.NewPool(bcryptHasher, cfg.PasswordHashConcurrency)
+	hasher := password.NewRecordedPool(bcryptHasher, cfg.PasswordHashConcurrency, a.Metrics.PasswordPool())
+	a.Metrics.WatchPasswordPool(hasher)
 	// Seeding runs under the migration lock too: instances starting
 	// together on an empty database seed it one after the other, and each
 	// but the first finds the rows there.
@@ -201,9 +212,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		// The same holds for the ChannelService: the sync loop starts at
 		// the end of New.
 		AccessSyncFunc: func(ctx context.Context) (bool, error) { return a.Channels.Sync(ctx) },
+		Metrics:        a.Metrics.Sessions(),
 	}); err != nil {
 		return nil, err
 	}
+	a.Metrics.WatchSessions(a.Sessions)
 	// The one access-change hook: any committed channel or role change
 	// clears the session cache, since cached sessions carry permissions.
 	accessChanged := a.Sessions.ClearCache
@@ -245,6 +258,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Throttle:                 limits,
 		RequireVerification:      cfg.RequireVerification,
 		LogoutCurrentSessionOnly: cfg.LogoutScope == config.LogoutSession,
+		Metrics:                  a.Metrics.Logins(),
 	}); err != nil {
 		return nil, err
 	}
@@ -266,6 +280,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Schedule: cfg.CleanSessionsSchedule, BatchSize: cfg.CleanSessionsBatchSize,
 		TimeBudget: cfg.CleanSessionsTimeBudget, QueryTimeout: cfg.DBQueryTimeout,
 		StopTimeout: cfg.ShutdownTimeout, CancelTimeout: cfg.ShutdownTimeout,
+		Metrics: a.Metrics.Jobs(),
 	}); err != nil {
 		return nil, err
 	}
@@ -275,6 +290,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Tiered != nil {
 		// Listening before the sync, whose probes confirm the listener.
 		a.services = append([]startstop.Service{a.Tiered}, a.services...)
+	}
+	if a.MetricsServer != nil {
+		// First to start and last to stop: shutting down shows in it.
+		a.services = append([]startstop.Service{a.MetricsServer}, a.services...)
 	}
 	if err := startstop.StartAll(context.WithoutCancel(ctx), a.services...); err != nil {
 		return nil, err
@@ -385,7 +404,9 @@ func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, 
 			},
 		}
 	}
-	return ratelimit.New(ratelimit.Config{Limiter: limiter, Limits: serviceLimits(cfg.Throttle.Limits), Logger: log})
+	return ratelimit.New(ratelimit.Config{
+		Limiter: limiter, Limits: serviceLimits(cfg.Throttle.Limits), Logger: log, Metrics: a.Metrics.Throttle(),
+	})
 }
 
 func (a *App) newHandler(log *slog.Logger) http.Handler {
@@ -427,6 +448,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		}), Logger: log, Title: "Shop API", Endpoint: ShopPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
+		Metrics: a.Metrics.GraphQL(auth.ShopAPI),
 	}))
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: adminapi.NewSchema(&adminapi.Resolver{
@@ -436,6 +458,7 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 		}), Logger: log, Title: "Admin API", Endpoint: AdminPath,
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits,
 		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
+		Metrics: a.Metrics.GraphQL(auth.AdminAPI),
 	}))
 
 	mux := http.NewServeMux()
@@ -453,6 +476,39 @@ func (a *App) newHandler(log *slog.Logger) http.Handler {
 
 // Handler returns the HTTP handler serving both APIs and /health.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// newMetrics builds the metrics and binds their listener when
+// METRICS_ADDR is set: first, so that a taken address fails the start
+// before the database is touched. The listener is served from the end of
+// New (MetricsServer).
+func (a *App) newMetrics(cfg config.Config, log *slog.Logger, now func() time.Time) error {
+	if cfg.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("METRICS_ADDR=%s: %w", cfg.MetricsAddr, err)
+	}
+	// Stopping the server closes it too; this covers a failed New.
+	a.closers = append(a.closers, func() error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	a.Metrics = metrics.New(metrics.Options{Logger: log, NowFunc: now})
+	a.MetricsServer = metrics.NewServer(ln, a.Metrics.Handler(), log)
+	return nil
+}
+
+// MetricsAddr returns the address the metrics are served on, or "" when
+// METRICS_ADDR is not set.
+func (a *App) MetricsAddr() string {
+	if a.MetricsServer == nil {
+		return ""
+	}
+	return a.MetricsServer.Addr().String()
+}
 
 // healthTimeout bounds /health's ping (or DB_QUERY_TIMEOUT when shorter),
 // so a probe learns of a stalled database quickly.
