@@ -48,18 +48,26 @@ func (e metricsExtension) InterceptResponse(ctx context.Context, next graphql.Re
 		// REQUEST_TIMEOUT through DispatchError, which is recorded.
 		return nil
 	}
+	// The operation's start is the request's (gqlgen's trace start, which
+	// its handler sets on every request); read from the operation context
+	// when there is one, as GetStartTime allocates.
 	name, selected := "", false
+	var start time.Time
 	if graphql.HasOperationContext(ctx) {
-		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
-			name, selected = op.Name, true
+		oc := graphql.GetOperationContext(ctx)
+		start = oc.Stats.OperationStart
+		if oc.Operation != nil {
+			name, selected = oc.Operation.Name, true
 		}
+	} else {
+		start = graphql.GetStartTime(ctx)
 	}
 	code := ""
 	if len(resp.Errors) > 0 {
 		code = gqlerr.Code(resp.Errors[0])
 	}
 	var d time.Duration
-	if start := graphql.GetStartTime(ctx); !start.IsZero() {
+	if !start.IsZero() {
 		d = graphql.Now().Sub(start)
 	}
 	e.rec.Operation(name, selected, code, d)
