@@ -367,3 +367,30 @@ func metricsOf(t *testing.T, m *Metrics, name string) []*dto.Metric {
 	}
 	return nil
 }
+
+// BenchmarkRecordRequest is what metrics add to a cached `me`: its session
+// lookup and its GraphQL response recorded, with the two clock reads of
+// each (docs/metrics.md, "Cost").
+func BenchmarkRecordRequest(b *testing.B) {
+	m := New(Options{})
+	s, shop := m.Sessions(), m.GraphQL(auth.AdminAPI)
+	record := func() {
+		start := time.Now()
+		s.SessionLookup(session.LookupCacheHit, time.Since(start))
+		shop.Operation("Me", true, "", time.Since(start))
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			record()
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				record()
+			}
+		})
+	})
+}
