@@ -35,23 +35,20 @@ import (
 // Each call is passed to Config.Metrics, if any, with its LookupOutcome and
 // duration (on the service's clock).
 func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error) {
-	if s.metrics == nil {
-		cs, _, err := s.lookup(ctx, token)
-		return cs, err
+	now := s.now()
+	cs, o, err := s.lookup(ctx, token, now)
+	if s.metrics != nil {
+		s.metrics.SessionLookup(o, s.now().Sub(now))
 	}
-	start := s.now()
-	cs, o, err := s.lookup(ctx, token)
-	s.metrics.SessionLookup(o, s.now().Sub(start))
 	return cs, err
 }
 
-// lookup is GetSessionFromToken, which also returns what it did.
-func (s *Service) lookup(ctx context.Context, token string) (*sessioncache.CachedSession, LookupOutcome, error) {
+// lookup is GetSessionFromToken at now, which also returns what it did.
+func (s *Service) lookup(ctx context.Context, token string, now time.Time) (*sessioncache.CachedSession, LookupOutcome, error) {
 	if token == "" || len(token) > MaxTokenLength {
 		return nil, LookupNotFound, outcome.ErrNotFound
 	}
 	key := HashToken(token)
-	now := s.now()
 	cached := s.cache.get(ctx, key)
 	// Whether a miss is the cache's answer, not its failure.
 	answered := s.cache.healthy()
