@@ -22,6 +22,7 @@ import (
 
 	"github.com/shopsession/sessionserver/app"
 	"github.com/shopsession/sessionserver/config"
+	"github.com/shopsession/sessionserver/internal/metrics"
 )
 
 func main() {
@@ -149,6 +150,9 @@ func serve(ctx context.Context, lookup func(string) (string, bool), stderr io.Wr
 		"database", cfg.DatabaseDialect(), "cache", cfg.SessionCacheStrategy, "tracing", cfg.Tracing(),
 		"sessionDuration", config.FormatDuration(a.Config.SessionDuration),
 		"sessionCacheTTL", config.FormatDuration(a.Config.SessionCacheTTL))
+	if addr := a.MetricsAddr(); addr != "" {
+		log.Info("serving metrics", "url", "http://"+addr+metrics.Path)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

@@ -21,12 +21,16 @@ import (
 )
 
 // serverEnv is the environment of a server on a fresh SQLite file in dir,
-// with the cheapest bcrypt cost (the seed hashes the superadmin password).
-func serverEnv(dir string, port int) func(string) (string, bool) {
+// with the cheapest bcrypt cost (the seed hashes the superadmin password),
+// and the variables of extra (name, value, name, value, ...).
+func serverEnv(dir string, port int, extra ...string) func(string) (string, bool) {
 	vars := map[string]string{
 		"PORT":         strconv.Itoa(port),
 		"DATABASE_URL": "sqlite://" + filepath.Join(dir, "data", "test.db"),
 		"BCRYPT_COST":  "4",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vars[extra[i]] = extra[i+1]
 	}
 	return func(name string) (string, bool) {
 		v, ok := vars[name]
@@ -230,4 +234,86 @@ func TestRunJSONLogsAndTraces(t *testing.T) {
 	require.Contains(t, string(all), "POST /shop-api")
 	require.NotContains(t, string(all), "hunter2")
 	require.NotContains(t, string(all), "nobody@example.com")
+}
+
+// TestRunMetricsAddrIsPort: METRICS_ADDR on the API's port is refused at
+// start, with the reason.
+func TestRunMetricsAddrIsPort(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+
+	var stderr bytes.Buffer
+	code := run(t.Context(), serverEnv(t.TempDir(), port, "METRICS_ADDR", addr), &stderr, noDrain)
+
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr.String(),
+		fmt.Sprintf(`METRICS_ADDR: %q has the API's port (PORT=%d); the metrics need a port of their own`, addr, port))
+}
+
+// TestRunMetricsAddrTaken: a metrics address another socket holds ends run
+// with status 1 and one line naming the setting and the system's reason,
+// before the database is touched.
+func TestRunMetricsAddrTaken(t *testing.T) {
+	t.Parallel()
+	holder, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer holder.Close()
+	addr := holder.Addr().String()
+	dir := t.TempDir()
+
+	var stderr bytes.Buffer
+	code := run(t.Context(), serverEnv(dir, freePort(t), "METRICS_ADDR", addr), &stderr, noDrain)
+
+	require.Equal(t, 1, code)
+	out := stderr.String()
+	require.Equal(t, 1, strings.Count(out, "\n"), "one line: %q", out)
+	require.True(t, strings.HasPrefix(out, fmt.Sprintf("sessionserver: METRICS_ADDR=%s: listen tcp %s: ", addr, addr)), out)
+	require.Contains(t, out, "address already in use")
+	_, err = os.Stat(filepath.Join(dir, "data"))
+	require.ErrorIs(t, err, os.ErrNotExist, "the database was opened before the metrics address was bound")
+}
+
+// TestRunServesMetrics: with METRICS_ADDR the metrics are served on their
+// own listener (logged once it serves), not on the API's port, and the
+// listener closes with the server.
+func TestRunServesMetrics(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	urls := make(chan string, 1)
+	var log bytes.Buffer
+	stderr := lineWriter{out: &log, onLine: func(line string) {
+		if _, url, ok := strings.Cut(line, "msg=\"serving metrics\" url="); ok {
+			urls <- url
+		}
+	}}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, serverEnv(t.TempDir(), port, "METRICS_ADDR", "127.0.0.1:0"), &stderr, noDrain) }()
+
+	var url string
+	select {
+	case url = <-urls:
+	case code := <-done:
+		t.Fatalf("run returned %d before serving metrics:\n%s", code, log.String())
+	}
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), "sessionserver_session_lookups_total{outcome=\"cache_hit\"} 0")
+	require.Contains(t, string(body), "go_goroutines ")
+
+	resp, err = http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.NotEqual(t, http.StatusOK, resp.StatusCode, "the API's port serves no metrics")
+
+	cancel()
+	require.Equal(t, 0, <-done, log.String())
+	_, err = http.Get(url)
+	require.Error(t, err, "the metrics listener is still open after shutdown")
 }

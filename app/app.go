@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/graph/playground"
 	"github.com/shopsession/sessionserver/graph/shopapi"
+	"github.com/shopsession/sessionserver/internal/metrics"
 	"github.com/shopsession/sessionserver/internal/startstop"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
@@ -117,6 +119,11 @@ type App struct {
 	// Redis, those registered while Redis failed or was full with it. Nil
 	// with APQ off.
 	APQMemory *persisted.Memory
+	// Metrics is the server's instrumentation with METRICS_ADDR set, nil
+	// otherwise; MetricsServer serves it on that address, a background
+	// service.
+	Metrics       *metrics.Metrics
+	MetricsServer *metrics.Server
 
 	handler http.Handler
 	// services are the background services, started in order at the end
@@ -169,6 +176,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			_ = a.Close()
 		}
 	}()
+	if err := a.newMetrics(cfg, log, now); err != nil {
+		return nil, err
+	}
 
 	// First in, so last out: Close shuts the provider down after
 	// everything that could still end a span has stopped.
@@ -197,7 +207,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	// Every hash and check, seed and login alike, waits for one of
 	// PASSWORD_HASH_CONCURRENCY slots within its request's deadline.
-	hasher := password.NewPool(bcryptHasher, cfg.PasswordHashConcurrency)
+	hasher := password.NewRecordedPool(bcryptHasher, cfg.PasswordHashConcurrency, a.Metrics.PasswordPool())
+	a.Metrics.WatchPasswordPool(hasher)
 	// Seeding runs under the migration lock too: instances starting
 	// together on an empty database seed it one after the other, and each
 	// but the first finds the rows there.
@@ -256,9 +267,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		// the end of New.
 		AccessSyncFunc: func(ctx context.Context) (bool, error) { return a.Channels.Sync(ctx) },
 		TraceQueryFunc: a.traceSessionQuery(),
+		Metrics:        a.Metrics.Sessions(),
 	}); err != nil {
 		return nil, err
 	}
+	a.Metrics.WatchSessions(a.Sessions)
 	// The one access-change hook: any committed channel or role change
 	// clears the session cache, since cached sessions carry permissions.
 	accessChanged := a.Sessions.ClearCache
@@ -300,6 +313,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Throttle:                 limits,
 		RequireVerification:      cfg.RequireVerification,
 		LogoutCurrentSessionOnly: cfg.LogoutScope == config.LogoutSession,
+		Metrics:                  a.Metrics.Logins(),
 	}); err != nil {
 		return nil, err
 	}
@@ -322,6 +336,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		TimeBudget: cfg.CleanSessionsTimeBudget, QueryTimeout: cfg.DBQueryTimeout,
 		StopTimeout: cfg.ShutdownTimeout, CancelTimeout: cfg.ShutdownTimeout,
 		Middleware: a.jobMiddleware(),
+		Metrics:    a.Metrics.Jobs(),
 	}); err != nil {
 		return nil, err
 	}
@@ -335,6 +350,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if a.Tiered != nil {
 		// Listening before the sync, whose probes confirm the listener.
 		a.services = append([]startstop.Service{a.Tiered}, a.services...)
+	}
+	if a.MetricsServer != nil {
+		// First to start and last to stop: shutting down shows in it.
+		a.services = append([]startstop.Service{a.MetricsServer}, a.services...)
 	}
 	if err := startstop.StartAll(context.WithoutCancel(ctx), a.services...); err != nil {
 		return nil, err
@@ -459,7 +478,9 @@ func (a *App) newThrottle(ctx context.Context, cfg config.Config, opts Options, 
 			},
 		}
 	}
-	return ratelimit.New(ratelimit.Config{Limiter: limiter, Limits: serviceLimits(cfg.Throttle.Limits), Logger: log})
+	return ratelimit.New(ratelimit.Config{
+		Limiter: limiter, Limits: serviceLimits(cfg.Throttle.Limits), Logger: log, Metrics: a.Metrics.Throttle(),
+	})
 }
 
 func (a *App) newHandler(log *slog.Logger, documents registeredDocuments, apq gqlutil.DocumentStore) http.Handler {
@@ -514,6 +535,7 @@ func (a *App) newHandler(log *slog.Logger, documents registeredDocuments, apq gq
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits, Persisted: shopPersisted,
 		PlaygroundDocument: playground.ShopDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 		Extensions: extensions(auth.ShopAPI),
+		Metrics:    a.Metrics.GraphQL(auth.ShopAPI),
 	}))
 	admin := mw(auth.AdminAPI)(gqlutil.NewHandler(gqlutil.HandlerConfig{
 		Schema: adminapi.NewSchema(&adminapi.Resolver{
@@ -524,6 +546,7 @@ func (a *App) newHandler(log *slog.Logger, documents registeredDocuments, apq gq
 		Playground: cfg.Playground, Introspection: cfg.Introspection, Limits: limits, Persisted: adminPersisted,
 		PlaygroundDocument: playground.AdminDocument, AuthTokenHeader: cfg.AuthTokenHeaderKey,
 		Extensions: extensions(auth.AdminAPI),
+		Metrics:    a.Metrics.GraphQL(auth.AdminAPI),
 	}))
 
 	mux := http.NewServeMux()
@@ -590,6 +613,39 @@ func (a *App) jobMiddleware() []rivertype.Middleware {
 
 // Handler returns the HTTP handler serving both APIs, /health and /ready.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// newMetrics builds the metrics and binds their listener when
+// METRICS_ADDR is set: first, so that a taken address fails the start
+// before the database is touched. The listener is served from the end of
+// New (MetricsServer).
+func (a *App) newMetrics(cfg config.Config, log *slog.Logger, now func() time.Time) error {
+	if cfg.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("METRICS_ADDR=%s: %w", cfg.MetricsAddr, err)
+	}
+	// Stopping the server closes it too; this covers a failed New.
+	a.closers = append(a.closers, func() error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	a.Metrics = metrics.New(metrics.Options{Logger: log, NowFunc: now})
+	a.MetricsServer = metrics.NewServer(ln, a.Metrics.Handler(), log)
+	return nil
+}
+
+// MetricsAddr returns the address the metrics are served on, or "" when
+// METRICS_ADDR is not set.
+func (a *App) MetricsAddr() string {
+	if a.MetricsServer == nil {
+		return ""
+	}
+	return a.MetricsServer.Addr().String()
+}
 
 // healthTimeout bounds /health's ping (or DB_QUERY_TIMEOUT when shorter),
 // so a probe learns of a stalled database quickly.

@@ -56,6 +56,7 @@ func TestWithDefaults(t *testing.T) {
 		MaxQueryFields:             1000,
 		MaxQueryFragments:          100,
 		MaxQueryTokens:             15000,
+		MetricsAddr:                "",
 		OrderMergeStrategy:         "MergeOrdersStrategy",
 		OTLPProtocol:               "http/protobuf",
 		PasswordHashConcurrency:    max(1, runtime.NumCPU()/2),

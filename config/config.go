@@ -418,6 +418,15 @@ type Config struct {
 	//
 	// Defaults to false.
 	PersistedDocumentsOnly bool
+	// MetricsAddr is the address (host:port) of a second HTTP listener that
+	// serves Prometheus metrics on /metrics, and nothing else; empty serves
+	// none. Bind it to an address only the scraper reaches (e.g.
+	// 127.0.0.1:9090 or a private interface): the metrics tell how the
+	// server is used. Its port must differ from Port's, and 0 takes a free
+	// port. Read from METRICS_ADDR.
+	//
+	// Defaults to "" (no metrics).
+	MetricsAddr string
 
 	// PasswordHashConcurrency is how many password hashes (bcrypt) may run
 	// at once. Logins beyond it wait, within the request's deadline, so a

@@ -56,6 +56,7 @@ func TestDefaults(t *testing.T) {
 		LogFormat:                "text",
 		LogLevel:                 slog.LevelInfo,
 		LogoutScope:              "session",
+		MetricsAddr:              "",
 		OrderMergeStrategy:       "MergeOrdersStrategy",
 		OTLPProtocol:             "http/protobuf",
 		PasswordHashConcurrency:  max(1, runtime.NumCPU()/2),
@@ -175,6 +176,7 @@ func TestLoad(t *testing.T) {
 			"PERSISTED_DOCUMENTS":            "/etc/app/persisted-documents.json",
 			"PERSISTED_DOCUMENTS_ONLY":       "yes",
 			"SHUTDOWN_DRAIN":                 "15000",
+			"METRICS_ADDR":                   " 127.0.0.1:9090 ",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, Config{
@@ -215,6 +217,7 @@ func TestLoad(t *testing.T) {
 			MaxQueryFields:             200,
 			MaxQueryFragments:          20,
 			MaxQueryTokens:             3000,
+			MetricsAddr:                "127.0.0.1:9090",
 			OrderMergeStrategy:         "UseGuestStrategy",
 			OTLPEndpoint:               "https://otel-collector:4317",
 			OTLPProtocol:               "grpc",
@@ -398,6 +401,11 @@ func TestLoad(t *testing.T) {
 			{"PLAYGROUND", "nope", `PLAYGROUND: "nope" is not a boolean`},
 			{"PASSWORD_RESET_TOKEN_DURATION", "soon", `PASSWORD_RESET_TOKEN_DURATION: "soon" is not a duration (use milliseconds, or a string such as 30m, 7d, 1y)`},
 			{"PASSWORD_RESET_TOKEN_DURATION", "0", `PASSWORD_RESET_TOKEN_DURATION: 0s is not positive`},
+			{"METRICS_ADDR", "9090", `METRICS_ADDR: "9090" is not a host:port address (use host:port such as 127.0.0.1:9090, or leave it empty for no metrics)`},
+			{"METRICS_ADDR", "localhost:http", `METRICS_ADDR: "localhost:http" has no port number 0..65535 (use host:port such as 127.0.0.1:9090`},
+			{"METRICS_ADDR", ":70000", `METRICS_ADDR: ":70000" has no port number 0..65535`},
+			{"METRICS_ADDR", ":+90", `METRICS_ADDR: ":+90" has no port number 0..65535`},
+			{"METRICS_ADDR", "127.0.0.1:3000", `METRICS_ADDR: "127.0.0.1:3000" has the API's port (PORT=3000); the metrics need a port of their own`},
 			{"PORT", "0", `PORT: 0 is out of range (use 1..65535)`},
 			{"PORT", "65536", `PORT: 65536 is out of range (use 1..65535)`},
 			{"PORT", "http", `PORT: "http" is not a whole number (use 1..65535)`},

@@ -99,6 +99,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		c.OTLPEndpoint = strings.TrimSpace(v)
 	}
 	r.word("OTEL_EXPORTER_OTLP_PROTOCOL", &c.OTLPProtocol)
+	if v, ok := r.lookup("METRICS_ADDR"); ok {
+		c.MetricsAddr = strings.TrimSpace(v)
+	}
 	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
 	r.string("PERSISTED_DOCUMENTS", &c.PersistedDocuments)
 	r.bool("PERSISTED_DOCUMENTS_ONLY", &c.PersistedDocumentsOnly)

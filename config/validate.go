@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +50,7 @@ const (
 	apqBytesHint     = "use bytes or a size such as 8MiB, more than 0"
 	limitHint        = "use 1 or more"
 	guestLimitHint   = "use 0 (no limit) or more"
+	metricsAddrHint  = "use host:port such as 127.0.0.1:9090, or leave it empty for no metrics"
 )
 
 // Validate checks every field and reports every problem at once, joined with
@@ -180,6 +183,9 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	atLeastOneOrDefault("MAX_QUERY_FIELDS", c.MaxQueryFields)
 	atLeastOneOrDefault("MAX_QUERY_FRAGMENTS", c.MaxQueryFragments)
 	atLeastOneOrDefault("MAX_QUERY_TOKENS", c.MaxQueryTokens)
+	if problem := c.metricsAddrProblem(); problem != "" {
+		fail("METRICS_ADDR", "%q %s", c.MetricsAddr, problem)
+	}
 	atLeastOne("PASSWORD_HASH_CONCURRENCY", c.PasswordHashConcurrency)
 	if !slices.Contains([]string{GuestLazy, GuestEager}, c.GuestSessions) {
 		fail("GUEST_SESSIONS", "%q is not a guest-session mode (use lazy or eager)", c.GuestSessions)
@@ -328,4 +334,35 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// metricsAddrProblem says what is wrong with MetricsAddr, or "". The API
+// listens on Port on every interface, so the metrics cannot have that port
+// on any host.
+func (c Config) metricsAddrProblem() string {
+	if c.MetricsAddr == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(c.MetricsAddr)
+	if err != nil {
+		return "is not a host:port address (" + metricsAddrHint + ")"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 || !allDigits(port) {
+		return "has no port number 0..65535 (" + metricsAddrHint + ")"
+	}
+	if n == c.Port {
+		return fmt.Sprintf("has the API's port (PORT=%d); the metrics need a port of their own", c.Port)
+	}
+	return ""
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	for i := range len(s) {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -78,11 +78,51 @@ func BenchmarkMeHTTPParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkMeHTTPMetrics is BenchmarkMeHTTP and BenchmarkMeHTTPParallel
+// on SQLite with the memory cache, without metrics and with them
+// (METRICS_ADDR set: every request records its session lookup and its
+// GraphQL operation), side by side: compare with benchstat -col /metrics
+// (docs/metrics.md, "Cost").
+func BenchmarkMeHTTPMetrics(b *testing.B) {
+	be := backends()[0]
+	for _, mode := range []string{"serial", "parallel"} {
+		b.Run(mode, func(b *testing.B) {
+			for _, doc := range meDocuments {
+				b.Run(doc.name, func(b *testing.B) {
+					for _, on := range []bool{false, true} {
+						b.Run(map[bool]string{false: "metrics=off", true: "metrics=on"}[on], func(b *testing.B) {
+							var opts []envOption
+							if on {
+								opts = append(opts, withMetrics())
+							}
+							h, token := benchMeServer(b, be, opts...)
+							body := []byte(doc.body)
+							b.ReportAllocs()
+							if mode == "serial" {
+								for b.Loop() {
+									serveMe(b, h, token, body)
+								}
+								return
+							}
+							b.SetParallelism(25) // 50 clients on 2 cores
+							b.RunParallel(func(pb *testing.PB) {
+								for pb.Next() {
+									serveMe(b, h, token, body)
+								}
+							})
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
 // benchMeServer starts a server on be, logs the superadmin in and returns
 // the handler and the token, cached (in the memory tier too, with
 // redis+memory).
-func benchMeServer(b *testing.B, be backend) (http.Handler, string) {
-	e := newEnv(b, be)
+func benchMeServer(b *testing.B, be backend, opts ...envOption) (http.Handler, string) {
+	e := newEnv(b, be, opts...)
 	admin := e.admin(testenv.Bearer)
 	admin.Do(loginMutation, creds("superadmin", "superadmin"))
 	h := e.app.Handler()

@@ -81,6 +81,9 @@ type Config struct {
 	// Middleware wraps every job's insert and run (River's middleware):
 	// the app gives the tracing one when tracing is on. Defaults to none.
 	Middleware []rivertype.Middleware
+	// Metrics receives how each attempt of a job ended and how long it
+	// ran. Defaults to none.
+	Metrics Recorder
 
 	// Test seams, set by this package's tests only.
 	riverTime  rivertype.TimeGenerator // River's clock
@@ -187,6 +190,15 @@ func New(cfg Config) (*Runner, error) {
 	return r, nil
 }
 
+// middleware is River's middleware: the tests' and, with Config.Metrics,
+// the one that records each attempt.
+func middleware(cfg Config) []rivertype.Middleware {
+	if cfg.Metrics == nil {
+		return cfg.middleware
+	}
+	return append(cfg.middleware[:len(cfg.middleware):len(cfg.middleware)], &metricsMiddleware{rec: cfg.Metrics, now: cfg.NowFunc})
+}
+
 func positive[T int | time.Duration](v, def T) T {
 	if v > 0 {
 		return v
@@ -221,7 +233,7 @@ func newClient[TTx any](r *Runner, driver riverdriver.Driver[TTx]) (riverClient,
 		JobTimeout:   timeout,
 		// River's default (1 h) must exceed the job timeout.
 		RescueStuckJobsAfter: max(time.Hour, timeout+time.Hour),
-		Middleware:           append(slices.Clip(cfg.Middleware), cfg.middleware...),
+		Middleware:           append(slices.Clip(cfg.Middleware), middleware(cfg)...),
 		Test:                 river.TestConfig{Time: cfg.riverTime},
 		TestOnly:             cfg.riverTime != nil,
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/internal/metrics"
 	"github.com/shopsession/sessionserver/internal/testenv"
 	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/password"
@@ -41,6 +42,14 @@ func BenchmarkGetSessionFromToken(b *testing.B) {
 		}
 		benchLookup(b, testenv.SQLiteDB(b), mem, 1)
 	})
+	// The same with metrics recording each lookup (docs/metrics.md).
+	b.Run("hit/memory/metrics", func(b *testing.B) {
+		mem, err := sessioncache.NewMemoryWithOptions(sessioncache.MemoryOptions{MaxEntries: 10000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchLookupWith(b, testenv.SQLiteDB(b), mem, 1, metrics.New(metrics.Options{}).Sessions())
+	})
 	b.Run("hit/miniredis", func(b *testing.B) {
 		client, _ := testenv.Miniredis(b)
 		benchLookup(b, testenv.SQLiteDB(b), redisstore.New(client, redisstore.Options{KeyPrefix: testenv.RandomPrefix()}), 1)
@@ -68,6 +77,11 @@ func BenchmarkGetSessionFromToken(b *testing.B) {
 // benchLookup logs the superadmin in, gives it n-1 more sessions, and
 // looks the n tokens up b.N times in turn.
 func benchLookup(b *testing.B, db *bun.DB, cache sessioncache.Strategy, n int) {
+	benchLookupWith(b, db, cache, n, nil)
+}
+
+// benchLookupWith is benchLookup with a metrics recorder (nil: none).
+func benchLookupWith(b *testing.B, db *bun.DB, cache sessioncache.Strategy, n int, rec session.Recorder) {
 	ctx := context.Background()
 	hasher, err := password.NewBcrypt(4)
 	if err != nil {
@@ -76,7 +90,7 @@ func benchLookup(b *testing.B, db *bun.DB, cache sessioncache.Strategy, n int) {
 	if err := seed.Seed(ctx, db, hasher, time.Now(), seed.Config{SuperadminIdentifier: "superadmin", SuperadminPassword: "superadmin"}); err != nil {
 		b.Fatal(err)
 	}
-	sessions, err := session.New(session.Config{DB: db, Cache: cache})
+	sessions, err := session.New(session.Config{DB: db, Cache: cache, Metrics: rec})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,6 +45,8 @@ type HandlerConfig struct {
 	// sending them (automatic persisted queries, registered documents),
 	// and whether only registered documents run.
 	Persisted Persisted
+	// Metrics receives every response (metrics.go). Defaults to none.
+	Metrics OperationRecorder
 }
 
 // NewHandler returns the GraphQL handler of one API: GET (queries only) and
@@ -72,6 +74,9 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	// In this order: the limits check the document the request names.
 	srv.Use(&persistedExtension{cfg: cfg.Persisted, log: cfg.Logger})
 	srv.Use(newLimitsExtension(limits))
+	if cfg.Metrics != nil {
+		srv.Use(metricsExtension{rec: cfg.Metrics})
+	}
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {

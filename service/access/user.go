@@ -254,7 +254,7 @@ func SoftDeleteUser(ctx context.Context, t *session.Tx, sessions *session.Servic
 	if _, err := t.NewDelete().Model((*entity.CustomerToken)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
 		return fmt.Errorf("delete one-time tokens: %w", err)
 	}
-	return sessions.DeleteByUser(ctx, t, userID)
+	return sessions.DeleteByUser(ctx, t, userID, session.RevokeUserDeleted)
 }
 
 // ActiveCustomer returns the non-deleted customer of a user, or outcome.ErrNotFound.

@@ -38,7 +38,7 @@ ORDER BY u.id LIMIT ?`, entity.TokenVerification, s.now().UTC().Add(-s.verificat
 				return fmt.Errorf("find expired registrations: %w", err)
 			}
 			for _, id := range ids {
-				if err := s.auth.sessions.DeleteByUser(ctx, t, id); err != nil {
+				if err := s.auth.sessions.DeleteByUser(ctx, t, id, session.RevokeUserDeleted); err != nil {
 					return err
 				}
 			}

@@ -132,7 +132,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string, req Login
 		if err := s.setPassword(ctx, t, o.UserID, hash); err != nil {
 			return err
 		}
-		if err := s.auth.sessions.DeleteByUser(ctx, t, o.UserID); err != nil {
+		if err := s.auth.sessions.DeleteByUser(ctx, t, o.UserID, session.RevokePasswordReset); err != nil {
 			return err
 		}
 		return s.markVerified(ctx, t, o)

@@ -56,6 +56,9 @@ type AuthConfig struct {
 	// Throttle limits failed logins, and the account flows' tokens and
 	// mails (Service uses this one). Defaults to none: no limits.
 	Throttle *ratelimit.Throttle
+	// Metrics receives the result of each login attempt. Defaults to
+	// none.
+	Metrics LoginRecorder
 }
 
 // AuthService logs users in and out (Vendure's AuthService with the native
@@ -71,6 +74,7 @@ type AuthService struct {
 	orders              Carts
 	dummyHash           string
 	throttle            *ratelimit.Throttle
+	metrics             LoginRecorder // nil: none
 }
 
 // NewAuthService returns an AuthService. It hashes a dummy password once, so
@@ -93,7 +97,7 @@ func NewAuthService(cfg AuthConfig) (*AuthService, error) {
 	return &AuthService{
 		db: cfg.DB, sessions: cfg.Sessions, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.NowFunc,
 		requireVerification: cfg.RequireVerification, logoutSessionOnly: cfg.LogoutCurrentSessionOnly,
-		orders: cfg.Orders, dummyHash: dummy, throttle: cfg.Throttle,
+		orders: cfg.Orders, dummyHash: dummy, throttle: cfg.Throttle, metrics: cfg.Metrics,
 	}, nil
 }
 
@@ -122,8 +126,17 @@ type LoginRequest struct {
 // Authenticate checks credentials and creates an authenticated session. Expected
 // failures are *outcome.InvalidCredentialsError and *outcome.NotVerifiedError, and
 // *outcome.TooManyRequestsError when the Throttle refuses the attempt: then before
-// the user's lookup and any hash.
+// the user's lookup and any hash. Each attempt's LoginResult goes to
+// AuthConfig.Metrics, if any.
 func (s *AuthService) Authenticate(ctx context.Context, req LoginRequest) (*sessioncache.CachedSession, error) {
+	cs, err := s.authenticate(ctx, req)
+	if s.metrics != nil {
+		s.metrics.LoginAttempt(req.API, loginResultOf(err))
+	}
+	return cs, err
+}
+
+func (s *AuthService) authenticate(ctx context.Context, req LoginRequest) (*sessioncache.CachedSession, error) {
 	if req.Method != NativeStrategyName || req.Native == nil {
 		return nil, &outcome.InvalidCredentialsError{}
 	}
@@ -378,7 +391,7 @@ func (s *AuthService) DestroyAuthenticatedSession(ctx context.Context, token str
 	}
 	if s.logoutSessionOnly {
 		return session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
-			return s.sessions.DeleteByIDs(ctx, t, row.ID)
+			return s.sessions.DeleteByIDs(ctx, t, session.RevokeLogout, row.ID)
 		})
 	}
 	return s.sessions.DeleteSessionsByUser(ctx, *row.UserID)

@@ -37,12 +37,23 @@ type Pool struct {
 	// typical is a moving average of how long one Hash or Check takes, in
 	// nanoseconds (0 until the first one ends).
 	typical atomic.Int64
+	metrics PoolRecorder // nil: none
+}
+
+// PoolRecorder receives each caller's wait for a slot, for metrics
+// (package internal/metrics implements it): how long it waited (0 when a
+// slot was free) and whether it got one (false: ErrBusy).
+type PoolRecorder interface {
+	SlotWaited(d time.Duration, granted bool)
 }
 
 // NewPool wraps next so that at most n (at least 1) of its Hash and Check
 // calls run at once.
-func NewPool(next Hasher, n int) *Pool {
-	return &Pool{next: next, slots: make(chan struct{}, max(1, n))}
+func NewPool(next Hasher, n int) *Pool { return NewRecordedPool(next, n, nil) }
+
+// NewRecordedPool is NewPool whose waits for a slot go to rec (nil: none).
+func NewRecordedPool(next Hasher, n int, rec PoolRecorder) *Pool {
+	return &Pool{next: next, slots: make(chan struct{}, max(1, n)), metrics: rec}
 }
 
 // Size returns the bound.
@@ -60,13 +71,30 @@ func (p *Pool) Waiting() int { return int(p.waiting.Load()) }
 // whatever maps the context's errors elsewhere.
 func (p *Pool) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
+		p.record(0, false)
 		return fmt.Errorf("%w: %v", ErrBusy, err)
 	}
 	select {
 	case p.slots <- struct{}{}:
+		p.record(0, true)
 		return nil
 	default:
 	}
+	start := time.Now()
+	err := p.wait(ctx)
+	p.record(time.Since(start), err == nil)
+	return err
+}
+
+// record passes a wait to the PoolRecorder, if any.
+func (p *Pool) record(d time.Duration, granted bool) {
+	if p.metrics != nil {
+		p.metrics.SlotWaited(d, granted)
+	}
+}
+
+// wait is acquire once no slot was free at once.
+func (p *Pool) wait(ctx context.Context) error {
 	var giveUp <-chan time.Time
 	if deadline, ok := ctx.Deadline(); ok {
 		t := time.NewTimer(time.Until(deadline) - time.Duration(p.typical.Load()))

@@ -98,6 +98,24 @@ type Config struct {
 	Limits Limits
 	// Logger logs refusals and limiter failures. Defaults to discarding.
 	Logger *slog.Logger
+	// Metrics receives each refusal. Defaults to none.
+	Metrics Recorder
+}
+
+// Recorder receives each refusal of a Throttle with the name of the rule
+// that refused (one of RuleNames), for metrics (package internal/metrics
+// implements it).
+type Recorder interface {
+	Throttled(rule string)
+}
+
+// RuleNames returns the names of every rule, as stored keys and Recorder
+// name them.
+func RuleNames() []string {
+	return []string{
+		"login", "login-id", "login-addr", "token", "mail-request", "mail", "register",
+		"checkout-session", "checkout-email", "checkout-addr",
+	}
 }
 
 // Throttle applies Limits. A nil *Throttle allows everything (services
@@ -105,6 +123,7 @@ type Config struct {
 type Throttle struct {
 	limiter Limiter
 	log     *slog.Logger
+	metrics Recorder // nil: none
 	rules   struct {
 		login, loginID, loginAddr, token, mailRequest, mail, register throttle.Rule
 		checkoutSession, checkoutEmail, checkoutAddr                  throttle.Rule
@@ -116,7 +135,7 @@ func New(cfg Config) (*Throttle, error) {
 	if err := setup.Required("throttle", setup.Field{Name: "Limiter", Unset: cfg.Limiter == nil}); err != nil {
 		return nil, err
 	}
-	t := &Throttle{limiter: cfg.Limiter, log: setup.Logger(cfg.Logger)}
+	t := &Throttle{limiter: cfg.Limiter, log: setup.Logger(cfg.Logger), metrics: cfg.Metrics}
 	l := cfg.Limits
 	r := &t.rules
 	// The names are part of the stored keys: renaming one starts its counts
@@ -178,6 +197,9 @@ func (t *Throttle) check(ctx context.Context, take bool, keys ...ruleKey) error 
 	}
 	if refused == "" {
 		return nil
+	}
+	if t.metrics != nil {
+		t.metrics.Throttled(refused)
 	}
 	t.log.InfoContext(ctx, "throttled", "rule", refused, "client", clientinfo.From(ctx).Address, "retryAfter", wait)
 	return &outcome.TooManyRequestsError{RetryAfter: wait}

@@ -68,6 +68,8 @@ type cacheGuard struct {
 	cache sessioncache.Strategy
 	log   *slog.Logger
 	now   func() time.Time
+	// metrics counts the failed calls; nil counts none.
+	metrics Recorder
 
 	state    atomic.Int32
 	failures atomic.Int64 // since the last warning
@@ -183,8 +185,9 @@ func (g *cacheGuard) clear(ctx context.Context) bool {
 // failed records a failed get or set: a miss for its request, and a count
 // for the breaker, which puts the guard down when it opens.
 func (g *cacheGuard) failed(ctx context.Context, op string, err error) {
+	g.record(op, err)
 	if g.breaker.record(g.now(), true) {
-		g.fail(ctx, op, err)
+		g.down(ctx, op, err)
 		return
 	}
 	g.failures.Add(1)
@@ -194,9 +197,16 @@ func (g *cacheGuard) failed(ctx context.Context, op string, err error) {
 	}
 }
 
-// fail puts the guard down and logs why: always when it was not down
-// already, otherwise at most once per cacheWarnInterval.
+// fail records a failed call (an eviction, a clear, the background
+// probe) and puts the guard down at once.
 func (g *cacheGuard) fail(ctx context.Context, op string, err error) {
+	g.record(op, err)
+	g.down(ctx, op, err)
+}
+
+// down puts the guard down and logs why: always when it was not down
+// already, otherwise at most once per cacheWarnInterval.
+func (g *cacheGuard) down(ctx context.Context, op string, err error) {
 	wasDown := g.state.Swap(cacheDown) == cacheDown
 	g.failures.Add(1)
 	if g.mayWarn(!wasDown) {

@@ -145,6 +145,9 @@ type Config struct {
 	// between IdleTimeout and IdleTimeout plus two intervals after its last
 	// use, never before.
 	IdleTimeout time.Duration
+	// Metrics receives what the service does (lookups, new and revoked
+	// sessions, cache failures). Defaults to none.
+	Metrics Recorder
 	// MetadataRetention is how long a session row keeps its client's
 	// address and user agent after its creation; the clean-up erases them
 	// then (SESSION_METADATA_RETENTION). Defaults to
@@ -197,6 +200,7 @@ type Service struct {
 	// findByTokenHash is findSessionByTokenHash; a test stands in for it.
 	findByTokenHash func(ctx context.Context, hash string) (*sessioncache.CachedSession, error)
 	stats           lookupStats
+	metrics         Recorder      // nil: none
 	idle            time.Duration // IdleTimeout; 0: none
 	retention       time.Duration // MetadataRetention
 	usage           usageLog      // the sessions used since the last WriteUsage
@@ -252,7 +256,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		db: cfg.DB, log: cfg.Logger, now: cfg.NowFunc,
-		cache:          &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc},
+		cache:          &cacheGuard{cache: cfg.Cache, log: cfg.Logger, now: cfg.NowFunc, metrics: cfg.Metrics},
+		metrics:        cfg.Metrics,
 		prober:         prober,
 		assignCustomer: cfg.AssignCustomerFunc,
 		accessSync:     cfg.AccessSyncFunc,

@@ -322,7 +322,7 @@ func (s *Service) endSessions(ctx context.Context, sc Scope, of string, where st
 		}
 		del := t.NewDelete().Model((*entity.Session)(nil)).Where(where, arg)
 		var err error
-		n, err = s.deleteAndRevokeCount(ctx, t, sc.where(del.QueryBuilder()).Unwrap().(*bun.DeleteQuery))
+		n, err = s.deleteAndRevokeCount(ctx, t, RevokeAdmin, sc.where(del.QueryBuilder()).Unwrap().(*bun.DeleteQuery))
 		if err != nil {
 			return err
 		}

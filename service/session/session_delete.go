@@ -18,84 +18,90 @@ import (
 
 // DeleteSessionsByUser is Vendure's deleteSessionsByUser: it deletes every
 // authenticated session of a user and revokes them in the cache (see the
-// revocation invariant in cachesync.go).
+// revocation invariant in cachesync.go). Vendure's logout calls it, and so
+// does AuthService's: its sessions count as RevokeLogout.
 func (s *Service) DeleteSessionsByUser(ctx context.Context, userID entity.ID) error {
 	return RunInTx(ctx, s.db, func(ctx context.Context, t *Tx) error {
-		return s.DeleteByUser(ctx, t, userID)
+		return s.DeleteByUser(ctx, t, userID, RevokeLogout)
 	})
 }
 
 // DeleteSessionsByActiveOrderID is Vendure's deleteSessionsByActiveOrderId:
 // it deletes every session, of either kind, whose active order is orderID,
 // and revokes them in the cache (see the revocation invariant in
-// cachesync.go).
+// cachesync.go). They count as RevokeOrder.
 func (s *Service) DeleteSessionsByActiveOrderID(ctx context.Context, orderID entity.ID) error {
 	return RunInTx(ctx, s.db, func(ctx context.Context, t *Tx) error {
 		return s.deleteByActiveOrder(ctx, t, orderID)
 	})
 }
 
-// DeleteByUser deletes the sessions of a user in t and revokes them after
-// commit. Only authenticated sessions have a user.
-func (s *Service) DeleteByUser(ctx context.Context, t *Tx, userID entity.ID) error {
-	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("user_id = ?", userID))
+// DeleteByUser deletes the sessions of a user in t for cause and revokes
+// them after commit. Only authenticated sessions have a user.
+func (s *Service) DeleteByUser(ctx context.Context, t *Tx, userID entity.ID, cause RevokeCause) error {
+	return s.deleteAndRevoke(ctx, t, cause, t.NewDelete().Model((*entity.Session)(nil)).Where("user_id = ?", userID))
 }
 
 // DeleteByUserExcept deletes, in t, every session of a user but the one
 // with id keep (0 keeps none) and revokes them after commit: what a
 // password change does to the sessions of the account, keeping the one
-// that changed it.
+// that changed it (RevokePasswordChange).
 func (s *Service) DeleteByUserExcept(ctx context.Context, t *Tx, userID, keep entity.ID) error {
-	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("user_id = ? AND id <> ?", userID, keep))
+	return s.deleteAndRevoke(ctx, t, RevokePasswordChange, t.NewDelete().Model((*entity.Session)(nil)).Where("user_id = ? AND id <> ?", userID, keep))
 }
 
 // deleteByActiveOrder deletes the sessions whose active order is orderID in
 // t and revokes them after commit.
 func (s *Service) deleteByActiveOrder(ctx context.Context, t *Tx, orderID entity.ID) error {
-	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("active_order_id = ?", orderID))
+	return s.deleteAndRevoke(ctx, t, RevokeOrder, t.NewDelete().Model((*entity.Session)(nil)).Where("active_order_id = ?", orderID))
 }
 
 // DeleteByActiveChannel deletes the sessions whose active channel is
 // channelID in t and revokes them after commit: what deleting a channel
-// does to the sessions on it (as Vendure).
+// does to the sessions on it (as Vendure; RevokeChannelDeleted).
 func (s *Service) DeleteByActiveChannel(ctx context.Context, t *Tx, channelID entity.ID) error {
-	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("active_channel_id = ?", channelID))
+	return s.deleteAndRevoke(ctx, t, RevokeChannelDeleted, t.NewDelete().Model((*entity.Session)(nil)).Where("active_channel_id = ?", channelID))
 }
 
 // DeleteOrderHolders deletes, in t, the sessions whose active order is
 // orderID that are guests or userID's own, and revokes them after commit:
 // what a login does to the sessions sharing the cart it takes. Another
-// account's session is never ended by it.
+// account's session is never ended by it (RevokeOrder).
 func (s *Service) DeleteOrderHolders(ctx context.Context, t *Tx, orderID, userID entity.ID) error {
-	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).
+	return s.deleteAndRevoke(ctx, t, RevokeOrder, t.NewDelete().Model((*entity.Session)(nil)).
 		Where("active_order_id = ? AND (user_id IS NULL OR user_id = ?)", orderID, userID))
 }
 
-// DeleteByIDs deletes the sessions with the given ids in t and revokes them
-// after commit.
-func (s *Service) DeleteByIDs(ctx context.Context, t *Tx, ids ...entity.ID) error {
+// DeleteByIDs deletes the sessions with the given ids in t for cause and
+// revokes them after commit.
+func (s *Service) DeleteByIDs(ctx context.Context, t *Tx, cause RevokeCause, ids ...entity.ID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.deleteAndRevoke(ctx, t, t.NewDelete().Model((*entity.Session)(nil)).Where("id IN (?)", bun.List(ids)))
+	return s.deleteAndRevoke(ctx, t, cause, t.NewDelete().Model((*entity.Session)(nil)).Where("id IN (?)", bun.List(ids)))
 }
 
 // deleteAndRevoke runs a delete of sessions built by one of the typed
 // helpers above and revokes exactly the keys it removed (RETURNING): the
-// outbox rows go into t, the evictions run after commit.
-func (s *Service) deleteAndRevoke(ctx context.Context, t *Tx, q *bun.DeleteQuery) error {
-	_, err := s.deleteAndRevokeCount(ctx, t, q)
+// outbox rows go into t, the evictions run after commit, and so does the
+// count of the sessions revoked for cause (Config.Metrics).
+func (s *Service) deleteAndRevoke(ctx context.Context, t *Tx, cause RevokeCause, q *bun.DeleteQuery) error {
+	_, err := s.deleteAndRevokeCount(ctx, t, cause, q)
 	return err
 }
 
 // deleteAndRevokeCount is deleteAndRevoke that returns how many sessions
 // the delete removed.
-func (s *Service) deleteAndRevokeCount(ctx context.Context, t *Tx, q *bun.DeleteQuery) (int, error) {
+func (s *Service) deleteAndRevokeCount(ctx context.Context, t *Tx, cause RevokeCause, q *bun.DeleteQuery) (int, error) {
 	var hashes []string
 	if err := q.Returning("token_hash").Scan(ctx, &hashes); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("delete sessions: %w", err)
 	}
-	return len(hashes), s.revoke(ctx, t, hashes)
+	if err := s.revoke(ctx, t, hashes); err != nil {
+		return 0, err
+	}
+	s.recordRevokedOnCommit(t, cause, len(hashes))
+	return len(hashes), nil
 }
 
 // EvictUserOnCommit revokes, after t commits, every cached session of a
@@ -150,14 +156,14 @@ func (s *Service) CleanExpiredSessionsUntil(ctx context.Context, batchSize int, 
 	}
 	now := s.nowUTC()
 	passes := []cleanPass{
-		{name: "expired", column: "expires", index: "session_expires_idx", where: "expires < ?", before: now},
+		{name: "expired", reason: CleanExpired, column: "expires", index: "session_expires_idx", where: "expires < ?", before: now},
 		{
-			name: "idle anonymous", column: "updated_at", index: "session_anonymous_idle_idx",
+			name: "idle anonymous", reason: CleanIdleGuest, column: "updated_at", index: "session_anonymous_idle_idx",
 			where:  "user_id IS NULL AND active_order_id IS NULL AND updated_at < ?",
 			before: now.Add(-s.anonIdle),
 		},
 		{
-			name: "idle anonymous with an order", column: "updated_at", index: "session_anonymous_cart_idle_idx",
+			name: "idle anonymous with an order", reason: CleanIdleCart, column: "updated_at", index: "session_anonymous_cart_idle_idx",
 			where:  "user_id IS NULL AND active_order_id IS NOT NULL AND updated_at < ?",
 			before: now.Add(-s.cartIdle),
 		},
@@ -167,7 +173,7 @@ func (s *Service) CleanExpiredSessionsUntil(ctx context.Context, batchSize int, 
 		// was) is not in this index; it is refused by the lookup once idle
 		// and removed when it expires.
 		passes = append(passes, cleanPass{
-			name: "idle authenticated", column: "last_used_at", index: "session_authenticated_last_used_idx",
+			name: "idle authenticated", reason: CleanIdleAuthenticated, column: "last_used_at", index: "session_authenticated_last_used_idx",
 			where:  "user_id IS NOT NULL AND last_used_at < ?",
 			before: now.Add(-s.idle - usageSlack),
 		})
@@ -185,6 +191,9 @@ func (s *Service) CleanExpiredSessionsUntil(ctx context.Context, batchSize int, 
 				return removed, false, fmt.Errorf("clean %s sessions: %w", p.name, err)
 			}
 			removed += n
+			if n > 0 && s.metrics != nil {
+				s.metrics.SessionsCleaned(p.reason, n)
+			}
 			s.log.DebugContext(ctx, "cleaned sessions", "pass", p.name, "batch", n, "total", removed)
 			if n < batchSize {
 				break
@@ -249,6 +258,7 @@ type cleanPass struct {
 	index  string // the index on it
 	where  string // selects the pass's sessions; one ? for before
 	before time.Time
+	reason CleanReason // what Config.Metrics counts its sessions under
 }
 
 // cleanBatch deletes up to batchSize sessions of pass p whose column is at

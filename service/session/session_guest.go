@@ -49,6 +49,9 @@ import (
 func (s *Service) CreateAnonymousSession(ctx context.Context, channelID *entity.ID) (*sessioncache.CachedSession, error) {
 	now := s.nowUTC()
 	if wait, ok := s.guests.admitAddress(clientinfo.From(ctx).Address, now); !ok {
+		if s.metrics != nil {
+			s.metrics.GuestRefused()
+		}
 		return nil, &outcome.TooManyRequestsError{RetryAfter: wait}
 	}
 	token, err := GenerateToken()
@@ -71,9 +74,11 @@ func (s *Service) CreateAnonymousSession(ctx context.Context, channelID *entity.
 			// Over the instance budget: a guest of this request only,
 			// neither cached nor stored (a slow cache under a flood must
 			// not turn the flood into rows instead).
+			s.recordCreated(false)
 			return withToken(cs, token), nil
 		}
 		if s.cache.healthy() && s.cache.set(ctx, row.TokenHash, cs, gen) {
+			s.recordCreated(false)
 			return withToken(cs, token), nil
 		}
 	}
@@ -85,6 +90,7 @@ func (s *Service) CreateAnonymousSession(ctx context.Context, channelID *entity.
 	if admitted {
 		s.cache.set(ctx, row.TokenHash, cs, gen)
 	}
+	s.recordCreated(false)
 	return withToken(cs, token), nil
 }
 

@@ -31,33 +31,53 @@ import (
 // while (negativeCache: it is then not found without a read), and
 // concurrent lookups of one token the cache does not answer share one
 // database read (readShared).
+//
+// Each call is passed to Config.Metrics, if any, with its LookupOutcome and
+// duration (on the service's clock).
 func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessioncache.CachedSession, error) {
+	now := s.now()
+	cs, o, err := s.lookup(ctx, token, now)
+	if s.metrics != nil {
+		s.metrics.SessionLookup(o, s.now().Sub(now))
+	}
+	return cs, err
+}
+
+// lookup is GetSessionFromToken at now, which also returns what it did.
+func (s *Service) lookup(ctx context.Context, token string, now time.Time) (*sessioncache.CachedSession, LookupOutcome, error) {
 	if token == "" || len(token) > MaxTokenLength {
-		return nil, outcome.ErrNotFound
+		return nil, LookupNotFound, outcome.ErrNotFound
 	}
 	key := HashToken(token)
-	now := s.now()
 	// answered: a miss is the cache's answer, not its failure.
 	cached, answered := s.cache.lookup(ctx, key)
 	if cached != nil && !cached.IsExpired(now) {
 		if cached.Stored() && !cached.IsStale(now) && !s.mayBeIdle(cached, now) {
 			s.stats.hits.Add(1)
 			s.markUsed(cached, now)
-			return withToken(cached, token), nil
+			return withToken(cached, token), LookupCacheHit, nil
 		}
 		if !cached.Stored() && !s.guestDue(cached, now) {
 			s.stats.hits.Add(1)
-			return withToken(cached, token), nil // a cache-only guest (session_guest.go)
+			return withToken(cached, token), LookupCacheHit, nil // a cache-only guest (session_guest.go)
 		}
 	}
 	if cached == nil && s.negative.has(key, now) {
 		s.stats.negative.Add(1)
-		return nil, outcome.ErrNotFound
+		return nil, LookupNegative, outcome.ErrNotFound
 	}
 	cs, gen, err := s.readShared(ctx, key)
 	if errors.Is(err, outcome.ErrNotFound) {
 		if cached != nil && !cached.Stored() && !cached.IsExpired(now) && !s.cachedGuestIdle(cached, now) {
-			return s.renewGuest(ctx, key, token, cached, gen), nil
+			return s.renewGuest(ctx, key, token, cached, gen), LookupStale, nil
+		}
+		o := notFoundOutcome(err)
+		if cached != nil && !cached.Stored() {
+			// A cache-only guest has no row to tell why.
+			o = LookupIdle
+			if cached.IsExpired(now) {
+				o = LookupExpired
+			}
 		}
 		if cached != nil {
 			s.cache.delete(ctx, key)
@@ -65,14 +85,17 @@ func (s *Service) GetSessionFromToken(ctx context.Context, token string) (*sessi
 		if answered {
 			s.negative.add(key, now)
 		}
-		return nil, outcome.ErrNotFound
+		return nil, o, outcome.ErrNotFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, LookupError, err
 	}
 	s.cache.set(ctx, key, cs, gen)
 	s.markUsed(cs, now)
-	return withToken(cs, token), nil
+	if cached != nil {
+		return withToken(cs, token), LookupStale, nil
+	}
+	return withToken(cs, token), LookupCacheMiss, nil
 }
 
 // mayBeIdle reports whether a cached logged-in session may have been idle
@@ -152,7 +175,7 @@ func (s *Service) findSessionByTokenHash(ctx context.Context, hash string) (*ses
 		return nil, err
 	}
 	if cs.IsExpired(s.nowUTC()) {
-		return nil, outcome.ErrNotFound
+		return nil, errSessionExpired
 	}
 	if err := s.updateSessionExpiry(ctx, cs); err != nil {
 		return nil, err
@@ -265,10 +288,10 @@ func (s *Service) sessionOfRows(rows []sessionRow) (*sessioncache.CachedSession,
 		return nil, "", outcome.ErrNotFound // the user was deleted
 	}
 	if idle := s.idleFor(first.SessionUserID, first.ActiveOrderID); idle > 0 && s.nowUTC().After(first.UpdatedAt.Add(idle)) {
-		return nil, "", outcome.ErrNotFound // an idle guest (see idleFor)
+		return nil, "", errSessionIdle // an idle guest (see idleFor)
 	}
 	if s.idle > 0 && first.SessionUserID != nil && s.nowUTC().After(lastUse(first).Add(s.idle+usageSlack)) {
-		return nil, "", outcome.ErrNotFound // idle past IdleTimeout
+		return nil, "", errSessionIdle // idle past IdleTimeout
 	}
 	row := &entity.Session{
 		ID: first.ID, TokenHash: first.TokenHash, Expires: first.Expires,

@@ -99,7 +99,7 @@ func (s *Service) RevokeOwnSession(ctx context.Context, self Self, id entity.ID)
 	err := RunInTx(ctx, s.db, func(ctx context.Context, t *Tx) error {
 		var err error
 		q := t.NewDelete().Model((*entity.Session)(nil)).Where("id = ? AND user_id = ?", id, self.UserID)
-		n, err = s.deleteAndRevokeCount(ctx, t, q.ApplyQueryBuilder(s.liveSessions("")))
+		n, err = s.deleteAndRevokeCount(ctx, t, RevokeSelfService, q.ApplyQueryBuilder(s.liveSessions("")))
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (s *Service) RevokeOtherOwnSessions(ctx context.Context, self Self) (int, e
 	err := RunInTx(ctx, s.db, func(ctx context.Context, t *Tx) error {
 		var err error
 		q := t.NewDelete().Model((*entity.Session)(nil)).Where("user_id = ? AND id <> ?", self.UserID, self.SessionID)
-		n, err = s.deleteAndRevokeCount(ctx, t, q.ApplyQueryBuilder(s.liveSessions("")))
+		n, err = s.deleteAndRevokeCount(ctx, t, RevokeSelfService, q.ApplyQueryBuilder(s.liveSessions("")))
 		if err != nil {
 			return err
 		}

@@ -75,7 +75,10 @@ func (s *Service) CreateAuthenticatedInTx(ctx context.Context, t *Tx, in NewAuth
 	if err != nil {
 		return nil, fmt.Errorf("load new session: %w", err)
 	}
-	t.OnCommit(func(ctx context.Context) { s.cache.set(ctx, row.TokenHash, cs, gen) })
+	t.OnCommit(func(ctx context.Context) {
+		s.cache.set(ctx, row.TokenHash, cs, gen)
+		s.recordCreated(true)
+	})
 	return withToken(cs, token), nil
 }
 
