@@ -26,6 +26,7 @@ import (
 	"github.com/shopsession/sessionserver/internal/startstop"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
+	"github.com/shopsession/sessionserver/notify"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/account"
@@ -66,9 +67,11 @@ type Options struct {
 	// RedisCodec defaults to sessioncache.DefaultCodec(), this build's; a
 	// test gives another build's to play a rolling deploy.
 	RedisCodec *sessioncache.Codec
-	// Notifier delivers customer verification and password reset tokens.
-	// Defaults to writing them to the log (account.LogNotifier).
-	Notifier account.Notifier
+	// Notifier, when set, receives every message of the account flows
+	// (tokens and notices) in-process, once the transaction that queued it
+	// commits (account.SendAfterCommit), instead of the configured
+	// notifier's River jobs: tests read tokens from it.
+	Notifier notify.Sender
 }
 
 // App is a built server.
@@ -228,6 +231,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
+	// Messages become River jobs in their transaction, delivered by the
+	// configured notifier (the runner is built below; the same holds).
+	var notifier account.Notifier = jobNotifier{app: a}
+	sender, err := newSender(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Notifier != nil {
+		notifier = account.SendAfterCommit{Sender: opts.Notifier, Logger: log}
+	}
 	limits, err := a.newThrottle(ctx, cfg, opts, log, now)
 	if err != nil {
 		return nil, err
@@ -245,6 +258,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Throttle:                 limits,
 		RequireVerification:      cfg.RequireVerification,
 		LogoutCurrentSessionOnly: cfg.LogoutScope == config.LogoutSession,
+		Notifier:                 notifier, NotifyNewSignIn: cfg.Notify.NewSignIn,
 	}); err != nil {
 		return nil, err
 	}
@@ -252,7 +266,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	if a.Accounts, err = account.New(account.Config{
-		DB: a.DB, Auth: a.Auth, Hasher: hasher, Notifier: opts.Notifier, Logger: log, NowFunc: now,
+		DB: a.DB, Auth: a.Auth, Hasher: hasher, Notifier: notifier, Logger: log, NowFunc: now,
 		RequireVerification:        cfg.RequireVerification,
 		VerificationTokenDuration:  cfg.VerificationTokenDuration,
 		PasswordResetTokenDuration: cfg.PasswordResetTokenDuration,
@@ -266,6 +280,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Schedule: cfg.CleanSessionsSchedule, BatchSize: cfg.CleanSessionsBatchSize,
 		TimeBudget: cfg.CleanSessionsTimeBudget, QueryTimeout: cfg.DBQueryTimeout,
 		StopTimeout: cfg.ShutdownTimeout, CancelTimeout: cfg.ShutdownTimeout,
+		Sender: sender, Tokens: a.Accounts,
+		NotifyMaxAttempts: cfg.Notify.MaxAttempts, NotifyRetryDelay: cfg.Notify.RetryDelay, NotifyTimeout: cfg.Notify.Timeout,
 	}); err != nil {
 		return nil, err
 	}

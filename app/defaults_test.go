@@ -52,6 +52,7 @@ func TestWithDefaults(t *testing.T) {
 		MaxQueryFields:             1000,
 		MaxQueryFragments:          100,
 		MaxQueryTokens:             15000,
+		Notify:                     config.NotifyConfig{MaxAttempts: 10, RetryDelay: 30 * time.Second, Timeout: 30 * time.Second},
 		OrderMergeStrategy:         "MergeOrdersStrategy",
 		PasswordHashConcurrency:    max(1, runtime.NumCPU()/2),
 		PasswordResetTokenDuration: time.Hour,

@@ -121,6 +121,16 @@ func TestLoad(t *testing.T) {
 			"MAX_QUERY_FIELDS":              "200",
 			"MAX_QUERY_FRAGMENTS":           "20",
 			"MAX_QUERY_TOKENS":              "3000",
+			"NOTIFIER":                      " SMTP ",
+			"SMTP_URL":                      " smtp://mailer:p%40ss@mail.example.com:2587 ",
+			"MAIL_FROM":                     "Shop <no-reply@shop.example.com>",
+			"MAIL_TEMPLATES_DIR":            "/etc/shop/mail",
+			"VERIFY_URL":                    "https://shop.example.com/verify?token={token}",
+			"PASSWORD_RESET_URL":            "https://shop.example.com/reset/{token}",
+			"NOTIFY_NEW_SIGN_IN":            "on",
+			"NOTIFY_MAX_ATTEMPTS":           "4",
+			"NOTIFY_RETRY_DELAY":            "10",
+			"NOTIFY_TIMEOUT":                "5s",
 			"ORDER_MERGE_STRATEGY":          "UseGuestStrategy",
 			"PASSWORD_HASH_CONCURRENCY":     "3",
 			"PASSWORD_RESET_TOKEN_DURATION": "15m",
@@ -163,36 +173,43 @@ func TestLoad(t *testing.T) {
 		}))
 		require.NoError(t, err)
 		require.Equal(t, Config{
-			AnonymousCartIdleTimeout:   14 * 24 * time.Hour,
-			AnonymousIdleTimeout:       2 * 24 * time.Hour,
-			AnonymousSessionDuration:   14 * 24 * time.Hour,
-			AuthTokenHeaderKey:         "x-auth-token",
-			BcryptCost:                 10,
-			ChannelTokenKey:            "x-channel",
-			CleanSessionsBatchSize:     5000,
-			CleanSessionsSchedule:      "CRON_TZ=Europe/Berlin 30 3 * * 1-5",
-			CleanSessionsTimeBudget:    5 * time.Minute,
-			CORSOrigins:                []string{"https://shop.example.com", "http://localhost:5173"},
-			CookieDomain:               "example.com",
-			AppEnv:                     "production",
-			CookieName:                 "sid",
-			CookieSameSite:             "none",
-			CookieSecure:               "true",
-			DatabaseURL:                "postgres://app:secret@db:5432/app?sslmode=disable",
-			DBQueryTimeout:             2 * time.Second,
-			DefaultChannelToken:        "default-token",
-			GuestSessions:              "eager",
-			GuestAddressLimit:          0,
-			GuestAddressWindow:         time.Hour,
-			GuestCacheLimit:            5000,
-			Introspection:              false,
-			LogLevel:                   slog.LevelDebug,
-			LogoutScope:                "all",
-			MaxQueryAliases:            5,
-			MaxQueryDepth:              8,
-			MaxQueryFields:             200,
-			MaxQueryFragments:          20,
-			MaxQueryTokens:             3000,
+			AnonymousCartIdleTimeout: 14 * 24 * time.Hour,
+			AnonymousIdleTimeout:     2 * 24 * time.Hour,
+			AnonymousSessionDuration: 14 * 24 * time.Hour,
+			AuthTokenHeaderKey:       "x-auth-token",
+			BcryptCost:               10,
+			ChannelTokenKey:          "x-channel",
+			CleanSessionsBatchSize:   5000,
+			CleanSessionsSchedule:    "CRON_TZ=Europe/Berlin 30 3 * * 1-5",
+			CleanSessionsTimeBudget:  5 * time.Minute,
+			CORSOrigins:              []string{"https://shop.example.com", "http://localhost:5173"},
+			CookieDomain:             "example.com",
+			AppEnv:                   "production",
+			CookieName:               "sid",
+			CookieSameSite:           "none",
+			CookieSecure:             "true",
+			DatabaseURL:              "postgres://app:secret@db:5432/app?sslmode=disable",
+			DBQueryTimeout:           2 * time.Second,
+			DefaultChannelToken:      "default-token",
+			GuestSessions:            "eager",
+			GuestAddressLimit:        0,
+			GuestAddressWindow:       time.Hour,
+			GuestCacheLimit:          5000,
+			Introspection:            false,
+			LogLevel:                 slog.LevelDebug,
+			LogoutScope:              "all",
+			MaxQueryAliases:          5,
+			MaxQueryDepth:            8,
+			MaxQueryFields:           200,
+			MaxQueryFragments:        20,
+			MaxQueryTokens:           3000,
+			Notify: NotifyConfig{
+				Notifier: "smtp", SMTPURL: "smtp://mailer:p%40ss@mail.example.com:2587",
+				MailFrom: "Shop <no-reply@shop.example.com>", MailTemplatesDir: "/etc/shop/mail",
+				VerifyURL:        "https://shop.example.com/verify?token={token}",
+				PasswordResetURL: "https://shop.example.com/reset/{token}",
+				NewSignIn:        true, MaxAttempts: 4, RetryDelay: 10 * time.Second, Timeout: 5 * time.Second,
+			},
 			OrderMergeStrategy:         "UseGuestStrategy",
 			PasswordHashConcurrency:    3,
 			PasswordResetTokenDuration: 15 * time.Minute,
@@ -229,13 +246,13 @@ func TestLoad(t *testing.T) {
 	t.Run("ProductionDefaults", func(t *testing.T) {
 		t.Parallel()
 
-		c, err := Load(env(map[string]string{"APP_ENV": "production"}))
+		c, err := Load(env(map[string]string{"APP_ENV": "production", "NOTIFIER": "log"}))
 		require.NoError(t, err)
 		require.True(t, c.Production())
 		require.False(t, c.Introspection)
 		require.False(t, c.Playground)
 
-		c, err = Load(env(map[string]string{"APP_ENV": "production", "INTROSPECTION": "true", "PLAYGROUND": "on"}))
+		c, err = Load(env(map[string]string{"APP_ENV": "production", "NOTIFIER": "log", "INTROSPECTION": "true", "PLAYGROUND": "on"}))
 		require.NoError(t, err)
 		require.True(t, c.Introspection)
 		require.True(t, c.Playground)

@@ -88,6 +88,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	r.int("MAX_QUERY_FIELDS", limitHint, &c.MaxQueryFields)
 	r.int("MAX_QUERY_FRAGMENTS", limitHint, &c.MaxQueryFragments)
 	r.int("MAX_QUERY_TOKENS", limitHint, &c.MaxQueryTokens)
+	r.readNotify(&c) // NOTIFIER, SMTP_URL, MAIL_*, VERIFY_URL, PASSWORD_RESET_URL, NOTIFY_*
 	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
 	r.duration("PASSWORD_RESET_TOKEN_DURATION", time.Millisecond, &c.PasswordResetTokenDuration)
 	r.bool("PLAYGROUND", &c.Playground)
