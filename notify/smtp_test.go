@@ -102,6 +102,20 @@ func TestSMTPStartTLSSelfSigned(t *testing.T) {
 	require.Empty(t, srv.Pending())
 }
 
+// smtps://: TLS from the first byte.
+func TestSMTPImplicitTLS(t *testing.T) {
+	t.Parallel()
+	serverTLS, pool := testenv.SelfSignedTLS(t)
+	srv := testenv.NewSMTPServer(t, testenv.SMTPOptions{TLS: serverTLS, ImplicitTLS: true})
+	s, err := notify.NewSMTP(notify.SMTPConfig{
+		Host: srv.Host, Port: srv.Port, Security: notify.SMTPTLS, RootCAs: pool,
+		From: "no-reply@shop.example.com", Templates: defaultTemplates(t),
+	})
+	require.NoError(t, err)
+	require.NoError(t, s.Send(context.Background(), verificationMessage()))
+	require.True(t, srv.NextMail(t).TLS)
+}
+
 // A transient refusal is an error (the job retries); the next attempt
 // delivers.
 func TestSMTPTransientRefusal(t *testing.T) {

@@ -47,7 +47,8 @@ type ReceivedMail struct {
 	To   []string
 	// Data is the message, headers and body, as sent.
 	Data []byte
-	// TLS reports whether the connection was encrypted (STARTTLS).
+	// TLS reports whether the connection was encrypted (STARTTLS, or
+	// TLS from the first byte).
 	TLS bool
 	// User is the SMTP AUTH user, "" without authentication.
 	User string
@@ -57,6 +58,9 @@ type ReceivedMail struct {
 type SMTPOptions struct {
 	// TLS, when set, offers STARTTLS with this configuration.
 	TLS *tls.Config
+	// ImplicitTLS speaks TLS (with TLS) from the first byte instead, as
+	// an smtps:// server does.
+	ImplicitTLS bool
 	// Users, when set, are the only user/password pairs AUTH PLAIN
 	// accepts, and mail is refused without authentication.
 	Users map[string]string
@@ -71,6 +75,9 @@ func NewSMTPServer(t testing.TB, opts SMTPOptions) *SMTPServer {
 		t.Fatalf("smtp server: %v", err)
 	}
 	addr := ln.Addr().(*net.TCPAddr)
+	if opts.ImplicitTLS {
+		ln = tls.NewListener(ln, opts.TLS)
+	}
 	s := &SMTPServer{Host: "127.0.0.1", Port: addr.Port, mails: make(chan ReceivedMail, 64), users: opts.Users}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &smtpSession{server: s, conn: c}, nil
@@ -175,6 +182,9 @@ func (s *smtpSession) Data(r io.Reader) error {
 	m := s.mail
 	m.Data = data
 	_, m.TLS = s.conn.TLSConnectionState()
+	if _, ok := s.conn.Conn().(*tls.Conn); ok {
+		m.TLS = true
+	}
 	s.server.mails <- m
 	return nil
 }
