@@ -36,8 +36,9 @@ const (
 // (requestctx, auth), the GraphQL document limits (gqlutil), the
 // clean-sessions job's schedule, batch size and time budget (jobs,
 // service), DB_QUERY_TIMEOUT (database), SESSION_CACHE_TIMEOUT
-// (redisstore), and the throttle's rates, key bound and Redis timeout
-// (service, throttle).
+// (redisstore), the throttle's rates, key bound and Redis timeout
+// (service, throttle), and the notify job's attempts, retry delay and
+// timeout (jobs, notify).
 func Defaults() Config {
 	return Config{
 		AppEnv:                   EnvDevelopment,
