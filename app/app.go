@@ -32,6 +32,7 @@ import (
 	"github.com/shopsession/sessionserver/internal/startstop"
 	"github.com/shopsession/sessionserver/jobs"
 	"github.com/shopsession/sessionserver/migrations"
+	"github.com/shopsession/sessionserver/notify"
 	"github.com/shopsession/sessionserver/persisted"
 	"github.com/shopsession/sessionserver/requestctx"
 	"github.com/shopsession/sessionserver/service/access"
@@ -74,9 +75,11 @@ type Options struct {
 	// RedisCodec defaults to sessioncache.DefaultCodec(), this build's; a
 	// test gives another build's to play a rolling deploy.
 	RedisCodec *sessioncache.Codec
-	// Notifier delivers customer verification and password reset tokens.
-	// Defaults to writing them to the log (account.LogNotifier).
-	Notifier account.Notifier
+	// Notifier, when set, receives every message of the account flows
+	// (tokens and notices) in-process, once the transaction that queued it
+	// commits (account.SendAfterCommit), instead of the configured
+	// notifier's River jobs: tests read tokens from it.
+	Notifier notify.Sender
 	// TracerProvider, when set, turns tracing on with it, whatever
 	// OTEL_EXPORTER_OTLP_ENDPOINT says (a test's in-memory exporter); the
 	// caller shuts it down. Without it, tracing is on when
@@ -296,6 +299,16 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}); err != nil {
 		return nil, err
 	}
+	// Messages become River jobs in their transaction, delivered by the
+	// configured notifier (the runner is built below; the same holds).
+	var notifier account.Notifier = jobNotifier{app: a}
+	sender, err := newSender(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Notifier != nil {
+		notifier = account.SendAfterCommit{Sender: opts.Notifier, Logger: log}
+	}
 	limits, err := a.newThrottle(ctx, cfg, opts, log, now)
 	if err != nil {
 		return nil, err
@@ -314,6 +327,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		RequireVerification:      cfg.RequireVerification,
 		LogoutCurrentSessionOnly: cfg.LogoutScope == config.LogoutSession,
 		Metrics:                  a.Metrics.Logins(),
+		Notifier:                 notifier, NotifyNewSignIn: cfg.Notify.NewSignIn,
 	}); err != nil {
 		return nil, err
 	}
@@ -321,7 +335,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	if a.Accounts, err = account.New(account.Config{
-		DB: a.DB, Auth: a.Auth, Hasher: hasher, Notifier: opts.Notifier, Logger: log, NowFunc: now,
+		DB: a.DB, Auth: a.Auth, Hasher: hasher, Notifier: notifier, Logger: log, NowFunc: now,
 		RequireVerification:        cfg.RequireVerification,
 		VerificationTokenDuration:  cfg.VerificationTokenDuration,
 		PasswordResetTokenDuration: cfg.PasswordResetTokenDuration,
@@ -337,6 +351,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		StopTimeout: cfg.ShutdownTimeout, CancelTimeout: cfg.ShutdownTimeout,
 		Middleware: a.jobMiddleware(),
 		Metrics:    a.Metrics.Jobs(),
+		Sender:     sender, Tokens: a.Accounts,
+		NotifyMaxAttempts: cfg.Notify.MaxAttempts, NotifyRetryDelay: cfg.Notify.RetryDelay, NotifyTimeout: cfg.Notify.Timeout,
 	}); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/graph/gqlutil"
 	"github.com/shopsession/sessionserver/jobs"
+	"github.com/shopsession/sessionserver/notify"
 	"github.com/shopsession/sessionserver/persisted"
 	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/ratelimit"
@@ -42,6 +43,9 @@ func WithDefaults(cfg config.Config) config.Config {
 	cfg.MaxQueryFields = cmp.Or(cfg.MaxQueryFields, gqlutil.DefaultMaxFields)
 	cfg.MaxQueryFragments = cmp.Or(cfg.MaxQueryFragments, gqlutil.DefaultMaxFragments)
 	cfg.MaxQueryTokens = cmp.Or(cfg.MaxQueryTokens, gqlutil.DefaultMaxTokens)
+	cfg.Notify.MaxAttempts = cmp.Or(cfg.Notify.MaxAttempts, jobs.DefaultNotifyMaxAttempts)
+	cfg.Notify.RetryDelay = cmp.Or(cfg.Notify.RetryDelay, jobs.DefaultNotifyRetryDelay)
+	cfg.Notify.Timeout = cmp.Or(cfg.Notify.Timeout, notify.DefaultTimeout)
 	cfg.PasswordResetTokenDuration = cmp.Or(cfg.PasswordResetTokenDuration, account.DefaultPasswordResetTokenDuration)
 	cfg.RememberMeDuration = cmp.Or(cfg.RememberMeDuration, auth.DefaultRememberMeDuration)
 	cfg.SessionCacheTTL = cmp.Or(cfg.SessionCacheTTL, auth.DefaultSessionCacheTTL)

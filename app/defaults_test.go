@@ -57,6 +57,7 @@ func TestWithDefaults(t *testing.T) {
 		MaxQueryFragments:          100,
 		MaxQueryTokens:             15000,
 		MetricsAddr:                "",
+		Notify:                     config.NotifyConfig{MaxAttempts: 10, RetryDelay: 30 * time.Second, Timeout: 30 * time.Second},
 		OrderMergeStrategy:         "MergeOrdersStrategy",
 		OTLPProtocol:               "http/protobuf",
 		PasswordHashConcurrency:    max(1, runtime.NumCPU()/2),

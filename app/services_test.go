@@ -39,7 +39,7 @@ func TestBackgroundServicesRunUntilClose(t *testing.T) {
 		<-a.Jobs.Started()
 		queues, err := a.Jobs.Queues(t.Context())
 		require.NoError(t, err)
-		require.Equal(t, []jobs.Queue{{Name: jobs.CleanSessionsQueue, Running: true}}, queues)
+		require.Equal(t, []jobs.Queue{{Name: jobs.CleanSessionsQueue, Running: true}, {Name: jobs.NotifyQueue, Running: true}}, queues)
 
 		require.NoError(t, a.Close())
 		closed = true
@@ -53,7 +53,7 @@ func TestBackgroundServicesRunUntilClose(t *testing.T) {
 		require.NoError(t, a.Jobs.TestSignals.RiverStopped.WaitOrTimeout(), "River stopped cleanly")
 		queues, err = a.Jobs.Queues(t.Context())
 		require.NoError(t, err)
-		require.Equal(t, []jobs.Queue{{Name: jobs.CleanSessionsQueue, Running: false}}, queues)
+		require.Equal(t, []jobs.Queue{{Name: jobs.CleanSessionsQueue, Running: false}, {Name: jobs.NotifyQueue, Running: false}}, queues)
 		require.NoError(t, a.Close(), "a second Close does nothing")
 	})
 }

@@ -427,6 +427,17 @@ type Config struct {
 	//
 	// Defaults to "" (no metrics).
 	MetricsAddr string
+	// Notify is how the messages of the account flows (tokens and security
+	// notices) reach customers: NOTIFIER, SMTP_URL, MAIL_FROM,
+	// MAIL_TEMPLATES_DIR, VERIFY_URL, PASSWORD_RESET_URL,
+	// NOTIFY_WEBHOOK_URL, NOTIFY_WEBHOOK_SECRET and NOTIFY_* (see
+	// NotifyConfig).
+	//
+	// Defaults to the log notifier (inferred: no SMTP_URL or
+	// NOTIFY_WEBHOOK_URL), which APP_ENV=production refuses unless
+	// NOTIFIER=log says so; the retry settings default to the job
+	// runner's (see NotifyConfig).
+	Notify NotifyConfig
 
 	// PasswordHashConcurrency is how many password hashes (bcrypt) may run
 	// at once. Logins beyond it wait, within the request's deadline, so a

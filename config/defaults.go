@@ -37,7 +37,8 @@ const (
 // clean-sessions job's schedule, batch size and time budget (jobs,
 // service), DB_QUERY_TIMEOUT (database), SESSION_CACHE_TIMEOUT
 // (redisstore), the throttle's rates, key bound and Redis timeout
-// (service, throttle), and APQ's bytes and TTL (persisted).
+// (service, throttle), APQ's bytes and TTL (persisted), and the notify
+// job's attempts, retry delay and timeout (jobs, notify).
 func Defaults() Config {
 	return Config{
 		AppEnv:                   EnvDevelopment,

@@ -102,6 +102,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := r.lookup("METRICS_ADDR"); ok {
 		c.MetricsAddr = strings.TrimSpace(v)
 	}
+	r.readNotify(&c) // NOTIFIER, SMTP_URL, MAIL_*, VERIFY_URL, PASSWORD_RESET_URL, NOTIFY_*
 	r.int("PASSWORD_HASH_CONCURRENCY", limitHint, &c.PasswordHashConcurrency)
 	r.string("PERSISTED_DOCUMENTS", &c.PersistedDocuments)
 	r.bool("PERSISTED_DOCUMENTS_ONLY", &c.PersistedDocumentsOnly)

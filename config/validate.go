@@ -281,6 +281,7 @@ func (c Config) problems(explicit func(name string) bool) []error {
 	if !validTokenMethods(c.TokenMethods) {
 		fail("TOKEN_METHOD", "%q is not a token method (use cookie, bearer, or both as cookie,bearer or bearer,cookie)", strings.Join(c.TokenMethods, ","))
 	}
+	errs = append(errs, c.notifyProblems(given)...)
 	errs = append(errs, c.throttleProblems(given)...)
 	positiveOrDefault("VERIFICATION_TOKEN_DURATION", c.VerificationTokenDuration)
 	return errs

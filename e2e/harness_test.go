@@ -169,7 +169,11 @@ func newEnvWith(t testing.TB, b backend, db *bun.DB, appOpts app.Options, opts .
 			cfg.RedisURL = "redis://" + mr.Addr() + "/0"
 		}
 	}
-	appOpts.Notifier = e.tokens
+	if cfg.Notify == (config.NotifyConfig{}) {
+		// No notifier configured: the tokens go to the box, at once.
+		// A test that configures one gets it, through River's jobs.
+		appOpts.Notifier = e.tokens
+	}
 	e.db = db
 	appOpts.DB = e.db
 	appOpts.NowFunc = e.clock.Now

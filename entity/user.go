@@ -110,6 +110,10 @@ type CustomerToken struct {
 	// verification token was sent for: the token that verifies sets it.
 	// Nil for a registration without a password and for other kinds.
 	PasswordHash *string `bun:"password_hash"`
+	// DeliveryID names this issuance of the token for its queued delivery,
+	// which gives it a fresh token when it sends (account.Service's
+	// RenewDeliveryToken). Nil for tokens issued before the column.
+	DeliveryID *string `bun:"delivery_id"`
 }
 
 // IsCreateCustomerResult makes a Customer a member of the Admin API's

@@ -2,12 +2,16 @@
 // (github.com/riverqueue/river): the clean-sessions job, triggered on demand
 // (session.Service.TriggerCleanSessionsJob, the Admin API's
 // triggerCleanSessionsJob) and on a schedule that runs once per period
-// across every server instance sharing the database.
+// across every server instance sharing the database; and the notify job,
+// which delivers one notify.Message through a notify.Sender, enqueued in
+// the transaction that writes what the message tells of
+// (EnqueueNotificationTx) and retried with backoff (notify.go).
 //
 // This file is the package's contract with the rest of the server: the Job
 // shape the Admin API shows (Vendure's Job), and the interfaces on both
-// sides. The package does not import service; the worker reaches
-// session.Service through Cleaner.
+// sides. The package does not import service; the workers reach
+// session.Service through Cleaner and the account service through
+// RegistrationExpirer and TokenRenewer.
 package jobs
 
 import (
@@ -50,7 +54,8 @@ type Job struct {
 	State     State
 	// Progress is 0–100 (Vendure's scale); 100 once completed.
 	Progress float64
-	// Data is the job's arguments as JSON, e.g. {"batchSize":1000}.
+	// Data is the job's arguments as JSON, e.g. {"batchSize":1000}; a
+	// notify job's with the address masked (publicArgs).
 	Data json.RawMessage
 	// Result is the job's output as JSON once it has one, e.g.
 	// {"batchSize":1000,"sessionsRemoved":42}; nil before.

@@ -18,7 +18,7 @@ type Recorder interface {
 }
 
 // Kinds returns the kinds of every job the Runner works.
-func Kinds() []string { return []string{CleanSessionsQueue} }
+func Kinds() []string { return []string{CleanSessionsQueue, NotifyQueue} }
 
 // WorkResult is how one attempt of a job ended, which decides the job's
 // next state in River.

@@ -3,6 +3,9 @@ package jobs
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -82,4 +85,26 @@ func TestMetricsRecordRiverJobs(t *testing.T) {
 			t.Fatal("no attempt recorded")
 		}
 	})
+}
+
+// TestKindsListsEveryJob: every job kind this package declares (each Args
+// type's Kind) is one of Kinds, so the metrics count it.
+func TestKindsListsEveryJob(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	kind := regexp.MustCompile(`func \(\w+Args\) Kind\(\) string \{ return (\w+) \}`)
+	consts := map[string]string{"CleanSessionsQueue": CleanSessionsQueue, "NotifyQueue": NotifyQueue}
+	found := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range kind.FindAllStringSubmatch(string(src), -1) {
+			v, ok := consts[m[1]]
+			require.True(t, ok, "%s: kind constant %s: add it here and to Kinds", f, m[1])
+			require.Contains(t, Kinds(), v)
+			found++
+		}
+	}
+	require.Equal(t, len(Kinds()), found, "Kinds lists a kind no Args type declares")
 }

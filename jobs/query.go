@@ -47,7 +47,7 @@ func toJob(row *rivertype.JobRow) *Job {
 		ID:        entity.ID(row.ID),
 		QueueName: row.Queue,
 		State:     toState(row.State),
-		Data:      json.RawMessage(row.EncodedArgs),
+		Data:      publicArgs(row),
 		Retries:   max(row.MaxAttempts-1, 0),
 		Attempts:  row.Attempt,
 		CreatedAt: row.CreatedAt,

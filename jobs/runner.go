@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
@@ -20,6 +22,7 @@ import (
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/internal/startstop"
 	"github.com/shopsession/sessionserver/internal/testsignal"
+	"github.com/shopsession/sessionserver/notify"
 )
 
 // Defaults of Config.
@@ -85,6 +88,23 @@ type Config struct {
 	// ran. Defaults to none.
 	Metrics Recorder
 
+	// Sender delivers the notify jobs (NotifyQueue). Defaults to none:
+	// the queue has no worker and EnqueueNotificationTx refuses.
+	Sender notify.Sender
+	// Tokens gives a token message's issuance a fresh token when it is
+	// sent (AccountService). Without it a token message is cancelled.
+	Tokens TokenRenewer
+	// NotifyMaxAttempts is how many times a notify job runs before it
+	// is FAILED. Defaults to DefaultNotifyMaxAttempts.
+	NotifyMaxAttempts int
+	// NotifyRetryDelay is the wait after a notify job's first failed
+	// attempt, doubling after each further one up to
+	// MaxNotifyRetryDelay. Defaults to DefaultNotifyRetryDelay.
+	NotifyRetryDelay time.Duration
+	// NotifyTimeout is the Sender's bound on one delivery, which the
+	// job's own timeout exceeds. Defaults to notify.DefaultTimeout.
+	NotifyTimeout time.Duration
+
 	// Test seams, set by this package's tests only.
 	riverTime  rivertype.TimeGenerator // River's clock
 	clientID   string
@@ -101,7 +121,12 @@ type riverClient interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
+	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
 }
+
+// txInserter inserts a job in a database/sql transaction: InsertTx of a
+// River client whose driver's transactions are *sql.Tx.
+type txInserter func(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 
 // Runner runs the background jobs on River and answers the Admin API's
 // questions about them. It implements Queries and
@@ -115,6 +140,7 @@ type Runner struct {
 	cfg      Config
 	log      *slog.Logger
 	client   riverClient
+	insertTx txInserter
 	schedule *Schedule // nil when the periodic job is off
 
 	mu      sync.Mutex
@@ -160,6 +186,9 @@ func New(cfg Config) (*Runner, error) {
 	cfg.QueryTimeout = positive(cfg.QueryTimeout, database.DefaultQueryTimeout)
 	cfg.StopTimeout = positive(cfg.StopTimeout, DefaultStopTimeout)
 	cfg.CancelTimeout = positive(cfg.CancelTimeout, cfg.StopTimeout)
+	cfg.NotifyMaxAttempts = positive(cfg.NotifyMaxAttempts, DefaultNotifyMaxAttempts)
+	cfg.NotifyRetryDelay = positive(cfg.NotifyRetryDelay, DefaultNotifyRetryDelay)
+	cfg.NotifyTimeout = positive(cfg.NotifyTimeout, notify.DefaultTimeout)
 	schedule, err := ParseSchedule(cfg.Schedule)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: schedule: %w", err)
@@ -173,6 +202,18 @@ func New(cfg Config) (*Runner, error) {
 			return nil, errors.New("jobs: River needs a PostgreSQL database opened by database.Open (its pgx pool)")
 		}
 		r.client, err = newClient(r, riverpgxv5.New(pool))
+		if err != nil {
+			break
+		}
+		// A job enqueued in a service's transaction is inserted through
+		// that transaction, a *sql.Tx (bun's), which River's pgx driver
+		// cannot take: an insert-only client on the same pool's
+		// database/sql face inserts it.
+		var inserter *river.Client[*sql.Tx]
+		inserter, err = river.NewClient(riverdatabasesql.New(cfg.DB.DB), &river.Config{Logger: r.log})
+		if err == nil {
+			r.insertTx = inserter.InsertTx
+		}
 	case dialect.SQLite:
 		// The same *sql.DB and its one connection, which River's SQLite
 		// driver asks for. River holds it only for its own short
@@ -180,7 +221,11 @@ func New(cfg Config) (*Runner, error) {
 		// only within one statement or transaction of the cleaner, each
 		// under a deadline: whoever waits for it gets it, or fails, in
 		// bounded time.
-		r.client, err = newClient(r, riversqlite.New(cfg.DB.DB))
+		var client *river.Client[*sql.Tx]
+		client, err = newClient(r, riversqlite.New(cfg.DB.DB))
+		if err == nil {
+			r.client, r.insertTx = client, client.InsertTx
+		}
 	default:
 		return nil, fmt.Errorf("jobs: unsupported dialect %s", cfg.DB.Dialect().Name())
 	}
@@ -206,7 +251,7 @@ func positive[T int | time.Duration](v, def T) T {
 	return def
 }
 
-func newClient[TTx any](r *Runner, driver riverdriver.Driver[TTx]) (riverClient, error) {
+func newClient[TTx any](r *Runner, driver riverdriver.Driver[TTx]) (*river.Client[TTx], error) {
 	cfg := r.cfg
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &cleanWorker[TTx]{
@@ -215,22 +260,36 @@ func newClient[TTx any](r *Runner, driver riverdriver.Driver[TTx]) (riverClient,
 	}); err != nil {
 		return nil, err
 	}
+	queues := map[string]river.QueueConfig{
+		// One worker: cleaning is one DELETE after another on the same
+		// rows' index; two at once would only contend.
+		CleanSessionsQueue: {MaxWorkers: 1},
+	}
+	if cfg.Sender != nil {
+		if err := river.AddWorkerSafely(workers, &notifyWorker{
+			sender: cfg.Sender, tokens: cfg.Tokens, retryDelay: cfg.NotifyRetryDelay, timeout: cfg.NotifyTimeout,
+			queryTimeout: cfg.QueryTimeout, riverNow: func() time.Time { return riverNow(cfg) }, log: r.log,
+		}); err != nil {
+			return nil, err
+		}
+		queues[NotifyQueue] = river.QueueConfig{MaxWorkers: notifyWorkers}
+	}
 	var periodic []*river.PeriodicJob
 	if r.schedule != nil {
 		periodic = append(periodic, r.periodicJob())
 	}
 	timeout := jobTimeout(cfg.TimeBudget, cfg.QueryTimeout)
 	return river.NewClient(driver, &river.Config{
-		ID:     cfg.clientID,
-		Logger: r.log,
-		// One worker: cleaning is one DELETE after another on the same
-		// rows' index; two at once would only contend.
-		Queues:       map[string]river.QueueConfig{CleanSessionsQueue: {MaxWorkers: 1}},
+		ID:           cfg.clientID,
+		Logger:       r.log,
+		Queues:       queues,
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		MaxAttempts:  cfg.MaxAttempts,
 		RetryPolicy:  fixedDelay{delay: cfg.RetryDelay, now: func() time.Time { return riverNow(cfg) }},
-		JobTimeout:   timeout,
+		// The clean-sessions job's; each notify job has its own
+		// (notifyWorker.Timeout).
+		JobTimeout: timeout,
 		// River's default (1 h) must exceed the job timeout.
 		RescueStuckJobsAfter: max(time.Hour, timeout+time.Hour),
 		Middleware:           append(slices.Clip(cfg.Middleware), middleware(cfg)...),
@@ -353,10 +412,21 @@ func (r *Runner) EnqueueCleanSessions(ctx context.Context, batchSize int) (*Job,
 	return toJob(res.Job), nil
 }
 
-// Queues implements Queries: the one queue, running while this
-// instance's workers are.
+// Queues implements Queries: the clean-sessions queue and, with a Sender,
+// the notify queue, running while this instance's workers are.
 func (r *Runner) Queues(context.Context) ([]Queue, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return []Queue{{Name: CleanSessionsQueue, Running: r.running}}, nil
+	queues := []Queue{{Name: CleanSessionsQueue, Running: r.running}}
+	if r.cfg.Sender != nil {
+		queues = append(queues, Queue{Name: NotifyQueue, Running: r.running})
+	}
+	return queues, nil
+}
+
+// Subscribe returns River's events of the kinds given (river.EventKind…)
+// for every job this instance works, and the function that ends the
+// subscription. Tests wait on it for a job to finish.
+func (r *Runner) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
+	return r.client.Subscribe(kinds...)
 }

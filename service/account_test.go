@@ -16,35 +16,67 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/notify"
 	"github.com/shopsession/sessionserver/service/account"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/password"
 	"github.com/shopsession/sessionserver/service/session"
 )
 
-// tokenSink is a Notifier that keeps the tokens, or fails when err is set.
+// tokenSink is a notify.Sender that keeps the tokens and the notices, or
+// fails when err is set. newAccountBundle hands it to the service through
+// account.SendAfterCommit.
 type tokenSink struct {
-	mu   sync.Mutex
-	sent map[string][]string // kind/email -> tokens
-	err  error
+	mu       sync.Mutex
+	sent     map[string][]string // kind/email -> tokens
+	notices  []notify.Message
+	messages []notify.Message // all, tokens included
+	err      error
 }
 
-func (n *tokenSink) VerificationToken(_ context.Context, email, token string) error {
-	return n.add(entity.TokenVerification, email, token)
-}
+// sinkKinds maps the token messages to the kinds the tests name.
+var sinkKinds = map[notify.Type]string{notify.Verification: entity.TokenVerification, notify.PasswordReset: entity.TokenPasswordReset}
 
-func (n *tokenSink) PasswordResetToken(_ context.Context, email, token string) error {
-	return n.add(entity.TokenPasswordReset, email, token)
-}
-
-func (n *tokenSink) add(kind, email, token string) error {
+func (n *tokenSink) Send(_ context.Context, m notify.Message) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.sent == nil {
-		n.sent = map[string][]string{}
+	n.messages = append(n.messages, m)
+	if kind, ok := sinkKinds[m.Type]; ok {
+		if n.sent == nil {
+			n.sent = map[string][]string{}
+		}
+		n.sent[kind+"/"+m.EmailAddress] = append(n.sent[kind+"/"+m.EmailAddress], m.Token)
+	} else {
+		n.notices = append(n.notices, m)
 	}
-	n.sent[kind+"/"+email] = append(n.sent[kind+"/"+email], token)
 	return n.err
+}
+
+// lastMessage returns the last message of a type sent to an address.
+func (n *tokenSink) lastMessage(t *testing.T, typ notify.Type, email string) notify.Message {
+	t.Helper()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := len(n.messages) - 1; i >= 0; i-- {
+		if m := n.messages[i]; m.Type == typ && m.EmailAddress == email {
+			return m
+		}
+	}
+	t.Fatalf("no %s message to %s", typ, email)
+	return notify.Message{}
+}
+
+// noticesTo returns the types of the notices sent to an address, in order.
+func (n *tokenSink) noticesTo(email string) []notify.Type {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []notify.Type
+	for _, m := range n.notices {
+		if m.EmailAddress == email {
+			out = append(out, m.Type)
+		}
+	}
+	return out
 }
 
 func (n *tokenSink) tokens(kind, email string) []string {
@@ -88,9 +120,10 @@ func newAccountBundle(t *testing.T, b *testBundle, requireVerification bool) *ac
 	t.Helper()
 	ab := &accountBundle{testBundle: b, sink: &tokenSink{}, hasher: &countingHasher{Hasher: b.hasher}, logs: &bytes.Buffer{}}
 	var err error
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: ab.logs}, nil))
 	ab.accounts, err = account.New(account.Config{
-		DB: b.db, Auth: b.auth, Hasher: ab.hasher, Notifier: ab.sink, NowFunc: b.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: ab.logs}, nil)), RequireVerification: requireVerification,
+		DB: b.db, Auth: b.auth, Hasher: ab.hasher, Notifier: account.SendAfterCommit{Sender: ab.sink, Logger: logger}, NowFunc: b.clock.Now,
+		Logger: logger, RequireVerification: requireVerification,
 	})
 	require.NoError(t, err)
 	return ab
@@ -288,7 +321,7 @@ func TestNotifierFailureIsOnlyLogged(t *testing.T) {
 		ab.sink.err = errors.New("smtp: connection refused")
 		ab.register(t, "unlucky@example.com", "unlucky-pw")
 		require.NoError(t, ab.accounts.RequestPasswordReset(ab.ctx, "unlucky@example.com"))
-		require.Equal(t, 2, strings.Count(ab.logs.String(), `msg="token delivery failed"`))
+		require.Equal(t, 2, strings.Count(ab.logs.String(), `msg="notification delivery failed"`))
 		require.Contains(t, ab.logs.String(), "emailAddress=u***@example.com")
 	})
 }

@@ -162,7 +162,7 @@ func TestVerificationLinksPlacedGuestOrders(t *testing.T) {
 		require.NoError(t, err)
 		sink := &tokenSink{}
 		accounts, err := account.New(account.Config{
-			DB: b.db, Auth: authn, Hasher: b.hasher, Notifier: sink, NowFunc: b.clock.Now, RequireVerification: true,
+			DB: b.db, Auth: authn, Hasher: b.hasher, Notifier: account.SendAfterCommit{Sender: sink}, NowFunc: b.clock.Now, RequireVerification: true,
 		})
 		require.NoError(t, err)
 		require.NoError(t, accounts.RegisterCustomerAccount(b.ctx, account.Registration{

@@ -15,6 +15,7 @@ import (
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/notify"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/internal/setup"
 	"github.com/shopsession/sessionserver/service/outcome"
@@ -39,8 +40,10 @@ type Config struct {
 	Auth *AuthService
 	// Hasher hashes and checks passwords. Required.
 	Hasher password.Hasher
-	// Notifier delivers verification and password reset tokens. Defaults
-	// to a LogNotifier writing to Logger.
+	// Notifier queues the messages of the account flows (tokens, and the
+	// notices of password and e-mail address changes). Defaults to
+	// SendAfterCommit to a notify.Log on Logger that shows tokens
+	// (development only).
 	Notifier Notifier
 	// Logger logs failed deliveries. Defaults to discarding them.
 	Logger *slog.Logger
@@ -97,7 +100,7 @@ func New(cfg Config) (*Service, error) {
 		resetTTL:            orDefault(cfg.PasswordResetTokenDuration, DefaultPasswordResetTokenDuration),
 	}
 	if s.notifier == nil {
-		s.notifier = LogNotifier{Logger: s.log}
+		s.notifier = SendAfterCommit{Sender: notify.Log{Logger: s.log, ShowTokens: true}, Logger: s.log}
 	}
 	return s, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/notify"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/password"
@@ -105,6 +106,7 @@ func verifyPasswordRule(hasPassword bool, pw string) error {
 // works once. Unlike Vendure, it ends every other session of the account
 // (revoked as a logout is): a reset is what a customer does when someone
 // else may know the old password, and that someone must not stay logged in.
+// The address gets the password-changed notice (Notifier).
 func (s *Service) ResetPassword(ctx context.Context, token, pw string, req LoginRequest) (*sessioncache.CachedSession, error) {
 	if err := s.auth.throttle.CheckToken(ctx); err != nil {
 		return nil, err
@@ -135,7 +137,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string, req Login
 		if err := s.auth.sessions.DeleteByUser(ctx, t, o.UserID, session.RevokePasswordReset); err != nil {
 			return err
 		}
-		return s.markVerified(ctx, t, o)
+		if err := s.markVerified(ctx, t, o); err != nil {
+			return err
+		}
+		return s.notifyPasswordChanged(ctx, t, o.UserID, o.Identifier)
 	})
 	if err != nil {
 		return nil, err
@@ -150,7 +155,8 @@ func (s *Service) ResetPassword(ctx context.Context, token, pw string, req Login
 // outcome.ErrForbidden. The user's outstanding one-time tokens (a password reset
 // requested before) are voided, and every session of the user but keep (the
 // session that changed it; 0 keeps none) ends: someone who knew the old
-// password is signed out everywhere else. Vendure leaves them all.
+// password is signed out everywhere else. Vendure leaves them all. The
+// address gets the password-changed notice (Notifier).
 func (s *Service) UpdateCustomerPassword(ctx context.Context, userID, keep entity.ID, current, newPassword string) error {
 	if err := validatePassword(newPassword); err != nil {
 		return err
@@ -160,9 +166,10 @@ func (s *Service) UpdateCustomerPassword(ctx context.Context, userID, keep entit
 		return &outcome.InvalidCredentialsError{}
 	}
 	var rows []struct {
+		Identifier   string  `bun:"identifier"`
 		PasswordHash *string `bun:"password_hash"`
 	}
-	err := s.db.NewRaw(`SELECT am.password_hash
+	err := s.db.NewRaw(`SELECT u.identifier, am.password_hash
 FROM "user" AS u
 JOIN customer AS c ON c.user_id = u.id AND c.deleted_at IS NULL
 LEFT JOIN authentication_method AS am ON am.user_id = u.id AND am.type = ?
@@ -210,6 +217,19 @@ LIMIT 1`, entity.AuthMethodNative, userID).Scan(ctx, &rows)
 		if err := voidTokens(ctx, t, userID); err != nil {
 			return err
 		}
-		return s.auth.sessions.DeleteByUserExcept(ctx, t, userID, keep)
+		if err := s.auth.sessions.DeleteByUserExcept(ctx, t, userID, keep); err != nil {
+			return err
+		}
+		return s.notifyPasswordChanged(ctx, t, userID, rows[0].Identifier)
 	})
+}
+
+// notifyPasswordChanged queues the notice that a customer's password was
+// changed, to its address, in t: whoever did not change it learns of it
+// from a message the change itself cannot suppress.
+func (s *Service) notifyPasswordChanged(ctx context.Context, t *session.Tx, userID entity.ID, email string) error {
+	if err := s.notifier.Notify(ctx, t, newMessage(s.now(), notify.PasswordChanged, email, userID)); err != nil {
+		return fmt.Errorf("queue password-changed message: %w", err)
+	}
+	return nil
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/notify"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/session"
 )
@@ -34,11 +34,12 @@ type pendingPassword struct {
 }
 
 // issueToken stores a new token of a kind for an account, replacing its
-// previous one of that kind, and, once the transaction commits, hands the
-// raw token to the notifier. Beyond the Throttle's mails per e-mail address
-// it does nothing, silently: the account's previous token (and the password
-// it carries) stays valid, so that a stranger's requests cannot void the one
-// its owner received, and the caller's answer stays the same.
+// previous one of that kind, and queues its message in t (Notifier), so a
+// rolled-back transaction sends nothing. Beyond the Throttle's mails per
+// e-mail address it does nothing, silently: the account's previous token
+// (and the password it carries) stays valid, so that a stranger's requests
+// cannot void the one its owner received, and the caller's answer stays
+// the same.
 func (s *Service) issueToken(ctx context.Context, t *session.Tx, acct *account, kind string, pw pendingPassword) error {
 	send := s.auth.throttle.TakeMail(ctx, acct.Identifier)
 	if !send && !pw.set {
@@ -58,12 +59,17 @@ func (s *Service) issueToken(ctx context.Context, t *session.Tx, acct *account, 
 		ttl = s.resetTTL
 	}
 	now := s.now().UTC()
-	row := &entity.CustomerToken{CreatedAt: now, UserID: acct.UserID, Kind: kind, TokenHash: session.HashToken(token), Expires: now.Add(ttl)}
+	deliveryID := notify.NewDeliveryID()
+	row := &entity.CustomerToken{
+		CreatedAt: now, UserID: acct.UserID, Kind: kind, TokenHash: session.HashToken(token), Expires: now.Add(ttl),
+		DeliveryID: &deliveryID,
+	}
 	q := t.NewInsert().Model(row).
 		On("CONFLICT (user_id, kind) DO UPDATE").
 		Set("created_at = EXCLUDED.created_at").
 		Set("token_hash = EXCLUDED.token_hash").
-		Set("expires = EXCLUDED.expires")
+		Set("expires = EXCLUDED.expires").
+		Set("delivery_id = EXCLUDED.delivery_id")
 	if pw.set {
 		row.PasswordHash = pw.hash
 		q = q.Set("password_hash = EXCLUDED.password_hash")
@@ -71,25 +77,15 @@ func (s *Service) issueToken(ctx context.Context, t *session.Tx, acct *account, 
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("store %s token: %w", kind, err)
 	}
-	if send {
-		email := acct.Identifier
-		t.OnCommit(func(ctx context.Context) { s.deliver(ctx, kind, email, token) })
+	if !send {
+		return nil
+	}
+	m := newMessage(now, tokenTypes[kind], acct.Identifier, acct.UserID)
+	m.Token, m.DeliveryID = token, deliveryID
+	if err := s.notifier.Notify(ctx, t, m); err != nil {
+		return fmt.Errorf("queue %s message: %w", kind, err)
 	}
 	return nil
-}
-
-// deliver hands a committed token to the notifier. A failure is logged and
-// not returned: the client's answer must not depend on it.
-func (s *Service) deliver(ctx context.Context, kind, email, token string) {
-	var err error
-	if kind == entity.TokenPasswordReset {
-		err = s.notifier.PasswordResetToken(ctx, email, token)
-	} else {
-		err = s.notifier.VerificationToken(ctx, email, token)
-	}
-	if err != nil {
-		s.log.WarnContext(ctx, "token delivery failed", "kind", kind, "emailAddress", auth.MaskIdentifier(email), "err", err)
-	}
 }
 
 // tokenOwner is the account a token belongs to.

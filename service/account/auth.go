@@ -14,6 +14,8 @@ import (
 
 	"github.com/shopsession/sessionserver/auth"
 	"github.com/shopsession/sessionserver/entity"
+	"github.com/shopsession/sessionserver/notify"
+	"github.com/shopsession/sessionserver/service/clientinfo"
 	"github.com/shopsession/sessionserver/service/internal/setup"
 	"github.com/shopsession/sessionserver/service/outcome"
 	"github.com/shopsession/sessionserver/service/password"
@@ -59,6 +61,14 @@ type AuthConfig struct {
 	// Metrics receives the result of each login attempt. Defaults to
 	// none.
 	Metrics LoginRecorder
+	// Notifier queues the new-sign-in notice (NotifyNewSignIn). Defaults
+	// to none: no notice.
+	Notifier Notifier
+	// NotifyNewSignIn sends a customer the new-sign-in notice after each
+	// login with its password on the Shop API (not the logins that a
+	// verification or a password reset makes), queued in the login's
+	// transaction. Defaults to false (NOTIFY_NEW_SIGN_IN).
+	NotifyNewSignIn bool
 }
 
 // AuthService logs users in and out (Vendure's AuthService with the native
@@ -75,6 +85,8 @@ type AuthService struct {
 	dummyHash           string
 	throttle            *ratelimit.Throttle
 	metrics             LoginRecorder // nil: none
+	notifier            Notifier
+	newSignIn           bool
 }
 
 // NewAuthService returns an AuthService. It hashes a dummy password once, so
@@ -98,6 +110,7 @@ func NewAuthService(cfg AuthConfig) (*AuthService, error) {
 		db: cfg.DB, sessions: cfg.Sessions, hasher: cfg.Hasher, log: cfg.Logger, now: cfg.NowFunc,
 		requireVerification: cfg.RequireVerification, logoutSessionOnly: cfg.LogoutCurrentSessionOnly,
 		orders: cfg.Orders, dummyHash: dummy, throttle: cfg.Throttle, metrics: cfg.Metrics,
+		notifier: cfg.Notifier, newSignIn: cfg.NotifyNewSignIn && cfg.Notifier != nil,
 	}, nil
 }
 
@@ -156,12 +169,20 @@ func (s *AuthService) authenticate(ctx context.Context, req LoginRequest) (*sess
 	if err != nil {
 		return nil, err
 	}
-	return s.createAuthenticatedSessionForUser(ctx, user, req)
+	var notice *notify.Message
+	if s.newSignIn && req.API == auth.ShopAPI {
+		m := newMessage(s.now(), notify.NewSignIn, user.Identifier, user.ID)
+		client := clientinfo.From(ctx)
+		m.ClientAddress, m.UserAgent = client.Address, client.UserAgent
+		notice = &m
+	}
+	return s.createAuthenticatedSessionForUser(ctx, user, req, notice)
 }
 
 // nativeUser is a user found by the native strategy.
 type nativeUser struct {
 	ID           entity.ID `bun:"id"`
+	Identifier   string    `bun:"identifier"`
 	Verified     bool      `bun:"verified"`
 	PasswordHash *string   `bun:"password_hash"`
 	// PendingHash is the password of an unverified registration, kept
@@ -198,7 +219,7 @@ func (s *AuthService) authenticateNative(ctx context.Context, req LoginRequest) 
 		match, args = match+" AND u.identifier = ?", append(args, identifier)
 	}
 	var users []nativeUser
-	err := s.db.NewRaw(`SELECT u.id, u.verified, am.password_hash, pt.password_hash AS pending_hash,
+	err := s.db.NewRaw(`SELECT u.id, u.identifier, u.verified, am.password_hash, pt.password_hash AS pending_hash,
 	EXISTS (SELECT 1 FROM authentication_method AS ext WHERE ext.user_id = u.id AND ext.type = ?) AS has_external
 FROM "user" AS u
 JOIN `+profile+` AS p ON p.user_id = u.id AND p.deleted_at IS NULL
@@ -330,8 +351,9 @@ func (s *AuthService) rehash(ctx context.Context, userID entity.ID, old, pw stri
 // the session holding the result, all in one transaction: concurrent logins
 // with one guest cart cannot lose or duplicate its lines (vendure#4481).
 // The verification rule was applied (and a refusal logged) by
-// authenticateNative.
-func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *nativeUser, req LoginRequest) (*sessioncache.CachedSession, error) {
+// authenticateNative. A notice, when not nil, is queued in the same
+// transaction.
+func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *nativeUser, req LoginRequest, notice *notify.Message) (*sessioncache.CachedSession, error) {
 	var cs *sessioncache.CachedSession
 	err := session.RunInTx(ctx, s.db, func(ctx context.Context, t *session.Tx) error {
 		var activeOrderID *entity.ID
@@ -360,7 +382,13 @@ func (s *AuthService) createAuthenticatedSessionForUser(ctx context.Context, u *
 			ActiveOrderID:          activeOrderID,
 			ActiveChannelID:        &channelID,
 		})
-		return err
+		if err != nil || notice == nil {
+			return err
+		}
+		if err := s.notifier.Notify(ctx, t, *notice); err != nil {
+			return fmt.Errorf("queue %s message: %w", notice.Type, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -402,5 +430,5 @@ func (s *AuthService) DestroyAuthenticatedSession(ctx context.Context, token str
 // a successful login does from there on (createAuthenticatedSessionForUser):
 // the request's guest order passes to the new session.
 func (s *AuthService) LoginVerifiedUser(ctx context.Context, userID entity.ID, req LoginRequest) (*sessioncache.CachedSession, error) {
-	return s.createAuthenticatedSessionForUser(ctx, &nativeUser{ID: userID, Verified: true}, req)
+	return s.createAuthenticatedSessionForUser(ctx, &nativeUser{ID: userID, Verified: true}, req, nil)
 }

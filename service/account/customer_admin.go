@@ -16,6 +16,7 @@ import (
 	"github.com/shopsession/sessionserver/database"
 	"github.com/shopsession/sessionserver/entity"
 	"github.com/shopsession/sessionserver/listquery"
+	"github.com/shopsession/sessionserver/notify"
 	"github.com/shopsession/sessionserver/service/access"
 	"github.com/shopsession/sessionserver/service/audit"
 	"github.com/shopsession/sessionserver/service/outcome"
@@ -182,9 +183,11 @@ type CustomerChange struct {
 
 // UpdateCustomerAs changes a live customer in the caller's scope (else
 // *outcome.EntityNotFoundError) and returns it. A new e-mail address
-// becomes its user's identifier (and its native login's), and the user's
+// becomes its user's identifier (and its native login's), the user's
 // cached sessions are evicted when the change commits, so their next
-// request, on any instance, reads the new identifier.
+// request, on any instance, reads the new identifier, and the previous
+// address of a registered customer gets the email-address-changed notice
+// (Notifier).
 func (s *Service) UpdateCustomerAs(ctx context.Context, by access.Caller, c CustomerChange) (*entity.Customer, error) {
 	if c.EmailAddress != nil {
 		email := auth.NormalizeIdentifier(*c.EmailAddress)
@@ -219,6 +222,9 @@ func (s *Service) UpdateCustomerAs(ctx context.Context, by access.Caller, c Cust
 			}
 			if cust.UserID != nil {
 				if err := s.changeIdentifier(ctx, t, now, *cust.UserID, *c.EmailAddress); err != nil {
+					return err
+				}
+				if err := s.notifyEmailChanged(ctx, t, now, *cust.UserID, cust.EmailAddress, *c.EmailAddress); err != nil {
 					return err
 				}
 			}
@@ -262,6 +268,21 @@ func (s *Service) changeIdentifier(ctx context.Context, t *session.Tx, now time.
 		return fmt.Errorf("change login identifier: %w", err)
 	}
 	return s.auth.sessions.EvictUserOnCommit(ctx, t, userID)
+}
+
+// notifyEmailChanged queues, in t, the notice that an account's e-mail
+// address changed to its previous address: the owner learns of it from the
+// mailbox that no longer reaches the account, the one an attacker who
+// took the account cannot read. A change of case alone (the same mailbox)
+// sends nothing.
+func (s *Service) notifyEmailChanged(ctx context.Context, t *session.Tx, now time.Time, userID entity.ID, previous, next string) error {
+	if previous == "" || strings.EqualFold(previous, next) {
+		return nil
+	}
+	if err := s.notifier.Notify(ctx, t, newMessage(now, notify.EmailAddressChanged, previous, userID)); err != nil {
+		return fmt.Errorf("queue email-address-changed message: %w", err)
+	}
+	return nil
 }
 
 // DeleteCustomersAs soft-deletes live customers in the caller's scope, all

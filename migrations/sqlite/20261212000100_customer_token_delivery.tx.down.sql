@@ -1,0 +1,1 @@
+ALTER TABLE customer_token DROP COLUMN delivery_id;
