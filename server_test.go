@@ -291,7 +291,9 @@ func TestRunServesMetrics(t *testing.T) {
 		}
 	}}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, serverEnv(t.TempDir(), port, "METRICS_ADDR", "127.0.0.1:0"), &stderr, noDrain) }()
+	go func() {
+		done <- run(ctx, serverEnv(t.TempDir(), port, "METRICS_ADDR", "127.0.0.1:0"), &stderr, noDrain)
+	}()
 
 	var url string
 	select {
