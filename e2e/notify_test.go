@@ -294,7 +294,12 @@ func TestNotifyByWebhook(t *testing.T) {
 // sent, never its token.
 func TestProductionRefusesLogNotifier(t *testing.T) {
 	t.Parallel()
-	production := func(c *config.Config) { c.AppEnv = config.EnvProduction }
+	// Production also refuses the default superadmin password: this test
+	// is about the notifier, so its superadmin has another.
+	production := func(c *config.Config) {
+		c.AppEnv = config.EnvProduction
+		c.SuperadminPassword = "not-the-default-password"
+	}
 	cfg := config.Defaults()
 	production(&cfg)
 	_, err := app.New(context.Background(), cfg, app.Options{DB: testenv.SQLiteDB(t)})

@@ -20,7 +20,9 @@ import (
 // reads it with vars set too.
 func startProduction(t *testing.T, db *bun.DB, vars map[string]string) (*app.App, error) {
 	t.Helper()
-	env := map[string]string{"APP_ENV": "production", "BCRYPT_COST": "4", "DEFAULT_CHANNEL_TOKEN": "e2e-default-channel"}
+	// Production also refuses the log notifier it would infer: these tests
+	// are about the superadmin and the API, so NOTIFIER=log says it is meant.
+	env := map[string]string{"APP_ENV": "production", "BCRYPT_COST": "4", "DEFAULT_CHANNEL_TOKEN": "e2e-default-channel", "NOTIFIER": "log"}
 	for k, v := range vars {
 		env[k] = v
 	}
