@@ -26,6 +26,7 @@ targets=(
 	"./requestctx FuzzSessionToken"
 	"./service FuzzGetChannelFromToken"
 	"./service FuzzGetSessionFromToken"
+	"./service/session FuzzParseUserAgent"
 	"./sessioncache FuzzCodecRoundTrip"
 	"./sessioncache FuzzDecodeSession"
 )
