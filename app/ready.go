@@ -82,12 +82,32 @@ func writeReadiness(w http.ResponseWriter, code int, rd readiness) {
 	_ = json.NewEncoder(w).Encode(rd)
 }
 
+// readyPingAttempts bounds pingDatabase's attempts.
+const readyPingAttempts = 3
+
+// pingDatabase reports whether the database answers a ping. A connection
+// the pool kept from before an outage fails once and is discarded, so a
+// failed ping is tried again on another (at most readyPingAttempts in all,
+// within ctx): a database that is back is not reported down for the pool's
+// leftovers.
+func (a *App) pingDatabase(ctx context.Context) bool {
+	for range readyPingAttempts {
+		if a.DB.PingContext(ctx) == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+	}
+	return false
+}
+
 // databaseReadiness pings the database and looks for this build's newest
 // migration, within /health's bound.
 func (a *App) databaseReadiness(ctx context.Context) (database, migrated string) {
 	ctx, cancel := context.WithTimeout(ctx, min(healthTimeout, a.Config.DBQueryTimeout))
 	defer cancel()
-	if err := a.DB.PingContext(ctx); err != nil {
+	if !a.pingDatabase(ctx) {
 		return readyDown, ""
 	}
 	switch applied, err := migrations.Applied(ctx, a.DB, a.newestMigration); {
